@@ -1,0 +1,232 @@
+# ocitap: one non-recursive GNU make for the library, the programs, the tests
+# and the benchmarks. Everything builds into $(BUILD)/.
+#
+#   make                 libocitap.a, libocitap.so, build/bin/ocitap
+#   make check           install missing packages (as root), build, run every test
+#   make check-sanitize  the unit tests under ASan/UBSan and valgrind (part of check)
+#   make fuzz            each libFuzzer target for FUZZ_SECONDS
+#   make bench           benchmarks, printed as ratios against a baseline
+#   make demo            a real runc container, end to end
+#   make install         PREFIX=/usr/local DESTDIR=
+#
+# Knobs: V=1 (full command lines), SANITIZE=address,undefined, WERROR=0.
+
+VERSION     := 0.1.0
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+LIBDIR      ?= $(PREFIX)/lib
+INCLUDEDIR  ?= $(PREFIX)/include
+DATADIR     ?= $(PREFIX)/share
+MANDIR      ?= $(DATADIR)/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR     ?=
+BUILD       ?= build
+
+CC          ?= cc
+CLANG       ?= clang
+PKG_CONFIG  ?= pkg-config
+SCDOC       ?= scdoc
+WERROR      ?= 1
+SANITIZE    ?=
+FUZZ_SECONDS ?= 60
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-unused-parameter -Wvla -Wpointer-arith
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+
+# Deferred (=), so that `make check` on a fresh machine can install the
+# packages first and still find them.
+DEP_CFLAGS  = $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
+DEP_LIBS    = $(or $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null),-ljson-c)
+SECCOMP_LIBS = $(or $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null),-lseccomp)
+CMOCKA_LIBS = $(or $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null),-lcmocka)
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -fPIC -fvisibility=hidden $(WARNINGS) -MMD -MP
+CPPFLAGS += -D_GNU_SOURCE -DOCITAP_VERSION='"$(VERSION)"' -Ilib $(DEP_CFLAGS)
+ifneq ($(SANITIZE),)
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+LIB_SRCS := lib/error.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c
+LIB_HDRS := lib/ocitap.h lib/error.h lib/io.h lib/state.h lib/scm.h lib/bundle.h
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+
+CLI_SRCS := inspect/ocitap.c inspect/cmd_validate.c
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+
+UNIT_TESTS := error io state scm bundle
+UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
+
+TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/bench-parse
+
+FUZZ_TARGETS := state process_state config
+FUZZ_BUILD   := $(BUILD)/fuzz
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+ASAN_BUILD   := $(BUILD)/asan
+
+all: $(BUILD)/libocitap.a $(BUILD)/libocitap.so $(BUILD)/bin/ocitap $(BUILD)/ocitap.pc
+.PHONY: all
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libocitap.a: $(LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/libocitap.so: $(LIB_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,-soname,libocitap.so.0 -Wl,--no-undefined $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+$(BUILD)/bin/ocitap: $(CLI_OBJS) $(BUILD)/libocitap.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libocitap.a $(DEP_LIBS)
+
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	     -e 's|@VERSION@|$(VERSION)|'
+
+$(BUILD)/ocitap.pc: ocitap.pc.in Makefile
+	@mkdir -p $(dir $@)
+	$(Q)$(PC_SED) $< > $@
+
+# ---- tests -----------------------------------------------------------------
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(BUILD)/libocitap.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libocitap.a $(DEP_LIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/tests/ocitap-test-receiver: $(BUILD)/tests/integration/test-receiver.o $(BUILD)/libocitap.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libocitap.a $(DEP_LIBS) $(SECCOMP_LIBS)
+
+$(BUILD)/tests/bench-parse: $(BUILD)/tests/bench/bench-parse.o $(BUILD)/libocitap.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libocitap.a $(DEP_LIBS)
+
+tests: all $(UNIT_BINS) $(TOOL_BINS)
+.PHONY: tests
+
+# The library and the unit tests again, under ASan/UBSan, in their own tree.
+check-sanitize-build:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) SANITIZE=address,undefined \
+		CFLAGS="-O1 -g -fno-sanitize-recover=all" $(UNIT_TESTS:%=$(ASAN_BUILD)/tests/test_%)
+.PHONY: check-sanitize-build
+
+# libFuzzer targets: the library compiled with clang and the fuzzer's instrumentation.
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CLANG   $<")
+	$(Q)$(CLANG) $(CPPFLAGS) -std=gnu11 $(FUZZ_FLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(DEP_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+.PHONY: fuzz-build
+
+# Every suite `make check` runs; see tests/run-suites.sh for the counting.
+UNIT_SUITES      = $(foreach t,$(UNIT_TESTS),'unit:$(t)=$(BUILD)/tests/test_$(t)')
+ASAN_SUITES      = $(foreach t,$(UNIT_TESTS),'asan:$(t)=$(ASAN_BUILD)/tests/test_$(t)')
+VALGRIND_SUITES  = $(foreach t,$(UNIT_TESTS),'valgrind:$(t)=tests/valgrind.sh $(BUILD)/tests/test_$(t)')
+FUZZ_SUITES      = $(foreach t,$(FUZZ_TARGETS),'fuzz-corpus:$(t)=tests/fuzz/replay.sh $(FUZZ_BUILD)/fuzz_$(t) tests/fuzz/corpus/$(t)')
+INTEGRATION_SUITES = 'lint=tests/lint.sh' \
+                   $(foreach t,$(sort $(wildcard tests/integration/*.sh)),'integration:$(basename $(notdir $(t)))=$(t)')
+
+check:
+	$(Q)scripts/deps.sh check
+	$(Q)$(MAKE) --no-print-directory tests check-sanitize-build fuzz-build
+	$(Q)BUILD=$(BUILD) tests/run-suites.sh $(UNIT_SUITES) $(ASAN_SUITES) $(VALGRIND_SUITES) $(FUZZ_SUITES) \
+		$(INTEGRATION_SUITES)
+.PHONY: check
+
+# Only the sanitizer and valgrind runs of the unit tests.
+check-sanitize:
+	$(Q)scripts/deps.sh check
+	$(Q)$(MAKE) --no-print-directory tests check-sanitize-build
+	$(Q)BUILD=$(BUILD) tests/run-suites.sh $(ASAN_SUITES) $(VALGRIND_SUITES)
+.PHONY: check-sanitize
+
+# Each fuzz target for FUZZ_SECONDS, growing its corpus in tests/fuzz/corpus/.
+fuzz:
+	$(Q)scripts/deps.sh check
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+		mkdir -p $(FUZZ_BUILD)/new-$$t; \
+		$(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -max_len=65536 \
+			-dict=tests/fuzz/json.dict $(FUZZ_BUILD)/new-$$t tests/fuzz/corpus/$$t 2>&1 | \
+			grep -E '^(stat::|#[0-9]+ +DONE|==[0-9]+==ERROR|SUMMARY)' || exit 1; \
+		$(FUZZ_BUILD)/fuzz_$$t -merge=1 tests/fuzz/corpus/$$t $(FUZZ_BUILD)/new-$$t >/dev/null 2>&1 || exit 1; \
+	done
+.PHONY: fuzz
+
+bench: all $(TOOL_BINS)
+	$(Q)scripts/deps.sh bench
+	$(Q)BUILD=$(BUILD) tests/bench/run.sh
+.PHONY: bench
+
+demo:
+	$(Q)scripts/deps.sh check
+	$(Q)$(MAKE) --no-print-directory all $(TOOL_BINS)
+	$(Q)BUILD=$(BUILD) scripts/demo.sh
+.PHONY: demo
+
+MANPAGES := $(BUILD)/man/ocitap.1
+$(BUILD)/man/%: docs/%.scd
+	@mkdir -p $(dir $@)
+	$(Q)$(SCDOC) < $< > $@
+man: $(MANPAGES)
+.PHONY: man
+
+install: all man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/ocitap $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(BUILD)/bin/ocitap $(DESTDIR)$(BINDIR)/ocitap
+	install -m 0644 $(BUILD)/libocitap.a $(DESTDIR)$(LIBDIR)/libocitap.a
+	install -m 0755 $(BUILD)/libocitap.so $(DESTDIR)$(LIBDIR)/libocitap.so.$(VERSION)
+	ln -sf libocitap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libocitap.so.0
+	ln -sf libocitap.so.0 $(DESTDIR)$(LIBDIR)/libocitap.so
+	install -m 0644 $(LIB_HDRS) $(DESTDIR)$(INCLUDEDIR)/ocitap/
+	$(PC_SED) ocitap.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/ocitap.pc
+	install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
+.PHONY: install
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ocitap $(DESTDIR)$(LIBDIR)/libocitap.a $(DESTDIR)$(LIBDIR)/libocitap.so* \
+		$(DESTDIR)$(PKGCONFIGDIR)/ocitap.pc $(DESTDIR)$(MANDIR)/man1/ocitap.1
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/ocitap
+.PHONY: uninstall
+
+format:
+	clang-format -i $(LIB_SRCS) $(LIB_HDRS) lib/macro.h lib/json-util.h $(CLI_SRCS) inspect/commands.h
+.PHONY: format
+
+clean:
+	rm -rf $(BUILD)
+.PHONY: clean
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+$(BUILD)/tests/unit/%.o: CPPFLAGS += -DTEST_DATA_DIR='"$(CURDIR)/tests/data"' -Itests/unit
+$(BUILD)/tests/unit/%.o: CFLAGS += -Wno-missing-prototypes
+
+# keep intermediate objects (no rebuilds, no surprise deletions)
+.SECONDARY:

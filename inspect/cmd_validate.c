@@ -1,0 +1,237 @@
+/*
+ * cmd_validate.c: `ocitap validate`: parse and validate what a runtime sends
+ * (a hook's State, a seccomp agent's ContainerProcessState) or a bundle's
+ * config.json, and print it normalized. The same parsers the hooks and the
+ * daemon use, so what passes here passes there.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "ocitap.h"
+
+enum kind { KIND_AUTO = -1 };
+
+static const char *const kind_names[] = {
+	[OCITAP_DOC_STATE] = "state",
+	[OCITAP_DOC_PROCESS_STATE] = "process-state",
+	[OCITAP_DOC_CONFIG] = "config",
+};
+
+struct validate_opts {
+	int kind;
+	unsigned flags;
+	bool json;
+	bool quiet;
+	bool compact;
+	int timeout_ms;
+	struct ocitap_limits lim;
+};
+
+static void help(FILE *out)
+{
+	fprintf(out,
+		"usage: ocitap validate [OPTIONS] [FILE|-]...\n"
+		"\n"
+		"Parse and validate an OCI State (what a hook reads on stdin), a\n"
+		"ContainerProcessState (what a seccomp agent receives) or a config.json,\n"
+		"and print it normalized. With no FILE, or FILE -, read standard input.\n"
+		"\n"
+		"  -k, --kind KIND     state, process-state, config, or auto (default:\n"
+		"                      guessed from the top-level keys)\n"
+		"  -s, --strict        also require what the spec requires but runtimes\n"
+		"                      omit (pid while created/running, ociVersion, bundle)\n"
+		"      --json          on failure, also print the error as JSON on stdout\n"
+		"  -c, --compact       print the normalized JSON on one line\n"
+		"  -q, --quiet         print nothing on success\n"
+		"      --max-size N    refuse input over N bytes (default 1048576)\n"
+		"      --timeout MS    give up on input that has not ended after MS ms\n"
+		"                      (default 10000; 0 waits forever)\n"
+		"  -h, --help          show this help\n"
+		"\n"
+		"exit status: 0 valid, 1 invalid or unreadable, 2 usage error\n");
+}
+
+static int parse_kind(const char *s)
+{
+	if (strcmp(s, "auto") == 0)
+		return KIND_AUTO;
+	for (size_t i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++)
+		if (strcmp(s, kind_names[i]) == 0)
+			return (int)i;
+	return -2;
+}
+
+static bool parse_size(const char *s, long long min, long long max, long long *ret)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return false;
+	*ret = v;
+	return true;
+}
+
+static void report(const struct validate_opts *o, const char *label, const char *kind,
+		   const struct ocitap_error *err)
+{
+	char line[OCITAP_ERROR_FIELD_MAX + OCITAP_ERROR_MESSAGE_MAX + 8];
+
+	fprintf(stderr, "ocitap: %s: %s\n", label, ocitap_error_format(err, line, sizeof(line)));
+	if (o->json) {
+		json_object *j = json_object_new_object();
+		const char *name = strerrorname_np(-err->code);
+
+		json_object_object_add(j, "valid", json_object_new_boolean(0));
+		json_object_object_add(j, "file", json_object_new_string(label));
+		if (kind)
+			json_object_object_add(j, "kind", json_object_new_string(kind));
+		json_object_object_add(j, "field", err->field[0] ? json_object_new_string(err->field) : NULL);
+		json_object_object_add(j, "error", json_object_new_string(err->message));
+		json_object_object_add(j, "errno", name ? json_object_new_string(name) : NULL);
+		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(j);
+	}
+}
+
+static int validate_one(const struct validate_opts *o, const char *path)
+{
+	const char *label = strcmp(path, "-") == 0 ? "<stdin>" : path;
+	unsigned out_flags = o->compact ? 0 : OCITAP_JSON_PRETTY;
+	struct ocitap_error err = {0};
+	char *buf = NULL, *json = NULL;
+	size_t len;
+	int kind = o->kind, r;
+
+	r = ocitap_read_file(path, o->lim.max_bytes, o->timeout_ms, &buf, &len, &err);
+	if (r < 0) {
+		report(o, label, kind >= 0 ? kind_names[kind] : NULL, &err);
+		return EXIT_INVALID;
+	}
+	if (kind == KIND_AUTO)
+		kind = (int)ocitap_doc_kind_guess(buf, len, &o->lim);
+
+	switch (kind) {
+	case OCITAP_DOC_STATE: {
+		struct ocitap_state st;
+
+		r = ocitap_state_parse(buf, len, o->flags, &o->lim, &st, &err);
+		if (r >= 0) {
+			r = ocitap_state_to_json(&st, out_flags, &json, &err);
+			ocitap_state_release(&st);
+		}
+		break;
+	}
+	case OCITAP_DOC_PROCESS_STATE: {
+		struct ocitap_process_state ps;
+
+		r = ocitap_process_state_parse(buf, len, o->flags, &o->lim, OCITAP_FDS_UNKNOWN, &ps, &err);
+		if (r >= 0) {
+			r = ocitap_process_state_to_json(&ps, out_flags, &json, &err);
+			ocitap_process_state_release(&ps);
+		}
+		break;
+	}
+	default: {
+		struct ocitap_config cfg;
+
+		r = ocitap_config_parse(buf, len, o->flags, &o->lim, &cfg, &err);
+		if (r >= 0) {
+			r = ocitap_config_to_json(&cfg, out_flags, &json, &err);
+			ocitap_config_release(&cfg);
+		}
+		break;
+	}
+	}
+	free(buf);
+	if (r < 0) {
+		report(o, label, kind_names[kind], &err);
+		return EXIT_INVALID;
+	}
+	if (!o->quiet)
+		printf("%s\n", json);
+	free(json);
+	return EXIT_OK;
+}
+
+int cmd_validate(int argc, char **argv)
+{
+	enum { OPT_JSON = 256, OPT_MAX_SIZE, OPT_TIMEOUT };
+	static const struct option options[] = {
+		{ "kind", required_argument, NULL, 'k' },
+		{ "strict", no_argument, NULL, 's' },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "compact", no_argument, NULL, 'c' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct validate_opts o = { .kind = KIND_AUTO, .timeout_ms = 10000 };
+	int c, status = EXIT_OK;
+	long long v;
+
+	ocitap_limits_init(&o.lim);
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+k:scqh", options, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			o.kind = parse_kind(optarg);
+			if (o.kind == -2) {
+				fprintf(stderr,
+					"ocitap validate: unknown kind '%s' (expected state, process-state, config or auto)\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 's':
+			o.flags |= OCITAP_PARSE_STRICT;
+			break;
+		case OPT_JSON:
+			o.json = true;
+			break;
+		case 'c':
+			o.compact = true;
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
+		case OPT_MAX_SIZE:
+			if (!parse_size(optarg, 1, 1LL << 30, &v)) {
+				fprintf(stderr, "ocitap validate: --max-size: expected bytes from 1 to 1073741824, got '%s'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			o.lim.max_bytes = (size_t)v;
+			break;
+		case OPT_TIMEOUT:
+			if (!parse_size(optarg, 0, INT_MAX, &v)) {
+				fprintf(stderr, "ocitap validate: --timeout: expected milliseconds, got '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			o.timeout_ms = v == 0 ? -1 : (int)v;
+			break;
+		case 'h':
+			help(stdout);
+			return EXIT_OK;
+		default:
+			fprintf(stderr, "ocitap validate: see 'ocitap validate --help'\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind == argc)
+		return validate_one(&o, "-");
+	for (int i = optind; i < argc; i++)
+		if (validate_one(&o, argv[i]) != EXIT_OK)
+			status = EXIT_INVALID;
+	return status;
+}

@@ -1,0 +1,22 @@
+/*
+ * ocitap.h: the public interface of libocitap, the core shared by the ocitap
+ * hooks, the ocitapd daemon and the ocitap CLI.
+ *
+ *   error.h   struct ocitap_error and the error convention
+ *   io.h      bounded reads with a deadline, atomic file writes
+ *   state.h   OCI State and ContainerProcessState: parse, validate, write
+ *   scm.h     the seccomp listener protocol (SCM_RIGHTS) on unix sockets
+ *   bundle.h  the parts of a bundle's config.json ocitap needs
+ *
+ * Link with -locitap (pkg-config ocitap). Only ocitap_* symbols are exported.
+ */
+#ifndef OCITAP_H
+#define OCITAP_H
+
+#include "error.h"
+#include "io.h"
+#include "state.h"
+#include "scm.h"
+#include "bundle.h"
+
+#endif

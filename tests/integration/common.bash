@@ -1,0 +1,51 @@
+# common.bash: helpers for the integration tests (sourced, not run).
+# TAP output: ok/not ok lines, counted by tests/run-suites.sh.
+
+BUILD=${BUILD:-build}
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+OCITAP="$TOP/$BUILD/bin/ocitap"
+RECEIVER="$TOP/$BUILD/tests/ocitap-test-receiver"
+_tap_n=0
+
+ok() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $*"; }
+not_ok() { _tap_n=$((_tap_n + 1)); echo "not ok $_tap_n - $*"; }
+skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $1 # SKIP $2"; }
+# check "description" command...: ok when the command succeeds
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+
+# make_rootfs DIR: a busybox-static root filesystem
+make_rootfs() {
+	local root=$1 bb
+	bb=$(command -v busybox) || return 1
+	mkdir -p "$root/bin" "$root/tmp" "$root/proc" "$root/dev" "$root/sys" "$root/cap"
+	cp "$bb" "$root/bin/busybox"
+	for a in sh mkdir cat echo true sleep ls rmdir; do ln -sf busybox "$root/bin/$a"; done
+}
+
+# wait_for FILE [TENTHS]: wait until FILE exists (default 5 s)
+wait_for() {
+	local i
+	for ((i = 0; i < ${2:-50}; i++)); do
+		[[ -e $1 ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# crun here needs cgroup v2 on /sys/fs/cgroup, which the host's hybrid
+# layout does not give: run it in a private mount namespace with cgroup2
+# mounted there, and without a cgroup manager.
+crun_private() {
+	timeout 60 unshare -m sh -c 'mount --make-rprivate / && mount -t cgroup2 none /sys/fs/cgroup && exec crun "$@"' crun "$@"
+}
+
+require_root() {
+	if [[ $(id -u) -ne 0 ]]; then
+		skip "$1" "needs root to run containers (uid $(id -u))"
+		exit 0
+	fi
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# valgrind.sh BINARY: run a cmocka test binary under valgrind's memcheck and
+# report one TAP line: ok when the tests pass with no error and no leak.
+set -uo pipefail
+bin=$1
+name=$(basename "$bin")
+log=$(mktemp)
+CMOCKA_MESSAGE_OUTPUT=TAP valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \
+	--errors-for-leak-kinds=definite,indirect --track-fds=no "$bin" >"$log" 2>&1
+rc=$?
+if [[ $rc -eq 0 ]] && ! grep -q '^not ok' "$log"; then
+	echo "ok - $name under valgrind: no errors, no leaks"
+else
+	cat "$log"
+	echo "not ok - $name under valgrind (status $rc)"
+fi
+rm -f "$log"
