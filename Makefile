@@ -216,7 +216,7 @@ uninstall:
 .PHONY: uninstall
 
 format:
-	clang-format -i $(LIB_SRCS) $(LIB_HDRS) lib/macro.h lib/json-util.h $(CLI_SRCS) inspect/commands.h
+	clang-format -i $(wildcard lib/*.[ch] inspect/*.[ch] hooks/*.[ch])
 .PHONY: format
 
 clean:

@@ -35,26 +35,25 @@ struct validate_opts {
 
 static void help(FILE *out)
 {
-	fprintf(out,
-		"usage: ocitap validate [OPTIONS] [FILE|-]...\n"
-		"\n"
-		"Parse and validate an OCI State (what a hook reads on stdin), a\n"
-		"ContainerProcessState (what a seccomp agent receives) or a config.json,\n"
-		"and print it normalized. With no FILE, or FILE -, read standard input.\n"
-		"\n"
-		"  -k, --kind KIND     state, process-state, config, or auto (default:\n"
-		"                      guessed from the top-level keys)\n"
-		"  -s, --strict        also require what the spec requires but runtimes\n"
-		"                      omit (pid while created/running, ociVersion, bundle)\n"
-		"      --json          on failure, also print the error as JSON on stdout\n"
-		"  -c, --compact       print the normalized JSON on one line\n"
-		"  -q, --quiet         print nothing on success\n"
-		"      --max-size N    refuse input over N bytes (default 1048576)\n"
-		"      --timeout MS    give up on input that has not ended after MS ms\n"
-		"                      (default 10000; 0 waits forever)\n"
-		"  -h, --help          show this help\n"
-		"\n"
-		"exit status: 0 valid, 1 invalid or unreadable, 2 usage error\n");
+	fprintf(out, "usage: ocitap validate [OPTIONS] [FILE|-]...\n"
+		     "\n"
+		     "Parse and validate an OCI State (what a hook reads on stdin), a\n"
+		     "ContainerProcessState (what a seccomp agent receives) or a config.json,\n"
+		     "and print it normalized. With no FILE, or FILE -, read standard input.\n"
+		     "\n"
+		     "  -k, --kind KIND     state, process-state, config, or auto (default:\n"
+		     "                      guessed from the top-level keys)\n"
+		     "  -s, --strict        also require what the spec requires but runtimes\n"
+		     "                      omit (pid while created/running, ociVersion, bundle)\n"
+		     "      --json          on failure, also print the error as JSON on stdout\n"
+		     "  -c, --compact       print the normalized JSON on one line\n"
+		     "  -q, --quiet         print nothing on success\n"
+		     "      --max-size N    refuse input over N bytes (default 1048576)\n"
+		     "      --timeout MS    give up on input that has not ended after MS ms\n"
+		     "                      (default 10000; 0 waits forever)\n"
+		     "  -h, --help          show this help\n"
+		     "\n"
+		     "exit status: 0 valid, 1 invalid or unreadable, 2 usage error\n");
 }
 
 static int parse_kind(const char *s)
@@ -80,8 +79,7 @@ static bool parse_size(const char *s, long long min, long long max, long long *r
 	return true;
 }
 
-static void report(const struct validate_opts *o, const char *label, const char *kind,
-		   const struct ocitap_error *err)
+static void report(const struct validate_opts *o, const char *label, const char *kind, const struct ocitap_error *err)
 {
 	char line[OCITAP_ERROR_FIELD_MAX + OCITAP_ERROR_MESSAGE_MAX + 8];
 
@@ -97,7 +95,8 @@ static void report(const struct validate_opts *o, const char *label, const char 
 		json_object_object_add(j, "field", err->field[0] ? json_object_new_string(err->field) : NULL);
 		json_object_object_add(j, "error", json_object_new_string(err->message));
 		json_object_object_add(j, "errno", name ? json_object_new_string(name) : NULL);
-		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n",
+		       json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(j);
 	}
 }
@@ -106,7 +105,7 @@ static int validate_one(const struct validate_opts *o, const char *path)
 {
 	const char *label = strcmp(path, "-") == 0 ? "<stdin>" : path;
 	unsigned out_flags = o->compact ? 0 : OCITAP_JSON_PRETTY;
-	struct ocitap_error err = {0};
+	struct ocitap_error err = { 0 };
 	char *buf = NULL, *json = NULL;
 	size_t len;
 	int kind = o->kind, r;
@@ -188,7 +187,8 @@ int cmd_validate(int argc, char **argv)
 			o.kind = parse_kind(optarg);
 			if (o.kind == -2) {
 				fprintf(stderr,
-					"ocitap validate: unknown kind '%s' (expected state, process-state, config or auto)\n",
+					"ocitap validate: unknown kind '%s' (expected state, process-state, config or "
+					"auto)\n",
 					optarg);
 				return EXIT_USAGE;
 			}
@@ -207,7 +207,8 @@ int cmd_validate(int argc, char **argv)
 			break;
 		case OPT_MAX_SIZE:
 			if (!parse_size(optarg, 1, 1LL << 30, &v)) {
-				fprintf(stderr, "ocitap validate: --max-size: expected bytes from 1 to 1073741824, got '%s'\n",
+				fprintf(stderr,
+					"ocitap validate: --max-size: expected bytes from 1 to 1073741824, got '%s'\n",
 					optarg);
 				return EXIT_USAGE;
 			}
@@ -215,7 +216,8 @@ int cmd_validate(int argc, char **argv)
 			break;
 		case OPT_TIMEOUT:
 			if (!parse_size(optarg, 0, INT_MAX, &v)) {
-				fprintf(stderr, "ocitap validate: --timeout: expected milliseconds, got '%s'\n", optarg);
+				fprintf(stderr, "ocitap validate: --timeout: expected milliseconds, got '%s'\n",
+					optarg);
 				return EXIT_USAGE;
 			}
 			o.timeout_ms = v == 0 ? -1 : (int)v;

@@ -11,7 +11,7 @@
 enum {
 	EXIT_OK = 0,
 	EXIT_INVALID = 1, /* the input was read and is not valid, or the operation failed */
-	EXIT_USAGE = 2,   /* bad command line */
+	EXIT_USAGE = 2,	  /* bad command line */
 };
 
 int cmd_validate(int argc, char **argv);

@@ -19,12 +19,11 @@ static const struct command commands[] = {
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: ocitap [--version] [--help] COMMAND [ARGS...]\n"
-		"\n"
-		"Inspect OCI containers and what runtimes send to hooks and seccomp agents.\n"
-		"\n"
-		"commands:\n");
+	fprintf(out, "usage: ocitap [--version] [--help] COMMAND [ARGS...]\n"
+		     "\n"
+		     "Inspect OCI containers and what runtimes send to hooks and seccomp agents.\n"
+		     "\n"
+		     "commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n'ocitap COMMAND --help' describes a command; man ocitap(1) has examples.\n");

@@ -260,7 +260,7 @@ int ocitap_config_parse(const char *buf, size_t len, unsigned flags, const struc
 			struct ocitap_config *ret, struct ocitap_error *err)
 {
 	_cleanup_(jpool_freep) struct jpool *pool = NULL;
-	struct ocitap_config cfg = {0};
+	struct ocitap_config cfg = { 0 };
 	struct ocitap_limits dflt;
 	json_object *root, *sub;
 	int r;
@@ -359,7 +359,7 @@ void ocitap_config_release(struct ocitap_config *cfg)
 	if (!cfg)
 		return;
 	jpool_free(cfg->priv_);
-	*cfg = (struct ocitap_config){0};
+	*cfg = (struct ocitap_config){ 0 };
 }
 
 /* ---- normalized output ------------------------------------------------- */
@@ -461,8 +461,7 @@ static bool add_seccomp(json_object *o, const struct ocitap_config *cfg)
 		if (!add_strings(ro, "names", sc->rules[i].names, sc->rules[i].n_names) ||
 		    json_add_string(ro, "action", sc->rules[i].action) < 0)
 			return false;
-		if (sc->rules[i].has_errno_ret &&
-		    !add(ro, "errnoRet", json_object_new_int64(sc->rules[i].errno_ret)))
+		if (sc->rules[i].has_errno_ret && !add(ro, "errnoRet", json_object_new_int64(sc->rules[i].errno_ret)))
 			return false;
 	}
 	return true;
@@ -485,15 +484,15 @@ static bool add_mounts(json_object *o, const struct ocitap_config *cfg)
 			json_object_put(mo);
 			return false;
 		}
-		if (json_add_string(mo, "destination", m->destination) < 0 || json_add_string(mo, "type", m->type) < 0 ||
-		    json_add_string(mo, "source", m->source) < 0 || !add_strings(mo, "options", m->options, m->n_options))
+		if (json_add_string(mo, "destination", m->destination) < 0 ||
+		    json_add_string(mo, "type", m->type) < 0 || json_add_string(mo, "source", m->source) < 0 ||
+		    !add_strings(mo, "options", m->options, m->n_options))
 			return false;
 	}
 	return true;
 }
 
-int ocitap_config_to_json(const struct ocitap_config *cfg, unsigned flags, char **ret_json,
-			  struct ocitap_error *err)
+int ocitap_config_to_json(const struct ocitap_config *cfg, unsigned flags, char **ret_json, struct ocitap_error *err)
 {
 	_cleanup_(json_object_putp) json_object *o = json_object_new_object();
 	int jflags = JSON_C_TO_STRING_NOSLASHESCAPE;

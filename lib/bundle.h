@@ -34,26 +34,26 @@ OCITAP_EXPORT const char *ocitap_stage_to_string(enum ocitap_stage stage);
 OCITAP_EXPORT int ocitap_stage_from_string(const char *name);
 
 struct ocitap_hook {
-	const char *path;             /* absolute */
-	const char *const *args;      /* NULL-terminated; NULL when absent */
+	const char *path;	 /* absolute */
+	const char *const *args; /* NULL-terminated; NULL when absent */
 	size_t n_args;
 	const char *const *env;
 	size_t n_env;
 	bool has_timeout;
-	int timeout;                  /* seconds, > 0 when has_timeout */
+	int timeout; /* seconds, > 0 when has_timeout */
 };
 
 struct ocitap_seccomp_rule {
 	const char *const *names;
 	size_t n_names;
-	const char *action;           /* "SCMP_ACT_NOTIFY", ... */
+	const char *action; /* "SCMP_ACT_NOTIFY", ... */
 	bool has_errno_ret;
 	unsigned errno_ret;
 };
 
 struct ocitap_seccomp {
 	const char *default_action;
-	const char *listener_path;    /* NULL when absent */
+	const char *listener_path; /* NULL when absent */
 	const char *listener_metadata;
 	const char *const *architectures;
 	size_t n_architectures;
@@ -63,7 +63,7 @@ struct ocitap_seccomp {
 
 struct ocitap_mount {
 	const char *destination;
-	const char *type;             /* NULL when absent */
+	const char *type; /* NULL when absent */
 	const char *source;
 	const char *const *options;
 	size_t n_options;
@@ -71,11 +71,11 @@ struct ocitap_mount {
 
 struct ocitap_config {
 	const char *oci_version;
-	const char *root_path;        /* root.path, NULL when absent */
+	const char *root_path; /* root.path, NULL when absent */
 	bool has_annotations;
 	size_t n_annotations;
 	const struct ocitap_annotation *annotations;
-	const char *const *args;      /* process.args; NULL when there is no process */
+	const char *const *args; /* process.args; NULL when there is no process */
 	size_t n_args;
 	const struct ocitap_hook *hooks[OCITAP_STAGE_COUNT];
 	size_t n_hooks[OCITAP_STAGE_COUNT];

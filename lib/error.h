@@ -16,13 +16,13 @@
 
 #define OCITAP_EXPORT __attribute__((visibility("default")))
 
-#define OCITAP_ERROR_FIELD_MAX 128
+#define OCITAP_ERROR_FIELD_MAX	 128
 #define OCITAP_ERROR_MESSAGE_MAX 384
 
 struct ocitap_error {
-	int code;                                /* negative errno; 0 when nothing failed */
-	char field[OCITAP_ERROR_FIELD_MAX];      /* offending field as a JSON path, "" if none */
-	char message[OCITAP_ERROR_MESSAGE_MAX];  /* what is wrong, lower case */
+	int code;				/* negative errno; 0 when nothing failed */
+	char field[OCITAP_ERROR_FIELD_MAX];	/* offending field as a JSON path, "" if none */
+	char message[OCITAP_ERROR_MESSAGE_MAX]; /* what is wrong, lower case */
 };
 
 /* Reset to "no error". err may be NULL. */
@@ -37,8 +37,8 @@ OCITAP_EXPORT void ocitap_error_clear(struct ocitap_error *err);
  */
 OCITAP_EXPORT int ocitap_error_set(struct ocitap_error *err, int code, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-OCITAP_EXPORT int ocitap_error_setv(struct ocitap_error *err, int code, const char *field, const char *fmt,
-				    va_list ap) __attribute__((format(printf, 4, 0)));
+OCITAP_EXPORT int ocitap_error_setv(struct ocitap_error *err, int code, const char *field, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 
 /*
  * Put parent in front of the field path ("pid" -> "state.pid"), or make it

@@ -139,8 +139,7 @@ int ocitap_read_fd(int fd, size_t max_bytes, int timeout_ms, unsigned flags, cha
 	if (len > max_bytes) {
 		if (flags & OCITAP_READ_DRAIN)
 			(void)drain(fd, deadline);
-		return ocitap_error_set(err, -EMSGSIZE, NULL, "input is larger than the limit of %zu bytes",
-					max_bytes);
+		return ocitap_error_set(err, -EMSGSIZE, NULL, "input is larger than the limit of %zu bytes", max_bytes);
 	}
 	buf[len] = '\0';
 	*ret_buf = TAKE_PTR(buf);
@@ -187,8 +186,7 @@ static int fsync_parent_dir(const char *path)
 	return 0;
 }
 
-int ocitap_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode,
-			     struct ocitap_error *err)
+int ocitap_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode, struct ocitap_error *err)
 {
 	char tmp[PATH_MAX];
 	const char *p = buf;

@@ -32,8 +32,8 @@ OCITAP_EXPORT int ocitap_read_fd(int fd, size_t max_bytes, int timeout_ms, unsig
 
 /* Read a whole file ("-" is stdin) with the same bounds. The message does not
  * repeat the path: the caller names the file when it reports. */
-OCITAP_EXPORT int ocitap_read_file(const char *path, size_t max_bytes, int timeout_ms, char **ret_buf,
-				   size_t *ret_len, struct ocitap_error *err);
+OCITAP_EXPORT int ocitap_read_file(const char *path, size_t max_bytes, int timeout_ms, char **ret_buf, size_t *ret_len,
+				   struct ocitap_error *err);
 
 /*
  * Replace path with exactly len bytes of buf, atomically and durably: write a

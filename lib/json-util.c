@@ -101,14 +101,15 @@ int json_parse_bounded(const char *buf, size_t len, const struct ocitap_limits *
 						"invalid JSON: input ends in the middle of a value (%zu bytes)", len);
 		if (jerr == json_tokener_error_depth)
 			return ocitap_error_set(err, -E2BIG, NULL,
-						"invalid JSON: nested deeper than the limit of %d levels", lim->max_depth);
+						"invalid JSON: nested deeper than the limit of %d levels",
+						lim->max_depth);
 		return ocitap_error_set(err, -EBADMSG, NULL, "invalid JSON at byte %zu: %s", end,
 					json_tokener_error_desc(jerr));
 	}
 	if (end < len && !only_space(buf + end, len - end)) {
 		json_object_put(obj);
-		return ocitap_error_set(err, -EBADMSG, NULL, "invalid JSON: unexpected data after the value at byte %zu",
-					end);
+		return ocitap_error_set(err, -EBADMSG, NULL,
+					"invalid JSON: unexpected data after the value at byte %zu", end);
 	}
 	*ret = obj;
 	return 0;
@@ -176,8 +177,8 @@ static json_object *member(json_object *obj, const char *key)
 	return v; /* NULL for JSON null */
 }
 
-int json_get_string(json_object *obj, const char *key, bool required, const struct ocitap_limits *lim,
-		    const char **ret, struct ocitap_error *err)
+int json_get_string(json_object *obj, const char *key, bool required, const struct ocitap_limits *lim, const char **ret,
+		    struct ocitap_error *err)
 {
 	json_object *v = member(obj, key);
 
@@ -213,7 +214,8 @@ int json_get_int(json_object *obj, const char *key, int64_t min, int64_t max, bo
 		return ocitap_error_set(err, -ERANGE, key, "out of range: at most %" PRId64 " (got a number over 2^63)",
 					max);
 	if (x > max)
-		return ocitap_error_set(err, -ERANGE, key, "out of range: at most %" PRId64 " (got %" PRId64 ")", max, x);
+		return ocitap_error_set(err, -ERANGE, key, "out of range: at most %" PRId64 " (got %" PRId64 ")", max,
+					x);
 	*ret_present = true;
 	*ret = x;
 	return 0;
@@ -274,8 +276,8 @@ int json_get_string_array(json_object *obj, const char *key, bool required, cons
 }
 
 int json_get_annotations(json_object *obj, const char *key, bool strict, const struct ocitap_limits *lim,
-			 struct jpool *pool, bool *ret_present, const struct ocitap_annotation **ret,
-			 size_t *ret_n, struct ocitap_error *err)
+			 struct jpool *pool, bool *ret_present, const struct ocitap_annotation **ret, size_t *ret_n,
+			 struct ocitap_error *err)
 {
 	json_object *v = member(obj, key);
 	struct ocitap_annotation *vec;
@@ -296,14 +298,14 @@ int json_get_annotations(json_object *obj, const char *key, bool strict, const s
 	vec = jpool_calloc(pool, n + 1, sizeof(*vec));
 	if (!vec)
 		return ocitap_error_set(err, -ENOMEM, key, "out of memory");
-	json_object_object_foreach(v, k, val)
-	{
+	json_object_object_foreach (v, k, val) {
 		size_t klen = strlen(k);
 		int r;
 
 		if (klen > lim->max_string)
-			return ocitap_error_set(err, -E2BIG, key, "a key is %zu bytes, more than the limit of %zu bytes",
-						klen, lim->max_string);
+			return ocitap_error_set(err, -E2BIG, key,
+						"a key is %zu bytes, more than the limit of %zu bytes", klen,
+						lim->max_string);
 		if (strict && klen == 0)
 			return ocitap_error_set(err, -EINVAL, key, "keys must not be empty");
 		if (!val)

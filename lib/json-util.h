@@ -20,7 +20,7 @@
 struct jpool {
 	json_object *root;
 	size_t n, cap;
-	void **ptrs;          /* inline_ptrs until more are needed */
+	void **ptrs;	      /* inline_ptrs until more are needed */
 	void *inline_ptrs[4]; /* a State needs 1, a ContainerProcessState 2 */
 };
 
@@ -64,12 +64,12 @@ int json_string_value(json_object *o, const char *field, const struct ocitap_lim
  * Member key of obj as a string. Absent (or JSON null) gives *ret = NULL and
  * returns 0 unless required (then -EINVAL "missing").
  */
-int json_get_string(json_object *obj, const char *key, bool required, const struct ocitap_limits *lim,
-		    const char **ret, struct ocitap_error *err);
+int json_get_string(json_object *obj, const char *key, bool required, const struct ocitap_limits *lim, const char **ret,
+		    struct ocitap_error *err);
 
 /* Member key of obj as an integer within [min, max]; *ret_present says whether it was there. */
-int json_get_int(json_object *obj, const char *key, int64_t min, int64_t max, bool *ret_present,
-		 int64_t *ret, struct ocitap_error *err);
+int json_get_int(json_object *obj, const char *key, int64_t min, int64_t max, bool *ret_present, int64_t *ret,
+		 struct ocitap_error *err);
 
 /* Member key of obj as a boolean (absent: *ret_present false). */
 int json_get_bool(json_object *obj, const char *key, bool *ret_present, bool *ret, struct ocitap_error *err);
@@ -83,8 +83,8 @@ int json_get_string_array(json_object *obj, const char *key, bool required, cons
 
 /* An "annotations"-style object: string values only, at most lim->max_annotations. */
 int json_get_annotations(json_object *obj, const char *key, bool strict, const struct ocitap_limits *lim,
-			 struct jpool *pool, bool *ret_present, const struct ocitap_annotation **ret,
-			 size_t *ret_n, struct ocitap_error *err);
+			 struct jpool *pool, bool *ret_present, const struct ocitap_annotation **ret, size_t *ret_n,
+			 struct ocitap_error *err);
 
 /* Build helpers for serializers: add key only when value is non-NULL. */
 int json_add_string(json_object *obj, const char *key, const char *value);

@@ -26,21 +26,21 @@ static inline void closep(const int *fd)
 	}
 }
 
-#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_free_	_cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
 
-#define TAKE_PTR(p)                          \
-	({                                   \
-		__typeof__(p) _taken = (p);  \
-		(p) = NULL;                  \
-		_taken;                      \
+#define TAKE_PTR(p)                         \
+	({                                  \
+		__typeof__(p) _taken = (p); \
+		(p) = NULL;                 \
+		_taken;                     \
 	})
 
-#define TAKE_FD(fd)                  \
-	({                           \
-		int _taken = (fd);   \
-		(fd) = -1;           \
-		_taken;              \
+#define TAKE_FD(fd)                \
+	({                         \
+		int _taken = (fd); \
+		(fd) = -1;         \
+		_taken;            \
 	})
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))

@@ -26,7 +26,7 @@ void ocitap_scm_reader_init(struct ocitap_scm_reader *r, const struct ocitap_lim
 		ocitap_limits_init(&dflt);
 		lim = &dflt;
 	}
-	*r = (struct ocitap_scm_reader){0};
+	*r = (struct ocitap_scm_reader){ 0 };
 	r->max_bytes = lim->max_bytes;
 	r->max_fds = lim->max_fds > SCM_FDS_HARD_MAX ? SCM_FDS_HARD_MAX : lim->max_fds;
 }
@@ -165,7 +165,7 @@ int ocitap_scm_reader_read(struct ocitap_scm_reader *r, int sock, struct ocitap_
 		return 0;
 	for (;;) {
 		struct iovec iov;
-		struct msghdr msg = {0};
+		struct msghdr msg = { 0 };
 		ssize_t n;
 		int t;
 
@@ -277,9 +277,10 @@ int ocitap_scm_recv_process_state(int sock, unsigned flags, const struct ocitap_
 				size_t got = r.len;
 
 				ocitap_scm_reader_release(&r);
-				return ocitap_error_set(err, -ETIMEDOUT, NULL,
-							"peer did not finish its message within %d ms (%zu bytes received)",
-							timeout_ms, got);
+				return ocitap_error_set(
+					err, -ETIMEDOUT, NULL,
+					"peer did not finish its message within %d ms (%zu bytes received)", timeout_ms,
+					got);
 			}
 			wait = left > INT32_MAX ? INT32_MAX : (int)left;
 		}

@@ -31,15 +31,15 @@
 #define OCITAP_SECCOMP_FD_NAME "seccompFd"
 
 struct ocitap_scm_reader {
-	char *buf;            /* bytes received so far */
+	char *buf; /* bytes received so far */
 	size_t len, cap;
-	int *fds;             /* fds received so far, owned until handed out */
+	int *fds; /* fds received so far, owned until handed out */
 	size_t n_fds;
-	size_t max_bytes;     /* from the limits given to init */
+	size_t max_bytes; /* from the limits given to init */
 	size_t max_fds;
-	size_t n_messages;    /* recvmsg calls that returned data */
-	bool eof;             /* the peer closed its end */
-	bool complete;        /* one whole JSON value (or sure garbage) has arrived */
+	size_t n_messages; /* recvmsg calls that returned data */
+	bool eof;	   /* the peer closed its end */
+	bool complete;	   /* one whole JSON value (or sure garbage) has arrived */
 	/* scanner state: where a top-level JSON value ends, without parsing it */
 	size_t scanned;
 	int depth;
@@ -63,9 +63,9 @@ OCITAP_EXPORT int ocitap_scm_reader_read(struct ocitap_scm_reader *r, int sock, 
  * against the fds received, and hand out the seccompFd: *ret_seccomp_fd is
  * the caller's. All other fds are closed. The reader is released either way.
  */
-OCITAP_EXPORT int ocitap_scm_reader_finish(struct ocitap_scm_reader *r, unsigned flags,
-					   const struct ocitap_limits *lim, struct ocitap_process_state *ret,
-					   int *ret_seccomp_fd, struct ocitap_error *err);
+OCITAP_EXPORT int ocitap_scm_reader_finish(struct ocitap_scm_reader *r, unsigned flags, const struct ocitap_limits *lim,
+					   struct ocitap_process_state *ret, int *ret_seccomp_fd,
+					   struct ocitap_error *err);
 
 /* Close every fd held and free the buffer. Safe to call twice. */
 OCITAP_EXPORT void ocitap_scm_reader_release(struct ocitap_scm_reader *r);
@@ -75,8 +75,8 @@ OCITAP_EXPORT void ocitap_scm_reader_release(struct ocitap_scm_reader *r);
  * finish as above. sock may be blocking or not; its flags are left alone.
  */
 OCITAP_EXPORT int ocitap_scm_recv_process_state(int sock, unsigned flags, const struct ocitap_limits *lim,
-						int timeout_ms, struct ocitap_process_state *ret,
-						int *ret_seccomp_fd, struct ocitap_error *err);
+						int timeout_ms, struct ocitap_process_state *ret, int *ret_seccomp_fd,
+						struct ocitap_error *err);
 
 /*
  * Send len bytes with n_fds fds the way runc does: one sendmsg carrying the

@@ -145,7 +145,7 @@ int ocitap_state_parse(const char *buf, size_t len, unsigned flags, const struct
 {
 	_cleanup_(jpool_freep) struct jpool *pool = NULL;
 	struct ocitap_limits dflt;
-	struct ocitap_state st = {0};
+	struct ocitap_state st = { 0 };
 	int r;
 
 	lim = limits_or_default(lim, &dflt);
@@ -193,7 +193,7 @@ int ocitap_process_state_parse(const char *buf, size_t len, unsigned flags, cons
 			       size_t n_fds_received, struct ocitap_process_state *ret, struct ocitap_error *err)
 {
 	_cleanup_(jpool_freep) struct jpool *pool = NULL;
-	struct ocitap_process_state ps = {0};
+	struct ocitap_process_state ps = { 0 };
 	struct ocitap_limits dflt;
 	json_object *root, *state;
 	bool has_pid;
@@ -278,7 +278,7 @@ void ocitap_state_release(struct ocitap_state *state)
 	if (!state)
 		return;
 	jpool_free(state->priv_);
-	*state = (struct ocitap_state){0};
+	*state = (struct ocitap_state){ 0 };
 }
 
 void ocitap_process_state_release(struct ocitap_process_state *ps)
@@ -287,7 +287,7 @@ void ocitap_process_state_release(struct ocitap_process_state *ps)
 		return;
 	/* the embedded state's strings live in the same pool */
 	jpool_free(ps->priv_);
-	*ps = (struct ocitap_process_state){0};
+	*ps = (struct ocitap_process_state){ 0 };
 }
 
 static json_object *state_to_object(const struct ocitap_state *st)
@@ -335,8 +335,7 @@ static int object_to_string(json_object *o, unsigned flags, char **ret_json, str
 	return 0;
 }
 
-int ocitap_state_to_json(const struct ocitap_state *state, unsigned flags, char **ret_json,
-			 struct ocitap_error *err)
+int ocitap_state_to_json(const struct ocitap_state *state, unsigned flags, char **ret_json, struct ocitap_error *err)
 {
 	_cleanup_(json_object_putp) json_object *o = state_to_object(state);
 
@@ -372,8 +371,8 @@ int ocitap_process_state_to_json(const struct ocitap_process_state *ps, unsigned
 	return object_to_string(o, flags, ret_json, err);
 }
 
-int ocitap_state_load(const char *path, unsigned flags, const struct ocitap_limits *lim,
-		      struct ocitap_state *ret, struct ocitap_error *err)
+int ocitap_state_load(const char *path, unsigned flags, const struct ocitap_limits *lim, struct ocitap_state *ret,
+		      struct ocitap_error *err)
 {
 	_cleanup_free_ char *buf = NULL;
 	struct ocitap_limits dflt;

@@ -26,12 +26,12 @@
 #define OCITAP_PID_MAX 4194304
 
 struct ocitap_limits {
-	size_t max_bytes;       /* whole message (default 1 MiB) */
-	int max_depth;          /* JSON nesting (default 16) */
-	size_t max_string;      /* any one string, in bytes (default 256 KiB) */
+	size_t max_bytes;	/* whole message (default 1 MiB) */
+	int max_depth;		/* JSON nesting (default 16) */
+	size_t max_string;	/* any one string, in bytes (default 256 KiB) */
 	size_t max_annotations; /* entries in "annotations" (default 4096) */
-	size_t max_items;       /* entries in any other array (default 4096) */
-	size_t max_fds;         /* fds in one listener message (default 16) */
+	size_t max_items;	/* entries in any other array (default 4096) */
+	size_t max_fds;		/* fds in one listener message (default 16) */
 };
 
 /* Fill with the defaults above. */
@@ -59,14 +59,14 @@ struct ocitap_annotation {
 };
 
 struct ocitap_state {
-	const char *oci_version;  /* NULL when absent (lenient parse only) */
-	const char *id;           /* never NULL or empty after a parse */
+	const char *oci_version; /* NULL when absent (lenient parse only) */
+	const char *id;		 /* never NULL or empty after a parse */
 	enum ocitap_status status;
-	const char *status_text;  /* the status string as sent, always set */
-	bool has_pid;             /* "pid" was present */
-	pid_t pid;                /* 0..OCITAP_PID_MAX; 0 when absent */
-	const char *bundle;       /* absolute path, NULL when absent */
-	bool has_annotations;     /* "annotations" was present (it may be empty) */
+	const char *status_text; /* the status string as sent, always set */
+	bool has_pid;		 /* "pid" was present */
+	pid_t pid;		 /* 0..OCITAP_PID_MAX; 0 when absent */
+	const char *bundle;	 /* absolute path, NULL when absent */
+	bool has_annotations;	 /* "annotations" was present (it may be empty) */
 	size_t n_annotations;
 	const struct ocitap_annotation *annotations; /* in the order received */
 
@@ -74,11 +74,11 @@ struct ocitap_state {
 };
 
 struct ocitap_process_state {
-	const char *oci_version;  /* NULL when absent (lenient parse only) */
+	const char *oci_version; /* NULL when absent (lenient parse only) */
 	size_t n_fds;
-	const char *const *fds;   /* fd names, index-matched to the fds received */
-	pid_t pid;                /* the container process, > 0 */
-	const char *metadata;     /* listenerMetadata, NULL when absent; untrusted */
+	const char *const *fds; /* fd names, index-matched to the fds received */
+	pid_t pid;		/* the container process, > 0 */
+	const char *metadata;	/* listenerMetadata, NULL when absent; untrusted */
 	struct ocitap_state state;
 
 	void *priv_;
@@ -120,8 +120,8 @@ OCITAP_EXPORT void ocitap_process_state_release(struct ocitap_process_state *ps)
  */
 OCITAP_EXPORT int ocitap_state_to_json(const struct ocitap_state *state, unsigned flags, char **ret_json,
 				       struct ocitap_error *err);
-OCITAP_EXPORT int ocitap_process_state_to_json(const struct ocitap_process_state *ps, unsigned flags,
-					       char **ret_json, struct ocitap_error *err);
+OCITAP_EXPORT int ocitap_process_state_to_json(const struct ocitap_process_state *ps, unsigned flags, char **ret_json,
+					       struct ocitap_error *err);
 
 /* What a JSON document looks like, for tools that take any of the three. */
 enum ocitap_doc_kind {
@@ -136,8 +136,7 @@ enum ocitap_doc_kind {
  * "mounts"/"hooks", a config.json; anything else (unparsable too) a State,
  * so that its parser reports the problem.
  */
-OCITAP_EXPORT enum ocitap_doc_kind ocitap_doc_kind_guess(const char *buf, size_t len,
-							  const struct ocitap_limits *lim);
+OCITAP_EXPORT enum ocitap_doc_kind ocitap_doc_kind_guess(const char *buf, size_t len, const struct ocitap_limits *lim);
 
 /* Load a State from a file ("-" is stdin), bounded by lim->max_bytes. */
 OCITAP_EXPORT int ocitap_state_load(const char *path, unsigned flags, const struct ocitap_limits *lim,

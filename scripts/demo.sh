@@ -39,7 +39,7 @@ jq --arg hook "$hook" --arg out "$out" --arg inroot "$bundle/rootfs/cap" --arg s
     syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY"}]}' \
 	"$bundle/config.json" >"$bundle/config.new"
 mv "$bundle/config.new" "$bundle/config.json"
-"$OCITAP" validate --kind config "$bundle/config.json" | jq -C '{hooks: (.hooks | map_values(length)), seccomp: .linux.seccomp}' 2>/dev/null ||
+"$OCITAP" validate --kind config "$bundle/config.json" | jq $([[ -t 1 && -z ${NO_COLOR:-} ]] && echo -C) '{hooks: (.hooks | map_values(length)), seccomp: .linux.seccomp}' 2>/dev/null ||
 	"$OCITAP" validate --kind config "$bundle/config.json"
 
 say "the seccomp agent (libocitap's scm) listens on $sock"

@@ -21,6 +21,11 @@ if grep -nE '\bv?sprintf\s*\(' lib/*.c inspect/*.c hooks/*.c 2>/dev/null; then
 	not_ok "no sprintf in lib/, inspect/, hooks/"
 else ok "no sprintf in lib/, inspect/, hooks/"; fi
 
+# formatting: .clang-format over the C of lib/, inspect/, hooks/ (make format fixes it)
+srcs=$(ls lib/*.[ch] inspect/*.[ch] hooks/*.[ch] 2>/dev/null)
+if out=$(clang-format --dry-run -Werror $srcs 2>&1); then ok "sources match .clang-format"
+else echo "$out" | head -20; not_ok "sources match .clang-format (run make format)"; fi
+
 check "ocitap --version" bash -c "\"$OCITAP\" --version | grep -q '^ocitap [0-9]'"
 check "ocitap --help lists validate" bash -c "\"$OCITAP\" --help | grep -q validate"
 check "ocitap validate --help" bash -c "\"$OCITAP\" validate --help | grep -q 'exit status'"
