@@ -7,6 +7,8 @@
  *   state.h   OCI State and ContainerProcessState: parse, validate, write
  *   scm.h     the seccomp listener protocol (SCM_RIGHTS) on unix sockets
  *   bundle.h  the parts of a bundle's config.json ocitap needs
+ *   lifecycle.h  the state machine ordering status transitions from all sources
+ *   policy.h  seccomp notify policies: the policy file and listenerMetadata
  *
  * Link with -locitap (pkg-config ocitap). Only ocitap_* symbols are exported.
  */
@@ -18,5 +20,7 @@
 #include "state.h"
 #include "scm.h"
 #include "bundle.h"
+#include "lifecycle.h"
+#include "policy.h"
 
 #endif

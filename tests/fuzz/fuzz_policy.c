@@ -1,0 +1,35 @@
+/*
+ * fuzz_policy.c: libFuzzer target for the policy file parser and the
+ * listenerMetadata "policy=NAME" scanner.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ocitap.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct ocitap_error err;
+	struct ocitap_policy_set *set;
+	char name[OCITAP_POLICY_NAME_MAX], *text;
+
+	if (ocitap_policy_set_parse((const char *)data, size, NULL, &set, &err) == 0) {
+		for (int nr = 0; nr < 8; nr++)
+			(void)ocitap_policy_decide(ocitap_policy_set_default(set), 0xc000003e, nr);
+		if (ocitap_policy_set_count(set) < 2 || !ocitap_policy_set_find(set, "deny"))
+			abort();
+		ocitap_policy_set_free(set);
+	}
+	text = malloc(size + 1);
+	if (!text)
+		return 0;
+	memcpy(text, data, size);
+	text[size] = '\0';
+	if (ocitap_metadata_policy(text, name, sizeof(name)) == 1 && (name[0] == '\0' || strlen(name) >= sizeof(name)))
+		abort();
+	free(text);
+	return 0;
+}
