@@ -86,6 +86,11 @@ int json_get_annotations(json_object *obj, const char *key, bool strict, const s
 			 struct jpool *pool, bool *ret_present, const struct ocitap_annotation **ret, size_t *ret_n,
 			 struct ocitap_error *err);
 
+/* The State to and from a json-c object (state.c), for messages that embed one. */
+int state_from_json(json_object *obj, unsigned flags, const struct ocitap_limits *lim, struct jpool *pool,
+		    struct ocitap_state *st, struct ocitap_error *err);
+json_object *state_to_object(const struct ocitap_state *st);
+
 /* Build helpers for serializers: add key only when value is non-NULL. */
 int json_add_string(json_object *obj, const char *key, const char *value);
 

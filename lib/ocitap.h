@@ -9,6 +9,8 @@
  *   bundle.h  the parts of a bundle's config.json ocitap needs
  *   lifecycle.h  the state machine ordering status transitions from all sources
  *   policy.h  seccomp notify policies: the policy file and listenerMetadata
+ *   report.h  the hook report ocitap hooks send to ocitapd
+ *   store.h   the durable record (SQLite, WAL): containers, events, notification counts
  *
  * Link with -locitap (pkg-config ocitap). Only ocitap_* symbols are exported.
  */
@@ -22,5 +24,7 @@
 #include "bundle.h"
 #include "lifecycle.h"
 #include "policy.h"
+#include "store.h"
+#include "report.h"
 
 #endif

@@ -88,8 +88,8 @@ static int check_oci_version(const char *v, unsigned flags, struct ocitap_error 
 }
 
 /* Fill *st from obj; strings and arrays belong to pool. */
-static int state_from_json(json_object *obj, unsigned flags, const struct ocitap_limits *lim, struct jpool *pool,
-			   struct ocitap_state *st, struct ocitap_error *err)
+int state_from_json(json_object *obj, unsigned flags, const struct ocitap_limits *lim, struct jpool *pool,
+		    struct ocitap_state *st, struct ocitap_error *err)
 {
 	bool strict = flags & OCITAP_PARSE_STRICT;
 	bool has_pid;
@@ -290,7 +290,7 @@ void ocitap_process_state_release(struct ocitap_process_state *ps)
 	*ps = (struct ocitap_process_state){ 0 };
 }
 
-static json_object *state_to_object(const struct ocitap_state *st)
+json_object *state_to_object(const struct ocitap_state *st)
 {
 	_cleanup_(json_object_putp) json_object *o = json_object_new_object();
 	const char *status = st->status_text ? st->status_text : ocitap_status_to_string(st->status);

@@ -48,7 +48,7 @@ int main(void)
 C
 if PKG_CONFIG_SYSROOT_DIR="$tmp" PKG_CONFIG_PATH="$tmp/usr/lib/pkgconfig" \
 	cc -o "$tmp/t" "$tmp/t.c" $(PKG_CONFIG_SYSROOT_DIR="$tmp" PKG_CONFIG_PATH="$tmp/usr/lib/pkgconfig" pkg-config --cflags ocitap) \
-	"$tmp/usr/lib/libocitap.a" -ljson-c -lseccomp && "$tmp/t"; then
+	"$tmp/usr/lib/libocitap.a" -ljson-c -lseccomp -lsqlite3 && "$tmp/t"; then
 	ok "make install gives a usable header, static library and ocitap.pc"
 else
 	not_ok "make install gives a usable header, static library and ocitap.pc"

@@ -1,0 +1,440 @@
+/*
+ * store.c: the SQLite store behind ocitapd. Prepared statements are made
+ * once at open; every write goes through them.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "macro.h"
+#include "store.h"
+
+#define SCHEMA_VERSION 1
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS containers ("
+	"  id TEXT PRIMARY KEY, bundle TEXT, pid INTEGER NOT NULL DEFAULT 0, annotations TEXT,"
+	"  phase TEXT NOT NULL DEFAULT 'unknown', created_wall_ns INTEGER NOT NULL, updated_wall_ns INTEGER NOT NULL,"
+	"  stopped_wall_ns INTEGER, exit_code INTEGER, signal INTEGER, oom INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS events ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT, container_id TEXT NOT NULL, kind TEXT NOT NULL,"
+	"  from_phase TEXT, to_phase TEXT, source TEXT, mono_ns INTEGER, wall_ns INTEGER,"
+	"  exit_code INTEGER, signal INTEGER, oom INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX IF NOT EXISTS events_by_container ON events (container_id, seq);"
+	"CREATE TABLE IF NOT EXISTS notifications ("
+	"  container_id TEXT NOT NULL, syscall TEXT NOT NULL, action TEXT NOT NULL, count INTEGER NOT NULL,"
+	"  PRIMARY KEY (container_id, syscall, action));"
+	"INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1');";
+
+enum {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_PUT_CONTAINER,
+	ST_APPEND_EVENT,
+	ST_SET_PHASE,
+	ST_SET_EXIT,
+	ST_ADD_NOTIF,
+	ST_GET_CONTAINER,
+	ST_COUNT,
+};
+
+static const char *const statements[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_PUT_CONTAINER] = "INSERT INTO containers (id, bundle, pid, annotations, created_wall_ns, updated_wall_ns)"
+			     " VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (id) DO UPDATE SET"
+			     " bundle = COALESCE(?2, bundle), pid = CASE WHEN ?3 > 0 THEN ?3 ELSE pid END,"
+			     " annotations = COALESCE(?4, annotations), updated_wall_ns = ?5",
+	[ST_APPEND_EVENT] = "INSERT INTO events (container_id, kind, from_phase, to_phase, source, mono_ns, wall_ns,"
+			    " exit_code, signal, oom) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[ST_SET_PHASE] = "UPDATE containers SET phase = ?2, updated_wall_ns = ?3,"
+			 " stopped_wall_ns = CASE WHEN ?2 = 'stopped' THEN ?3 ELSE stopped_wall_ns END WHERE id = ?1",
+	[ST_SET_EXIT] = "UPDATE containers SET exit_code = COALESCE(exit_code, ?2), signal = COALESCE(signal, ?3),"
+			" oom = MAX(oom, ?4) WHERE id = ?1",
+	[ST_ADD_NOTIF] = "INSERT INTO notifications (container_id, syscall, action, count) VALUES (?1, ?2, ?3, ?4)"
+			 " ON CONFLICT DO UPDATE SET count = count + ?4",
+	[ST_GET_CONTAINER] = "SELECT id, bundle, pid, annotations, phase, created_wall_ns, updated_wall_ns,"
+			     " exit_code, signal, oom FROM containers WHERE id = ?1",
+};
+
+struct ocitap_store {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+	bool readonly;
+};
+
+static int db_error(struct ocitap_store *s, struct ocitap_error *err, const char *what)
+{
+	int rc = sqlite3_extended_errcode(s->db);
+	int code = (rc & 0xff) == SQLITE_FULL	    ? -ENOSPC
+		   : (rc & 0xff) == SQLITE_READONLY ? -EROFS
+		   : (rc & 0xff) == SQLITE_BUSY	    ? -EBUSY
+						    : -EIO;
+
+	return ocitap_error_set(err, code, NULL, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static int step_done(struct ocitap_store *s, int which, struct ocitap_error *err)
+{
+	sqlite3_stmt *st = s->st[which];
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_error(s, err, statements[which]);
+	return 0;
+}
+
+int ocitap_store_open(const char *path, unsigned flags, struct ocitap_store **ret, struct ocitap_error *err)
+{
+	struct ocitap_store *s = calloc(1, sizeof(*s));
+	int oflags = SQLITE_OPEN_NOMUTEX;
+	int rc;
+
+	if (!s)
+		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
+	s->readonly = flags & OCITAP_STORE_READONLY;
+	oflags |= s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	rc = sqlite3_open_v2(path, &s->db, oflags, NULL);
+	if (rc != SQLITE_OK) {
+		int r = ocitap_error_set(err, rc == SQLITE_CANTOPEN ? -ENOENT : -EIO, NULL, "cannot open %s: %s", path,
+					 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		ocitap_store_close(s);
+		return r;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	if (!s->readonly) {
+		char *msg = NULL;
+
+		rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, &msg);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(s->db, schema, NULL, NULL, &msg);
+		if (rc != SQLITE_OK) {
+			int r = ocitap_error_set(err, -EIO, NULL, "cannot set up %s: %s", path, msg ? msg : "?");
+
+			sqlite3_free(msg);
+			ocitap_store_close(s);
+			return r;
+		}
+	}
+	for (int i = 0; i < ST_COUNT; i++) {
+		if (s->readonly && i != ST_GET_CONTAINER && i != ST_BEGIN && i != ST_COMMIT && i != ST_ROLLBACK)
+			continue;
+		if (sqlite3_prepare_v3(s->db, statements[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) !=
+		    SQLITE_OK) {
+			int r = db_error(s, err, "cannot prepare a statement");
+
+			ocitap_store_close(s);
+			return r;
+		}
+	}
+	*ret = s;
+	return 0;
+}
+
+void ocitap_store_close(struct ocitap_store *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+int ocitap_store_begin(struct ocitap_store *s, struct ocitap_error *err)
+{
+	return step_done(s, ST_BEGIN, err);
+}
+
+int ocitap_store_commit(struct ocitap_store *s, struct ocitap_error *err)
+{
+	return step_done(s, ST_COMMIT, err);
+}
+
+void ocitap_store_rollback(struct ocitap_store *s)
+{
+	if (sqlite3_get_autocommit(s->db) == 0)
+		(void)step_done(s, ST_ROLLBACK, NULL);
+}
+
+static char *annotations_to_json(const struct ocitap_annotation *a, size_t n)
+{
+	json_object *o = json_object_new_object();
+	char *out = NULL;
+
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		json_object_object_add(o, a[i].key, json_object_new_string(a[i].value));
+	out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return out;
+}
+
+int ocitap_store_put_container(struct ocitap_store *s, const char *id, const char *bundle, pid_t pid,
+			       const struct ocitap_annotation *annotations, size_t n_annotations, int64_t wall_ns,
+			       struct ocitap_error *err)
+{
+	_cleanup_free_ char *ann = NULL;
+	sqlite3_stmt *st = s->st[ST_PUT_CONTAINER];
+
+	if (annotations) {
+		ann = annotations_to_json(annotations, n_annotations);
+		if (!ann)
+			return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (bundle)
+		sqlite3_bind_text(st, 2, bundle, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, pid);
+	if (ann)
+		sqlite3_bind_text(st, 4, ann, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, wall_ns);
+	return step_done(s, ST_PUT_CONTAINER, err);
+}
+
+int ocitap_store_append_event(struct ocitap_store *s, const struct ocitap_event *ev, int64_t *ret_seq,
+			      struct ocitap_error *err)
+{
+	sqlite3_stmt *st = s->st[ST_APPEND_EVENT];
+	int r;
+
+	sqlite3_bind_text(st, 1, ev->container_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ev->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, ocitap_phase_to_string(ev->from), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, ocitap_phase_to_string(ev->to), -1, SQLITE_STATIC);
+	if (ev->source)
+		sqlite3_bind_text(st, 5, ev->source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, ev->mono_ns);
+	sqlite3_bind_int64(st, 7, ev->wall_ns);
+	if (ev->has_exit) {
+		sqlite3_bind_int(st, 8, ev->exit_code);
+		sqlite3_bind_int(st, 9, ev->signal);
+	}
+	sqlite3_bind_int(st, 10, ev->oom);
+	r = step_done(s, ST_APPEND_EVENT, err);
+	if (r < 0)
+		return r;
+	if (ret_seq)
+		*ret_seq = sqlite3_last_insert_rowid(s->db);
+
+	if (strcmp(ev->kind, OCITAP_EVENT_TRANSITION) == 0) {
+		st = s->st[ST_SET_PHASE];
+		sqlite3_bind_text(st, 1, ev->container_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, ocitap_phase_to_string(ev->to), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, ev->wall_ns);
+		r = step_done(s, ST_SET_PHASE, err);
+		if (r < 0)
+			return r;
+	}
+	if (ev->has_exit || ev->oom) {
+		st = s->st[ST_SET_EXIT];
+		sqlite3_bind_text(st, 1, ev->container_id, -1, SQLITE_STATIC);
+		if (ev->has_exit) {
+			sqlite3_bind_int(st, 2, ev->exit_code);
+			sqlite3_bind_int(st, 3, ev->signal);
+		}
+		sqlite3_bind_int(st, 4, ev->oom);
+		r = step_done(s, ST_SET_EXIT, err);
+	}
+	return r;
+}
+
+int ocitap_store_add_notifications(struct ocitap_store *s, const char *id, const char *syscall, const char *action,
+				   int64_t count, struct ocitap_error *err)
+{
+	sqlite3_stmt *st = s->st[ST_ADD_NOTIF];
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, syscall, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, count);
+	return step_done(s, ST_ADD_NOTIF, err);
+}
+
+int ocitap_store_prune(struct ocitap_store *s, int64_t before, struct ocitap_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	char *msg = NULL;
+	int n = 0;
+
+	if (sqlite3_exec(s->db, "CREATE TEMP TABLE IF NOT EXISTS doomed (id TEXT PRIMARY KEY); DELETE FROM doomed;",
+			 NULL, NULL, &msg) != SQLITE_OK) {
+		sqlite3_free(msg);
+		return db_error(s, err, "prune");
+	}
+	if (sqlite3_prepare_v2(s->db,
+			       "INSERT INTO doomed SELECT id FROM containers WHERE phase = 'stopped'"
+			       " AND stopped_wall_ns < ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, err, "prune");
+	sqlite3_bind_int64(st, 1, before);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return db_error(s, err, "prune");
+	}
+	n = sqlite3_changes(s->db);
+	sqlite3_finalize(st);
+	if (sqlite3_exec(s->db,
+			 "DELETE FROM events WHERE container_id IN doomed;"
+			 "DELETE FROM notifications WHERE container_id IN doomed;"
+			 "DELETE FROM containers WHERE id IN doomed; DELETE FROM doomed;",
+			 NULL, NULL, &msg) != SQLITE_OK) {
+		sqlite3_free(msg);
+		return db_error(s, err, "prune");
+	}
+	return n;
+}
+
+static char *column_strdup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return t ? strdup((const char *)t) : NULL;
+}
+
+static enum ocitap_phase phase_from_text(const unsigned char *t)
+{
+	for (int p = OCITAP_PHASE_UNKNOWN; p < OCITAP_PHASE_COUNT; p++)
+		if (t && strcmp((const char *)t, ocitap_phase_to_string(p)) == 0)
+			return p;
+	return OCITAP_PHASE_UNKNOWN;
+}
+
+int ocitap_store_get_container(struct ocitap_store *s, const char *id, struct ocitap_store_container *ret,
+			       struct ocitap_error *err)
+{
+	sqlite3_stmt *st = s->st[ST_GET_CONTAINER];
+	struct ocitap_store_container c = { 0 };
+	int rc;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		c.id = column_strdup(st, 0);
+		c.bundle = column_strdup(st, 1);
+		c.pid = (pid_t)sqlite3_column_int64(st, 2);
+		c.annotations_json = column_strdup(st, 3);
+		c.phase = phase_from_text(sqlite3_column_text(st, 4));
+		c.created_wall_ns = sqlite3_column_int64(st, 5);
+		c.updated_wall_ns = sqlite3_column_int64(st, 6);
+		c.has_exit = sqlite3_column_type(st, 7) != SQLITE_NULL;
+		c.exit_code = sqlite3_column_int(st, 7);
+		c.signal = sqlite3_column_int(st, 8);
+		c.oom = sqlite3_column_int(st, 9);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_DONE)
+		return ocitap_error_set(err, -ENOENT, NULL, "no container \"%s\" in the store", id);
+	if (rc != SQLITE_ROW)
+		return db_error(s, err, "read container");
+	if (!c.id) {
+		ocitap_store_container_release(&c);
+		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
+	}
+	*ret = c;
+	return 0;
+}
+
+void ocitap_store_container_release(struct ocitap_store_container *c)
+{
+	if (!c)
+		return;
+	free(c->id);
+	free(c->bundle);
+	free(c->annotations_json);
+	memset(c, 0, sizeof(*c));
+}
+
+int ocitap_store_foreach_event(struct ocitap_store *s, const char *id, int64_t since,
+			       int (*fn)(const struct ocitap_event *ev, void *userdata), void *userdata,
+			       struct ocitap_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	rc = sqlite3_prepare_v2(
+		s->db,
+		"SELECT seq, container_id, kind, from_phase, to_phase, source, mono_ns, wall_ns,"
+		" exit_code, signal, oom FROM events WHERE seq > ?1 AND (?2 IS NULL OR container_id = ?2)"
+		" ORDER BY seq",
+		-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_error(s, err, "read events");
+	sqlite3_bind_int64(st, 1, since);
+	if (id)
+		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ocitap_event ev = {
+			.seq = sqlite3_column_int64(st, 0),
+			.container_id = (const char *)sqlite3_column_text(st, 1),
+			.kind = (const char *)sqlite3_column_text(st, 2),
+			.from = phase_from_text(sqlite3_column_text(st, 3)),
+			.to = phase_from_text(sqlite3_column_text(st, 4)),
+			.source = (const char *)sqlite3_column_text(st, 5),
+			.mono_ns = sqlite3_column_int64(st, 6),
+			.wall_ns = sqlite3_column_int64(st, 7),
+			.has_exit = sqlite3_column_type(st, 8) != SQLITE_NULL,
+			.exit_code = sqlite3_column_int(st, 8),
+			.signal = sqlite3_column_int(st, 9),
+			.oom = sqlite3_column_int(st, 10),
+		};
+
+		r = fn(&ev, userdata);
+		if (r != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = db_error(s, err, "read events");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int ocitap_store_foreach_notification(struct ocitap_store *s, const char *id,
+				      int (*fn)(const char *syscall, const char *action, int64_t count, void *userdata),
+				      void *userdata, struct ocitap_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT syscall, action, count FROM notifications WHERE container_id = ?1"
+			       " ORDER BY syscall, action",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, err, "read notifications");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = fn((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+		       sqlite3_column_int64(st, 2), userdata);
+		if (r != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = db_error(s, err, "read notifications");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int64_t ocitap_store_count_containers(struct ocitap_store *s, enum ocitap_phase phase)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = -EIO;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT COUNT(*) FROM containers WHERE ?1 IS NULL OR phase = ?1", -1, &st,
+			       NULL) != SQLITE_OK)
+		return -EIO;
+	if (phase != OCITAP_PHASE_UNKNOWN)
+		sqlite3_bind_text(st, 1, ocitap_phase_to_string(phase), -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}

@@ -1,0 +1,101 @@
+/*
+ * store.h: ocitap's durable record (SQLite, WAL): containers, every
+ * transition and notable event with a sequence number that survives
+ * restarts, and notification counts per container, syscall and action.
+ *
+ * One writer (ocitapd's store thread) groups writes in transactions
+ * (ocitap_store_begin/commit): a commit returns only once the data is on
+ * disk (synchronous=FULL), so whatever was acknowledged after a commit
+ * survives kill -9. Readers (the CLI, tests) open read-only while the
+ * daemon runs; WAL lets them read without blocking it.
+ */
+#ifndef OCITAP_STORE_H
+#define OCITAP_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "lifecycle.h"
+#include "state.h"
+
+#define OCITAP_STORE_READONLY 0x1u
+
+struct ocitap_store;
+
+/* Open (creating and migrating when writable) the database at path. */
+OCITAP_EXPORT int ocitap_store_open(const char *path, unsigned flags, struct ocitap_store **ret,
+				    struct ocitap_error *err);
+OCITAP_EXPORT void ocitap_store_close(struct ocitap_store *store);
+
+OCITAP_EXPORT int ocitap_store_begin(struct ocitap_store *store, struct ocitap_error *err);
+OCITAP_EXPORT int ocitap_store_commit(struct ocitap_store *store, struct ocitap_error *err);
+OCITAP_EXPORT void ocitap_store_rollback(struct ocitap_store *store);
+
+/* Insert or refresh a container's identity (bundle, pid, annotations: NULL keeps what is stored). */
+OCITAP_EXPORT int ocitap_store_put_container(struct ocitap_store *store, const char *id, const char *bundle, pid_t pid,
+					     const struct ocitap_annotation *annotations, size_t n_annotations,
+					     int64_t wall_ns, struct ocitap_error *err);
+
+/* Event kinds. */
+#define OCITAP_EVENT_TRANSITION "transition" /* the phase moved forward */
+#define OCITAP_EVENT_LATE	"late"	     /* an earlier phase seen after a later one */
+#define OCITAP_EVENT_EXIT	"exit"	     /* exit code / signal / OOM learned */
+
+struct ocitap_event {
+	int64_t seq;
+	const char *container_id;
+	const char *kind;
+	enum ocitap_phase from, to;
+	const char *source;
+	int64_t mono_ns, wall_ns;
+	bool has_exit;
+	int exit_code, signal;
+	bool oom;
+};
+
+/* Append an event (seq is assigned; *ret_seq may be NULL). A transition also
+ * sets the container's phase; an exit event its exit fields. */
+OCITAP_EXPORT int ocitap_store_append_event(struct ocitap_store *store, const struct ocitap_event *ev, int64_t *ret_seq,
+					    struct ocitap_error *err);
+
+/* Add count to the notifications of (id, syscall, action). */
+OCITAP_EXPORT int ocitap_store_add_notifications(struct ocitap_store *store, const char *id, const char *syscall,
+						 const char *action, int64_t count, struct ocitap_error *err);
+
+/* Remove stopped containers (and their events and counts) stopped before wall_ns. Returns how many. */
+OCITAP_EXPORT int ocitap_store_prune(struct ocitap_store *store, int64_t stopped_before_wall_ns,
+				     struct ocitap_error *err);
+
+struct ocitap_store_container {
+	char *id, *bundle, *annotations_json;
+	pid_t pid;
+	enum ocitap_phase phase;
+	int64_t created_wall_ns, updated_wall_ns;
+	bool has_exit;
+	int exit_code, signal;
+	bool oom;
+};
+
+/* Read one container (free with ocitap_store_container_release); -ENOENT if unknown. */
+OCITAP_EXPORT int ocitap_store_get_container(struct ocitap_store *store, const char *id,
+					     struct ocitap_store_container *ret, struct ocitap_error *err);
+OCITAP_EXPORT void ocitap_store_container_release(struct ocitap_store_container *c);
+
+/* Call fn for each event with seq > since (of one container when id is set), in order;
+ * stops early when fn returns non-zero (that value is returned). Returns 0 otherwise. */
+OCITAP_EXPORT int ocitap_store_foreach_event(struct ocitap_store *store, const char *id, int64_t since,
+					     int (*fn)(const struct ocitap_event *ev, void *userdata), void *userdata,
+					     struct ocitap_error *err);
+
+/* Call fn for each (syscall, action, count) of a container. */
+OCITAP_EXPORT int ocitap_store_foreach_notification(struct ocitap_store *store, const char *id,
+						    int (*fn)(const char *syscall, const char *action, int64_t count,
+							      void *userdata),
+						    void *userdata, struct ocitap_error *err);
+
+/* Number of containers (all, or in phase when phase != UNKNOWN). */
+OCITAP_EXPORT int64_t ocitap_store_count_containers(struct ocitap_store *store, enum ocitap_phase phase);
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * test_store.c: the SQLite store: containers, events with sequence numbers
+ * that survive a reopen, exit fields, notification counts, a read-only
+ * reader alongside the writer, and retention.
+ */
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ocitap.h"
+#include "testutil.h"
+
+static struct ocitap_error err;
+static char dir[64], path[128];
+
+static int setup(void **unused)
+{
+	snprintf(dir, sizeof(dir), "/tmp/ocitap-store-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(path, sizeof(path), "%s/ocitap.db", dir);
+	return 0;
+}
+
+static int teardown(void **unused)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static int collect(const struct ocitap_event *ev, void *userdata)
+{
+	char *out = userdata;
+	char line[128];
+
+	snprintf(line, sizeof(line), "%lld:%s:%s>%s:%s;", (long long)ev->seq, ev->kind, ocitap_phase_to_string(ev->from),
+		 ocitap_phase_to_string(ev->to), ev->source ? ev->source : "-");
+	strcat(out, line);
+	return 0;
+}
+
+static int count_notif(const char *syscall, const char *action, int64_t count, void *userdata)
+{
+	char *out = userdata;
+	char line[128];
+
+	snprintf(line, sizeof(line), "%s/%s=%lld;", syscall, action, (long long)count);
+	strcat(out, line);
+	return 0;
+}
+
+static struct ocitap_event transition(const char *id, enum ocitap_phase from, enum ocitap_phase to, const char *src,
+				      int64_t wall)
+{
+	return (struct ocitap_event){ .container_id = id, .kind = OCITAP_EVENT_TRANSITION, .from = from, .to = to,
+				      .source = src, .mono_ns = wall, .wall_ns = wall };
+}
+
+static void test_lifecycle_round_trip(void **unused)
+{
+	static const struct ocitap_annotation ann[] = { { "io.podman", "x\"y" } };
+	struct ocitap_store *s, *ro;
+	struct ocitap_store_container c;
+	struct ocitap_event ev;
+	char events[1024] = "", notif[256] = "";
+	int64_t seq;
+
+	assert_int_equal(ocitap_store_open(path, 0, &s, &err), 0);
+	assert_int_equal(ocitap_store_begin(s, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "c1", "/b", 42, ann, 1, 100, &err), 0);
+	ev = transition("c1", OCITAP_PHASE_UNKNOWN, OCITAP_PHASE_CREATING, "prestart", 100);
+	assert_int_equal(ocitap_store_append_event(s, &ev, &seq, &err), 0);
+	assert_int_equal(seq, 1);
+	ev = transition("c1", OCITAP_PHASE_CREATING, OCITAP_PHASE_RUNNING, "poststart", 200);
+	assert_int_equal(ocitap_store_append_event(s, &ev, &seq, &err), 0);
+	assert_int_equal(ocitap_store_add_notifications(s, "c1", "mkdir", "errno:EPERM", 3, &err), 0);
+	assert_int_equal(ocitap_store_add_notifications(s, "c1", "mkdir", "errno:EPERM", 2, &err), 0);
+	assert_int_equal(ocitap_store_add_notifications(s, "c1", "chmod", "continue", 1, &err), 0);
+	assert_int_equal(ocitap_store_commit(s, &err), 0);
+
+	/* a reader while the writer is open */
+	assert_int_equal(ocitap_store_open(path, OCITAP_STORE_READONLY, &ro, &err), 0);
+	assert_int_equal(ocitap_store_get_container(ro, "c1", &c, &err), 0);
+	assert_string_equal(c.bundle, "/b");
+	assert_int_equal(c.pid, 42);
+	assert_int_equal(c.phase, OCITAP_PHASE_RUNNING);
+	assert_string_equal(c.annotations_json, "{\"io.podman\":\"x\\\"y\"}");
+	assert_false(c.has_exit);
+	ocitap_store_container_release(&c);
+	assert_int_equal(ocitap_store_foreach_notification(ro, "c1", count_notif, notif, &err), 0);
+	assert_string_equal(notif, "chmod/continue=1;mkdir/errno:EPERM=5;");
+	assert_int_equal(ocitap_store_get_container(ro, "nope", &c, &err), -ENOENT);
+
+	/* the pid is kept when a later report has none; exit and stop */
+	assert_int_equal(ocitap_store_begin(s, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "c1", NULL, 0, NULL, 0, 300, &err), 0);
+	ev = transition("c1", OCITAP_PHASE_RUNNING, OCITAP_PHASE_STOPPED, "hangup", 300);
+	ev.has_exit = true;
+	ev.exit_code = 3;
+	assert_int_equal(ocitap_store_append_event(s, &ev, &seq, &err), 0);
+	assert_int_equal(ocitap_store_commit(s, &err), 0);
+	assert_int_equal(ocitap_store_get_container(ro, "c1", &c, &err), 0);
+	assert_int_equal(c.pid, 42);
+	assert_int_equal(c.phase, OCITAP_PHASE_STOPPED);
+	assert_true(c.has_exit);
+	assert_int_equal(c.exit_code, 3);
+	assert_string_equal(c.annotations_json, "{\"io.podman\":\"x\\\"y\"}");
+	ocitap_store_container_release(&c);
+	ocitap_store_close(ro);
+	ocitap_store_close(s);
+
+	/* sequence numbers continue after a reopen */
+	assert_int_equal(ocitap_store_open(path, 0, &s, &err), 0);
+	ev = transition("c2", OCITAP_PHASE_UNKNOWN, OCITAP_PHASE_CREATING, "seccomp", 400);
+	assert_int_equal(ocitap_store_put_container(s, "c2", "/b2", 7, NULL, 0, 400, &err), 0);
+	assert_int_equal(ocitap_store_append_event(s, &ev, &seq, &err), 0);
+	assert_int_equal(seq, 4);
+	assert_int_equal(ocitap_store_foreach_event(s, NULL, 1, collect, events, &err), 0);
+	assert_string_equal(events, "2:transition:creating>running:poststart;3:transition:running>stopped:hangup;"
+				    "4:transition:unknown>creating:seccomp;");
+	events[0] = '\0';
+	assert_int_equal(ocitap_store_foreach_event(s, "c2", 0, collect, events, &err), 0);
+	assert_string_equal(events, "4:transition:unknown>creating:seccomp;");
+	assert_int_equal(ocitap_store_count_containers(s, OCITAP_PHASE_UNKNOWN), 2);
+	assert_int_equal(ocitap_store_count_containers(s, OCITAP_PHASE_STOPPED), 1);
+
+	/* retention: c1 stopped at 300 goes, c2 (not stopped) stays */
+	assert_int_equal(ocitap_store_prune(s, 250, &err), 0);
+	assert_int_equal(ocitap_store_prune(s, 301, &err), 1);
+	assert_int_equal(ocitap_store_get_container(s, "c1", &c, &err), -ENOENT);
+	notif[0] = '\0';
+	assert_int_equal(ocitap_store_foreach_notification(s, "c1", count_notif, notif, &err), 0);
+	assert_string_equal(notif, "");
+	assert_int_equal(ocitap_store_count_containers(s, OCITAP_PHASE_UNKNOWN), 1);
+	ocitap_store_close(s);
+}
+
+static void test_open_errors(void **unused)
+{
+	struct ocitap_store *s;
+
+	assert_int_equal(ocitap_store_open("/nonexistent/dir/x.db", 0, &s, &err), -ENOENT);
+	assert_non_null(strstr(err.message, "/nonexistent/dir/x.db"));
+	assert_int_equal(ocitap_store_open("/nonexistent/x.db", OCITAP_STORE_READONLY, &s, &err), -ENOENT);
+}
+
+/* A write in a read-only store fails with an error, not a crash. */
+static void test_readonly_refuses_writes(void **unused)
+{
+	struct ocitap_store *s;
+
+	assert_int_equal(ocitap_store_open(path, 0, &s, &err), 0);
+	ocitap_store_close(s);
+	assert_int_equal(ocitap_store_open(path, OCITAP_STORE_READONLY, &s, &err), 0);
+	assert_true(ocitap_store_count_containers(s, OCITAP_PHASE_UNKNOWN) >= 0);
+	ocitap_store_close(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_lifecycle_round_trip, setup, teardown),
+		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test_setup_teardown(test_readonly_refuses_writes, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
