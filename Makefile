@@ -58,14 +58,14 @@ CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-LIB_SRCS := lib/error.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/report.c
-LIB_HDRS := lib/ocitap.h lib/error.h lib/io.h lib/state.h lib/scm.h lib/bundle.h lib/lifecycle.h lib/policy.h lib/store.h lib/report.h
+LIB_SRCS := lib/error.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/report.c lib/proc.c
+LIB_HDRS := lib/ocitap.h lib/error.h lib/io.h lib/state.h lib/scm.h lib/bundle.h lib/lifecycle.h lib/policy.h lib/store.h lib/report.h lib/proc.h
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 
 CLI_SRCS := inspect/ocitap.c inspect/cmd_validate.c
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
-UNIT_TESTS := error io state scm bundle lifecycle policy store report
+UNIT_TESTS := error io state scm bundle lifecycle policy store report proc
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/bench-parse
@@ -76,7 +76,10 @@ FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 ASAN_BUILD   := $(BUILD)/asan
 
-all: $(BUILD)/libocitap.a $(BUILD)/libocitap.so $(BUILD)/bin/ocitap $(BUILD)/ocitap.pc
+DAEMON_SRCS := inspect/ocitapd.c inspect/ocitapd-writer.c
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
+
+all: $(BUILD)/libocitap.a $(BUILD)/libocitap.so $(BUILD)/bin/ocitap $(BUILD)/bin/ocitapd $(BUILD)/ocitap.pc
 .PHONY: all
 
 $(BUILD)/%.o: %.c
@@ -99,6 +102,11 @@ $(BUILD)/bin/ocitap: $(CLI_OBJS) $(BUILD)/libocitap.a
 
 PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	     -e 's|@VERSION@|$(VERSION)|'
+
+$(BUILD)/bin/ocitapd: $(DAEMON_OBJS) $(BUILD)/libocitap.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $(DAEMON_OBJS) $(BUILD)/libocitap.a $(DEP_LIBS)
 
 $(BUILD)/ocitap.pc: ocitap.pc.in Makefile
 	@mkdir -p $(dir $@)
@@ -201,6 +209,7 @@ install: all man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/ocitap $(DESTDIR)$(PKGCONFIGDIR) \
 		$(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(BUILD)/bin/ocitap $(DESTDIR)$(BINDIR)/ocitap
+	install -m 0755 $(BUILD)/bin/ocitapd $(DESTDIR)$(BINDIR)/ocitapd
 	install -m 0644 $(BUILD)/libocitap.a $(DESTDIR)$(LIBDIR)/libocitap.a
 	install -m 0755 $(BUILD)/libocitap.so $(DESTDIR)$(LIBDIR)/libocitap.so.$(VERSION)
 	ln -sf libocitap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libocitap.so.0
@@ -211,7 +220,7 @@ install: all man
 .PHONY: install
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/ocitap $(DESTDIR)$(LIBDIR)/libocitap.a $(DESTDIR)$(LIBDIR)/libocitap.so* \
+	rm -f $(DESTDIR)$(BINDIR)/ocitap $(DESTDIR)$(BINDIR)/ocitapd $(DESTDIR)$(LIBDIR)/libocitap.a $(DESTDIR)$(LIBDIR)/libocitap.so* \
 		$(DESTDIR)$(PKGCONFIGDIR)/ocitap.pc $(DESTDIR)$(MANDIR)/man1/ocitap.1
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/ocitap
 .PHONY: uninstall

@@ -1,0 +1,187 @@
+/*
+ * ocitapd-writer.c: the store thread. The event loop queues records and
+ * never waits on disk; this thread takes everything queued at once, writes
+ * it in one transaction and commits (synchronous=FULL, so a commit is on
+ * disk). Only then are the hook connections waiting on those records
+ * acknowledged: an acknowledged report survives kill -9. A failed commit
+ * (disk full) keeps the batch and retries; the daemon meanwhile keeps
+ * answering notifications and says it is degraded.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ocitapd.h"
+
+void wop_free(struct wop *op)
+{
+	if (!op)
+		return;
+	free(op->id);
+	free(op->bundle);
+	for (size_t i = 0; i < op->n_annotations; i++) {
+		free((char *)op->annotations[i].key);
+		free((char *)op->annotations[i].value);
+	}
+	free(op->annotations);
+	free(op->kind_text);
+	free(op->source);
+	free(op->syscall);
+	free(op->action);
+	free(op);
+}
+
+static int apply(struct ocitap_store *s, struct wop *op, struct ocitap_error *err)
+{
+	switch (op->kind) {
+	case WOP_CONTAINER:
+		return ocitap_store_put_container(s, op->id, op->bundle, op->pid,
+						  op->has_annotations ? op->annotations : NULL, op->n_annotations,
+						  op->wall_ns, err);
+	case WOP_EVENT:
+		op->ev.container_id = op->id;
+		op->ev.kind = op->kind_text;
+		op->ev.source = op->source;
+		return ocitap_store_append_event(s, &op->ev, NULL, err);
+	case WOP_NOTIFICATIONS:
+		return ocitap_store_add_notifications(s, op->id, op->syscall, op->action, op->count, err);
+	case WOP_PRUNE: {
+		int r = ocitap_store_prune(s, op->before_wall_ns, err);
+
+		if (r > 0)
+			log_msg(LOG_INFO, "retention: removed %d stopped container%s", r, r == 1 ? "" : "s");
+		return r < 0 ? r : 0;
+	}
+	}
+	return 0;
+}
+
+static void hand_back(struct writer *w, struct wop *batch, int error)
+{
+	uint64_t one = 1;
+	bool any = false;
+
+	pthread_mutex_lock(&w->lock);
+	for (struct wop *op = batch; op; op = op->next)
+		if (op->ack) {
+			op->ack->ack_error = error;
+			op->ack->next_acked = w->acked;
+			w->acked = op->ack;
+			op->ack = NULL;
+			any = true;
+		}
+	pthread_mutex_unlock(&w->lock);
+	if (any && write(w->done_fd, &one, sizeof(one)) < 0)
+		log_msg(LOG_ERR, "store thread: cannot wake the event loop: %m");
+}
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	struct wop *batch = NULL;
+
+	for (;;) {
+		struct ocitap_error err = { 0 };
+		int r;
+
+		pthread_mutex_lock(&w->lock);
+		while (!w->head && !w->stop && !batch)
+			pthread_cond_wait(&w->wake, &w->lock);
+		if (!batch) {
+			batch = w->head;
+			w->head = w->tail = NULL;
+		} else if (w->head) {
+			/* a failed batch is retried together with what came since */
+			struct wop *last = batch;
+
+			while (last->next)
+				last = last->next;
+			last->next = w->head;
+			w->head = w->tail = NULL;
+		}
+		if (!batch && w->stop) {
+			pthread_mutex_unlock(&w->lock);
+			break;
+		}
+		pthread_mutex_unlock(&w->lock);
+
+		r = ocitap_store_begin(w->store, &err);
+		for (struct wop *op = batch; r >= 0 && op; op = op->next)
+			r = apply(w->store, op, &err);
+		if (r >= 0)
+			r = ocitap_store_commit(w->store, &err);
+		if (r < 0) {
+			ocitap_store_rollback(w->store);
+			w->failures++;
+			if (!w->degraded)
+				log_msg(LOG_ERR, "store: %s; retrying, the daemon keeps answering", err.message);
+			w->degraded = true;
+			if (w->stop && w->failures > 50) {
+				hand_back(w, batch, r);
+				break;
+			}
+			nanosleep(&(struct timespec){ 0, 200 * 1000 * 1000 }, NULL);
+			continue;
+		}
+		if (w->degraded)
+			log_msg(LOG_INFO, "store: writing again");
+		w->degraded = false;
+		w->commits++;
+		hand_back(w, batch, 0);
+		while (batch) {
+			struct wop *next = batch->next;
+
+			wop_free(batch);
+			batch = next;
+		}
+	}
+	while (batch) {
+		struct wop *next = batch->next;
+
+		wop_free(batch);
+		batch = next;
+	}
+	return NULL;
+}
+
+int writer_start(struct writer *w, struct ocitap_store *store)
+{
+	memset(w, 0, sizeof(*w));
+	w->store = store;
+	w->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->done_fd < 0)
+		return -errno;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->wake, NULL);
+	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+		close(w->done_fd);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+void writer_push(struct writer *w, struct wop *op)
+{
+	op->next = NULL;
+	pthread_mutex_lock(&w->lock);
+	if (w->tail)
+		w->tail->next = op;
+	else
+		w->head = op;
+	w->tail = op;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void writer_stop(struct writer *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->stop = true;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	close(w->done_fd);
+}

@@ -1,0 +1,1106 @@
+/*
+ * ocitapd.c: the ocitap daemon. One epoll loop takes, on one unix socket,
+ * the runtimes' seccomp listener messages (ContainerProcessState +
+ * seccompFd) and the hooks' stage reports; answers every seccomp
+ * notification of every container by its policy; watches each notify fd for
+ * hang-up (every process gone: stopped) and the init process's pidfd for its
+ * exit status; and feeds one lifecycle state machine per container. Records
+ * go to the store thread (ocitapd-writer.c); nothing here waits on disk.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ocitapd.h"
+
+/* Debian 12's headers (Linux 6.1) lack these (6.6+); detected at run time. */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
+#define DEFAULT_SOCKET	  "/run/ocitap/ocitap.sock"
+#define DEFAULT_STATE_DIR "/var/lib/ocitap"
+#define DEFAULT_HTTP	  "127.0.0.1:9476"
+#define MAX_CONNS	  256
+#define CONN_TIMEOUT_MS	  2000
+#define MAX_ALLOW_UIDS	  32
+#define BUCKETS		  1024
+
+enum watch_kind { W_LISTEN = 1, W_CONN, W_NOTIFY, W_PIDFD, W_SIGNAL, W_WRITER };
+
+struct watch {
+	int kind;
+};
+
+struct container;
+
+struct notify_fd {
+	int kind; /* W_NOTIFY */
+	int fd;
+	bool init; /* the filter of the container's init (its hang-up means stopped) */
+	struct container *c;
+	struct notify_fd *next;
+};
+
+struct pid_watch {
+	int kind; /* W_PIDFD */
+	int fd;
+	struct container *c;
+};
+
+struct counter {
+	uint32_t arch;
+	int nr;
+	struct ocitap_action action;
+	uint64_t count, flushed;
+};
+
+struct container {
+	struct container *next; /* hash chain */
+	char *id;
+	pid_t init_pid;
+	struct ocitap_lifecycle lc;
+	char policy_name[OCITAP_POLICY_NAME_MAX];
+	const struct ocitap_policy *policy;
+	struct notify_fd *fds;
+	int n_fds;
+	struct pid_watch *pidw;
+	struct counter *counts;
+	size_t n_counts, cap_counts;
+	uint64_t notifications;
+};
+
+static struct {
+	const char *socket_path, *state_dir, *http, *policy_path;
+	uid_t allow[MAX_ALLOW_UIDS];
+	size_t n_allow;
+	enum log_level level;
+	int64_t retention_s;
+	int timeout_ms;
+} opt = { .level = LOG_INFO, .retention_s = 86400, .timeout_ms = CONN_TIMEOUT_MS };
+
+static struct {
+	int epfd;
+	struct watch listen, signal, writer_w;
+	int listen_fd, signal_fd;
+	struct ocitap_policy_set *policies;
+	struct container *buckets[BUCKETS];
+	size_t n_containers;
+	struct conn *conns;
+	size_t n_conns;
+	struct writer writer;
+	int sync_wakeup; /* -1 unknown, 0 no, 1 yes */
+	struct seccomp_notif_sizes sizes;
+	struct seccomp_notif *req;
+	struct seccomp_notif_resp *resp;
+	bool journal;
+	uint64_t dropped_peers, notifications, unknown_policy;
+} d = { .sync_wakeup = -1 };
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	if (level > opt.level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (d.journal)
+		fprintf(stderr, "<%d>%s\n", level, buf);
+	else
+		fprintf(stderr, "ocitapd: %s%s\n",
+			level == LOG_ERR    ? "error: "
+			: level == LOG_WARN ? "warning: "
+					    : "",
+			buf);
+}
+
+static int64_t now_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *p = s ? strdup(s) : NULL;
+
+	if (s && !p) {
+		log_msg(LOG_ERR, "out of memory");
+		abort();
+	}
+	return p;
+}
+
+static struct wop *wop_new(enum wop_kind kind, const char *id)
+{
+	struct wop *op = calloc(1, sizeof(*op));
+
+	if (!op) {
+		log_msg(LOG_ERR, "out of memory");
+		abort();
+	}
+	op->kind = kind;
+	op->id = xstrdup(id);
+	op->wall_ns = now_ns(CLOCK_REALTIME);
+	return op;
+}
+
+/* ---- containers ------------------------------------------------------ */
+
+static unsigned hash_id(const char *s)
+{
+	unsigned h = 5381;
+
+	while (*s)
+		h = h * 33 + (unsigned char)*s++;
+	return h % BUCKETS;
+}
+
+static struct container *container_get(const char *id, bool create)
+{
+	unsigned h = hash_id(id);
+	struct container *c;
+
+	for (c = d.buckets[h]; c; c = c->next)
+		if (strcmp(c->id, id) == 0)
+			return c;
+	if (!create)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		log_msg(LOG_ERR, "out of memory");
+		abort();
+	}
+	c->id = xstrdup(id);
+	ocitap_lifecycle_init(&c->lc);
+	c->policy = ocitap_policy_set_default(d.policies);
+	snprintf(c->policy_name, sizeof(c->policy_name), "%s", ocitap_policy_name(c->policy));
+	c->next = d.buckets[h];
+	d.buckets[h] = c;
+	d.n_containers++;
+	return c;
+}
+
+static void queue_container(const struct ocitap_state *st, pid_t pid)
+{
+	struct wop *op = wop_new(WOP_CONTAINER, st->id);
+
+	op->bundle = xstrdup(st->bundle);
+	op->pid = pid;
+	if (st->has_annotations) {
+		op->has_annotations = true;
+		op->annotations = calloc(st->n_annotations + 1, sizeof(*op->annotations));
+		if (!op->annotations)
+			abort();
+		for (size_t i = 0; i < st->n_annotations; i++) {
+			op->annotations[i].key = xstrdup(st->annotations[i].key);
+			op->annotations[i].value = xstrdup(st->annotations[i].value);
+		}
+		op->n_annotations = st->n_annotations;
+	}
+	writer_push(&d.writer, op);
+}
+
+/*
+ * Feed an observation to the container's state machine and queue what it
+ * produced. ack (may be NULL) is acknowledged once this is durable.
+ */
+static void observe(struct container *c, const struct ocitap_observation *obs, struct conn *ack)
+{
+	struct ocitap_transition_rec t;
+	bool had_exit = c->lc.has_exit, had_oom = c->lc.oom;
+	int r = ocitap_lifecycle_apply(&c->lc, obs, &t);
+	struct wop *op = NULL;
+
+	if (r == OCITAP_APPLY_TRANSITION) {
+		op = wop_new(WOP_EVENT, c->id);
+		op->kind_text = xstrdup(OCITAP_EVENT_TRANSITION);
+		op->ev.from = t.from;
+		op->ev.to = t.to;
+		log_msg(LOG_INFO, "container %s: %s -> %s (%s)", c->id, ocitap_phase_to_string(t.from),
+			ocitap_phase_to_string(t.to), obs->source);
+	} else if (r == OCITAP_APPLY_LATE) {
+		op = wop_new(WOP_EVENT, c->id);
+		op->kind_text = xstrdup(OCITAP_EVENT_LATE);
+		op->ev.from = c->lc.phase;
+		op->ev.to = obs->phase;
+		log_msg(LOG_DEBUG, "container %s: late %s from %s (already %s)", c->id,
+			ocitap_phase_to_string(obs->phase), obs->source, ocitap_phase_to_string(c->lc.phase));
+	}
+	if ((c->lc.has_exit && !had_exit) || (c->lc.oom && !had_oom)) {
+		struct wop *ex = wop_new(WOP_EVENT, c->id);
+
+		ex->kind_text = xstrdup(OCITAP_EVENT_EXIT);
+		ex->ev.from = ex->ev.to = c->lc.phase;
+		ex->ev.has_exit = c->lc.has_exit;
+		ex->ev.exit_code = c->lc.exit_code;
+		ex->ev.signal = c->lc.signal;
+		ex->ev.oom = c->lc.oom;
+		ex->source = xstrdup(obs->source);
+		ex->ev.mono_ns = obs->mono_ns;
+		ex->ev.wall_ns = obs->wall_ns;
+		if (c->lc.signal)
+			log_msg(LOG_INFO, "container %s: init killed by signal %d", c->id, c->lc.signal);
+		else
+			log_msg(LOG_INFO, "container %s: init exited with %d", c->id, c->lc.exit_code);
+		writer_push(&d.writer, ex);
+	}
+	if (!op && ack)
+		op = wop_new(WOP_PRUNE, c->id), op->before_wall_ns = INT64_MIN; /* a no-op that carries the ack */
+	if (op) {
+		op->source = op->source ? op->source : xstrdup(obs->source);
+		op->ev.mono_ns = obs->mono_ns;
+		op->ev.wall_ns = obs->wall_ns;
+		op->ack = ack;
+		writer_push(&d.writer, op);
+	}
+}
+
+static void flush_counts(struct container *c)
+{
+	for (size_t i = 0; i < c->n_counts; i++) {
+		struct counter *k = &c->counts[i];
+		char action[48];
+		char *name;
+		struct wop *op;
+
+		if (k->count == k->flushed)
+			continue;
+		name = seccomp_syscall_resolve_num_arch(k->arch, k->nr);
+		op = wop_new(WOP_NOTIFICATIONS, c->id);
+		if (name) {
+			op->syscall = name;
+		} else {
+			char num[32];
+
+			snprintf(num, sizeof(num), "%d", k->nr);
+			op->syscall = xstrdup(num);
+		}
+		op->action = xstrdup(ocitap_action_format(&k->action, action, sizeof(action)));
+		op->count = (int64_t)(k->count - k->flushed);
+		k->flushed = k->count;
+		writer_push(&d.writer, op);
+	}
+}
+
+static void flush_all_counts(void)
+{
+	for (size_t b = 0; b < BUCKETS; b++)
+		for (struct container *c = d.buckets[b]; c; c = c->next)
+			flush_counts(c);
+}
+
+/* ---- seccomp notifications ---------------------------------------------- */
+
+static void count_notification(struct container *c, uint32_t arch, int nr, const struct ocitap_action *a)
+{
+	for (size_t i = 0; i < c->n_counts; i++) {
+		struct counter *k = &c->counts[i];
+
+		if (k->nr == nr && k->arch == arch && k->action.kind == a->kind &&
+		    k->action.errno_value == a->errno_value) {
+			k->count++;
+			return;
+		}
+	}
+	if (c->n_counts == c->cap_counts) {
+		size_t ncap = c->cap_counts ? c->cap_counts * 2 : 8;
+		struct counter *n = realloc(c->counts, ncap * sizeof(*n));
+
+		if (!n)
+			return; /* counting is best effort; the answer was sent */
+		c->counts = n;
+		c->cap_counts = ncap;
+	}
+	c->counts[c->n_counts++] = (struct counter){ arch, nr, *a, 1, 0 };
+}
+
+static void kill_target(int notify_fd, const struct seccomp_notif *req)
+{
+	int pidfd = ocitap_pidfd_open((pid_t)req->pid);
+
+	if (pidfd < 0)
+		return;
+	/* the pid could have been reused between the notification and the open */
+	if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) == 0)
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	close(pidfd);
+}
+
+static void answer_notification(struct notify_fd *n)
+{
+	struct container *c = n->c;
+	struct ocitap_action a;
+
+	memset(d.req, 0, d.sizes.seccomp_notif);
+	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_RECV, d.req) < 0)
+		return; /* ENOENT: the target died before we looked; EINTR: try again on the next wake-up */
+	a = ocitap_policy_decide(c->policy, d.req->data.arch, d.req->data.nr);
+	memset(d.resp, 0, d.sizes.seccomp_notif_resp);
+	d.resp->id = d.req->id;
+	switch (a.kind) {
+	case OCITAP_ACTION_CONTINUE:
+		d.resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		break;
+	case OCITAP_ACTION_ERRNO:
+		d.resp->error = -a.errno_value;
+		break;
+	case OCITAP_ACTION_KILL:
+		d.resp->error = -EPERM;
+		kill_target(n->fd, d.req);
+		break;
+	}
+	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_SEND, d.resp) < 0 && errno != ENOENT)
+		log_msg(LOG_WARN, "container %s: cannot answer a notification: %m", c->id);
+	count_notification(c, d.req->data.arch, d.req->data.nr, &a);
+	c->notifications++;
+	d.notifications++;
+}
+
+static void remove_notify_fd(struct notify_fd *n)
+{
+	struct container *c = n->c;
+
+	epoll_ctl(d.epfd, EPOLL_CTL_DEL, n->fd, NULL);
+	close(n->fd);
+	for (struct notify_fd **p = &c->fds; *p; p = &(*p)->next)
+		if (*p == n) {
+			*p = n->next;
+			break;
+		}
+	c->n_fds--;
+	free(n);
+}
+
+static void notify_event(struct notify_fd *n, uint32_t events)
+{
+	if (events & EPOLLIN)
+		answer_notification(n);
+	if (events & (EPOLLHUP | EPOLLERR)) {
+		struct container *c = n->c;
+		bool init = n->init;
+
+		log_msg(LOG_DEBUG, "container %s: notify fd hung up (%s)", c->id, init ? "init" : "exec");
+		remove_notify_fd(n);
+		if (init) {
+			struct ocitap_observation obs = { .phase = OCITAP_PHASE_STOPPED,
+							  .source = OCITAP_SOURCE_HANGUP,
+							  .mono_ns = now_ns(CLOCK_MONOTONIC),
+							  .wall_ns = now_ns(CLOCK_REALTIME) };
+
+			observe(c, &obs, NULL);
+			flush_counts(c);
+		}
+	}
+}
+
+static void pidfd_event(struct pid_watch *pw)
+{
+	struct container *c = pw->c;
+	struct ocitap_observation obs = { .phase = OCITAP_PHASE_STOPPED,
+					  .source = OCITAP_SOURCE_PIDFD,
+					  .mono_ns = now_ns(CLOCK_MONOTONIC),
+					  .wall_ns = now_ns(CLOCK_REALTIME) };
+	struct ocitap_exit ex;
+
+	if (ocitap_pidfd_exit(pw->fd, &ex) == 0) {
+		obs.has_exit = true;
+		obs.exit_code = ex.exited ? ex.code : 0;
+		obs.signal = ex.signaled ? ex.signal : 0;
+	}
+	epoll_ctl(d.epfd, EPOLL_CTL_DEL, pw->fd, NULL);
+	close(pw->fd);
+	c->pidw = NULL;
+	free(pw);
+	observe(c, &obs, NULL);
+}
+
+static void watch_init_pid(struct container *c, pid_t pid)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct pid_watch *pw;
+	int fd;
+
+	if (c->pidw || pid <= 0)
+		return;
+	fd = ocitap_pidfd_open(pid);
+	if (fd < 0) {
+		log_msg(LOG_DEBUG, "container %s: no pidfd for pid %d: %s", c->id, pid, strerror(-fd));
+		return;
+	}
+	pw = calloc(1, sizeof(*pw));
+	if (!pw) {
+		close(fd);
+		return;
+	}
+	*pw = (struct pid_watch){ W_PIDFD, fd, c };
+	ev.data.ptr = pw;
+	if (epoll_ctl(d.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		close(fd);
+		free(pw);
+		return;
+	}
+	c->pidw = pw;
+	c->init_pid = pid;
+}
+
+static void use_sync_wakeup(int fd)
+{
+	if (d.sync_wakeup == 0)
+		return;
+	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == 0) {
+		if (d.sync_wakeup < 0)
+			log_msg(LOG_INFO, "seccomp: synchronous wake-up in use");
+		d.sync_wakeup = 1;
+	} else if (d.sync_wakeup < 0) {
+		log_msg(LOG_INFO, "seccomp: this kernel has no synchronous wake-up (%m); using the plain one");
+		d.sync_wakeup = 0;
+	}
+}
+
+/* ---- connections ----------------------------------------------------- */
+
+static void conn_close(struct conn *cn)
+{
+	epoll_ctl(d.epfd, EPOLL_CTL_DEL, cn->fd, NULL);
+	close(cn->fd);
+	ocitap_scm_reader_release(&cn->reader);
+	if (cn->prev)
+		cn->prev->next = cn->next;
+	else
+		d.conns = cn->next;
+	if (cn->next)
+		cn->next->prev = cn->prev;
+	d.n_conns--;
+	free(cn);
+}
+
+static void drop_peer(struct conn *cn, const char *why)
+{
+	d.dropped_peers++;
+	log_msg(LOG_WARN, "dropped peer pid %d uid %u: %s", cn->peer_pid, cn->peer_uid, why);
+	conn_close(cn);
+}
+
+static void handle_listener_message(struct conn *cn)
+{
+	struct ocitap_process_state ps;
+	struct ocitap_error err = { 0 };
+	struct epoll_event ev = { .events = EPOLLIN };
+	char name[OCITAP_POLICY_NAME_MAX], line[512];
+	struct container *c;
+	struct notify_fd *n;
+	int sfd, r;
+
+	r = ocitap_scm_reader_finish(&cn->reader, 0, NULL, &ps, &sfd, &err);
+	if (r < 0) {
+		drop_peer(cn, ocitap_error_format(&err, line, sizeof(line)));
+		return;
+	}
+	c = container_get(ps.state.id, true);
+	r = ocitap_metadata_policy(ps.metadata, name, sizeof(name));
+	if (r == 1) {
+		const struct ocitap_policy *p = ocitap_policy_set_find(d.policies, name);
+
+		if (p) {
+			c->policy = p;
+			snprintf(c->policy_name, sizeof(c->policy_name), "%s", name);
+		} else {
+			d.unknown_policy++;
+			log_msg(LOG_WARN, "container %s: unknown policy \"%s\"; using %s", c->id, name,
+				ocitap_policy_name(c->policy));
+		}
+	} else if (r < 0) {
+		d.unknown_policy++;
+		log_msg(LOG_WARN, "container %s: bad policy= in listenerMetadata; using %s", c->id,
+			ocitap_policy_name(c->policy));
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n) {
+		close(sfd);
+		ocitap_process_state_release(&ps);
+		conn_close(cn);
+		return;
+	}
+	/* the init's filter comes with status creating; exec brings later ones */
+	*n = (struct notify_fd){
+		.kind = W_NOTIFY, .fd = sfd, .init = ps.state.status == OCITAP_STATUS_CREATING, .c = c
+	};
+	fcntl(sfd, F_SETFL, fcntl(sfd, F_GETFL) | O_NONBLOCK);
+	use_sync_wakeup(sfd);
+	ev.data.ptr = n;
+	if (epoll_ctl(d.epfd, EPOLL_CTL_ADD, sfd, &ev) < 0) {
+		log_msg(LOG_ERR, "container %s: cannot watch its notify fd: %m", c->id);
+		close(sfd);
+		free(n);
+	} else {
+		n->next = c->fds;
+		c->fds = n;
+		c->n_fds++;
+		log_msg(LOG_INFO, "container %s: seccomp fd from pid %d (%s, policy %s, %d fd%s)", c->id, ps.pid,
+			n->init ? "init" : "exec", ocitap_policy_name(c->policy), c->n_fds, c->n_fds == 1 ? "" : "s");
+	}
+	queue_container(&ps.state, n && n->init ? ps.pid : 0);
+	if (ps.state.status == OCITAP_STATUS_CREATING)
+		watch_init_pid(c, ps.pid);
+	{
+		struct ocitap_observation obs = { .phase = ocitap_phase_from_status(ps.state.status),
+						  .source = OCITAP_SOURCE_SECCOMP,
+						  .mono_ns = now_ns(CLOCK_MONOTONIC),
+						  .wall_ns = now_ns(CLOCK_REALTIME) };
+
+		observe(c, &obs, NULL);
+	}
+	ocitap_process_state_release(&ps);
+	conn_close(cn);
+}
+
+static void handle_hook_report(struct conn *cn)
+{
+	struct ocitap_hook_report rep;
+	struct ocitap_error err = { 0 };
+	char line[512];
+	struct container *c;
+	struct ocitap_observation obs;
+
+	if (ocitap_hook_report_parse(cn->reader.buf ? cn->reader.buf : "", cn->reader.len, NULL, &rep, &err) < 0) {
+		char reply[600];
+
+		snprintf(reply, sizeof(reply), "error: %s\n", ocitap_error_format(&err, line, sizeof(line)));
+		(void)send(cn->fd, reply, strlen(reply), MSG_NOSIGNAL | MSG_DONTWAIT);
+		drop_peer(cn, line);
+		return;
+	}
+	ocitap_scm_reader_release(&cn->reader);
+	c = container_get(rep.state.id, true);
+	queue_container(&rep.state, rep.stage == OCITAP_STAGE_CREATE_RUNTIME || rep.stage == OCITAP_STAGE_PRESTART
+					    ? rep.state.pid
+					    : 0);
+	if (rep.stage == OCITAP_STAGE_CREATE_RUNTIME || rep.stage == OCITAP_STAGE_PRESTART)
+		watch_init_pid(c, rep.state.pid);
+	obs = (struct ocitap_observation){ .phase = ocitap_phase_from_stage(rep.stage),
+					   .source = ocitap_stage_to_string(rep.stage),
+					   .mono_ns = rep.mono_ns ? rep.mono_ns : now_ns(CLOCK_MONOTONIC),
+					   .wall_ns = rep.wall_ns ? rep.wall_ns : now_ns(CLOCK_REALTIME) };
+	cn->waiting_ack = true;
+	epoll_ctl(d.epfd, EPOLL_CTL_DEL, cn->fd, NULL);
+	observe(c, &obs, cn);
+	ocitap_hook_report_release(&rep);
+}
+
+static void conn_event(struct conn *cn)
+{
+	struct ocitap_error err = { 0 };
+	char line[512];
+	int r = ocitap_scm_reader_read(&cn->reader, cn->fd, &err);
+
+	if (r == -EAGAIN)
+		return;
+	if (r < 0) {
+		drop_peer(cn, ocitap_error_format(&err, line, sizeof(line)));
+		return;
+	}
+	if (cn->reader.n_fds > 0)
+		handle_listener_message(cn);
+	else
+		handle_hook_report(cn);
+}
+
+static bool peer_allowed(uid_t uid)
+{
+	if (uid == 0)
+		return true;
+	for (size_t i = 0; i < opt.n_allow; i++)
+		if (opt.allow[i] == uid)
+			return true;
+	return false;
+}
+
+static void accept_peers(void)
+{
+	for (;;) {
+		struct epoll_event ev = { .events = EPOLLIN };
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		struct conn *cn;
+		int fd = accept4(d.listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log_msg(LOG_WARN, "accept: %m");
+			return;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+			close(fd);
+			continue;
+		}
+		if (!peer_allowed(cred.uid)) {
+			d.dropped_peers++;
+			log_msg(LOG_WARN, "refused peer pid %d uid %u: not root and not --allow-uid", cred.pid,
+				cred.uid);
+			close(fd);
+			continue;
+		}
+		if (d.n_conns >= MAX_CONNS) {
+			d.dropped_peers++;
+			log_msg(LOG_WARN, "refused peer pid %d: %d connections already open", cred.pid, MAX_CONNS);
+			close(fd);
+			continue;
+		}
+		cn = calloc(1, sizeof(*cn));
+		if (!cn) {
+			close(fd);
+			continue;
+		}
+		cn->kind = W_CONN;
+		cn->fd = fd;
+		cn->peer_pid = cred.pid;
+		cn->peer_uid = cred.uid;
+		cn->deadline_ms = ocitap_now_ms() + opt.timeout_ms;
+		ocitap_scm_reader_init(&cn->reader, NULL);
+		ev.data.ptr = cn;
+		if (epoll_ctl(d.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			close(fd);
+			free(cn);
+			continue;
+		}
+		cn->next = d.conns;
+		if (d.conns)
+			d.conns->prev = cn;
+		d.conns = cn;
+		d.n_conns++;
+	}
+}
+
+static void expire_conns(void)
+{
+	int64_t now = ocitap_now_ms();
+
+	for (struct conn *cn = d.conns, *next; cn; cn = next) {
+		next = cn->next;
+		if (!cn->waiting_ack && now >= cn->deadline_ms) {
+			char why[128];
+
+			snprintf(why, sizeof(why), "no complete message within %d ms (%zu bytes)", opt.timeout_ms,
+				 cn->reader.len);
+			drop_peer(cn, why);
+		}
+	}
+}
+
+static void writer_done(void)
+{
+	uint64_t n;
+	struct conn *acked;
+
+	(void)read(d.writer.done_fd, &n, sizeof(n));
+	pthread_mutex_lock(&d.writer.lock);
+	acked = d.writer.acked;
+	d.writer.acked = NULL;
+	pthread_mutex_unlock(&d.writer.lock);
+	while (acked) {
+		struct conn *next = acked->next_acked;
+		char reply[128];
+
+		if (acked->ack_error)
+			snprintf(reply, sizeof(reply), "error: store: %s\n", strerror(-acked->ack_error));
+		else
+			snprintf(reply, sizeof(reply), "%s", OCITAP_REPORT_ACK);
+		(void)send(acked->fd, reply, strlen(reply), MSG_NOSIGNAL | MSG_DONTWAIT);
+		conn_close(acked);
+		acked = next;
+	}
+}
+
+/* ---- setup and the loop ------------------------------------------------- */
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+				return -errno;
+			*p = '/';
+		}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int add_watch(int fd, void *tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
+
+	return epoll_ctl(d.epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void reload_policies(void)
+{
+	struct ocitap_policy_set *set;
+	struct ocitap_error err = { 0 };
+
+	if (ocitap_policy_set_load(opt.policy_path, &set, &err) < 0) {
+		char line[512];
+
+		log_msg(LOG_ERR, "policy %s: %s; keeping the policies in use", opt.policy_path,
+			ocitap_error_format(&err, line, sizeof(line)));
+		return;
+	}
+	for (size_t b = 0; b < BUCKETS; b++)
+		for (struct container *c = d.buckets[b]; c; c = c->next) {
+			const struct ocitap_policy *p = ocitap_policy_set_find(set, c->policy_name);
+
+			c->policy = p ? p : ocitap_policy_set_default(set);
+		}
+	ocitap_policy_set_free(d.policies);
+	d.policies = set;
+	log_msg(LOG_INFO, "policies reloaded from %s (%zu)", opt.policy_path, ocitap_policy_set_count(set));
+}
+
+static void drain_notifications(void)
+{
+	/* answer whatever is pending before the fds close (SIGTERM) */
+	for (size_t b = 0; b < BUCKETS; b++)
+		for (struct container *c = d.buckets[b]; c; c = c->next)
+			for (struct notify_fd *n = c->fds; n; n = n->next)
+				for (int i = 0; i < 64; i++) {
+					struct pollfd p = { .fd = n->fd, .events = POLLIN };
+
+					if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
+						break;
+					answer_notification(n);
+				}
+}
+
+static int run(void)
+{
+	struct epoll_event events[64];
+	int64_t next_flush = ocitap_now_ms() + 1000, next_prune = ocitap_now_ms() + 60000;
+	bool stop = false;
+
+	while (!stop) {
+		int n = epoll_wait(d.epfd, events, 64, d.n_conns ? 100 : 1000);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_msg(LOG_ERR, "epoll_wait: %m");
+			return 1;
+		}
+		for (int i = 0; i < n; i++) {
+			struct watch *w = events[i].data.ptr;
+
+			switch (w->kind) {
+			case W_NOTIFY:
+				notify_event((struct notify_fd *)w, events[i].events);
+				break;
+			case W_LISTEN:
+				accept_peers();
+				break;
+			case W_CONN:
+				conn_event((struct conn *)w);
+				break;
+			case W_PIDFD:
+				pidfd_event((struct pid_watch *)w);
+				break;
+			case W_WRITER:
+				writer_done();
+				break;
+			case W_SIGNAL: {
+				struct signalfd_siginfo si;
+
+				if (read(d.signal_fd, &si, sizeof(si)) != sizeof(si))
+					break;
+				if (si.ssi_signo == SIGHUP) {
+					reload_policies();
+				} else {
+					log_msg(LOG_INFO, "%s: shutting down", strsignal((int)si.ssi_signo));
+					stop = true;
+				}
+				break;
+			}
+			}
+		}
+		if (d.n_conns)
+			expire_conns();
+		if (ocitap_now_ms() >= next_flush) {
+			flush_all_counts();
+			next_flush = ocitap_now_ms() + 1000;
+		}
+		if (ocitap_now_ms() >= next_prune) {
+			struct wop *op = wop_new(WOP_PRUNE, "");
+
+			op->before_wall_ns = now_ns(CLOCK_REALTIME) - opt.retention_s * 1000000000LL;
+			writer_push(&d.writer, op);
+			next_prune = ocitap_now_ms() + 60000;
+		}
+	}
+	drain_notifications();
+	flush_all_counts();
+	return 0;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: ocitapd [OPTIONS]\n"
+		"\n"
+		"The ocitap daemon: the seccomp notify listener runtimes point\n"
+		"linux.seccomp.listenerPath at, and the recorder the ocitap hooks report to.\n"
+		"\n"
+		"  -s, --socket PATH       listener and hook socket (default %s; $OCITAP_SOCKET)\n"
+		"  -d, --state-dir DIR     database and hook spool (default %s; $OCITAP_STATE_DIR)\n"
+		"      --http ADDR         HTTP export address (default %s; $OCITAP_HTTP; \"off\")\n"
+		"  -p, --policy FILE       policy file (JSON, ocitapd-policy(5)); SIGHUP reloads it\n"
+		"      --allow-uid UID     also accept peers with this uid (repeatable; default root only)\n"
+		"      --retention SECONDS keep stopped containers this long (default 86400)\n"
+		"      --peer-timeout MS   drop a peer whose message is not complete by then (default %d)\n"
+		"      --log-level LEVEL   error, warning, info (default) or debug\n"
+		"  -h, --help              show this help\n"
+		"  -V, --version           show the version\n"
+		"\n"
+		"A flag wins over the environment. Logs go to stderr, one line per event.\n",
+		DEFAULT_SOCKET, DEFAULT_STATE_DIR, DEFAULT_HTTP, CONN_TIMEOUT_MS);
+}
+
+static bool parse_number(const char *s, long long min, long long max, long long *ret)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return false;
+	*ret = v;
+	return true;
+}
+
+static int parse_args(int argc, char **argv)
+{
+	enum { OPT_HTTP = 256, OPT_ALLOW, OPT_RETENTION, OPT_LOG, OPT_PEER_TIMEOUT };
+	static const struct option options[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "http", required_argument, NULL, OPT_HTTP },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "allow-uid", required_argument, NULL, OPT_ALLOW },
+		{ "retention", required_argument, NULL, OPT_RETENTION },
+		{ "peer-timeout", required_argument, NULL, OPT_PEER_TIMEOUT },
+		{ "log-level", required_argument, NULL, OPT_LOG },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	long long v;
+	int c;
+
+	opt.socket_path = getenv("OCITAP_SOCKET") ? getenv("OCITAP_SOCKET") : DEFAULT_SOCKET;
+	opt.state_dir = getenv("OCITAP_STATE_DIR") ? getenv("OCITAP_STATE_DIR") : DEFAULT_STATE_DIR;
+	opt.http = getenv("OCITAP_HTTP") ? getenv("OCITAP_HTTP") : DEFAULT_HTTP;
+	while ((c = getopt_long(argc, argv, "s:d:p:hV", options, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			opt.socket_path = optarg;
+			break;
+		case 'd':
+			opt.state_dir = optarg;
+			break;
+		case OPT_HTTP:
+			opt.http = optarg;
+			break;
+		case 'p':
+			opt.policy_path = optarg;
+			break;
+		case OPT_ALLOW:
+			if (!parse_number(optarg, 0, UINT32_MAX - 1, &v) || opt.n_allow == MAX_ALLOW_UIDS) {
+				fprintf(stderr, "ocitapd: --allow-uid: expected a uid (at most %d), got '%s'\n",
+					MAX_ALLOW_UIDS, optarg);
+				return 2;
+			}
+			opt.allow[opt.n_allow++] = (uid_t)v;
+			break;
+		case OPT_RETENTION:
+			if (!parse_number(optarg, 0, INT32_MAX, &v)) {
+				fprintf(stderr, "ocitapd: --retention: expected seconds, got '%s'\n", optarg);
+				return 2;
+			}
+			opt.retention_s = v;
+			break;
+		case OPT_PEER_TIMEOUT:
+			if (!parse_number(optarg, 1, 600000, &v)) {
+				fprintf(stderr, "ocitapd: --peer-timeout: expected milliseconds, got '%s'\n", optarg);
+				return 2;
+			}
+			opt.timeout_ms = (int)v;
+			break;
+		case OPT_LOG:
+			if (strcmp(optarg, "error") == 0)
+				opt.level = LOG_ERR;
+			else if (strcmp(optarg, "warning") == 0)
+				opt.level = LOG_WARN;
+			else if (strcmp(optarg, "info") == 0)
+				opt.level = LOG_INFO;
+			else if (strcmp(optarg, "debug") == 0)
+				opt.level = LOG_DEBUG;
+			else {
+				fprintf(stderr,
+					"ocitapd: --log-level: expected error, warning, info or debug, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("ocitapd %s\n", OCITAP_VERSION);
+			exit(0);
+		default:
+			fprintf(stderr, "ocitapd: see 'ocitapd --help'\n");
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ocitapd: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct ocitap_error err = { 0 };
+	struct ocitap_store *store = NULL;
+	char db[PATH_MAX], sockdir[PATH_MAX], line[512];
+	sigset_t mask;
+	int r, status;
+
+	r = parse_args(argc, argv);
+	if (r)
+		return r;
+	d.journal = getenv("JOURNAL_STREAM") != NULL;
+	signal(SIGPIPE, SIG_IGN);
+
+	if (ocitap_policy_set_load(opt.policy_path, &d.policies, &err) < 0) {
+		log_msg(LOG_ERR, "policy %s: %s", opt.policy_path, ocitap_error_format(&err, line, sizeof(line)));
+		return 1;
+	}
+	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &d.sizes) < 0) {
+		log_msg(LOG_ERR, "this kernel has no seccomp user notification: %m");
+		return 1;
+	}
+	d.req = calloc(1, d.sizes.seccomp_notif > sizeof(*d.req) ? d.sizes.seccomp_notif : sizeof(*d.req));
+	d.resp = calloc(1, d.sizes.seccomp_notif_resp > sizeof(*d.resp) ? d.sizes.seccomp_notif_resp : sizeof(*d.resp));
+	if (!d.req || !d.resp)
+		return 1;
+
+	r = mkdir_p(opt.state_dir, 0700);
+	if (r < 0) {
+		log_msg(LOG_ERR, "state directory %s: %s", opt.state_dir, strerror(-r));
+		return 1;
+	}
+	snprintf(db, sizeof(db), "%s/ocitap.db", opt.state_dir);
+	if (ocitap_store_open(db, 0, &store, &err) < 0) {
+		log_msg(LOG_ERR, "store: %s", ocitap_error_format(&err, line, sizeof(line)));
+		return 1;
+	}
+	snprintf(sockdir, sizeof(sockdir), "%s", opt.socket_path);
+	if (strrchr(sockdir, '/') && strrchr(sockdir, '/') != sockdir) {
+		*strrchr(sockdir, '/') = '\0';
+		mkdir_p(sockdir, 0755);
+	}
+	d.listen_fd = ocitap_unix_listen(opt.socket_path, 0600, 128, &err);
+	if (d.listen_fd < 0) {
+		log_msg(LOG_ERR, "socket: %s", ocitap_error_format(&err, line, sizeof(line)));
+		ocitap_store_close(store);
+		return 1;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL); /* before the store thread starts: it inherits the mask */
+	d.signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	d.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d.signal_fd < 0 || d.epfd < 0 || writer_start(&d.writer, store) < 0) {
+		log_msg(LOG_ERR, "setup: %m");
+		return 1;
+	}
+	d.listen.kind = W_LISTEN;
+	d.signal.kind = W_SIGNAL;
+	d.writer_w.kind = W_WRITER;
+	if (add_watch(d.listen_fd, &d.listen) < 0 || add_watch(d.signal_fd, &d.signal) < 0 ||
+	    add_watch(d.writer.done_fd, &d.writer_w) < 0) {
+		log_msg(LOG_ERR, "epoll: %m");
+		return 1;
+	}
+	if (strcmp(opt.http, "off") != 0)
+		log_msg(LOG_INFO, "HTTP export is not part of this build yet; %s is not served", opt.http);
+	log_msg(LOG_INFO, "listening on %s, store %s, %zu policies, peers: root%s", opt.socket_path, db,
+		ocitap_policy_set_count(d.policies), opt.n_allow ? " and --allow-uid" : " only");
+
+	status = run();
+
+	close(d.listen_fd);
+	unlink(opt.socket_path);
+	writer_stop(&d.writer);
+	while (d.conns)
+		conn_close(d.conns);
+	for (size_t b = 0; b < BUCKETS; b++)
+		while (d.buckets[b]) {
+			struct container *c = d.buckets[b];
+
+			d.buckets[b] = c->next;
+			while (c->fds)
+				remove_notify_fd(c->fds);
+			if (c->pidw) {
+				close(c->pidw->fd);
+				free(c->pidw);
+			}
+			free(c->counts);
+			free(c->id);
+			free(c);
+		}
+	ocitap_store_close(store);
+	ocitap_policy_set_free(d.policies);
+	free(d.req);
+	free(d.resp);
+	close(d.epfd);
+	close(d.signal_fd);
+	log_msg(LOG_INFO, "stopped (%llu notifications answered, %llu peers dropped)",
+		(unsigned long long)d.notifications, (unsigned long long)d.dropped_peers);
+	return status;
+}

@@ -1,0 +1,82 @@
+/*
+ * ocitapd.h: the daemon's shared structures. ocitapd.c is the event loop
+ * (socket, connections, seccomp notify fds, pidfds, signals);
+ * ocitapd-writer.c the store thread that makes records durable, off the
+ * notification path.
+ */
+#ifndef OCITAPD_H
+#define OCITAPD_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ocitap.h"
+
+enum log_level { LOG_ERR = 3, LOG_WARN = 4, LOG_INFO = 6, LOG_DEBUG = 7 };
+
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* What the store thread is asked to do; strings are owned by the op. */
+enum wop_kind { WOP_CONTAINER, WOP_EVENT, WOP_NOTIFICATIONS, WOP_PRUNE };
+
+struct conn;
+
+struct wop {
+	struct wop *next;
+	enum wop_kind kind;
+	char *id;
+	/* WOP_CONTAINER */
+	char *bundle;
+	pid_t pid;
+	struct ocitap_annotation *annotations; /* keys and values owned */
+	size_t n_annotations;
+	bool has_annotations;
+	/* WOP_EVENT */
+	struct ocitap_event ev;
+	char *kind_text, *source;
+	/* WOP_NOTIFICATIONS */
+	char *syscall, *action;
+	int64_t count;
+	/* WOP_PRUNE */
+	int64_t before_wall_ns;
+	int64_t wall_ns;
+	struct conn *ack; /* answer this hook connection once durable */
+};
+
+struct writer {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct wop *head, *tail; /* to write */
+	struct conn *acked;	 /* connections whose records are durable (or failed) */
+	int done_fd;		 /* eventfd: the loop reads acked */
+	bool stop;
+	struct ocitap_store *store;
+	bool degraded; /* last commit failed: retrying */
+	uint64_t commits, failures;
+};
+
+int writer_start(struct writer *w, struct ocitap_store *store);
+/* Queue op (takes ownership). Never blocks on disk. */
+void writer_push(struct writer *w, struct wop *op);
+/* Write everything queued, then stop the thread. */
+void writer_stop(struct writer *w);
+void wop_free(struct wop *op);
+
+/* The connection the writer hands back: set by the loop, read after done_fd. */
+struct conn {
+	int kind; /* must be first: the epoll tag */
+	int fd;
+	struct ocitap_scm_reader reader;
+	int64_t deadline_ms;
+	pid_t peer_pid;
+	uid_t peer_uid;
+	bool waiting_ack;
+	int ack_error; /* 0, or -errno from the store */
+	struct conn *next_acked;
+	struct conn *prev, *next; /* the loop's list of live connections */
+};
+
+#endif

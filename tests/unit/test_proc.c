@@ -1,0 +1,74 @@
+/*
+ * test_proc.c: exit status through a pidfd, for real children: one that
+ * exits 7, one killed by SIGKILL, one still running. Also proves our
+ * local definition of the pidfd_info uapi matches this kernel.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ocitap.h"
+#include "proc.h"
+#include "testutil.h"
+
+static void test_exit_code(void **unused)
+{
+	struct ocitap_exit ex;
+	pid_t pid = fork();
+	int fd, r;
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(7);
+	fd = ocitap_pidfd_open(pid);
+	assert_true(fd >= 0);
+	assert_int_equal(waitpid(pid, NULL, 0), pid); /* reaped: the pidfd still knows */
+	r = ocitap_pidfd_exit(fd, &ex);
+	if (r == -EOPNOTSUPP) {
+		skip(); /* kernel before 6.15 */
+		return;
+	}
+	assert_int_equal(r, 0);
+	assert_true(ex.exited);
+	assert_int_equal(ex.code, 7);
+	assert_false(ex.signaled);
+	close(fd);
+}
+
+static void test_signal_and_running(void **unused)
+{
+	struct ocitap_exit ex;
+	struct pollfd p;
+	pid_t pid = fork();
+	int fd;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	fd = ocitap_pidfd_open(pid);
+	assert_true(fd >= 0);
+	assert_int_equal(ocitap_pidfd_exit(fd, &ex), -EAGAIN); /* still running */
+	kill(pid, SIGKILL);
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	assert_int_equal(poll(&p, 1, 5000), 1); /* a pidfd polls readable at exit */
+	waitpid(pid, NULL, 0);
+	assert_int_equal(ocitap_pidfd_exit(fd, &ex), 0);
+	assert_true(ex.signaled);
+	assert_int_equal(ex.signal, SIGKILL);
+	close(fd);
+	assert_int_equal(ocitap_pidfd_open(-5), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exit_code),
+		cmocka_unit_test(test_signal_and_running),
+	};
+
+	return cmocka_run_group_tests_name("proc", tests, NULL, NULL);
+}
