@@ -154,7 +154,10 @@ fuzz-build: $(FUZZ_BINS)
 # Every suite `make check` runs; see tests/run-suites.sh for the counting.
 UNIT_SUITES      = $(foreach t,$(UNIT_TESTS),'unit:$(t)=$(BUILD)/tests/test_$(t)')
 ASAN_SUITES      = $(foreach t,$(UNIT_TESTS),'asan:$(t)=$(ASAN_BUILD)/tests/test_$(t)')
-VALGRIND_SUITES  = $(foreach t,$(UNIT_TESTS),'valgrind:$(t)=tests/valgrind.sh $(BUILD)/tests/test_$(t)')
+# valgrind 3.19 (Debian 12) does not emulate pidfd_open (syscall 434): test_proc
+# runs natively and under ASan/UBSan only.
+VALGRIND_TESTS   = $(filter-out proc,$(UNIT_TESTS))
+VALGRIND_SUITES  = $(foreach t,$(VALGRIND_TESTS),'valgrind:$(t)=tests/valgrind.sh $(BUILD)/tests/test_$(t)')
 FUZZ_SUITES      = $(foreach t,$(FUZZ_TARGETS),'fuzz-corpus:$(t)=tests/fuzz/replay.sh $(FUZZ_BUILD)/fuzz_$(t) tests/fuzz/corpus/$(t)')
 INTEGRATION_SUITES = 'lint=tests/lint.sh' \
                    $(foreach t,$(sort $(wildcard tests/integration/*.sh)),'integration:$(basename $(notdir $(t)))=$(t)')

@@ -66,6 +66,8 @@ struct pid_watch {
 	int kind; /* W_PIDFD */
 	int fd;
 	struct container *c;
+	int64_t give_up_ms; /* waiting for the reap, see pidfd_event() */
+	struct pid_watch *next_reaping;
 };
 
 struct counter {
@@ -114,6 +116,7 @@ static struct {
 	struct seccomp_notif *req;
 	struct seccomp_notif_resp *resp;
 	bool journal;
+	struct pid_watch *reaping; /* exited, exit status not yet published */
 	uint64_t dropped_peers, notifications, unknown_policy;
 } d = { .sync_wakeup = -1 };
 
@@ -419,25 +422,64 @@ static void notify_event(struct notify_fd *n, uint32_t events)
 	}
 }
 
-static void pidfd_event(struct pid_watch *pw)
+static void pidfd_finish(struct pid_watch *pw, const struct ocitap_exit *ex)
 {
 	struct container *c = pw->c;
 	struct ocitap_observation obs = { .phase = OCITAP_PHASE_STOPPED,
 					  .source = OCITAP_SOURCE_PIDFD,
 					  .mono_ns = now_ns(CLOCK_MONOTONIC),
 					  .wall_ns = now_ns(CLOCK_REALTIME) };
-	struct ocitap_exit ex;
 
-	if (ocitap_pidfd_exit(pw->fd, &ex) == 0) {
+	if (ex) {
 		obs.has_exit = true;
-		obs.exit_code = ex.exited ? ex.code : 0;
-		obs.signal = ex.signaled ? ex.signal : 0;
+		obs.exit_code = ex->exited ? ex->code : 0;
+		obs.signal = ex->signaled ? ex->signal : 0;
+	} else {
+		log_msg(LOG_DEBUG, "container %s: the kernel gave no exit status", c->id);
 	}
-	epoll_ctl(d.epfd, EPOLL_CTL_DEL, pw->fd, NULL);
 	close(pw->fd);
 	c->pidw = NULL;
 	free(pw);
 	observe(c, &obs, NULL);
+}
+
+/*
+ * The pidfd polls readable when the init exits, but the kernel publishes the
+ * exit status (PIDFD_INFO_EXIT) only once the parent (the runtime) has
+ * reaped it. Until then: stop watching the level-triggered fd and ask again
+ * on the loop's next ticks, for a few seconds at most.
+ */
+static void pidfd_event(struct pid_watch *pw)
+{
+	struct ocitap_exit ex;
+	int r = ocitap_pidfd_exit(pw->fd, &ex);
+
+	epoll_ctl(d.epfd, EPOLL_CTL_DEL, pw->fd, NULL);
+	if (r == -EAGAIN) {
+		pw->give_up_ms = ocitap_now_ms() + 3000;
+		pw->next_reaping = d.reaping;
+		d.reaping = pw;
+		return;
+	}
+	pidfd_finish(pw, r == 0 ? &ex : NULL);
+}
+
+static void retry_reaping(void)
+{
+	int64_t now = ocitap_now_ms();
+
+	for (struct pid_watch **p = &d.reaping; *p;) {
+		struct pid_watch *pw = *p;
+		struct ocitap_exit ex;
+		int r = ocitap_pidfd_exit(pw->fd, &ex);
+
+		if (r == -EAGAIN && now < pw->give_up_ms) {
+			p = &pw->next_reaping;
+			continue;
+		}
+		*p = pw->next_reaping;
+		pidfd_finish(pw, r == 0 ? &ex : NULL);
+	}
 }
 
 static void watch_init_pid(struct container *c, pid_t pid)
@@ -458,7 +500,7 @@ static void watch_init_pid(struct container *c, pid_t pid)
 		close(fd);
 		return;
 	}
-	*pw = (struct pid_watch){ W_PIDFD, fd, c };
+	*pw = (struct pid_watch){ .kind = W_PIDFD, .fd = fd, .c = c };
 	ev.data.ptr = pw;
 	if (epoll_ctl(d.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		close(fd);
@@ -811,7 +853,7 @@ static int run(void)
 	bool stop = false;
 
 	while (!stop) {
-		int n = epoll_wait(d.epfd, events, 64, d.n_conns ? 100 : 1000);
+		int n = epoll_wait(d.epfd, events, 64, d.reaping ? 10 : d.n_conns ? 100 : 1000);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -855,6 +897,8 @@ static int run(void)
 		}
 		if (d.n_conns)
 			expire_conns();
+		if (d.reaping)
+			retry_reaping();
 		if (ocitap_now_ms() >= next_flush) {
 			flush_all_counts();
 			next_flush = ocitap_now_ms() + 1000;

@@ -23,7 +23,7 @@ make_rootfs() {
 	bb=$(command -v busybox) || return 1
 	mkdir -p "$root/bin" "$root/tmp" "$root/proc" "$root/dev" "$root/sys" "$root/cap"
 	cp "$bb" "$root/bin/busybox"
-	for a in sh mkdir cat echo true sleep ls rmdir; do ln -sf busybox "$root/bin/$a"; done
+	for a in sh mkdir cat echo true sleep ls rmdir chmod; do ln -sf busybox "$root/bin/$a"; done
 }
 
 # wait_for FILE [TENTHS]: wait until FILE exists (default 5 s)

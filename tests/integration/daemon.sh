@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# daemon.sh: ocitapd with real runc and crun containers. Policies as the
+# container sees them (audit lets mkdir run, deny gives EPERM, a policy
+# file's errno and kill), runc exec bringing a second notify fd for the same
+# container, transitions creating -> stopped with exit code or signal, a
+# non-root peer refused, garbage/oversized/truncated/slow peers dropped while
+# a container on the same daemon keeps working, and kill -9 of the daemon
+# right after hook reports were acknowledged losing nothing.
+set -uo pipefail
+source "$(dirname "$0")/common.bash"
+require_root "daemon"
+
+OCITAPD="$TOP/$BUILD/bin/ocitapd"
+work=$(mktemp -d /tmp/ocitap-daemon-XXXXXX)
+sock=$work/ocitap.sock state=$work/state db=$work/state/ocitap.db log=$work/ocitapd.log
+daemon_pid=
+cleanup() {
+	[[ -n $daemon_pid ]] && kill -9 "$daemon_pid" 2>/dev/null
+	for id in $(runc --root "$work/runc" list -q 2>/dev/null); do runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+cat >"$work/policy.json" <<'JSON'
+{ "policies": {
+    "strict": { "default": "continue",
+                "syscalls": { "mkdir": "errno:EACCES", "mkdirat": "errno:EACCES", "chmod": "kill", "fchmodat": "kill" } } } }
+JSON
+
+start_daemon() {
+	rm -f "$sock" # kill -9 leaves the old socket file behind
+	"$OCITAPD" --socket "$sock" --state-dir "$state" --policy "$work/policy.json" --http off \
+		--peer-timeout 1000 "$@" >>"$log" 2>&1 &
+	daemon_pid=$!
+	wait_for "$sock" || { not_ok "ocitapd started"; cat "$log"; exit 0; }
+}
+stop_daemon() {
+	kill -TERM "$daemon_pid" 2>/dev/null
+	wait "$daemon_pid" 2>/dev/null
+	daemon_pid=
+}
+q() { sqlite3 -readonly "$db" "$1" 2>/dev/null; }
+
+# bundle RT ID POLICY ARGS-JSON: a busybox bundle whose mkdir/chmod notify ocitapd
+bundle() {
+	local b="$work/b-$2"
+	mkdir -p "$b"
+	[[ -d $work/rootfs ]] || make_rootfs "$work/rootfs"
+	cp -a "$work/rootfs" "$b/rootfs"
+	(cd "$b" && runc spec)
+	jq --arg sock "$sock" --arg pol "$3" --argjson args "$4" '
+	  .process.terminal = false | .root.readonly = false | .process.args = $args
+	| .annotations = {"org.ocitap.test": "daemon"}
+	| .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $sock, listenerMetadata: ("policy=" + $pol),
+	    syscalls: [{names: ["mkdir", "mkdirat", "chmod", "fchmodat"], action: "SCMP_ACT_NOTIFY"}]}' \
+		"$b/config.json" >"$b/c.json" && mv "$b/c.json" "$b/config.json"
+	echo "$b"
+}
+run_rt() { # RT ID BUNDLE -> output, sets rc
+	if [[ $1 == runc ]]; then
+		out=$(timeout 60 runc --root "$work/runc" run --bundle "$3" "$2" </dev/null 2>&1)
+	else
+		out=$(crun_private --root "$work/crun" --cgroup-manager=disabled run --bundle "$3" "$2" </dev/null 2>&1)
+	fi
+	rc=$?
+}
+# wait until the store says ID is stopped and, when the kernel gives it,
+# has its exit status (the writer is asynchronous)
+wait_stopped() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[[ $(q "select phase || '/' || (exit_code is not null) from containers where id='$1'") == stopped/1 ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+start_daemon
+
+# --- policies, as the container sees them, under both runtimes -------------------
+for rt in runc crun; do
+	b=$(bundle $rt "$rt-audit" audit '["sh","-c","mkdir /tmp/made && echo made; exit 4"]')
+	run_rt $rt "$rt-audit" "$b"
+	check "$rt audit: mkdir allowed (continue)" grep -q '^made$' <<<"$out"
+	check "$rt audit: container exit status 4" [ "$rc" -eq 4 ]
+	wait_stopped "$rt-audit"
+	check "$rt audit: recorded creating -> stopped" \
+		[ "$(q "select group_concat(to_phase, ',') from events where container_id='$rt-audit' and kind='transition'")" = "creating,stopped" ]
+	check "$rt audit: exit code 4 recorded (pidfd)" [ "$(q "select exit_code from containers where id='$rt-audit'")" = 4 ]
+	check "$rt audit: notification counted as continue" \
+		[ "$(q "select sum(count) from notifications where container_id='$rt-audit' and action='continue'")" -ge 1 ]
+	check "$rt audit: annotations stored" \
+		[ "$(q "select json_extract(annotations, '\$.\"org.ocitap.test\"') from containers where id='$rt-audit'")" = daemon ]
+
+	b=$(bundle $rt "$rt-deny" deny '["sh","-c","mkdir /tmp/x; echo status=$?"]')
+	run_rt $rt "$rt-deny" "$b"
+	check "$rt deny: mkdir gets EPERM" grep -q "Operation not permitted" <<<"$out"
+	wait_stopped "$rt-deny"
+	sleep 1.2 # counts are flushed every second
+	check "$rt deny: counted as errno:EPERM" \
+		[ "$(q "select count from notifications where container_id='$rt-deny' and syscall like 'mkdir%' and action='errno:EPERM'")" -ge 1 ]
+done
+
+b=$(bundle runc strict strict '["sh","-c","mkdir /tmp/y; echo mkdir=$?; chmod 600 /tmp; echo survived"]')
+run_rt runc strict "$b"
+check "policy file: mkdir gets EACCES" grep -q "Permission denied" <<<"$out"
+# busybox sh forks chmod: that process is killed, the shell goes on
+check "policy file: chmod's process killed" grep -q "Killed" <<<"$out"
+wait_stopped strict
+sleep 1.2
+check "policy file: counted as kill" \
+	[ "$(q "select count from notifications where container_id='strict' and syscall='chmod' and action='kill'")" = 1 ]
+b=$(bundle runc strict-init strict '["chmod","600","/tmp"]')
+run_rt runc strict-init "$b"
+check "policy file: kill of the init: container exits 137" [ "$rc" -eq 137 ]
+wait_stopped strict-init
+check "policy file: killed by SIGKILL recorded" [ "$(q "select signal from containers where id='strict-init'")" = 9 ]
+
+b=$(bundle runc unknown no-such-policy '["sh","-c","mkdir /tmp/z && echo made"]')
+run_rt runc unknown "$b"
+check "unknown policy falls back to audit" grep -q '^made$' <<<"$out"
+check "unknown policy is logged" grep -q 'container unknown: unknown policy "no-such-policy"' "$log"
+
+# --- runc exec: a second fd for the same container; then SIGKILL -----------------
+b=$(bundle runc long deny '["sleep","30"]')
+runc --root "$work/runc" run -d --bundle "$b" long </dev/null >/dev/null 2>&1
+out=$(runc --root "$work/runc" exec long sh -c 'mkdir /tmp/e; echo exec-status=$?' 2>&1)
+check "runc exec: the exec's mkdir is answered (EPERM)" grep -q "Operation not permitted" <<<"$out"
+check "runc exec: a second fd for the same container" grep -q "container long: seccomp fd from pid [0-9]* (exec, policy deny, 2 fds)" "$log"
+runc --root "$work/runc" kill long KILL
+wait_stopped long
+check "SIGKILL: stopped with signal 9" [ "$(q "select signal from containers where id='long'")" = 9 ]
+runc --root "$work/runc" delete -f long >/dev/null 2>&1
+
+# --- hostile peers, while a container on the same daemon keeps working ------------
+b=$(bundle runc steady deny '["sh","-c","i=0; while [ $i -lt 20 ]; do mkdir /tmp/s 2>/dev/null; i=$((i+1)); sleep 0.1; done; echo done"]')
+runc --root "$work/runc" run --bundle "$b" steady </dev/null >"$work/steady.out" 2>&1 &
+steady=$!
+sleep 0.3
+printf 'GET / HTTP/1.0\r\n\r\n' | socat -t2 - UNIX-CONNECT:"$sock" >/dev/null 2>&1
+{ printf '{"fds":["'; head -c 3000000 /dev/zero | tr '\0' x; } | socat -t2 - UNIX-CONNECT:"$sock" >/dev/null 2>&1
+head -c 65536 /dev/urandom | socat -t2 - UNIX-CONNECT:"$sock" >/dev/null 2>&1
+printf '{"fds":["seccompFd"],"pid":1,"state":{"id":"x"' | socat -t2 - UNIX-CONNECT:"$sock" >/dev/null 2>&1
+printf '{"ocitapReport":1,"stage":"bogus","state":{"id":"x","status":"y"}}' | socat -t2 - UNIX-CONNECT:"$sock" >"$work/bad-report.out" 2>&1
+(printf '{"ocitapReport":1,'; sleep 3) | socat -t4 - UNIX-CONNECT:"$sock" >/dev/null 2>&1 &
+slow=$!
+wait $steady
+check "a container keeps working during the flood" grep -q '^done$' "$work/steady.out"
+wait $slow
+check "garbage peer dropped with a reason" grep -q "dropped peer .*invalid JSON" "$log"
+check "oversized peer dropped" grep -q "dropped peer .*larger than the limit" "$log"
+check "truncated peer dropped" grep -q "dropped peer .*ends in the middle" "$log"
+check "bad hook report answered with the error" grep -q '^error: stage: unknown stage "bogus"' "$work/bad-report.out"
+check "slow peer dropped at the deadline" grep -q "dropped peer .*no complete message within 1000 ms" "$log"
+
+# --- a non-root peer is refused (socket opened up so it can connect at all) -------
+chmod 0755 "$work"
+chmod 0666 "$sock"
+setpriv --reuid=65534 --regid=65534 --clear-groups socat -t2 - UNIX-CONNECT:"$sock" </dev/null >/dev/null 2>&1
+chmod 0600 "$sock"
+check "non-root peer refused (SO_PEERCRED)" grep -q "refused peer pid [0-9]* uid 65534" "$log"
+
+# --- kill -9 right after acknowledged hook reports: nothing acknowledged is lost ----
+acks=0
+for i in $(seq 1 20); do
+	r=$(printf '{"ocitapReport":1,"stage":"createRuntime","hookPid":%d,"monoNs":%d,"wallNs":%d,"state":{"ociVersion":"1.0.2","id":"crash-%d","status":"creating","pid":%d,"bundle":"/b"}}' \
+		$$ "$i" "$i" "$i" $((100000 + i)) | socat -t5 - UNIX-CONNECT:"$sock" 2>/dev/null)
+	[[ $r == ok ]] && acks=$((acks + 1))
+done
+kill -9 "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null
+daemon_pid=
+check "20 hook reports acknowledged" [ "$acks" -eq 20 ]
+check "after kill -9, all 20 acknowledged reports are in the store" \
+	[ "$(q "select count(*) from containers where id like 'crash-%' and phase='creating'")" -eq 20 ]
+start_daemon
+check "restarted daemon takes reports again" \
+	[ "$(printf '{"ocitapReport":1,"stage":"poststop","state":{"id":"crash-1","status":"stopped"}}' | socat -t5 - UNIX-CONNECT:"$sock")" = ok ]
+check "crash-1 moved on to stopped after the restart" [ "$(q "select phase from containers where id='crash-1'")" = stopped ]
+check "event sequence continues across restarts" \
+	[ "$(q "select count(*) from events") " = "$(q "select max(seq) from events") " ]
+stop_daemon
+check "SIGTERM: clean shutdown logged" grep -q "shutting down" "$log"
+check "SIGTERM: socket removed" test ! -e "$sock"
