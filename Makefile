@@ -201,7 +201,7 @@ demo:
 	$(Q)BUILD=$(BUILD) scripts/demo.sh
 .PHONY: demo
 
-MANPAGES := $(BUILD)/man/ocitap.1
+MANPAGES := $(BUILD)/man/ocitap.1 $(BUILD)/man/ocitapd.8 $(BUILD)/man/ocitapd-policy.5
 $(BUILD)/man/%: docs/%.scd
 	@mkdir -p $(dir $@)
 	$(Q)$(SCDOC) < $< > $@
@@ -210,7 +210,8 @@ man: $(MANPAGES)
 
 install: all man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/ocitap $(DESTDIR)$(PKGCONFIGDIR) \
-		$(DESTDIR)$(MANDIR)/man1
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 0755 $(BUILD)/bin/ocitap $(DESTDIR)$(BINDIR)/ocitap
 	install -m 0755 $(BUILD)/bin/ocitapd $(DESTDIR)$(BINDIR)/ocitapd
 	install -m 0644 $(BUILD)/libocitap.a $(DESTDIR)$(LIBDIR)/libocitap.a
@@ -219,12 +220,17 @@ install: all man
 	ln -sf libocitap.so.0 $(DESTDIR)$(LIBDIR)/libocitap.so
 	install -m 0644 $(LIB_HDRS) $(DESTDIR)$(INCLUDEDIR)/ocitap/
 	$(PC_SED) ocitap.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/ocitap.pc
-	install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(BUILD)/man/ocitap.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(BUILD)/man/ocitapd-policy.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(BUILD)/man/ocitapd.8 $(DESTDIR)$(MANDIR)/man8/
+	sed 's|/usr/local/bin|$(BINDIR)|' inspect/ocitapd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/ocitapd.service
 .PHONY: install
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ocitap $(DESTDIR)$(BINDIR)/ocitapd $(DESTDIR)$(LIBDIR)/libocitap.a $(DESTDIR)$(LIBDIR)/libocitap.so* \
-		$(DESTDIR)$(PKGCONFIGDIR)/ocitap.pc $(DESTDIR)$(MANDIR)/man1/ocitap.1
+		$(DESTDIR)$(PKGCONFIGDIR)/ocitap.pc $(DESTDIR)$(MANDIR)/man1/ocitap.1 \
+		$(DESTDIR)$(MANDIR)/man5/ocitapd-policy.5 $(DESTDIR)$(MANDIR)/man8/ocitapd.8 \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/ocitapd.service
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/ocitap
 .PHONY: uninstall
 

@@ -311,6 +311,58 @@ static void flush_counts(struct container *c)
 	}
 }
 
+/*
+ * A stopped container whose fds and pidfd are all gone can learn nothing
+ * more but late events: keep only what the state machine needs (a few
+ * hundred bytes) until retention evicts it.
+ */
+static void container_settle(struct container *c)
+{
+	if (c->lc.phase != OCITAP_PHASE_STOPPED || c->fds || c->pidw)
+		return;
+	flush_counts(c);
+	free(c->counts);
+	c->counts = NULL;
+	c->n_counts = c->cap_counts = 0;
+}
+
+static void container_free(struct container *c)
+{
+	while (c->fds) {
+		struct notify_fd *n = c->fds;
+
+		epoll_ctl(d.epfd, EPOLL_CTL_DEL, n->fd, NULL);
+		close(n->fd);
+		c->fds = n->next;
+		free(n);
+	}
+	if (c->pidw) {
+		close(c->pidw->fd);
+		free(c->pidw);
+	}
+	free(c->counts);
+	free(c->id);
+	free(c);
+}
+
+/* Forget stopped containers past retention (the store prunes them too). */
+static void evict_stopped(int64_t before_wall_ns)
+{
+	for (size_t b = 0; b < BUCKETS; b++)
+		for (struct container **p = &d.buckets[b]; *p;) {
+			struct container *c = *p;
+
+			if (c->lc.phase == OCITAP_PHASE_STOPPED && !c->fds && !c->pidw &&
+			    c->lc.at[OCITAP_PHASE_STOPPED].wall_ns < before_wall_ns) {
+				*p = c->next;
+				d.n_containers--;
+				container_free(c);
+			} else {
+				p = &c->next;
+			}
+		}
+}
+
 static void flush_all_counts(void)
 {
 	for (size_t b = 0; b < BUCKETS; b++)
@@ -417,8 +469,8 @@ static void notify_event(struct notify_fd *n, uint32_t events)
 							  .wall_ns = now_ns(CLOCK_REALTIME) };
 
 			observe(c, &obs, NULL);
-			flush_counts(c);
 		}
+		container_settle(c);
 	}
 }
 
@@ -441,6 +493,7 @@ static void pidfd_finish(struct pid_watch *pw, const struct ocitap_exit *ex)
 	c->pidw = NULL;
 	free(pw);
 	observe(c, &obs, NULL);
+	container_settle(c);
 }
 
 /*
@@ -907,6 +960,7 @@ static int run(void)
 			struct wop *op = wop_new(WOP_PRUNE, "");
 
 			op->before_wall_ns = now_ns(CLOCK_REALTIME) - opt.retention_s * 1000000000LL;
+			evict_stopped(op->before_wall_ns);
 			writer_push(&d.writer, op);
 			next_prune = ocitap_now_ms() + 60000;
 		}
@@ -1128,15 +1182,7 @@ int main(int argc, char **argv)
 			struct container *c = d.buckets[b];
 
 			d.buckets[b] = c->next;
-			while (c->fds)
-				remove_notify_fd(c->fds);
-			if (c->pidw) {
-				close(c->pidw->fd);
-				free(c->pidw);
-			}
-			free(c->counts);
-			free(c->id);
-			free(c);
+			container_free(c);
 		}
 	ocitap_store_close(store);
 	ocitap_policy_set_free(d.policies);

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# demo.sh (make demo): a real busybox container under runc, with a hook on
-# every OCI stage capturing its stdin and a seccomp listener served by a
-# small agent built on libocitap; then what the runtime sent, shown through
-# `ocitap validate`. Later stages of ocitap grow this into the full timeline.
+# demo.sh (make demo): a real busybox container under runc, end to end.
+#  - ocitapd listens on a private socket: the container's seccomp profile
+#    notifies on mkdir and chmod, and the "demo" policy lets mkdir run and
+#    denies chmod;
+#  - a hook on every OCI stage captures the State the runtime sends, shown
+#    through `ocitap validate`;
+#  - then what ocitapd recorded: the transitions with their sources and
+#    times, the exit code, the notification counts, read from its store.
 set -euo pipefail
 source "$(dirname "$0")/../tests/integration/common.bash"
 
@@ -14,19 +18,31 @@ bold=$'\e[1m' dim=$'\e[2m' off=$'\e[0m'
 if [[ ! -t 1 || -n ${NO_COLOR:-} ]]; then bold= dim= off=; fi
 say() { printf '\n%s== %s%s\n' "$bold" "$*" "$off"; }
 
+OCITAPD="$TOP/$BUILD/bin/ocitapd"
 work=$(mktemp -d /tmp/ocitap-demo-XXXXXX)
-agent=
-trap '[[ -n $agent ]] && kill $agent 2>/dev/null; runc --root "$work/runc" delete -f ocitap-demo >/dev/null 2>&1; rm -rf "$work"' EXIT
-bundle=$work/bundle out=$work/out sock=$work/listener.sock hook=$TOP/tests/integration/capture-hook
+daemon=
+trap '[[ -n $daemon ]] && kill $daemon 2>/dev/null; runc --root "$work/runc" delete -f ocitap-demo >/dev/null 2>&1; rm -rf "$work"' EXIT
+bundle=$work/bundle out=$work/out sock=$work/ocitap.sock hook=$TOP/tests/integration/capture-hook
+db=$work/state/ocitap.db
 mkdir -p "$bundle" "$out"
 
-say "a busybox bundle, with a hook on every stage and a seccomp listener"
+say "ocitapd, with a policy file"
+cat >"$work/policy.json" <<'JSON'
+{ "policies": { "demo": { "default": "continue", "syscalls": { "chmod": "errno:EPERM", "fchmodat": "errno:EPERM" } } } }
+JSON
+cat "$work/policy.json"
+"$OCITAPD" --socket "$sock" --state-dir "$work/state" --policy "$work/policy.json" --http off 2>"$work/ocitapd.log" &
+daemon=$!
+wait_for "$sock"
+sed 's/^/  /' "$work/ocitapd.log"
+
+say "a busybox bundle: a hook on every stage, seccomp notify on mkdir and chmod, listenerPath = ocitapd"
 make_rootfs "$bundle/rootfs"
 cp "$hook" "$bundle/rootfs/capture-hook"
 (cd "$bundle" && runc spec)
 jq --arg hook "$hook" --arg out "$out" --arg inroot "$bundle/rootfs/cap" --arg sock "$sock" '
   .process.terminal = false | .root.readonly = false
-| .process.args = ["sh", "-c", "echo hello from the container; mkdir /tmp/made-by-demo && echo mkdir allowed by the agent"]
+| .process.args = ["sh", "-c", "echo hello from the container; mkdir /tmp/made && echo mkdir: allowed; chmod 600 /tmp || echo chmod: denied; exit 3"]
 | .annotations = {"org.ocitap.demo": "yes"}
 | .hooks = {
     prestart:        [{path: $hook, args: ["capture-hook", "prestart", $out]}],
@@ -35,36 +51,47 @@ jq --arg hook "$hook" --arg out "$out" --arg inroot "$bundle/rootfs/cap" --arg s
     startContainer:  [{path: "/capture-hook", args: ["capture-hook", "startContainer", "/cap"]}],
     poststart:       [{path: $hook, args: ["capture-hook", "poststart", $out]}],
     poststop:        [{path: $hook, args: ["capture-hook", "poststop", $out]}] }
-| .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $sock, listenerMetadata: "policy=audit",
-    syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY"}]}' \
+| .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $sock, listenerMetadata: "policy=demo",
+    syscalls: [{names: ["mkdir", "mkdirat", "chmod", "fchmodat"], action: "SCMP_ACT_NOTIFY"}]}' \
 	"$bundle/config.json" >"$bundle/config.new"
 mv "$bundle/config.new" "$bundle/config.json"
-"$OCITAP" validate --kind config "$bundle/config.json" | jq $([[ -t 1 && -z ${NO_COLOR:-} ]] && echo -C) '{hooks: (.hooks | map_values(length)), seccomp: .linux.seccomp}' 2>/dev/null ||
-	"$OCITAP" validate --kind config "$bundle/config.json"
-
-say "the seccomp agent (libocitap's scm) listens on $sock"
-"$RECEIVER" --socket "$sock" --out "$out" --continue --count 1 2>"$out/agent.err" &
-agent=$!
-wait_for "$out/ready"
+"$OCITAP" validate --kind config "$bundle/config.json" | jq -c '.linux.seccomp'
 
 say "runc run"
 start=$(date +%s%N)
-runc --root "$work/runc" run --bundle "$bundle" ocitap-demo </dev/null
-echo "${dim}(container exited after $((($(date +%s%N) - start) / 1000000)) ms)${off}"
+rc=0
+runc --root "$work/runc" run --bundle "$bundle" ocitap-demo </dev/null || rc=$?
+echo "${dim}(container exited with $rc after $((($(date +%s%N) - start) / 1000000)) ms)${off}"
 cp "$bundle"/rootfs/cap/*.json "$out/" 2>/dev/null || true
-kill $agent 2>/dev/null; wait $agent 2>/dev/null || true; agent=
-
-say "what the seccomp agent saw"
-sed 's/^/  /' "$out/notifications.log"
-
-say "the ContainerProcessState runc sent with the seccompFd (ocitap validate --strict)"
-"$OCITAP" validate --strict --kind process-state "$out/listener-0.json"
 
 say "the State each hook stage got on stdin (ocitap validate)"
 for s in prestart createRuntime createContainer startContainer poststart poststop; do
 	printf '  %-16s ' "$s"
 	"$OCITAP" validate --compact "$out/$s.json" 2>&1
 done
+
+# the store thread is asynchronous: wait for the exit status to land
+for _ in $(seq 50); do
+	[[ $(sqlite3 -readonly "$db" "select exit_code is not null from containers where id='ocitap-demo'" 2>/dev/null) == 1 ]] && break
+	sleep 0.1
+done
+sleep 1.1 # notification counts are flushed every second
+
+say "what ocitapd recorded (sqlite3 -readonly $db)"
+echo "  container:"
+sqlite3 -readonly -box "$db" "select id, phase, pid, exit_code, signal, annotations from containers" | sed 's/^/    /'
+echo "  timeline (ms after the first event):"
+sqlite3 -readonly -box "$db" "select seq, kind, from_phase || ' -> ' || to_phase as change, source,
+	printf('%.1f', (mono_ns - (select min(mono_ns) from events)) / 1e6) as ms, exit_code
+	from events where container_id = 'ocitap-demo' order by seq" | sed 's/^/    /'
+echo "  notifications:"
+sqlite3 -readonly -box "$db" "select syscall, action, count from notifications where container_id = 'ocitap-demo'" | sed 's/^/    /'
+
+say "ocitapd's log"
+kill $daemon
+wait $daemon 2>/dev/null || true
+daemon=
+sed 's/^/  /' "$work/ocitapd.log"
 
 say "and what ocitap refuses: a State with a negative pid"
 echo '{"id":"ocitap-demo","status":"running","pid":-1}' | "$OCITAP" validate || true
