@@ -68,7 +68,8 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_TESTS := error io state scm bundle lifecycle policy store report proc
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
-TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/bench-parse
+TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/bench-parse $(BUILD)/tests/min-agent \
+             $(BUILD)/tests/scale-client $(BUILD)/tests/notify-loop
 
 FUZZ_TARGETS := state process_state config policy report
 FUZZ_BUILD   := $(BUILD)/fuzz
@@ -128,6 +129,17 @@ $(BUILD)/tests/bench-parse: $(BUILD)/tests/bench/bench-parse.o $(BUILD)/libocita
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libocitap.a $(DEP_LIBS)
+
+$(BUILD)/tests/min-agent: $(BUILD)/tests/bench/min-agent.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $<
+
+$(BUILD)/tests/scale-client: $(BUILD)/tests/bench/scale-client.o $(BUILD)/libocitap.a
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libocitap.a $(DEP_LIBS)
+
+# runs inside a busybox container: static
+$(BUILD)/tests/notify-loop: tests/bench/notify-loop.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -static -o $@ $<
 
 tests: all $(UNIT_BINS) $(TOOL_BINS)
 .PHONY: tests

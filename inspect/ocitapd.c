@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -117,6 +118,7 @@ static struct {
 	struct seccomp_notif_resp *resp;
 	bool journal;
 	struct pid_watch *reaping; /* exited, exit status not yet published */
+	struct notify_fd *hot;	   /* the notify fd answered last: waited on directly, see wait_events() */
 	uint64_t dropped_peers, notifications, unknown_policy;
 } d = { .sync_wakeup = -1 };
 
@@ -441,6 +443,8 @@ static void remove_notify_fd(struct notify_fd *n)
 {
 	struct container *c = n->c;
 
+	if (d.hot == n)
+		d.hot = NULL;
 	epoll_ctl(d.epfd, EPOLL_CTL_DEL, n->fd, NULL);
 	close(n->fd);
 	for (struct notify_fd **p = &c->fds; *p; p = &(*p)->next)
@@ -452,10 +456,35 @@ static void remove_notify_fd(struct notify_fd *n)
 	free(n);
 }
 
+/*
+ * While a fd is hot it is waited on directly (wait_events()), so it is masked
+ * in the epoll set (no EPOLLIN; hang-ups are always reported) lest every
+ * notification also wake the epoll fd.
+ */
+static void set_hot(struct notify_fd *n)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (d.hot == n)
+		return;
+	if (d.hot) {
+		ev.data.ptr = d.hot;
+		epoll_ctl(d.epfd, EPOLL_CTL_MOD, d.hot->fd, &ev);
+	}
+	if (n) {
+		ev.events = 0;
+		ev.data.ptr = n;
+		epoll_ctl(d.epfd, EPOLL_CTL_MOD, n->fd, &ev);
+	}
+	d.hot = n;
+}
+
 static void notify_event(struct notify_fd *n, uint32_t events)
 {
-	if (events & EPOLLIN)
+	if (events & EPOLLIN) {
 		answer_notification(n);
+		set_hot(n);
+	}
 	if (events & (EPOLLHUP | EPOLLERR)) {
 		struct container *c = n->c;
 		bool init = n->init;
@@ -899,6 +928,40 @@ static void drain_notifications(void)
 				}
 }
 
+/*
+ * epoll_wait, except right after a notification was answered. Then the
+ * container that made it is likely to make the next one at once, and we
+ * sleep in poll() on that fd itself and on the epoll fd: a direct waiter on
+ * the notify fd is what lets the kernel's synchronous wake-up
+ * (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) hand the CPU straight to us, which an
+ * epoll wait-queue callback cannot. Anything else that becomes ready wakes
+ * the poll through the epoll fd (where the hot fd is masked, see set_hot()).
+ * After 50 ms without a notification on it, the fd is no longer hot.
+ */
+static int wait_events(struct epoll_event *events, int max, int timeout_ms)
+{
+	struct notify_fd *hot = d.hot;
+	struct pollfd p[2];
+	int r;
+
+	if (!hot)
+		return epoll_wait(d.epfd, events, max, timeout_ms);
+	p[0] = (struct pollfd){ .fd = hot->fd, .events = POLLIN };
+	p[1] = (struct pollfd){ .fd = d.epfd, .events = POLLIN };
+	r = poll(p, 2, timeout_ms < 50 ? timeout_ms : 50);
+	if (r <= 0) {
+		set_hot(NULL);
+		return r;
+	}
+	if (p[0].revents & POLLIN)
+		answer_notification(hot);
+	else if (p[0].revents)
+		set_hot(NULL); /* hung up: epoll reports it, and the fd is removed there */
+	if (!(p[1].revents & POLLIN))
+		return 0;
+	return epoll_wait(d.epfd, events, max, 0);
+}
+
 static int run(void)
 {
 	struct epoll_event events[64];
@@ -906,7 +969,7 @@ static int run(void)
 	bool stop = false;
 
 	while (!stop) {
-		int n = epoll_wait(d.epfd, events, 64, d.reaping ? 10 : d.n_conns ? 100 : 1000);
+		int n = wait_events(events, 64, d.reaping ? 10 : d.n_conns ? 100 : 1000);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -1111,6 +1174,15 @@ int main(int argc, char **argv)
 		return r;
 	d.journal = getenv("JOURNAL_STREAM") != NULL;
 	signal(SIGPIPE, SIG_IGN);
+	{
+		/* two fds per live container (notify fd, pidfd): use all the hard limit allows */
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 
 	if (ocitap_policy_set_load(opt.policy_path, &d.policies, &err) < 0) {
 		log_msg(LOG_ERR, "policy %s: %s", opt.policy_path, ocitap_error_format(&err, line, sizeof(line)));

@@ -5,7 +5,7 @@
 # 1. Parse cost: typed parse + validate of a typical State and
 #    ContainerProcessState (as runc and crun send them) against json-c's own
 #    json_tokener_parse of the same bytes. Target: at most 1.5x.
-set -euo pipefail
+set -uo pipefail
 BUILD=${BUILD:-build}
 cd "$(dirname "$0")/../.."
 
@@ -15,3 +15,76 @@ echo "== parse + validate vs json_tokener_parse (median of 21 interleaved rounds
 	tests/data/crun-poststart.json state \
 	tests/data/runc-listener.json process-state \
 	tests/data/crun-listener.json process-state
+
+# 2. Notification round trip in a real runc container: a static program calls
+#    a notified syscall (getpgid) in a loop; per call time with ocitapd
+#    (recording on) against a minimal C agent (receive + respond only, same
+#    wake-up mode), for "continue" and for an errno answer. Rounds alternate
+#    between the two agents; medians are compared. Target: at most 1.2x.
+source tests/integration/common.bash
+work=$(mktemp -d /tmp/ocitap-bench-XXXXXX)
+daemon=
+trap '[[ -n $daemon ]] && kill $daemon 2>/dev/null; rm -rf "$work"' EXIT
+make_rootfs "$work/rootfs"
+cp "$BUILD/tests/notify-loop" "$work/rootfs/bin/notify-loop"
+CALLS=${CALLS:-20000}
+ROUNDS=${ROUNDS:-7}
+
+bundle_for() { # SOCK POLICY -> bundle dir
+	local b="$work/b-$RANDOM"
+	mkdir -p "$b"
+	(cd "$b" && runc spec)
+	jq --arg sock "$1" --arg pol "$2" --arg n "$CALLS" --arg root "$work/rootfs" '
+	  .process.terminal = false | .process.args = ["/bin/notify-loop", $n] | .root = {path: $root, readonly: true}
+	| .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $sock, listenerMetadata: ("policy=" + $pol),
+	    syscalls: [{names: ["getpgid"], action: "SCMP_ACT_NOTIFY"}]}' "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+	echo "$b"
+}
+run_loop() { # BUNDLE -> ns per call
+	runc --root "$work/runc" run --bundle "$1" "bench-$RANDOM" </dev/null | sed -n 's/^ns_per_call=//p'
+}
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+"$BUILD/bin/ocitapd" --socket "$work/d.sock" --state-dir "$work/state" --http off --log-level warning 2>"$work/d.log" &
+daemon=$!
+wait_for "$work/d.sock"
+
+echo
+echo "== notification round trip, runc container, $CALLS calls x $ROUNDS rounds (median ns per call)"
+for mode in continue errno; do
+	pol=audit agent_args=()
+	[[ $mode == errno ]] && pol=deny agent_args=(--errno 1)
+	bd=$(bundle_for "$work/d.sock" "$pol")
+	bm=$(bundle_for "$work/m.sock" "$pol")
+	: >"$work/d.$mode" && : >"$work/m.$mode"
+	for ((r = 0; r < ROUNDS; r++)); do
+		timeout 60 "$BUILD/tests/min-agent" "$work/m.sock" "${agent_args[@]}" &
+		agent=$!
+		wait_for "$work/m.sock"
+		run_loop "$bm" >>"$work/m.$mode"
+		wait $agent 2>/dev/null
+		rm -f "$work/m.sock"
+		run_loop "$bd" >>"$work/d.$mode"
+	done
+	m=$(median <"$work/m.$mode") o=$(median <"$work/d.$mode")
+	printf '%-9s minimal agent %6s ns  ocitapd %6s ns  ratio %sx (target <= 1.20x)\n' "$mode" "$m" "$o" \
+		"$(awk -v a="$o" -v b="$m" 'BEGIN {printf "%.2f", a / b}')"
+done
+grep -q "synchronous wake-up in use" "$work/d.log" && echo "(both agents with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)"
+kill $daemon
+wait $daemon 2>/dev/null
+daemon=
+
+# 3. Scale: 1,000 processes each with its own notify filter, registered with
+#    one daemon (stopped and retained, then live at once); ocitapd's RSS per
+#    container. Targets: live <= 8 KiB, stopped <= 2 KiB.
+echo
+echo "== scale: 1000 stopped + 1000 live notify filters on one ocitapd"
+"$BUILD/bin/ocitapd" --socket "$work/s.sock" --state-dir "$work/sstate" --http off --log-level warning 2>"$work/s.log" &
+daemon=$!
+wait_for "$work/s.sock"
+"$BUILD/tests/scale-client" "$work/s.sock" "$daemon" 1000
+echo "answered: $(sqlite3 -readonly "$work/sstate/ocitap.db" 'select sum(count) from notifications') notifications (flushed so far)"
+kill $daemon
+wait $daemon 2>/dev/null
+daemon=
