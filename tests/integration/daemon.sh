@@ -121,6 +121,40 @@ run_rt runc unknown "$b"
 check "unknown policy falls back to audit" grep -q '^made$' <<<"$out"
 check "unknown policy is logged" grep -q 'container unknown: unknown policy "no-such-policy"' "$log"
 
+# --- the whole lifecycle: hooks report to ocitapd, the listener, hang-up, pidfd ----
+# (startContainer runs inside the container, where the socket is not visible:
+# the hook binaries' issue deals with it)
+for rt in runc crun; do
+	# long enough for poststart to run before the process ends (a faster one makes
+	# poststart a late event: checked below with "late")
+	b=$(bundle $rt "$rt-life" audit '["sh","-c","mkdir /tmp/l; sleep 0.5; exit 5"]')
+	rh="$TOP/tests/integration/report-hook"
+	jq --arg rh "$rh" --arg sock "$sock" '.hooks = {
+	    prestart:        [{path: $rh, args: ["report-hook", "prestart", $sock]}],
+	    createRuntime:   [{path: $rh, args: ["report-hook", "createRuntime", $sock]}],
+	    createContainer: [{path: $rh, args: ["report-hook", "createContainer", $sock]}],
+	    poststart:       [{path: $rh, args: ["report-hook", "poststart", $sock]}],
+	    poststop:        [{path: $rh, args: ["report-hook", "poststop", $sock]}] }' "$b/config.json" >"$b/c.json" &&
+		mv "$b/c.json" "$b/config.json"
+	run_rt $rt "$rt-life" "$b"
+	check "$rt lifecycle: container ran with reporting hooks (exit 5)" [ "$rc" -eq 5 ]
+	wait_stopped "$rt-life"
+	for ((i = 0; i < 30; i++)); do # poststop is reported after the hang-up: wait for it too
+		[[ $(q "select count(*) from events where container_id='$rt-life' and kind='late'") -ge 1 ]] && break
+		sleep 0.1
+	done
+	check "$rt lifecycle: creating -> running -> stopped, in that order" \
+		[ "$(q "select group_concat(to_phase, ',') from (select to_phase from events where container_id='$rt-life' and kind='transition' order by seq)")" = "creating,running,stopped" ]
+	# which source proved each phase first
+	got=$(q "select group_concat(to_phase || ':' || source, ',') from (select to_phase, source from events where container_id='$rt-life' and kind='transition' order by seq)")
+	echo "# $rt transitions: $got"
+	check "$rt lifecycle: running recorded from poststart" grep -q "running:poststart" <<<"$got"
+	check "$rt lifecycle: stopped recorded" grep -q "stopped:" <<<"$got"
+	check "$rt lifecycle: exit code 5 recorded" [ "$(q "select exit_code from containers where id='$rt-life'")" = 5 ]
+	check "$rt lifecycle: duplicate creating (hooks + listener) merged, not counted twice" \
+		[ "$(q "select count(*) from events where container_id='$rt-life' and kind='transition' and to_phase='creating'")" = 1 ]
+done
+
 # --- runc exec: a second fd for the same container; then SIGKILL -----------------
 b=$(bundle runc long deny '["sleep","30"]')
 runc --root "$work/runc" run -d --bundle "$b" long </dev/null >/dev/null 2>&1
@@ -153,6 +187,22 @@ check "truncated peer dropped" grep -q "dropped peer .*ends in the middle" "$log
 check "bad hook report answered with the error" grep -q '^error: stage: unknown stage "bogus"' "$work/bad-report.out"
 check "slow peer dropped at the deadline" grep -q "dropped peer .*no complete message within 1000 ms" "$log"
 
+# --- SIGHUP reloads the policy file; a broken one is refused, the old one kept --------
+sed -i 's/errno:EACCES/errno:EROFS/g' "$work/policy.json"
+kill -HUP "$daemon_pid"
+sleep 0.3
+b=$(bundle runc reloaded strict '["sh","-c","mkdir /tmp/r"]')
+run_rt runc reloaded "$b"
+check "SIGHUP: the reloaded policy answers (EROFS)" grep -q "Read-only file system" <<<"$out"
+echo '{"policies": {"strict": {"syscalls": {"mkdr": "continue"}}}}' >"$work/policy.json"
+kill -HUP "$daemon_pid"
+sleep 0.3
+check "SIGHUP: a broken policy file is reported" grep -q "policies.strict.syscalls.mkdr: unknown syscall; keeping the policies in use" "$log"
+b=$(bundle runc kept strict '["sh","-c","mkdir /tmp/k"]')
+run_rt runc kept "$b"
+check "SIGHUP: the policies in use are kept" grep -q "Read-only file system" <<<"$out"
+sed -i 's/mkdr/mkdir/' "$work/policy.json"
+
 # --- a non-root peer is refused (socket opened up so it can connect at all) -------
 chmod 0755 "$work"
 chmod 0666 "$sock"
@@ -177,8 +227,35 @@ start_daemon
 check "restarted daemon takes reports again" \
 	[ "$(printf '{"ocitapReport":1,"stage":"poststop","state":{"id":"crash-1","status":"stopped"}}' | socat -t5 - UNIX-CONNECT:"$sock")" = ok ]
 check "crash-1 moved on to stopped after the restart" [ "$(q "select phase from containers where id='crash-1'")" = stopped ]
+b=$(bundle runc quick audit '["true"]')
+run_rt crun quick "$b"
+wait_stopped quick
+r=$(printf '{"ocitapReport":1,"stage":"poststart","state":{"id":"quick","status":"running","pid":1}}' |
+	socat -t5 - UNIX-CONNECT:"$sock")
+check "a late report is still acknowledged" [ "$r" = ok ]
+check "a poststart after the container stopped is a late event, not a status change" \
+	[ "$(q "select phase from containers where id='quick'")/$(q "select count(*) from events where container_id='quick' and kind='late' and to_phase='running'")" = stopped/1 ]
 check "event sequence continues across restarts" \
 	[ "$(q "select count(*) from events") " = "$(q "select max(seq) from events") " ]
 stop_daemon
 check "SIGTERM: clean shutdown logged" grep -q "shutting down" "$log"
+
+# --- --allow-uid lets that uid in --------------------------------------------------
+start_daemon --allow-uid 65534
+chmod 0666 "$sock"
+r=$(printf '{"ocitapReport":1,"stage":"poststop","state":{"id":"from-nobody","status":"stopped"}}' |
+	setpriv --reuid=65534 --regid=65534 --clear-groups socat -t5 - UNIX-CONNECT:"$sock" 2>&1)
+check "--allow-uid 65534: its report is taken" [ "$r" = ok ]
+check "--allow-uid 65534: recorded" [ "$(q "select phase from containers where id='from-nobody'")" = stopped ]
+stop_daemon
+check "ocitapd --help" bash -c '"$1" --help | grep -q -- "--allow-uid"' _ "$OCITAPD"
+check "ocitapd --version" bash -c '"$1" --version | grep -q "^ocitapd [0-9]"' _ "$OCITAPD"
+"$OCITAPD" --bogus >/dev/null 2>&1
+check "ocitapd: bad option exits 2" [ $? -eq 2 ]
+OCITAP_SOCKET=$work/env.sock OCITAP_STATE_DIR=$work/envstate "$OCITAPD" --http off >>"$log" 2>&1 &
+envd=$!
+wait_for "$work/env.sock"
+check "OCITAP_SOCKET and OCITAP_STATE_DIR are used" test -S "$work/env.sock" -a -f "$work/envstate/ocitap.db"
+kill $envd
+wait $envd 2>/dev/null
 check "SIGTERM: socket removed" test ! -e "$sock"
