@@ -861,6 +861,32 @@ static void writer_done(void)
 	}
 }
 
+/*
+ * At start, what the store knows: each retained container's phase and exit,
+ * so that the state machine goes on from there (a report replayed or
+ * arriving late after a restart is a late event, never a step back).
+ */
+static int restore_container(const struct ocitap_store_container *sc, int64_t stopped_wall_ns, void *userdata)
+{
+	struct container *c = container_get(sc->id, true);
+	size_t *n = userdata;
+
+	c->lc.phase = sc->phase;
+	if (sc->phase != OCITAP_PHASE_UNKNOWN) {
+		c->lc.reached[sc->phase] = true;
+		c->lc.at[sc->phase].to = sc->phase;
+		c->lc.at[sc->phase].sources = 1;
+		c->lc.at[sc->phase].wall_ns = sc->phase == OCITAP_PHASE_STOPPED ? stopped_wall_ns : sc->updated_wall_ns;
+		snprintf(c->lc.at[sc->phase].source, sizeof(c->lc.at[sc->phase].source), "store");
+	}
+	c->lc.has_exit = sc->has_exit;
+	c->lc.exit_code = sc->exit_code;
+	c->lc.signal = sc->signal;
+	c->lc.oom = sc->oom;
+	(*n)++;
+	return 0;
+}
+
 /* ---- setup and the loop ------------------------------------------------- */
 
 static int mkdir_p(const char *path, mode_t mode)
@@ -1206,6 +1232,18 @@ int main(int argc, char **argv)
 	if (ocitap_store_open(db, 0, &store, &err) < 0) {
 		log_msg(LOG_ERR, "store: %s", ocitap_error_format(&err, line, sizeof(line)));
 		return 1;
+	}
+	{
+		size_t restored = 0;
+
+		if (ocitap_store_foreach_container(store, restore_container, &restored, &err) < 0) {
+			log_msg(LOG_ERR, "store: %s", ocitap_error_format(&err, line, sizeof(line)));
+			ocitap_store_close(store);
+			return 1;
+		}
+		if (restored)
+			log_msg(LOG_INFO, "store: %zu container%s known from before", restored,
+				restored == 1 ? "" : "s");
 	}
 	snprintf(sockdir, sizeof(sockdir), "%s", opt.socket_path);
 	if (strrchr(sockdir, '/') && strrchr(sockdir, '/') != sockdir) {

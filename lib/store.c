@@ -423,6 +423,44 @@ int ocitap_store_foreach_notification(struct ocitap_store *s, const char *id,
 	return r;
 }
 
+int ocitap_store_foreach_container(struct ocitap_store *s,
+				   int (*fn)(const struct ocitap_store_container *c, int64_t stopped_wall_ns,
+					     void *userdata),
+				   void *userdata, struct ocitap_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT id, bundle, pid, annotations, phase, created_wall_ns, updated_wall_ns,"
+			       " exit_code, signal, oom, stopped_wall_ns FROM containers ORDER BY created_wall_ns",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, err, "read containers");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ocitap_store_container c = {
+			.id = (char *)sqlite3_column_text(st, 0),
+			.bundle = (char *)sqlite3_column_text(st, 1),
+			.pid = (pid_t)sqlite3_column_int64(st, 2),
+			.annotations_json = (char *)sqlite3_column_text(st, 3),
+			.phase = phase_from_text(sqlite3_column_text(st, 4)),
+			.created_wall_ns = sqlite3_column_int64(st, 5),
+			.updated_wall_ns = sqlite3_column_int64(st, 6),
+			.has_exit = sqlite3_column_type(st, 7) != SQLITE_NULL,
+			.exit_code = sqlite3_column_int(st, 7),
+			.signal = sqlite3_column_int(st, 8),
+			.oom = sqlite3_column_int(st, 9),
+		};
+
+		r = fn(&c, sqlite3_column_int64(st, 10), userdata);
+		if (r != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = db_error(s, err, "read containers");
+	sqlite3_finalize(st);
+	return r;
+}
+
 int64_t ocitap_store_count_containers(struct ocitap_store *s, enum ocitap_phase phase)
 {
 	sqlite3_stmt *st = NULL;

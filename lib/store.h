@@ -95,6 +95,13 @@ OCITAP_EXPORT int ocitap_store_foreach_notification(struct ocitap_store *store, 
 							      void *userdata),
 						    void *userdata, struct ocitap_error *err);
 
+/* Call fn for every container (owned by the store during the call; copy what
+ * you keep). Stops early when fn returns non-zero (that value is returned). */
+OCITAP_EXPORT int ocitap_store_foreach_container(struct ocitap_store *store,
+						 int (*fn)(const struct ocitap_store_container *c,
+							   int64_t stopped_wall_ns, void *userdata),
+						 void *userdata, struct ocitap_error *err);
+
 /* Number of containers (all, or in phase when phase != UNKNOWN). */
 OCITAP_EXPORT int64_t ocitap_store_count_containers(struct ocitap_store *store, enum ocitap_phase phase);
 

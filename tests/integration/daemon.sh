@@ -227,6 +227,14 @@ start_daemon
 check "restarted daemon takes reports again" \
 	[ "$(printf '{"ocitapReport":1,"stage":"poststop","state":{"id":"crash-1","status":"stopped"}}' | socat -t5 - UNIX-CONNECT:"$sock")" = ok ]
 check "crash-1 moved on to stopped after the restart" [ "$(q "select phase from containers where id='crash-1'")" = stopped ]
+check "the restarted daemon knew crash-1 was creating (creating -> stopped, not unknown -> stopped)" \
+	[ "$(q "select from_phase from events where container_id='crash-1' and to_phase='stopped'")" = creating ]
+stop_daemon
+start_daemon
+r=$(printf '{"ocitapReport":1,"stage":"createRuntime","state":{"id":"crash-1","status":"creating","pid":5}}' |
+	socat -t5 - UNIX-CONNECT:"$sock")
+check "after another restart, a replayed createRuntime for a stopped container is late, never a step back" \
+	[ "$r/$(q "select phase from containers where id='crash-1'")/$(q "select count(*) from events where container_id='crash-1' and kind='late'")" = ok/stopped/1 ]
 b=$(bundle runc quick audit '["true"]')
 run_rt crun quick "$b"
 wait_stopped quick
