@@ -58,14 +58,14 @@ CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-LIB_SRCS := lib/error.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/report.c lib/proc.c
-LIB_HDRS := lib/ocitap.h lib/error.h lib/io.h lib/state.h lib/scm.h lib/bundle.h lib/lifecycle.h lib/policy.h lib/store.h lib/report.h lib/proc.h
+LIB_SRCS := lib/error.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/report.c lib/proc.c lib/spool.c
+LIB_HDRS := lib/ocitap.h lib/error.h lib/io.h lib/state.h lib/scm.h lib/bundle.h lib/lifecycle.h lib/policy.h lib/store.h lib/report.h lib/proc.h lib/spool.h
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 
 CLI_SRCS := inspect/ocitap.c inspect/cmd_validate.c
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
-UNIT_TESTS := error io state scm bundle lifecycle policy store report proc
+UNIT_TESTS := error io state scm bundle lifecycle policy store report proc spool
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/bench-parse $(BUILD)/tests/min-agent \
@@ -80,7 +80,11 @@ ASAN_BUILD   := $(BUILD)/asan
 DAEMON_SRCS := inspect/ocitapd.c inspect/ocitapd-writer.c
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 
-all: $(BUILD)/libocitap.a $(BUILD)/libocitap.so $(BUILD)/bin/ocitap $(BUILD)/bin/ocitapd $(BUILD)/ocitap.pc
+HOOK_STAGES := prestart createRuntime createContainer startContainer poststart poststop
+
+all: $(BUILD)/libocitap.a $(BUILD)/libocitap.so $(BUILD)/bin/ocitap $(BUILD)/bin/ocitapd $(BUILD)/bin/ocitap-hook \
+     $(BUILD)/bin/ocitap-hook-static \
+     $(HOOK_STAGES:%=$(BUILD)/bin/ocitap-%) $(BUILD)/ocitap.pc
 .PHONY: all
 
 $(BUILD)/%.o: %.c
@@ -108,6 +112,21 @@ $(BUILD)/bin/ocitapd: $(DAEMON_OBJS) $(BUILD)/libocitap.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $(DAEMON_OBJS) $(BUILD)/libocitap.a $(DEP_LIBS)
+
+# the hook runs on every container start: only what it uses, loaded lazily not at all
+$(BUILD)/bin/ocitap-hook: $(BUILD)/hooks/ocitap-hook.o $(BUILD)/libocitap.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $< $(BUILD)/libocitap.a $(or $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null),-ljson-c)
+
+# for startContainer, which runs inside the container: no shared libraries there
+$(BUILD)/bin/ocitap-hook-static: $(BUILD)/hooks/ocitap-hook.o $(BUILD)/libocitap.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -static -o $@ $< $(BUILD)/libocitap.a -ljson-c
+
+$(BUILD)/bin/ocitap-%: $(BUILD)/bin/ocitap-hook
+	$(Q)ln -sf ocitap-hook $@
 
 $(BUILD)/ocitap.pc: ocitap.pc.in Makefile
 	@mkdir -p $(dir $@)
@@ -213,7 +232,7 @@ demo:
 	$(Q)BUILD=$(BUILD) scripts/demo.sh
 .PHONY: demo
 
-MANPAGES := $(BUILD)/man/ocitap.1 $(BUILD)/man/ocitapd.8 $(BUILD)/man/ocitapd-policy.5
+MANPAGES := $(BUILD)/man/ocitap.1 $(BUILD)/man/ocitap-hook.1 $(BUILD)/man/ocitapd.8 $(BUILD)/man/ocitapd-policy.5
 $(BUILD)/man/%: docs/%.scd
 	@mkdir -p $(dir $@)
 	$(Q)$(SCDOC) < $< > $@
@@ -226,21 +245,28 @@ install: all man
 		$(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 0755 $(BUILD)/bin/ocitap $(DESTDIR)$(BINDIR)/ocitap
 	install -m 0755 $(BUILD)/bin/ocitapd $(DESTDIR)$(BINDIR)/ocitapd
+	install -m 0755 $(BUILD)/bin/ocitap-hook $(DESTDIR)$(BINDIR)/ocitap-hook
+	install -m 0755 $(BUILD)/bin/ocitap-hook-static $(DESTDIR)$(BINDIR)/ocitap-hook-static
+	for s in $(HOOK_STAGES); do ln -sf ocitap-hook $(DESTDIR)$(BINDIR)/ocitap-$$s; done
+	install -d $(DESTDIR)$(DATADIR)/containers/oci/hooks.d
+	sed 's|/usr/local/bin|$(BINDIR)|' hooks/hooks.d/ocitap.json > $(DESTDIR)$(DATADIR)/containers/oci/hooks.d/ocitap.json
 	install -m 0644 $(BUILD)/libocitap.a $(DESTDIR)$(LIBDIR)/libocitap.a
 	install -m 0755 $(BUILD)/libocitap.so $(DESTDIR)$(LIBDIR)/libocitap.so.$(VERSION)
 	ln -sf libocitap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libocitap.so.0
 	ln -sf libocitap.so.0 $(DESTDIR)$(LIBDIR)/libocitap.so
 	install -m 0644 $(LIB_HDRS) $(DESTDIR)$(INCLUDEDIR)/ocitap/
 	$(PC_SED) ocitap.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/ocitap.pc
-	install -m 0644 $(BUILD)/man/ocitap.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(BUILD)/man/ocitap.1 $(BUILD)/man/ocitap-hook.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 $(BUILD)/man/ocitapd-policy.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 $(BUILD)/man/ocitapd.8 $(DESTDIR)$(MANDIR)/man8/
 	sed 's|/usr/local/bin|$(BINDIR)|' inspect/ocitapd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/ocitapd.service
 .PHONY: install
 
 uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ocitap-hook $(DESTDIR)$(BINDIR)/ocitap-hook-static $(HOOK_STAGES:%=$(DESTDIR)$(BINDIR)/ocitap-%) \
+		$(DESTDIR)$(DATADIR)/containers/oci/hooks.d/ocitap.json
 	rm -f $(DESTDIR)$(BINDIR)/ocitap $(DESTDIR)$(BINDIR)/ocitapd $(DESTDIR)$(LIBDIR)/libocitap.a $(DESTDIR)$(LIBDIR)/libocitap.so* \
-		$(DESTDIR)$(PKGCONFIGDIR)/ocitap.pc $(DESTDIR)$(MANDIR)/man1/ocitap.1 \
+		$(DESTDIR)$(PKGCONFIGDIR)/ocitap.pc $(DESTDIR)$(MANDIR)/man1/ocitap.1 $(DESTDIR)$(MANDIR)/man1/ocitap-hook.1 \
 		$(DESTDIR)$(MANDIR)/man5/ocitapd-policy.5 $(DESTDIR)$(MANDIR)/man8/ocitapd.8 \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/ocitapd.service
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/ocitap

@@ -31,6 +31,7 @@ void wop_free(struct wop *op)
 	free(op->source);
 	free(op->syscall);
 	free(op->action);
+	free(op->path);
 	free(op);
 }
 
@@ -48,6 +49,11 @@ static int apply(struct ocitap_store *s, struct wop *op, struct ocitap_error *er
 		return ocitap_store_append_event(s, &op->ev, NULL, err);
 	case WOP_NOTIFICATIONS:
 		return ocitap_store_add_notifications(s, op->id, op->syscall, op->action, op->count, err);
+	case WOP_SPOOL: {
+		int r = ocitap_store_spool_mark(s, op->id, err);
+
+		return r == -EEXIST ? 0 : r;
+	}
 	case WOP_PRUNE: {
 		int r = ocitap_store_prune(s, op->before_wall_ns, err);
 
@@ -130,6 +136,9 @@ static void *writer_main(void *arg)
 			log_msg(LOG_INFO, "store: writing again");
 		w->degraded = false;
 		w->commits++;
+		for (struct wop *op = batch; op; op = op->next)
+			if (op->kind == WOP_SPOOL && unlink(op->path) < 0 && errno != ENOENT)
+				log_msg(LOG_WARN, "spool: cannot remove %s: %m", op->path);
 		hand_back(w, batch, 0);
 		while (batch) {
 			struct wop *next = batch->next;
@@ -147,7 +156,7 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-int writer_start(struct writer *w, struct ocitap_store *store)
+int writer_init(struct writer *w, struct ocitap_store *store)
 {
 	memset(w, 0, sizeof(*w));
 	w->store = store;
@@ -156,6 +165,11 @@ int writer_start(struct writer *w, struct ocitap_store *store)
 		return -errno;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
+	return 0;
+}
+
+int writer_start(struct writer *w)
+{
 	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
 		close(w->done_fd);
 		return -EAGAIN;

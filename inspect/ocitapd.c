@@ -704,13 +704,44 @@ static void handle_listener_message(struct conn *cn)
 	conn_close(cn);
 }
 
+/*
+ * Record a hook report; ack (may be NULL) is answered once it is durable.
+ * Only a live report (not one replayed from the spool, whose pid may have
+ * been reused since) starts watching the init's pidfd.
+ */
+static void apply_report(const struct ocitap_hook_report *rep, bool live, struct conn *ack)
+{
+	bool creates = rep->stage == OCITAP_STAGE_CREATE_RUNTIME || rep->stage == OCITAP_STAGE_PRESTART;
+	struct container *c = container_get(rep->state.id, true);
+	struct ocitap_observation obs;
+
+	queue_container(&rep->state, creates ? rep->state.pid : 0);
+	if (live && creates && c->lc.phase < OCITAP_PHASE_STOPPED)
+		watch_init_pid(c, rep->state.pid);
+	obs = (struct ocitap_observation){ .phase = ocitap_phase_from_stage(rep->stage),
+					   .source = ocitap_stage_to_string(rep->stage),
+					   .mono_ns = rep->mono_ns ? rep->mono_ns : now_ns(CLOCK_MONOTONIC),
+					   .wall_ns = rep->wall_ns ? rep->wall_ns : now_ns(CLOCK_REALTIME) };
+	{
+		/* every report is kept, with the stage's own time: the timeline of stages */
+		struct wop *op = wop_new(WOP_EVENT, c->id);
+
+		op->kind_text = xstrdup(OCITAP_EVENT_HOOK);
+		op->source = xstrdup(obs.source);
+		op->ev.from = c->lc.phase;
+		op->ev.to = obs.phase;
+		op->ev.mono_ns = obs.mono_ns;
+		op->ev.wall_ns = obs.wall_ns;
+		writer_push(&d.writer, op);
+	}
+	observe(c, &obs, ack);
+}
+
 static void handle_hook_report(struct conn *cn)
 {
 	struct ocitap_hook_report rep;
 	struct ocitap_error err = { 0 };
 	char line[512];
-	struct container *c;
-	struct ocitap_observation obs;
 
 	if (ocitap_hook_report_parse(cn->reader.buf ? cn->reader.buf : "", cn->reader.len, NULL, &rep, &err) < 0) {
 		char reply[600];
@@ -721,20 +752,63 @@ static void handle_hook_report(struct conn *cn)
 		return;
 	}
 	ocitap_scm_reader_release(&cn->reader);
-	c = container_get(rep.state.id, true);
-	queue_container(&rep.state, rep.stage == OCITAP_STAGE_CREATE_RUNTIME || rep.stage == OCITAP_STAGE_PRESTART
-					    ? rep.state.pid
-					    : 0);
-	if (rep.stage == OCITAP_STAGE_CREATE_RUNTIME || rep.stage == OCITAP_STAGE_PRESTART)
-		watch_init_pid(c, rep.state.pid);
-	obs = (struct ocitap_observation){ .phase = ocitap_phase_from_stage(rep.stage),
-					   .source = ocitap_stage_to_string(rep.stage),
-					   .mono_ns = rep.mono_ns ? rep.mono_ns : now_ns(CLOCK_MONOTONIC),
-					   .wall_ns = rep.wall_ns ? rep.wall_ns : now_ns(CLOCK_REALTIME) };
 	cn->waiting_ack = true;
 	epoll_ctl(d.epfd, EPOLL_CTL_DEL, cn->fd, NULL);
-	observe(c, &obs, cn);
+	apply_report(&rep, true, cn);
 	ocitap_hook_report_release(&rep);
+}
+
+/*
+ * Reports the hooks spooled while ocitapd was away, oldest first. Runs before
+ * the store thread starts, so all of them and their "applied" marks go into
+ * one transaction: each is applied once, even if ocitapd dies halfway. A
+ * file that does not parse is renamed *.bad and reported.
+ */
+static void replay_spool(struct ocitap_store *store)
+{
+	struct ocitap_error err = { 0 };
+	char dir[PATH_MAX], path[PATH_MAX * 2], line[512];
+	char **names;
+	size_t n, replayed = 0;
+
+	snprintf(dir, sizeof(dir), "%s/spool", opt.state_dir);
+	if (ocitap_spool_list(dir, &names, &n, &err) < 0) {
+		log_msg(LOG_ERR, "spool: %s", err.message);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ocitap_hook_report rep;
+		struct wop *op;
+		char *buf = NULL;
+		size_t len;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (ocitap_store_spool_seen(store, names[i], &err) == 1) {
+			unlink(path); /* applied before a crash took the daemon down: only the file was left */
+			continue;
+		}
+		if (ocitap_read_file(path, 1024 * 1024, -1, &buf, &len, &err) < 0 ||
+		    ocitap_hook_report_parse(buf, len, NULL, &rep, &err) < 0) {
+			char bad[PATH_MAX * 2 + 8];
+
+			snprintf(bad, sizeof(bad), "%s.bad", path);
+			log_msg(LOG_ERR, "spool: %s: %s; set aside as %s", names[i],
+				ocitap_error_format(&err, line, sizeof(line)), bad);
+			rename(path, bad);
+			free(buf);
+			continue;
+		}
+		apply_report(&rep, false, NULL);
+		ocitap_hook_report_release(&rep);
+		free(buf);
+		op = wop_new(WOP_SPOOL, names[i]);
+		op->path = xstrdup(path);
+		writer_push(&d.writer, op);
+		replayed++;
+	}
+	if (replayed)
+		log_msg(LOG_INFO, "spool: replaying %zu report%s from %s", replayed, replayed == 1 ? "" : "s", dir);
+	ocitap_spool_list_free(names, n);
 }
 
 static void conn_event(struct conn *cn)
@@ -1263,7 +1337,12 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL); /* before the store thread starts: it inherits the mask */
 	d.signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (d.signal_fd < 0 || d.epfd < 0 || writer_start(&d.writer, store) < 0) {
+	if (d.signal_fd < 0 || d.epfd < 0 || writer_init(&d.writer, store) < 0) {
+		log_msg(LOG_ERR, "setup: %m");
+		return 1;
+	}
+	replay_spool(store);
+	if (writer_start(&d.writer) < 0) {
 		log_msg(LOG_ERR, "setup: %m");
 		return 1;
 	}

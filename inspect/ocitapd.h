@@ -19,7 +19,7 @@ enum log_level { LOG_ERR = 3, LOG_WARN = 4, LOG_INFO = 6, LOG_DEBUG = 7 };
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* What the store thread is asked to do; strings are owned by the op. */
-enum wop_kind { WOP_CONTAINER, WOP_EVENT, WOP_NOTIFICATIONS, WOP_PRUNE };
+enum wop_kind { WOP_CONTAINER, WOP_EVENT, WOP_NOTIFICATIONS, WOP_PRUNE, WOP_SPOOL };
 
 struct conn;
 
@@ -41,6 +41,8 @@ struct wop {
 	int64_t count;
 	/* WOP_PRUNE */
 	int64_t before_wall_ns;
+	/* WOP_SPOOL: id is the spool file's name, path is unlinked once committed */
+	char *path;
 	int64_t wall_ns;
 	struct conn *ack; /* answer this hook connection once durable */
 };
@@ -58,7 +60,9 @@ struct writer {
 	uint64_t commits, failures;
 };
 
-int writer_start(struct writer *w, struct ocitap_store *store);
+/* Set up the queue (ops may be pushed from now on), then start the thread. */
+int writer_init(struct writer *w, struct ocitap_store *store);
+int writer_start(struct writer *w);
 /* Queue op (takes ownership). Never blocks on disk. */
 void writer_push(struct writer *w, struct wop *op);
 /* Write everything queued, then stop the thread. */

@@ -9,6 +9,7 @@
  *   bundle.h  the parts of a bundle's config.json ocitap needs
  *   lifecycle.h  the state machine ordering status transitions from all sources
  *   policy.h  seccomp notify policies: the policy file and listenerMetadata
+ *   spool.h   hook reports kept on disk while ocitapd is away
  *   proc.h    pidfds: how a process ended
  *   report.h  the hook report ocitap hooks send to ocitapd
  *   store.h   the durable record (SQLite, WAL): containers, events, notification counts
@@ -28,5 +29,6 @@
 #include "store.h"
 #include "report.h"
 #include "proc.h"
+#include "spool.h"
 
 #endif

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "macro.h"
 #include "store.h"
@@ -27,6 +28,7 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS notifications ("
 	"  container_id TEXT NOT NULL, syscall TEXT NOT NULL, action TEXT NOT NULL, count INTEGER NOT NULL,"
 	"  PRIMARY KEY (container_id, syscall, action));"
+	"CREATE TABLE IF NOT EXISTS spool_applied (name TEXT PRIMARY KEY, wall_ns INTEGER NOT NULL);"
 	"INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1');";
 
 enum {
@@ -257,6 +259,42 @@ int ocitap_store_add_notifications(struct ocitap_store *s, const char *id, const
 	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, count);
 	return step_done(s, ST_ADD_NOTIF, err);
+}
+
+int ocitap_store_spool_mark(struct ocitap_store *s, const char *name, struct ocitap_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO spool_applied (name, wall_ns) VALUES (?1, ?2)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return db_error(s, err, "spool");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)time(NULL) * 1000000000);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_CONSTRAINT)
+		return ocitap_error_set(err, -EEXIST, NULL, "spool file %s was already applied", name);
+	if (rc != SQLITE_DONE)
+		return db_error(s, err, "spool");
+	return 0;
+}
+
+int ocitap_store_spool_seen(struct ocitap_store *s, const char *name, struct ocitap_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM spool_applied WHERE name = ?1", -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, err, "spool");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc != SQLITE_DONE)
+		return db_error(s, err, "spool");
+	return 0;
 }
 
 int ocitap_store_prune(struct ocitap_store *s, int64_t before, struct ocitap_error *err)

@@ -42,6 +42,7 @@ OCITAP_EXPORT int ocitap_store_put_container(struct ocitap_store *store, const c
 #define OCITAP_EVENT_TRANSITION "transition" /* the phase moved forward */
 #define OCITAP_EVENT_LATE	"late"	     /* an earlier phase seen after a later one */
 #define OCITAP_EVENT_EXIT	"exit"	     /* exit code / signal / OOM learned */
+#define OCITAP_EVENT_HOOK	"hook"	     /* a hook reported its stage (source: the stage) */
 
 struct ocitap_event {
 	int64_t seq;
@@ -63,6 +64,11 @@ OCITAP_EXPORT int ocitap_store_append_event(struct ocitap_store *store, const st
 /* Add count to the notifications of (id, syscall, action). */
 OCITAP_EXPORT int ocitap_store_add_notifications(struct ocitap_store *store, const char *id, const char *syscall,
 						 const char *action, int64_t count, struct ocitap_error *err);
+
+/* Mark a spool file as applied (in the caller's transaction). -EEXIST if it already was. */
+OCITAP_EXPORT int ocitap_store_spool_mark(struct ocitap_store *store, const char *name, struct ocitap_error *err);
+/* 1 if the spool file name was applied, 0 if not, -errno on error. */
+OCITAP_EXPORT int ocitap_store_spool_seen(struct ocitap_store *store, const char *name, struct ocitap_error *err);
 
 /* Remove stopped containers (and their events and counts) stopped before wall_ns. Returns how many. */
 OCITAP_EXPORT int ocitap_store_prune(struct ocitap_store *store, int64_t stopped_before_wall_ns,

@@ -228,7 +228,7 @@ check "restarted daemon takes reports again" \
 	[ "$(printf '{"ocitapReport":1,"stage":"poststop","state":{"id":"crash-1","status":"stopped"}}' | socat -t5 - UNIX-CONNECT:"$sock")" = ok ]
 check "crash-1 moved on to stopped after the restart" [ "$(q "select phase from containers where id='crash-1'")" = stopped ]
 check "the restarted daemon knew crash-1 was creating (creating -> stopped, not unknown -> stopped)" \
-	[ "$(q "select from_phase from events where container_id='crash-1' and to_phase='stopped'")" = creating ]
+	[ "$(q "select from_phase from events where container_id='crash-1' and kind='transition' and to_phase='stopped'")" = creating ]
 stop_daemon
 start_daemon
 r=$(printf '{"ocitapReport":1,"stage":"createRuntime","state":{"id":"crash-1","status":"creating","pid":5}}' |

@@ -1,0 +1,298 @@
+/*
+ * ocitap-hook.c: the OCI hook for every stage. `ocitap-hook STAGE`, or
+ * installed as ocitap-prestart ... ocitap-poststop (argv[0] picks the stage).
+ *
+ * Reads the State from stdin (bounded in size and time, always to EOF so the
+ * runtime never gets SIGPIPE), validates it, sends a stage report to ocitapd
+ * (docs/ocitapd-protocol.md) and waits for "ok". When the daemon is away or
+ * slow, the report goes to the spool directory and ocitapd replays it when
+ * it starts. --timeout bounds everything. By default a failure is one line
+ * on stderr and exit 0, so the container never depends on ocitap;
+ * --fail-closed makes any failure to record exit 1.
+ *
+ * Links only libocitap's parsing and json-c: no libcurl, no SQLite.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ocitap.h"
+
+#define DEFAULT_SOCKET	  "/run/ocitap/ocitap.sock"
+#define DEFAULT_STATE_DIR "/var/lib/ocitap"
+
+static struct {
+	const char *socket_path, *state_dir;
+	int timeout_ms;
+	bool fail_closed;
+	int stage;
+} opt = { .timeout_ms = 500, .stage = -1 };
+
+static int64_t deadline_ms;
+
+static int left_ms(void)
+{
+	int64_t left = deadline_ms - ocitap_now_ms();
+
+	return left > 0 ? (int)left : 0;
+}
+
+static int64_t clock_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The one line a hook prints; the exit status follows the fail-open/closed rule. */
+static int fail(const char *what, const char *why)
+{
+	const char *name = opt.stage >= 0 ? ocitap_stage_to_string(opt.stage) : "hook";
+
+	fprintf(stderr, "ocitap-%s: %s: %s%s\n", name, what, why, opt.fail_closed ? "" : " (container not affected)");
+	return opt.fail_closed ? 1 : 0;
+}
+
+/* Send json to the daemon and wait for its one-line answer. 0 on "ok";
+ * -EPROTO with the answer in why when it refused the report; -errno when it
+ * could not be reached in time. */
+static int report_to_daemon(const char *json, char *why, size_t why_size)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char answer[512];
+	size_t len = strlen(json), off = 0, got = 0;
+	int fd, r = 0;
+
+	if (strlen(opt.socket_path) >= sizeof(sa.sun_path)) {
+		snprintf(why, why_size, "socket path too long");
+		return -ENAMETOOLONG;
+	}
+	memcpy(sa.sun_path, opt.socket_path, strlen(opt.socket_path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = -errno;
+		snprintf(why, why_size, "cannot connect to %s: %s", opt.socket_path, strerror(errno));
+		goto out;
+	}
+	while (off < len) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		ssize_t n = send(fd, json + off, len - off, MSG_NOSIGNAL);
+
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			r = -errno;
+			snprintf(why, why_size, "send: %s", strerror(errno));
+			goto out;
+		}
+		if (poll(&p, 1, left_ms()) == 0) {
+			r = -ETIMEDOUT;
+			snprintf(why, why_size, "ocitapd did not take the report within %d ms", opt.timeout_ms);
+			goto out;
+		}
+	}
+	shutdown(fd, SHUT_WR);
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, left_ms()) <= 0) {
+			r = -ETIMEDOUT;
+			snprintf(why, why_size, "no answer from ocitapd within %d ms", opt.timeout_ms);
+			goto out;
+		}
+		n = recv(fd, answer + got, sizeof(answer) - 1 - got, 0);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got == sizeof(answer) - 1 || memchr(answer, '\n', got))
+			break;
+	}
+	answer[got] = '\0';
+	answer[strcspn(answer, "\n")] = '\0';
+	if (strcmp(answer, "ok") == 0)
+		goto out;
+	if (got == 0) {
+		r = -ECONNRESET;
+		snprintf(why, why_size, "ocitapd closed the connection without an answer");
+	} else {
+		r = -EPROTO;
+		snprintf(why, why_size, "ocitapd refused the report: %s", answer);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: ocitap-hook [OPTIONS] STAGE < state.json\n"
+		"       ocitap-STAGE [OPTIONS] < state.json\n"
+		"\n"
+		"Report an OCI hook stage to ocitapd. STAGE: prestart, createRuntime,\n"
+		"createContainer, startContainer, poststart, poststop.\n"
+		"\n"
+		"  -s, --socket PATH     ocitapd's socket (default %s; $OCITAP_SOCKET)\n"
+		"  -d, --state-dir DIR   where the spool is (default %s; $OCITAP_STATE_DIR)\n"
+		"  -t, --timeout MS      bound on everything the hook does (default 500)\n"
+		"      --fail-closed     exit 1 when the stage could not be recorded\n"
+		"  -h, --help            show this help\n"
+		"  -V, --version         show the version\n"
+		"\n"
+		"Without --fail-closed every failure is one line on stderr and exit 0.\n",
+		DEFAULT_SOCKET, DEFAULT_STATE_DIR);
+}
+
+static int parse_args(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "fail-closed", no_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	char *end;
+	long v;
+	int c;
+
+	opt.socket_path = getenv("OCITAP_SOCKET") ? getenv("OCITAP_SOCKET") : DEFAULT_SOCKET;
+	opt.state_dir = getenv("OCITAP_STATE_DIR") ? getenv("OCITAP_STATE_DIR") : DEFAULT_STATE_DIR;
+	opt.stage = ocitap_stage_from_program(argv[0]);
+	while ((c = getopt_long(argc, argv, "s:d:t:hV", options, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			opt.socket_path = optarg;
+			break;
+		case 'd':
+			opt.state_dir = optarg;
+			break;
+		case 't':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || v < 1 || v > 600000) {
+				fprintf(stderr, "ocitap-hook: --timeout: expected 1 to 600000 ms, got '%s'\n", optarg);
+				return 2;
+			}
+			opt.timeout_ms = (int)v;
+			break;
+		case 'F':
+			opt.fail_closed = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("ocitap-hook %s\n", OCITAP_VERSION);
+			exit(0);
+		default:
+			fprintf(stderr, "ocitap-hook: see 'ocitap-hook --help'\n");
+			return 2;
+		}
+	}
+	if (opt.stage < 0 && optind < argc)
+		opt.stage = ocitap_stage_from_string(argv[optind++]);
+	if (opt.stage < 0) {
+		fprintf(stderr, "ocitap-hook: which stage? (prestart, createRuntime, createContainer, "
+				"startContainer, poststart or poststop)\n");
+		return 2;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ocitap-hook: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct ocitap_hook_report rep = { 0 };
+	struct ocitap_config cfg = { 0 };
+	struct ocitap_error err = { 0 };
+	char line[PATH_MAX + 2048], why[600], spool[PATH_MAX];
+	char *buf = NULL, *json = NULL;
+	size_t len;
+	int r, status;
+
+	rep.mono_ns = clock_ns(CLOCK_MONOTONIC);
+	rep.wall_ns = clock_ns(CLOCK_REALTIME);
+	r = parse_args(argc, argv);
+	if (r)
+		return r;
+	deadline_ms = ocitap_now_ms() + opt.timeout_ms;
+	rep.stage = (enum ocitap_stage)opt.stage;
+	rep.hook_pid = getpid();
+
+	r = ocitap_read_fd(STDIN_FILENO, 1024 * 1024, opt.timeout_ms, OCITAP_READ_DRAIN, &buf, &len, &err);
+	if (r < 0)
+		return fail("stdin", ocitap_error_format(&err, line, sizeof(line)));
+	r = ocitap_state_parse(buf, len, 0, NULL, &rep.state, &err);
+	if (r < 0) {
+		free(buf);
+		return fail("invalid State on stdin", ocitap_error_format(&err, line, sizeof(line)));
+	}
+	/* the bundle's annotations when the runtime sent none (crun's startContainer
+	 * bundle is "/" inside the container: nothing useful to read there) */
+	if (!rep.state.has_annotations && rep.state.bundle && strcmp(rep.state.bundle, "/") != 0 &&
+	    ocitap_bundle_load_config(rep.state.bundle, 0, NULL, &cfg, &err) == 0 && cfg.has_annotations) {
+		rep.state.has_annotations = true;
+		rep.state.annotations = cfg.annotations;
+		rep.state.n_annotations = cfg.n_annotations;
+	}
+	r = ocitap_hook_report_to_json(&rep, &json, &err);
+	if (r < 0) {
+		status = fail("report", ocitap_error_format(&err, line, sizeof(line)));
+		goto done;
+	}
+
+	r = report_to_daemon(json, why, sizeof(why));
+	if (r == 0) {
+		status = 0;
+	} else if (r == -EPROTO) {
+		/* the daemon read it and said no: spooling would only repeat that */
+		status = fail("not recorded", why);
+	} else {
+		char name[OCITAP_SPOOL_NAME_MAX];
+
+		(void)mkdir(opt.state_dir, 0700); /* ocitapd may never have run here */
+		snprintf(spool, sizeof(spool), "%s/spool", opt.state_dir);
+		if (ocitap_spool_write(spool, json, rep.wall_ns, rep.hook_pid, rep.stage, name, &err) == 0) {
+			snprintf(line, sizeof(line), "%s; spooled as %s/%s for ocitapd to replay", why, spool, name);
+			status = opt.fail_closed
+					 ? fail("not recorded", line)
+					 : (fprintf(stderr, "ocitap-%s: %s\n", ocitap_stage_to_string(rep.stage), line),
+					    0);
+		} else {
+			char e[OCITAP_ERROR_MESSAGE_MAX + 8];
+
+			snprintf(line, sizeof(line), "%s; and the spool failed: %s", why,
+				 ocitap_error_format(&err, e, sizeof(e)));
+			status = fail("lost", line);
+		}
+	}
+done:
+	ocitap_config_release(&cfg);
+	ocitap_state_release(&rep.state);
+	free(json);
+	free(buf);
+	return status;
+}

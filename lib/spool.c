@@ -1,0 +1,107 @@
+/*
+ * spool.c: hook reports kept on disk until ocitapd takes them.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "io.h"
+#include "macro.h"
+#include "spool.h"
+
+int ocitap_stage_from_program(const char *argv0)
+{
+	const char *base = argv0 ? strrchr(argv0, '/') : NULL;
+
+	base = base ? base + 1 : argv0;
+	if (!base || strncmp(base, "ocitap-", 7) != 0)
+		return -EINVAL;
+	return ocitap_stage_from_string(base + 7);
+}
+
+int ocitap_spool_write(const char *dir, const char *json, int64_t wall_ns, pid_t pid, enum ocitap_stage stage,
+		       char *ret_name, struct ocitap_error *err)
+{
+	char name[OCITAP_SPOOL_NAME_MAX], path[PATH_MAX];
+	int n;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return ocitap_error_set(err, -errno, NULL, "cannot create the spool directory %s: %m", dir);
+	snprintf(name, sizeof(name), "%020lld-%d-%s.json", (long long)wall_ns, (int)pid, ocitap_stage_to_string(stage));
+	n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return ocitap_error_set(err, -ENAMETOOLONG, NULL, "spool path too long");
+	n = ocitap_write_file_atomic(path, json, strlen(json), 0600, err);
+	if (n < 0)
+		return n;
+	if (ret_name)
+		memcpy(ret_name, name, strlen(name) + 1);
+	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int is_spool_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 5 && n < OCITAP_SPOOL_NAME_MAX && strcmp(s + n - 5, ".json") == 0 && !strstr(s, ".tmp.") &&
+	       s[0] >= '0' && s[0] <= '9';
+}
+
+int ocitap_spool_list(const char *dir, char ***ret_names, size_t *ret_n, struct ocitap_error *err)
+{
+	DIR *d = opendir(dir);
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+
+	if (!d) {
+		if (errno == ENOENT) {
+			*ret_names = NULL;
+			*ret_n = 0;
+			return 0;
+		}
+		return ocitap_error_set(err, -errno, NULL, "cannot read the spool directory %s: %m", dir);
+	}
+	while ((e = readdir(d))) {
+		if (!is_spool_name(e->d_name))
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			char **nv = realloc(names, ncap * sizeof(char *));
+
+			if (!nv)
+				goto oom;
+			names = nv;
+			cap = ncap;
+		}
+		names[n] = strdup(e->d_name);
+		if (!names[n])
+			goto oom;
+		n++;
+	}
+	closedir(d);
+	if (n)
+		qsort(names, n, sizeof(char *), cmp_names);
+	*ret_names = names;
+	*ret_n = n;
+	return 0;
+oom:
+	closedir(d);
+	ocitap_spool_list_free(names, n);
+	return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
+}
+
+void ocitap_spool_list_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# hooks.sh: ocitap-hook on all six stages of real runc and crun containers.
+# The daemon records every stage once; with the daemon stopped the reports
+# are spooled, the container starts anyway, and ocitapd replays them when it
+# starts (nothing lost, nothing doubled); --fail-closed with the daemon
+# stopped makes runc fail the container; a never-closing stdin is given up
+# at the timeout; bad input is one line, nothing sent.
+#
+# startContainer runs inside the container: there the test bind-mounts the
+# static hook and the socket's directory (docs/ocitap-hook.1.scd says why).
+set -uo pipefail
+source "$(dirname "$0")/common.bash"
+require_root "hooks"
+
+OCITAPD="$TOP/$BUILD/bin/ocitapd"
+BIN="$TOP/$BUILD/bin"
+work=$(mktemp -d /tmp/ocitap-hooks-XXXXXX)
+chmod 0755 "$work"
+sockdir=$work/run state=$work/state sock=$work/run/ocitap.sock db=$work/state/ocitap.db log=$work/ocitapd.log
+mkdir -p "$sockdir"
+daemon_pid=
+cleanup() {
+	[[ -n $daemon_pid ]] && kill -9 "$daemon_pid" 2>/dev/null
+	for id in $(runc --root "$work/runc" list -q 2>/dev/null); do runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+start_daemon() {
+	rm -f "$sock"
+	"$OCITAPD" --socket "$sock" --state-dir "$state" --http off >>"$log" 2>&1 &
+	daemon_pid=$!
+	wait_for "$sock" || { not_ok "ocitapd started"; exit 0; }
+}
+stop_daemon() {
+	kill -TERM "$daemon_pid" 2>/dev/null
+	wait "$daemon_pid" 2>/dev/null
+	daemon_pid=
+}
+q() { sqlite3 -readonly "$db" "$1" 2>/dev/null; }
+stages=(prestart createRuntime createContainer startContainer poststart poststop)
+
+# bundle ID [HOOK-ARGS-JSON]: busybox; every stage -> ocitap-<stage> --socket ... --state-dir ...
+bundle() {
+	local b="$work/b-$1" extra=${2:-[]}
+	mkdir -p "$b"
+	[[ -d $work/rootfs ]] || make_rootfs "$work/rootfs"
+	cp -a "$work/rootfs" "$b/rootfs"
+	(cd "$b" && runc spec)
+	jq --arg bin "$BIN" --arg sock "$sock" --arg state "$state" --arg sockdir "$sockdir" --argjson extra "$extra" '
+	  def hook($s): {path: ($bin + "/ocitap-" + $s), args: (["ocitap-" + $s, "--socket", $sock, "--state-dir", $state] + $extra)};
+	  .process.terminal = false | .root.readonly = false | .process.args = ["sh", "-c", "sleep 0.3; exit 6"]
+	| .annotations = {"org.ocitap.test": "hooks"}
+	| .mounts += [{destination: "/ocitap", type: "bind", source: $bin, options: ["rbind", "ro"]},
+	              {destination: $sockdir, type: "bind", source: $sockdir, options: ["rbind"]}]
+	| .hooks = {prestart: [hook("prestart")], createRuntime: [hook("createRuntime")],
+	    createContainer: [hook("createContainer")],
+	    startContainer: [{path: "/ocitap/ocitap-hook-static",
+	                      args: (["ocitap-startContainer", "--socket", $sock, "--state-dir", "/tmp"] + $extra)}],
+	    poststart: [hook("poststart")], poststop: [hook("poststop")]}' \
+		"$b/config.json" >"$b/c.json" && mv "$b/c.json" "$b/config.json"
+	echo "$b"
+}
+run_rt() { # RT ID BUNDLE
+	if [[ $1 == runc ]]; then
+		out=$(timeout 60 runc --root "$work/runc" run --bundle "$3" "$2" </dev/null 2>&1)
+	else
+		out=$(crun_private --root "$work/crun" --cgroup-manager=disabled run --bundle "$3" "$2" </dev/null 2>&1)
+	fi
+	rc=$?
+}
+hook_count() { q "select count(*) from events where container_id='$1' and kind='hook' and source='$2'"; }
+wait_hooks() { # ID N: until N hook events are stored
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[[ $(q "select count(*) from events where container_id='$1' and kind='hook'") -ge $2 ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+start_daemon
+for rt in runc crun; do
+	b=$(bundle "$rt-up")
+	run_rt $rt "$rt-up" "$b"
+	check "$rt: container with ocitap hooks on six stages ran (exit 6)" [ "$rc" -eq 6 ]
+	[[ $rc -eq 6 ]] || echo "# $out"
+	wait_hooks "$rt-up" 6
+	for s in "${stages[@]}"; do
+		check "$rt: $s recorded once" [ "$(hook_count "$rt-up" "$s")" = 1 ]
+	done
+	echo "# $rt: $(q "select group_concat(source || ':' || kind || '>' || to_phase, ',') from (select * from events where container_id='$rt-up' order by seq)")"
+	# runc runs poststart while the init still runs startContainer: either may come first,
+	# and a startContainer after poststart is a late event (docs/design/runtimes.md)
+	check "$rt: the stages make creating -> [created ->] running -> stopped" \
+		grep -Eqx "creating,(created,)?running,stopped" \
+		<<<"$(q "select group_concat(to_phase, ',') from (select to_phase from events where container_id='$rt-up' and kind='transition' order by seq)")"
+	check "$rt: annotations carried by the hooks" \
+		[ "$(q "select json_extract(annotations, '\$.\"org.ocitap.test\"') from containers where id='$rt-up'")" = hooks ]
+	check "$rt: exit code 6 (the init's pidfd, watched from createRuntime)" \
+		bash -c 'for i in $(seq 30); do [ "$(sqlite3 -readonly "$1" "select exit_code from containers where id='"'"'$2'"'"'")" = 6 ] && exit 0; sleep 0.1; done; exit 1' _ "$db" "$rt-up"
+done
+
+# --- the daemon down: spooled, the container starts anyway, replayed once ----------
+stop_daemon
+b=$(bundle spooled)
+run_rt runc spooled "$b"
+check "daemon down: the container still ran (exit 6)" [ "$rc" -eq 6 ]
+n=$(ls "$state/spool" 2>/dev/null | grep -c '\.json$')
+check "daemon down: five reports spooled (startContainer's spool is inside the container)" [ "$n" -eq 5 ]
+# (runc and crun show a hook's stderr only when it fails: the warnings are checked below by hand)
+err=$("$BIN/ocitap-poststop" --socket "$sock" --state-dir "$state" <"$TOP/tests/data/runc-poststop.json" 2>&1)
+check "daemon down: one line on stderr, exit 0, saying where it spooled" \
+	[ $? -eq 0 -a "$(wc -l <<<"$err")" -eq 1 ] && check "daemon down: the line names the spool file" grep -q "spooled as $state/spool/" <<<"$err"
+rm -f "$state"/spool/*-poststop.json.keep
+n=$(ls "$state/spool" | grep -c '\.json$')
+check "daemon down: that made six spooled reports" [ "$n" -eq 6 ]
+start_daemon
+wait_hooks spooled 5
+check "replayed: every spooled stage recorded once" \
+	[ "$(q "select count(*) from events where container_id='spooled' and kind='hook'")" = 5 ]
+check "replayed: the hand-run report too (container t1)" [ "$(hook_count t1 poststop)" = 1 ]
+check "replayed: in order" \
+	[ "$(q "select group_concat(source, ',') from (select source from events where container_id='spooled' and kind='hook' order by seq)")" = "prestart,createRuntime,createContainer,poststart,poststop" ]
+check "replayed: the spool is empty" [ "$(ls "$state/spool" | grep -c '\.json$')" = 0 ]
+stop_daemon
+start_daemon
+sleep 0.3
+check "restarted again: nothing replayed twice" \
+	[ "$(q "select count(*) from events where container_id='spooled' and kind='hook'")" = 5 ]
+
+# --- --fail-closed with the daemon down fails the container ---------------------------
+stop_daemon
+b=$(bundle closed '["--fail-closed"]')
+run_rt runc closed "$b"
+check "--fail-closed, daemon down: runc fails the container" [ "$rc" -ne 0 ]
+check "--fail-closed: the hook says why" grep -q "ocitap-prestart: not recorded: cannot connect" <<<"$out"
+start_daemon
+
+# --- stdin: never closing, bad input ----------------------------------------------------
+mkfifo "$work/never"
+(printf '{"id":'; exec sleep 30) >"$work/never" &
+writer=$!
+start=$(date +%s%N)
+err=$("$BIN/ocitap-poststop" --socket "$sock" --state-dir "$state" --timeout 300 <"$work/never" 2>&1)
+rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+kill $writer 2>/dev/null
+check "never-closing stdin: gives up at --timeout 300 (exit 0, ${ms} ms)" [ $rc -eq 0 -a $ms -lt 3000 ]
+check "never-closing stdin: one line says so" grep -q "^ocitap-poststop: stdin: input did not end within 300 ms" <<<"$err"
+before=$(q "select count(*) from events")
+expect_bad() { # WHAT INPUT MESSAGE
+	local e r
+	e=$(printf '%s' "$2" | "$BIN/ocitap-poststop" --socket "$sock" --state-dir "$state" 2>&1)
+	r=$?
+	check "bad input ($1): exit 0, one line" [ $r -eq 0 -a "$(wc -l <<<"$e")" -eq 1 ]
+	check "bad input ($1): says what" grep -q "$3" <<<"$e"
+	e=$(printf '%s' "$2" | "$BIN/ocitap-poststop" --fail-closed --socket "$sock" --state-dir "$state" 2>&1)
+	check "bad input ($1), --fail-closed: exit 1" [ $? -eq 1 ]
+}
+expect_bad empty "" "empty input"
+expect_bad "not JSON" "hello" "invalid JSON"
+expect_bad "no id" '{"status":"stopped"}' "id: missing"
+e=$(head -c 5000000 /dev/zero | "$BIN/ocitap-poststop" --socket "$sock" --state-dir "$state" 2>&1)
+check "bad input (5 MB): refused at the bound, exit 0" [ $? -eq 0 ] && check "bad input (5 MB): says so" grep -q "larger than the limit" <<<"$e"
+sleep 0.3
+check "bad input: nothing was sent" [ "$(q "select count(*) from events")" = "$before" ]
+check "ocitap-hook with no stage: usage error" bash -c '"$1" </dev/null 2>/dev/null; [ $? -eq 2 ]' _ "$BIN/ocitap-hook"
+check "ocitap-hook --help" bash -c '"$1" --help | grep -q fail-closed' _ "$BIN/ocitap-hook"
+stop_daemon

@@ -1,0 +1,100 @@
+/*
+ * test_spool.c: the stage a hook binary is invoked as, spool files (atomic,
+ * listed oldest first, unfinished and set-aside files skipped) and the
+ * store's once-only bookkeeping for replays.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ocitap.h"
+#include "testutil.h"
+
+static struct ocitap_error err;
+
+static void test_stage_from_program(void **unused)
+{
+	assert_int_equal(ocitap_stage_from_program("ocitap-poststart"), OCITAP_STAGE_POSTSTART);
+	assert_int_equal(ocitap_stage_from_program("/usr/local/bin/ocitap-createRuntime"),
+			 OCITAP_STAGE_CREATE_RUNTIME);
+	assert_int_equal(ocitap_stage_from_program("./ocitap-startContainer"), OCITAP_STAGE_START_CONTAINER);
+	assert_int_equal(ocitap_stage_from_program("ocitap-hook"), -EINVAL);
+	assert_int_equal(ocitap_stage_from_program("ocitap-PostStop"), -EINVAL);
+	assert_int_equal(ocitap_stage_from_program("poststop"), -EINVAL);
+	assert_int_equal(ocitap_stage_from_program("/x/ocitap-"), -EINVAL);
+	assert_int_equal(ocitap_stage_from_program(NULL), -EINVAL);
+}
+
+static void test_write_and_list(void **unused)
+{
+	char dir[] = "/tmp/ocitap-spool-XXXXXX", spool[128], name[OCITAP_SPOOL_NAME_MAX], path[256];
+	char **names;
+	size_t n;
+	struct stat st;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(spool, sizeof(spool), "%s/spool", dir);
+	/* a missing spool is an empty one */
+	assert_int_equal(ocitap_spool_list(spool, &names, &n, &err), 0);
+	assert_int_equal(n, 0);
+	/* written out of time order: listed in time order */
+	assert_int_equal(ocitap_spool_write(spool, "{\"b\":1}", 2000, 7, OCITAP_STAGE_POSTSTART, name, &err), 0);
+	assert_string_equal(name, "00000000000000002000-7-poststart.json");
+	assert_int_equal(ocitap_spool_write(spool, "{\"a\":1}", 1000, 99999, OCITAP_STAGE_PRESTART, NULL, &err), 0);
+	assert_int_equal(ocitap_spool_write(spool, "{\"c\":1}", 30000, 1, OCITAP_STAGE_POSTSTOP, NULL, &err), 0);
+	/* leftovers of an interrupted write and set-aside files are not reports */
+	snprintf(path, sizeof(path), "%s/00000000000000000500-1-prestart.json.tmp.AbCdEf", spool);
+	close(open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+	snprintf(path, sizeof(path), "%s/00000000000000000600-1-prestart.json.bad", spool);
+	close(open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+	assert_int_equal(ocitap_spool_list(spool, &names, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(names[0], "00000000000000001000-99999-prestart.json");
+	assert_string_equal(names[1], "00000000000000002000-7-poststart.json");
+	assert_string_equal(names[2], "00000000000000030000-1-poststop.json");
+	ocitap_spool_list_free(names, n);
+	snprintf(path, sizeof(path), "%s/%s", spool, name);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(stat(spool, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	/* no spool directory can be made */
+	assert_true(ocitap_spool_write("/nonexistent/a/spool", "{}", 1, 1, OCITAP_STAGE_POSTSTOP, NULL, &err) < 0);
+	assert_non_null(strstr(err.message, "spool directory"));
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	assert_int_equal(system(path), 0);
+}
+
+static void test_store_once(void **unused)
+{
+	char dir[] = "/tmp/ocitap-spool-XXXXXX", db[128];
+	struct ocitap_store *s;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(db, sizeof(db), "%s/ocitap.db", dir);
+	assert_int_equal(ocitap_store_open(db, 0, &s, &err), 0);
+	assert_int_equal(ocitap_store_spool_seen(s, "1-1-prestart.json", &err), 0);
+	assert_int_equal(ocitap_store_spool_mark(s, "1-1-prestart.json", &err), 0);
+	assert_int_equal(ocitap_store_spool_seen(s, "1-1-prestart.json", &err), 1);
+	assert_int_equal(ocitap_store_spool_mark(s, "1-1-prestart.json", &err), -EEXIST);
+	/* a mark rolled back with its transaction is not a mark */
+	assert_int_equal(ocitap_store_begin(s, &err), 0);
+	assert_int_equal(ocitap_store_spool_mark(s, "2-1-poststop.json", &err), 0);
+	ocitap_store_rollback(s);
+	assert_int_equal(ocitap_store_spool_seen(s, "2-1-poststop.json", &err), 0);
+	ocitap_store_close(s);
+	snprintf(db, sizeof(db), "rm -rf %s", dir);
+	assert_int_equal(system(db), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stage_from_program),
+		cmocka_unit_test(test_write_and_list),
+		cmocka_unit_test(test_store_once),
+	};
+
+	return cmocka_run_group_tests_name("spool", tests, NULL, NULL);
+}
