@@ -36,21 +36,27 @@ daemon=$!
 wait_for "$sock"
 sed 's/^/  /' "$work/ocitapd.log"
 
-say "a busybox bundle: a hook on every stage, seccomp notify on mkdir and chmod, listenerPath = ocitapd"
+say "a busybox bundle: ocitap-hook (and a capturing hook) on every stage, seccomp notify on mkdir and chmod, listenerPath = ocitapd"
 make_rootfs "$bundle/rootfs"
 cp "$hook" "$bundle/rootfs/capture-hook"
 (cd "$bundle" && runc spec)
-jq --arg hook "$hook" --arg out "$out" --arg inroot "$bundle/rootfs/cap" --arg sock "$sock" '
+chmod 0755 "$work"
+jq --arg hook "$hook" --arg out "$out" --arg inroot "$bundle/rootfs/cap" --arg sock "$sock" --arg bin "$TOP/$BUILD/bin" \
+   --arg state "$work/state" --arg sockdir "$work" '
+  def ocitap($s): {path: ($bin + "/ocitap-" + $s), args: ["ocitap-" + $s, "--socket", $sock, "--state-dir", $state]};
   .process.terminal = false | .root.readonly = false
 | .process.args = ["sh", "-c", "echo hello from the container; mkdir /tmp/made && echo mkdir: allowed; chmod 600 /tmp || echo chmod: denied; exit 3"]
 | .annotations = {"org.ocitap.demo": "yes"}
+| .mounts += [{destination: "/ocitap", type: "bind", source: $bin, options: ["rbind", "ro"]},
+              {destination: $sockdir, type: "bind", source: $sockdir, options: ["rbind"]}]
 | .hooks = {
-    prestart:        [{path: $hook, args: ["capture-hook", "prestart", $out]}],
-    createRuntime:   [{path: $hook, args: ["capture-hook", "createRuntime", $out]}],
-    createContainer: [{path: $hook, args: ["capture-hook", "createContainer", $out, $inroot]}],
-    startContainer:  [{path: "/capture-hook", args: ["capture-hook", "startContainer", "/cap"]}],
-    poststart:       [{path: $hook, args: ["capture-hook", "poststart", $out]}],
-    poststop:        [{path: $hook, args: ["capture-hook", "poststop", $out]}] }
+    prestart:        [{path: $hook, args: ["capture-hook", "prestart", $out]}, ocitap("prestart")],
+    createRuntime:   [{path: $hook, args: ["capture-hook", "createRuntime", $out]}, ocitap("createRuntime")],
+    createContainer: [{path: $hook, args: ["capture-hook", "createContainer", $out, $inroot]}, ocitap("createContainer")],
+    startContainer:  [{path: "/capture-hook", args: ["capture-hook", "startContainer", "/cap"]},
+                      {path: "/ocitap/ocitap-hook-static", args: ["ocitap-startContainer", "--socket", $sock, "--state-dir", "/tmp"]}],
+    poststart:       [{path: $hook, args: ["capture-hook", "poststart", $out]}, ocitap("poststart")],
+    poststop:        [{path: $hook, args: ["capture-hook", "poststop", $out]}, ocitap("poststop")] }
 | .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $sock, listenerMetadata: "policy=demo",
     syscalls: [{names: ["mkdir", "mkdirat", "chmod", "fchmodat"], action: "SCMP_ACT_NOTIFY"}]}' \
 	"$bundle/config.json" >"$bundle/config.new"
@@ -80,10 +86,22 @@ sleep 1.1 # notification counts are flushed every second
 say "what ocitapd recorded (sqlite3 -readonly $db)"
 echo "  container:"
 sqlite3 -readonly -box "$db" "select id, phase, pid, exit_code, signal, annotations from containers" | sed 's/^/    /'
-echo "  timeline (ms after the first event):"
+echo "  every stage, with its time (ms after the first) and the time since the one before:"
+sqlite3 -readonly -box "$db" "select source as stage,
+	printf('%7.1f', (mono_ns - (select min(mono_ns) from events where container_id = 'ocitap-demo')) / 1e6) as at_ms,
+	printf('%7.1f', (mono_ns - lag(mono_ns) over (order by mono_ns)) / 1e6) as since_previous_ms
+	from events where container_id = 'ocitap-demo' and kind = 'hook' order by mono_ns" | sed 's/^/    /'
+echo "  the transitions ocitapd recorded (the first source that saw each; later ones merged):"
 sqlite3 -readonly -box "$db" "select seq, kind, from_phase || ' -> ' || to_phase as change, source,
-	printf('%.1f', (mono_ns - (select min(mono_ns) from events)) / 1e6) as ms, exit_code
-	from events where container_id = 'ocitap-demo' order by seq" | sed 's/^/    /'
+	printf('%.1f', (mono_ns - (select min(mono_ns) from events where container_id = 'ocitap-demo')) / 1e6) as at_ms, exit_code
+	from events where container_id = 'ocitap-demo' and kind <> 'hook' order by seq" | sed 's/^/    /'
+echo "  create -> start -> running -> stopped (runc runs poststart while startContainer still runs, so those two may swap):"
+sqlite3 -readonly "$db" "select printf('    after create: start (startContainer) %.1f ms, running (poststart) %.1f ms, stopped %.1f ms',
+	(s.mono_ns - c.mono_ns) / 1e6, (r.mono_ns - c.mono_ns) / 1e6, (x.mono_ns - c.mono_ns) / 1e6)
+	from (select min(mono_ns) as mono_ns from events where container_id = 'ocitap-demo' and kind = 'hook' and source = 'prestart') c,
+	     (select min(mono_ns) as mono_ns from events where container_id = 'ocitap-demo' and kind = 'hook' and source = 'startContainer') s,
+	     (select min(mono_ns) as mono_ns from events where container_id = 'ocitap-demo' and kind = 'hook' and source = 'poststart') r,
+	     (select min(mono_ns) as mono_ns from events where container_id = 'ocitap-demo' and to_phase = 'stopped' and kind <> 'hook') x"
 echo "  notifications:"
 sqlite3 -readonly -box "$db" "select syscall, action, count from notifications where container_id = 'ocitap-demo'" | sed 's/^/    /'
 
