@@ -51,25 +51,27 @@ EXTRA_LIBS = $(or $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null),-lseccomp
 CMOCKA_LIBS = $(or $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null),-lcmocka)
 
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 -fPIC -fvisibility=hidden $(WARNINGS) -MMD -MP
+# override: a CFLAGS given on the command line (the ASan build's) adds to these
+override CFLAGS += -std=gnu11 -fPIC -fvisibility=hidden $(WARNINGS) -MMD -MP
 CPPFLAGS += -D_GNU_SOURCE -DOCITAP_VERSION='"$(VERSION)"' -Ilib $(DEP_CFLAGS)
 ifneq ($(SANITIZE),)
-CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-LIB_SRCS := lib/error.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/report.c lib/proc.c lib/spool.c
-LIB_HDRS := lib/ocitap.h lib/error.h lib/io.h lib/state.h lib/scm.h lib/bundle.h lib/lifecycle.h lib/policy.h lib/store.h lib/report.h lib/proc.h lib/spool.h
+LIB_SRCS := lib/error.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/report.c lib/proc.c lib/spool.c lib/stage.c
+LIB_HDRS := lib/ocitap.h lib/error.h lib/io.h lib/state.h lib/scm.h lib/bundle.h lib/lifecycle.h lib/policy.h lib/store.h lib/report.h lib/proc.h lib/spool.h lib/stage.h
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 
 CLI_SRCS := inspect/ocitap.c inspect/cmd_validate.c
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
-UNIT_TESTS := error io state scm bundle lifecycle policy store report proc spool
+UNIT_TESTS := error io state scm bundle lifecycle policy store report proc spool stage
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/bench-parse $(BUILD)/tests/min-agent \
-             $(BUILD)/tests/scale-client $(BUILD)/tests/notify-loop
+             $(BUILD)/tests/scale-client $(BUILD)/tests/notify-loop $(BUILD)/tests/spawn-bench \
+             $(BUILD)/tests/return0
 
 FUZZ_TARGETS := state process_state config policy report
 FUZZ_BUILD   := $(BUILD)/fuzz
@@ -152,6 +154,13 @@ $(BUILD)/tests/bench-parse: $(BUILD)/tests/bench/bench-parse.o $(BUILD)/libocita
 $(BUILD)/tests/min-agent: $(BUILD)/tests/bench/min-agent.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $<
 
+$(BUILD)/tests/spawn-bench: $(BUILD)/tests/bench/spawn-bench.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $<
+
+# linked like ocitap-hook: libocitap.a, json-c loaded
+$(BUILD)/tests/return0: $(BUILD)/tests/bench/return0.o $(BUILD)/libocitap.a
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libocitap.a -ljson-c
+
 $(BUILD)/tests/scale-client: $(BUILD)/tests/bench/scale-client.o $(BUILD)/libocitap.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libocitap.a $(DEP_LIBS)
 
@@ -173,7 +182,7 @@ check-sanitize-build:
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CLANG   $<")
-	$(Q)$(CLANG) $(CPPFLAGS) -std=gnu11 $(FUZZ_FLAGS) -c -o $@ $<
+	$(Q)$(CLANG) $(CPPFLAGS) -std=gnu11 $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 	@$(if $(Q),echo "  LD      $@")
@@ -249,7 +258,8 @@ install: all man
 	install -m 0755 $(BUILD)/bin/ocitap-hook-static $(DESTDIR)$(BINDIR)/ocitap-hook-static
 	for s in $(HOOK_STAGES); do ln -sf ocitap-hook $(DESTDIR)$(BINDIR)/ocitap-$$s; done
 	install -d $(DESTDIR)$(DATADIR)/containers/oci/hooks.d
-	sed 's|/usr/local/bin|$(BINDIR)|' hooks/hooks.d/ocitap.json > $(DESTDIR)$(DATADIR)/containers/oci/hooks.d/ocitap.json
+	for f in ocitap.json ocitap-startcontainer.json; do \
+		sed 's|/usr/local/bin|$(BINDIR)|' hooks/hooks.d/$$f > $(DESTDIR)$(DATADIR)/containers/oci/hooks.d/$$f; done
 	install -m 0644 $(BUILD)/libocitap.a $(DESTDIR)$(LIBDIR)/libocitap.a
 	install -m 0755 $(BUILD)/libocitap.so $(DESTDIR)$(LIBDIR)/libocitap.so.$(VERSION)
 	ln -sf libocitap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libocitap.so.0
@@ -264,7 +274,8 @@ install: all man
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ocitap-hook $(DESTDIR)$(BINDIR)/ocitap-hook-static $(HOOK_STAGES:%=$(DESTDIR)$(BINDIR)/ocitap-%) \
-		$(DESTDIR)$(DATADIR)/containers/oci/hooks.d/ocitap.json
+		$(DESTDIR)$(DATADIR)/containers/oci/hooks.d/ocitap.json \
+		$(DESTDIR)$(DATADIR)/containers/oci/hooks.d/ocitap-startcontainer.json
 	rm -f $(DESTDIR)$(BINDIR)/ocitap $(DESTDIR)$(BINDIR)/ocitapd $(DESTDIR)$(LIBDIR)/libocitap.a $(DESTDIR)$(LIBDIR)/libocitap.so* \
 		$(DESTDIR)$(PKGCONFIGDIR)/ocitap.pc $(DESTDIR)$(MANDIR)/man1/ocitap.1 $(DESTDIR)$(MANDIR)/man1/ocitap-hook.1 \
 		$(DESTDIR)$(MANDIR)/man5/ocitapd-policy.5 $(DESTDIR)$(MANDIR)/man8/ocitapd.8 \

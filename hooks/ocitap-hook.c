@@ -143,11 +143,13 @@ out:
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: ocitap-hook [OPTIONS] STAGE < state.json\n"
+		"usage: ocitap-hook [OPTIONS] [STAGE] < state.json\n"
 		"       ocitap-STAGE [OPTIONS] < state.json\n"
 		"\n"
 		"Report an OCI hook stage to ocitapd. STAGE: prestart, createRuntime,\n"
-		"createContainer, startContainer, poststart, poststop.\n"
+		"createContainer, startContainer, poststart, poststop; or auto (the\n"
+		"default): told from the State and /proc, for oci-hooks(5) files that\n"
+		"name several stages for one hook.\n"
 		"\n"
 		"  -s, --socket PATH     ocitapd's socket (default %s; $OCITAP_SOCKET)\n"
 		"  -d, --state-dir DIR   where the spool is (default %s; $OCITAP_STATE_DIR)\n"
@@ -209,12 +211,17 @@ static int parse_args(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (opt.stage < 0 && optind < argc)
-		opt.stage = ocitap_stage_from_string(argv[optind++]);
-	if (opt.stage < 0) {
-		fprintf(stderr, "ocitap-hook: which stage? (prestart, createRuntime, createContainer, "
-				"startContainer, poststart or poststop)\n");
-		return 2;
+	if (opt.stage < 0 && optind < argc) {
+		const char *name = argv[optind++];
+
+		opt.stage = strcmp(name, "auto") == 0 ? -1 : ocitap_stage_from_string(name);
+		if (opt.stage < 0 && strcmp(name, "auto") != 0) {
+			fprintf(stderr,
+				"ocitap-hook: unknown stage '%s' (prestart, createRuntime, createContainer, "
+				"startContainer, poststart, poststop or auto)\n",
+				name);
+			return 2;
+		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "ocitap-hook: unexpected argument '%s'\n", argv[optind]);
@@ -239,7 +246,6 @@ int main(int argc, char **argv)
 	if (r)
 		return r;
 	deadline_ms = ocitap_now_ms() + opt.timeout_ms;
-	rep.stage = (enum ocitap_stage)opt.stage;
 	rep.hook_pid = getpid();
 
 	r = ocitap_read_fd(STDIN_FILENO, 1024 * 1024, opt.timeout_ms, OCITAP_READ_DRAIN, &buf, &len, &err);
@@ -250,6 +256,18 @@ int main(int argc, char **argv)
 		free(buf);
 		return fail("invalid State on stdin", ocitap_error_format(&err, line, sizeof(line)));
 	}
+	if (opt.stage < 0) {
+		struct ocitap_stage_clues clues;
+
+		ocitap_stage_clues_read(&rep.state, getppid(), &clues);
+		r = ocitap_stage_infer(&rep.state, &clues, &rep.stage_ambiguous, &err);
+		if (r < 0) {
+			status = fail("which stage", ocitap_error_format(&err, line, sizeof(line)));
+			goto done;
+		}
+		opt.stage = r;
+	}
+	rep.stage = (enum ocitap_stage)opt.stage;
 	/* the bundle's annotations when the runtime sent none (crun's startContainer
 	 * bundle is "/" inside the container: nothing useful to read there) */
 	if (!rep.state.has_annotations && rep.state.bundle && strcmp(rep.state.bundle, "/") != 0 &&

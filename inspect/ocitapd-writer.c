@@ -1,9 +1,11 @@
 /*
  * ocitapd-writer.c: the store thread. The event loop queues records and
  * never waits on disk; this thread takes everything queued at once, writes
- * it in one transaction and commits (synchronous=FULL, so a commit is on
- * disk). Only then are the hook connections waiting on those records
- * acknowledged: an acknowledged report survives kill -9. A failed commit
+ * it in one transaction and commits. Only then are the hook connections
+ * waiting on those records acknowledged: an acknowledged report survives
+ * kill -9 of ocitapd. With --sync-interval MS (default 1000) a commit is
+ * written to the WAL and this thread fsyncs it within MS: a power loss can
+ * take at most that much; with 0 every commit is on disk before its ack. A failed commit
  * (disk full) keeps the batch and retries; the daemon meanwhile keeps
  * answering notifications and says it is degraded.
  */
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,6 +73,13 @@ static void hand_back(struct writer *w, struct wop *batch, int error)
 	uint64_t one = 1;
 	bool any = false;
 
+	/* "ok" goes out from here, at once: the loop that owns the connection
+	 * leaves it alone until it is handed back (waiting_ack), and waking the
+	 * loop first would add a thread switch to every hook's wait */
+	for (struct wop *op = batch; op; op = op->next)
+		if (op->ack && !error)
+			op->ack->ack_sent = send(op->ack->fd, OCITAP_REPORT_ACK, strlen(OCITAP_REPORT_ACK),
+						 MSG_NOSIGNAL | MSG_DONTWAIT) >= 0;
 	pthread_mutex_lock(&w->lock);
 	for (struct wop *op = batch; op; op = op->next)
 		if (op->ack) {
@@ -84,6 +94,22 @@ static void hand_back(struct writer *w, struct wop *batch, int error)
 		log_msg(LOG_ERR, "store thread: cannot wake the event loop: %m");
 }
 
+/* The commits written since the last sync go to disk (--sync-interval). */
+static void sync_store(struct writer *w)
+{
+	struct ocitap_error err = { 0 };
+
+	if (!w->unsynced_since_ms)
+		return;
+	if (ocitap_store_sync(w->store, &err) < 0) {
+		log_msg(LOG_ERR, "store: %s; trying again in %d ms", err.message, w->sync_interval_ms);
+		w->unsynced_since_ms = ocitap_now_ms();
+		return;
+	}
+	w->syncs++;
+	w->unsynced_since_ms = 0;
+}
+
 static void *writer_main(void *arg)
 {
 	struct writer *w = arg;
@@ -94,8 +120,21 @@ static void *writer_main(void *arg)
 		int r;
 
 		pthread_mutex_lock(&w->lock);
-		while (!w->head && !w->stop && !batch)
+		while (!w->head && !w->stop && !batch) {
+			if (w->unsynced_since_ms) {
+				int64_t due = w->unsynced_since_ms + w->sync_interval_ms;
+				struct timespec ts = { .tv_sec = due / 1000, .tv_nsec = (due % 1000) * 1000000 };
+
+				if (ocitap_now_ms() < due &&
+				    pthread_cond_timedwait(&w->wake, &w->lock, &ts) != ETIMEDOUT)
+					continue;
+				pthread_mutex_unlock(&w->lock);
+				sync_store(w);
+				pthread_mutex_lock(&w->lock);
+				continue;
+			}
 			pthread_cond_wait(&w->wake, &w->lock);
+		}
 		if (!batch) {
 			batch = w->head;
 			w->head = w->tail = NULL;
@@ -110,6 +149,7 @@ static void *writer_main(void *arg)
 		}
 		if (!batch && w->stop) {
 			pthread_mutex_unlock(&w->lock);
+			sync_store(w);
 			break;
 		}
 		pthread_mutex_unlock(&w->lock);
@@ -136,6 +176,8 @@ static void *writer_main(void *arg)
 			log_msg(LOG_INFO, "store: writing again");
 		w->degraded = false;
 		w->commits++;
+		if (w->sync_interval_ms && !w->unsynced_since_ms)
+			w->unsynced_since_ms = ocitap_now_ms();
 		for (struct wop *op = batch; op; op = op->next)
 			if (op->kind == WOP_SPOOL && unlink(op->path) < 0 && errno != ENOENT)
 				log_msg(LOG_WARN, "spool: cannot remove %s: %m", op->path);
@@ -164,7 +206,15 @@ int writer_init(struct writer *w, struct ocitap_store *store)
 	if (w->done_fd < 0)
 		return -errno;
 	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->wake, NULL);
+	{
+		pthread_condattr_t a;
+
+		/* timed waits against ocitap_now_ms() */
+		pthread_condattr_init(&a);
+		pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+		pthread_cond_init(&w->wake, &a);
+		pthread_condattr_destroy(&a);
+	}
 	return 0;
 }
 
@@ -186,7 +236,14 @@ void writer_push(struct writer *w, struct wop *op)
 	else
 		w->head = op;
 	w->tail = op;
-	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void writer_kick(struct writer *w)
+{
+	pthread_mutex_lock(&w->lock);
+	if (w->head)
+		pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 }
 

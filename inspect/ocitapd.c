@@ -91,6 +91,8 @@ struct container {
 	struct counter *counts;
 	size_t n_counts, cap_counts;
 	uint64_t notifications;
+	bool prestart_seen; /* tells an ambiguous report's stage (stage.h) */
+	uint64_t identity;  /* hash of the bundle, pid and annotations last queued */
 };
 
 static struct {
@@ -99,8 +101,8 @@ static struct {
 	size_t n_allow;
 	enum log_level level;
 	int64_t retention_s;
-	int timeout_ms;
-} opt = { .level = LOG_INFO, .retention_s = 86400, .timeout_ms = CONN_TIMEOUT_MS };
+	int timeout_ms, sync_interval_ms;
+} opt = { .level = LOG_INFO, .retention_s = 86400, .timeout_ms = CONN_TIMEOUT_MS, .sync_interval_ms = 1000 };
 
 static struct {
 	int epfd;
@@ -211,9 +213,40 @@ static struct container *container_get(const char *id, bool create)
 	return c;
 }
 
-static void queue_container(const struct ocitap_state *st, pid_t pid)
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 {
-	struct wop *op = wop_new(WOP_CONTAINER, st->id);
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static uint64_t identity_hash(const struct ocitap_state *st, pid_t pid)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	h = fnv1a(h, st->bundle ? st->bundle : "", st->bundle ? strlen(st->bundle) + 1 : 0);
+	h = fnv1a(h, &pid, sizeof(pid));
+	h = fnv1a(h, &st->has_annotations, sizeof(st->has_annotations));
+	for (size_t i = 0; st->has_annotations && i < st->n_annotations; i++) {
+		h = fnv1a(h, st->annotations[i].key, strlen(st->annotations[i].key) + 1);
+		h = fnv1a(h, st->annotations[i].value, strlen(st->annotations[i].value) + 1);
+	}
+	return h | 1; /* 0 is "nothing queued yet" */
+}
+
+/* The container's identity, when it differs from what was last queued:
+ * the six stages of one container mostly repeat it. */
+static void queue_container(struct container *c, const struct ocitap_state *st, pid_t pid)
+{
+	uint64_t h = identity_hash(st, pid);
+	struct wop *op;
+
+	if (h == c->identity)
+		return;
+	c->identity = h;
+	op = wop_new(WOP_CONTAINER, st->id);
 
 	op->bundle = xstrdup(st->bundle);
 	op->pid = pid;
@@ -682,6 +715,7 @@ static void handle_listener_message(struct conn *cn)
 		log_msg(LOG_ERR, "container %s: cannot watch its notify fd: %m", c->id);
 		close(sfd);
 		free(n);
+		n = NULL;
 	} else {
 		n->next = c->fds;
 		c->fds = n;
@@ -689,7 +723,7 @@ static void handle_listener_message(struct conn *cn)
 		log_msg(LOG_INFO, "container %s: seccomp fd from pid %d (%s, policy %s, %d fd%s)", c->id, ps.pid,
 			n->init ? "init" : "exec", ocitap_policy_name(c->policy), c->n_fds, c->n_fds == 1 ? "" : "s");
 	}
-	queue_container(&ps.state, n && n->init ? ps.pid : 0);
+	queue_container(c, &ps.state, n && n->init ? ps.pid : 0);
 	if (ps.state.status == OCITAP_STATUS_CREATING)
 		watch_init_pid(c, ps.pid);
 	{
@@ -713,13 +747,21 @@ static void apply_report(const struct ocitap_hook_report *rep, bool live, struct
 {
 	bool creates = rep->stage == OCITAP_STAGE_CREATE_RUNTIME || rep->stage == OCITAP_STAGE_PRESTART;
 	struct container *c = container_get(rep->state.id, true);
+	enum ocitap_stage stage = rep->stage;
 	struct ocitap_observation obs;
 
-	queue_container(&rep->state, creates ? rep->state.pid : 0);
+	/* a hook that could only tell "prestart or createRuntime": the runtime
+	 * runs prestart first, so the second such report is createRuntime */
+	if (rep->stage_ambiguous && c->prestart_seen)
+		stage = OCITAP_STAGE_CREATE_RUNTIME;
+	if (stage == OCITAP_STAGE_PRESTART)
+		c->prestart_seen = true;
+
+	queue_container(c, &rep->state, creates ? rep->state.pid : 0);
 	if (live && creates && c->lc.phase < OCITAP_PHASE_STOPPED)
 		watch_init_pid(c, rep->state.pid);
-	obs = (struct ocitap_observation){ .phase = ocitap_phase_from_stage(rep->stage),
-					   .source = ocitap_stage_to_string(rep->stage),
+	obs = (struct ocitap_observation){ .phase = ocitap_phase_from_stage(stage),
+					   .source = ocitap_stage_to_string(stage),
 					   .mono_ns = rep->mono_ns ? rep->mono_ns : now_ns(CLOCK_MONOTONIC),
 					   .wall_ns = rep->wall_ns ? rep->wall_ns : now_ns(CLOCK_REALTIME) };
 	{
@@ -929,7 +971,8 @@ static void writer_done(void)
 			snprintf(reply, sizeof(reply), "error: store: %s\n", strerror(-acked->ack_error));
 		else
 			snprintf(reply, sizeof(reply), "%s", OCITAP_REPORT_ACK);
-		(void)send(acked->fd, reply, strlen(reply), MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (!acked->ack_sent)
+			(void)send(acked->fd, reply, strlen(reply), MSG_NOSIGNAL | MSG_DONTWAIT);
 		conn_close(acked);
 		acked = next;
 	}
@@ -1127,6 +1170,7 @@ static int run(void)
 			writer_push(&d.writer, op);
 			next_prune = ocitap_now_ms() + 60000;
 		}
+		writer_kick(&d.writer); /* what this round queued, in one commit */
 	}
 	drain_notifications();
 	flush_all_counts();
@@ -1148,6 +1192,8 @@ static void usage(FILE *out)
 		"      --allow-uid UID     also accept peers with this uid (repeatable; default root only)\n"
 		"      --retention SECONDS keep stopped containers this long (default 86400)\n"
 		"      --peer-timeout MS   drop a peer whose message is not complete by then (default %d)\n"
+		"      --sync-interval MS  a recorded event is on disk within MS (default 1000); 0: before\n"
+		"                          a hook is acknowledged (slower hooks; survives power loss)\n"
 		"      --log-level LEVEL   error, warning, info (default) or debug\n"
 		"  -h, --help              show this help\n"
 		"  -V, --version           show the version\n"
@@ -1171,7 +1217,7 @@ static bool parse_number(const char *s, long long min, long long max, long long 
 
 static int parse_args(int argc, char **argv)
 {
-	enum { OPT_HTTP = 256, OPT_ALLOW, OPT_RETENTION, OPT_LOG, OPT_PEER_TIMEOUT };
+	enum { OPT_HTTP = 256, OPT_ALLOW, OPT_RETENTION, OPT_LOG, OPT_PEER_TIMEOUT, OPT_SYNC };
 	static const struct option options[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, 'd' },
@@ -1180,6 +1226,7 @@ static int parse_args(int argc, char **argv)
 		{ "allow-uid", required_argument, NULL, OPT_ALLOW },
 		{ "retention", required_argument, NULL, OPT_RETENTION },
 		{ "peer-timeout", required_argument, NULL, OPT_PEER_TIMEOUT },
+		{ "sync-interval", required_argument, NULL, OPT_SYNC },
 		{ "log-level", required_argument, NULL, OPT_LOG },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -1226,6 +1273,15 @@ static int parse_args(int argc, char **argv)
 				return 2;
 			}
 			opt.timeout_ms = (int)v;
+			break;
+		case OPT_SYNC:
+			if (!parse_number(optarg, 0, 3600000, &v)) {
+				fprintf(stderr,
+					"ocitapd: --sync-interval: expected milliseconds (0 to 3600000), got '%s'\n",
+					optarg);
+				return 2;
+			}
+			opt.sync_interval_ms = (int)v;
 			break;
 		case OPT_LOG:
 			if (strcmp(optarg, "error") == 0)
@@ -1303,7 +1359,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	snprintf(db, sizeof(db), "%s/ocitap.db", opt.state_dir);
-	if (ocitap_store_open(db, 0, &store, &err) < 0) {
+	if (ocitap_store_open(db, opt.sync_interval_ms ? OCITAP_STORE_SYNC_LATER : 0, &store, &err) < 0) {
 		log_msg(LOG_ERR, "store: %s", ocitap_error_format(&err, line, sizeof(line)));
 		return 1;
 	}
@@ -1341,6 +1397,7 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "setup: %m");
 		return 1;
 	}
+	d.writer.sync_interval_ms = opt.sync_interval_ms;
 	replay_spool(store);
 	if (writer_start(&d.writer) < 0) {
 		log_msg(LOG_ERR, "setup: %m");

@@ -57,14 +57,18 @@ struct writer {
 	bool stop;
 	struct ocitap_store *store;
 	bool degraded; /* last commit failed: retrying */
-	uint64_t commits, failures;
+	uint64_t commits, failures, syncs;
+	int sync_interval_ms;	   /* 0: every commit is on disk before its ack */
+	int64_t unsynced_since_ms; /* 0: everything committed is on disk */
 };
 
 /* Set up the queue (ops may be pushed from now on), then start the thread. */
 int writer_init(struct writer *w, struct ocitap_store *store);
 int writer_start(struct writer *w);
-/* Queue op (takes ownership). Never blocks on disk. */
+/* Queue op (takes ownership). Never blocks on disk. The thread takes the
+ * queue at the next writer_kick(), so one event's records share a commit. */
 void writer_push(struct writer *w, struct wop *op);
+void writer_kick(struct writer *w);
 /* Write everything queued, then stop the thread. */
 void writer_stop(struct writer *w);
 void wop_free(struct wop *op);
@@ -79,6 +83,7 @@ struct conn {
 	uid_t peer_uid;
 	bool waiting_ack;
 	int ack_error; /* 0, or -errno from the store */
+	bool ack_sent; /* the store thread answered "ok" itself */
 	struct conn *next_acked;
 	struct conn *prev, *next; /* the loop's list of live connections */
 };

@@ -10,6 +10,7 @@
  *   lifecycle.h  the state machine ordering status transitions from all sources
  *   policy.h  seccomp notify policies: the policy file and listenerMetadata
  *   spool.h   hook reports kept on disk while ocitapd is away
+ *   stage.h   which hook stage is running, told from the State and /proc
  *   proc.h    pidfds: how a process ended
  *   report.h  the hook report ocitap hooks send to ocitapd
  *   store.h   the durable record (SQLite, WAL): containers, events, notification counts
@@ -30,5 +31,6 @@
 #include "report.h"
 #include "proc.h"
 #include "spool.h"
+#include "stage.h"
 
 #endif

@@ -60,6 +60,11 @@ int ocitap_hook_report_parse(const char *buf, size_t len, const struct ocitap_li
 	r = json_get_int(root, "wallNs", 0, INT64_MAX, &has, &rep.wall_ns, err);
 	if (r < 0)
 		return r;
+	r = json_get_bool(root, "stageAmbiguous", &has, &rep.stage_ambiguous, err);
+	if (r < 0)
+		return r;
+	if (rep.stage_ambiguous && rep.stage != OCITAP_STAGE_PRESTART)
+		return ocitap_error_set(err, -EINVAL, "stageAmbiguous", "only a prestart report can be ambiguous");
 	if (!json_object_object_get_ex(root, "state", &state) || !state)
 		return ocitap_error_set(err, -EINVAL, "state", "missing");
 	r = state_from_json(state, 0, lim, pool, &rep.state, err);
@@ -80,7 +85,8 @@ int ocitap_hook_report_to_json(const struct ocitap_hook_report *rep, char **ret_
 	    json_add_string(o, "stage", ocitap_stage_to_string(rep->stage)) < 0 ||
 	    json_object_object_add(o, "hookPid", json_object_new_int(rep->hook_pid)) < 0 ||
 	    json_object_object_add(o, "monoNs", json_object_new_int64(rep->mono_ns)) < 0 ||
-	    json_object_object_add(o, "wallNs", json_object_new_int64(rep->wall_ns)) < 0)
+	    json_object_object_add(o, "wallNs", json_object_new_int64(rep->wall_ns)) < 0 ||
+	    (rep->stage_ambiguous && json_object_object_add(o, "stageAmbiguous", json_object_new_boolean(1)) < 0))
 		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
 	st = state_to_object(&rep->state);
 	if (!st || json_object_object_add(o, "state", st) < 0) {

@@ -6,12 +6,17 @@
  *    "monoNs": 123456789, "wallNs": 1763856000000000000,
  *    "state": { ...the OCI State the hook read on stdin... }}
  *
+ * "stageAmbiguous": true (optional) says the hook was not told its stage and
+ * could only tell "prestart or createRuntime" (stage.h): the daemon counts
+ * the first such report of a container as prestart, the next as createRuntime.
+ *
  * The daemon answers "ok\n" once the report is durable in the store, or
  * "error: <why>\n".
  */
 #ifndef OCITAP_REPORT_H
 #define OCITAP_REPORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "bundle.h"
@@ -26,6 +31,7 @@ struct ocitap_hook_report {
 	enum ocitap_stage stage;
 	pid_t hook_pid;
 	int64_t mono_ns, wall_ns;
+	bool stage_ambiguous;	   /* "stageAmbiguous": prestart or createRuntime */
 	struct ocitap_state state; /* strings owned by the report */
 
 	void *priv_;

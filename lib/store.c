@@ -3,11 +3,14 @@
  * once at open; every write goes through them.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "macro.h"
 #include "store.h"
@@ -67,7 +70,8 @@ static const char *const statements[ST_COUNT] = {
 struct ocitap_store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
-	bool readonly;
+	bool readonly, sync_later;
+	char *wal_path;
 };
 
 static int db_error(struct ocitap_store *s, struct ocitap_error *err, const char *what)
@@ -102,6 +106,11 @@ int ocitap_store_open(const char *path, unsigned flags, struct ocitap_store **re
 	if (!s)
 		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
 	s->readonly = flags & OCITAP_STORE_READONLY;
+	s->sync_later = !s->readonly && (flags & OCITAP_STORE_SYNC_LATER);
+	if (s->sync_later && asprintf(&s->wal_path, "%s-wal", path) < 0) {
+		free(s);
+		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
+	}
 	oflags |= s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(path, &s->db, oflags, NULL);
 	if (rc != SQLITE_OK) {
@@ -114,7 +123,10 @@ int ocitap_store_open(const char *path, unsigned flags, struct ocitap_store **re
 	if (!s->readonly) {
 		char *msg = NULL;
 
-		rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, &msg);
+		rc = sqlite3_exec(s->db,
+				  s->sync_later ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+						: "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+				  NULL, NULL, &msg);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_exec(s->db, schema, NULL, NULL, &msg);
 		if (rc != SQLITE_OK) {
@@ -147,6 +159,7 @@ void ocitap_store_close(struct ocitap_store *s)
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_close(s->db);
+	free(s->wal_path);
 	free(s);
 }
 
@@ -158,6 +171,23 @@ int ocitap_store_begin(struct ocitap_store *s, struct ocitap_error *err)
 int ocitap_store_commit(struct ocitap_store *s, struct ocitap_error *err)
 {
 	return step_done(s, ST_COMMIT, err);
+}
+
+int ocitap_store_sync(struct ocitap_store *s, struct ocitap_error *err)
+{
+	int fd, r = 0;
+
+	if (!s->sync_later)
+		return 0;
+	/* synchronous=NORMAL syncs the WAL before each checkpoint and the
+	 * database after it: what is not yet on disk is in the WAL */
+	fd = open(s->wal_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : ocitap_error_set(err, -errno, NULL, "cannot open %s: %m", s->wal_path);
+	if (fsync(fd) < 0)
+		r = ocitap_error_set(err, -errno, NULL, "cannot sync %s: %m", s->wal_path);
+	close(fd);
+	return r;
 }
 
 void ocitap_store_rollback(struct ocitap_store *s)

@@ -4,10 +4,12 @@
  * restarts, and notification counts per container, syscall and action.
  *
  * One writer (ocitapd's store thread) groups writes in transactions
- * (ocitap_store_begin/commit): a commit returns only once the data is on
- * disk (synchronous=FULL), so whatever was acknowledged after a commit
- * survives kill -9. Readers (the CLI, tests) open read-only while the
- * daemon runs; WAL lets them read without blocking it.
+ * (ocitap_store_begin/commit). By default a commit returns only once the
+ * data is on disk (synchronous=FULL). With OCITAP_STORE_SYNC_LATER a commit
+ * returns once it is written to the WAL (synchronous=NORMAL: it survives
+ * the writer being killed, not a power loss) and ocitap_store_sync() puts
+ * everything committed so far on disk. Readers (the CLI, tests) open
+ * read-only while the daemon runs; WAL lets them read without blocking it.
  */
 #ifndef OCITAP_STORE_H
 #define OCITAP_STORE_H
@@ -20,7 +22,8 @@
 #include "lifecycle.h"
 #include "state.h"
 
-#define OCITAP_STORE_READONLY 0x1u
+#define OCITAP_STORE_READONLY	0x1u
+#define OCITAP_STORE_SYNC_LATER 0x2u /* commits are written, synced by ocitap_store_sync() */
 
 struct ocitap_store;
 
@@ -32,6 +35,9 @@ OCITAP_EXPORT void ocitap_store_close(struct ocitap_store *store);
 OCITAP_EXPORT int ocitap_store_begin(struct ocitap_store *store, struct ocitap_error *err);
 OCITAP_EXPORT int ocitap_store_commit(struct ocitap_store *store, struct ocitap_error *err);
 OCITAP_EXPORT void ocitap_store_rollback(struct ocitap_store *store);
+/* Put every commit so far on disk (fsync of the WAL); 0 at once without
+ * OCITAP_STORE_SYNC_LATER, where each commit already was. */
+OCITAP_EXPORT int ocitap_store_sync(struct ocitap_store *store, struct ocitap_error *err);
 
 /* Insert or refresh a container's identity (bundle, pid, annotations: NULL keeps what is stored). */
 OCITAP_EXPORT int ocitap_store_put_container(struct ocitap_store *store, const char *id, const char *bundle, pid_t pid,

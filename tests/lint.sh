@@ -12,6 +12,9 @@ if [[ -z $leaked ]]; then ok "libocitap.so exports only ocitap_* symbols ($(nm -
 else not_ok "libocitap.so exports non-ocitap symbols: $leaked"; fi
 
 check "ocitap.pc is valid" pkg-config --validate "$BUILD/ocitap.pc"
+# the asan:* suites mean something only if the objects are instrumented
+check "the ASan/UBSan build is instrumented" bash -c 'nm "$1/asan/lib/state.o" | grep -q __asan_report' _ "$BUILD"
+check "the fuzz build tracks header changes" test -s "$BUILD/fuzz/obj/lib/report.d"
 
 # the library never prints, logs or exits: its callers report once
 if grep -nE '\b(printf|fprintf|puts|perror|exit|abort|syslog)\s*\(' lib/*.c | grep -v 'snprintf\|vsnprintf'; then

@@ -88,3 +88,70 @@ echo "answered: $(sqlite3 -readonly "$work/sstate/ocitap.db" 'select sum(count) 
 kill $daemon
 wait $daemon 2>/dev/null
 daemon=
+
+# 4. Hook cost: ocitap-prestart with a typical State on stdin and ocitapd
+#    running (it answers once the report is committed), timed as a whole
+#    process, against a C program that returns 0, linked the same way.
+#    Target: at most 1.3x. Also: the hook alone (daemon down: it spools).
+echo
+echo "== hook cost: whole process, stdin = a runc prestart State (median of 300, alternating)"
+"$BUILD/bin/ocitapd" --socket "$work/h.sock" --state-dir "$work/hstate" --http off --log-level warning 2>"$work/h.log" &
+daemon=$!
+wait_for "$work/h.sock"
+"$BUILD/tests/spawn-bench" 300 tests/data/runc-prestart.json -- "$BUILD/tests/return0" -- \
+	"$BUILD/bin/ocitap-prestart" --socket "$work/h.sock" --state-dir "$work/hstate"
+kill $daemon
+wait $daemon 2>/dev/null
+daemon=
+printf 'daemon down (spooling): '
+"$BUILD/tests/spawn-bench" 300 tests/data/runc-prestart.json -- "$BUILD/tests/return0" -- \
+	"$BUILD/bin/ocitap-prestart" --socket "$work/none.sock" --state-dir "$work/hstate2"
+
+# 5. Container start: runc run of a busybox `true` container with all six
+#    ocitap hooks and the listener, against the same container with none.
+#    Target: under 10 ms added.
+echo
+echo "== container start: runc run busybox true, six ocitap hooks + listener vs none (median of 15)"
+"$BUILD/bin/ocitapd" --socket "$work/c.sock" --state-dir "$work/cstate" --http off --log-level warning 2>"$work/c.log" &
+daemon=$!
+wait_for "$work/c.sock"
+chmod 0755 "$work"
+plain="$work/plain" hooked="$work/hooked"
+mkdir -p "$plain" "$hooked"
+(cd "$plain" && runc spec)
+jq --arg root "$work/rootfs" '.process.terminal = false | .process.args = ["true"] | .root = {path: $root, readonly: true}' \
+	"$plain/config.json" >"$plain/c" && mv "$plain/c" "$plain/config.json"
+jq --arg bin "$TOP/$BUILD/bin" --arg sock "$work/c.sock" --arg state "$work/cstate" --arg dir "$work" '
+  def h($s): {path: ($bin + "/ocitap-" + $s), args: ["ocitap-" + $s, "--socket", $sock, "--state-dir", $state]};
+  .mounts += [{destination: "/ocitap", type: "bind", source: $bin, options: ["rbind", "ro"]},
+              {destination: $dir, type: "bind", source: $dir, options: ["rbind"]}]
+| .hooks = {prestart: [h("prestart")], createRuntime: [h("createRuntime")], createContainer: [h("createContainer")],
+    startContainer: [{path: "/ocitap/ocitap-hook-static", args: ["ocitap-startContainer", "--socket", $sock, "--state-dir", "/tmp"]}],
+    poststart: [h("poststart")], poststop: [h("poststop")]}
+| .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $sock, listenerMetadata: "policy=audit",
+    syscalls: [{names: ["getpgid"], action: "SCMP_ACT_NOTIFY"}]}' "$plain/config.json" >"$hooked/config.json"
+# the same six hooks as a program that only returns 0: what running hooks at all costs
+nullhooks="$work/nullhooks"
+mkdir -p "$nullhooks"
+jq --arg r0 "$TOP/$BUILD/tests/return0" '.hooks |= with_entries(.value |= map(.path = $r0 | .args = ["return0"]))
+  | .hooks.startContainer = [{path: "/bin/true"}] | del(.linux.seccomp)' "$hooked/config.json" >"$nullhooks/config.json"
+time_run() { # BUNDLE -> ms
+	local s e
+	s=$(date +%s%N)
+	runc --root "$work/runc" run --bundle "$1" "start-$RANDOM" </dev/null >/dev/null 2>&1
+	e=$(date +%s%N)
+	echo $(((e - s) / 1000))
+}
+: >"$work/t.plain" && : >"$work/t.hooked" && : >"$work/t.null"
+for ((r = 0; r < 15; r++)); do
+	time_run "$plain" >>"$work/t.plain"
+	time_run "$hooked" >>"$work/t.hooked"
+	time_run "$nullhooks" >>"$work/t.null"
+done
+p=$(median <"$work/t.plain") h=$(median <"$work/t.hooked") z=$(median <"$work/t.null")
+awk -v p="$p" -v h="$h" 'BEGIN {printf "no hooks %.1f ms   six hooks + listener %.1f ms   added %.1f ms (target < 10 ms)\n", p / 1000, h / 1000, (h - p) / 1000}'
+awk -v p="$p" -v z="$z" -v h="$h" 'BEGIN {printf "(six hooks that only return 0, no listener: %.1f ms, added %.1f ms: ocitap'"'"'s own share %.1f ms)\n", z / 1000, (z - p) / 1000, (h - z) / 1000}'
+echo "(recorded: $(sqlite3 -readonly "$work/cstate/ocitap.db" "select count(*) from events where kind = 'hook'") hook reports)"
+kill $daemon
+wait $daemon 2>/dev/null
+daemon=

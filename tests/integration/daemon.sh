@@ -223,6 +223,42 @@ daemon_pid=
 check "20 hook reports acknowledged" [ "$acks" -eq 20 ]
 check "after kill -9, all 20 acknowledged reports are in the store" \
 	[ "$(q "select count(*) from containers where id like 'crash-%' and phase='creating'")" -eq 20 ]
+# --- when an acknowledged record reaches the disk: --sync-interval -------------------
+# (traced: the ack and the fsyncs, in the order the daemon made them)
+sync_trace() { # OUT ARGS...: one report to a traced daemon; OUT = the trace 1.5 s later
+	local out=$1 p
+	shift
+	rm -f "$sock"
+	strace -f -qq -e trace=fsync,fdatasync,sendto,recvmsg -o "$out.full" "$OCITAPD" --socket "$sock" --state-dir "$work/sync" \
+		--http off "$@" >>"$log" 2>&1 &
+	p=$!
+	wait_for "$sock" || { not_ok "traced ocitapd started"; return; }
+	printf '{"ocitapReport":1,"stage":"poststop","state":{"id":"sync-1","status":"stopped"}}' |
+		socat -t5 - UNIX-CONNECT:"$sock" >"$out.answer"
+	sleep 1.5
+	cp "$out.full" "$out"
+	pkill -TERM -P "$p" # ocitapd itself: strace ends with it
+	wait "$p" 2>/dev/null
+}
+if command -v strace >/dev/null; then
+	# what happened from the report's arrival on: "report", "ok" (the ack), "fsync"
+	order() {
+		grep -oE 'f(data)?sync|sendto\([0-9]+, "ok|recvmsg\([0-9]+, \{msg_name=NULL, msg_namelen=0, msg_iov=\[\{iov_base="\{\\"ocitapReport' "$1" |
+			sed 's/sendto.*/ok/; s/fdatasync/fsync/; s/recvmsg.*/report/' | tr '\n' ' ' | sed 's/^.*report/report/'
+	}
+	sync_trace "$work/trace-default"
+	check "default --sync-interval: acknowledged at once, on disk within a second (trace: $(order "$work/trace-default"))" \
+		grep -Eq '^report ok fsync' <<<"$(order "$work/trace-default")"
+	check "default --sync-interval: the report was acknowledged" [ "$(cat "$work/trace-default.answer")" = ok ]
+	sync_trace "$work/trace-0" --sync-interval 0
+	check "--sync-interval 0: on disk before the ack (trace: $(order "$work/trace-0"))" \
+		grep -Eq '^report (fsync )+ok' <<<"$(order "$work/trace-0")"
+else
+	skip "--sync-interval order" "strace is not installed"
+fi
+"$OCITAPD" --sync-interval soon >/dev/null 2>"$work/err"
+check "--sync-interval soon: usage error naming the option" [ $? -eq 2 ] && check "... says what it expected" grep -q "sync-interval: expected milliseconds" "$work/err"
+
 start_daemon
 check "restarted daemon takes reports again" \
 	[ "$(printf '{"ocitapReport":1,"stage":"poststop","state":{"id":"crash-1","status":"stopped"}}' | socat -t5 - UNIX-CONNECT:"$sock")" = ok ]

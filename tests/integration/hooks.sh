@@ -39,15 +39,18 @@ stop_daemon() {
 q() { sqlite3 -readonly "$db" "$1" 2>/dev/null; }
 stages=(prestart createRuntime createContainer startContainer poststart poststop)
 
-# bundle ID [HOOK-ARGS-JSON]: busybox; every stage -> ocitap-<stage> --socket ... --state-dir ...
+# bundle ID [HOOK-ARGS-JSON [auto]]: busybox; every stage -> ocitap-<stage> --socket ... --state-dir ...
+# (auto: every stage -> ocitap-hook with no stage named, as from an oci-hooks(5) file)
 bundle() {
-	local b="$work/b-$1" extra=${2:-[]}
+	local b="$work/b-$1" extra=${2:-[]} auto=${3:-}
 	mkdir -p "$b"
 	[[ -d $work/rootfs ]] || make_rootfs "$work/rootfs"
 	cp -a "$work/rootfs" "$b/rootfs"
 	(cd "$b" && runc spec)
-	jq --arg bin "$BIN" --arg sock "$sock" --arg state "$state" --arg sockdir "$sockdir" --argjson extra "$extra" '
-	  def hook($s): {path: ($bin + "/ocitap-" + $s), args: (["ocitap-" + $s, "--socket", $sock, "--state-dir", $state] + $extra)};
+	jq --arg bin "$BIN" --arg sock "$sock" --arg state "$state" --arg sockdir "$sockdir" --argjson extra "$extra" \
+		--arg auto "$auto" '
+	  def name($s): if $auto == "" then "ocitap-" + $s else "ocitap-hook" end;
+	  def hook($s): {path: ($bin + "/" + name($s)), args: ([name($s), "--socket", $sock, "--state-dir", $state] + $extra)};
 	  .process.terminal = false | .root.readonly = false | .process.args = ["sh", "-c", "sleep 0.3; exit 6"]
 	| .annotations = {"org.ocitap.test": "hooks"}
 	| .mounts += [{destination: "/ocitap", type: "bind", source: $bin, options: ["rbind", "ro"]},
@@ -55,7 +58,7 @@ bundle() {
 	| .hooks = {prestart: [hook("prestart")], createRuntime: [hook("createRuntime")],
 	    createContainer: [hook("createContainer")],
 	    startContainer: [{path: "/ocitap/ocitap-hook-static",
-	                      args: (["ocitap-startContainer", "--socket", $sock, "--state-dir", "/tmp"] + $extra)}],
+	                      args: ([name("startContainer"), "--socket", $sock, "--state-dir", "/tmp"] + $extra)}],
 	    poststart: [hook("poststart")], poststop: [hook("poststop")]}' \
 		"$b/config.json" >"$b/c.json" && mv "$b/c.json" "$b/config.json"
 	echo "$b"
@@ -98,6 +101,20 @@ for rt in runc crun; do
 		[ "$(q "select json_extract(annotations, '\$.\"org.ocitap.test\"') from containers where id='$rt-up'")" = hooks ]
 	check "$rt: exit code 6 (the init's pidfd, watched from createRuntime)" \
 		bash -c 'for i in $(seq 30); do [ "$(sqlite3 -readonly "$1" "select exit_code from containers where id='"'"'$2'"'"'")" = 6 ] && exit 0; sleep 0.1; done; exit 1' _ "$db" "$rt-up"
+done
+
+# --- no stage named (as from one oci-hooks file for all stages): told apart ----------
+for rt in runc crun; do
+	b=$(bundle "$rt-auto" '[]' auto)
+	run_rt $rt "$rt-auto" "$b"
+	check "$rt, stage not named: the container ran (exit 6)" [ "$rc" -eq 6 ]
+	[[ $rc -eq 6 ]] || echo "# $out"
+	wait_hooks "$rt-auto" 6
+	for s in "${stages[@]}"; do
+		check "$rt, stage not named: $s told and recorded once" [ "$(hook_count "$rt-auto" "$s")" = 1 ]
+	done
+	check "$rt, stage not named: prestart before createRuntime" \
+		[ "$(q "select group_concat(source, ',') from (select source from events where container_id='$rt-auto' and kind='hook' and source in ('prestart', 'createRuntime') order by seq)")" = "prestart,createRuntime" ]
 done
 
 # --- the daemon down: spooled, the container starts anyway, replayed once ----------
@@ -164,6 +181,9 @@ e=$(head -c 5000000 /dev/zero | "$BIN/ocitap-poststop" --socket "$sock" --state-
 check "bad input (5 MB): refused at the bound, exit 0" [ $? -eq 0 ] && check "bad input (5 MB): says so" grep -q "larger than the limit" <<<"$e"
 sleep 0.3
 check "bad input: nothing was sent" [ "$(q "select count(*) from events")" = "$before" ]
-check "ocitap-hook with no stage: usage error" bash -c '"$1" </dev/null 2>/dev/null; [ $? -eq 2 ]' _ "$BIN/ocitap-hook"
+check "ocitap-hook with an unknown stage: usage error" bash -c '"$1" poststarts </dev/null 2>/dev/null; [ $? -eq 2 ]' _ "$BIN/ocitap-hook"
+e=$("$BIN/ocitap-hook" --socket "$sock" --state-dir "$state" <<<'{"id":"p","status":"paused","pid":7}' 2>&1)
+check "ocitap-hook, stage not named, a status no stage sends: exit 0, says so" \
+	[ $? -eq 0 ] && check "... and the line names the status" grep -q 'status "paused": name the stage' <<<"$e"
 check "ocitap-hook --help" bash -c '"$1" --help | grep -q fail-closed' _ "$BIN/ocitap-hook"
 stop_daemon

@@ -30,6 +30,19 @@ static void test_round_trip(void **unused)
 	assert_string_equal(back.state.id, "t2");
 	assert_string_equal(back.state.status_text, "running");
 	assert_string_equal(back.state.annotations[0].key, "org.example.k");
+	assert_false(back.stage_ambiguous);
+	assert_null(strstr(json, "stageAmbiguous"));
+	ocitap_hook_report_release(&back);
+	free(json);
+
+	/* an auto-mode hook that could only say "prestart or createRuntime" */
+	rep.stage = OCITAP_STAGE_PRESTART;
+	rep.stage_ambiguous = true;
+	assert_int_equal(ocitap_hook_report_to_json(&rep, &json, &err), 0);
+	assert_non_null(strstr(json, "\"stageAmbiguous\":true"));
+	assert_int_equal(ocitap_hook_report_parse(json, strlen(json), NULL, &back, &err), 0);
+	assert_true(back.stage_ambiguous);
+	assert_int_equal(back.stage, OCITAP_STAGE_PRESTART);
 	ocitap_hook_report_release(&back);
 	ocitap_state_release(&rep.state);
 	free(json);
@@ -62,6 +75,10 @@ static void test_errors(void **unused)
 		     "negative");
 	expect_error("{\"ocitapReport\":1,\"stage\":\"poststop\",\"monoNs\":\"1\"," ST "}", -EINVAL, "monoNs",
 		     "expected an integer");
+	expect_error("{\"ocitapReport\":1,\"stage\":\"poststop\",\"stageAmbiguous\":true," ST "}", -EINVAL,
+		     "stageAmbiguous", "only a prestart");
+	expect_error("{\"ocitapReport\":1,\"stage\":\"prestart\",\"stageAmbiguous\":1," ST "}", -EINVAL,
+		     "stageAmbiguous", "");
 }
 
 int main(void)

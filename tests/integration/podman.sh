@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# podman.sh: podman runs ocitap's hooks from hooks/hooks.d (--hooks-dir), as
+# shipped: one oci-hooks(5) file for five stages, ocitap-hook told no stage;
+# and the opt-in file for startContainer. ocitapd records every stage once,
+# with podman's annotations and the exit code; with ocitapd stopped the
+# container runs anyway and the spool is replayed once.
+#
+# Quirks of this machine (docs/design/runtimes.md): the hybrid cgroup layout
+# makes crun refuse, so podman runs runc with the cgroupfs manager; no
+# CAP_SYS_RESOURCE, so the rlimits podman sets stay below the hard limits.
+# Storage is the test's own (--root, vfs), so nothing is left behind.
+set -uo pipefail
+source "$(dirname "$0")/common.bash"
+require_root "podman"
+if ! command -v podman >/dev/null; then
+	skip "podman" "podman is not installed (scripts/deps.sh check installs it)"
+	exit 0
+fi
+
+OCITAPD="$TOP/$BUILD/bin/ocitapd"
+BIN="$TOP/$BUILD/bin"
+work=$(mktemp -d /tmp/ocitap-podman-XXXXXX)
+chmod 0755 "$work"
+sockdir=$work/run state=$work/state sock=$work/run/ocitap.sock db=$work/state/ocitap.db log=$work/ocitapd.log
+mkdir -p "$sockdir" "$work/hooks.d"
+daemon_pid=
+nproc=$(ulimit -Hu)
+[[ $nproc == unlimited || $nproc -gt 4096 ]] && nproc=4096
+pm() {
+	timeout 120 podman --root "$work/storage" --runroot "$work/runroot" --storage-driver vfs \
+		--runtime runc --cgroup-manager cgroupfs --events-backend file --hooks-dir "$work/hooks.d" "$@"
+}
+cleanup() {
+	[[ -n $daemon_pid ]] && kill -9 "$daemon_pid" 2>/dev/null
+	pm rm -af >/dev/null 2>&1
+	pm rmi -af >/dev/null 2>&1
+	rm -rf "$work"
+}
+trap cleanup EXIT
+start_daemon() {
+	rm -f "$sock"
+	"$OCITAPD" --socket "$sock" --state-dir "$state" --http off >>"$log" 2>&1 &
+	daemon_pid=$!
+	wait_for "$sock" || { not_ok "ocitapd started"; exit 0; }
+}
+stop_daemon() {
+	kill -TERM "$daemon_pid" 2>/dev/null
+	wait "$daemon_pid" 2>/dev/null
+	daemon_pid=
+}
+q() { sqlite3 -readonly "$db" "$1" 2>/dev/null; }
+hook_count() { q "select count(*) from events where container_id='$1' and kind='hook' and source='$2'"; }
+wait_hooks() { # ID N: until N hook events are stored
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[[ $(q "select count(*) from events where container_id='$1' and kind='hook'") -ge $2 ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+jqe() { jq -e "$@" >/dev/null; }
+run() { # NAME ARGS...: podman run; sets out, rc, id
+	local name=$1
+	shift
+	out=$(pm run --name "$name" --network none --ulimit nofile=20000:20000 --ulimit "nproc=$nproc:$nproc" \
+		--annotation org.ocitap.test=podman "$@" 2>&1)
+	rc=$?
+	id=$(pm inspect --format '{{.Id}}' "$name" 2>/dev/null)
+}
+
+# the shipped files, pointed at this build and this test's daemon
+for f in "$TOP"/hooks/hooks.d/*.json; do
+	check "$(basename "$f"): oci-hooks 1.0.0" jqe '.version == "1.0.0" and (.hook.path | startswith("/"))' "$f"
+	jq --arg bin "$BIN" --arg sock "$sock" --arg state "$state" \
+		'.hook.path |= sub("^/usr/local/bin"; $bin) | .hook.args += ["--socket", $sock, "--state-dir", $state]' \
+		"$f" >"$work/hooks.d/$(basename "$f")"
+done
+check "ocitap.json: always, for every stage a host path can serve" jqe \
+	'.when.always == true and (.stages | sort) == (["prestart", "createRuntime", "createContainer", "poststart", "poststop"] | sort)' \
+	"$TOP/hooks/hooks.d/ocitap.json"
+check "ocitap.json: no stage named (ocitap-hook tells it)" jqe '.hook.args == ["ocitap-hook", "--timeout", "500"]' \
+	"$TOP/hooks/hooks.d/ocitap.json"
+check "ocitap-startcontainer.json: only for containers that opt in" \
+	jqe '.stages == ["startContainer"] and .when.annotations["^io\\.ocitap\\.startContainer$"] == "^true$"' \
+	"$TOP/hooks/hooks.d/ocitap-startcontainer.json"
+
+make_rootfs "$work/rootfs"
+tar -C "$work/rootfs" -cf "$work/rootfs.tar" .
+if pm import "$work/rootfs.tar" localhost/ocitap-busybox:test >"$work/import.log" 2>&1; then
+	ok "podman import of a busybox rootfs tarball"
+else
+	not_ok "podman import of a busybox rootfs tarball"
+	sed 's/^/# /' "$work/import.log"
+	exit 0
+fi
+
+start_daemon
+run plain --rm localhost/ocitap-busybox:test sh -c 'sleep 0.2; exit 3'
+check "podman run with ocitap's hooks.d: the container ran (exit 3)" [ "$rc" -eq 3 ]
+[[ $rc -eq 3 ]] || echo "# $out"
+id=$(q "select id from containers where json_extract(annotations, '\$.\"org.ocitap.test\"') = 'podman' order by created_wall_ns desc limit 1")
+check "the container is recorded under podman's 64-hex id" grep -Eqx '[0-9a-f]{64}' <<<"$id"
+wait_hooks "$id" 5
+for s in prestart createRuntime createContainer poststart poststop; do
+	check "podman: $s recorded once" [ "$(hook_count "$id" "$s")" = 1 ]
+done
+check "podman: no startContainer without the opt-in annotation" [ "$(hook_count "$id" startContainer)" = 0 ]
+echo "# podman: $(q "select group_concat(source || ':' || kind || '>' || to_phase, ',') from (select * from events where container_id='$id' order by seq)")"
+check "podman: creating -> running -> stopped" [ "$(q "select group_concat(to_phase, ',') from (select to_phase from events where container_id='$id' and kind='transition' order by seq)")" = "creating,running,stopped" ]
+check "podman: exit code 3" bash -c 'for i in $(seq 30); do [ "$(sqlite3 -readonly "$1" "select exit_code from containers where id='"'"'$2'"'"'")" = 3 ] && exit 0; sleep 0.1; done; exit 1' _ "$db" "$id"
+check "podman: the user's annotation" [ "$(q "select json_extract(annotations, '\$.\"org.ocitap.test\"') from containers where id='$id'")" = podman ]
+check "podman: podman's own annotations (--rm: io.podman.annotations.autoremove)" \
+	[ "$(q "select json_extract(annotations, '\$.\"io.podman.annotations.autoremove\"') from containers where id='$id'")" = TRUE ]
+check "podman: the bundle is podman's userdata directory" grep -q "/userdata\$" <<<"$(q "select bundle from containers where id='$id'")"
+
+# startContainer, opted in: the static hook and the socket visible inside
+run opted --rm --annotation io.ocitap.startContainer=true -v "$BIN/ocitap-hook-static:$BIN/ocitap-hook-static:ro" \
+	-v "$sockdir:$sockdir" localhost/ocitap-busybox:test true
+check "opted in: the container ran" [ "$rc" -eq 0 ]
+[[ $rc -eq 0 ]] || echo "# $out"
+id=$(q "select id from containers where json_extract(annotations, '\$.\"io.ocitap.startContainer\"') = 'true'")
+wait_hooks "$id" 6
+for s in prestart createRuntime createContainer startContainer poststart poststop; do
+	check "opted in: $s recorded once" [ "$(hook_count "$id" "$s")" = 1 ]
+done
+
+# ocitapd stopped: the container runs, the reports wait in the spool, replayed once
+stop_daemon
+run spooled localhost/ocitap-busybox:test true
+check "daemon down: the container still ran" [ "$rc" -eq 0 ]
+check "daemon down: podman knows the container" grep -Eqx '[0-9a-f]{64}' <<<"$id"
+pm rm spooled >/dev/null 2>&1 # podman's cleanup runs poststop here at the latest
+n=$(ls "$state/spool" 2>/dev/null | grep -c '\.json$')
+check "daemon down: five reports spooled ($n)" [ "$n" -eq 5 ]
+start_daemon
+wait_hooks "$id" 5
+check "replayed: the five stages, in order, once" \
+	[ "$(q "select group_concat(source, ',') from (select source from events where container_id='$id' and kind='hook' order by seq)")" = "prestart,createRuntime,createContainer,poststart,poststop" ]
+check "replayed: the spool is empty" [ "$(ls "$state/spool" | grep -c '\.json$')" = 0 ]
+stop_daemon
