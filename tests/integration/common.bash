@@ -49,3 +49,15 @@ require_root() {
 		exit 0
 	fi
 }
+
+# The store ocitapd writes, read while it runs ($db: the database path)
+q() { sqlite3 -readonly "$db" "$1" 2>/dev/null; }
+hook_count() { q "select count(*) from events where container_id='$1' and kind='hook' and source='$2'"; }
+wait_hooks() { # ID N: until N hook events are stored (5 s)
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[[ $(q "select count(*) from events where container_id='$1' and kind='hook'") -ge $2 ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}

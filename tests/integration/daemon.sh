@@ -39,7 +39,6 @@ stop_daemon() {
 	wait "$daemon_pid" 2>/dev/null
 	daemon_pid=
 }
-q() { sqlite3 -readonly "$db" "$1" 2>/dev/null; }
 
 # bundle RT ID POLICY ARGS-JSON: a busybox bundle whose mkdir/chmod notify ocitapd
 bundle() {

@@ -36,7 +36,6 @@ stop_daemon() {
 	wait "$daemon_pid" 2>/dev/null
 	daemon_pid=
 }
-q() { sqlite3 -readonly "$db" "$1" 2>/dev/null; }
 stages=(prestart createRuntime createContainer startContainer poststart poststop)
 
 # bundle ID [HOOK-ARGS-JSON [auto]]: busybox; every stage -> ocitap-<stage> --socket ... --state-dir ...
@@ -70,15 +69,6 @@ run_rt() { # RT ID BUNDLE
 		out=$(crun_private --root "$work/crun" --cgroup-manager=disabled run --bundle "$3" "$2" </dev/null 2>&1)
 	fi
 	rc=$?
-}
-hook_count() { q "select count(*) from events where container_id='$1' and kind='hook' and source='$2'"; }
-wait_hooks() { # ID N: until N hook events are stored
-	local i
-	for ((i = 0; i < 50; i++)); do
-		[[ $(q "select count(*) from events where container_id='$1' and kind='hook'") -ge $2 ]] && return 0
-		sleep 0.1
-	done
-	return 1
 }
 
 start_daemon

@@ -48,16 +48,6 @@ stop_daemon() {
 	wait "$daemon_pid" 2>/dev/null
 	daemon_pid=
 }
-q() { sqlite3 -readonly "$db" "$1" 2>/dev/null; }
-hook_count() { q "select count(*) from events where container_id='$1' and kind='hook' and source='$2'"; }
-wait_hooks() { # ID N: until N hook events are stored
-	local i
-	for ((i = 0; i < 50; i++)); do
-		[[ $(q "select count(*) from events where container_id='$1' and kind='hook'") -ge $2 ]] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 jqe() { jq -e "$@" >/dev/null; }
 run() { # NAME ARGS...: podman run; sets out, rc, id
 	local name=$1
