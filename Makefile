@@ -232,7 +232,7 @@ fuzz:
 
 bench: all $(TOOL_BINS)
 	$(Q)scripts/deps.sh bench
-	$(Q)BUILD=$(BUILD) tests/bench/run.sh
+	$(Q)BUILD=$(BUILD) tests/bench/run.sh $(BENCH)
 .PHONY: bench
 
 demo:

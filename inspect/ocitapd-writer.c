@@ -57,6 +57,8 @@ static int apply(struct ocitap_store *s, struct wop *op, struct ocitap_error *er
 
 		return r == -EEXIST ? 0 : r;
 	}
+	case WOP_NOP:
+		return 0;
 	case WOP_PRUNE: {
 		int r = ocitap_store_prune(s, op->before_wall_ns, err);
 
@@ -71,7 +73,7 @@ static int apply(struct ocitap_store *s, struct wop *op, struct ocitap_error *er
 static void hand_back(struct writer *w, struct wop *batch, int error)
 {
 	uint64_t one = 1;
-	bool any = false;
+	bool unsent = false;
 
 	/* "ok" goes out from here, at once: the loop that owns the connection
 	 * leaves it alone until it is handed back (waiting_ack), and waking the
@@ -84,13 +86,17 @@ static void hand_back(struct writer *w, struct wop *batch, int error)
 	for (struct wop *op = batch; op; op = op->next)
 		if (op->ack) {
 			op->ack->ack_error = error;
+			unsent |= error || !op->ack->ack_sent;
 			op->ack->next_acked = w->acked;
-			w->acked = op->ack;
+			__atomic_store_n(&w->acked, op->ack, __ATOMIC_RELEASE);
 			op->ack = NULL;
-			any = true;
 		}
 	pthread_mutex_unlock(&w->lock);
-	if (any && write(w->done_fd, &one, sizeof(one)) < 0)
+	/* answered connections wait for the loop's next round to be closed
+	 * (it collects them every round while any is open, within 100 ms):
+	 * waking it now would compete with the hook for the CPU just when
+	 * the hook is exiting; an answer still to send cannot wait */
+	if (unsent && write(w->done_fd, &one, sizeof(one)) < 0)
 		log_msg(LOG_ERR, "store thread: cannot wake the event loop: %m");
 }
 
@@ -241,10 +247,15 @@ void writer_push(struct writer *w, struct wop *op)
 
 void writer_kick(struct writer *w)
 {
+	bool work;
+
 	pthread_mutex_lock(&w->lock);
-	if (w->head)
-		pthread_cond_signal(&w->wake);
+	work = w->head != NULL;
 	pthread_mutex_unlock(&w->lock);
+	/* signalled after the unlock: the woken thread takes the lock at once
+	 * instead of sleeping again until this thread lets it go */
+	if (work)
+		pthread_cond_signal(&w->wake);
 }
 
 void writer_stop(struct writer *w)

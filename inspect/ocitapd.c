@@ -309,7 +309,7 @@ static void observe(struct container *c, const struct ocitap_observation *obs, s
 		writer_push(&d.writer, ex);
 	}
 	if (!op && ack)
-		op = wop_new(WOP_PRUNE, c->id), op->before_wall_ns = INT64_MIN; /* a no-op that carries the ack */
+		op = wop_new(WOP_NOP, c->id);
 	if (op) {
 		op->source = op->source ? op->source : xstrdup(obs->source);
 		op->ev.mono_ns = obs->mono_ns;
@@ -934,6 +934,9 @@ static void accept_peers(void)
 			d.conns->prev = cn;
 		d.conns = cn;
 		d.n_conns++;
+		/* a hook sends its report right after connect: it is often here
+		 * already, and reading it now saves a trip through epoll_wait */
+		conn_event(cn);
 	}
 }
 
@@ -953,15 +956,15 @@ static void expire_conns(void)
 	}
 }
 
-static void writer_done(void)
+/* The connections the store thread has answered (or must be answered
+ * here, with an error) are closed. */
+static void collect_acked(void)
 {
-	uint64_t n;
 	struct conn *acked;
 
-	(void)read(d.writer.done_fd, &n, sizeof(n));
 	pthread_mutex_lock(&d.writer.lock);
 	acked = d.writer.acked;
-	d.writer.acked = NULL;
+	__atomic_store_n(&d.writer.acked, NULL, __ATOMIC_RELAXED); /* also read without the lock, as a hint */
 	pthread_mutex_unlock(&d.writer.lock);
 	while (acked) {
 		struct conn *next = acked->next_acked;
@@ -976,6 +979,14 @@ static void writer_done(void)
 		conn_close(acked);
 		acked = next;
 	}
+}
+
+static void writer_done(void)
+{
+	uint64_t n;
+
+	(void)read(d.writer.done_fd, &n, sizeof(n));
+	collect_acked();
 }
 
 /*
@@ -1120,6 +1131,8 @@ static int run(void)
 			log_msg(LOG_ERR, "epoll_wait: %m");
 			return 1;
 		}
+		if (d.n_conns && __atomic_load_n(&d.writer.acked, __ATOMIC_ACQUIRE))
+			collect_acked();
 		for (int i = 0; i < n; i++) {
 			struct watch *w = events[i].data.ptr;
 

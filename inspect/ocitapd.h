@@ -19,7 +19,7 @@ enum log_level { LOG_ERR = 3, LOG_WARN = 4, LOG_INFO = 6, LOG_DEBUG = 7 };
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* What the store thread is asked to do; strings are owned by the op. */
-enum wop_kind { WOP_CONTAINER, WOP_EVENT, WOP_NOTIFICATIONS, WOP_PRUNE, WOP_SPOOL };
+enum wop_kind { WOP_CONTAINER, WOP_EVENT, WOP_NOTIFICATIONS, WOP_PRUNE, WOP_SPOOL, WOP_NOP /* writes nothing, carries an ack */ };
 
 struct conn;
 

@@ -5,16 +5,23 @@
 # 1. Parse cost: typed parse + validate of a typical State and
 #    ContainerProcessState (as runc and crun send them) against json-c's own
 #    json_tokener_parse of the same bytes. Target: at most 1.5x.
+#
+# Arguments pick sections by name (parse notify scale hook start); none
+# runs them all: tests/bench/run.sh hook start
 set -uo pipefail
 BUILD=${BUILD:-build}
 cd "$(dirname "$0")/../.."
+sections=" ${*:-parse notify scale hook start} "
+want() { [[ $sections == *" $1 "* ]]; }
 
+if want parse; then
 echo "== parse + validate vs json_tokener_parse (median of 21 interleaved rounds)"
 "$BUILD/tests/bench-parse" \
 	tests/data/runc-createRuntime.json state \
 	tests/data/crun-poststart.json state \
 	tests/data/runc-listener.json process-state \
 	tests/data/crun-listener.json process-state
+fi
 
 # 2. Notification round trip in a real runc container: a static program calls
 #    a notified syscall (getpgid) in a loop; per call time with ocitapd
@@ -45,6 +52,7 @@ run_loop() { # BUNDLE -> ns per call
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
+if want notify; then
 "$BUILD/bin/ocitapd" --socket "$work/d.sock" --state-dir "$work/state" --http off --log-level warning 2>"$work/d.log" &
 daemon=$!
 wait_for "$work/d.sock"
@@ -74,10 +82,12 @@ grep -q "synchronous wake-up in use" "$work/d.log" && echo "(both agents with SE
 kill $daemon
 wait $daemon 2>/dev/null
 daemon=
+fi
 
 # 3. Scale: 1,000 processes each with its own notify filter, registered with
 #    one daemon (stopped and retained, then live at once); ocitapd's RSS per
 #    container. Targets: live <= 8 KiB, stopped <= 2 KiB.
+want scale && {
 echo
 echo "== scale: 1000 stopped + 1000 live notify filters on one ocitapd"
 "$BUILD/bin/ocitapd" --socket "$work/s.sock" --state-dir "$work/sstate" --http off --log-level warning 2>"$work/s.log" &
@@ -88,11 +98,13 @@ echo "answered: $(sqlite3 -readonly "$work/sstate/ocitap.db" 'select sum(count) 
 kill $daemon
 wait $daemon 2>/dev/null
 daemon=
+}
 
 # 4. Hook cost: ocitap-prestart with a typical State on stdin and ocitapd
 #    running (it answers once the report is committed), timed as a whole
 #    process, against a C program that returns 0, linked the same way.
 #    Target: at most 1.3x. Also: the hook alone (daemon down: it spools).
+want hook && {
 echo
 echo "== hook cost: whole process, stdin = a runc prestart State (median of 300, alternating)"
 "$BUILD/bin/ocitapd" --socket "$work/h.sock" --state-dir "$work/hstate" --http off --log-level warning 2>"$work/h.log" &
@@ -106,12 +118,14 @@ daemon=
 printf 'daemon down (spooling): '
 "$BUILD/tests/spawn-bench" 300 tests/data/runc-prestart.json -- "$BUILD/tests/return0" -- \
 	"$BUILD/bin/ocitap-prestart" --socket "$work/none.sock" --state-dir "$work/hstate2"
+}
 
 # 5. Container start: runc run of a busybox `true` container with all six
 #    ocitap hooks and the listener, against the same container with none.
 #    Target: under 10 ms added.
+want start || exit 0
 echo
-echo "== container start: runc run busybox true, six ocitap hooks + listener vs none (median of 15)"
+echo "== container start: runc run busybox true, six ocitap hooks + listener vs none (median of 31)"
 "$BUILD/bin/ocitapd" --socket "$work/c.sock" --state-dir "$work/cstate" --http off --log-level warning 2>"$work/c.log" &
 daemon=$!
 wait_for "$work/c.sock"
@@ -143,7 +157,7 @@ time_run() { # BUNDLE -> ms
 	echo $(((e - s) / 1000))
 }
 : >"$work/t.plain" && : >"$work/t.hooked" && : >"$work/t.null"
-for ((r = 0; r < 15; r++)); do
+for ((r = 0; r < 31; r++)); do
 	time_run "$plain" >>"$work/t.plain"
 	time_run "$hooked" >>"$work/t.hooked"
 	time_run "$nullhooks" >>"$work/t.null"
