@@ -48,6 +48,7 @@ DEP_CFLAGS  = $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
 DEP_LIBS    = $(or $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null),-ljson-c) $(EXTRA_LIBS)
 EXTRA_LIBS = $(or $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null),-lseccomp) \
                $(or $(shell $(PKG_CONFIG) --libs sqlite3 2>/dev/null),-lsqlite3)
+DAEMON_LIBS = $(or $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null),-lmicrohttpd) -lm
 CMOCKA_LIBS = $(or $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null),-lcmocka)
 
 CFLAGS   ?= -O2 -g
@@ -79,7 +80,7 @@ FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 ASAN_BUILD   := $(BUILD)/asan
 
-DAEMON_SRCS := inspect/ocitapd.c inspect/ocitapd-writer.c
+DAEMON_SRCS := inspect/ocitapd.c inspect/ocitapd-writer.c inspect/ocitapd-metrics.c inspect/ocitapd-http.c
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 
 HOOK_STAGES := prestart createRuntime createContainer startContainer poststart poststop
@@ -113,7 +114,7 @@ PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUD
 $(BUILD)/bin/ocitapd: $(DAEMON_OBJS) $(BUILD)/libocitap.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $(DAEMON_OBJS) $(BUILD)/libocitap.a $(DEP_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $(DAEMON_OBJS) $(BUILD)/libocitap.a $(DEP_LIBS) $(DAEMON_LIBS)
 
 # the hook runs on every container start: only what it uses, loaded lazily not at all
 $(BUILD)/bin/ocitap-hook: $(BUILD)/hooks/ocitap-hook.o $(BUILD)/libocitap.a

@@ -167,10 +167,10 @@ static void *writer_main(void *arg)
 			r = ocitap_store_commit(w->store, &err);
 		if (r < 0) {
 			ocitap_store_rollback(w->store);
-			w->failures++;
+			__atomic_fetch_add(&w->failures, 1, __ATOMIC_RELAXED);
 			if (!w->degraded)
 				log_msg(LOG_ERR, "store: %s; retrying, the daemon keeps answering", err.message);
-			w->degraded = true;
+			__atomic_store_n(&w->degraded, true, __ATOMIC_RELAXED);
 			if (w->stop && w->failures > 50) {
 				hand_back(w, batch, r);
 				break;
@@ -180,14 +180,20 @@ static void *writer_main(void *arg)
 		}
 		if (w->degraded)
 			log_msg(LOG_INFO, "store: writing again");
-		w->degraded = false;
-		w->commits++;
+		__atomic_store_n(&w->degraded, false, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&w->commits, 1, __ATOMIC_RELAXED);
 		if (w->sync_interval_ms && !w->unsynced_since_ms)
 			w->unsynced_since_ms = ocitap_now_ms();
 		for (struct wop *op = batch; op; op = op->next)
 			if (op->kind == WOP_SPOOL && unlink(op->path) < 0 && errno != ENOENT)
 				log_msg(LOG_WARN, "spool: cannot remove %s: %m", op->path);
 		hand_back(w, batch, 0);
+		{
+			void (*committed)(void) = __atomic_load_n(&w->committed, __ATOMIC_ACQUIRE);
+
+			if (committed)
+				committed();
+		}
 		while (batch) {
 			struct wop *next = batch->next;
 

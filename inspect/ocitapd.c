@@ -96,7 +96,7 @@ struct container {
 };
 
 static struct {
-	const char *socket_path, *state_dir, *http, *policy_path;
+	const char *socket_path, *state_dir, *http, *http_token_file, *policy_path;
 	uid_t allow[MAX_ALLOW_UIDS];
 	size_t n_allow;
 	enum log_level level;
@@ -110,7 +110,8 @@ static struct {
 	int listen_fd, signal_fd;
 	struct ocitap_policy_set *policies;
 	struct container *buckets[BUCKETS];
-	size_t n_containers;
+	uint64_t n_containers; /* read by the HTTP threads (atomically) */
+	uint64_t n_notify_fds; /* likewise */
 	struct conn *conns;
 	size_t n_conns;
 	struct writer writer;
@@ -209,7 +210,7 @@ static struct container *container_get(const char *id, bool create)
 	snprintf(c->policy_name, sizeof(c->policy_name), "%s", ocitap_policy_name(c->policy));
 	c->next = d.buckets[h];
 	d.buckets[h] = c;
-	d.n_containers++;
+	__atomic_fetch_add(&d.n_containers, 1, __ATOMIC_RELAXED);
 	return c;
 }
 
@@ -264,6 +265,45 @@ static void queue_container(struct container *c, const struct ocitap_state *st, 
 	writer_push(&d.writer, op);
 }
 
+/* /metrics: the transition, and the latencies it ends. */
+static void count_transition(const struct container *c, const struct ocitap_transition_rec *t)
+{
+	const struct ocitap_lifecycle *lc = &c->lc;
+
+	metric_add("ocitap_transitions_total", 1, "to", ocitap_phase_to_string(t->to), "source", t->source, NULL);
+	/* the start is the created transition, or running when created was
+	 * skipped or came late (runc runs poststart alongside startContainer) */
+	if ((t->to == OCITAP_PHASE_CREATED || (t->to == OCITAP_PHASE_RUNNING && !lc->reached[OCITAP_PHASE_CREATED])) &&
+	    lc->reached[OCITAP_PHASE_CREATING] && lc->at[OCITAP_PHASE_CREATING].mono_ns && t->mono_ns)
+		metric_observe("ocitap_container_create_to_start_seconds",
+			       (double)(t->mono_ns - lc->at[OCITAP_PHASE_CREATING].mono_ns) / 1e9, NULL);
+	if (t->to == OCITAP_PHASE_RUNNING && lc->reached[OCITAP_PHASE_CREATED] &&
+	    lc->at[OCITAP_PHASE_CREATED].mono_ns && t->mono_ns)
+		metric_observe("ocitap_container_start_to_running_seconds",
+			       (double)(t->mono_ns - lc->at[OCITAP_PHASE_CREATED].mono_ns) / 1e9, NULL);
+}
+
+static void count_exit(const struct container *c, bool had_exit, bool had_oom)
+{
+	char v[32];
+
+	if (c->lc.has_exit && !had_exit) {
+		if (c->lc.signal) {
+			const char *name = sigabbrev_np(c->lc.signal);
+
+			snprintf(v, sizeof(v), "%s%s", name ? "SIG" : "", name ? name : "");
+			if (!name)
+				snprintf(v, sizeof(v), "%d", c->lc.signal);
+			metric_add("ocitap_container_signals_total", 1, "signal", v, NULL);
+		} else {
+			snprintf(v, sizeof(v), "%d", c->lc.exit_code);
+			metric_add("ocitap_container_exits_total", 1, "code", v, NULL);
+		}
+	}
+	if (c->lc.oom && !had_oom)
+		metric_add("ocitap_oom_kills_total", 1, NULL);
+}
+
 /*
  * Feed an observation to the container's state machine and queue what it
  * produced. ack (may be NULL) is acknowledged once this is durable.
@@ -280,6 +320,7 @@ static void observe(struct container *c, const struct ocitap_observation *obs, s
 		op->kind_text = xstrdup(OCITAP_EVENT_TRANSITION);
 		op->ev.from = t.from;
 		op->ev.to = t.to;
+		count_transition(c, &t);
 		log_msg(LOG_INFO, "container %s: %s -> %s (%s)", c->id, ocitap_phase_to_string(t.from),
 			ocitap_phase_to_string(t.to), obs->source);
 	} else if (r == OCITAP_APPLY_LATE) {
@@ -302,6 +343,7 @@ static void observe(struct container *c, const struct ocitap_observation *obs, s
 		ex->source = xstrdup(obs->source);
 		ex->ev.mono_ns = obs->mono_ns;
 		ex->ev.wall_ns = obs->wall_ns;
+		count_exit(c, had_exit, had_oom);
 		if (c->lc.signal)
 			log_msg(LOG_INFO, "container %s: init killed by signal %d", c->id, c->lc.signal);
 		else
@@ -342,6 +384,8 @@ static void flush_counts(struct container *c)
 		op->action = xstrdup(ocitap_action_format(&k->action, action, sizeof(action)));
 		op->count = (int64_t)(k->count - k->flushed);
 		k->flushed = k->count;
+		metric_add("ocitap_notifications_total", (double)op->count, "syscall", op->syscall, "action",
+			   op->action, NULL);
 		writer_push(&d.writer, op);
 	}
 }
@@ -390,7 +434,7 @@ static void evict_stopped(int64_t before_wall_ns)
 			if (c->lc.phase == OCITAP_PHASE_STOPPED && !c->fds && !c->pidw &&
 			    c->lc.at[OCITAP_PHASE_STOPPED].wall_ns < before_wall_ns) {
 				*p = c->next;
-				d.n_containers--;
+				__atomic_fetch_sub(&d.n_containers, 1, __ATOMIC_RELAXED);
 				container_free(c);
 			} else {
 				p = &c->next;
@@ -486,6 +530,7 @@ static void remove_notify_fd(struct notify_fd *n)
 			break;
 		}
 	c->n_fds--;
+	__atomic_fetch_sub(&d.n_notify_fds, 1, __ATOMIC_RELAXED);
 	free(n);
 }
 
@@ -660,6 +705,7 @@ static void conn_close(struct conn *cn)
 static void drop_peer(struct conn *cn, const char *why)
 {
 	d.dropped_peers++;
+	metric_add("ocitap_dropped_peers_total", 1, NULL);
 	log_msg(LOG_WARN, "dropped peer pid %d uid %u: %s", cn->peer_pid, cn->peer_uid, why);
 	conn_close(cn);
 }
@@ -689,11 +735,13 @@ static void handle_listener_message(struct conn *cn)
 			snprintf(c->policy_name, sizeof(c->policy_name), "%s", name);
 		} else {
 			d.unknown_policy++;
+			metric_add("ocitap_unknown_policy_total", 1, NULL);
 			log_msg(LOG_WARN, "container %s: unknown policy \"%s\"; using %s", c->id, name,
 				ocitap_policy_name(c->policy));
 		}
 	} else if (r < 0) {
 		d.unknown_policy++;
+		metric_add("ocitap_unknown_policy_total", 1, NULL);
 		log_msg(LOG_WARN, "container %s: bad policy= in listenerMetadata; using %s", c->id,
 			ocitap_policy_name(c->policy));
 	}
@@ -720,6 +768,7 @@ static void handle_listener_message(struct conn *cn)
 		n->next = c->fds;
 		c->fds = n;
 		c->n_fds++;
+		__atomic_fetch_add(&d.n_notify_fds, 1, __ATOMIC_RELAXED);
 		log_msg(LOG_INFO, "container %s: seccomp fd from pid %d (%s, policy %s, %d fd%s)", c->id, ps.pid,
 			n->init ? "init" : "exec", ocitap_policy_name(c->policy), c->n_fds, c->n_fds == 1 ? "" : "s");
 	}
@@ -756,6 +805,7 @@ static void apply_report(const struct ocitap_hook_report *rep, bool live, struct
 		stage = OCITAP_STAGE_CREATE_RUNTIME;
 	if (stage == OCITAP_STAGE_PRESTART)
 		c->prestart_seen = true;
+	metric_add("ocitap_hook_reports_total", 1, "stage", ocitap_stage_to_string(stage), NULL);
 
 	queue_container(c, &rep->state, creates ? rep->state.pid : 0);
 	if (live && creates && c->lc.phase < OCITAP_PHASE_STOPPED)
@@ -847,6 +897,7 @@ static void replay_spool(struct ocitap_store *store)
 		op->path = xstrdup(path);
 		writer_push(&d.writer, op);
 		replayed++;
+		metric_add("ocitap_spool_replays_total", 1, NULL);
 	}
 	if (replayed)
 		log_msg(LOG_INFO, "spool: replaying %zu report%s from %s", replayed, replayed == 1 ? "" : "s", dir);
@@ -901,6 +952,7 @@ static void accept_peers(void)
 		}
 		if (!peer_allowed(cred.uid)) {
 			d.dropped_peers++;
+			metric_add("ocitap_dropped_peers_total", 1, NULL);
 			log_msg(LOG_WARN, "refused peer pid %d uid %u: not root and not --allow-uid", cred.pid,
 				cred.uid);
 			close(fd);
@@ -908,6 +960,7 @@ static void accept_peers(void)
 		}
 		if (d.n_conns >= MAX_CONNS) {
 			d.dropped_peers++;
+			metric_add("ocitap_dropped_peers_total", 1, NULL);
 			log_msg(LOG_WARN, "refused peer pid %d: %d connections already open", cred.pid, MAX_CONNS);
 			close(fd);
 			continue;
@@ -1201,6 +1254,7 @@ static void usage(FILE *out)
 		"  -s, --socket PATH       listener and hook socket (default %s; $OCITAP_SOCKET)\n"
 		"  -d, --state-dir DIR     database and hook spool (default %s; $OCITAP_STATE_DIR)\n"
 		"      --http ADDR         HTTP export address (default %s; $OCITAP_HTTP; \"off\")\n"
+		"      --http-token-file F bearer token every HTTP request must carry (required off loopback)\n"
 		"  -p, --policy FILE       policy file (JSON, ocitapd-policy(5)); SIGHUP reloads it\n"
 		"      --allow-uid UID     also accept peers with this uid (repeatable; default root only)\n"
 		"      --retention SECONDS keep stopped containers this long (default 86400)\n"
@@ -1230,11 +1284,12 @@ static bool parse_number(const char *s, long long min, long long max, long long 
 
 static int parse_args(int argc, char **argv)
 {
-	enum { OPT_HTTP = 256, OPT_ALLOW, OPT_RETENTION, OPT_LOG, OPT_PEER_TIMEOUT, OPT_SYNC };
+	enum { OPT_HTTP = 256, OPT_HTTP_TOKEN, OPT_ALLOW, OPT_RETENTION, OPT_LOG, OPT_PEER_TIMEOUT, OPT_SYNC };
 	static const struct option options[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "http", required_argument, NULL, OPT_HTTP },
+		{ "http-token-file", required_argument, NULL, OPT_HTTP_TOKEN },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "allow-uid", required_argument, NULL, OPT_ALLOW },
 		{ "retention", required_argument, NULL, OPT_RETENTION },
@@ -1261,6 +1316,9 @@ static int parse_args(int argc, char **argv)
 			break;
 		case OPT_HTTP:
 			opt.http = optarg;
+			break;
+		case OPT_HTTP_TOKEN:
+			opt.http_token_file = optarg;
 			break;
 		case 'p':
 			opt.policy_path = optarg;
@@ -1424,13 +1482,33 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "epoll: %m");
 		return 1;
 	}
-	if (strcmp(opt.http, "off") != 0)
-		log_msg(LOG_INFO, "HTTP export is not part of this build yet; %s is not served", opt.http);
+	if (strcmp(opt.http, "off") != 0) {
+		static struct http_config hc;
+		char why[512];
+
+		hc = (struct http_config){ .addr = opt.http,
+					   .token_file = opt.http_token_file,
+					   .db_path = db,
+					   .socket_path = opt.socket_path,
+					   .writer = &d.writer,
+					   .tracked_containers = &d.n_containers,
+					   .notify_fds = &d.n_notify_fds };
+		if (http_start(&hc, why, sizeof(why)) < 0) {
+			log_msg(LOG_ERR, "%s (--http off serves nothing)", why);
+			close(d.listen_fd);
+			unlink(opt.socket_path);
+			writer_stop(&d.writer);
+			ocitap_store_close(store);
+			return 1;
+		}
+		__atomic_store_n(&d.writer.committed, http_events_committed, __ATOMIC_RELEASE);
+	}
 	log_msg(LOG_INFO, "listening on %s, store %s, %zu policies, peers: root%s", opt.socket_path, db,
 		ocitap_policy_set_count(d.policies), opt.n_allow ? " and --allow-uid" : " only");
 
 	status = run();
 
+	http_stop();
 	close(d.listen_fd);
 	unlink(opt.socket_path);
 	writer_stop(&d.writer);

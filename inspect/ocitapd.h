@@ -8,6 +8,7 @@
 #define OCITAPD_H
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -19,7 +20,14 @@ enum log_level { LOG_ERR = 3, LOG_WARN = 4, LOG_INFO = 6, LOG_DEBUG = 7 };
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* What the store thread is asked to do; strings are owned by the op. */
-enum wop_kind { WOP_CONTAINER, WOP_EVENT, WOP_NOTIFICATIONS, WOP_PRUNE, WOP_SPOOL, WOP_NOP /* writes nothing, carries an ack */ };
+enum wop_kind {
+	WOP_CONTAINER,
+	WOP_EVENT,
+	WOP_NOTIFICATIONS,
+	WOP_PRUNE,
+	WOP_SPOOL,
+	WOP_NOP /* writes nothing, carries an ack */
+};
 
 struct conn;
 
@@ -60,9 +68,11 @@ struct writer {
 	uint64_t commits, failures, syncs;
 	int sync_interval_ms;	   /* 0: every commit is on disk before its ack */
 	int64_t unsynced_since_ms; /* 0: everything committed is on disk */
+	void (*committed)(void);   /* after each commit (the HTTP event stream wakes) */
 };
 
-/* Set up the queue (ops may be pushed from now on), then start the thread. */
+/* Set up the queue (ops may be pushed from now on), then start the thread.
+ * committed (may be NULL) is called on the store thread after each commit. */
 int writer_init(struct writer *w, struct ocitap_store *store);
 int writer_start(struct writer *w);
 /* Queue op (takes ownership). Never blocks on disk. The thread takes the
@@ -72,6 +82,37 @@ void writer_kick(struct writer *w);
 /* Write everything queued, then stop the thread. */
 void writer_stop(struct writer *w);
 void wop_free(struct wop *op);
+
+/*
+ * ocitapd-metrics.c: labelled counters and histograms for /metrics. The
+ * variadic arguments are label name/value pairs ended by NULL; values are
+ * escaped here. family must be one of the table in ocitapd-metrics.c.
+ */
+void metric_add(const char *family, double by, ...);
+void metric_observe(const char *family, double value, ...);
+/* Every family, Prometheus text format (copied under the lock, written without it). */
+void metrics_render(FILE *out);
+void metrics_release(void);
+
+/*
+ * ocitapd-http.c: the HTTP export on libmicrohttpd's own threads. The
+ * gauges are read atomically; the store is read through its own read-only
+ * connections.
+ */
+struct http_config {
+	const char *addr;	/* HOST:PORT, [V6]:PORT, unix:/PATH */
+	const char *token_file; /* NULL: none (required off loopback) */
+	const char *db_path;
+	const char *socket_path;
+	struct writer *writer;
+	const uint64_t *tracked_containers, *notify_fds;
+};
+
+/* Listen and serve; -errno with why filled when it cannot. */
+int http_start(const struct http_config *cfg, char *why, size_t why_size);
+/* Wake the event streams: events were committed. Any thread. */
+void http_events_committed(void);
+void http_stop(void);
 
 /* The connection the writer hands back: set by the loop, read after done_fd. */
 struct conn {

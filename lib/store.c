@@ -544,3 +544,34 @@ int64_t ocitap_store_count_containers(struct ocitap_store *s, enum ocitap_phase 
 	sqlite3_finalize(st);
 	return n;
 }
+
+int64_t ocitap_store_last_seq(struct ocitap_store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = -EIO;
+
+	/* sqlite_sequence keeps AUTOINCREMENT's high-water mark */
+	if (sqlite3_prepare_v2(s->db, "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)", -1,
+			       &st, NULL) != SQLITE_OK)
+		return -EIO;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+int ocitap_store_count_by_phase(struct ocitap_store *s, int64_t counts[OCITAP_PHASE_COUNT])
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	for (int p = 0; p < OCITAP_PHASE_COUNT; p++)
+		counts[p] = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT phase, COUNT(*) FROM containers GROUP BY phase", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -EIO;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		counts[phase_from_text(sqlite3_column_text(st, 0))] += sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}

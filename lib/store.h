@@ -114,6 +114,13 @@ OCITAP_EXPORT int ocitap_store_foreach_container(struct ocitap_store *store,
 							   int64_t stopped_wall_ns, void *userdata),
 						 void *userdata, struct ocitap_error *err);
 
+/* Containers per phase: counts[p] for every phase p. */
+OCITAP_EXPORT int ocitap_store_count_by_phase(struct ocitap_store *store, int64_t counts[OCITAP_PHASE_COUNT]);
+
+/* The highest event sequence number ever assigned (0 before the first; it
+ * never goes back, even when the newest events are pruned); -errno on error. */
+OCITAP_EXPORT int64_t ocitap_store_last_seq(struct ocitap_store *store);
+
 /* Number of containers (all, or in phase when phase != UNKNOWN). */
 OCITAP_EXPORT int64_t ocitap_store_count_containers(struct ocitap_store *store, enum ocitap_phase phase);
 

@@ -31,7 +31,11 @@ cat >"$work/policy.json" <<'JSON'
 { "policies": { "demo": { "default": "continue", "syscalls": { "chmod": "errno:EPERM", "fchmodat": "errno:EPERM" } } } }
 JSON
 cat "$work/policy.json"
-"$OCITAPD" --socket "$sock" --state-dir "$work/state" --policy "$work/policy.json" --http off 2>"$work/ocitapd.log" &
+# the HTTP API on a free loopback port (9476 unless taken)
+port=9476
+while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+api=http://127.0.0.1:$port
+"$OCITAPD" --socket "$sock" --state-dir "$work/state" --policy "$work/policy.json" --http "127.0.0.1:$port" 2>"$work/ocitapd.log" &
 daemon=$!
 wait_for "$sock"
 sed 's/^/  /' "$work/ocitapd.log"
@@ -104,6 +108,14 @@ sqlite3 -readonly "$db" "select printf('    after create: start (startContainer)
 	     (select min(mono_ns) as mono_ns from events where container_id = 'ocitap-demo' and to_phase = 'stopped' and kind <> 'hook') x"
 echo "  notifications:"
 sqlite3 -readonly -box "$db" "select syscall, action, count from notifications where container_id = 'ocitap-demo'" | sed 's/^/    /'
+
+say "the same through the HTTP API"
+echo "  \$ curl -s $api/v1/containers/ocitap-demo | jq '{id, status, exit, timeline: [.timeline[] | select(.kind != \"hook\") | \"\\(.seq) \\(.kind) \\(.to) (\\(.source))\"], notifications}'"
+curl -s "$api/v1/containers/ocitap-demo" |
+	jq '{id, status, exit, timeline: [.timeline[] | select(.kind != "hook") | "\(.seq) \(.kind) \(.to) (\(.source))"], notifications}' |
+	sed 's/^/  /'
+echo "  \$ curl -s $api/metrics | grep '^ocitap_container_exits_total'"
+curl -s "$api/metrics" | grep '^ocitap_container_exits_total' | sed 's/^/  /'
 
 say "ocitapd's log"
 kill $daemon

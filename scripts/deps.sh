@@ -10,8 +10,9 @@ set -euo pipefail
 
 build_pkgs=(gcc make pkg-config clang llvm libjson-c-dev libcmocka-dev libseccomp-dev libcurl4-openssl-dev
             libmicrohttpd-dev libsqlite3-dev libbpf-dev libelf-dev zlib1g-dev scdoc)
-check_pkgs=(runc crun podman strace busybox-static jq curl valgrind libclang-rt-14-dev util-linux clang-format socat sqlite3)
-bench_pkgs=(hyperfine)
+check_pkgs=(runc crun podman strace busybox-static jq curl valgrind libclang-rt-14-dev util-linux clang-format socat sqlite3
+            prometheus)
+bench_pkgs=(hyperfine wrk)
 
 want=("${build_pkgs[@]}")
 case "${1:-check}" in
