@@ -48,7 +48,8 @@ DEP_CFLAGS  = $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
 DEP_LIBS    = $(or $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null),-ljson-c) $(EXTRA_LIBS)
 EXTRA_LIBS = $(or $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null),-lseccomp) \
                $(or $(shell $(PKG_CONFIG) --libs sqlite3 2>/dev/null),-lsqlite3)
-DAEMON_LIBS = $(or $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null),-lmicrohttpd) -lm
+DAEMON_LIBS = $(or $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null),-lmicrohttpd) \
+              $(or $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null),-lcurl) -lm
 CMOCKA_LIBS = $(or $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null),-lcmocka)
 
 CFLAGS   ?= -O2 -g
@@ -80,7 +81,7 @@ FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 ASAN_BUILD   := $(BUILD)/asan
 
-DAEMON_SRCS := inspect/ocitapd.c inspect/ocitapd-writer.c inspect/ocitapd-metrics.c inspect/ocitapd-http.c
+DAEMON_SRCS := inspect/ocitapd.c inspect/ocitapd-writer.c inspect/ocitapd-metrics.c inspect/ocitapd-http.c inspect/ocitapd-push.c
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 
 HOOK_STAGES := prestart createRuntime createContainer startContainer poststart poststop

@@ -243,20 +243,28 @@ static enum MHD_Result reply_error(struct MHD_Connection *conn, unsigned status,
 
 /* ---- JSON of store records ------------------------------------------------- */
 
-static struct json_object *json_time(int64_t wall_ns)
+void format_time(int64_t wall_ns, char *buf, size_t size)
 {
-	char buf[64];
 	time_t s = (time_t)(wall_ns / 1000000000);
 	struct tm tm;
 
-	if (wall_ns <= 0 || !gmtime_r(&s, &tm))
-		return NULL;
-	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%09" PRId64 "Z", tm.tm_year + 1900, tm.tm_mon + 1,
+	if (wall_ns <= 0 || !gmtime_r(&s, &tm)) {
+		snprintf(buf, size, "%s", "");
+		return;
+	}
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09" PRId64 "Z", tm.tm_year + 1900, tm.tm_mon + 1,
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, wall_ns % 1000000000);
-	return json_object_new_string(buf);
 }
 
-static struct json_object *http_event_json(const struct ocitap_event *ev)
+static struct json_object *json_time(int64_t wall_ns)
+{
+	char buf[64];
+
+	format_time(wall_ns, buf, sizeof(buf));
+	return buf[0] ? json_object_new_string(buf) : NULL;
+}
+
+struct json_object *event_json(const struct ocitap_event *ev)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -461,7 +469,7 @@ struct timeline {
 static int timeline_one(const struct ocitap_event *ev, void *userdata)
 {
 	struct timeline *t = userdata;
-	struct json_object *o = http_event_json(ev);
+	struct json_object *o = event_json(ev);
 
 	json_object_object_del(o, "container");
 	if (strcmp(ev->kind, OCITAP_EVENT_TRANSITION) == 0) {
@@ -540,7 +548,7 @@ static int page_one(const struct ocitap_event *ev, void *userdata)
 {
 	struct page *p = userdata;
 
-	json_object_array_add(p->list, http_event_json(ev));
+	json_object_array_add(p->list, event_json(ev));
 	p->last = ev->seq;
 	return --p->left == 0;
 }
@@ -593,7 +601,7 @@ struct sse_fill {
 static int sse_one(const struct ocitap_event *ev, void *userdata)
 {
 	struct sse_fill *f = userdata;
-	struct json_object *o = http_event_json(ev);
+	struct json_object *o = event_json(ev);
 
 	/* one line of JSON: the data field never holds a newline */
 	fprintf(f->out, "id: %" PRId64 "\nevent: %s\ndata: %s\n\n", ev->seq, ev->kind,

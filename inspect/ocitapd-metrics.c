@@ -41,6 +41,11 @@ static const struct family families[] = {
 	{ "ocitap_unknown_policy_total", "counter",
 	  "Containers that asked for a policy the daemon does not have (the default was used)." },
 	{ "ocitap_http_requests_total", "counter", "HTTP requests answered, by status code." },
+	{ "ocitap_push_events_total", "counter", "Events delivered to a --push receiver (acknowledged with 2xx)." },
+	{ "ocitap_push_failures_total", "counter", "Failed deliveries to a --push receiver (retried with backoff)." },
+	{ "ocitap_push_skipped_events_total", "counter",
+	  "Events a --push receiver never got: it fell more than --push-backlog events behind." },
+	{ "ocitap_push_backlog_events", "gauge", "Events stored and not yet delivered to a --push receiver." },
 };
 
 static const double buckets[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30 };
@@ -145,6 +150,23 @@ void metric_add(const char *family, double by, ...)
 	s = series_get(f, labels);
 	if (s)
 		s->value += by;
+	pthread_mutex_unlock(&m.lock);
+}
+
+void metric_set(const char *family, double value, ...)
+{
+	size_t f = family_index(family);
+	char labels[512];
+	struct series *s;
+	va_list ap;
+
+	va_start(ap, value);
+	render_labels(labels, sizeof(labels), ap);
+	va_end(ap);
+	pthread_mutex_lock(&m.lock);
+	s = series_get(f, labels);
+	if (s)
+		s->value = value;
 	pthread_mutex_unlock(&m.lock);
 }
 

@@ -35,6 +35,7 @@ void wop_free(struct wop *op)
 	free(op->syscall);
 	free(op->action);
 	free(op->path);
+	free(op->meta_value);
 	free(op);
 }
 
@@ -59,6 +60,8 @@ static int apply(struct ocitap_store *s, struct wop *op, struct ocitap_error *er
 	}
 	case WOP_NOP:
 		return 0;
+	case WOP_META:
+		return ocitap_store_set_meta(s, op->id, op->meta_value, err);
 	case WOP_PRUNE: {
 		int r = ocitap_store_prune(s, op->before_wall_ns, err);
 

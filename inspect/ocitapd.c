@@ -45,6 +45,7 @@
 #define MAX_CONNS	  256
 #define CONN_TIMEOUT_MS	  2000
 #define MAX_ALLOW_UIDS	  32
+#define MAX_PUSH	  16
 #define BUCKETS		  1024
 
 enum watch_kind { W_LISTEN = 1, W_CONN, W_NOTIFY, W_PIDFD, W_SIGNAL, W_WRITER };
@@ -97,12 +98,19 @@ struct container {
 
 static struct {
 	const char *socket_path, *state_dir, *http, *http_token_file, *policy_path;
+	const char *push[MAX_PUSH], *push_token_file;
+	size_t n_push;
+	int64_t push_backlog;
 	uid_t allow[MAX_ALLOW_UIDS];
 	size_t n_allow;
 	enum log_level level;
 	int64_t retention_s;
 	int timeout_ms, sync_interval_ms;
-} opt = { .level = LOG_INFO, .retention_s = 86400, .timeout_ms = CONN_TIMEOUT_MS, .sync_interval_ms = 1000 };
+} opt = { .push_backlog = 100000,
+	  .level = LOG_INFO,
+	  .retention_s = 86400,
+	  .timeout_ms = CONN_TIMEOUT_MS,
+	  .sync_interval_ms = 1000 };
 
 static struct {
 	int epfd;
@@ -123,6 +131,7 @@ static struct {
 	struct pid_watch *reaping; /* exited, exit status not yet published */
 	struct notify_fd *hot;	   /* the notify fd answered last: waited on directly, see wait_events() */
 	uint64_t dropped_peers, notifications, unknown_policy;
+	bool http_on, push_on;
 } d = { .sync_wakeup = -1 };
 
 void log_msg(enum log_level level, const char *fmt, ...)
@@ -143,6 +152,15 @@ void log_msg(enum log_level level, const char *fmt, ...)
 			: level == LOG_WARN ? "warning: "
 					    : "",
 			buf);
+}
+
+/* On the store thread, after each commit: the readers of new events wake. */
+static void committed(void)
+{
+	if (d.http_on)
+		http_events_committed();
+	if (d.push_on)
+		push_wake();
 }
 
 static int64_t now_ns(clockid_t clock)
@@ -1254,6 +1272,9 @@ static void usage(FILE *out)
 		"  -s, --socket PATH       listener and hook socket (default %s; $OCITAP_SOCKET)\n"
 		"  -d, --state-dir DIR     database and hook spool (default %s; $OCITAP_STATE_DIR)\n"
 		"      --http ADDR         HTTP export address (default %s; $OCITAP_HTTP; \"off\")\n"
+		"      --push URL          POST every event there as CloudEvents (repeatable)\n"
+		"      --push-token-file F bearer token for the --push receivers\n"
+		"      --push-backlog N    events a receiver may fall behind before the oldest are skipped (100000)\n"
 		"      --http-token-file F bearer token every HTTP request must carry (required off loopback)\n"
 		"  -p, --policy FILE       policy file (JSON, ocitapd-policy(5)); SIGHUP reloads it\n"
 		"      --allow-uid UID     also accept peers with this uid (repeatable; default root only)\n"
@@ -1284,12 +1305,26 @@ static bool parse_number(const char *s, long long min, long long max, long long 
 
 static int parse_args(int argc, char **argv)
 {
-	enum { OPT_HTTP = 256, OPT_HTTP_TOKEN, OPT_ALLOW, OPT_RETENTION, OPT_LOG, OPT_PEER_TIMEOUT, OPT_SYNC };
+	enum {
+		OPT_HTTP = 256,
+		OPT_HTTP_TOKEN,
+		OPT_PUSH,
+		OPT_PUSH_TOKEN,
+		OPT_PUSH_BACKLOG,
+		OPT_ALLOW,
+		OPT_RETENTION,
+		OPT_LOG,
+		OPT_PEER_TIMEOUT,
+		OPT_SYNC
+	};
 	static const struct option options[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "http", required_argument, NULL, OPT_HTTP },
 		{ "http-token-file", required_argument, NULL, OPT_HTTP_TOKEN },
+		{ "push", required_argument, NULL, OPT_PUSH },
+		{ "push-token-file", required_argument, NULL, OPT_PUSH_TOKEN },
+		{ "push-backlog", required_argument, NULL, OPT_PUSH_BACKLOG },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "allow-uid", required_argument, NULL, OPT_ALLOW },
 		{ "retention", required_argument, NULL, OPT_RETENTION },
@@ -1319,6 +1354,24 @@ static int parse_args(int argc, char **argv)
 			break;
 		case OPT_HTTP_TOKEN:
 			opt.http_token_file = optarg;
+			break;
+		case OPT_PUSH:
+			if (opt.n_push == MAX_PUSH) {
+				fprintf(stderr, "ocitapd: --push: at most %d receivers\n", MAX_PUSH);
+				return 2;
+			}
+			opt.push[opt.n_push++] = optarg;
+			break;
+		case OPT_PUSH_TOKEN:
+			opt.push_token_file = optarg;
+			break;
+		case OPT_PUSH_BACKLOG:
+			if (!parse_number(optarg, 1, INT64_MAX / 2, &v)) {
+				fprintf(stderr, "ocitapd: --push-backlog: expected a number of events, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			opt.push_backlog = v;
 			break;
 		case 'p':
 			opt.policy_path = optarg;
@@ -1501,14 +1554,38 @@ int main(int argc, char **argv)
 			ocitap_store_close(store);
 			return 1;
 		}
-		__atomic_store_n(&d.writer.committed, http_events_committed, __ATOMIC_RELEASE);
+		d.http_on = true;
 	}
+	if (opt.n_push) {
+		static struct push_config pc;
+		char why[512];
+
+		pc = (struct push_config){ .urls = opt.push,
+					   .n_urls = opt.n_push,
+					   .token_file = opt.push_token_file,
+					   .db_path = db,
+					   .writer = &d.writer,
+					   .max_backlog = opt.push_backlog };
+		if (push_start(&pc, why, sizeof(why)) < 0) {
+			log_msg(LOG_ERR, "%s", why);
+			http_stop();
+			push_stop();
+			close(d.listen_fd);
+			unlink(opt.socket_path);
+			writer_stop(&d.writer);
+			ocitap_store_close(store);
+			return 1;
+		}
+		d.push_on = true;
+	}
+	__atomic_store_n(&d.writer.committed, committed, __ATOMIC_RELEASE);
 	log_msg(LOG_INFO, "listening on %s, store %s, %zu policies, peers: root%s", opt.socket_path, db,
 		ocitap_policy_set_count(d.policies), opt.n_allow ? " and --allow-uid" : " only");
 
 	status = run();
 
 	http_stop();
+	push_stop(); /* before the store thread: its last cursors get written */
 	close(d.listen_fd);
 	unlink(opt.socket_path);
 	writer_stop(&d.writer);

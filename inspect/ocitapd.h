@@ -26,7 +26,8 @@ enum wop_kind {
 	WOP_NOTIFICATIONS,
 	WOP_PRUNE,
 	WOP_SPOOL,
-	WOP_NOP /* writes nothing, carries an ack */
+	WOP_NOP /* writes nothing, carries an ack */,
+	WOP_META /* id = key, meta_value */
 };
 
 struct conn;
@@ -49,6 +50,8 @@ struct wop {
 	int64_t count;
 	/* WOP_PRUNE */
 	int64_t before_wall_ns;
+	/* WOP_META */
+	char *meta_value;
 	/* WOP_SPOOL: id is the spool file's name, path is unlinked once committed */
 	char *path;
 	int64_t wall_ns;
@@ -90,6 +93,7 @@ void wop_free(struct wop *op);
  */
 void metric_add(const char *family, double by, ...);
 void metric_observe(const char *family, double value, ...);
+void metric_set(const char *family, double value, ...); /* gauges */
 /* Every family, Prometheus text format (copied under the lock, written without it). */
 void metrics_render(FILE *out);
 void metrics_release(void);
@@ -108,11 +112,35 @@ struct http_config {
 	const uint64_t *tracked_containers, *notify_fds;
 };
 
+/* An event as the API, the stream and the push show it. */
+struct json_object *event_json(const struct ocitap_event *ev);
+/* "2026-11-23T03:41:37.840161011Z" */
+void format_time(int64_t wall_ns, char *buf, size_t size);
+
 /* Listen and serve; -errno with why filled when it cannot. */
 int http_start(const struct http_config *cfg, char *why, size_t why_size);
 /* Wake the event streams: events were committed. Any thread. */
 void http_events_committed(void);
 void http_stop(void);
+
+/*
+ * ocitapd-push.c: every event POSTed to each --push URL as CloudEvents
+ * (batched JSON), from the store, with a cursor per URL kept in the store:
+ * at least once, in order, retried with backoff, on its own thread.
+ */
+struct push_config {
+	const char *const *urls;
+	size_t n_urls;
+	const char *token_file; /* NULL: no Authorization header */
+	const char *db_path;
+	struct writer *writer; /* cursors are written through it */
+	int64_t max_backlog;   /* events a receiver may fall behind before the oldest are skipped */
+};
+
+int push_start(const struct push_config *cfg, char *why, size_t why_size);
+/* Events were committed: send them. Any thread. */
+void push_wake(void);
+void push_stop(void);
 
 /* The connection the writer hands back: set by the loop, read after done_fd. */
 struct conn {

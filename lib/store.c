@@ -575,3 +575,37 @@ int ocitap_store_count_by_phase(struct ocitap_store *s, int64_t counts[OCITAP_PH
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
+
+int ocitap_store_set_meta(struct ocitap_store *s, const char *key, const char *value, struct ocitap_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(
+		    s->db, "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
+		    -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, err, "meta");
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(s, err, "meta");
+	return 0;
+}
+
+int ocitap_store_get_meta(struct ocitap_store *s, const char *key, char *ret, size_t size)
+{
+	sqlite3_stmt *st = NULL;
+	int r = -ENOENT;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(ret, size, "%s", (const char *)sqlite3_column_text(st, 0));
+		r = 0;
+	}
+	sqlite3_finalize(st);
+	return r;
+}

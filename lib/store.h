@@ -114,6 +114,13 @@ OCITAP_EXPORT int ocitap_store_foreach_container(struct ocitap_store *store,
 							   int64_t stopped_wall_ns, void *userdata),
 						 void *userdata, struct ocitap_error *err);
 
+/* A small persistent setting (the push cursors): set in the caller's
+ * transaction; get copies the value into ret (NUL-terminated, truncated to
+ * size) and returns 0, or -ENOENT when the key is not set. */
+OCITAP_EXPORT int ocitap_store_set_meta(struct ocitap_store *store, const char *key, const char *value,
+					struct ocitap_error *err);
+OCITAP_EXPORT int ocitap_store_get_meta(struct ocitap_store *store, const char *key, char *ret, size_t size);
+
 /* Containers per phase: counts[p] for every phase p. */
 OCITAP_EXPORT int ocitap_store_count_by_phase(struct ocitap_store *store, int64_t counts[OCITAP_PHASE_COUNT]);
 

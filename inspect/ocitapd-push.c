@@ -1,0 +1,382 @@
+/*
+ * ocitapd-push.c: webhook push. Every event in the store goes to each
+ * --push URL as CloudEvents 1.0 in batched mode (one POST of
+ * application/cloudevents-batch+json holding up to 100 events), in order.
+ *
+ * The store is the queue: a receiver's cursor (the last seq it acknowledged
+ * with a 2xx) is kept in the store's meta table, written through the store
+ * thread, so a receiver that is down, or a daemon restart, loses nothing:
+ * sending resumes after the cursor. A batch is acknowledged as a whole;
+ * after a failure it is sent again (at least once), and each event's id is
+ * its sequence number, stable across retries and restarts, so a receiver
+ * can drop duplicates (CloudEvents: source + id are unique). Failures back
+ * off from 0.5 s to 30 s. A receiver more than --push-backlog events behind
+ * skips the oldest (counted). All of it on this thread, with libcurl
+ * timeouts: no receiver can slow the daemon.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "ocitapd.h"
+
+#define BATCH	       100
+#define BACKOFF_MIN_MS 500
+#define BACKOFF_MAX_MS 30000
+#define IDLE_WAIT_MS   5000
+
+struct target {
+	char *url;
+	char *label;	/* the URL without credentials or query, for /metrics and logs */
+	char key[600];	/* its cursor's key in the store */
+	int64_t cursor; /* last seq acknowledged */
+	int64_t retry_at_ms;
+	int backoff_ms;
+	bool failing;
+};
+
+static struct {
+	const struct push_config *cfg;
+	struct target *t;
+	size_t n;
+	char *token;
+	char host[256];
+	struct ocitap_store *store;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	uint64_t generation;
+	bool stop, started;
+} p = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* scheme://[user:pass@]host[:port]/path[?query] -> scheme://host[:port]/path */
+static char *url_label(const char *url)
+{
+	const char *s = strstr(url, "://"), *at, *end;
+	char *out;
+
+	if (!s)
+		return strdup(url);
+	s += 3;
+	end = s + strcspn(s, "/?#");
+	at = memchr(s, '@', (size_t)(end - s));
+	out = malloc(strlen(url) + 1);
+	if (!out)
+		return NULL;
+	snprintf(out, strlen(url) + 1, "%.*s%.*s", (int)(s - url), url, (int)strcspn(at ? at + 1 : s, "?#"),
+		 at ? at + 1 : s);
+	return out;
+}
+
+static void queue_cursor(struct target *t)
+{
+	struct wop *op = calloc(1, sizeof(*op));
+	char v[32];
+
+	if (!op)
+		return;
+	snprintf(v, sizeof(v), "%" PRId64, t->cursor);
+	op->kind = WOP_META;
+	op->id = strdup(t->key);
+	op->meta_value = strdup(v);
+	if (!op->id || !op->meta_value) {
+		wop_free(op);
+		return;
+	}
+	writer_push(p.cfg->writer, op);
+	writer_kick(p.cfg->writer);
+}
+
+struct batch {
+	struct json_object *list;
+	int64_t last;
+	int n;
+};
+
+static int batch_one(const struct ocitap_event *ev, void *userdata)
+{
+	struct batch *b = userdata;
+	struct json_object *ce = json_object_new_object();
+	char id[32], type[64], source[300], when[64];
+
+	snprintf(id, sizeof(id), "%" PRId64, ev->seq);
+	snprintf(type, sizeof(type), "io.ocitap.%s", ev->kind ? ev->kind : "event");
+	snprintf(source, sizeof(source), "ocitap://%s", p.host);
+	format_time(ev->wall_ns, when, sizeof(when));
+	json_object_object_add(ce, "specversion", json_object_new_string("1.0"));
+	json_object_object_add(ce, "id", json_object_new_string(id));
+	json_object_object_add(ce, "source", json_object_new_string(source));
+	json_object_object_add(ce, "type", json_object_new_string(type));
+	json_object_object_add(ce, "subject", json_object_new_string(ev->container_id ? ev->container_id : ""));
+	if (when[0])
+		json_object_object_add(ce, "time", json_object_new_string(when));
+	json_object_object_add(ce, "datacontenttype", json_object_new_string("application/json"));
+	json_object_object_add(ce, "data", event_json(ev));
+	json_object_array_add(b->list, ce);
+	b->last = ev->seq;
+	return ++b->n == BATCH;
+}
+
+static size_t discard(char *ptr, size_t size, size_t n, void *userdata)
+{
+	return size * n;
+}
+
+/* One POST; 0 on a 2xx, else -1 with why. */
+static int post(CURL *curl, const struct target *t, const char *body, char *why, size_t why_size)
+{
+	struct curl_slist *hdr = NULL;
+	char auth[4200], err[CURL_ERROR_SIZE] = "";
+	long status = 0;
+	CURLcode rc;
+
+	hdr = curl_slist_append(hdr, "Content-Type: application/cloudevents-batch+json");
+	if (p.token) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", p.token);
+		hdr = curl_slist_append(hdr, auth);
+	}
+	curl_easy_reset(curl);
+	curl_easy_setopt(curl, CURLOPT_URL, t->url);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 15000L);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, err);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "ocitapd/" OCITAP_VERSION);
+	rc = curl_easy_perform(curl);
+	curl_slist_free_all(hdr);
+	if (rc != CURLE_OK) {
+		snprintf(why, why_size, "%s", err[0] ? err : curl_easy_strerror(rc));
+		return -1;
+	}
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status < 200 || status > 299) {
+		snprintf(why, why_size, "HTTP %ld", status);
+		return -1;
+	}
+	return 0;
+}
+
+/* Send what t has not got yet, one batch; true when a batch went out. */
+static bool push_target(CURL *curl, struct target *t, int64_t last_seq)
+{
+	struct ocitap_error err = { 0 };
+	struct batch b = { .list = json_object_new_array(), .last = t->cursor };
+	char why[512];
+	bool sent = false;
+
+	if (last_seq - t->cursor > p.cfg->max_backlog) {
+		int64_t skip = last_seq - p.cfg->max_backlog - t->cursor;
+
+		log_msg(LOG_WARN, "push %s: %" PRId64 " events behind; skipping the oldest %" PRId64, t->label,
+			last_seq - t->cursor, skip);
+		metric_add("ocitap_push_skipped_events_total", (double)skip, "receiver", t->label, NULL);
+		t->cursor += skip;
+		queue_cursor(t);
+	}
+	if (ocitap_store_foreach_event(p.store, NULL, t->cursor, batch_one, &b, &err) < 0) {
+		log_msg(LOG_ERR, "push: store: %s", err.message);
+		json_object_put(b.list);
+		return false;
+	}
+	if (b.n == 0) {
+		json_object_put(b.list);
+		metric_set("ocitap_push_backlog_events", 0, "receiver", t->label, NULL);
+		return false;
+	}
+	if (post(curl, t,
+		 json_object_to_json_string_ext(b.list, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), why,
+		 sizeof(why)) == 0) {
+		if (t->failing)
+			log_msg(LOG_INFO, "push %s: delivering again", t->label);
+		t->failing = false;
+		t->backoff_ms = 0;
+		t->cursor = b.last;
+		queue_cursor(t);
+		metric_add("ocitap_push_events_total", b.n, "receiver", t->label, NULL);
+		sent = true;
+	} else {
+		if (!t->failing)
+			log_msg(LOG_WARN, "push %s: %s; retrying with backoff, nothing is dropped", t->label, why);
+		t->failing = true;
+		t->backoff_ms = t->backoff_ms ? t->backoff_ms * 2 : BACKOFF_MIN_MS;
+		if (t->backoff_ms > BACKOFF_MAX_MS)
+			t->backoff_ms = BACKOFF_MAX_MS;
+		t->retry_at_ms = ocitap_now_ms() + t->backoff_ms;
+		metric_add("ocitap_push_failures_total", 1, "receiver", t->label, NULL);
+	}
+	metric_set("ocitap_push_backlog_events", (double)(last_seq - t->cursor), "receiver", t->label, NULL);
+	json_object_put(b.list);
+	return sent;
+}
+
+static void *push_main(void *arg)
+{
+	CURL *curl = curl_easy_init();
+
+	if (!curl) {
+		log_msg(LOG_ERR, "push: libcurl did not start; nothing is pushed");
+		return NULL;
+	}
+	for (;;) {
+		int64_t last_seq = ocitap_store_last_seq(p.store), now = ocitap_now_ms(), wake_at = now + IDLE_WAIT_MS;
+		bool busy = false;
+		uint64_t gen;
+
+		pthread_mutex_lock(&p.lock);
+		gen = p.generation;
+		pthread_mutex_unlock(&p.lock);
+		for (size_t i = 0; i < p.n && !__atomic_load_n(&p.stop, __ATOMIC_RELAXED); i++) {
+			struct target *t = &p.t[i];
+
+			if (t->failing && now < t->retry_at_ms) {
+				if (t->retry_at_ms < wake_at)
+					wake_at = t->retry_at_ms;
+				continue;
+			}
+			if (last_seq > t->cursor && push_target(curl, t, last_seq) && last_seq > t->cursor)
+				busy = true; /* more to send: go round again at once */
+			if (t->failing && t->retry_at_ms < wake_at)
+				wake_at = t->retry_at_ms;
+		}
+		pthread_mutex_lock(&p.lock);
+		while (!busy && !p.stop && p.generation == gen && ocitap_now_ms() < wake_at) {
+			struct timespec ts = { .tv_sec = wake_at / 1000, .tv_nsec = (wake_at % 1000) * 1000000 };
+
+			if (pthread_cond_timedwait(&p.wake, &p.lock, &ts) == ETIMEDOUT)
+				break;
+		}
+		if (p.stop) {
+			pthread_mutex_unlock(&p.lock);
+			break;
+		}
+		pthread_mutex_unlock(&p.lock);
+	}
+	curl_easy_cleanup(curl);
+	return NULL;
+}
+
+static int read_token_file(const char *path, char *why, size_t why_size)
+{
+	char buf[4097];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(why, why_size, "--push-token-file %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		n = 0;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (!buf[0] || strpbrk(buf, " \t")) {
+		snprintf(why, why_size, "--push-token-file %s: expected one token on the first line, no spaces", path);
+		return -EINVAL;
+	}
+	p.token = strdup(buf);
+	return p.token ? 0 : -ENOMEM;
+}
+
+int push_start(const struct push_config *cfg, char *why, size_t why_size)
+{
+	struct ocitap_error err = { 0 };
+
+	p.cfg = cfg;
+	if (gethostname(p.host, sizeof(p.host)) < 0)
+		snprintf(p.host, sizeof(p.host), "localhost");
+	for (size_t i = 0; i < cfg->n_urls; i++)
+		if (strncmp(cfg->urls[i], "http://", 7) != 0 && strncmp(cfg->urls[i], "https://", 8) != 0) {
+			snprintf(why, why_size, "--push %s: expected an http:// or https:// URL", cfg->urls[i]);
+			return -EINVAL;
+		}
+	if (cfg->token_file && read_token_file(cfg->token_file, why, why_size) < 0)
+		return -EINVAL;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(why, why_size, "libcurl did not initialize");
+		return -EIO;
+	}
+	if (ocitap_store_open(cfg->db_path, OCITAP_STORE_READONLY, &p.store, &err) < 0) {
+		snprintf(why, why_size, "push: store: %s", err.message);
+		return -EIO;
+	}
+	p.t = calloc(cfg->n_urls, sizeof(*p.t));
+	if (!p.t)
+		return -ENOMEM;
+	p.n = cfg->n_urls;
+	for (size_t i = 0; i < p.n; i++) {
+		struct target *t = &p.t[i];
+		char v[32];
+
+		t->url = strdup(cfg->urls[i]);
+		t->label = url_label(cfg->urls[i]);
+		if (!t->url || !t->label)
+			return -ENOMEM;
+		/* keyed by the URL as given: a changed URL is a new receiver */
+		snprintf(t->key, sizeof(t->key), "push-cursor:%s", cfg->urls[i]);
+		if (ocitap_store_get_meta(p.store, t->key, v, sizeof(v)) == 0)
+			t->cursor = strtoll(v, NULL, 10);
+		log_msg(LOG_INFO, "push to %s from event %" PRId64, t->label, t->cursor + 1);
+	}
+	{
+		pthread_condattr_t a;
+
+		pthread_condattr_init(&a);
+		pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+		pthread_cond_init(&p.wake, &a);
+		pthread_condattr_destroy(&a);
+	}
+	if (pthread_create(&p.thread, NULL, push_main, NULL) != 0) {
+		snprintf(why, why_size, "push: cannot start its thread");
+		return -EAGAIN;
+	}
+	p.started = true;
+	return 0;
+}
+
+void push_wake(void)
+{
+	pthread_mutex_lock(&p.lock);
+	p.generation++;
+	pthread_cond_signal(&p.wake);
+	pthread_mutex_unlock(&p.lock);
+}
+
+void push_stop(void)
+{
+	if (p.started) {
+		pthread_mutex_lock(&p.lock);
+		__atomic_store_n(&p.stop, true, __ATOMIC_RELAXED);
+		pthread_cond_signal(&p.wake);
+		pthread_mutex_unlock(&p.lock);
+		pthread_join(p.thread, NULL);
+		p.started = false;
+	}
+	for (size_t i = 0; i < p.n; i++) {
+		free(p.t[i].url);
+		free(p.t[i].label);
+	}
+	free(p.t);
+	p.t = NULL;
+	p.n = 0;
+	ocitap_store_close(p.store);
+	p.store = NULL;
+	free(p.token);
+	p.token = NULL;
+	if (p.cfg)
+		curl_global_cleanup();
+	p.cfg = NULL;
+}
