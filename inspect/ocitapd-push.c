@@ -154,6 +154,8 @@ static int post(CURL *curl, const struct target *t, const char *body, char *why,
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "ocitapd/" OCITAP_VERSION);
+	if (p.cfg->ca_file) /* https: certificates are always verified, against this CA if given */
+		curl_easy_setopt(curl, CURLOPT_CAINFO, p.cfg->ca_file);
 	rc = curl_easy_perform(curl);
 	curl_slist_free_all(hdr);
 	if (rc != CURLE_OK) {
@@ -305,6 +307,10 @@ int push_start(const struct push_config *cfg, char *why, size_t why_size)
 		}
 	if (cfg->token_file && read_token_file(cfg->token_file, why, why_size) < 0)
 		return -EINVAL;
+	if (cfg->ca_file && access(cfg->ca_file, R_OK) < 0) {
+		snprintf(why, why_size, "--push-ca-file %s: %s", cfg->ca_file, strerror(errno));
+		return -EINVAL;
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(why, why_size, "libcurl did not initialize");
 		return -EIO;

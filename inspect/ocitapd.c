@@ -98,7 +98,7 @@ struct container {
 
 static struct {
 	const char *socket_path, *state_dir, *http, *http_token_file, *policy_path;
-	const char *push[MAX_PUSH], *push_token_file;
+	const char *push[MAX_PUSH], *push_token_file, *push_ca_file;
 	size_t n_push;
 	int64_t push_backlog;
 	uid_t allow[MAX_ALLOW_UIDS];
@@ -1274,6 +1274,7 @@ static void usage(FILE *out)
 		"      --http ADDR         HTTP export address (default %s; $OCITAP_HTTP; \"off\")\n"
 		"      --push URL          POST every event there as CloudEvents (repeatable)\n"
 		"      --push-token-file F bearer token for the --push receivers\n"
+		"      --push-ca-file F    CA certificates for https receivers (default: the system's)\n"
 		"      --push-backlog N    events a receiver may fall behind before the oldest are skipped (100000)\n"
 		"      --http-token-file F bearer token every HTTP request must carry (required off loopback)\n"
 		"  -p, --policy FILE       policy file (JSON, ocitapd-policy(5)); SIGHUP reloads it\n"
@@ -1310,6 +1311,7 @@ static int parse_args(int argc, char **argv)
 		OPT_HTTP_TOKEN,
 		OPT_PUSH,
 		OPT_PUSH_TOKEN,
+		OPT_PUSH_CA,
 		OPT_PUSH_BACKLOG,
 		OPT_ALLOW,
 		OPT_RETENTION,
@@ -1325,6 +1327,7 @@ static int parse_args(int argc, char **argv)
 		{ "push", required_argument, NULL, OPT_PUSH },
 		{ "push-token-file", required_argument, NULL, OPT_PUSH_TOKEN },
 		{ "push-backlog", required_argument, NULL, OPT_PUSH_BACKLOG },
+		{ "push-ca-file", required_argument, NULL, OPT_PUSH_CA },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "allow-uid", required_argument, NULL, OPT_ALLOW },
 		{ "retention", required_argument, NULL, OPT_RETENTION },
@@ -1364,6 +1367,9 @@ static int parse_args(int argc, char **argv)
 			break;
 		case OPT_PUSH_TOKEN:
 			opt.push_token_file = optarg;
+			break;
+		case OPT_PUSH_CA:
+			opt.push_ca_file = optarg;
 			break;
 		case OPT_PUSH_BACKLOG:
 			if (!parse_number(optarg, 1, INT64_MAX / 2, &v)) {
@@ -1563,6 +1569,7 @@ int main(int argc, char **argv)
 		pc = (struct push_config){ .urls = opt.push,
 					   .n_urls = opt.n_push,
 					   .token_file = opt.push_token_file,
+					   .ca_file = opt.push_ca_file,
 					   .db_path = db,
 					   .writer = &d.writer,
 					   .max_backlog = opt.push_backlog };

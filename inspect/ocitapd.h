@@ -132,6 +132,7 @@ struct push_config {
 	const char *const *urls;
 	size_t n_urls;
 	const char *token_file; /* NULL: no Authorization header */
+	const char *ca_file;	/* NULL: the system's CAs */
 	const char *db_path;
 	struct writer *writer; /* cursors are written through it */
 	int64_t max_backlog;   /* events a receiver may fall behind before the oldest are skipped */

@@ -121,6 +121,31 @@ check "... the cursor is in the store" \
 stop_daemon
 stop_receiver
 
+# https: a receiver with a certificate of its own CA
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+	-keyout "$work/key.pem" -out "$work/cert.pem" >/dev/null 2>&1
+tport=$(free_port)
+"$TOP/tests/integration/push-receiver" "$tport" "$work/tls-got" "$work/cert.pem" "$work/key.pem" &
+recv_pid=$!
+for ((i = 0; i < 50; i++)); do (exec 3<>"/dev/tcp/127.0.0.1/$tport") 2>/dev/null && break; sleep 0.1; done
+"$OCITAPD" --socket "$work/tls.sock" --state-dir "$state" --http off --push "https://127.0.0.1:$tport/" >"$work/notrust.log" 2>&1 &
+daemon_pid=$!
+for ((i = 0; i < 50; i++)); do grep -q "certificate" "$work/notrust.log" && break; sleep 0.1; done
+stop_daemon
+check "https receiver, its CA not given: nothing sent, the log says why (certificate)" \
+	bash -c '[ ! -s "$1" ] && grep -q "push https://127.0.0.1:[0-9]*/: .*certificate" "$2"' _ "$work/tls-got" "$work/notrust.log"
+"$OCITAPD" --socket "$work/tls.sock" --state-dir "$state" --http off --push "https://127.0.0.1:$tport/" \
+	--push-ca-file "$work/cert.pem" >>"$log" 2>&1 &
+daemon_pid=$!
+for ((i = 0; i < 100; i++)); do
+	[[ -s $work/tls-got && $(cut -f3 "$work/tls-got" | jq -r '.[].id' | sort -nu) == "$(stored_ids)" ]] && break
+	sleep 0.1
+done
+check "https receiver with --push-ca-file: every event delivered over TLS" \
+	[ "$(cut -f3 "$work/tls-got" | jq -r '.[].id' | sort -nu)" = "$(stored_ids)" ]
+stop_daemon
+stop_receiver
+
 "$OCITAPD" --socket "$work/x.sock" --state-dir "$work/x" --http off --push "ftp://example/x" >"$work/bad.log" 2>&1
 rc=$?
 check "--push ftp://...: exit 1, says what is expected" bash -c '[ "$1" -eq 1 ] && grep -q "http:// or https://" "$2"' _ "$rc" "$work/bad.log"
