@@ -68,7 +68,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_SRCS := inspect/ocitap.c inspect/cmd_validate.c
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
-UNIT_TESTS := error io state scm bundle lifecycle policy store report proc spool stage
+UNIT_TESTS := error io state scm bundle lifecycle policy store report proc spool stage metrics
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/bench-parse $(BUILD)/tests/min-agent \
@@ -142,6 +142,12 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(BUILD)/libocitap.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libocitap.a $(DEP_LIBS) $(CMOCKA_LIBS)
+
+# the daemon's metrics table, tested on its own
+$(BUILD)/tests/test_metrics: $(BUILD)/tests/unit/test_metrics.o $(BUILD)/inspect/ocitapd-metrics.o $(BUILD)/libocitap.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(DEP_LIBS) $(CMOCKA_LIBS) -lm
 
 $(BUILD)/tests/ocitap-test-receiver: $(BUILD)/tests/integration/test-receiver.o $(BUILD)/libocitap.a
 	@mkdir -p $(dir $@)

@@ -6,12 +6,12 @@
 #    ContainerProcessState (as runc and crun send them) against json-c's own
 #    json_tokener_parse of the same bytes. Target: at most 1.5x.
 #
-# Arguments pick sections by name (parse notify scale hook start); none
+# Arguments pick sections by name (parse notify scale hook http start); none
 # runs them all: tests/bench/run.sh hook start
 set -uo pipefail
 BUILD=${BUILD:-build}
 cd "$(dirname "$0")/../.."
-sections=" ${*:-parse notify scale hook start} "
+sections=" ${*:-parse notify scale hook http start} "
 want() { [[ $sections == *" $1 "* ]]; }
 
 if want parse; then
@@ -123,6 +123,48 @@ printf 'daemon down (spooling): '
 # 5. Container start: runc run of a busybox `true` container with all six
 #    ocitap hooks and the listener, against the same container with none.
 #    Target: under 10 ms added.
+# 6. HTTP: 1,000 containers in the store; wrk on /metrics and on one
+#    container's page (requests per second, p99 latency). Interference: the
+#    notification round trip of section 2 alone and while wrk hammers the
+#    API. Target: at most 1.1x slower under HTTP load.
+if want http; then
+echo
+echo "== HTTP: 1,000 containers in the store, wrk -t2 -c16 -d5s"
+port=$((20000 + RANDOM % 20000))
+while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+"$BUILD/bin/ocitapd" --socket "$work/w.sock" --state-dir "$work/wstate" --http "127.0.0.1:$port" --log-level warning \
+	2>"$work/w.log" &
+daemon=$!
+wait_for "$work/w.sock"
+for ((i = 1; i <= 1000; i++)); do
+	printf '{"ociVersion":"1.0.2","id":"w-%d","status":"stopped","pid":0,"bundle":"/b/%d","annotations":{"app":"bench"}}' "$i" "$i" |
+		"$BUILD/bin/ocitap-poststop" --socket "$work/w.sock" --state-dir "$work/wstate"
+done
+echo "(stored: $(curl -s "http://127.0.0.1:$port/v1/containers" | jq '.containers | length') containers)"
+for path in /metrics /v1/containers/w-500 /v1/containers?status=stopped; do
+	wrk -t2 -c16 -d5s --latency "http://127.0.0.1:$port$path" >"$work/wrk.out" 2>&1
+	printf '%-30s %10s req/s   p99 %s\n' "$path" "$(awk '/^Requests\/sec/ {print $2}' "$work/wrk.out")" \
+		"$(awk '$1 == "99%" {print $2}' "$work/wrk.out")"
+done
+bw=$(bundle_for "$work/w.sock" audit)
+: >"$work/i.alone" && : >"$work/i.load"
+for ((r = 0; r < ROUNDS; r++)); do
+	run_loop "$bw" >>"$work/i.alone"
+	wrk -t1 -c8 -d60s "http://127.0.0.1:$port/v1/containers/w-500" >/dev/null 2>&1 &
+	wrk_pid=$!
+	sleep 0.5
+	run_loop "$bw" >>"$work/i.load"
+	kill $wrk_pid 2>/dev/null
+	wait $wrk_pid 2>/dev/null
+done
+a=$(median <"$work/i.alone") l=$(median <"$work/i.load")
+printf 'notification round trip alone %s ns, under wrk -t1 -c8 %s ns: ratio %sx (target <= 1.10x)\n' "$a" "$l" \
+	"$(awk -v a="$a" -v b="$l" 'BEGIN {printf "%.2f", b / a}')"
+kill $daemon
+wait $daemon 2>/dev/null
+daemon=
+fi
+
 want start || exit 0
 echo
 echo "== container start: runc run busybox true, six ocitap hooks + listener vs none (median of 31)"

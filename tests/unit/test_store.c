@@ -35,8 +35,8 @@ static int collect(const struct ocitap_event *ev, void *userdata)
 	char *out = userdata;
 	char line[128];
 
-	snprintf(line, sizeof(line), "%lld:%s:%s>%s:%s;", (long long)ev->seq, ev->kind, ocitap_phase_to_string(ev->from),
-		 ocitap_phase_to_string(ev->to), ev->source ? ev->source : "-");
+	snprintf(line, sizeof(line), "%lld:%s:%s>%s:%s;", (long long)ev->seq, ev->kind,
+		 ocitap_phase_to_string(ev->from), ocitap_phase_to_string(ev->to), ev->source ? ev->source : "-");
 	strcat(out, line);
 	return 0;
 }
@@ -54,8 +54,13 @@ static int count_notif(const char *syscall, const char *action, int64_t count, v
 static struct ocitap_event transition(const char *id, enum ocitap_phase from, enum ocitap_phase to, const char *src,
 				      int64_t wall)
 {
-	return (struct ocitap_event){ .container_id = id, .kind = OCITAP_EVENT_TRANSITION, .from = from, .to = to,
-				      .source = src, .mono_ns = wall, .wall_ns = wall };
+	return (struct ocitap_event){ .container_id = id,
+				      .kind = OCITAP_EVENT_TRANSITION,
+				      .from = from,
+				      .to = to,
+				      .source = src,
+				      .mono_ns = wall,
+				      .wall_ns = wall };
 }
 
 static void test_lifecycle_round_trip(void **unused)
@@ -158,12 +163,61 @@ static void test_readonly_refuses_writes(void **unused)
 	ocitap_store_close(s);
 }
 
+/* The last seq never goes back, even when pruning removes the newest
+ * events (the event stream's Last-Event-ID relies on it); counts by phase;
+ * meta values (push cursors) set, replaced and read back. */
+static void test_seq_phases_meta(void **unused)
+{
+	struct ocitap_store *s;
+	struct ocitap_event ev = transition("a", OCITAP_PHASE_RUNNING, OCITAP_PHASE_STOPPED, "hangup", 1000);
+	int64_t counts[OCITAP_PHASE_COUNT], seq = 0;
+	char v[32];
+
+	assert_int_equal(ocitap_store_open(path, 0, &s, &err), 0);
+	assert_int_equal(ocitap_store_last_seq(s), 0);
+	assert_int_equal(ocitap_store_get_meta(s, "push-cursor:x", v, sizeof(v)), -ENOENT);
+	assert_int_equal(ocitap_store_begin(s, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "a", "/b", 1, NULL, 0, 1000, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "b", "/b", 2, NULL, 0, 1000, &err), 0);
+	assert_int_equal(ocitap_store_append_event(s, &ev, NULL, &err), 0);
+	assert_int_equal(ocitap_store_append_event(s, &ev, &seq, &err), 0);
+	assert_int_equal(ocitap_store_set_meta(s, "push-cursor:x", "1", &err), 0);
+	assert_int_equal(ocitap_store_set_meta(s, "push-cursor:x", "2", &err), 0);
+	assert_int_equal(ocitap_store_commit(s, &err), 0);
+	assert_int_equal(seq, 2);
+	assert_int_equal(ocitap_store_last_seq(s), 2);
+	assert_int_equal(ocitap_store_count_by_phase(s, counts), 0);
+	assert_int_equal(counts[OCITAP_PHASE_STOPPED], 1);
+	assert_int_equal(counts[OCITAP_PHASE_UNKNOWN], 1);
+	assert_int_equal(counts[OCITAP_PHASE_RUNNING], 0);
+	assert_int_equal(ocitap_store_get_meta(s, "push-cursor:x", v, sizeof(v)), 0);
+	assert_string_equal(v, "2");
+	/* every event of "a" pruned: the high-water mark stays */
+	assert_int_equal(ocitap_store_begin(s, &err), 0);
+	assert_int_equal(ocitap_store_prune(s, 2000, &err), 1);
+	assert_int_equal(ocitap_store_commit(s, &err), 0);
+	assert_int_equal(ocitap_store_last_seq(s), 2);
+	assert_int_equal(ocitap_store_begin(s, &err), 0);
+	ev.container_id = "b";
+	assert_int_equal(ocitap_store_append_event(s, &ev, &seq, &err), 0);
+	assert_int_equal(ocitap_store_commit(s, &err), 0);
+	assert_int_equal(seq, 3);
+	ocitap_store_close(s);
+	/* and a reader sees the same */
+	assert_int_equal(ocitap_store_open(path, OCITAP_STORE_READONLY, &s, &err), 0);
+	assert_int_equal(ocitap_store_last_seq(s), 3);
+	assert_int_equal(ocitap_store_get_meta(s, "push-cursor:x", v, 2), 0);
+	assert_string_equal(v, "2");
+	ocitap_store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_lifecycle_round_trip, setup, teardown),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test_setup_teardown(test_readonly_refuses_writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seq_phases_meta, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
