@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -44,6 +45,7 @@
 #define DEFAULT_EVENT_PAGE 1000
 #define MAX_EVENT_PAGE	   10000
 #define MAX_TOKEN	   4096
+#define HTTP_NICE	   10
 
 static struct {
 	struct MHD_Daemon *mhd;
@@ -61,6 +63,7 @@ static struct {
 /* One per connection (thread-per-connection: used by one thread at a time). */
 struct conn_ctx {
 	struct ocitap_store *store;
+	bool niced;
 };
 
 /* ---- listening ------------------------------------------------------------ */
@@ -897,6 +900,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!authorized(conn))
 		return reply_error(conn, MHD_HTTP_UNAUTHORIZED, "a bearer token is required (--http-token-file)");
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci && ci->socket_context && !((struct conn_ctx *)ci->socket_context)->niced) {
+		/* this connection's thread yields to the notification loop when
+		 * the CPUs are busy: HTTP load must not slow containers down */
+		setpriority(PRIO_PROCESS, (id_t)gettid(), HTTP_NICE);
+		((struct conn_ctx *)ci->socket_context)->niced = true;
+	}
 	if (strcmp(url, "/v1/events/stream") == 0)
 		return get_stream(conn);
 	store = conn_store(ci ? ci->socket_context : NULL, why, sizeof(why));
