@@ -5,7 +5,8 @@
 # delivers live and resumes after Last-Event-ID with no gap and no repeat;
 # /metrics passes promtool and a real Prometheus scrapes it; bad requests
 # get JSON errors while notifications keep being answered; a non-loopback
-# address needs a bearer token.
+# address needs a bearer token; with the store's disk full /healthz says
+# degraded (503) and recovers when space returns.
 set -uo pipefail
 source "$(dirname "$0")/common.bash"
 require_root "http"
@@ -22,6 +23,7 @@ cleanup() {
 	[[ -n $daemon_pid ]] && kill -9 "$daemon_pid" 2>/dev/null
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
 	for id in $(runc --root "$work/runc" list -q 2>/dev/null); do runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1; done
+	mountpoint -q "$work/full" && umount "$work/full"
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -282,3 +284,32 @@ check "... and removed at exit" [ ! -e "$work/http.sock" ]
 "$OCITAPD" --socket "$work/v.sock" --state-dir "$work/v" --http "nonsense" >"$work/bad.log" 2>&1
 rc=$?
 check "--http nonsense: exit 1, names the forms" bash -c '[ "$1" -eq 1 ] && grep -q HOST:PORT "$2"' _ "$rc" "$work/bad.log"
+
+# ---- the store's disk full: /healthz says degraded (503), and recovers ----
+full=$work/full
+mkdir -p "$full"
+if mount -t tmpfs -o size=2m tmpfs "$full" 2>/dev/null; then
+	"$OCITAPD" --socket "$work/f.sock" --state-dir "$full/state" --http "127.0.0.1:$port" >>"$log" 2>&1 &
+	daemon_pid=$!
+	wait_for "$work/f.sock"
+	for ((i = 0; i < 50; i++)); do curl -s "$base/healthz" >/dev/null && break; sleep 0.1; done
+	dd if=/dev/zero of="$full/filler" bs=64k >/dev/null 2>&1
+	for ((i = 0; i < 60; i++)); do
+		printf '{"ociVersion":"1.0.2","id":"full-%d","status":"stopped","pid":0,"bundle":"/b"}' "$i" |
+			"$BIN/ocitap-poststop" --socket "$work/f.sock" --state-dir "$full/state" --timeout 100 2>/dev/null
+		[[ $(code /healthz) == 503 ]] && break
+	done
+	check "disk full: /healthz 503, status degraded, the store not writable" \
+		[ "$(code /healthz)" = 503 -a "$(jq -r '.status + " " + (.store.writable|tostring)' "$work/body")" = "degraded false" ]
+	check "... and /metrics says so (ocitap_store_degraded 1, failures counted)" \
+		bash -c 'm=$(curl -s "$1/metrics"); grep -q "^ocitap_store_degraded 1" <<<"$m" && grep -q "^ocitap_store_failures_total [1-9]" <<<"$m"' _ "$base"
+	rm -f "$full/filler"
+	for ((i = 0; i < 50; i++)); do [[ $(code /healthz) == 200 ]] && break; sleep 0.1; done
+	check "space back: /healthz 200 again" [ "$(code /healthz)" = 200 ]
+	kill -TERM "$daemon_pid"
+	wait "$daemon_pid" 2>/dev/null
+	daemon_pid=
+	umount "$full"
+else
+	skip "disk full: /healthz degraded" "cannot mount a tmpfs here"
+fi
