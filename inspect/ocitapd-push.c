@@ -124,6 +124,12 @@ static int batch_one(const struct ocitap_event *ev, void *userdata)
 	return ++b->n == BATCH;
 }
 
+/* A transfer in flight ends at once when the daemon stops. */
+static int abort_on_stop(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	return __atomic_load_n(&p.stop, __ATOMIC_RELAXED) ? 1 : 0;
+}
+
 static size_t discard(char *ptr, size_t size, size_t n, void *userdata)
 {
 	return size * n;
@@ -152,6 +158,8 @@ static int post(CURL *curl, const struct target *t, const char *body, char *why,
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, err);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, abort_on_stop);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "ocitapd/" OCITAP_VERSION);
 	if (p.cfg->ca_file) /* https: certificates are always verified, against this CA if given */

@@ -118,6 +118,40 @@ check "... in order within each receiver's stream" [ "$(cut -f3 "$got" | jq -r '
 check "... backlog 0 in /metrics" [ "$(metric "ocitap_push_backlog_events{receiver=\"http://127.0.0.1:$rport/events\"}")" = 0 ]
 check "... the cursor is in the store" \
 	[ "$(q "select value from meta where key like 'push-cursor:%'")" = "$(q 'select max(seq) from events')" ]
+# a receiver that takes 20 s to answer: containers and their hooks do not wait for it
+touch "$got.slow"
+run_c p4 # a first event reaches the slow receiver
+start=$(date +%s%N)
+run_c p5
+rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check "receiver answering in 20 s: a container with hooks and listener still runs at once (exit $rc in $ms ms)" \
+	[ "$rc" -eq 0 -a "$ms" -lt 3000 ]
+check "... and its hooks were acknowledged (all four stored)" wait_hooks p5 4
+rm -f "$got.slow"
+start=$(date +%s%N)
+stop_daemon
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check "... and ocitapd stops at once (${ms} ms) though a POST is in flight" [ "$ms" -lt 3000 ]
+stop_receiver
+
+# a receiver further behind than --push-backlog: the oldest are skipped, and counted
+: >"$got"
+rm -f "$sock"
+"$OCITAPD" --socket "$sock" --state-dir "$work/bl" --http "127.0.0.1:$hport" --push "http://127.0.0.1:$rport/" \
+	--push-backlog 3 >>"$log" 2>&1 &
+daemon_pid=$!
+wait_for "$sock"
+run_c p6
+wait_hooks p6 4 || true
+db_bl=$work/bl/ocitap.db
+n_bl=$(sqlite3 -readonly "$db_bl" 'select count(*) from events')
+start_receiver
+for ((i = 0; i < 100; i++)); do [[ $(received_ids | tail -1) == "$n_bl" ]] && break; sleep 0.1; done
+check "--push-backlog 3: the newest 3 of $n_bl events delivered, the oldest skipped" \
+	[ "$(received_ids | tr '\n' ' ')" = "$((n_bl - 2)) $((n_bl - 1)) $n_bl " ]
+check "... and counted in ocitap_push_skipped_events_total" \
+	[ "$(metric "ocitap_push_skipped_events_total{receiver=\"http://127.0.0.1:$rport/\"}")" = "$((n_bl - 3))" ]
 stop_daemon
 stop_receiver
 
