@@ -48,8 +48,8 @@ DEP_CFLAGS  = $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
 DEP_LIBS    = $(or $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null),-ljson-c) $(EXTRA_LIBS)
 EXTRA_LIBS = $(or $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null),-lseccomp) \
                $(or $(shell $(PKG_CONFIG) --libs sqlite3 2>/dev/null),-lsqlite3)
-DAEMON_LIBS = $(or $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null),-lmicrohttpd) \
-              $(or $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null),-lcurl) -lm
+CURL_LIBS   = $(or $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null),-lcurl)
+DAEMON_LIBS = $(or $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null),-lmicrohttpd) $(CURL_LIBS) -lm
 CMOCKA_LIBS = $(or $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null),-lcmocka)
 
 CFLAGS   ?= -O2 -g
@@ -65,7 +65,7 @@ LIB_SRCS := lib/error.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundl
 LIB_HDRS := lib/ocitap.h lib/error.h lib/io.h lib/state.h lib/scm.h lib/bundle.h lib/lifecycle.h lib/policy.h lib/store.h lib/report.h lib/proc.h lib/spool.h lib/stage.h
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 
-CLI_SRCS := inspect/ocitap.c inspect/cmd_validate.c
+CLI_SRCS := inspect/ocitap.c inspect/cmd_validate.c inspect/cmd_events.c
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 UNIT_TESTS := error io state scm bundle lifecycle policy store report proc spool stage metrics
@@ -107,7 +107,7 @@ $(BUILD)/libocitap.so: $(LIB_OBJS)
 $(BUILD)/bin/ocitap: $(CLI_OBJS) $(BUILD)/libocitap.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libocitap.a $(DEP_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libocitap.a $(DEP_LIBS) $(CURL_LIBS)
 
 PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	     -e 's|@VERSION@|$(VERSION)|'

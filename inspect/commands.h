@@ -15,5 +15,6 @@ enum {
 };
 
 int cmd_validate(int argc, char **argv);
+int cmd_events(int argc, char **argv);
 
 #endif

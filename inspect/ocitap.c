@@ -14,6 +14,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "events", cmd_events, "the event log of every container, from ocitapd or its store; --follow" },
 	{ "validate", cmd_validate, "parse and validate an OCI State, ContainerProcessState or config.json" },
 };
 

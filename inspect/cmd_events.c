@@ -1,0 +1,533 @@
+/*
+ * cmd_events.c: `ocitap events`: the event log, from ocitapd's HTTP API or,
+ * when the daemon is not reachable, from a read-only open of its store.
+ * --follow reads /v1/events/stream and, when the stream breaks (the daemon
+ * restarted, the network), reconnects with Last-Event-ID: nothing is
+ * missed and nothing is printed twice.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "commands.h"
+#include "ocitap.h"
+
+#define DEFAULT_HTTP	  "127.0.0.1:9476"
+#define DEFAULT_STATE_DIR "/var/lib/ocitap"
+#define PAGE		  10000
+#define MAX_BODY	  (64u << 20)
+
+static struct {
+	const char *http, *state_dir, *id, *token_file;
+	int64_t since;
+	bool follow, json;
+	char *token;
+	char base[512], unix_path[256];
+} o;
+
+static volatile sig_atomic_t interrupted;
+static int64_t last_printed = -1; /* the newest seq seen: --follow goes on from there */
+
+/* ---- printing ---------------------------------------------------------- */
+
+static void print_event(struct json_object *ev)
+{
+	struct json_object *v;
+	const char *kind, *from, *to, *source, *when, *id;
+	int64_t seq = json_object_get_int64(json_object_object_get(ev, "seq"));
+
+	if (seq <= last_printed)
+		return; /* a stream that resumed a little early */
+	last_printed = seq;
+	if (o.id && (!json_object_object_get_ex(ev, "container", &v) || strcmp(json_object_get_string(v), o.id) != 0))
+		return;
+	if (o.json) {
+		puts(json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		fflush(stdout);
+		return;
+	}
+#define STR(k)                                                                                                        \
+	(json_object_object_get_ex(ev, k, &v) && json_object_is_type(v, json_type_string) ? json_object_get_string(v) \
+											  : "-")
+	kind = STR("kind");
+	from = STR("from");
+	to = STR("to");
+	source = STR("source");
+	when = STR("time");
+	id = STR("container");
+#undef STR
+	printf("%-6" PRId64 " %-30s %-20s %-10s %-8s -> %-8s %s",
+	       json_object_get_int64(json_object_object_get(ev, "seq")), when, id, kind, from, to, source);
+	if (json_object_object_get_ex(ev, "exitCode", &v)) {
+		int sig = json_object_get_int(json_object_object_get(ev, "signal"));
+
+		if (sig)
+			printf("  signal %d", sig);
+		else
+			printf("  exit %d", json_object_get_int(v));
+	}
+	if (json_object_object_get_ex(ev, "oomKilled", &v) && json_object_get_boolean(v))
+		printf("  OOM-killed");
+	putchar('\n');
+	fflush(stdout);
+}
+
+/* ---- from the daemon ------------------------------------------------------ */
+
+struct body {
+	char *data;
+	size_t len;
+	bool too_big;
+};
+
+static size_t collect(char *ptr, size_t size, size_t n, void *userdata)
+{
+	struct body *b = userdata;
+	size_t add = size * n;
+	char *p;
+
+	if (b->len + add > MAX_BODY) {
+		b->too_big = true;
+		return 0;
+	}
+	p = realloc(b->data, b->len + add + 1);
+	if (!p)
+		return 0;
+	memcpy(p + b->len, ptr, add);
+	b->data = p;
+	b->len += add;
+	b->data[b->len] = '\0';
+	return add;
+}
+
+static struct curl_slist *headers(const char *last_id)
+{
+	struct curl_slist *h = NULL;
+	char line[4200];
+
+	if (o.token) {
+		snprintf(line, sizeof(line), "Authorization: Bearer %s", o.token);
+		h = curl_slist_append(h, line);
+	}
+	if (last_id) {
+		snprintf(line, sizeof(line), "Last-Event-ID: %s", last_id);
+		h = curl_slist_append(h, line);
+	}
+	return h;
+}
+
+static void setup(CURL *c, const char *path, char *err)
+{
+	char url[1200];
+
+	snprintf(url, sizeof(url), "%s%s", o.base, path);
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	if (o.unix_path[0])
+		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, o.unix_path);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+}
+
+/* What the daemon said in a JSON error body, else the status. */
+static void daemon_error(const struct body *b, long status, char *why, size_t size)
+{
+	struct json_object *j = b->data ? json_tokener_parse(b->data) : NULL, *m;
+
+	if (json_object_object_get_ex(j, "error", &m))
+		snprintf(why, size, "ocitapd: %s (HTTP %ld)", json_object_get_string(m), status);
+	else
+		snprintf(why, size, "ocitapd answered HTTP %ld", status);
+	json_object_put(j);
+}
+
+/* 0 printed; -ECONNREFUSED-like (<0 with why) when the daemon is not there;
+ * 1 when it answered with an error (why says it). */
+static int list_from_daemon(CURL *c, char *why, size_t why_size)
+{
+	int64_t since = o.since < 0 ? 0 : o.since;
+
+	for (;;) {
+		char path[1200], err[CURL_ERROR_SIZE] = "";
+		struct body b = { 0 };
+		struct curl_slist *h = headers(NULL);
+		struct json_object *page, *events;
+		long status = 0;
+		char *esc = o.id ? curl_easy_escape(c, o.id, 0) : NULL;
+		size_t n;
+		CURLcode rc;
+
+		snprintf(path, sizeof(path), "/v1/events?since=%" PRId64 "&limit=%d%s%s", since, PAGE,
+			 esc ? "&id=" : "", esc ? esc : "");
+		curl_free(esc);
+		setup(c, path, err);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
+		rc = curl_easy_perform(c);
+		curl_slist_free_all(h);
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+		if (rc != CURLE_OK) {
+			snprintf(why, why_size, "%s",
+				 b.too_big ? "answer too large"
+				 : err[0]  ? err
+					   : curl_easy_strerror(rc));
+			free(b.data);
+			return -EHOSTUNREACH;
+		}
+		if (status != 200) {
+			daemon_error(&b, status, why, why_size);
+			free(b.data);
+			return 1;
+		}
+		page = json_tokener_parse(b.data ? b.data : "");
+		free(b.data);
+		if (!json_object_object_get_ex(page, "events", &events) ||
+		    !json_object_is_type(events, json_type_array)) {
+			json_object_put(page);
+			snprintf(why, why_size, "ocitapd's answer has no \"events\" array");
+			return 1;
+		}
+		n = json_object_array_length(events);
+		for (size_t i = 0; i < n; i++)
+			print_event(json_object_array_get_idx(events, i));
+		since = json_object_get_int64(json_object_object_get(page, "next"));
+		json_object_put(page);
+		if (n < PAGE)
+			return 0;
+	}
+}
+
+/* ---- from the store --------------------------------------------------------- */
+
+static int print_stored(const struct ocitap_event *ev, void *userdata)
+{
+	struct json_object *o_ev = json_object_new_object();
+	char when[64] = "";
+
+	if (ev->wall_ns > 0) {
+		time_t s = (time_t)(ev->wall_ns / 1000000000);
+		struct tm tm;
+
+		gmtime_r(&s, &tm);
+		snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%09" PRId64 "Z", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ev->wall_ns % 1000000000);
+	}
+	/* the same shape as the API's */
+	json_object_object_add(o_ev, "seq", json_object_new_int64(ev->seq));
+	json_object_object_add(o_ev, "container", json_object_new_string(ev->container_id ? ev->container_id : ""));
+	json_object_object_add(o_ev, "kind", json_object_new_string(ev->kind ? ev->kind : ""));
+	json_object_object_add(o_ev, "from", json_object_new_string(ocitap_phase_to_string(ev->from)));
+	json_object_object_add(o_ev, "to", json_object_new_string(ocitap_phase_to_string(ev->to)));
+	if (ev->source)
+		json_object_object_add(o_ev, "source", json_object_new_string(ev->source));
+	json_object_object_add(o_ev, "time", when[0] ? json_object_new_string(when) : NULL);
+	json_object_object_add(o_ev, "wallNs", json_object_new_int64(ev->wall_ns));
+	json_object_object_add(o_ev, "monoNs", json_object_new_int64(ev->mono_ns));
+	if (ev->has_exit) {
+		json_object_object_add(o_ev, "exitCode", json_object_new_int(ev->exit_code));
+		json_object_object_add(o_ev, "signal", json_object_new_int(ev->signal));
+	}
+	if (ev->oom)
+		json_object_object_add(o_ev, "oomKilled", json_object_new_boolean(true));
+	print_event(o_ev);
+	json_object_put(o_ev);
+	return 0;
+}
+
+static int list_from_store(char *why, size_t why_size)
+{
+	struct ocitap_error err = { 0 };
+	struct ocitap_store *s;
+	char db[4096];
+	int r;
+
+	snprintf(db, sizeof(db), "%s/ocitap.db", o.state_dir);
+	if (ocitap_store_open(db, OCITAP_STORE_READONLY, &s, &err) < 0) {
+		snprintf(why, why_size, "%s", err.message);
+		return -1;
+	}
+	r = ocitap_store_foreach_event(s, o.id, o.since, print_stored, NULL, &err);
+	ocitap_store_close(s);
+	if (r < 0) {
+		snprintf(why, why_size, "%s", err.message);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- --follow ------------------------------------------------------------------ */
+
+struct sse {
+	char buf[1 << 20];
+	size_t len;
+	char last_id[32]; /* sent as Last-Event-ID when (re)connecting */
+};
+
+static void sse_event(struct sse *s, char *block)
+{
+	char *id = NULL, *data = NULL;
+
+	for (char *line = strtok(block, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strncmp(line, "id: ", 4) == 0)
+			id = line + 4;
+		else if (strncmp(line, "data: ", 6) == 0)
+			data = line + 6;
+	}
+	if (data) {
+		struct json_object *ev = json_tokener_parse(data);
+
+		if (ev)
+			print_event(ev);
+		json_object_put(ev);
+	}
+	(void)id; /* print_event keeps the position */
+}
+
+static size_t sse_write(char *ptr, size_t size, size_t n, void *userdata)
+{
+	struct sse *s = userdata;
+	size_t add = size * n;
+	char *end;
+
+	if (interrupted)
+		return 0;
+	if (add > sizeof(s->buf) - 1 - s->len)
+		return 0; /* an event over 1 MiB: not ocitapd's */
+	memcpy(s->buf + s->len, ptr, add);
+	s->len += add;
+	s->buf[s->len] = '\0';
+	while ((end = strstr(s->buf, "\n\n"))) {
+		size_t used = (size_t)(end - s->buf) + 2;
+
+		*end = '\0';
+		sse_event(s, s->buf);
+		memmove(s->buf, s->buf + used, s->len - used + 1);
+		s->len -= used;
+	}
+	return add;
+}
+
+static int follow(CURL *c)
+{
+	static struct sse s;
+	int backoff_ms = 250;
+	bool said = false;
+
+	while (!interrupted) {
+		if (last_printed >= 0)
+			snprintf(s.last_id, sizeof(s.last_id), "%" PRId64, last_printed);
+		else if (o.since >= 0)
+			snprintf(s.last_id, sizeof(s.last_id), "%" PRId64, o.since);
+		char err[CURL_ERROR_SIZE] = "";
+		struct curl_slist *h = headers(s.last_id[0] ? s.last_id : NULL);
+		long status = 0;
+		CURLcode rc;
+
+		s.len = 0;
+		setup(c, "/v1/events/stream", err);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sse_write);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+		rc = curl_easy_perform(c);
+		curl_slist_free_all(h);
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+		if (interrupted)
+			break;
+		if (status >= 400) {
+			fprintf(stderr, "ocitap: events: ocitapd answered HTTP %ld\n", status);
+			return EXIT_INVALID;
+		}
+		if (status == 200)
+			backoff_ms = 250; /* it was up: reconnect soon */
+		if (!said || status == 200) {
+			fprintf(stderr, "ocitap: events: %s; reconnecting",
+				rc == CURLE_OK ? "the stream ended"
+				: err[0]       ? err
+					       : curl_easy_strerror(rc));
+			if (last_printed >= 0)
+				fprintf(stderr, " after event %" PRId64, last_printed);
+			fputc('\n', stderr);
+		}
+		said = true;
+		usleep((useconds_t)backoff_ms * 1000);
+		backoff_ms = backoff_ms < 4000 ? backoff_ms * 2 : 5000;
+	}
+	return EXIT_OK;
+}
+
+/* ---- the command -------------------------------------------------------------------- */
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: ocitap events [--follow] [--since SEQ] [--id ID] [--json] [--http ADDR] [--state-dir DIR]\n"
+		"\n"
+		"The event log: every status transition, late stage, exit and hook report, with its\n"
+		"sequence number. From ocitapd's HTTP API, or from its store when the daemon is not\n"
+		"reachable.\n"
+		"\n"
+		"  -f, --follow           keep printing events as they happen (the daemon's event stream;\n"
+		"                         reconnects after the last event seen, nothing missed or repeated)\n"
+		"      --since SEQ        only events after SEQ\n"
+		"      --id ID            only this container's events\n"
+		"      --json             one JSON object per line (as GET /v1/events gives them)\n"
+		"      --http ADDR        ocitapd's HTTP address (default %s; $OCITAP_HTTP; unix:/PATH)\n"
+		"      --http-token-file FILE\n"
+		"                         a bearer token for the API\n"
+		"      --state-dir DIR    the store to read when the daemon is down (default %s;\n"
+		"                         $OCITAP_STATE_DIR)\n"
+		"  -h, --help             this text\n"
+		"\n"
+		"Exit status: 0, 1 when no source could be read, 2 on a bad command line.\n",
+		DEFAULT_HTTP, DEFAULT_STATE_DIR);
+}
+
+static void on_signal(int sig)
+{
+	interrupted = 1;
+}
+
+static int read_token(const char *path)
+{
+	char buf[4097];
+	FILE *f = fopen(path, "re");
+
+	if (!f || !fgets(buf, sizeof(buf), f)) {
+		fprintf(stderr, "ocitap: events: --http-token-file %s: %s\n", path, f ? "empty" : strerror(errno));
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	o.token = strdup(buf);
+	return o.token ? 0 : -1;
+}
+
+int cmd_events(int argc, char **argv)
+{
+	enum { OPT_SINCE = 256, OPT_ID, OPT_JSON, OPT_HTTP, OPT_TOKEN, OPT_STATE };
+	static const struct option options[] = {
+		{ "follow", no_argument, NULL, 'f' },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "id", required_argument, NULL, OPT_ID },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "http", required_argument, NULL, OPT_HTTP },
+		{ "http-token-file", required_argument, NULL, OPT_TOKEN },
+		{ "state-dir", required_argument, NULL, OPT_STATE },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	char why[512] = "", why_store[512] = "";
+	CURL *c;
+	int opt_c, r;
+
+	o.http = getenv("OCITAP_HTTP") ? getenv("OCITAP_HTTP") : DEFAULT_HTTP;
+	o.state_dir = getenv("OCITAP_STATE_DIR") ? getenv("OCITAP_STATE_DIR") : DEFAULT_STATE_DIR;
+	o.since = -1;
+	optind = 1;
+	while ((opt_c = getopt_long(argc, argv, "fh", options, NULL)) != -1) {
+		switch (opt_c) {
+		case 'f':
+			o.follow = true;
+			break;
+		case OPT_SINCE: {
+			char *end;
+
+			errno = 0;
+			o.since = strtoll(optarg, &end, 10);
+			if (!*optarg || *end || errno || o.since < 0) {
+				fprintf(stderr, "ocitap: events: --since: expected a sequence number, got '%s'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		}
+		case OPT_ID:
+			o.id = optarg;
+			break;
+		case OPT_JSON:
+			o.json = true;
+			break;
+		case OPT_HTTP:
+			o.http = optarg;
+			break;
+		case OPT_TOKEN:
+			o.token_file = optarg;
+			break;
+		case OPT_STATE:
+			o.state_dir = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "ocitap: events: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (strcmp(o.http, "off") == 0 && o.follow) {
+		fprintf(stderr, "ocitap: events: --follow needs ocitapd's HTTP API (--http is off)\n");
+		return EXIT_USAGE;
+	}
+	if (o.token_file && read_token(o.token_file) < 0)
+		return EXIT_INVALID;
+	if (strncmp(o.http, "unix:", 5) == 0) {
+		snprintf(o.unix_path, sizeof(o.unix_path), "%s", o.http + 5);
+		snprintf(o.base, sizeof(o.base), "http://localhost");
+	} else {
+		snprintf(o.base, sizeof(o.base), "http://%s", o.http);
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	c = curl_easy_init();
+	if (!c) {
+		fprintf(stderr, "ocitap: events: libcurl did not start\n");
+		return EXIT_INVALID;
+	}
+	if (o.follow) {
+		/* what is stored first, then the stream from there: no gap */
+		if (strcmp(o.http, "off") != 0 && (r = list_from_daemon(c, why, sizeof(why))) != 0)
+			fprintf(stderr, "ocitap: events: %s; following the stream as soon as it is there\n", why);
+		r = follow(c);
+		curl_easy_cleanup(c);
+		curl_global_cleanup();
+		return r;
+	}
+	r = strcmp(o.http, "off") == 0 ? -EHOSTUNREACH : list_from_daemon(c, why, sizeof(why));
+	curl_easy_cleanup(c);
+	curl_global_cleanup();
+	if (r == 0)
+		return EXIT_OK;
+	if (r > 0) {
+		fprintf(stderr, "ocitap: events: %s\n", why);
+		return EXIT_INVALID;
+	}
+	if (list_from_store(why_store, sizeof(why_store)) == 0) {
+		fprintf(stderr, "ocitap: events: ocitapd not reachable at %s (%s); read from the store in %s\n", o.http,
+			why[0] ? why : "--http off", o.state_dir);
+		return EXIT_OK;
+	}
+	fprintf(stderr, "ocitap: events: ocitapd not reachable at %s (%s), and the store: %s\n", o.http,
+		why[0] ? why : "--http off", why_store);
+	return EXIT_INVALID;
+}
