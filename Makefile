@@ -65,7 +65,7 @@ LIB_SRCS := lib/error.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundl
 LIB_HDRS := lib/ocitap.h lib/error.h lib/io.h lib/state.h lib/scm.h lib/bundle.h lib/lifecycle.h lib/policy.h lib/store.h lib/report.h lib/proc.h lib/spool.h lib/stage.h
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 
-CLI_SRCS := inspect/ocitap.c inspect/cmd_validate.c inspect/cmd_events.c
+CLI_SRCS := inspect/ocitap.c inspect/cmd_validate.c inspect/cmd_events.c inspect/event-json.c
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 UNIT_TESTS := error io state scm bundle lifecycle policy store report proc spool stage metrics
@@ -81,7 +81,7 @@ FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 ASAN_BUILD   := $(BUILD)/asan
 
-DAEMON_SRCS := inspect/ocitapd.c inspect/ocitapd-writer.c inspect/ocitapd-metrics.c inspect/ocitapd-http.c inspect/ocitapd-push.c
+DAEMON_SRCS := inspect/ocitapd.c inspect/ocitapd-writer.c inspect/ocitapd-metrics.c inspect/ocitapd-http.c inspect/ocitapd-push.c inspect/event-json.c
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 
 HOOK_STAGES := prestart createRuntime createContainer startContainer poststart poststop

@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "commands.h"
+#include "event-json.h"
 #include "ocitap.h"
 
 #define DEFAULT_HTTP	  "127.0.0.1:9476"
@@ -214,36 +215,10 @@ static int list_from_daemon(CURL *c, char *why, size_t why_size)
 
 static int print_stored(const struct ocitap_event *ev, void *userdata)
 {
-	struct json_object *o_ev = json_object_new_object();
-	char when[64] = "";
+	struct json_object *j = event_json(ev); /* the same shape as the API's */
 
-	if (ev->wall_ns > 0) {
-		time_t s = (time_t)(ev->wall_ns / 1000000000);
-		struct tm tm;
-
-		gmtime_r(&s, &tm);
-		snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%09" PRId64 "Z", tm.tm_year + 1900,
-			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ev->wall_ns % 1000000000);
-	}
-	/* the same shape as the API's */
-	json_object_object_add(o_ev, "seq", json_object_new_int64(ev->seq));
-	json_object_object_add(o_ev, "container", json_object_new_string(ev->container_id ? ev->container_id : ""));
-	json_object_object_add(o_ev, "kind", json_object_new_string(ev->kind ? ev->kind : ""));
-	json_object_object_add(o_ev, "from", json_object_new_string(ocitap_phase_to_string(ev->from)));
-	json_object_object_add(o_ev, "to", json_object_new_string(ocitap_phase_to_string(ev->to)));
-	if (ev->source)
-		json_object_object_add(o_ev, "source", json_object_new_string(ev->source));
-	json_object_object_add(o_ev, "time", when[0] ? json_object_new_string(when) : NULL);
-	json_object_object_add(o_ev, "wallNs", json_object_new_int64(ev->wall_ns));
-	json_object_object_add(o_ev, "monoNs", json_object_new_int64(ev->mono_ns));
-	if (ev->has_exit) {
-		json_object_object_add(o_ev, "exitCode", json_object_new_int(ev->exit_code));
-		json_object_object_add(o_ev, "signal", json_object_new_int(ev->signal));
-	}
-	if (ev->oom)
-		json_object_object_add(o_ev, "oomKilled", json_object_new_boolean(true));
-	print_event(o_ev);
-	json_object_put(o_ev);
+	print_event(j);
+	json_object_put(j);
 	return 0;
 }
 

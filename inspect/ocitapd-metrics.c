@@ -136,18 +136,26 @@ static struct series *series_get(size_t family, const char *labels)
 	return s;
 }
 
-void metric_add(const char *family, double by, ...)
+/* The series for (family, the labels in ap), returned with the lock held
+ * (NULL when out of memory; the lock is held all the same). */
+static struct series *lock_series(const char *family, va_list ap)
 {
 	size_t f = family_index(family);
 	char labels[512];
+
+	render_labels(labels, sizeof(labels), ap);
+	pthread_mutex_lock(&m.lock);
+	return series_get(f, labels);
+}
+
+void metric_add(const char *family, double by, ...)
+{
 	struct series *s;
 	va_list ap;
 
 	va_start(ap, by);
-	render_labels(labels, sizeof(labels), ap);
+	s = lock_series(family, ap);
 	va_end(ap);
-	pthread_mutex_lock(&m.lock);
-	s = series_get(f, labels);
 	if (s)
 		s->value += by;
 	pthread_mutex_unlock(&m.lock);
@@ -155,16 +163,12 @@ void metric_add(const char *family, double by, ...)
 
 void metric_set(const char *family, double value, ...)
 {
-	size_t f = family_index(family);
-	char labels[512];
 	struct series *s;
 	va_list ap;
 
 	va_start(ap, value);
-	render_labels(labels, sizeof(labels), ap);
+	s = lock_series(family, ap);
 	va_end(ap);
-	pthread_mutex_lock(&m.lock);
-	s = series_get(f, labels);
 	if (s)
 		s->value = value;
 	pthread_mutex_unlock(&m.lock);
@@ -172,18 +176,14 @@ void metric_set(const char *family, double value, ...)
 
 void metric_observe(const char *family, double value, ...)
 {
-	size_t f = family_index(family);
-	char labels[512];
 	struct series *s;
 	va_list ap;
 
 	if (!isfinite(value) || value < 0)
 		return;
 	va_start(ap, value);
-	render_labels(labels, sizeof(labels), ap);
+	s = lock_series(family, ap);
 	va_end(ap);
-	pthread_mutex_lock(&m.lock);
-	s = series_get(f, labels);
 	if (s) {
 		s->value += value;
 		s->count++;

@@ -25,6 +25,7 @@
 
 #include <json-c/json.h>
 
+#include "event-json.h"
 #include "ocitapd.h"
 
 #define BATCH	       100

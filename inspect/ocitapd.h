@@ -112,11 +112,6 @@ struct http_config {
 	const uint64_t *tracked_containers, *notify_fds;
 };
 
-/* An event as the API, the stream and the push show it. */
-struct json_object *event_json(const struct ocitap_event *ev);
-/* "2026-11-23T03:41:37.840161011Z" */
-void format_time(int64_t wall_ns, char *buf, size_t size);
-
 /* Listen and serve; -errno with why filled when it cannot. */
 int http_start(const struct http_config *cfg, char *why, size_t why_size);
 /* Wake the event streams: events were committed. Any thread. */
