@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,31 @@ static volatile sig_atomic_t interrupted;
 static int64_t last_printed = -1; /* the newest seq seen: --follow goes on from there */
 
 /* ---- printing ---------------------------------------------------------- */
+
+/* An error: a line on standard error and, with --json, a JSON object on
+ * standard output ({"error": ..., "exitCode": N}). Returns status. */
+static int fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(int status, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "ocitap: events: %s\n", msg);
+	if (o.json) {
+		struct json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "error", json_object_new_string(msg));
+		json_object_object_add(e, "exitCode", json_object_new_int(status));
+		puts(json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		fflush(stdout);
+		json_object_put(e);
+	}
+	return status;
+}
 
 static void print_event(struct json_object *ev)
 {
@@ -322,8 +348,7 @@ static int follow(CURL *c)
 		if (interrupted)
 			break;
 		if (status >= 400) {
-			fprintf(stderr, "ocitap: events: ocitapd answered HTTP %ld\n", status);
-			return EXIT_INVALID;
+			return fail(EXIT_INVALID, "ocitapd answered HTTP %ld", status);
 		}
 		if (status == 200)
 			backoff_ms = 250; /* it was up: reconnect soon */
@@ -381,7 +406,7 @@ static int read_token(const char *path)
 	FILE *f = fopen(path, "re");
 
 	if (!f || !fgets(buf, sizeof(buf), f)) {
-		fprintf(stderr, "ocitap: events: --http-token-file %s: %s\n", path, f ? "empty" : strerror(errno));
+		fail(EXIT_INVALID, "--http-token-file %s: %s", path, f ? "empty" : strerror(errno));
 		if (f)
 			fclose(f);
 		return -1;
@@ -425,9 +450,7 @@ int cmd_events(int argc, char **argv)
 			errno = 0;
 			o.since = strtoll(optarg, &end, 10);
 			if (!*optarg || *end || errno || o.since < 0) {
-				fprintf(stderr, "ocitap: events: --since: expected a sequence number, got '%s'\n",
-					optarg);
-				return EXIT_USAGE;
+				return fail(EXIT_USAGE, "--since: expected a sequence number, got '%s'", optarg);
 			}
 			break;
 		}
@@ -455,12 +478,10 @@ int cmd_events(int argc, char **argv)
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "ocitap: events: unexpected argument '%s'\n", argv[optind]);
-		return EXIT_USAGE;
+		return fail(EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
 	}
 	if (strcmp(o.http, "off") == 0 && o.follow) {
-		fprintf(stderr, "ocitap: events: --follow needs ocitapd's HTTP API (--http is off)\n");
-		return EXIT_USAGE;
+		return fail(EXIT_USAGE, "--follow needs ocitapd's HTTP API (--http is off)");
 	}
 	if (o.token_file && read_token(o.token_file) < 0)
 		return EXIT_INVALID;
@@ -476,8 +497,7 @@ int cmd_events(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	c = curl_easy_init();
 	if (!c) {
-		fprintf(stderr, "ocitap: events: libcurl did not start\n");
-		return EXIT_INVALID;
+		return fail(EXIT_INVALID, "libcurl did not start");
 	}
 	if (o.follow) {
 		/* what is stored first, then the stream from there: no gap */
@@ -494,15 +514,13 @@ int cmd_events(int argc, char **argv)
 	if (r == 0)
 		return EXIT_OK;
 	if (r > 0) {
-		fprintf(stderr, "ocitap: events: %s\n", why);
-		return EXIT_INVALID;
+		return fail(EXIT_INVALID, "%s", why);
 	}
 	if (list_from_store(why_store, sizeof(why_store)) == 0) {
 		fprintf(stderr, "ocitap: events: ocitapd not reachable at %s (%s); read from the store in %s\n", o.http,
 			why[0] ? why : "--http off", o.state_dir);
 		return EXIT_OK;
 	}
-	fprintf(stderr, "ocitap: events: ocitapd not reachable at %s (%s), and the store: %s\n", o.http,
-		why[0] ? why : "--http off", why_store);
-	return EXIT_INVALID;
+	return fail(EXIT_INVALID, "ocitapd not reachable at %s (%s), and the store: %s", o.http,
+		    why[0] ? why : "--http off", why_store);
 }

@@ -78,6 +78,9 @@ check "... and it says where they came from" grep -q "read from the store in $st
 rc=$?
 check "daemon down and no store: exit 1, naming both" \
 	bash -c '[ "$1" -eq 1 ] && grep -q "not reachable" "$2" && grep -q "nowhere" "$2"' _ "$rc" "$work/none.err"
+"$OCITAP" events --json --http "127.0.0.1:$port" --state-dir "$work/nowhere" >"$work/none.json" 2>/dev/null
+check "... with --json the error is JSON on standard output too" \
+	[ "$(jq -r '.exitCode' "$work/none.json")" = 1 -a -n "$(jq -r '.error | select(test("not reachable"))' "$work/none.json")" ]
 "$OCITAP" events --since x >/dev/null 2>&1
 check "--since x: exit 2" [ $? -eq 2 ]
 check "events --help" bash -c '"$1" events --help | grep -q -- --follow' _ "$OCITAP"
