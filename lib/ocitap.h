@@ -11,6 +11,7 @@
  *   policy.h  seccomp notify policies: the policy file and listenerMetadata
  *   spool.h   hook reports kept on disk while ocitapd is away
  *   stage.h   which hook stage is running, told from the State and /proc
+ *   hooksd.h  oci-hooks(5) files: read, validate, mask, order, match a bundle
  *   proc.h    pidfds: how a process ended
  *   report.h  the hook report ocitap hooks send to ocitapd
  *   store.h   the durable record (SQLite, WAL): containers, events, notification counts
@@ -32,5 +33,6 @@
 #include "proc.h"
 #include "spool.h"
 #include "stage.h"
+#include "hooksd.h"
 
 #endif

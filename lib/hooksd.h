@@ -1,0 +1,173 @@
+/*
+ * hooksd.h: oci-hooks(5) files, the hooks.d directories podman, CRI-O and
+ * Buildah read, evaluated the way containers/common does.
+ *
+ * A file is JSON in schema "1.0.0" ({version, hook, when, stages}) or the
+ * legacy "0.1.0" (no version, or "0.1.0": {hook, arguments, stages|stage,
+ * cmds|cmd, annotations|annotation, hasbindmounts}), which is read into
+ * the same struct with or_semantics set. Keys are matched as Go's
+ * encoding/json matches them: exactly first, then ignoring case.
+ *
+ * Directories come in increasing preference: a file in a later directory
+ * masks one of the same name in an earlier one; a broken file masks
+ * nothing and is reported. Loaded files are evaluated in the order of their
+ * lower-cased names.
+ *
+ * Regular expressions are Go's (RE2), unanchored. They run here on POSIX
+ * extended expressions after a translation of what RE2 adds (\d \D \s \S
+ * \w \W inside and outside brackets, (?:...), named groups, a leading (?i),
+ * lazy quantifiers, \A \z, \t \n); what cannot be translated (\p{..}, \Q..\E,
+ * flags other than a leading (?i), ...) is an error that names the feature.
+ *
+ * Ownership: every string and array in a struct ocitap_hooksd_file belongs
+ * to it until ocitap_hooksd_file_release(); a set owns its files.
+ */
+#ifndef OCITAP_HOOKSD_H
+#define OCITAP_HOOKSD_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bundle.h"
+#include "error.h"
+
+/* Where podman and CRI-O look by default, in increasing preference. */
+#define OCITAP_HOOKSD_DEFAULT_DIR  "/usr/share/containers/oci/hooks.d"
+#define OCITAP_HOOKSD_OVERRIDE_DIR "/etc/containers/oci/hooks.d"
+
+/* A hooks.d file bigger than this is refused (the real ones are < 1 KiB). */
+#define OCITAP_HOOKSD_MAX_FILE (1u << 20)
+
+/* A Go regular expression turned into a POSIX one. */
+struct ocitap_regex {
+	regex_t re;
+	bool compiled;
+};
+
+/*
+ * Compile Go regular expression pattern for unanchored matching.
+ * -EINVAL with a message naming the offending construct when RE2 would
+ * reject it or it has no POSIX equivalent here.
+ */
+OCITAP_EXPORT int ocitap_regex_compile(const char *pattern, struct ocitap_regex *ret, struct ocitap_error *err);
+/* 1 when pattern matches somewhere in text, 0 when not. */
+OCITAP_EXPORT int ocitap_regex_search(const struct ocitap_regex *re, const char *text);
+OCITAP_EXPORT void ocitap_regex_release(struct ocitap_regex *re);
+
+struct ocitap_hooksd_annotation {
+	char *key_pattern, *value_pattern;
+	struct ocitap_regex key_re, value_re;
+};
+
+struct ocitap_hooksd_file {
+	char *name;    /* file name: what masks and orders */
+	char *path;    /* directory/name */
+	char *version; /* as written; "" when absent */
+	bool legacy;   /* 0.1.0: any one condition is enough (or_semantics) */
+
+	/* hook: what the runtime will run */
+	char *hook_path;
+	char **args; /* NULL-terminated, NULL when absent */
+	size_t n_args;
+	char **env;
+	size_t n_env;
+	bool has_timeout;
+	int timeout;
+
+	/* when */
+	bool has_always, always;
+	bool has_bind_mounts_cond, bind_mounts;
+	struct ocitap_hooksd_annotation *annotations;
+	size_t n_annotations;
+	char **commands;
+	size_t n_commands;
+	struct ocitap_regex *command_res;
+
+	bool has_stages; /* "stages" present (even empty) */
+	char **stages;
+	size_t n_stages;
+
+	/* set by ocitap_hooksd_load */
+	bool loaded;		   /* parsed and valid: it takes part */
+	struct ocitap_error error; /* why it did not load (code 0 when it did) */
+	char *masked_by;	   /* path of the later file of the same name, or NULL */
+};
+
+/*
+ * Parse and validate one hooks.d file from len bytes of buf. path is used
+ * for name/path (the file need not exist). Validation is containers/common's:
+ * version known, hook.path set and present on this machine (stat), every
+ * regular expression compiles, stages present and each one known.
+ * On error ret still holds what could be read (release it) and err says
+ * which field is wrong.
+ */
+OCITAP_EXPORT int ocitap_hooksd_parse(const char *buf, size_t len, const char *path, struct ocitap_hooksd_file *ret,
+				      struct ocitap_error *err);
+OCITAP_EXPORT void ocitap_hooksd_file_release(struct ocitap_hooksd_file *f);
+
+struct ocitap_hooksd_dir {
+	char *path;
+	int error;     /* 0, or -errno from opening it (-ENOENT: absent, not an error for podman) */
+	size_t n_json; /* *.json files seen */
+};
+
+struct ocitap_hooksd_set {
+	struct ocitap_hooksd_dir *dirs;
+	size_t n_dirs;
+	/* Every *.json file seen, loaded or not, masked or not: loaded
+	 * unmasked files first in evaluation order, then the others by name. */
+	struct ocitap_hooksd_file *files;
+	size_t n_files;
+};
+
+/*
+ * Read every *.json file of dirs (increasing preference). A directory that
+ * cannot be read is recorded in dirs[].error, not fatal. Fails only when out
+ * of memory.
+ */
+OCITAP_EXPORT int ocitap_hooksd_load(const char *const *dirs, size_t n_dirs, struct ocitap_hooksd_set *ret,
+				     struct ocitap_error *err);
+OCITAP_EXPORT void ocitap_hooksd_set_release(struct ocitap_hooksd_set *set);
+
+/* One condition of "when", as evaluated against a bundle. */
+struct ocitap_hooksd_reason {
+	const char *condition; /* "always", "hasBindMounts", "annotations", "commands" */
+	bool matched;
+	char detail[256]; /* for people: which pattern, which value */
+};
+
+#define OCITAP_HOOKSD_MAX_REASONS 8
+
+struct ocitap_hooksd_verdict {
+	bool match;
+	size_t n_reasons; /* the conditions looked at, in the order containers/common looks */
+	struct ocitap_hooksd_reason reasons[OCITAP_HOOKSD_MAX_REASONS];
+	bool decided_by_commands; /* commands decided alone (they return at once) */
+};
+
+/*
+ * Would file f add its stages to a container with config cfg?
+ * has_bind_mounts is what the engine passes (podman: the container has user
+ * volumes). Fills ret; returns 0, or -EINVAL when containers/common fails
+ * the match (commands given, a process with no args), err saying why.
+ */
+OCITAP_EXPORT int ocitap_hooksd_match(const struct ocitap_hooksd_file *f, const struct ocitap_config *cfg,
+				      bool has_bind_mounts, struct ocitap_hooksd_verdict *ret,
+				      struct ocitap_error *err);
+
+/*
+ * The stage a file's stage name lands in: "prestart" is injected as
+ * "createRuntime" (containers/common since 2024); the others as named.
+ */
+OCITAP_EXPORT const char *ocitap_hooksd_injected_stage(const char *stage);
+
+/*
+ * Whether a bundle has bind mounts as an engine would say: a mount of type
+ * "bind" or with a "bind"/"rbind" option whose destination is not one the
+ * engine itself adds (/etc/hosts, /etc/hostname, /etc/resolv.conf,
+ * /run/.containerenv, /run/secrets, /dev/shm).
+ */
+OCITAP_EXPORT bool ocitap_hooksd_bundle_has_bind_mounts(const struct ocitap_config *cfg);
+
+#endif

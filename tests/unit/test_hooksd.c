@@ -1,0 +1,406 @@
+/*
+ * test_hooksd.c: oci-hooks(5) evaluation against tables of cases: Go
+ * regular expressions on POSIX, reading and validating both schemas, each
+ * rule of "when" (AND for 1.0.0, OR for 0.1.0), masking and ordering of
+ * directories, and prestart injected as createRuntime.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hooksd.h"
+#include "ocitap.h"
+#include "testutil.h"
+
+/* ---- regular expressions ---- */
+
+static const struct {
+	const char *pattern, *text;
+	int expect; /* 1 match, 0 no match, <0 compile error */
+} regex_cases[] = {
+	{ "^sh$", "sh", 1 },
+	{ "sh", "/bin/bash", 1 }, /* unanchored */
+	{ "^sh$", "/bin/sh", 0 },
+	{ "\\d+", "abc1", 1 },
+	{ "^\\d+$", "12a", 0 },
+	{ "^\\D+$", "abc", 1 },
+	{ "(?i)^SH$", "sh", 1 },
+	{ "^SH$", "sh", 0 },
+	{ "(?:a|b)c", "bc", 1 },
+	{ "(?P<x>a)b", "ab", 1 },
+	{ "(?<x>a)b", "ab", 1 },
+	{ "a.*?b", "axxb", 1 },
+	{ "^a+?$", "aaa", 1 },
+	{ "^[\\d\\-]+$", "1-2", 1 },
+	{ "^[\\d\\-]+$", "1_2", 0 },
+	{ "^[\\w.]+@", "a.b@x", 1 },
+	{ "^[\\s]$", " ", 1 },
+	{ "^\\s\\S\\w\\W$", " x_!", 1 },
+	{ "^[^\\]]$", "]", 0 },
+	{ "^[^\\]]$", "a", 1 },
+	{ "^[]a]$", "]", 1 },
+	{ "^[\\^x]$", "^", 1 },
+	{ "\\.json$", "x.json", 1 },
+	{ "\\.json$", "xjson", 0 },
+	{ "^[\\.]$", "\\", 0 }, /* in Go [\.] is a dot only; in POSIX it would take a backslash too */
+	{ "\\A/usr\\z", "/usr", 1 },
+	{ "\\A/usr\\z", "/usr/bin", 0 },
+	{ "^[[:digit:]]+$", "42", 1 },
+	{ "", "anything", 1 },
+	{ "a\\/b", "a/b", 1 },
+	{ "\\pL", "x", -EINVAL },
+	{ "\\p{Greek}", "x", -EINVAL },
+	{ "\\Qa.b\\E", "a.b", -EINVAL },
+	{ "a\\1", "aa", -EINVAL },
+	{ "(?s).", "x", -EINVAL },
+	{ "x(?i)y", "xy", -EINVAL },
+	{ "(", "x", -EINVAL },
+	{ "[a", "a", -EINVAL },
+	{ "a\\", "a", -EINVAL },
+	{ "\\y", "y", -EINVAL },
+};
+
+static void test_regex_table(void **unused)
+{
+	for (size_t i = 0; i < sizeof(regex_cases) / sizeof(regex_cases[0]); i++) {
+		struct ocitap_regex re;
+		struct ocitap_error err = { 0 };
+		int r = ocitap_regex_compile(regex_cases[i].pattern, &re, &err);
+
+		if (regex_cases[i].expect < 0) {
+			if (r != regex_cases[i].expect)
+				fail_msg("/%s/: compile gave %d, expected %d", regex_cases[i].pattern, r,
+					 regex_cases[i].expect);
+			assert_true(err.message[0] != '\0');
+			continue;
+		}
+		if (r < 0)
+			fail_msg("/%s/: %s", regex_cases[i].pattern, err.message);
+		if (ocitap_regex_search(&re, regex_cases[i].text) != regex_cases[i].expect)
+			fail_msg("/%s/ on \"%s\": expected %d", regex_cases[i].pattern, regex_cases[i].text,
+				 regex_cases[i].expect);
+		ocitap_regex_release(&re);
+	}
+}
+
+/* ---- reading and validating ---- */
+
+static const struct {
+	const char *json;
+	int code;
+	const char *field, *message;
+} parse_cases[] = {
+	{ "{\"version\":\"1.0.0\",\"hook\":{\"path\":\"/bin/"
+	  "sh\"},\"when\":{\"always\":true},\"stages\":[\"prestart\"]}",
+	  0, "", "" },
+	{ "{\"version\":\"2.0.0\",\"hook\":{\"path\":\"/bin/sh\"},\"stages\":[]}", -EINVAL, "version",
+	  "unrecognized hook version" },
+	{ "{\"version\":1,\"hook\":{\"path\":\"/bin/sh\"},\"stages\":[]}", -EINVAL, "version", "a string" },
+	{ "{\"version\":\"1.0.0\",\"hook\":{},\"stages\":[]}", -EINVAL, "hook.path", "missing" },
+	{ "{\"version\":\"1.0.0\",\"hook\":{\"path\":\"/nonexistent/hook\"},\"stages\":[]}", -ENOENT, "hook.path",
+	  "/nonexistent/hook" },
+	{ "{\"version\":\"1.0.0\",\"hook\":{\"path\":\"/bin/"
+	  "sh\"},\"when\":{\"annotations\":{\"a\":\"(\"}},\"stages\":[]}",
+	  -EINVAL, "when.annotations[\"a\"]", "value pattern" },
+	{ "{\"version\":\"1.0.0\",\"hook\":{\"path\":\"/bin/"
+	  "sh\"},\"when\":{\"annotations\":{\"[\":\"x\"}},\"stages\":[]}",
+	  -EINVAL, "when.annotations[\"[\"]", "key pattern" },
+	{ "{\"version\":\"1.0.0\",\"hook\":{\"path\":\"/bin/"
+	  "sh\"},\"when\":{\"commands\":[\"ok\",\"\\\\pL\"]},\"stages\":[]}",
+	  -EINVAL, "when.commands[1]", "Unicode" },
+	{ "{\"version\":\"1.0.0\",\"hook\":{\"path\":\"/bin/sh\"},\"when\":{\"always\":true}}", -EINVAL, "stages",
+	  "missing" },
+	{ "{\"version\":\"1.0.0\",\"hook\":{\"path\":\"/bin/sh\"},\"stages\":[\"poststart\",\"preStart\"]}", -EINVAL,
+	  "stages[1]", "unknown stage \"preStart\"" },
+	{ "{\"version\":\"1.0.0\",\"hook\":{\"path\":\"/bin/sh\"},\"stages\":\"prestart\"}", -EINVAL, "stages",
+	  "an array" },
+	{ "{\"version\":\"1.0.0\",\"hook\":{\"path\":\"/bin/sh\"},\"when\":{\"always\":\"yes\"},\"stages\":[]}",
+	  -EINVAL, "when.always", "true or false" },
+	{ "{\"version\":\"1.0.0\",\"hook\":{\"path\":\"/bin/sh\",\"timeout\":\"5\"},\"stages\":[]}", -EINVAL,
+	  "hook.timeout", "an integer" },
+	{ "{\"version\":\"1.0.0\",\"hook\":{\"path\":\"/bin/sh\",\"args\":[\"a\",3]},\"stages\":[]}", -EINVAL,
+	  "hook.args[1]", "a string" },
+	{ "{\"version\":\"1.0.0\",", -EBADMSG, "", "invalid JSON" },
+	{ "[]", -EINVAL, "", "an object" },
+	/* Go's encoding/json matches keys ignoring case */
+	{ "{\"Version\":\"1.0.0\",\"HOOK\":{\"Path\":\"/bin/sh\"},\"when\":{\"HasBindMounts\":true},\"Stages\":[]}", 0,
+	  "", "" },
+	/* legacy 0.1.0 */
+	{ "{\"hook\":\"/bin/sh\",\"stage\":[\"prestart\"],\"cmd\":[\"^sh$\"],\"annotation\":[\"a\"]}", 0, "", "" },
+	{ "{\"version\":\"0.1.0\",\"hook\":\"/bin/sh\",\"stages\":[\"poststop\"]}", 0, "", "" },
+	{ "{\"hook\":\"/bin/sh\",\"stage\":[\"prestart\"],\"stages\":[\"prestart\"]}", -EINVAL, "stage", "both" },
+	{ "{\"stages\":[\"prestart\"]}", -EINVAL, "hook", "missing" },
+	{ "{\"hook\":\"/bin/sh\"}", -EINVAL, "stages", "missing" },
+	{ "{\"hook\":\"/bin/sh\",\"stages\":[\"prestart\"],\"cmds\":[\"(\"]}", -EINVAL, "cmds[0]", "pattern" },
+	{ "{\"hook\":\"/bin/sh\",\"stages\":[\"prestart\"],\"hasbindmounts\":1}", -EINVAL, "hasbindmounts",
+	  "true or false" },
+};
+
+static void test_parse_table(void **unused)
+{
+	for (size_t i = 0; i < sizeof(parse_cases) / sizeof(parse_cases[0]); i++) {
+		struct ocitap_hooksd_file f;
+		struct ocitap_error err = { 0 };
+		int r = ocitap_hooksd_parse(parse_cases[i].json, strlen(parse_cases[i].json), "/d/x.json", &f, &err);
+
+		if (r != parse_cases[i].code)
+			fail_msg("case %zu (%s): got %d (%s: %s), expected %d", i, parse_cases[i].json, r, err.field,
+				 err.message, parse_cases[i].code);
+		if (r < 0) {
+			if (strcmp(err.field, parse_cases[i].field) != 0)
+				fail_msg("case %zu: field \"%s\", expected \"%s\" (%s)", i, err.field,
+					 parse_cases[i].field, err.message);
+			if (!strstr(err.message, parse_cases[i].message))
+				fail_msg("case %zu: message \"%s\" lacks \"%s\"", i, err.message,
+					 parse_cases[i].message);
+		}
+		assert_string_equal(f.name, "x.json");
+		ocitap_hooksd_file_release(&f);
+	}
+}
+
+static void test_legacy_conversion(void **unused)
+{
+	static const char json[] =
+		"{\"hook\":\"/bin/sh\",\"arguments\":[\"-c\",\"true\"],\"stage\":[\"prestart\"],"
+		"\"cmds\":[\"^a$\"],\"cmd\":[\"^b$\"],\"annotations\":[\"x\"],\"annotation\":[\"y\"],"
+		"\"hasbindmounts\":true}";
+	struct ocitap_hooksd_file f;
+	struct ocitap_error err = { 0 };
+
+	assert_int_equal(ocitap_hooksd_parse(json, strlen(json), "legacy.json", &f, &err), 0);
+	assert_true(f.legacy);
+	assert_string_equal(f.version, "");
+	assert_string_equal(f.hook_path, "/bin/sh");
+	/* args: the hook, then the arguments */
+	assert_int_equal(f.n_args, 3);
+	assert_string_equal(f.args[0], "/bin/sh");
+	assert_string_equal(f.args[2], "true");
+	assert_null(f.args[3]);
+	assert_int_equal(f.n_stages, 1);
+	assert_int_equal(f.n_commands, 2);
+	assert_string_equal(f.commands[1], "^b$");
+	/* annotations: one condition, any key, the values joined with | */
+	assert_int_equal(f.n_annotations, 1);
+	assert_string_equal(f.annotations[0].key_pattern, ".*");
+	assert_string_equal(f.annotations[0].value_pattern, "x|y");
+	assert_true(f.has_bind_mounts_cond && f.bind_mounts);
+	ocitap_hooksd_file_release(&f);
+}
+
+/* ---- matching ---- */
+
+#define HOOK  "\"hook\":{\"path\":\"/bin/sh\"},\"stages\":[\"prestart\"]"
+#define V1(w) "{\"version\":\"1.0.0\"," HOOK ",\"when\":" w "}"
+#define OLD   "\"hook\":\"/bin/sh\",\"stages\":[\"prestart\"]"
+
+static const char cfg_sh[] = "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\",\"-c\",\"x\"]},"
+			     "\"annotations\":{\"io.x\":\"yes\",\"io.y\":\"no\",\"org.z\":\"maybe\"}}";
+static const char cfg_binsh[] = "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"/bin/sh\"]}}";
+static const char cfg_noproc[] = "{\"ociVersion\":\"1.0.2\"}";
+static const char cfg_noargs[] = "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[]}}";
+
+static const struct {
+	const char *file, *cfg;
+	bool bind_mounts;
+	int expect;	 /* 1 match, 0 no, <0 error */
+	const char *why; /* in the deciding reason's detail */
+} match_cases[] = {
+	/* 1.0.0: every condition must hold */
+	{ V1("{\"always\":true}"), cfg_sh, false, 1, "always is true" },
+	{ V1("{\"always\":false}"), cfg_sh, false, 0, "always is false" },
+	{ V1("{\"always\":false,\"commands\":[\"^sh$\"]}"), cfg_sh, false, 0, "always is false" },
+	{ V1("{\"hasBindMounts\":true}"), cfg_sh, true, 1, "has bind mounts" },
+	{ V1("{\"hasBindMounts\":true}"), cfg_sh, false, 0, "has no bind mounts" },
+	{ V1("{\"hasBindMounts\":false}"), cfg_sh, true, 0, "never matches" },
+	{ V1("{\"annotations\":{\"^io\\\\.x$\":\"^yes$\"}}"), cfg_sh, false, 1, "\"io.x\"" },
+	{ V1("{\"annotations\":{\"^io\\\\.x$\":\"^no$\"}}"), cfg_sh, false, 0, "no value matches" },
+	{ V1("{\"annotations\":{\"^nope$\":\".*\"}}"), cfg_sh, false, 0, "no annotation key" },
+	/* the key matches two annotations; one of them has a matching value */
+	{ V1("{\"annotations\":{\"^io\\\\.\":\"^no$\"}}"), cfg_sh, false, 1, "\"io.y\"" },
+	/* all pairs must match */
+	{ V1("{\"annotations\":{\"io.x\":\"yes\",\"org.z\":\"never\"}}"), cfg_sh, false, 0, "no value" },
+	{ V1("{\"commands\":[\"^sh$\"]}"), cfg_sh, false, 1, "matches /^sh$/" },
+	{ V1("{\"commands\":[\"^sh$\"]}"), cfg_binsh, false, 0, "matches none of 1 pattern" },
+	{ V1("{\"commands\":[\"^/usr/bin/x$\",\"sh\"]}"), cfg_binsh, false, 1, "matches /sh/" },
+	{ V1("{\"always\":true,\"commands\":[\"^nope$\"]}"), cfg_sh, false, 0, "none" },
+	{ V1("{\"always\":true,\"annotations\":{\"^x$\":\"y\"}}"), cfg_sh, false, 0, "no annotation key" },
+	/* commands are not looked at without a process */
+	{ V1("{\"commands\":[\"^sh$\"]}"), cfg_noproc, false, 0, "no process" },
+	{ V1("{\"always\":true,\"commands\":[\"^nope$\"]}"), cfg_noproc, false, 1, "no process" },
+	{ V1("{\"commands\":[\"^sh$\"]}"), cfg_noargs, false, -EINVAL, "" },
+	{ V1("{}"), cfg_sh, false, 0, "empty" },
+	{ "{\"version\":\"1.0.0\"," HOOK "}", cfg_sh, false, 0, "empty" },
+	/* 0.1.0: any one condition */
+	{ "{" OLD ",\"cmds\":[\"^nope$\"],\"annotations\":[\"^yes$\"]}", cfg_sh, false, 1, "\"io.x\"" },
+	{ "{" OLD ",\"cmds\":[\"^sh$\"],\"annotations\":[\"^never$\"]}", cfg_sh, false, 1, "matches /^sh$/" },
+	{ "{" OLD ",\"cmds\":[\"^nope$\"],\"hasbindmounts\":true}", cfg_sh, true, 1, "has bind mounts" },
+	{ "{" OLD ",\"cmds\":[\"^nope$\"],\"hasbindmounts\":true}", cfg_sh, false, 0, "none" },
+	{ "{" OLD ",\"annotations\":[\"^maybe$\",\"^never$\"]}", cfg_sh, false, 1, "\"org.z\"" },
+	{ "{" OLD "}", cfg_sh, false, 0, "empty" },
+};
+
+static void test_match_table(void **unused)
+{
+	for (size_t i = 0; i < sizeof(match_cases) / sizeof(match_cases[0]); i++) {
+		struct ocitap_hooksd_file f;
+		struct ocitap_config cfg;
+		struct ocitap_hooksd_verdict v;
+		struct ocitap_error err = { 0 };
+		int r;
+
+		if (ocitap_hooksd_parse(match_cases[i].file, strlen(match_cases[i].file), "m.json", &f, &err) < 0)
+			fail_msg("case %zu: %s: %s: %s", i, match_cases[i].file, err.field, err.message);
+		assert_int_equal(
+			ocitap_config_parse(match_cases[i].cfg, strlen(match_cases[i].cfg), 0, NULL, &cfg, &err), 0);
+		r = ocitap_hooksd_match(&f, &cfg, match_cases[i].bind_mounts, &v, &err);
+		if (match_cases[i].expect < 0) {
+			assert_int_equal(r, match_cases[i].expect);
+			assert_string_equal(err.field, "process.args");
+		} else {
+			assert_int_equal(r, 0);
+			if (v.match != (match_cases[i].expect == 1))
+				fail_msg("case %zu: %s: match %d, expected %d", i, match_cases[i].file, v.match,
+					 match_cases[i].expect);
+			assert_true(v.n_reasons > 0);
+			if (!strstr(v.reasons[v.n_reasons - 1].detail, match_cases[i].why))
+				fail_msg("case %zu: reason \"%s\" lacks \"%s\"", i, v.reasons[v.n_reasons - 1].detail,
+					 match_cases[i].why);
+		}
+		ocitap_config_release(&cfg);
+		ocitap_hooksd_file_release(&f);
+	}
+}
+
+static void test_injection_and_bind_mounts(void **unused)
+{
+	static const char with_bind[] =
+		"{\"ociVersion\":\"1.0.2\",\"mounts\":[{\"destination\":\"/etc/hosts\",\"type\":\"bind\",\"source\":\"/"
+		"x\"},"
+		"{\"destination\":\"/data\",\"type\":\"none\",\"source\":\"/srv\",\"options\":[\"rbind\",\"ro\"]}]}";
+	static const char engine_only[] = "{\"ociVersion\":\"1.0.2\",\"mounts\":[{\"destination\":\"/etc/"
+					  "hosts\",\"type\":\"bind\",\"source\":\"/x\"},"
+					  "{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"}]}";
+	struct ocitap_config cfg;
+
+	assert_string_equal(ocitap_hooksd_injected_stage("prestart"), "createRuntime");
+	assert_string_equal(ocitap_hooksd_injected_stage("poststop"), "poststop");
+	assert_int_equal(ocitap_config_parse(with_bind, strlen(with_bind), 0, NULL, &cfg, NULL), 0);
+	assert_true(ocitap_hooksd_bundle_has_bind_mounts(&cfg));
+	ocitap_config_release(&cfg);
+	assert_int_equal(ocitap_config_parse(engine_only, strlen(engine_only), 0, NULL, &cfg, NULL), 0);
+	assert_false(ocitap_hooksd_bundle_has_bind_mounts(&cfg));
+	ocitap_config_release(&cfg);
+}
+
+/* ---- directories: masking and ordering ---- */
+
+static void put(const char *dir, const char *name, const char *json)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "we");
+	assert_non_null(f);
+	fputs(json, f);
+	fclose(f);
+}
+
+#define GOOD(s) \
+	"{\"version\":\"1.0.0\",\"hook\":{\"path\":\"/bin/sh\"},\"when\":{\"always\":true},\"stages\":[\"" s "\"]}"
+
+static const struct ocitap_hooksd_file *find(const struct ocitap_hooksd_set *set, const char *path)
+{
+	for (size_t i = 0; i < set->n_files; i++)
+		if (strcmp(set->files[i].path, path) == 0)
+			return &set->files[i];
+	fail_msg("%s not in the set", path);
+	return NULL;
+}
+
+static void test_load_dirs(void **unused)
+{
+	char top[] = "/tmp/test_hooksd.XXXXXX", d1[600], d2[600], missing[600], p[700];
+	const char *dirs[3];
+	struct ocitap_hooksd_set set;
+	static const char *const order[] = { "_x.json", "10-x.json", "9.json", "a.json", "B.json", "c.json", "z.json" };
+	const struct ocitap_hooksd_file *f;
+
+	assert_non_null(mkdtemp(top));
+	snprintf(d1, sizeof(d1), "%s/usr", top);
+	snprintf(d2, sizeof(d2), "%s/etc", top);
+	snprintf(missing, sizeof(missing), "%s/none", top);
+	assert_int_equal(mkdir(d1, 0755), 0);
+	assert_int_equal(mkdir(d2, 0755), 0);
+	put(d1, "a.json", GOOD("poststop"));
+	put(d1, "B.json", GOOD("poststart"));
+	put(d1, "c.json", "{\"version\":\"1.0.0\"}");
+	put(d1, "z.json", GOOD("createContainer"));
+	put(d1, "notes.txt", "not a hook");
+	put(d1, "9.json", GOOD("poststop"));
+	put(d1, "10-x.json", GOOD("poststop"));
+	put(d1, "_x.json", GOOD("poststop"));
+	put(d2, "a.json", GOOD("prestart")); /* masks usr/a.json */
+	put(d2, "c.json", GOOD("poststop")); /* masks the broken usr/c.json */
+	put(d2, "z.json", "{broken");	     /* broken: masks nothing */
+	snprintf(p, sizeof(p), "%s/dangling.json", d2);
+	assert_int_equal(symlink("/nonexistent/target.json", p), 0);
+	dirs[0] = d1;
+	dirs[1] = d2;
+	dirs[2] = missing;
+	assert_int_equal(ocitap_hooksd_load(dirs, 3, &set, NULL), 0);
+	assert_int_equal(set.n_dirs, 3);
+	assert_int_equal(set.dirs[0].error, 0);
+	assert_int_equal(set.dirs[0].n_json, 7);
+	assert_int_equal(set.dirs[2].error, -ENOENT);
+	assert_int_equal(set.n_files, 11);
+	/* loaded unmasked files first, in collation order of their names */
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		assert_true(set.files[i].loaded);
+		assert_null(set.files[i].masked_by);
+		if (strcmp(set.files[i].name, order[i]) != 0)
+			fail_msg("position %zu: %s, expected %s", i, set.files[i].name, order[i]);
+	}
+	snprintf(p, sizeof(p), "%s/a.json", d2);
+	assert_string_equal(set.files[3].path, p);
+	assert_string_equal(set.files[3].stages[0], "prestart");
+	snprintf(p, sizeof(p), "%s/z.json", d1);
+	assert_string_equal(set.files[6].path, p);
+	/* the rest: masked or broken */
+	snprintf(p, sizeof(p), "%s/a.json", d1);
+	f = find(&set, p);
+	assert_true(f->loaded);
+	assert_non_null(f->masked_by);
+	snprintf(p, sizeof(p), "%s/c.json", d1);
+	f = find(&set, p);
+	assert_false(f->loaded);
+	assert_string_equal(f->error.field, "hook.path");
+	assert_non_null(f->masked_by);
+	snprintf(p, sizeof(p), "%s/z.json", d2);
+	f = find(&set, p);
+	assert_false(f->loaded);
+	assert_true(f->error.code < 0);
+	snprintf(p, sizeof(p), "%s/dangling.json", d2);
+	f = find(&set, p);
+	assert_false(f->loaded);
+	assert_non_null(strstr(f->error.message, "dangling"));
+	ocitap_hooksd_set_release(&set);
+	snprintf(p, sizeof(p), "rm -rf '%s'", top);
+	assert_int_equal(system(p), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_regex_table),
+		cmocka_unit_test(test_parse_table),
+		cmocka_unit_test(test_legacy_conversion),
+		cmocka_unit_test(test_match_table),
+		cmocka_unit_test(test_injection_and_bind_mounts),
+		cmocka_unit_test(test_load_dirs),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
