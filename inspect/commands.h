@@ -16,5 +16,6 @@ enum {
 
 int cmd_validate(int argc, char **argv);
 int cmd_events(int argc, char **argv);
+int cmd_hooks(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "events", cmd_events, "the event log of every container, from ocitapd or its store; --follow" },
+	{ "hooks", cmd_hooks, "explain which hooks.d files apply to a bundle and why; lint hooks.d" },
 	{ "validate", cmd_validate, "parse and validate an OCI State, ContainerProcessState or config.json" },
 };
 

@@ -1,0 +1,110 @@
+/*
+ * cli.h: what the ocitap sub-commands share: reporting errors once (also as
+ * JSON with --json), colour only on a terminal, a table that fits the
+ * terminal, and a small client for ocitapd's HTTP API.
+ */
+#ifndef OCITAP_CLI_H
+#define OCITAP_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#define CLI_DEFAULT_HTTP      "127.0.0.1:9476"
+#define CLI_DEFAULT_STATE_DIR "/var/lib/ocitap"
+#define CLI_DEFAULT_RUNC_ROOT "/run/runc"
+#define CLI_DEFAULT_CRUN_ROOT "/run/crun"
+
+/* Set by each command before it reports anything. */
+extern struct cli_context {
+	const char *command; /* "ps", "hooks explain": prefixes messages */
+	bool json;	     /* errors go to stdout as {"error", "exitCode"} too */
+} cli;
+
+/* A message on stderr ("ocitap: COMMAND: ..."), and the JSON error object
+ * with --json. Returns status. */
+int cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A note on stderr that does not change the outcome ("ocitap: COMMAND: ..."). */
+void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One JSON document on stdout (pretty when stdout is a terminal). */
+void cli_print_json(struct json_object *o);
+
+/* Colour: only when stdout is a terminal and NO_COLOR is unset or empty. */
+bool cli_color(void);
+#define CLI_BOLD   "1"
+#define CLI_DIM	   "2"
+#define CLI_RED	   "31"
+#define CLI_GREEN  "32"
+#define CLI_YELLOW "33"
+#define CLI_CYAN   "36"
+/* "\033[<code>m" when colour is on, else "" (CLI_RESET ends it). */
+const char *cli_sgr(const char *code);
+#define CLI_RESET cli_sgr("0")
+
+/* Columns of the terminal on stdout; 0 when stdout is not a terminal
+ * ($COLUMNS wins when set). */
+int cli_term_width(void);
+
+/*
+ * A table for people: columns sized to their widest cell; when the terminal
+ * is narrower, the column marked `shrink` gives up width first (cut with
+ * "~"). Not on a terminal, nothing is cut.
+ */
+struct cli_table {
+	size_t n_cols, n_rows, cap;
+	const char *const *headers;
+	int shrink;	     /* column index that may be cut, -1 for none */
+	char **cells;	     /* n_rows * n_cols, owned */
+	const char **colour; /* per cell SGR code or NULL, borrowed */
+};
+void cli_table_init(struct cli_table *t, const char *const *headers, size_t n_cols, int shrink);
+/* Add a row of n_cols cells (copied; NULL prints "-"). */
+int cli_table_add(struct cli_table *t, const char *const *cells);
+/* Colour for the last added row's cell col. */
+void cli_table_colour(struct cli_table *t, size_t col, const char *sgr_code);
+void cli_table_print(const struct cli_table *t, FILE *out);
+void cli_table_release(struct cli_table *t);
+
+/* ---- ocitapd's HTTP API ---- */
+
+struct cli_http {
+	const char *addr; /* HOST:PORT, [V6]:PORT, unix:/PATH or "off" */
+	char *token;	  /* bearer token, or NULL */
+	char base[512];	  /* http://HOST:PORT */
+	char unix_path[256];
+	void *curl;
+};
+
+/* From --http (or $OCITAP_HTTP, or the default) and --http-token-file.
+ * Returns 0, or an exit status after reporting. */
+int cli_http_init(struct cli_http *h, const char *addr, const char *token_file);
+void cli_http_release(struct cli_http *h);
+bool cli_http_off(const struct cli_http *h);
+
+/*
+ * GET path and parse the JSON answer.
+ *   0   *ret is the body of a 200 answer, *ret_status 200
+ *   1   the daemon answered with an error status: why says what it said
+ *  <0   the daemon is not reachable (why says why), or --http off
+ * A 404 answer is 1 with *ret_status 404 (callers tell "unknown id" from it).
+ */
+int cli_http_get_json(struct cli_http *h, const char *path, struct json_object **ret, long *ret_status, char *why,
+		      size_t why_size);
+
+/* Prepare h->curl for a request to path (URL, unix socket, timeouts, token,
+ * extra header line or NULL). Returns the header list to free after the
+ * request (curl_slist_free_all). */
+struct curl_slist *cli_http_setup(struct cli_http *h, const char *path, const char *extra_header, char *errbuf);
+
+/* The "error" member of a JSON error body, else the status. */
+void cli_http_error_text(const char *body, long status, char *why, size_t size);
+
+/* ---- small helpers ---- */
+
+/* "3s", "5m12s", "2h03m", "4d05h" for seconds >= 0 */
+void cli_format_age(double seconds, char *buf, size_t size);
+
+#endif

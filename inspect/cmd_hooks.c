@@ -1,0 +1,501 @@
+/*
+ * cmd_hooks.c: `ocitap hooks explain BUNDLE` says, per hooks.d file, which
+ * stages it would add to this bundle's container and why (or why not), as
+ * podman/CRI-O would decide it; `ocitap hooks lint [DIR...]` reports the
+ * files they would refuse, with file and field. The rules are in
+ * lib/hooksd.c.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "ocitap.h"
+
+#define MAX_DIRS 64
+
+static const char *const stage_order[] = {
+	"createRuntime", "createContainer", "startContainer", "poststart", "poststop",
+};
+
+static const char *file_status(const struct ocitap_hooksd_file *f, const struct ocitap_hooksd_verdict *v,
+			       bool match_failed)
+{
+	if (!f->loaded)
+		return "broken";
+	if (f->masked_by)
+		return "masked";
+	if (match_failed)
+		return "error";
+	return v->match ? "match" : "no-match";
+}
+
+static struct json_object *strv_json(char *const *v, size_t n)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_string(v[i]));
+	return a;
+}
+
+static struct json_object *error_json(const struct ocitap_error *e)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "field", json_object_new_string(e->field));
+	json_object_object_add(o, "message", json_object_new_string(e->message));
+	return o;
+}
+
+static struct json_object *dirs_json(const struct ocitap_hooksd_set *set)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < set->n_dirs; i++) {
+		struct json_object *d = json_object_new_object();
+
+		json_object_object_add(d, "path", json_object_new_string(set->dirs[i].path));
+		json_object_object_add(d, "present", json_object_new_boolean(set->dirs[i].error == 0));
+		if (set->dirs[i].error && set->dirs[i].error != -ENOENT)
+			json_object_object_add(d, "error", json_object_new_string(strerror(-set->dirs[i].error)));
+		json_object_object_add(d, "files", json_object_new_int64((int64_t)set->dirs[i].n_json));
+		json_object_array_add(a, d);
+	}
+	return a;
+}
+
+static void print_dirs(const struct ocitap_hooksd_set *set)
+{
+	printf("hooks.d, in increasing preference:\n");
+	for (size_t i = 0; i < set->n_dirs; i++) {
+		const struct ocitap_hooksd_dir *d = &set->dirs[i];
+
+		if (d->error == -ENOENT)
+			printf("  %s %s(absent)%s\n", d->path, cli_sgr(CLI_DIM), CLI_RESET);
+		else if (d->error)
+			printf("  %s %s(%s)%s\n", d->path, cli_sgr(CLI_RED), strerror(-d->error), CLI_RESET);
+		else
+			printf("  %s (%zu file%s)\n", d->path, d->n_json, d->n_json == 1 ? "" : "s");
+	}
+}
+
+/* "createRuntime (from prestart), poststop" */
+static void stages_text(const struct ocitap_hooksd_file *f, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < f->n_stages && used < size; i++) {
+		const char *to = ocitap_hooksd_injected_stage(f->stages[i]);
+
+		used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", to);
+		if (strcmp(to, f->stages[i]) != 0 && used < size)
+			used += (size_t)snprintf(buf + used, size - used, " (from %s)", f->stages[i]);
+	}
+	if (!f->n_stages)
+		snprintf(buf, size, "no stage (\"stages\" is empty)");
+}
+
+static void print_hook_line(const struct ocitap_hooksd_file *f)
+{
+	printf("    %s", f->hook_path);
+	for (size_t i = 1; i < f->n_args; i++)
+		printf(" %s", f->args[i]);
+	if (f->has_timeout)
+		printf("  (timeout %ds)", f->timeout);
+	putchar('\n');
+}
+
+/* ---- explain ---- */
+
+static int explain(const char *bundle, const char *const *dirs, size_t n_dirs, int bind_mounts)
+{
+	struct ocitap_config cfg;
+	struct ocitap_error err = { 0 };
+	struct ocitap_hooksd_set set;
+	struct json_object *out = NULL, *files = NULL, *hooks = NULL;
+	bool has_bind, failed = false;
+	char buf[512];
+
+	if (ocitap_bundle_load_config(bundle, 0, NULL, &cfg, &err) < 0)
+		return cli_fail(EXIT_INVALID, "%s/config.json: %s", bundle,
+				ocitap_error_format(&err, buf, sizeof(buf)));
+	if (ocitap_hooksd_load(dirs, n_dirs, &set, &err) < 0) {
+		ocitap_config_release(&cfg);
+		return cli_fail(EXIT_INVALID, "%s", err.message);
+	}
+	has_bind = bind_mounts >= 0 ? bind_mounts : ocitap_hooksd_bundle_has_bind_mounts(&cfg);
+	if (cli.json) {
+		out = json_object_new_object();
+		json_object_object_add(out, "bundle", json_object_new_string(bundle));
+		json_object_object_add(out, "processArgs0",
+				       cfg.args && cfg.n_args ? json_object_new_string(cfg.args[0]) : NULL);
+		json_object_object_add(out, "annotations", json_object_new_int64((int64_t)cfg.n_annotations));
+		json_object_object_add(out, "hasBindMounts", json_object_new_boolean(has_bind));
+		json_object_object_add(out, "directories", dirs_json(&set));
+		files = json_object_new_array();
+		hooks = json_object_new_object();
+	} else {
+		printf("%sbundle%s %s: ", cli_sgr(CLI_BOLD), CLI_RESET, bundle);
+		if (cfg.args && cfg.n_args)
+			printf("process.args[0] \"%s\"", cfg.args[0]);
+		else
+			printf("%s", cfg.args ? "process with no args" : "no process");
+		printf(", %zu annotation%s, %s bind mounts%s\n", cfg.n_annotations, cfg.n_annotations == 1 ? "" : "s",
+		       has_bind ? "with" : "no", bind_mounts >= 0 ? " (as told)" : "");
+		print_dirs(&set);
+		putchar('\n');
+	}
+	for (size_t i = 0; i < set.n_files; i++) {
+		const struct ocitap_hooksd_file *f = &set.files[i];
+		struct ocitap_hooksd_verdict v = { 0 };
+		struct ocitap_error merr = { 0 };
+		bool match_failed = false;
+		const char *status;
+
+		if (f->loaded && !f->masked_by && ocitap_hooksd_match(f, &cfg, has_bind, &v, &merr) < 0)
+			match_failed = failed = true;
+		status = file_status(f, &v, match_failed);
+		if (cli.json) {
+			struct json_object *o = json_object_new_object(), *reasons = json_object_new_array(), *adds;
+
+			json_object_object_add(o, "name", json_object_new_string(f->name));
+			json_object_object_add(o, "path", json_object_new_string(f->path));
+			json_object_object_add(o, "status", json_object_new_string(status));
+			if (f->version)
+				json_object_object_add(o, "schema",
+						       json_object_new_string(f->legacy ? "0.1.0" : "1.0.0"));
+			if (!f->loaded || match_failed)
+				json_object_object_add(o, "error", error_json(match_failed ? &merr : &f->error));
+			if (f->masked_by)
+				json_object_object_add(o, "maskedBy", json_object_new_string(f->masked_by));
+			json_object_object_add(o, "stages", strv_json(f->stages, f->n_stages));
+			adds = json_object_new_array();
+			for (size_t k = 0; v.match && k < f->n_stages; k++)
+				json_object_array_add(
+					adds, json_object_new_string(ocitap_hooksd_injected_stage(f->stages[k])));
+			json_object_object_add(o, "adds", adds);
+			for (size_t k = 0; k < v.n_reasons; k++) {
+				struct json_object *r = json_object_new_object();
+
+				json_object_object_add(r, "condition", json_object_new_string(v.reasons[k].condition));
+				json_object_object_add(r, "matched", json_object_new_boolean(v.reasons[k].matched));
+				json_object_object_add(r, "detail", json_object_new_string(v.reasons[k].detail));
+				json_object_array_add(reasons, r);
+			}
+			json_object_object_add(o, "reasons", reasons);
+			json_object_array_add(files, o);
+			continue;
+		}
+		if (!f->loaded) {
+			printf("%sbroken%s  %s: %s\n", cli_sgr(CLI_RED), CLI_RESET, f->path,
+			       ocitap_error_format(&f->error, buf, sizeof(buf)));
+			continue;
+		}
+		if (f->masked_by) {
+			printf("%smasked%s  %s: masked by %s\n", cli_sgr(CLI_DIM), CLI_RESET, f->path, f->masked_by);
+			continue;
+		}
+		if (match_failed) {
+			printf("%serror%s   %s: %s (podman would refuse to create the container)\n", cli_sgr(CLI_RED),
+			       CLI_RESET, f->path, ocitap_error_format(&merr, buf, sizeof(buf)));
+			continue;
+		}
+		stages_text(f, buf, sizeof(buf));
+		if (v.match)
+			printf("%smatch%s   %s%s%s: adds %s\n", cli_sgr(CLI_GREEN), CLI_RESET, cli_sgr(CLI_BOLD),
+			       f->name, CLI_RESET, buf);
+		else
+			printf("%sno%s      %s%s%s: adds nothing (would add %s)\n", cli_sgr(CLI_YELLOW), CLI_RESET,
+			       cli_sgr(CLI_BOLD), f->name, CLI_RESET, buf);
+		printf("        %s, schema %s%s\n", f->path, f->legacy ? "0.1.0" : "1.0.0",
+		       f->legacy ? " (any one condition is enough)" : " (every condition must hold)");
+		for (size_t k = 0; k < v.n_reasons; k++)
+			printf("        %s %s: %s\n", v.reasons[k].matched ? "+" : "-", v.reasons[k].condition,
+			       v.reasons[k].detail);
+	}
+	/* what the runtime would run, stage by stage, in file order */
+	if (!cli.json)
+		printf("\n%sthe runtime would run%s:\n", cli_sgr(CLI_BOLD), CLI_RESET);
+	{
+		size_t total = 0;
+
+		for (size_t s = 0; s < sizeof(stage_order) / sizeof(stage_order[0]); s++) {
+			struct json_object *list = cli.json ? json_object_new_array() : NULL;
+			bool header = false;
+
+			for (size_t i = 0; i < set.n_files; i++) {
+				const struct ocitap_hooksd_file *f = &set.files[i];
+				struct ocitap_hooksd_verdict v;
+
+				if (!f->loaded || f->masked_by ||
+				    ocitap_hooksd_match(f, &cfg, has_bind, &v, NULL) < 0 || !v.match)
+					continue;
+				for (size_t k = 0; k < f->n_stages; k++) {
+					if (strcmp(ocitap_hooksd_injected_stage(f->stages[k]), stage_order[s]) != 0)
+						continue;
+					total++;
+					if (list) {
+						struct json_object *h = json_object_new_object();
+
+						json_object_object_add(h, "path", json_object_new_string(f->hook_path));
+						json_object_object_add(h, "args",
+								       f->args ? strv_json(f->args, f->n_args) : NULL);
+						if (f->has_timeout)
+							json_object_object_add(h, "timeout",
+									       json_object_new_int(f->timeout));
+						json_object_object_add(h, "file", json_object_new_string(f->path));
+						json_object_array_add(list, h);
+						continue;
+					}
+					if (!header)
+						printf("  %s:\n", stage_order[s]);
+					header = true;
+					print_hook_line(f);
+				}
+			}
+			if (list)
+				json_object_object_add(hooks, stage_order[s], list);
+		}
+		if (!cli.json && total == 0)
+			printf("  nothing from hooks.d\n");
+		if (!cli.json) {
+			size_t own = 0;
+
+			for (int s = 0; s < OCITAP_STAGE_COUNT; s++)
+				own += cfg.n_hooks[s];
+			if (own)
+				printf("  (after the %zu hook%s config.json already has: engines append)\n", own,
+				       own == 1 ? "" : "s");
+		}
+	}
+	if (cli.json) {
+		json_object_object_add(out, "files", files);
+		json_object_object_add(out, "hooks", hooks);
+		cli_print_json(out);
+		json_object_put(out);
+	}
+	ocitap_hooksd_set_release(&set);
+	ocitap_config_release(&cfg);
+	if (failed)
+		return cli_fail(EXIT_INVALID, "a hooks.d file cannot be matched against this bundle (see above)");
+	return EXIT_OK;
+}
+
+/* ---- lint ---- */
+
+/* Things that load but probably do not do what the author meant. */
+static size_t lint_warnings(const struct ocitap_hooksd_file *f, const char **w, size_t max)
+{
+	size_t n = 0;
+
+#define WARN(s)                     \
+	do {                        \
+		if (n < max)        \
+			w[n++] = s; \
+	} while (0)
+	if (f->masked_by)
+		WARN("masked by a file of the same name in a later directory: never used");
+	if (f->legacy)
+		WARN("legacy schema 0.1.0: any one condition is enough; schema 1.0.0 requires all");
+	if (f->n_stages == 0)
+		WARN("\"stages\" is empty: the file adds nothing");
+	for (size_t i = 0; i < f->n_stages; i++)
+		if (strcmp(f->stages[i], "prestart") == 0)
+			WARN("prestart is injected as createRuntime (containers/common since 2024)");
+	if (f->has_always && !f->always)
+		WARN("\"always\": false never matches; remove the file or the condition");
+	if (f->has_bind_mounts_cond && !f->bind_mounts)
+		WARN("\"hasBindMounts\": false never matches (it does not mean \"without bind mounts\")");
+	if (!f->has_always && !f->has_bind_mounts_cond && !f->n_annotations && !f->n_commands)
+		WARN("\"when\" has no condition: the file never matches");
+#undef WARN
+	return n;
+}
+
+static int lint(const char *const *dirs, size_t n_dirs)
+{
+	struct ocitap_hooksd_set set;
+	struct ocitap_error err = { 0 };
+	struct json_object *files = cli.json ? json_object_new_array() : NULL;
+	size_t broken = 0, ok = 0;
+	char buf[512];
+
+	if (ocitap_hooksd_load(dirs, n_dirs, &set, &err) < 0)
+		return cli_fail(EXIT_INVALID, "%s", err.message);
+	for (size_t i = 0; i < n_dirs; i++)
+		if (set.dirs[i].error && set.dirs[i].error != -ENOENT)
+			broken++;
+	if (!cli.json)
+		print_dirs(&set);
+	for (size_t i = 0; i < set.n_files; i++) {
+		const struct ocitap_hooksd_file *f = &set.files[i];
+		const char *warn[8];
+		size_t n_warn = f->loaded ? lint_warnings(f, warn, 8) : 0;
+
+		if (f->loaded)
+			ok++;
+		else
+			broken++;
+		if (files) {
+			struct json_object *o = json_object_new_object(), *w = json_object_new_array();
+
+			json_object_object_add(o, "path", json_object_new_string(f->path));
+			json_object_object_add(o, "ok", json_object_new_boolean(f->loaded));
+			if (!f->loaded) {
+				json_object_object_add(o, "field", json_object_new_string(f->error.field));
+				json_object_object_add(o, "error", json_object_new_string(f->error.message));
+			}
+			for (size_t k = 0; k < n_warn; k++)
+				json_object_array_add(w, json_object_new_string(warn[k]));
+			json_object_object_add(o, "warnings", w);
+			json_object_array_add(files, o);
+			continue;
+		}
+		if (!f->loaded) {
+			printf("%sFAIL%s %s: %s\n", cli_sgr(CLI_RED), CLI_RESET, f->path,
+			       ocitap_error_format(&f->error, buf, sizeof(buf)));
+			continue;
+		}
+		stages_text(f, buf, sizeof(buf));
+		printf("%sok%s   %s (%s: %s)\n", cli_sgr(CLI_GREEN), CLI_RESET, f->path, f->legacy ? "0.1.0" : "1.0.0",
+		       buf);
+		for (size_t k = 0; k < n_warn; k++)
+			printf("     %swarning%s: %s\n", cli_sgr(CLI_YELLOW), CLI_RESET, warn[k]);
+	}
+	if (files) {
+		struct json_object *out = json_object_new_object();
+
+		json_object_object_add(out, "directories", dirs_json(&set));
+		json_object_object_add(out, "files", files);
+		json_object_object_add(out, "broken", json_object_new_int64((int64_t)broken));
+		cli_print_json(out);
+		json_object_put(out);
+	} else {
+		printf("%zu file%s loaded, %zu broken\n", ok, ok == 1 ? "" : "s", broken);
+	}
+	ocitap_hooksd_set_release(&set);
+	return broken ? EXIT_INVALID : EXIT_OK;
+}
+
+/* ---- the command ---- */
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: ocitap hooks explain BUNDLE [--hooks-dir DIR]... [--bind-mounts yes|no|auto] [--json]\n"
+		"       ocitap hooks lint [DIR...] [--json]\n"
+		"\n"
+		"oci-hooks(5) files as podman, CRI-O and Buildah read them (containers/common).\n"
+		"\n"
+		"  explain   for each hooks.d file: would it add its stages to the container of BUNDLE\n"
+		"            (a directory with config.json), and why or why not; then the hooks the\n"
+		"            runtime would run, stage by stage\n"
+		"  lint      the files an engine would refuse (bad version, missing hook path, bad\n"
+		"            regular expression, unknown stage), with file and field; warnings for\n"
+		"            files that load but never match\n"
+		"\n"
+		"      --hooks-dir DIR    a hooks.d directory; repeat in increasing preference (default\n"
+		"                         %s then %s)\n"
+		"      --bind-mounts yes|no|auto\n"
+		"                         what the engine says about bind mounts (podman: user volumes);\n"
+		"                         auto (default): a bind mount in config.json other than the\n"
+		"                         engine's own (/etc/hosts, /etc/resolv.conf, ...)\n"
+		"      --json             one JSON document (errors too)\n"
+		"  -h, --help             this text\n"
+		"\n"
+		"Exit status: 0; 1 when the bundle cannot be read or a file cannot be matched (explain)\n"
+		"or when a file is broken (lint); 2 on a bad command line.\n",
+		OCITAP_HOOKSD_DEFAULT_DIR, OCITAP_HOOKSD_OVERRIDE_DIR);
+}
+
+int cmd_hooks(int argc, char **argv)
+{
+	enum { OPT_DIR = 256, OPT_BIND, OPT_JSON };
+	static const struct option options[] = {
+		{ "hooks-dir", required_argument, NULL, OPT_DIR },
+		{ "bind-mounts", required_argument, NULL, OPT_BIND },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *dirs[MAX_DIRS], *sub;
+	size_t n_dirs = 0;
+	int opt_c, bind_mounts = -1;
+
+	cli.command = "hooks";
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			cli.json = true;
+	if (argc < 2 || argv[1][0] == '-') {
+		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+			usage(stdout);
+			return EXIT_OK;
+		}
+		usage(stderr);
+		return cli_fail(EXIT_USAGE, "expected 'explain' or 'lint'");
+	}
+	sub = argv[1];
+	if (strcmp(sub, "explain") == 0)
+		cli.command = "hooks explain";
+	else if (strcmp(sub, "lint") == 0)
+		cli.command = "hooks lint";
+	else
+		return cli_fail(EXIT_USAGE, "unknown sub-command '%s' (explain or lint)", sub);
+	argc--;
+	argv++;
+	optind = 1;
+	while ((opt_c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (opt_c) {
+		case OPT_DIR:
+			if (n_dirs == MAX_DIRS)
+				return cli_fail(EXIT_USAGE, "more than %d --hooks-dir", MAX_DIRS);
+			dirs[n_dirs++] = optarg;
+			break;
+		case OPT_BIND:
+			if (strcmp(optarg, "yes") == 0)
+				bind_mounts = 1;
+			else if (strcmp(optarg, "no") == 0)
+				bind_mounts = 0;
+			else if (strcmp(optarg, "auto") == 0)
+				bind_mounts = -1;
+			else
+				return cli_fail(EXIT_USAGE, "--bind-mounts: yes, no or auto, not '%s'", optarg);
+			break;
+		case OPT_JSON:
+			cli.json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return cli_fail(EXIT_USAGE, "bad command line");
+		}
+	}
+	if (strcmp(sub, "explain") == 0) {
+		if (optind == argc)
+			return cli_fail(EXIT_USAGE, "expected a BUNDLE directory");
+		if (optind + 1 != argc)
+			return cli_fail(EXIT_USAGE, "unexpected argument '%s'", argv[optind + 1]);
+		if (n_dirs == 0) {
+			dirs[n_dirs++] = OCITAP_HOOKSD_DEFAULT_DIR;
+			dirs[n_dirs++] = OCITAP_HOOKSD_OVERRIDE_DIR;
+		}
+		return explain(argv[optind], dirs, n_dirs, bind_mounts);
+	}
+	for (int i = optind; i < argc; i++) {
+		if (n_dirs == MAX_DIRS)
+			return cli_fail(EXIT_USAGE, "more than %d directories", MAX_DIRS);
+		dirs[n_dirs++] = argv[i];
+	}
+	if (n_dirs == 0) {
+		dirs[n_dirs++] = OCITAP_HOOKSD_DEFAULT_DIR;
+		dirs[n_dirs++] = OCITAP_HOOKSD_OVERRIDE_DIR;
+	}
+	return lint(dirs, n_dirs);
+}
