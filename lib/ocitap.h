@@ -12,6 +12,7 @@
  *   spool.h   hook reports kept on disk while ocitapd is away
  *   stage.h   which hook stage is running, told from the State and /proc
  *   hooksd.h  oci-hooks(5) files: read, validate, mask, order, match a bundle
+ *   procinfo.h  a process as /proc shows it: namespaces, seccomp, capabilities, start time
  *   proc.h    pidfds: how a process ended
  *   report.h  the hook report ocitap hooks send to ocitapd
  *   store.h   the durable record (SQLite, WAL): containers, events, notification counts
@@ -34,5 +35,6 @@
 #include "spool.h"
 #include "stage.h"
 #include "hooksd.h"
+#include "procinfo.h"
 
 #endif
