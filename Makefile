@@ -61,14 +61,14 @@ override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-LIB_SRCS := lib/error.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/report.c lib/proc.c lib/spool.c lib/stage.c lib/hooksd.c lib/procinfo.c
+LIB_SRCS := lib/error.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/report.c lib/proc.c lib/spool.c lib/stage.c lib/hooksd.c lib/procinfo.c lib/runtime.c
 LIB_HDRS := lib/ocitap.h lib/error.h lib/io.h lib/state.h lib/scm.h lib/bundle.h lib/lifecycle.h lib/policy.h lib/store.h lib/report.h lib/proc.h lib/spool.h lib/stage.h
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 
 CLI_SRCS := inspect/ocitap.c inspect/cli.c inspect/cmd_validate.c inspect/cmd_events.c inspect/cmd_hooks.c inspect/event-json.c
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
-UNIT_TESTS := error io state scm bundle lifecycle policy store report proc spool stage metrics hooksd procinfo
+UNIT_TESTS := error io state scm bundle lifecycle policy store report proc spool stage metrics hooksd procinfo runtime
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/bench-parse $(BUILD)/tests/min-agent \

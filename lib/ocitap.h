@@ -13,6 +13,7 @@
  *   stage.h   which hook stage is running, told from the State and /proc
  *   hooksd.h  oci-hooks(5) files: read, validate, mask, order, match a bundle
  *   procinfo.h  a process as /proc shows it: namespaces, seccomp, capabilities, start time
+ *   runtime.h runc and crun: their state/list output and state directories
  *   proc.h    pidfds: how a process ended
  *   report.h  the hook report ocitap hooks send to ocitapd
  *   store.h   the durable record (SQLite, WAL): containers, events, notification counts
@@ -36,5 +37,6 @@
 #include "stage.h"
 #include "hooksd.h"
 #include "procinfo.h"
+#include "runtime.h"
 
 #endif
