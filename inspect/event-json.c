@@ -3,6 +3,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "event-json.h"
@@ -43,4 +44,125 @@ struct json_object *event_json(const struct ocitap_event *ev)
 	if (ev->oom)
 		json_object_object_add(o, "oomKilled", json_object_new_boolean(true));
 	return o;
+}
+
+static struct json_object *json_time(int64_t wall_ns)
+{
+	char buf[64];
+
+	format_time(wall_ns, buf, sizeof(buf));
+	return buf[0] ? json_object_new_string(buf) : NULL;
+}
+
+static int last_event_json(const struct ocitap_event *ev, void *userdata)
+{
+	struct json_object *o = event_json(ev);
+
+	json_object_object_del(o, "container");
+	*(struct json_object **)userdata = o;
+	return 0;
+}
+
+struct json_object *container_json(const struct ocitap_store_container *c, struct ocitap_store *store, int notify_fds)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *ann = NULL;
+
+	json_object_object_add(o, "id", json_object_new_string(c->id ? c->id : ""));
+	json_object_object_add(o, "status", json_object_new_string(ocitap_phase_to_string(c->phase)));
+	json_object_object_add(o, "pid", json_object_new_int(c->pid));
+	json_object_object_add(o, "bundle", c->bundle ? json_object_new_string(c->bundle) : NULL);
+	if (c->annotations_json)
+		ann = json_tokener_parse(c->annotations_json);
+	if (!json_object_is_type(ann, json_type_object)) {
+		json_object_put(ann);
+		ann = json_object_new_object();
+	}
+	json_object_object_add(o, "annotations", ann);
+	json_object_object_add(o, "created", json_time(c->created_wall_ns));
+	json_object_object_add(o, "updated", json_time(c->updated_wall_ns));
+	if (c->has_exit || c->oom) {
+		struct json_object *e = json_object_new_object();
+
+		if (c->has_exit) {
+			json_object_object_add(e, "code", json_object_new_int(c->exit_code));
+			json_object_object_add(e, "signal", json_object_new_int(c->signal));
+		}
+		json_object_object_add(e, "oomKilled", json_object_new_boolean(c->oom));
+		json_object_object_add(o, "exit", e);
+	} else {
+		json_object_object_add(o, "exit", NULL);
+	}
+	json_object_object_add(o, "notifyFds", notify_fds >= 0 ? json_object_new_int(notify_fds) : NULL);
+	if (store && c->id) {
+		struct json_object *last = NULL;
+
+		ocitap_store_last_event(store, c->id, last_event_json, &last, NULL);
+		json_object_object_add(o, "lastEvent", last);
+	}
+	return o;
+}
+
+
+struct timeline {
+	struct json_object *list;
+	int64_t prev_transition_ns;
+};
+
+static int timeline_one(const struct ocitap_event *ev, void *userdata)
+{
+	struct timeline *t = userdata;
+	struct json_object *o = event_json(ev);
+
+	json_object_object_del(o, "container");
+	if (strcmp(ev->kind, OCITAP_EVENT_TRANSITION) == 0) {
+		if (t->prev_transition_ns && ev->wall_ns)
+			json_object_object_add(
+				o, "sincePreviousSeconds",
+				json_object_new_double((double)(ev->wall_ns - t->prev_transition_ns) / 1e9));
+		if (ev->wall_ns)
+			t->prev_transition_ns = ev->wall_ns;
+	}
+	json_object_array_add(t->list, o);
+	return 0;
+}
+
+static int notification_one(const char *syscall, const char *action, int64_t count, void *userdata)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "syscall", json_object_new_string(syscall));
+	json_object_object_add(o, "action", json_object_new_string(action));
+	json_object_object_add(o, "count", json_object_new_int64(count));
+	json_object_array_add(userdata, o);
+	return 0;
+}
+
+int container_detail_json(struct ocitap_store *store, const char *id, int notify_fds, struct json_object **ret,
+			  struct ocitap_error *err)
+{
+	struct ocitap_store_container c = { 0 };
+	struct timeline t = { 0 };
+	struct json_object *o, *notes;
+	int r;
+
+	r = ocitap_store_get_container(store, id, &c, err);
+	if (r < 0)
+		return r;
+	o = container_json(&c, store, notify_fds);
+	t.list = json_object_new_array();
+	notes = json_object_new_array();
+	if ((r = ocitap_store_foreach_event(store, c.id, 0, timeline_one, &t, err)) < 0 ||
+	    (r = ocitap_store_foreach_notification(store, c.id, notification_one, notes, err)) < 0) {
+		json_object_put(o);
+		json_object_put(t.list);
+		json_object_put(notes);
+		ocitap_store_container_release(&c);
+		return r;
+	}
+	json_object_object_add(o, "timeline", t.list);
+	json_object_object_add(o, "notifications", notes);
+	ocitap_store_container_release(&c);
+	*ret = o;
+	return 0;
 }

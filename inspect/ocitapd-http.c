@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <pthread.h>
 
 #include "event-json.h"
 #include "ocitapd.h"
@@ -247,45 +248,59 @@ static enum MHD_Result reply_error(struct MHD_Connection *conn, unsigned status,
 
 /* ---- JSON of store records ------------------------------------------------- */
 
-static struct json_object *json_time(int64_t wall_ns)
-{
-	char buf[64];
+/* ---- live notify fds (written by the event loop, read by requests) ---- */
 
-	format_time(wall_ns, buf, sizeof(buf));
-	return buf[0] ? json_object_new_string(buf) : NULL;
+static struct {
+	pthread_mutex_t lock;
+	struct live_fds {
+		char *id;
+		int n;
+	} *v;
+	size_t n, cap;
+} live = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+void http_set_notify_fds(const char *id, int n)
+{
+	size_t i;
+
+	pthread_mutex_lock(&live.lock);
+	for (i = 0; i < live.n && strcmp(live.v[i].id, id) != 0; i++)
+		;
+	if (i < live.n && n > 0) {
+		live.v[i].n = n;
+	} else if (i < live.n) {
+		free(live.v[i].id);
+		live.v[i] = live.v[--live.n];
+	} else if (n > 0) {
+		if (live.n == live.cap) {
+			size_t cap = live.cap ? live.cap * 2 : 32;
+			struct live_fds *p = realloc(live.v, cap * sizeof(*p));
+
+			if (!p)
+				goto out; /* the count is only informative */
+			live.v = p;
+			live.cap = cap;
+		}
+		live.v[live.n].id = strdup(id);
+		if (live.v[live.n].id)
+			live.v[live.n++].n = n;
+	}
+out:
+	pthread_mutex_unlock(&live.lock);
 }
 
-static struct json_object *container_json(const struct ocitap_store_container *c)
+static int live_notify_fds(const char *id)
 {
-	struct json_object *o = json_object_new_object();
-	struct json_object *ann = NULL;
+	int n = 0;
 
-	json_object_object_add(o, "id", json_object_new_string(c->id ? c->id : ""));
-	json_object_object_add(o, "status", json_object_new_string(ocitap_phase_to_string(c->phase)));
-	json_object_object_add(o, "pid", json_object_new_int(c->pid));
-	json_object_object_add(o, "bundle", c->bundle ? json_object_new_string(c->bundle) : NULL);
-	if (c->annotations_json)
-		ann = json_tokener_parse(c->annotations_json);
-	if (!json_object_is_type(ann, json_type_object)) {
-		json_object_put(ann);
-		ann = json_object_new_object();
-	}
-	json_object_object_add(o, "annotations", ann);
-	json_object_object_add(o, "created", json_time(c->created_wall_ns));
-	json_object_object_add(o, "updated", json_time(c->updated_wall_ns));
-	if (c->has_exit || c->oom) {
-		struct json_object *e = json_object_new_object();
-
-		if (c->has_exit) {
-			json_object_object_add(e, "code", json_object_new_int(c->exit_code));
-			json_object_object_add(e, "signal", json_object_new_int(c->signal));
+	pthread_mutex_lock(&live.lock);
+	for (size_t i = 0; i < live.n; i++)
+		if (strcmp(live.v[i].id, id) == 0) {
+			n = live.v[i].n;
+			break;
 		}
-		json_object_object_add(e, "oomKilled", json_object_new_boolean(c->oom));
-		json_object_object_add(o, "exit", e);
-	} else {
-		json_object_object_add(o, "exit", NULL);
-	}
-	return o;
+	pthread_mutex_unlock(&live.lock);
+	return n;
 }
 
 /* ---- query arguments --------------------------------------------------------- */
@@ -333,6 +348,7 @@ struct filter {
 	size_t n_ann;
 	bool too_many;
 	struct json_object *list;
+	struct ocitap_store *store; /* for each container's last event */
 };
 
 static enum MHD_Result collect_annotation_filter(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
@@ -381,14 +397,14 @@ static int list_one(const struct ocitap_store_container *c, int64_t stopped_wall
 		return 0;
 	if (!annotations_match(f, c->annotations_json))
 		return 0;
-	json_object_array_add(f->list, container_json(c));
+	json_object_array_add(f->list, container_json(c, f->store, live_notify_fds(c->id)));
 	return 0;
 }
 
 static enum MHD_Result get_containers(struct MHD_Connection *conn, struct ocitap_store *store)
 {
 	const char *status = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "status");
-	struct filter f = { .any_status = true };
+	struct filter f = { .any_status = true, .store = store };
 	struct ocitap_error err = { 0 };
 	struct json_object *o;
 	enum MHD_Result r;
@@ -429,52 +445,16 @@ out:
 
 /* ---- /v1/containers/{id} ------------------------------------------------------ */
 
-struct timeline {
-	struct json_object *list;
-	int64_t prev_transition_ns;
-};
-
-static int timeline_one(const struct ocitap_event *ev, void *userdata)
-{
-	struct timeline *t = userdata;
-	struct json_object *o = event_json(ev);
-
-	json_object_object_del(o, "container");
-	if (strcmp(ev->kind, OCITAP_EVENT_TRANSITION) == 0) {
-		if (t->prev_transition_ns && ev->wall_ns)
-			json_object_object_add(
-				o, "sincePreviousSeconds",
-				json_object_new_double((double)(ev->wall_ns - t->prev_transition_ns) / 1e9));
-		if (ev->wall_ns)
-			t->prev_transition_ns = ev->wall_ns;
-	}
-	json_object_array_add(t->list, o);
-	return 0;
-}
-
-static int notification_one(const char *syscall, const char *action, int64_t count, void *userdata)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "syscall", json_object_new_string(syscall));
-	json_object_object_add(o, "action", json_object_new_string(action));
-	json_object_object_add(o, "count", json_object_new_int64(count));
-	json_object_array_add(userdata, o);
-	return 0;
-}
-
 static enum MHD_Result get_container(struct MHD_Connection *conn, struct ocitap_store *store, const char *id)
 {
-	struct ocitap_store_container c = { 0 };
 	struct ocitap_error err = { 0 };
-	struct timeline t = { 0 };
-	struct json_object *o, *notes;
+	struct json_object *o;
 	char line[512];
 	int r;
 
 	if (!*id || strlen(id) > 1024)
 		return reply_error(conn, MHD_HTTP_BAD_REQUEST, "container id: expected 1 to 1024 bytes");
-	r = ocitap_store_get_container(store, id, &c, &err);
+	r = container_detail_json(store, id, live_notify_fds(id), &o, &err);
 	if (r == -ENOENT) {
 		struct json_object *e = json_object_new_object();
 
@@ -487,21 +467,6 @@ static enum MHD_Result get_container(struct MHD_Connection *conn, struct ocitap_
 	if (r < 0)
 		return reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store: %s",
 				   ocitap_error_format(&err, line, sizeof(line)));
-	o = container_json(&c);
-	t.list = json_object_new_array();
-	notes = json_object_new_array();
-	if (ocitap_store_foreach_event(store, c.id, 0, timeline_one, &t, &err) < 0 ||
-	    ocitap_store_foreach_notification(store, c.id, notification_one, notes, &err) < 0) {
-		json_object_put(o);
-		json_object_put(t.list);
-		json_object_put(notes);
-		ocitap_store_container_release(&c);
-		return reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store: %s",
-				   ocitap_error_format(&err, line, sizeof(line)));
-	}
-	json_object_object_add(o, "timeline", t.list);
-	json_object_object_add(o, "notifications", notes);
-	ocitap_store_container_release(&c);
 	return reply_json(conn, MHD_HTTP_OK, o);
 }
 
@@ -984,6 +949,13 @@ void http_events_committed(void)
 
 void http_stop(void)
 {
+	pthread_mutex_lock(&live.lock);
+	for (size_t i = 0; i < live.n; i++)
+		free(live.v[i].id);
+	free(live.v);
+	live.v = NULL;
+	live.n = live.cap = 0;
+	pthread_mutex_unlock(&live.lock);
 	if (!h.mhd)
 		return;
 	pthread_mutex_lock(&h.lock);

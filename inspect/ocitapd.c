@@ -549,6 +549,7 @@ static void remove_notify_fd(struct notify_fd *n)
 		}
 	c->n_fds--;
 	__atomic_fetch_sub(&d.n_notify_fds, 1, __ATOMIC_RELAXED);
+	http_set_notify_fds(c->id, c->n_fds);
 	free(n);
 }
 
@@ -787,6 +788,7 @@ static void handle_listener_message(struct conn *cn)
 		c->fds = n;
 		c->n_fds++;
 		__atomic_fetch_add(&d.n_notify_fds, 1, __ATOMIC_RELAXED);
+		http_set_notify_fds(c->id, c->n_fds);
 		log_msg(LOG_INFO, "container %s: seccomp fd from pid %d (%s, policy %s, %d fd%s)", c->id, ps.pid,
 			n->init ? "init" : "exec", ocitap_policy_name(c->policy), c->n_fds, c->n_fds == 1 ? "" : "s");
 	}

@@ -117,6 +117,9 @@ int http_start(const struct http_config *cfg, char *why, size_t why_size);
 /* Wake the event streams: events were committed. Any thread. */
 void http_events_committed(void);
 void http_stop(void);
+/* The event loop tells how many seccomp notify fds it holds for a container
+ * (0: none left), for "notifyFds" in /v1/containers. */
+void http_set_notify_fds(const char *id, int n);
 
 /*
  * ocitapd-push.c: every event POSTed to each --push URL as CloudEvents

@@ -422,24 +422,13 @@ void ocitap_store_container_release(struct ocitap_store_container *c)
 	memset(c, 0, sizeof(*c));
 }
 
-int ocitap_store_foreach_event(struct ocitap_store *s, const char *id, int64_t since,
-			       int (*fn)(const struct ocitap_event *ev, void *userdata), void *userdata,
-			       struct ocitap_error *err)
+/* Call fn for each row of st (an events SELECT in the usual column order), then finalize st. */
+static int each_event_row(struct ocitap_store *s, sqlite3_stmt *st,
+			  int (*fn)(const struct ocitap_event *ev, void *userdata), void *userdata,
+			  struct ocitap_error *err)
 {
-	sqlite3_stmt *st = NULL;
 	int rc, r = 0;
 
-	rc = sqlite3_prepare_v2(
-		s->db,
-		"SELECT seq, container_id, kind, from_phase, to_phase, source, mono_ns, wall_ns,"
-		" exit_code, signal, oom FROM events WHERE seq > ?1 AND (?2 IS NULL OR container_id = ?2)"
-		" ORDER BY seq",
-		-1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return db_error(s, err, "read events");
-	sqlite3_bind_int64(st, 1, since);
-	if (id)
-		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct ocitap_event ev = {
 			.seq = sqlite3_column_int64(st, 0),
@@ -464,6 +453,42 @@ int ocitap_store_foreach_event(struct ocitap_store *s, const char *id, int64_t s
 		r = db_error(s, err, "read events");
 	sqlite3_finalize(st);
 	return r;
+}
+
+int ocitap_store_foreach_event(struct ocitap_store *s, const char *id, int64_t since,
+			       int (*fn)(const struct ocitap_event *ev, void *userdata), void *userdata,
+			       struct ocitap_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(
+		s->db,
+		"SELECT seq, container_id, kind, from_phase, to_phase, source, mono_ns, wall_ns,"
+		" exit_code, signal, oom FROM events WHERE seq > ?1 AND (?2 IS NULL OR container_id = ?2)"
+		" ORDER BY seq",
+		-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_error(s, err, "read events");
+	sqlite3_bind_int64(st, 1, since);
+	if (id)
+		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	return each_event_row(s, st, fn, userdata, err);
+}
+
+int ocitap_store_last_event(struct ocitap_store *s, const char *id,
+			    int (*fn)(const struct ocitap_event *ev, void *userdata), void *userdata,
+			    struct ocitap_error *err)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT seq, container_id, kind, from_phase, to_phase, source, mono_ns, wall_ns,"
+			       " exit_code, signal, oom FROM events WHERE container_id = ?1 ORDER BY seq DESC LIMIT 1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, err, "read events");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	return each_event_row(s, st, fn, userdata, err);
 }
 
 int ocitap_store_foreach_notification(struct ocitap_store *s, const char *id,

@@ -101,6 +101,11 @@ OCITAP_EXPORT int ocitap_store_foreach_event(struct ocitap_store *store, const c
 					     int (*fn)(const struct ocitap_event *ev, void *userdata), void *userdata,
 					     struct ocitap_error *err);
 
+/* Call fn once with the newest event of container id (not at all when it has none). */
+OCITAP_EXPORT int ocitap_store_last_event(struct ocitap_store *store, const char *id,
+					  int (*fn)(const struct ocitap_event *ev, void *userdata), void *userdata,
+					  struct ocitap_error *err);
+
 /* Call fn for each (syscall, action, count) of a container. */
 OCITAP_EXPORT int ocitap_store_foreach_notification(struct ocitap_store *store, const char *id,
 						    int (*fn)(const char *syscall, const char *action, int64_t count,

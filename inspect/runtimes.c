@@ -1,0 +1,254 @@
+/*
+ * runtimes.c: runc and crun asked about their containers. The binary's own
+ * `list`/`state` is the authority on status (runc also knows "paused"); the
+ * state directory adds what they do not print (the init's recorded start
+ * time, the cgroup) and stands in when the binary is absent or fails.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtimes.h"
+
+#define EXEC_TIMEOUT_MS 5000
+#define MAX_OUTPUT	(16u << 20)
+
+extern char **environ;
+
+void runtimes_init(struct runtime_source rt[2], const char *runc_root, const char *crun_root)
+{
+	const char *runc = getenv("OCITAP_RUNC"), *crun = getenv("OCITAP_CRUN");
+
+	rt[0] = (struct runtime_source){ "runc", runc_root ? runc_root : "/run/runc", runc && *runc ? runc : "runc" };
+	rt[1] = (struct runtime_source){ "crun", crun_root ? crun_root : "/run/crun", crun && *crun ? crun : "crun" };
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Run BIN --root ROOT ARGS... with stdin closed and a deadline. *ret_out gets
+ * stdout (NUL-terminated), err_line the first line of stderr. Returns the
+ * exit status, -ENOENT when the binary is not there, -ETIMEDOUT (it is
+ * killed), other -errno.
+ */
+static int run(const struct runtime_source *rt, const char *const *args, char **ret_out, size_t *ret_len,
+	       char *err_line, size_t err_size)
+{
+	const char *argv[8];
+	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, status = 0, r = 0, n = 0;
+	posix_spawn_file_actions_t fa;
+	char *buf = NULL, ebuf[1024];
+	size_t len = 0, elen = 0;
+	int64_t deadline = now_ms() + EXEC_TIMEOUT_MS;
+	pid_t pid;
+
+	argv[n++] = rt->bin;
+	argv[n++] = "--root";
+	argv[n++] = rt->root;
+	for (; *args && n < 7; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	err_line[0] = '\0';
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		r = -errno;
+		goto out;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
+	r = posix_spawnp(&pid, rt->bin, &fa, NULL, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(out[1]);
+	close(errp[1]);
+	out[1] = errp[1] = -1;
+	if (r != 0) {
+		r = -r;
+		goto out;
+	}
+	for (int open_fds = 2; open_fds > 0;) {
+		struct pollfd p[2] = { { out[0], POLLIN, 0 }, { errp[0], POLLIN, 0 } };
+		int64_t left = deadline - now_ms();
+
+		if (left <= 0 || poll(p, 2, (int)left) == 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			r = -ETIMEDOUT;
+			goto out;
+		}
+		if (p[0].revents) {
+			char *nb = len + 65536 + 1 <= MAX_OUTPUT ? realloc(buf, len + 65536 + 1) : NULL;
+			ssize_t got;
+
+			if (!nb) {
+				kill(pid, SIGKILL);
+				waitpid(pid, NULL, 0);
+				r = -EMSGSIZE;
+				goto out;
+			}
+			buf = nb;
+			got = read(out[0], buf + len, 65536);
+			if (got <= 0) {
+				close(out[0]);
+				out[0] = -1;
+				open_fds--;
+			} else {
+				len += (size_t)got;
+			}
+		}
+		if (p[1].revents) {
+			char tmp[4096];
+			ssize_t got = read(errp[0], tmp, sizeof(tmp));
+
+			if (got <= 0) {
+				close(errp[0]);
+				errp[0] = -1;
+				open_fds--;
+			} else { /* keep the first KiB */
+				size_t keep = sizeof(ebuf) - 1 - elen < (size_t)got ? sizeof(ebuf) - 1 - elen : (size_t)got;
+
+				memcpy(ebuf + elen, tmp, keep);
+				elen += keep;
+			}
+		}
+	}
+	if (waitpid(pid, &status, 0) < 0) {
+		r = -errno;
+		goto out;
+	}
+	ebuf[elen] = '\0';
+	ebuf[strcspn(ebuf, "\n")] = '\0';
+	snprintf(err_line, err_size, "%s", ebuf);
+	if (!buf && !(buf = calloc(1, 1))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	buf[len] = '\0';
+	*ret_out = buf;
+	*ret_len = len;
+	buf = NULL;
+	r = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+out:
+	for (int i = 0; i < 2; i++) {
+		if (out[i] >= 0)
+			close(out[i]);
+		if (errp[i] >= 0)
+			close(errp[i]);
+	}
+	free(buf);
+	return r;
+}
+
+/* What only the state directory knows: the recorded start time, the cgroup, rootfs. */
+static void add_dir_details(const struct runtime_source *rt, struct ocitap_runtime_container *c)
+{
+	struct ocitap_runtime_container d;
+
+	if (ocitap_runtime_read_dir(rt->name, rt->root, c->id, "/proc", &d, NULL) < 0)
+		return;
+	c->has_start = d.has_start;
+	c->start_ticks = d.start_ticks;
+	if (!c->cgroup)
+		c->cgroup = d.cgroup, d.cgroup = NULL;
+	if (!c->rootfs)
+		c->rootfs = d.rootfs, d.rootfs = NULL;
+	if (!c->pid)
+		c->pid = d.pid;
+	ocitap_runtime_container_release(&d);
+}
+
+static void exec_failure(const struct runtime_source *rt, const char *what, int r, const char *err_line, char *why,
+			 size_t why_size)
+{
+	if (r == -ENOENT)
+		snprintf(why, why_size, "%s: not installed", rt->bin);
+	else if (r < 0)
+		snprintf(why, why_size, "%s %s: %s", rt->bin, what, strerror(-r));
+	else
+		snprintf(why, why_size, "%s %s: exit %d%s%s", rt->bin, what, r, err_line[0] ? ": " : "", err_line);
+}
+
+int runtime_list(const struct runtime_source *rt, struct ocitap_runtime_container **ret, size_t *ret_n, char *how,
+		 size_t how_size, char *why, size_t why_size)
+{
+	static const char *const args[] = { "list", "--format", "json", NULL };
+	struct ocitap_error err = { 0 };
+	char err_line[256], bin_why[512] = "";
+	char *out = NULL;
+	size_t len;
+	int r;
+
+	if (access(rt->root, F_OK) < 0 && errno == ENOENT) {
+		snprintf(why, why_size, "%s: no such directory", rt->root);
+		return -ENOENT; /* nothing was ever run with this root */
+	}
+	r = run(rt, args, &out, &len, err_line, sizeof(err_line));
+	if (r == 0 && ocitap_runtime_parse_list(out, len, rt->name, ret, ret_n, &err) == 0) {
+		free(out);
+		for (size_t i = 0; i < *ret_n; i++)
+			add_dir_details(rt, &(*ret)[i]);
+		snprintf(how, how_size, "%s list", rt->name);
+		return 0;
+	}
+	if (r == 0)
+		snprintf(bin_why, sizeof(bin_why), "%s list: %s", rt->bin, err.message);
+	else
+		exec_failure(rt, "list", r, err_line, bin_why, sizeof(bin_why));
+	free(out);
+	if (ocitap_runtime_list_dir(rt->name, rt->root, "/proc", ret, ret_n, &err) == 0) {
+		snprintf(how, how_size, "%s (%s)", rt->root, bin_why);
+		return 0;
+	}
+	snprintf(why, why_size, "%s; %s", bin_why, err.message);
+	return err.code ? err.code : -EIO;
+}
+
+int runtime_get(const struct runtime_source *rt, const char *id, struct ocitap_runtime_container *ret, char *how,
+		size_t how_size, char *why, size_t why_size)
+{
+	const char *args[] = { "state", id, NULL };
+	struct ocitap_error err = { 0 };
+	char err_line[256], bin_why[512] = "", path[4096];
+	char *out = NULL;
+	size_t len;
+	int r;
+
+	if (access(rt->root, F_OK) < 0 && errno == ENOENT)
+		return -ENOENT;
+	r = run(rt, args, &out, &len, err_line, sizeof(err_line));
+	if (r == 0 && ocitap_runtime_parse_state(out, len, rt->name, ret, &err) == 0) {
+		free(out);
+		add_dir_details(rt, ret);
+		snprintf(how, how_size, "%s state", rt->name);
+		return 0;
+	}
+	free(out);
+	if (r == 0)
+		snprintf(bin_why, sizeof(bin_why), "%s state: %s", rt->bin, err.message);
+	else
+		exec_failure(rt, "state", r, err_line, bin_why, sizeof(bin_why));
+	/* the binary does not know it: it is unknown unless its directory is there */
+	snprintf(path, sizeof(path), "%s/%s", rt->root, id);
+	if (strchr(id, '/') || access(path, F_OK) < 0)
+		return -ENOENT;
+	if (ocitap_runtime_read_dir(rt->name, rt->root, id, "/proc", ret, &err) == 0) {
+		snprintf(how, how_size, "%s/%s (%s)", rt->root, id, bin_why);
+		return 0;
+	}
+	snprintf(why, why_size, "%s; %s", bin_why, err.message);
+	return err.code ? err.code : -EIO;
+}
