@@ -65,7 +65,7 @@ LIB_SRCS := lib/error.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundl
 LIB_HDRS := lib/ocitap.h lib/error.h lib/io.h lib/state.h lib/scm.h lib/bundle.h lib/lifecycle.h lib/policy.h lib/store.h lib/report.h lib/proc.h lib/spool.h lib/stage.h
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 
-CLI_SRCS := inspect/ocitap.c inspect/cli.c inspect/cmd_validate.c inspect/cmd_events.c inspect/cmd_hooks.c inspect/event-json.c
+CLI_SRCS := inspect/ocitap.c inspect/cli.c inspect/records.c inspect/runtimes.c inspect/cmd_validate.c inspect/cmd_events.c inspect/cmd_hooks.c inspect/cmd_ps.c inspect/cmd_inspect.c inspect/event-json.c
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 UNIT_TESTS := error io state scm bundle lifecycle policy store report proc spool stage metrics hooksd procinfo runtime

@@ -382,3 +382,37 @@ void cli_format_age(double seconds, char *buf, size_t size)
 	else
 		snprintf(buf, size, "%ldd%02ldh", s / 86400, s % 86400 / 3600);
 }
+
+void cli_sources_init(struct cli_sources *s)
+{
+	const char *dir = getenv("OCITAP_STATE_DIR");
+
+	memset(s, 0, sizeof(*s));
+	s->state_dir = dir && *dir ? dir : CLI_DEFAULT_STATE_DIR;
+}
+
+bool cli_sources_option(struct cli_sources *s, int opt, const char *arg)
+{
+	switch (opt) {
+	case CLI_OPT_JSON:
+		cli.json = true;
+		return true;
+	case CLI_OPT_HTTP:
+		s->http = arg;
+		return true;
+	case CLI_OPT_TOKEN:
+		s->token_file = arg;
+		return true;
+	case CLI_OPT_STATE_DIR:
+		s->state_dir = arg;
+		return true;
+	case CLI_OPT_RUNC_ROOT:
+		s->runc_root = arg;
+		return true;
+	case CLI_OPT_CRUN_ROOT:
+		s->crun_root = arg;
+		return true;
+	default:
+		return false;
+	}
+}

@@ -6,6 +6,7 @@
 #ifndef OCITAP_CLI_H
 #define OCITAP_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -101,6 +102,47 @@ struct curl_slist *cli_http_setup(struct cli_http *h, const char *path, const ch
 
 /* The "error" member of a JSON error body, else the status. */
 void cli_http_error_text(const char *body, long status, char *why, size_t size);
+
+/* ---- options shared by ps, inspect and events ---- */
+
+struct cli_sources {
+	const char *http, *token_file, *state_dir, *runc_root, *crun_root;
+};
+
+enum {
+	CLI_OPT_JSON = 1000,
+	CLI_OPT_HTTP,
+	CLI_OPT_TOKEN,
+	CLI_OPT_STATE_DIR,
+	CLI_OPT_RUNC_ROOT,
+	CLI_OPT_CRUN_ROOT,
+};
+
+#define CLI_SOURCE_OPTIONS                                                                              \
+	{ "json", no_argument, NULL, CLI_OPT_JSON }, { "http", required_argument, NULL, CLI_OPT_HTTP }, \
+		{ "http-token-file", required_argument, NULL, CLI_OPT_TOKEN },                          \
+		{ "state-dir", required_argument, NULL, CLI_OPT_STATE_DIR },                            \
+		{ "runc-root", required_argument, NULL, CLI_OPT_RUNC_ROOT },                            \
+	{                                                                                               \
+		"crun-root", required_argument, NULL, CLI_OPT_CRUN_ROOT                                 \
+	}
+
+/* Defaults from the environment ($OCITAP_HTTP, $OCITAP_STATE_DIR). */
+void cli_sources_init(struct cli_sources *s);
+/* Take one of CLI_SOURCE_OPTIONS; false when opt is not one of them. */
+bool cli_sources_option(struct cli_sources *s, int opt, const char *arg);
+
+/* The help lines for CLI_SOURCE_OPTIONS. */
+#define CLI_SOURCE_HELP                                                                                    \
+	"      --json             JSON on stdout (errors too: {\"error\", \"exitCode\"})\n"                \
+	"      --http ADDR        ocitapd's HTTP API (default 127.0.0.1:9476; $OCITAP_HTTP; unix:/PATH;\n" \
+	"                         off: do not ask the daemon)\n"                                           \
+	"      --http-token-file FILE\n"                                                                   \
+	"                         a bearer token for the API\n"                                            \
+	"      --state-dir DIR    ocitapd's store, read when the daemon is not reachable (default\n"       \
+	"                         /var/lib/ocitap; $OCITAP_STATE_DIR)\n"                                   \
+	"      --runc-root DIR    runc's --root (default /run/runc); $OCITAP_RUNC names the binary\n"      \
+	"      --crun-root DIR    crun's --root (default /run/crun); $OCITAP_CRUN names the binary\n"
 
 /* ---- small helpers ---- */
 

@@ -10,12 +10,15 @@
 
 enum {
 	EXIT_OK = 0,
-	EXIT_INVALID = 1, /* the input was read and is not valid, or the operation failed */
-	EXIT_USAGE = 2,	  /* bad command line */
+	EXIT_INVALID = 1,   /* the input was read and is not valid, or the operation failed */
+	EXIT_USAGE = 2,	    /* bad command line */
+	EXIT_NOT_FOUND = 3, /* no such container (inspect) */
 };
 
 int cmd_validate(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_hooks(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
 
 #endif

@@ -103,7 +103,6 @@ struct json_object *container_json(const struct ocitap_store_container *c, struc
 	return o;
 }
 
-
 struct timeline {
 	struct json_object *list;
 	int64_t prev_transition_ns;

@@ -26,8 +26,7 @@ void format_time(int64_t wall_ns, char *buf, size_t size);
  * "exit", "notifyFds" (null when notify_fds < 0: not known), and
  * "lastEvent" (an event without "container"; read from store when given)}:
  * a container as GET /v1/containers shows it. The caller owns the object. */
-struct json_object *container_json(const struct ocitap_store_container *c, struct ocitap_store *store,
-				   int notify_fds);
+struct json_object *container_json(const struct ocitap_store_container *c, struct ocitap_store *store, int notify_fds);
 
 /* A container with its "timeline" (every event, transitions with
  * "sincePreviousSeconds") and "notifications" ([{syscall, action, count}]):

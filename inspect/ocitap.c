@@ -16,6 +16,8 @@ struct command {
 static const struct command commands[] = {
 	{ "events", cmd_events, "the event log of every container, from ocitapd or its store; --follow" },
 	{ "hooks", cmd_hooks, "explain which hooks.d files apply to a bundle and why; lint hooks.d" },
+	{ "inspect", cmd_inspect, "one container: state, bundle, timeline, exit, and its init process from /proc" },
+	{ "ps", cmd_ps, "containers: ocitap's record merged with what runc and crun report" },
 	{ "validate", cmd_validate, "parse and validate an OCI State, ContainerProcessState or config.json" },
 };
 

@@ -255,7 +255,7 @@ static struct {
 	struct live_fds {
 		char *id;
 		int n;
-	} *v;
+	} * v;
 	size_t n, cap;
 } live = { .lock = PTHREAD_MUTEX_INITIALIZER };
 

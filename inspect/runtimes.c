@@ -119,7 +119,8 @@ static int run(const struct runtime_source *rt, const char *const *args, char **
 				errp[0] = -1;
 				open_fds--;
 			} else { /* keep the first KiB */
-				size_t keep = sizeof(ebuf) - 1 - elen < (size_t)got ? sizeof(ebuf) - 1 - elen : (size_t)got;
+				size_t keep =
+					sizeof(ebuf) - 1 - elen < (size_t)got ? sizeof(ebuf) - 1 - elen : (size_t)got;
 
 				memcpy(ebuf + elen, tmp, keep);
 				elen += keep;
@@ -132,7 +133,12 @@ static int run(const struct runtime_source *rt, const char *const *args, char **
 	}
 	ebuf[elen] = '\0';
 	ebuf[strcspn(ebuf, "\n")] = '\0';
-	snprintf(err_line, err_size, "%s", ebuf);
+	{
+		size_t l = strlen(ebuf) < err_size ? strlen(ebuf) : err_size - 1;
+
+		memcpy(err_line, ebuf, l);
+		err_line[l] = '\0';
+	}
 	if (!buf && !(buf = calloc(1, 1))) {
 		r = -ENOMEM;
 		goto out;
@@ -166,7 +172,7 @@ static void add_dir_details(const struct runtime_source *rt, struct ocitap_runti
 		c->cgroup = d.cgroup, d.cgroup = NULL;
 	if (!c->rootfs)
 		c->rootfs = d.rootfs, d.rootfs = NULL;
-	if (!c->pid)
+	if (!c->pid && (!c->status || strcmp(c->status, "stopped") != 0))
 		c->pid = d.pid;
 	ocitap_runtime_container_release(&d);
 }

@@ -1,0 +1,349 @@
+/*
+ * cmd_ps.c: `ocitap ps`: every container, merged from what ocitap recorded
+ * (the daemon, or its store) and what runc and crun themselves report, so
+ * that containers started before ocitap (or without its hooks) show too.
+ * The runtime is the authority on a live status; ocitap adds the notify
+ * fds it holds and the last event it saw.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "event-json.h"
+#include "records.h"
+#include "runtimes.h"
+
+struct row {
+	char *id;
+	const char *status; /* shown: the runtime's when it has one */
+	const char *ocitap_status, *runtime_status;
+	const char *runtime;
+	pid_t pid;
+	int64_t created_ns;
+	int notify_fds;		    /* -1 unknown */
+	struct json_object *record; /* ocitap's, borrowed; NULL when untracked */
+	const struct ocitap_runtime_container *rc;
+};
+
+struct rows {
+	struct row *v;
+	size_t n;
+};
+
+static struct row *find_or_add(struct rows *rows, const char *id)
+{
+	struct row *p;
+
+	for (size_t i = 0; i < rows->n; i++)
+		if (strcmp(rows->v[i].id, id) == 0)
+			return &rows->v[i];
+	p = realloc(rows->v, (rows->n + 1) * sizeof(*p));
+	if (!p)
+		return NULL;
+	rows->v = p;
+	p = &rows->v[rows->n];
+	memset(p, 0, sizeof(*p));
+	p->id = strdup(id);
+	if (!p->id)
+		return NULL;
+	p->notify_fds = -1;
+	rows->n++;
+	return p;
+}
+
+static const char *jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : NULL;
+}
+
+static int64_t now_wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* "running via poststart, 3m02s ago", "stopped via pidfd (exit 0), 5s ago" */
+static void last_event_text(struct json_object *ev, char *buf, size_t size)
+{
+	struct json_object *v;
+	const char *to = jstr(ev, "to"), *source = jstr(ev, "source"), *kind = jstr(ev, "kind"),
+		   *when = jstr(ev, "time");
+	char age[32] = "", extra[48] = "";
+	int64_t t;
+
+	if (when && ocitap_parse_rfc3339(when, &t) == 0)
+		cli_format_age((double)(now_wall_ns() - t) / 1e9, age, sizeof(age));
+	if (json_object_object_get_ex(ev, "exitCode", &v)) {
+		int sig = json_object_get_int(json_object_object_get(ev, "signal"));
+
+		if (sig)
+			snprintf(extra, sizeof(extra), " (signal %d)", sig);
+		else
+			snprintf(extra, sizeof(extra), " (exit %d)", json_object_get_int(v));
+	}
+	if (json_object_object_get_ex(ev, "oomKilled", &v) && json_object_get_boolean(v))
+		snprintf(extra, sizeof(extra), " (OOM-killed)");
+	if (kind && strcmp(kind, "transition") == 0)
+		snprintf(buf, size, "%s via %s%s, %s ago", to ? to : "?", source ? source : "?", extra, age);
+	else
+		snprintf(buf, size, "%s %s%s, %s ago", kind ? kind : "?", source ? source : "", extra, age);
+}
+
+static bool is_stopped(const char *status)
+{
+	return !status || strcmp(status, "stopped") == 0 || strcmp(status, "unknown") == 0;
+}
+
+static struct json_object *row_json(const struct row *r, int64_t now)
+{
+	struct json_object *o = json_object_new_object(), *v;
+
+	json_object_object_add(o, "id", json_object_new_string(r->id));
+	json_object_object_add(o, "status", json_object_new_string(r->status ? r->status : "unknown"));
+	json_object_object_add(o, "pid", r->pid > 0 ? json_object_new_int(r->pid) : NULL);
+	json_object_object_add(o, "runtime", r->runtime ? json_object_new_string(r->runtime) : NULL);
+	json_object_object_add(o, "runtimeStatus",
+			       r->runtime_status ? json_object_new_string(r->runtime_status) : NULL);
+	json_object_object_add(o, "ocitapStatus", r->ocitap_status ? json_object_new_string(r->ocitap_status) : NULL);
+	json_object_object_add(o, "tracked", json_object_new_boolean(r->record != NULL));
+	json_object_object_add(o, "ageSeconds",
+			       r->created_ns > 0 ? json_object_new_double((double)(now - r->created_ns) / 1e9) : NULL);
+	json_object_object_add(o, "notifyFds", r->notify_fds >= 0 ? json_object_new_int(r->notify_fds) : NULL);
+	if (r->rc && r->rc->bundle)
+		json_object_object_add(o, "bundle", json_object_new_string(r->rc->bundle));
+	else if (r->record && json_object_object_get_ex(r->record, "bundle", &v))
+		json_object_object_add(o, "bundle", json_object_get(v));
+	if (r->record && json_object_object_get_ex(r->record, "lastEvent", &v))
+		json_object_object_add(o, "lastEvent", json_object_get(v));
+	else
+		json_object_object_add(o, "lastEvent", NULL);
+	if (r->record && json_object_object_get_ex(r->record, "exit", &v))
+		json_object_object_add(o, "exit", json_object_get(v));
+	if (r->rc && r->rc->error)
+		json_object_object_add(o, "error", json_object_new_string(r->rc->error));
+	return o;
+}
+
+static int row_order(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	if (x->created_ns != y->created_ns)
+		return x->created_ns < y->created_ns ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: ocitap ps [--all] [--json] [--http ADDR] [--state-dir DIR] [--runc-root DIR]\n"
+		     "                 [--crun-root DIR]\n"
+		     "\n"
+		     "Containers: what ocitapd recorded (or its store, when the daemon is down) merged with\n"
+		     "what runc and crun report (`list`, or their state directories when the binary is\n"
+		     "absent), so containers started before ocitap are listed too (LAST EVENT says \"not\n"
+		     "seen by ocitap\"). STATUS is the runtime's when it knows the container.\n"
+		     "\n"
+		     "  -a, --all              stopped containers too\n" CLI_SOURCE_HELP
+		     "  -h, --help             this text\n"
+		     "\n"
+		     "Exit status: 0; 1 when no source could be read; 2 on a bad command line.\n");
+}
+
+int cmd_ps(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "all", no_argument, NULL, 'a' },
+		CLI_SOURCE_OPTIONS,
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct runtime_source rts[2];
+	struct ocitap_runtime_container *rc[2] = { NULL, NULL };
+	size_t n_rc[2] = { 0, 0 };
+	struct cli_sources src;
+	struct cli_http http;
+	struct rows rows = { 0 };
+	struct json_object *records = NULL, *sources = json_object_new_array();
+	char how[768], why[1024];
+	bool all = false, any_source = false;
+	int opt, r, status = EXIT_OK;
+	int64_t now = now_wall_ns();
+
+	cli.command = "ps";
+	cli_sources_init(&src);
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "ah", options, NULL)) != -1) {
+		if (cli_sources_option(&src, opt, optarg))
+			continue;
+		switch (opt) {
+		case 'a':
+			all = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return cli_fail(EXIT_USAGE, "bad command line");
+		}
+	}
+	if (optind != argc)
+		return cli_fail(EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
+	if ((r = cli_http_init(&http, src.http, src.token_file)) != 0)
+		return r;
+
+	/* what ocitap recorded */
+	{
+		struct json_object *s = json_object_new_object();
+
+		json_object_object_add(s, "name", json_object_new_string("ocitap"));
+		if (records_list(&http, src.state_dir, &records, how, sizeof(how), why, sizeof(why)) == 0) {
+			any_source = true;
+			json_object_object_add(s, "from", json_object_new_string(how));
+			if (strncmp(how, "ocitapd", 7) != 0 && !cli.json)
+				cli_note("read %s", how);
+			for (size_t i = 0; i < json_object_array_length(records); i++) {
+				struct json_object *c = json_object_array_get_idx(records, i), *v;
+				const char *id = jstr(c, "id"), *created = jstr(c, "created");
+				struct row *row;
+
+				if (!id || !(row = find_or_add(&rows, id)))
+					continue;
+				row->record = c;
+				row->ocitap_status = jstr(c, "status");
+				row->status = row->ocitap_status;
+				row->pid = json_object_get_int(json_object_object_get(c, "pid"));
+				if (json_object_object_get_ex(c, "notifyFds", &v) && v)
+					row->notify_fds = json_object_get_int(v);
+				if (created)
+					ocitap_parse_rfc3339(created, &row->created_ns);
+			}
+		} else {
+			json_object_object_add(s, "error", json_object_new_string(why));
+			if (!cli.json)
+				cli_note("no record from ocitap: %s", why);
+		}
+		json_object_array_add(sources, s);
+	}
+
+	/* what the runtimes report */
+	runtimes_init(rts, src.runc_root, src.crun_root);
+	for (int k = 0; k < 2; k++) {
+		struct json_object *s = json_object_new_object();
+
+		json_object_object_add(s, "name", json_object_new_string(rts[k].name));
+		r = runtime_list(&rts[k], &rc[k], &n_rc[k], how, sizeof(how), why, sizeof(why));
+		if (r == 0) {
+			any_source = true;
+			json_object_object_add(s, "from", json_object_new_string(how));
+		} else {
+			json_object_object_add(s, "error", json_object_new_string(why));
+			if (r != -ENOENT && !cli.json)
+				cli_note("%s: %s", rts[k].name, why);
+		}
+		json_object_array_add(sources, s);
+		for (size_t i = 0; i < n_rc[k]; i++) {
+			struct row *row = find_or_add(&rows, rc[k][i].id);
+
+			if (!row)
+				continue;
+			row->rc = &rc[k][i];
+			row->runtime = rts[k].name;
+			row->runtime_status = rc[k][i].status;
+			row->status = rc[k][i].status ? rc[k][i].status : row->status;
+			if (rc[k][i].pid > 0)
+				row->pid = rc[k][i].pid;
+			if (rc[k][i].created_wall_ns > 0)
+				row->created_ns = rc[k][i].created_wall_ns;
+		}
+	}
+	if (rows.n)
+		qsort(rows.v, rows.n, sizeof(*rows.v), row_order);
+
+	if (!any_source) {
+		status = cli_fail(EXIT_INVALID, "no source could be read: not ocitap's record, not runc, not crun");
+		goto out;
+	}
+	if (cli.json) {
+		struct json_object *out = json_object_new_object(), *list = json_object_new_array();
+
+		for (size_t i = 0; i < rows.n; i++)
+			if (all || !is_stopped(rows.v[i].status))
+				json_object_array_add(list, row_json(&rows.v[i], now));
+		json_object_object_add(out, "containers", list);
+		json_object_object_add(out, "sources", json_object_get(sources));
+		cli_print_json(out);
+		json_object_put(out);
+	} else {
+		static const char *const headers[] = { "ID", "STATUS", "PID", "AGE", "RUNTIME", "FDS", "LAST EVENT" };
+		struct cli_table t;
+		size_t hidden = 0;
+
+		cli_table_init(&t, headers, 7, 6);
+		for (size_t i = 0; i < rows.n; i++) {
+			struct row *row = &rows.v[i];
+			char pid[16] = "", age[32] = "", fds[16] = "", last[160] = "";
+			struct json_object *ev = NULL;
+			const char *cells[7];
+
+			if (!all && is_stopped(row->status)) {
+				hidden++;
+				continue;
+			}
+			if (row->pid > 0)
+				snprintf(pid, sizeof(pid), "%d", row->pid);
+			if (row->created_ns > 0)
+				cli_format_age((double)(now - row->created_ns) / 1e9, age, sizeof(age));
+			if (row->notify_fds >= 0)
+				snprintf(fds, sizeof(fds), "%d", row->notify_fds);
+			if (!row->record)
+				snprintf(last, sizeof(last), "not seen by ocitap%s%s",
+					 row->rc && row->rc->error ? ": " : "",
+					 row->rc && row->rc->error ? row->rc->error : "");
+			else if (json_object_object_get_ex(row->record, "lastEvent", &ev) && ev)
+				last_event_text(ev, last, sizeof(last));
+			cells[0] = row->id;
+			cells[1] = row->status;
+			cells[2] = pid;
+			cells[3] = age;
+			cells[4] = row->runtime;
+			cells[5] = fds;
+			cells[6] = last;
+			cli_table_add(&t, cells);
+			if (row->status && strcmp(row->status, "running") == 0)
+				cli_table_colour(&t, 1, CLI_GREEN);
+			else if (is_stopped(row->status))
+				cli_table_colour(&t, 1, CLI_DIM);
+			else
+				cli_table_colour(&t, 1, CLI_YELLOW);
+			if (!row->record)
+				cli_table_colour(&t, 6, CLI_YELLOW);
+		}
+		cli_table_print(&t, stdout);
+		cli_table_release(&t);
+		if (hidden)
+			printf("%s(%zu stopped not shown: --all)%s\n", cli_sgr(CLI_DIM), hidden, CLI_RESET);
+	}
+out:
+	for (size_t i = 0; i < rows.n; i++)
+		free(rows.v[i].id);
+	free(rows.v);
+	for (int k = 0; k < 2; k++)
+		ocitap_runtime_containers_free(rc[k], n_rc[k]);
+	json_object_put(records);
+	json_object_put(sources);
+	cli_http_release(&http);
+	return status;
+}
