@@ -62,7 +62,7 @@ LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
 LIB_SRCS := lib/error.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/report.c lib/proc.c lib/spool.c lib/stage.c lib/hooksd.c lib/procinfo.c lib/runtime.c
-LIB_HDRS := lib/ocitap.h lib/error.h lib/io.h lib/state.h lib/scm.h lib/bundle.h lib/lifecycle.h lib/policy.h lib/store.h lib/report.h lib/proc.h lib/spool.h lib/stage.h
+LIB_HDRS := lib/ocitap.h lib/error.h lib/io.h lib/state.h lib/scm.h lib/bundle.h lib/lifecycle.h lib/policy.h lib/store.h lib/report.h lib/proc.h lib/spool.h lib/stage.h lib/hooksd.h lib/procinfo.h lib/runtime.h
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 
 CLI_SRCS := inspect/ocitap.c inspect/cli.c inspect/records.c inspect/runtimes.c inspect/cmd_validate.c inspect/cmd_events.c inspect/cmd_hooks.c inspect/cmd_ps.c inspect/cmd_inspect.c inspect/event-json.c
