@@ -133,8 +133,8 @@ void cli_sources_init(struct cli_sources *s);
 bool cli_sources_option(struct cli_sources *s, int opt, const char *arg);
 
 /* The help lines for CLI_SOURCE_OPTIONS. */
+#define CLI_JSON_HELP "      --json             JSON on stdout (errors too: {\"error\", \"exitCode\"})\n"
 #define CLI_SOURCE_HELP                                                                                    \
-	"      --json             JSON on stdout (errors too: {\"error\", \"exitCode\"})\n"                \
 	"      --http ADDR        ocitapd's HTTP API (default 127.0.0.1:9476; $OCITAP_HTTP; unix:/PATH;\n" \
 	"                         off: do not ask the daemon)\n"                                           \
 	"      --http-token-file FILE\n"                                                                   \

@@ -19,52 +19,26 @@
 
 #include <json-c/json.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "event-json.h"
 #include "ocitap.h"
 
-#define DEFAULT_HTTP	  "127.0.0.1:9476"
-#define DEFAULT_STATE_DIR "/var/lib/ocitap"
 #define PAGE		  10000
 #define MAX_BODY	  (64u << 20)
 
 static struct {
-	const char *http, *state_dir, *id, *token_file;
+	const char *id;
 	int64_t since;
-	bool follow, json;
-	char *token;
-	char base[512], unix_path[256];
+	bool follow;
+	struct cli_sources src;
+	struct cli_http http;
 } o;
 
 static volatile sig_atomic_t interrupted;
 static int64_t last_printed = -1; /* the newest seq seen: --follow goes on from there */
 
 /* ---- printing ---------------------------------------------------------- */
-
-/* An error: a line on standard error and, with --json, a JSON object on
- * standard output ({"error": ..., "exitCode": N}). Returns status. */
-static int fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(int status, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "ocitap: events: %s\n", msg);
-	if (o.json) {
-		struct json_object *e = json_object_new_object();
-
-		json_object_object_add(e, "error", json_object_new_string(msg));
-		json_object_object_add(e, "exitCode", json_object_new_int(status));
-		puts(json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-		fflush(stdout);
-		json_object_put(e);
-	}
-	return status;
-}
 
 static void print_event(struct json_object *ev)
 {
@@ -77,7 +51,7 @@ static void print_event(struct json_object *ev)
 	last_printed = seq;
 	if (o.id && (!json_object_object_get_ex(ev, "container", &v) || strcmp(json_object_get_string(v), o.id) != 0))
 		return;
-	if (o.json) {
+	if (cli.json) {
 		puts(json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		fflush(stdout);
 		return;
@@ -110,117 +84,25 @@ static void print_event(struct json_object *ev)
 
 /* ---- from the daemon ------------------------------------------------------ */
 
-struct body {
-	char *data;
-	size_t len;
-	bool too_big;
-};
-
-static size_t collect(char *ptr, size_t size, size_t n, void *userdata)
-{
-	struct body *b = userdata;
-	size_t add = size * n;
-	char *p;
-
-	if (b->len + add > MAX_BODY) {
-		b->too_big = true;
-		return 0;
-	}
-	p = realloc(b->data, b->len + add + 1);
-	if (!p)
-		return 0;
-	memcpy(p + b->len, ptr, add);
-	b->data = p;
-	b->len += add;
-	b->data[b->len] = '\0';
-	return add;
-}
-
-static struct curl_slist *headers(const char *last_id)
-{
-	struct curl_slist *h = NULL;
-	char line[4200];
-
-	if (o.token) {
-		snprintf(line, sizeof(line), "Authorization: Bearer %s", o.token);
-		h = curl_slist_append(h, line);
-	}
-	if (last_id) {
-		snprintf(line, sizeof(line), "Last-Event-ID: %s", last_id);
-		h = curl_slist_append(h, line);
-	}
-	return h;
-}
-
-static void setup(CURL *c, const char *path, char *err)
-{
-	char url[1200];
-
-	snprintf(url, sizeof(url), "%s%s", o.base, path);
-	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	if (o.unix_path[0])
-		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, o.unix_path);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-}
-
-/* What the daemon said in a JSON error body, else the status. */
-static void daemon_error(const struct body *b, long status, char *why, size_t size)
-{
-	struct json_object *j = b->data ? json_tokener_parse(b->data) : NULL, *m;
-
-	if (json_object_object_get_ex(j, "error", &m))
-		snprintf(why, size, "ocitapd: %s (HTTP %ld)", json_object_get_string(m), status);
-	else
-		snprintf(why, size, "ocitapd answered HTTP %ld", status);
-	json_object_put(j);
-}
-
-/* 0 printed; -ECONNREFUSED-like (<0 with why) when the daemon is not there;
- * 1 when it answered with an error (why says it). */
-static int list_from_daemon(CURL *c, char *why, size_t why_size)
+/* 0 printed; <0 with why when the daemon is not there; 1 when it answered
+ * with an error (why says it). */
+static int list_from_daemon(char *why, size_t why_size)
 {
 	int64_t since = o.since < 0 ? 0 : o.since;
 
 	for (;;) {
-		char path[1200], err[CURL_ERROR_SIZE] = "";
-		struct body b = { 0 };
-		struct curl_slist *h = headers(NULL);
+		char path[1200];
 		struct json_object *page, *events;
-		long status = 0;
-		char *esc = o.id ? curl_easy_escape(c, o.id, 0) : NULL;
+		char *esc = o.id ? curl_easy_escape(o.http.curl, o.id, 0) : NULL;
+		long status;
 		size_t n;
-		CURLcode rc;
+		int r;
 
 		snprintf(path, sizeof(path), "/v1/events?since=%" PRId64 "&limit=%d%s%s", since, PAGE,
 			 esc ? "&id=" : "", esc ? esc : "");
 		curl_free(esc);
-		setup(c, path, err);
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-		curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
-		rc = curl_easy_perform(c);
-		curl_slist_free_all(h);
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-		if (rc != CURLE_OK) {
-			snprintf(why, why_size, "%s",
-				 b.too_big ? "answer too large"
-				 : err[0]  ? err
-					   : curl_easy_strerror(rc));
-			free(b.data);
-			return -EHOSTUNREACH;
-		}
-		if (status != 200) {
-			daemon_error(&b, status, why, why_size);
-			free(b.data);
-			return 1;
-		}
-		page = json_tokener_parse(b.data ? b.data : "");
-		free(b.data);
+		if ((r = cli_http_get_json(&o.http, path, &page, &status, why, why_size)) != 0)
+			return r;
 		if (!json_object_object_get_ex(page, "events", &events) ||
 		    !json_object_is_type(events, json_type_array)) {
 			json_object_put(page);
@@ -255,7 +137,7 @@ static int list_from_store(char *why, size_t why_size)
 	char db[4096];
 	int r;
 
-	snprintf(db, sizeof(db), "%s/ocitap.db", o.state_dir);
+	snprintf(db, sizeof(db), "%s/ocitap.db", o.src.state_dir);
 	if (ocitap_store_open(db, OCITAP_STORE_READONLY, &s, &err) < 0) {
 		snprintf(why, why_size, "%s", err.message);
 		return -1;
@@ -321,7 +203,7 @@ static size_t sse_write(char *ptr, size_t size, size_t n, void *userdata)
 	return add;
 }
 
-static int follow(CURL *c)
+static int follow(void)
 {
 	static struct sse s;
 	int backoff_ms = 250;
@@ -332,14 +214,15 @@ static int follow(CURL *c)
 			snprintf(s.last_id, sizeof(s.last_id), "%" PRId64, last_printed);
 		else if (o.since >= 0)
 			snprintf(s.last_id, sizeof(s.last_id), "%" PRId64, o.since);
-		char err[CURL_ERROR_SIZE] = "";
-		struct curl_slist *h = headers(s.last_id[0] ? s.last_id : NULL);
+		char err[CURL_ERROR_SIZE] = "", last_id[64];
+		struct curl_slist *h;
+		CURL *c = o.http.curl;
 		long status = 0;
 		CURLcode rc;
 
+		snprintf(last_id, sizeof(last_id), "Last-Event-ID: %s", s.last_id);
 		s.len = 0;
-		setup(c, "/v1/events/stream", err);
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+		h = cli_http_setup(&o.http, "/v1/events/stream", s.last_id[0] ? last_id : NULL, err);
 		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sse_write);
 		curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
 		rc = curl_easy_perform(c);
@@ -348,7 +231,7 @@ static int follow(CURL *c)
 		if (interrupted)
 			break;
 		if (status >= 400) {
-			return fail(EXIT_INVALID, "ocitapd answered HTTP %ld", status);
+			return cli_fail(EXIT_INVALID, "ocitapd answered HTTP %ld", status);
 		}
 		if (status == 200)
 			backoff_ms = 250; /* it was up: reconnect soon */
@@ -374,6 +257,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: ocitap events [--follow] [--since SEQ] [--id ID] [--json] [--http ADDR] [--state-dir DIR]\n"
+		"                     [--runc-root DIR] [--crun-root DIR]\n"
 		"\n"
 		"The event log: every status transition, late stage, exit and hook report, with its\n"
 		"sequence number. From ocitapd's HTTP API, or from its store when the daemon is not\n"
@@ -384,15 +268,11 @@ static void usage(FILE *out)
 		"      --since SEQ        only events after SEQ\n"
 		"      --id ID            only this container's events\n"
 		"      --json             one JSON object per line (as GET /v1/events gives them)\n"
-		"      --http ADDR        ocitapd's HTTP address (default %s; $OCITAP_HTTP; unix:/PATH)\n"
-		"      --http-token-file FILE\n"
-		"                         a bearer token for the API\n"
-		"      --state-dir DIR    the store to read when the daemon is down (default %s;\n"
-		"                         $OCITAP_STATE_DIR)\n"
+		CLI_SOURCE_HELP
+		"                         (events are ocitap's own record: the roots change nothing here)\n"
 		"  -h, --help             this text\n"
 		"\n"
-		"Exit status: 0, 1 when no source could be read, 2 on a bad command line.\n",
-		DEFAULT_HTTP, DEFAULT_STATE_DIR);
+		"Exit status: 0, 1 when no source could be read, 2 on a bad command line.\n");
 }
 
 static void on_signal(int sig)
@@ -400,46 +280,27 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
-static int read_token(const char *path)
-{
-	char buf[4097];
-	FILE *f = fopen(path, "re");
-
-	if (!f || !fgets(buf, sizeof(buf), f)) {
-		fail(EXIT_INVALID, "--http-token-file %s: %s", path, f ? "empty" : strerror(errno));
-		if (f)
-			fclose(f);
-		return -1;
-	}
-	fclose(f);
-	buf[strcspn(buf, "\r\n")] = '\0';
-	o.token = strdup(buf);
-	return o.token ? 0 : -1;
-}
-
 int cmd_events(int argc, char **argv)
 {
-	enum { OPT_SINCE = 256, OPT_ID, OPT_JSON, OPT_HTTP, OPT_TOKEN, OPT_STATE };
+	enum { OPT_SINCE = 256, OPT_ID };
 	static const struct option options[] = {
 		{ "follow", no_argument, NULL, 'f' },
 		{ "since", required_argument, NULL, OPT_SINCE },
 		{ "id", required_argument, NULL, OPT_ID },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "http", required_argument, NULL, OPT_HTTP },
-		{ "http-token-file", required_argument, NULL, OPT_TOKEN },
-		{ "state-dir", required_argument, NULL, OPT_STATE },
+		CLI_SOURCE_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	char why[512] = "", why_store[512] = "";
-	CURL *c;
+	char why[1024] = "", why_store[512] = "";
 	int opt_c, r;
 
-	o.http = getenv("OCITAP_HTTP") ? getenv("OCITAP_HTTP") : DEFAULT_HTTP;
-	o.state_dir = getenv("OCITAP_STATE_DIR") ? getenv("OCITAP_STATE_DIR") : DEFAULT_STATE_DIR;
+	cli.command = "events";
+	cli_sources_init(&o.src);
 	o.since = -1;
 	optind = 1;
 	while ((opt_c = getopt_long(argc, argv, "fh", options, NULL)) != -1) {
+		if (cli_sources_option(&o.src, opt_c, optarg))
+			continue; /* --runc-root/--crun-root: accepted; events are ocitap's own record */
 		switch (opt_c) {
 		case 'f':
 			o.follow = true;
@@ -449,78 +310,51 @@ int cmd_events(int argc, char **argv)
 
 			errno = 0;
 			o.since = strtoll(optarg, &end, 10);
-			if (!*optarg || *end || errno || o.since < 0) {
-				return fail(EXIT_USAGE, "--since: expected a sequence number, got '%s'", optarg);
-			}
+			if (!*optarg || *end || errno || o.since < 0)
+				return cli_fail(EXIT_USAGE, "--since: expected a sequence number, got '%s'", optarg);
 			break;
 		}
 		case OPT_ID:
 			o.id = optarg;
-			break;
-		case OPT_JSON:
-			o.json = true;
-			break;
-		case OPT_HTTP:
-			o.http = optarg;
-			break;
-		case OPT_TOKEN:
-			o.token_file = optarg;
-			break;
-		case OPT_STATE:
-			o.state_dir = optarg;
 			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
 		default:
 			usage(stderr);
-			return EXIT_USAGE;
+			return cli_fail(EXIT_USAGE, "bad command line");
 		}
 	}
-	if (optind != argc) {
-		return fail(EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
-	}
-	if (strcmp(o.http, "off") == 0 && o.follow) {
-		return fail(EXIT_USAGE, "--follow needs ocitapd's HTTP API (--http is off)");
-	}
-	if (o.token_file && read_token(o.token_file) < 0)
-		return EXIT_INVALID;
-	if (strncmp(o.http, "unix:", 5) == 0) {
-		snprintf(o.unix_path, sizeof(o.unix_path), "%s", o.http + 5);
-		snprintf(o.base, sizeof(o.base), "http://localhost");
-	} else {
-		snprintf(o.base, sizeof(o.base), "http://%s", o.http);
+	if (optind != argc)
+		return cli_fail(EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
+	if ((r = cli_http_init(&o.http, o.src.http, o.src.token_file)) != 0)
+		return r;
+	if (cli_http_off(&o.http) && o.follow) {
+		cli_http_release(&o.http);
+		return cli_fail(EXIT_USAGE, "--follow needs ocitapd's HTTP API (--http is off)");
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	c = curl_easy_init();
-	if (!c) {
-		return fail(EXIT_INVALID, "libcurl did not start");
-	}
 	if (o.follow) {
 		/* what is stored first, then the stream from there: no gap */
-		if (strcmp(o.http, "off") != 0 && (r = list_from_daemon(c, why, sizeof(why))) != 0)
+		if ((r = list_from_daemon(why, sizeof(why))) != 0)
 			fprintf(stderr, "ocitap: events: %s; following the stream as soon as it is there\n", why);
-		r = follow(c);
-		curl_easy_cleanup(c);
-		curl_global_cleanup();
+		r = follow();
+		cli_http_release(&o.http);
 		return r;
 	}
-	r = strcmp(o.http, "off") == 0 ? -EHOSTUNREACH : list_from_daemon(c, why, sizeof(why));
-	curl_easy_cleanup(c);
-	curl_global_cleanup();
+	r = list_from_daemon(why, sizeof(why));
+	cli_http_release(&o.http);
 	if (r == 0)
 		return EXIT_OK;
-	if (r > 0) {
-		return fail(EXIT_INVALID, "%s", why);
-	}
+	if (r > 0)
+		return cli_fail(EXIT_INVALID, "%s", why);
 	if (list_from_store(why_store, sizeof(why_store)) == 0) {
-		fprintf(stderr, "ocitap: events: ocitapd not reachable at %s (%s); read from the store in %s\n", o.http,
-			why[0] ? why : "--http off", o.state_dir);
+		fprintf(stderr, "ocitap: events: ocitapd not reachable at %s (%s); read from the store in %s\n",
+			o.http.addr, why, o.src.state_dir);
 		return EXIT_OK;
 	}
-	return fail(EXIT_INVALID, "ocitapd not reachable at %s (%s), and the store: %s", o.http,
-		    why[0] ? why : "--http off", why_store);
+	return cli_fail(EXIT_INVALID, "ocitapd not reachable at %s (%s), and the store: %s", o.http.addr, why,
+			why_store);
 }

@@ -422,7 +422,7 @@ static void usage(FILE *out)
 		     "line. The pid is checked first: its start time must be the one the runtime recorded,\n"
 		     "else it is reported as reused (or gone) and not shown. Works with ocitapd down (its\n"
 		     "store, read-only) and says which sources answered.\n"
-		     "\n" CLI_SOURCE_HELP
+		     "\n" CLI_JSON_HELP CLI_SOURCE_HELP
 		     "      --proc-root DIR    read processes from DIR instead of /proc (a captured copy)\n"
 		     "  -h, --help             this text\n"
 		     "\n"

@@ -155,7 +155,7 @@ static void usage(FILE *out)
 		     "absent), so containers started before ocitap are listed too (LAST EVENT says \"not\n"
 		     "seen by ocitap\"). STATUS is the runtime's when it knows the container.\n"
 		     "\n"
-		     "  -a, --all              stopped containers too\n" CLI_SOURCE_HELP
+		     "  -a, --all              stopped containers too\n" CLI_JSON_HELP CLI_SOURCE_HELP
 		     "  -h, --help             this text\n"
 		     "\n"
 		     "Exit status: 0; 1 when no source could be read; 2 on a bad command line.\n");
