@@ -24,8 +24,8 @@
 #include "event-json.h"
 #include "ocitap.h"
 
-#define PAGE		  10000
-#define MAX_BODY	  (64u << 20)
+#define PAGE	 10000
+#define MAX_BODY (64u << 20)
 
 static struct {
 	const char *id;
@@ -267,8 +267,7 @@ static void usage(FILE *out)
 		"                         reconnects after the last event seen, nothing missed or repeated)\n"
 		"      --since SEQ        only events after SEQ\n"
 		"      --id ID            only this container's events\n"
-		"      --json             one JSON object per line (as GET /v1/events gives them)\n"
-		CLI_SOURCE_HELP
+		"      --json             one JSON object per line (as GET /v1/events gives them)\n" CLI_SOURCE_HELP
 		"                         (events are ocitap's own record: the roots change nothing here)\n"
 		"  -h, --help             this text\n"
 		"\n"
@@ -284,12 +283,9 @@ int cmd_events(int argc, char **argv)
 {
 	enum { OPT_SINCE = 256, OPT_ID };
 	static const struct option options[] = {
-		{ "follow", no_argument, NULL, 'f' },
-		{ "since", required_argument, NULL, OPT_SINCE },
-		{ "id", required_argument, NULL, OPT_ID },
-		CLI_SOURCE_OPTIONS,
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+		{ "follow", no_argument, NULL, 'f' },	   { "since", required_argument, NULL, OPT_SINCE },
+		{ "id", required_argument, NULL, OPT_ID }, CLI_SOURCE_OPTIONS,
+		{ "help", no_argument, NULL, 'h' },	   { 0 },
 	};
 	char why[1024] = "", why_store[512] = "";
 	int opt_c, r;

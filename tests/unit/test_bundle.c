@@ -29,8 +29,8 @@ static void expect_error(const char *json, int code, const char *field, const ch
 
 static void test_stage_names(void **unused)
 {
-	static const char *const names[] = { "prestart",  "createRuntime", "createContainer",
-					     "startContainer", "poststart", "poststop" };
+	static const char *const names[] = { "prestart",       "createRuntime", "createContainer",
+					     "startContainer", "poststart",	"poststop" };
 
 	for (int i = 0; i < OCITAP_STAGE_COUNT; i++) {
 		assert_string_equal(ocitap_stage_to_string(i), names[i]);
@@ -100,12 +100,13 @@ static void test_minimal_and_tolerant(void **unused)
 	assert_false(cfg.has_seccomp);
 	assert_int_equal(cfg.n_mounts, 0);
 	ocitap_config_release(&cfg);
-	assert_int_equal(parse("{\"ociVersion\":\"1.1.0\",\"hooks\":{\"poststop\":[{\"path\":\"/bin/true\",\"timeout\":5}],"
-			       "\"futureStage\":[1]},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\","
-			       "\"syscalls\":[{\"names\":[\"chmod\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1,"
-			       "\"args\":[{\"index\":0}]}]},\"namespaces\":[]},\"vm\":{}}",
-			       OCITAP_PARSE_STRICT, &cfg),
-			 0);
+	assert_int_equal(
+		parse("{\"ociVersion\":\"1.1.0\",\"hooks\":{\"poststop\":[{\"path\":\"/bin/true\",\"timeout\":5}],"
+		      "\"futureStage\":[1]},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\","
+		      "\"syscalls\":[{\"names\":[\"chmod\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1,"
+		      "\"args\":[{\"index\":0}]}]},\"namespaces\":[]},\"vm\":{}}",
+		      OCITAP_PARSE_STRICT, &cfg),
+		0);
 	assert_true(cfg.hooks[OCITAP_STAGE_POSTSTOP][0].has_timeout);
 	assert_int_equal(cfg.hooks[OCITAP_STAGE_POSTSTOP][0].timeout, 5);
 	assert_true(cfg.seccomp.rules[0].has_errno_ret);
@@ -122,13 +123,15 @@ static void test_errors(void **unused)
 	expect_error("{\"hooks\":{\"poststop\":{}}}", -EINVAL, "hooks.poststop", "expected an array");
 	expect_error("{\"hooks\":{\"poststop\":[{\"path\":\"/x\"},{}]}}", -EINVAL, "hooks.poststop[1].path", "missing");
 	expect_error("{\"hooks\":{\"prestart\":[{\"path\":\"rel\"}]}}", -EINVAL, "hooks.prestart[0].path", "absolute");
-	expect_error("{\"hooks\":{\"prestart\":[{\"path\":\"/x\",\"timeout\":0}]}}", -ERANGE, "hooks.prestart[0].timeout",
-		     "at least 1");
+	expect_error("{\"hooks\":{\"prestart\":[{\"path\":\"/x\",\"timeout\":0}]}}", -ERANGE,
+		     "hooks.prestart[0].timeout", "at least 1");
 	expect_error("{\"hooks\":{\"prestart\":[{\"path\":\"/x\",\"env\":\"A=1\"}]}}", -EINVAL, "hooks.prestart[0].env",
 		     "expected an array");
-	expect_error("{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerMetadata\":\"policy=deny\"}}}",
-		     -EINVAL, "linux.seccomp.listenerMetadata", "set without listenerPath");
-	expect_error("{\"linux\":{\"seccomp\":{\"listenerPath\":\"\"}}}", -EINVAL, "linux.seccomp.listenerPath", "empty");
+	expect_error(
+		"{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerMetadata\":\"policy=deny\"}}}",
+		-EINVAL, "linux.seccomp.listenerMetadata", "set without listenerPath");
+	expect_error("{\"linux\":{\"seccomp\":{\"listenerPath\":\"\"}}}", -EINVAL, "linux.seccomp.listenerPath",
+		     "empty");
 	expect_error("{\"linux\":{\"seccomp\":{\"syscalls\":[{\"names\":[\"x\"]}]}}}", -EINVAL,
 		     "linux.seccomp.syscalls[0].action", "missing");
 	expect_error("{\"linux\":{\"seccomp\":{\"syscalls\":[{\"names\":[\"x\"],\"action\":\"A\",\"errnoRet\":-1}]}}}",
@@ -170,7 +173,7 @@ static void test_bundle_load(void **unused)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_stage_names),    cmocka_unit_test(test_runc_spec_config),
+		cmocka_unit_test(test_stage_names),	     cmocka_unit_test(test_runc_spec_config),
 		cmocka_unit_test(test_minimal_and_tolerant), cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_bundle_load),
 	};

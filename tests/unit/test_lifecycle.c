@@ -143,11 +143,13 @@ static void test_exit_before_stopped_and_signal(void **unused)
 {
 	struct ocitap_lifecycle lc;
 	struct ocitap_observation run = { .phase = OCITAP_PHASE_RUNNING, .source = "poststart" };
-	struct ocitap_observation killed = { .phase = OCITAP_PHASE_UNKNOWN, .source = "pidfd", .has_exit = true,
-					     .signal = 9 };
+	struct ocitap_observation killed = {
+		.phase = OCITAP_PHASE_UNKNOWN, .source = "pidfd", .has_exit = true, .signal = 9
+	};
 	struct ocitap_observation oom = { .phase = OCITAP_PHASE_UNKNOWN, .source = "bpf", .oom = true };
-	struct ocitap_observation again = { .phase = OCITAP_PHASE_STOPPED, .source = "pidfd", .has_exit = true,
-					    .exit_code = 1 };
+	struct ocitap_observation again = {
+		.phase = OCITAP_PHASE_STOPPED, .source = "pidfd", .has_exit = true, .exit_code = 1
+	};
 
 	ocitap_lifecycle_init(&lc);
 	assert_int_equal(ocitap_lifecycle_apply(&lc, &run, NULL), OCITAP_APPLY_TRANSITION);

@@ -113,10 +113,10 @@ static void test_file_errors(void **unused)
 {
 	expect_error("[]", -EINVAL, "", "must be a JSON object");
 	expect_error("{\"policies\":[]}", -EINVAL, "policies", "expected an object");
-	expect_error("{\"policies\":{\"p\":{\"syscalls\":{\"mkdr\":\"continue\"}}}}", -EINVAL, "policies.p.syscalls.mkdr",
-		     "unknown syscall");
-	expect_error("{\"policies\":{\"p\":{\"syscalls\":{\"mkdir\":\"allow\"}}}}", -EINVAL, "policies.p.syscalls.mkdir",
-		     "unknown action");
+	expect_error("{\"policies\":{\"p\":{\"syscalls\":{\"mkdr\":\"continue\"}}}}", -EINVAL,
+		     "policies.p.syscalls.mkdr", "unknown syscall");
+	expect_error("{\"policies\":{\"p\":{\"syscalls\":{\"mkdir\":\"allow\"}}}}", -EINVAL,
+		     "policies.p.syscalls.mkdir", "unknown action");
 	expect_error("{\"policies\":{\"p\":{\"syscalls\":{\"mkdir\":1}}}}", -EINVAL, "policies.p.syscalls.mkdir",
 		     "expected a string");
 	expect_error("{\"policies\":{\"p\":{\"default\":\"errno:EWHAT\"}}}", -EINVAL, "policies.p.default",
@@ -148,7 +148,7 @@ static void test_metadata(void **unused)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_actions),     cmocka_unit_test(test_builtins), cmocka_unit_test(test_file),
+		cmocka_unit_test(test_actions),	    cmocka_unit_test(test_builtins), cmocka_unit_test(test_file),
 		cmocka_unit_test(test_file_errors), cmocka_unit_test(test_metadata),
 	};
 

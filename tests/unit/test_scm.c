@@ -16,8 +16,9 @@
 
 static struct ocitap_error err;
 
-#define PS_ONE "{\"ociVersion\":\"1.0.2-dev\",\"fds\":[\"seccompFd\"],\"pid\":42,\"metadata\":\"policy=deny\"," \
-	       "\"state\":{\"ociVersion\":\"1.0.2-dev\",\"id\":\"c1\",\"status\":\"creating\",\"pid\":42,\"bundle\":\"/b\"}}"
+#define PS_ONE                                                                                           \
+	"{\"ociVersion\":\"1.0.2-dev\",\"fds\":[\"seccompFd\"],\"pid\":42,\"metadata\":\"policy=deny\"," \
+	"\"state\":{\"ociVersion\":\"1.0.2-dev\",\"id\":\"c1\",\"status\":\"creating\",\"pid\":42,\"bundle\":\"/b\"}}"
 
 static void make_pair(int sv[2])
 {
@@ -42,8 +43,7 @@ static ino_t inode_of(int fd)
 	return st.st_ino;
 }
 
-static int recv_ps(int sock, const struct ocitap_limits *lim, int timeout_ms, struct ocitap_process_state *ps,
-		   int *fd)
+static int recv_ps(int sock, const struct ocitap_limits *lim, int timeout_ms, struct ocitap_process_state *ps, int *fd)
 {
 	ocitap_error_clear(&err);
 	return ocitap_scm_recv_process_state(sock, 0, lim, timeout_ms, ps, fd, &err);
@@ -173,7 +173,8 @@ static void expect_refused(const char *json, size_t len, int n_fds, const struct
 
 static void test_refusals(void **unused)
 {
-	static const char two_names[] = "{\"fds\":[\"seccompFd\",\"x\"],\"pid\":7,\"state\":{\"id\":\"c\",\"status\":\"creating\"}}";
+	static const char two_names[] =
+		"{\"fds\":[\"seccompFd\",\"x\"],\"pid\":7,\"state\":{\"id\":\"c\",\"status\":\"creating\"}}";
 	static const char no_seccomp[] = "{\"fds\":[\"x\"],\"pid\":7,\"state\":{\"id\":\"c\",\"status\":\"creating\"}}";
 	static const char truncated[] = "{\"fds\":[\"seccompFd\"],\"pid\":7,\"state\":{\"id\":\"c\"";
 	struct ocitap_limits lim;

@@ -16,8 +16,7 @@ static struct ocitap_error err;
 static void test_stage_from_program(void **unused)
 {
 	assert_int_equal(ocitap_stage_from_program("ocitap-poststart"), OCITAP_STAGE_POSTSTART);
-	assert_int_equal(ocitap_stage_from_program("/usr/local/bin/ocitap-createRuntime"),
-			 OCITAP_STAGE_CREATE_RUNTIME);
+	assert_int_equal(ocitap_stage_from_program("/usr/local/bin/ocitap-createRuntime"), OCITAP_STAGE_CREATE_RUNTIME);
 	assert_int_equal(ocitap_stage_from_program("./ocitap-startContainer"), OCITAP_STAGE_START_CONTAINER);
 	assert_int_equal(ocitap_stage_from_program("ocitap-hook"), -EINVAL);
 	assert_int_equal(ocitap_stage_from_program("ocitap-PostStop"), -EINVAL);

@@ -109,7 +109,8 @@ static void test_strict_pid_rules(void **unused)
 
 	/* runc's poststop omits pid: fine in both modes */
 	assert_int_equal(parse("{\"ociVersion\":\"1\",\"id\":\"a\",\"status\":\"stopped\",\"bundle\":\"/b\"}",
-			       OCITAP_PARSE_STRICT, &st), 0);
+			       OCITAP_PARSE_STRICT, &st),
+			 0);
 	ocitap_state_release(&st);
 	/* crun's createContainer: created with pid 0, lenient only */
 	assert_int_equal(parse("{\"id\":\"a\",\"status\":\"created\",\"pid\":0}", 0, &st), 0);
@@ -120,8 +121,8 @@ static void test_strict_pid_rules(void **unused)
 			   OCITAP_PARSE_STRICT, -EINVAL, "pid", "missing while status is running");
 	expect_state_error("{\"id\":\"a\",\"status\":\"running\",\"pid\":1,\"bundle\":\"/b\"}", OCITAP_PARSE_STRICT,
 			   -EINVAL, "ociVersion", "missing");
-	expect_state_error("{\"ociVersion\":\"1\",\"id\":\"a\",\"status\":\"running\",\"pid\":1}",
-			   OCITAP_PARSE_STRICT, -EINVAL, "bundle", "missing");
+	expect_state_error("{\"ociVersion\":\"1\",\"id\":\"a\",\"status\":\"running\",\"pid\":1}", OCITAP_PARSE_STRICT,
+			   -EINVAL, "bundle", "missing");
 }
 
 static void test_tolerated(void **unused)
@@ -145,7 +146,9 @@ static void test_tolerated(void **unused)
 	assert_int_equal(st.n_annotations, 0);
 	ocitap_state_release(&st);
 	/* UTF-8 and escapes in values */
-	assert_int_equal(parse("{\"id\":\"caf\\u00e9\",\"status\":\"created\",\"annotations\":{\"k\":\"\\\"q\\\"\"}}", 0, &st), 0);
+	assert_int_equal(
+		parse("{\"id\":\"caf\\u00e9\",\"status\":\"created\",\"annotations\":{\"k\":\"\\\"q\\\"\"}}", 0, &st),
+		0);
 	assert_string_equal(st.id, "caf\xc3\xa9");
 	assert_string_equal(st.annotations[0].value, "\"q\"");
 	ocitap_state_release(&st);
@@ -163,22 +166,26 @@ static void test_rejected(void **unused)
 	expect_state_error("{\"id\":\"a\"}", 0, -EINVAL, "status", "missing");
 	expect_state_error("{\"id\":\"a\",\"status\":\"\"}", 0, -EINVAL, "status", "must not be empty");
 	expect_state_error("{\"id\":\"a\",\"status\":[\"running\"]}", 0, -EINVAL, "status", "got an array");
-	expect_state_error("{\"id\":\"a\",\"status\":\"running\",\"pid\":-1}", 0, -ERANGE, "pid", "must not be negative");
+	expect_state_error("{\"id\":\"a\",\"status\":\"running\",\"pid\":-1}", 0, -ERANGE, "pid",
+			   "must not be negative");
 	expect_state_error("{\"id\":\"a\",\"status\":\"running\",\"pid\":4194305}", 0, -ERANGE, "pid", "out of range");
-	expect_state_error("{\"id\":\"a\",\"status\":\"running\",\"pid\":1e3}", 0, -EINVAL, "pid", "got a fractional number");
+	expect_state_error("{\"id\":\"a\",\"status\":\"running\",\"pid\":1e3}", 0, -EINVAL, "pid",
+			   "got a fractional number");
 	expect_state_error("{\"id\":\"a\",\"status\":\"running\",\"pid\":\"12\"}", 0, -EINVAL, "pid", "got a string");
 	expect_state_error("{\"id\":\"a\",\"status\":\"running\",\"pid\":99999999999999999999999}", 0, -ERANGE, "pid",
 			   "over 2^63");
 	expect_state_error("{\"id\":\"a\",\"status\":\"x\",\"bundle\":\"rel/path\"}", 0, -EINVAL, "bundle", "absolute");
 	expect_state_error("{\"id\":\"a\",\"status\":\"x\",\"bundle\":\"\"}", 0, -EINVAL, "bundle", "absolute");
-	expect_state_error("{\"id\":\"a\",\"status\":\"x\",\"annotations\":[]}", 0, -EINVAL, "annotations", "got an array");
+	expect_state_error("{\"id\":\"a\",\"status\":\"x\",\"annotations\":[]}", 0, -EINVAL, "annotations",
+			   "got an array");
 	expect_state_error("{\"id\":\"a\",\"status\":\"x\",\"annotations\":{\"k\":{}}}", 0, -EINVAL, "annotations.k",
 			   "expected a string, got an object");
 	expect_state_error("{\"id\":\"a\",\"status\":\"x\",\"annotations\":{\"\":\"v\"}}", OCITAP_PARSE_STRICT, -EINVAL,
 			   "ociVersion", "missing");
 	expect_state_error("{\"ociVersion\":\"\",\"id\":\"a\",\"status\":\"x\"}", 0, -EINVAL, "ociVersion", "empty");
-	expect_state_error("{\"ociVersion\":\"1\",\"id\":\"a\",\"status\":\"x\",\"bundle\":\"/b\",\"annotations\":{\"\":\"v\"}}",
-			   OCITAP_PARSE_STRICT, -EINVAL, "annotations", "keys must not be empty");
+	expect_state_error(
+		"{\"ociVersion\":\"1\",\"id\":\"a\",\"status\":\"x\",\"bundle\":\"/b\",\"annotations\":{\"\":\"v\"}}",
+		OCITAP_PARSE_STRICT, -EINVAL, "annotations", "keys must not be empty");
 }
 
 static void test_bad_json(void **unused)
@@ -215,7 +222,8 @@ static void test_bounds(void **unused)
 
 	/* size */
 	lim.max_bytes = 20;
-	assert_int_equal(ocitap_state_parse("{\"id\":\"a\",\"status\":\"created\"}", 30, 0, &lim, &st, &err), -EMSGSIZE);
+	assert_int_equal(ocitap_state_parse("{\"id\":\"a\",\"status\":\"created\"}", 30, 0, &lim, &st, &err),
+			 -EMSGSIZE);
 	assert_non_null(strstr(err.message, "more than the limit of 20 bytes"));
 
 	/* depth */
@@ -270,8 +278,8 @@ static void test_bounds(void **unused)
 
 static void test_round_trip(void **unused)
 {
-	static const char *const files[] = { "spec-state-example.json", "runc-poststop.json", "crun-startContainer.json",
-					     "crun-state-cmd.json" };
+	static const char *const files[] = { "spec-state-example.json", "runc-poststop.json",
+					     "crun-startContainer.json", "crun-state-cmd.json" };
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		struct ocitap_state a, b;
@@ -373,7 +381,8 @@ static void test_save_load(void **unused)
 
 static void test_process_state_real(void **unused)
 {
-	static const char *const files[] = { "runc-listener.json", "crun-listener.json", "spec-process-state-example.json" };
+	static const char *const files[] = { "runc-listener.json", "crun-listener.json",
+					     "spec-process-state-example.json" };
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		struct ocitap_process_state ps;
@@ -411,7 +420,8 @@ static void expect_ps_error(const char *json, size_t n_fds, int code, const char
 static void test_process_state_rejected(void **unused)
 {
 	expect_ps_error("{\"fds\":[\"seccompFd\"],\"pid\":5," ST "}", 2, -EBADMSG, "fds", "1 name for 2 fds received");
-	expect_ps_error("{\"fds\":[\"seccompFd\",\"x\"],\"pid\":5," ST "}", 1, -EBADMSG, "fds", "2 names for 1 fd received");
+	expect_ps_error("{\"fds\":[\"seccompFd\",\"x\"],\"pid\":5," ST "}", 1, -EBADMSG, "fds",
+			"2 names for 1 fd received");
 	expect_ps_error("{\"fds\":[],\"pid\":5," ST "}", 1, -EBADMSG, "fds", "0 names for 1 fd received");
 	expect_ps_error("{\"pid\":5," ST "}", 1, -EINVAL, "fds", "missing");
 	expect_ps_error("{\"fds\":\"seccompFd\",\"pid\":5," ST "}", 1, -EINVAL, "fds", "expected an array");
@@ -425,7 +435,8 @@ static void test_process_state_rejected(void **unused)
 	expect_ps_error("{\"fds\":[\"seccompFd\"],\"pid\":5,\"metadata\":5," ST "}", 1, -EINVAL, "metadata", "string");
 	expect_ps_error("{\"fds\":[\"seccompFd\"],\"pid\":5,\"state\":{\"id\":\"c\",\"status\":\"x\",\"pid\":-2}}", 1,
 			-ERANGE, "state.pid", "negative");
-	expect_ps_error("{\"fds\":[\"seccompFd\"],\"pid\":5,\"state\":{\"id\":\"c\",\"status\":\"x\",\"annotations\":{\"k\":1}}}",
+	expect_ps_error("{\"fds\":[\"seccompFd\"],\"pid\":5,\"state\":{\"id\":\"c\",\"status\":\"x\",\"annotations\":{"
+			"\"k\":1}}}",
 			1, -EINVAL, "state.annotations.k", "expected a string");
 	{
 		/* more fd names than the fd bound */
@@ -445,7 +456,8 @@ static void test_process_state_round_trip(void **unused)
 	size_t len;
 	char *buf = read_test_data("crun-listener.json", &len);
 
-	assert_int_equal(ocitap_process_state_parse(buf, len, OCITAP_PARSE_STRICT, NULL, OCITAP_FDS_UNKNOWN, &a, &err), 0);
+	assert_int_equal(ocitap_process_state_parse(buf, len, OCITAP_PARSE_STRICT, NULL, OCITAP_FDS_UNKNOWN, &a, &err),
+			 0);
 	assert_int_equal(ocitap_process_state_to_json(&a, 0, &json, &err), 0);
 	assert_int_equal(ocitap_process_state_parse(json, strlen(json), 0, NULL, 1, &b, &err), 0);
 	assert_string_equal(b.metadata, "policy=audit");
