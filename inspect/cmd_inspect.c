@@ -495,15 +495,19 @@ int cmd_inspect(int argc, char **argv)
 			snprintf(rt_why, sizeof(rt_why), "%s", why);
 	}
 	if (rec_r < 0 && !have_rc) {
-		if (rec_r == -ENOENT)
+		if (rt_why[0]) /* a runtime has it but cannot say what it is */
+			status = cli_fail(EXIT_INVALID, "container '%s': %s%s%s", id, rt_why,
+					  rec_r == -ENOENT ? "; not recorded by ocitap" : "; ocitap's record: ",
+					  rec_r == -ENOENT ? "" : rec_why);
+		else if (rec_r == -ENOENT)
 			status = cli_fail(EXIT_NOT_FOUND,
 					  "no container '%s': unknown to runc (%s), crun (%s) and ocitap (%s)", id,
 					  rts[0].root, rts[1].root, rec_how);
 		else
 			status = cli_fail(
-				rt_why[0] ? EXIT_INVALID : EXIT_NOT_FOUND,
-				"no container '%s' in runc or crun%s%s, and ocitap's record cannot be read: %s", id,
-				rt_why[0] ? ": " : "", rt_why, rec_why);
+				EXIT_NOT_FOUND,
+				"no container '%s' in runc (%s) or crun (%s), and ocitap's record cannot be read: %s",
+				id, rts[0].root, rts[1].root, rec_why);
 		goto out;
 	}
 	if (rec_r < 0 && rec_r != -ENOENT && !cli.json)

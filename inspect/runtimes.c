@@ -177,6 +177,30 @@ static void add_dir_details(const struct runtime_source *rt, struct ocitap_runti
 	ocitap_runtime_container_release(&d);
 }
 
+/* runc list skips a container whose state file it cannot load (it says so
+ * on stderr only): add what the state directory has that the list lacks,
+ * with the reason it could not be read. */
+static void add_unlisted(const struct runtime_source *rt, struct ocitap_runtime_container **v, size_t *n)
+{
+	struct ocitap_runtime_container *dir = NULL, *p;
+	size_t n_dir = 0;
+
+	if (ocitap_runtime_list_dir(rt->name, rt->root, "/proc", &dir, &n_dir, NULL) < 0)
+		return;
+	for (size_t i = 0; i < n_dir; i++) {
+		bool listed = false;
+
+		for (size_t k = 0; k < *n && !listed; k++)
+			listed = strcmp((*v)[k].id, dir[i].id) == 0;
+		if (listed || !dir[i].error || !(p = realloc(*v, (*n + 1) * sizeof(*p))))
+			continue;
+		*v = p;
+		p[(*n)++] = dir[i];
+		memset(&dir[i], 0, sizeof(dir[i])); /* moved */
+	}
+	ocitap_runtime_containers_free(dir, n_dir);
+}
+
 static void exec_failure(const struct runtime_source *rt, const char *what, int r, const char *err_line, char *why,
 			 size_t why_size)
 {
@@ -207,6 +231,7 @@ int runtime_list(const struct runtime_source *rt, struct ocitap_runtime_containe
 		free(out);
 		for (size_t i = 0; i < *ret_n; i++)
 			add_dir_details(rt, &(*ret)[i]);
+		add_unlisted(rt, ret, ret_n);
 		snprintf(how, how_size, "%s list", rt->name);
 		return 0;
 	}

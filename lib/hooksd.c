@@ -551,7 +551,7 @@ static const char *const known_stages[] = {
 static int regex_error(struct ocitap_error *err, int r, const char *field, const char *what, const char *pattern)
 {
 	ocitap_error_nest(err, field);
-	ocitap_error_prefix(err, "%s \"%.100s\": ", what, pattern);
+	ocitap_error_prefix(err, "%s \"%.100s\"", what, pattern);
 	return r;
 }
 

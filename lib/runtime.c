@@ -321,10 +321,11 @@ int ocitap_runtime_read_dir(const char *runtime, const char *root, const char *i
 	if (!valid_id(id))
 		return ocitap_error_set(err, -EINVAL, NULL, "'%s' is not a container id", id);
 	snprintf(path, sizeof(path), "%s/%s/%s", root, id, strcmp(runtime, "runc") == 0 ? "state.json" : "status");
-	if ((r = ocitap_read_file(path, MAX_STATE_FILE, -1, &buf, &len, err)) < 0)
-		return ocitap_error_prefix(err, "%s: ", path);
-	if ((r = ocitap_runtime_parse_state_file(buf, len, runtime, id, &c, err)) < 0)
-		return ocitap_error_prefix(err, "%s: ", path);
+	if ((r = ocitap_read_file(path, MAX_STATE_FILE, -1, &buf, &len, err)) < 0 ||
+	    (r = ocitap_runtime_parse_state_file(buf, len, runtime, id, &c, err)) < 0) {
+		ocitap_error_prefix(err, "%s", path);
+		return r;
+	}
 	snprintf(path, sizeof(path), "%s/%s/exec.fifo", root, id);
 	if (access(path, F_OK) == 0)
 		c.status = strdup("created");
