@@ -128,3 +128,68 @@ check "replayed: the five stages, in order, once" \
 	[ "$(q "select group_concat(source, ',') from (select source from events where container_id='$id' and kind='hook' order by seq)")" = "prestart,createRuntime,createContainer,poststart,poststop" ]
 check "replayed: the spool is empty" [ "$(ls "$state/spool" | grep -c '\.json$')" = 0 ]
 stop_daemon
+
+# `ocitap hooks explain` against what podman itself did with a hooks
+# directory: every file has one stage and a hook that logs its name; the
+# files that ran must be exactly those explain says match, in the stage it
+# says. (podman 4.3 here still injects prestart as prestart; containers/common
+# since 2024 injects it as createRuntime, as explain reports: compared modulo
+# that.)
+xd=$work/explain.d
+mkdir -p "$xd"
+cat >"$work/rec" <<REC
+#!/bin/sh
+cat >/dev/null
+echo "\$1" >>"$work/ran"
+REC
+chmod +x "$work/rec"
+hookf() { # NAME STAGE WHEN-JSON
+	jq -n --arg p "$work/rec" --arg n "$1" --arg s "$2" --argjson w "$3" \
+		'{version: "1.0.0", hook: {path: $p, args: ["rec", $n]}, when: $w, stages: [$s]}' >"$xd/$1.json"
+}
+hookf a-always poststop '{"always": true}'
+hookf b-cmd-sh poststart '{"commands": ["^sh$"]}'
+hookf c-cmd-other poststart '{"commands": ["^/usr/bin/nope$"]}'
+hookf d-ann createContainer '{"annotations": {"^org\\.ocitap\\.explain$": "^yes$"}}'
+hookf e-ann-no createContainer '{"annotations": {"^org\\.ocitap\\.explain$": "^no$"}}'
+hookf g-and poststop '{"always": true, "commands": ["^nope$"]}'
+hookf H-prestart prestart '{"always": true}'
+hookf i-bind poststop '{"hasBindMounts": true}'
+jq -n --arg p "$work/rec" '{hook: $p, arguments: ["f-legacy"], stage: ["poststop"], cmd: ["^nope$"], annotation: ["^yes$"]}' \
+	>"$xd/f-legacy.json"
+echo '{"version": "1.0.0", "hook": {"path": "/nonexistent/hook"}, "when": {"always": true}, "stages": ["poststop"]}' \
+	>"$xd/z-broken.json"
+rm -f "$work/ran"
+out=$(timeout 120 podman --root "$work/storage" --runroot "$work/runroot" --storage-driver vfs --runtime runc \
+	--cgroup-manager cgroupfs --events-backend file --hooks-dir "$xd" run --name explained --network none \
+	--ulimit nofile=20000:20000 --ulimit "nproc=$nproc:$nproc" --annotation org.ocitap.explain=yes \
+	localhost/ocitap-busybox:test sh -c true 2>&1)
+check "explain: podman ran a container with the test hooks directory" [ $? -eq 0 ]
+bundle=$(pm inspect --format '{{.StaticDir}}' explained 2>/dev/null)
+"$OCITAP" hooks explain "$bundle" --hooks-dir "$xd" --json >"$work/explain.json" 2>"$work/explain.err"
+ran=$(sort -u "$work/ran" 2>/dev/null | tr '\n' ' ')
+said=$(jq -r '.files[] | select(.status == "match") | .name | rtrimstr(".json")' "$work/explain.json" | sort | tr '\n' ' ')
+echo "# podman ran: $ran; explain says: $said"
+check "explain: the files that match are exactly those podman ran" [ -n "$ran" -a "$ran" = "$said" ]
+check "explain: and those are the expected ones (always, command, annotation, legacy OR, prestart)" \
+	[ "$said" = "$(printf '%s\n' a-always b-cmd-sh d-ann f-legacy H-prestart | sort | tr '\n' ' ')" ]
+agree=true
+for n in $said; do
+	want=$(jq -r --arg n "$n.json" '.files[] | select(.name == $n) | .adds[0]' "$work/explain.json")
+	got=$(jq -r --arg n "$n" '.hooks | to_entries[] | select(.value | map(.args[1]? == $n) | any) | .key' "$bundle/config.json" |
+		sed 's/^prestart$/createRuntime/' | head -1)
+	# podman runs poststop hooks itself, not through config.json: having run is the proof
+	[[ $want == poststop && -z $got ]] && got=poststop
+	[[ $want == "$got" ]] || { agree=false; echo "# $n: explain $want, podman's config.json $got"; }
+done
+check "explain: each in the stage podman put it (prestart as createRuntime; poststop podman runs itself)" $agree
+check "explain: the broken file is reported, naming hook.path" \
+	[ "$(jq -r '.files[] | select(.name == "z-broken.json") | [.status, .error.field] | join(" ")' "$work/explain.json")" = "broken hook.path" ]
+check "explain: the reason a file did not match is given" \
+	[ "$(jq -r '.files[] | select(.name == "c-cmd-other.json") | .reasons[-1].detail' "$work/explain.json")" = 'process.args[0] "sh" matches none of 1 pattern' ]
+"$OCITAP" hooks lint "$xd" >"$work/lint.txt"
+rc=$?
+check "hooks lint: exit 1, the broken file named with its field" \
+	bash -c '[ "$1" -eq 1 ] && grep -q "^FAIL .*z-broken.json: hook.path: /nonexistent/hook" "$2"' _ "$rc" "$work/lint.txt"
+pm rm -f explained >/dev/null 2>&1
+
