@@ -164,7 +164,10 @@ static const char *translate_bracket(const char *p, struct rebuf *out, struct oc
 static int translate(const char *p, struct rebuf *out, int *ret_cflags, struct ocitap_error *err)
 {
 	const char *start = p;
+	unsigned long repeat = 1;
 
+	if (strlen(p) > OCITAP_REGEX_MAX)
+		return ocitap_error_set(err, -E2BIG, NULL, "longer than %d bytes", OCITAP_REGEX_MAX);
 	*ret_cflags = REG_EXTENDED | REG_NOSUB;
 	while (*p) {
 		char c = *p;
@@ -273,11 +276,29 @@ static int translate(const char *p, struct rebuf *out, int *ret_cflags, struct o
 			}
 			continue;
 		}
+		if (c == '{' && p > start && p[1] >= '0' && p[1] <= '9') {
+			/* RE2 allows counts up to 1000; regcomp's memory grows with their product */
+			char *end;
+			unsigned long lo = strtoul(p + 1, &end, 10), hi = lo;
+
+			if (*end == ',' && end[1] >= '0' && end[1] <= '9')
+				hi = strtoul(end + 1, &end, 10);
+			if (lo > 1000 || hi > 1000)
+				return ocitap_error_set(err, -EINVAL, NULL, "invalid repeat count (over 1000)");
+			repeat *= hi ? hi : 1;
+			if (repeat > 1000)
+				return ocitap_error_set(err, -EINVAL, NULL,
+							"expression too large (repeat counts multiply past 1000)");
+		}
 		re_put(out, &c, 1);
 		p++;
-		/* a lazy quantifier matches where the greedy one does */
-		if ((c == '*' || c == '+' || c == '?' || c == '}') && *p == '?')
-			p++;
+		if (c == '*' || c == '+' || c == '?' || c == '}') {
+			/* a lazy quantifier matches where the greedy one does */
+			if (*p == '?')
+				p++;
+			if (*p == '*' || *p == '+' || *p == '?' || (*p == '{' && p[1] >= '0' && p[1] <= '9'))
+				return ocitap_error_set(err, -EINVAL, NULL, "invalid nested repetition operator");
+		}
 	}
 	return out->oom ? ocitap_error_set(err, -ENOMEM, NULL, "out of memory") : 0;
 }
@@ -285,7 +306,7 @@ static int translate(const char *p, struct rebuf *out, int *ret_cflags, struct o
 int ocitap_regex_compile(const char *pattern, struct ocitap_regex *ret, struct ocitap_error *err)
 {
 	struct rebuf out = { 0 };
-	int cflags, r;
+	int cflags = REG_EXTENDED | REG_NOSUB, r;
 
 	memset(ret, 0, sizeof(*ret));
 	re_puts(&out, "");

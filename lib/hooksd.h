@@ -39,6 +39,9 @@
 /* A hooks.d file bigger than this is refused (the real ones are < 1 KiB). */
 #define OCITAP_HOOKSD_MAX_FILE (1u << 20)
 
+/* Longer patterns are refused (real ones are a few dozen bytes). */
+#define OCITAP_REGEX_MAX 4096
+
 /* A Go regular expression turned into a POSIX one. */
 struct ocitap_regex {
 	regex_t re;

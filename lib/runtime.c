@@ -72,6 +72,8 @@ int ocitap_parse_rfc3339(const char *s, int64_t *ret_ns)
 	}
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
 		return -EINVAL;
+	if (y < 1970 || y > 2261) /* what nanoseconds in an int64 reach */
+		return -ERANGE;
 	tm.tm_year = y - 1900;
 	tm.tm_mon = mo - 1;
 	tm.tm_mday = d;

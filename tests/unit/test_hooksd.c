@@ -59,6 +59,15 @@ static const struct {
 	{ "[a", "a", -EINVAL },
 	{ "a\\", "a", -EINVAL },
 	{ "\\y", "y", -EINVAL },
+	{ "^a{2,3}$", "aaa", 1 },
+	{ "^a{2}$", "aaa", 0 },
+	{ "a*?b", "aab", 1 },
+	/* what RE2 refuses, and what would make regcomp take gigabytes */
+	{ "a++", "a", -EINVAL },
+	{ "a*+", "a", -EINVAL },
+	{ "a{2}{3}", "a", -EINVAL },
+	{ "a{1001}", "a", -EINVAL },
+	{ "(a{100}){100}", "a", -EINVAL },
 };
 
 static void test_regex_table(void **unused)

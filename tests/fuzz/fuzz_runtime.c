@@ -1,0 +1,39 @@
+/*
+ * fuzz_runtime.c: libFuzzer target for what runc and crun print and keep
+ * (state and list output, runc state.json, crun status) and for /proc's
+ * stat and status, which `ocitap inspect` parses.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "ocitap.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *buf = (const char *)data;
+	struct ocitap_runtime_container c, *v;
+	struct ocitap_proc_info p = { 0 };
+	struct ocitap_error err;
+	size_t n;
+
+	if (ocitap_runtime_parse_state(buf, size, "runc", &c, &err) == 0) {
+		if (!c.id)
+			abort();
+		ocitap_runtime_container_release(&c);
+	}
+	if (ocitap_runtime_parse_list(buf, size, "crun", &v, &n, &err) == 0)
+		ocitap_runtime_containers_free(v, n);
+	if (ocitap_runtime_parse_state_file(buf, size, "runc", "id", &c, &err) == 0) {
+		if (c.pid <= 0)
+			abort();
+		ocitap_runtime_container_release(&c);
+	}
+	if (ocitap_runtime_parse_state_file(buf, size, "crun", "id", &c, &err) == 0)
+		ocitap_runtime_container_release(&c);
+	if (ocitap_proc_parse_stat(buf, size, &p) == 0 && p.pid <= 0)
+		abort();
+	(void)ocitap_proc_parse_status(buf, size, &p);
+	return 0;
+}
