@@ -304,9 +304,19 @@ static size_t lint_warnings(const struct ocitap_hooksd_file *f, const char **w, 
 		WARN("legacy schema 0.1.0: any one condition is enough; schema 1.0.0 requires all");
 	if (f->n_stages == 0)
 		WARN("\"stages\" is empty: the file adds nothing");
-	for (size_t i = 0; i < f->n_stages; i++)
-		if (strcmp(f->stages[i], "prestart") == 0)
+	{
+		bool pre = false, cr = false;
+
+		for (size_t i = 0; i < f->n_stages; i++) {
+			pre |= strcmp(f->stages[i], "prestart") == 0;
+			cr |= strcmp(f->stages[i], "createRuntime") == 0;
+		}
+		if (pre && cr)
+			WARN("prestart and createRuntime both: where prestart is injected as createRuntime "
+			     "(containers/common since 2024) the hook runs twice there");
+		else if (pre)
 			WARN("prestart is injected as createRuntime (containers/common since 2024)");
+	}
 	if (f->has_always && !f->always)
 		WARN("\"always\": false never matches; remove the file or the condition");
 	if (f->has_bind_mounts_cond && !f->bind_mounts)
