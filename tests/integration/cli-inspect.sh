@@ -89,6 +89,18 @@ check "ps: a table, the untracked container says so" \
 	bash -c 'head -1 "$1" | grep -q "^ID  *STATUS  *PID  *AGE  *RUNTIME  *FDS  *LAST EVENT" &&
 		grep -q "^u-runc .*not seen by ocitap" "$1" && ! grep -q $'"'"'\e'"'"' "$1"' _ "$work/ps.txt"
 
+if command -v script >/dev/null; then
+	tty_ps() { script -qec "$1 $OCITAP ps --http 127.0.0.1:$port --runc-root $work/runc --crun-root $work/crun" /dev/null; }
+	tty_ps "COLUMNS=60" >"$work/tty.txt"
+	check "ps on a terminal: colour, and no line wider than COLUMNS (LAST EVENT cut)" \
+		bash -c 'grep -q $'"'"'\e\['"'"' "$1" && [ "$(sed "s/\x1b\[[0-9;]*m//g; s/\r//" "$1" |
+			awk "{ if (length > m) m = length } END { print m }")" -le 60 ] && grep -q "~" "$1"' _ "$work/tty.txt"
+	tty_ps "NO_COLOR=1 COLUMNS=200" >"$work/tty2.txt"
+	check "ps on a terminal with NO_COLOR: no colour" bash -c '! grep -q $'"'"'\e'"'"' "$1" && grep -q "^u-runc" "$1"' _ "$work/tty2.txt"
+else
+	skip "ps on a terminal" "script(1) is not installed (bsdutils)"
+fi
+
 pid=$(runc --root "$work/runc" state t-runc | jq .pid)
 ot inspect t-runc --json >"$work/i.json" 2>"$work/i.err"
 check "inspect: sources named (runc state, ocitapd)" \
