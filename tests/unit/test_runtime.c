@@ -45,7 +45,7 @@ static void test_list_output(void **unused)
 	struct ocitap_runtime_container *v;
 	struct ocitap_error err = { 0 };
 	size_t n, len;
-	char *buf = read_test_data("crun-list.json", &len);
+	char *buf = read_test_data("runtime/crun-list.json", &len);
 
 	assert_int_equal(ocitap_runtime_parse_list(buf, len, "crun", &v, &n, &err), 0);
 	assert_int_equal(n, 2);
@@ -55,7 +55,7 @@ static void test_list_output(void **unused)
 	ocitap_runtime_containers_free(v, n);
 	free(buf);
 
-	buf = read_test_data("runc-list.json", &len);
+	buf = read_test_data("runtime/runc-list.json", &len);
 	assert_int_equal(ocitap_runtime_parse_list(buf, len, "runc", &v, &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(v[0].owner, "root");
@@ -79,7 +79,7 @@ static void test_state_files(void **unused)
 	struct ocitap_runtime_container c;
 	struct ocitap_error err = { 0 };
 	size_t len;
-	char *buf = read_test_data("runc-state-dir.json", &len);
+	char *buf = read_test_data("runtime/runc-state-dir.json", &len);
 
 	assert_int_equal(ocitap_runtime_parse_state_file(buf, len, "runc", "t6", &c, &err), 0);
 	assert_string_equal(c.id, "t6");
@@ -93,7 +93,7 @@ static void test_state_files(void **unused)
 	ocitap_runtime_container_release(&c);
 	free(buf);
 
-	buf = read_test_data("crun-status-dir.json", &len);
+	buf = read_test_data("runtime/crun-status-dir.json", &len);
 	assert_int_equal(ocitap_runtime_parse_state_file(buf, len, "crun", "c6", &c, &err), 0);
 	assert_int_equal(c.pid, 27642);
 	assert_true(c.start_ticks == 2458427);
