@@ -14,6 +14,7 @@
  *   hooksd.h  oci-hooks(5) files: read, validate, mask, order, match a bundle
  *   procinfo.h  a process as /proc shows it: namespaces, seccomp, capabilities, start time
  *   runtime.h runc and crun: their state/list output and state directories
+ *   keeper.h  the messages between ocitapd and ocitap-fdkeeper
  *   proc.h    pidfds: how a process ended
  *   report.h  the hook report ocitap hooks send to ocitapd
  *   store.h   the durable record (SQLite, WAL): containers, events, notification counts
@@ -38,5 +39,6 @@
 #include "hooksd.h"
 #include "procinfo.h"
 #include "runtime.h"
+#include "keeper.h"
 
 #endif

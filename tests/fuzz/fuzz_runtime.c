@@ -1,10 +1,12 @@
 /*
  * fuzz_runtime.c: libFuzzer target for what runc and crun print and keep
  * (state and list output, runc state.json, crun status) and for /proc's
- * stat and status, which `ocitap inspect` parses.
+ * stat and status, which `ocitap inspect` parses; and the fd keeper's
+ * messages (lib/keeper.h).
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ocitap.h"
 
@@ -35,5 +37,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ocitap_proc_parse_stat(buf, size, &p) == 0 && p.pid <= 0)
 		abort();
 	(void)ocitap_proc_parse_status(buf, size, &p);
+	{
+		struct ocitap_keeper_msg m;
+		char line[OCITAP_KEEPER_MSG_MAX + 1];
+
+		/* what parses formats again, and that parses the same */
+		if (ocitap_keeper_parse(buf, size, &m, &err) == 0 && m.verb != OCITAP_KEEPER_ERR) {
+			struct ocitap_keeper_msg again;
+			int n = ocitap_keeper_format(&m, line, sizeof(line));
+
+			if (n < 0 || ocitap_keeper_parse(line, (size_t)n, &again, &err) < 0 || again.verb != m.verb ||
+			    strcmp(again.key, m.key) != 0 || strcmp(again.id, m.id) != 0 || again.count != m.count)
+				abort();
+		}
+	}
 	return 0;
 }

@@ -1,0 +1,356 @@
+/*
+ * ocitap-fdkeeper.c: holds a duplicate of every live seccomp notify fd
+ * ocitapd hands it, and gives them back to a restarted ocitapd. While a
+ * copy is held the kernel keeps the filter's notifications queued (the
+ * container's syscall waits) instead of failing them with ENOSYS.
+ *
+ * Deliberately tiny: one poll loop, one message format (lib/keeper.h), no
+ * JSON, peers checked by SO_PEERCRED (same uid only), fds checked to be
+ * seccomp notify fds, a copy closed as soon as its filter hangs up. If
+ * the keeper itself is killed while ocitapd runs, nothing happens to the
+ * containers (ocitapd still holds its copies) and ocitapd hands its fds to
+ * a new keeper; only ocitapd and the keeper dying together lose them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ocitap.h"
+
+#define TAG_LISTEN ((uint64_t)1 << 62)
+#define TAG_CLIENT ((uint64_t)1 << 61)
+
+struct held {
+	char key[OCITAP_KEEPER_NAME_MAX + 1], id[OCITAP_KEEPER_NAME_MAX + 1];
+	int fd;
+};
+
+static struct {
+	int epfd, listen_fd;
+	struct held *v;
+	size_t n, cap, max;
+	volatile sig_atomic_t stop;
+} k = { .epfd = -1, .listen_fd = -1, .max = 4096 };
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ocitap-fdkeeper: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void reply(int sock, const struct ocitap_keeper_msg *m, int fd)
+{
+	char line[OCITAP_KEEPER_MSG_MAX + 1];
+	int n = ocitap_keeper_format(m, line, sizeof(line));
+
+	if (n > 0)
+		ocitap_scm_send(sock, line, (size_t)n, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0, NULL);
+}
+
+static void reply_err(int sock, const char *reason)
+{
+	struct ocitap_keeper_msg m = { .verb = OCITAP_KEEPER_ERR };
+
+	snprintf(m.reason, sizeof(m.reason), "%s", reason);
+	reply(sock, &m, -1);
+}
+
+static bool is_notify_fd(int fd)
+{
+	char path[64], target[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return strcmp(target, "anon_inode:seccomp notify") == 0;
+}
+
+static void drop_at(size_t i)
+{
+	epoll_ctl(k.epfd, EPOLL_CTL_DEL, k.v[i].fd, NULL);
+	close(k.v[i].fd);
+	k.v[i] = k.v[--k.n];
+}
+
+static ssize_t find(const char *key)
+{
+	for (size_t i = 0; i < k.n; i++)
+		if (strcmp(k.v[i].key, key) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+static void keep(int sock, const struct ocitap_keeper_msg *m, int fd)
+{
+	struct epoll_event ev = { .events = 0 }; /* hang-ups are always reported */
+	ssize_t old = find(m->key);
+
+	if (!is_notify_fd(fd)) {
+		close(fd);
+		reply_err(sock, "not a seccomp notify fd");
+		return;
+	}
+	if (old >= 0)
+		drop_at((size_t)old);
+	if (k.n == k.max) {
+		close(fd);
+		reply_err(sock, "holding the most fds allowed (--max-fds)");
+		return;
+	}
+	if (k.n == k.cap) {
+		size_t cap = k.cap ? k.cap * 2 : 64;
+		struct held *p = realloc(k.v, cap * sizeof(*p));
+
+		if (!p) {
+			close(fd);
+			reply_err(sock, "out of memory");
+			return;
+		}
+		k.v = p;
+		k.cap = cap;
+	}
+	ev.data.u64 = (uint64_t)fd;
+	if (epoll_ctl(k.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		close(fd);
+		reply_err(sock, strerror(errno));
+		return;
+	}
+	memcpy(k.v[k.n].key, m->key, sizeof(m->key));
+	memcpy(k.v[k.n].id, m->id, sizeof(m->id));
+	k.v[k.n++].fd = fd;
+	reply(sock, &(struct ocitap_keeper_msg){ .verb = OCITAP_KEEPER_OK }, -1);
+}
+
+static void give(int sock)
+{
+	for (size_t i = 0; i < k.n; i++) {
+		struct ocitap_keeper_msg m = { .verb = OCITAP_KEEPER_FD };
+
+		memcpy(m.key, k.v[i].key, sizeof(m.key));
+		memcpy(m.id, k.v[i].id, sizeof(m.id));
+		reply(sock, &m, k.v[i].fd);
+	}
+	reply(sock, &(struct ocitap_keeper_msg){ .verb = OCITAP_KEEPER_END, .count = (long)k.n }, -1);
+}
+
+/* One message from a client; false when the client is gone. */
+static bool client_message(int sock)
+{
+	char buf[OCITAP_KEEPER_MSG_MAX + 1];
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(4 * sizeof(int))];
+	} ctl;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof(ctl) };
+	struct ocitap_keeper_msg m;
+	struct ocitap_error err = { 0 };
+	int fds[4], n_fds = 0;
+	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+
+	if (n <= 0)
+		return n < 0 && (errno == EAGAIN || errno == EINTR);
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) && n_fds < 4; i++)
+				memcpy(&fds[n_fds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		reply_err(sock, mh.msg_flags & MSG_TRUNC ? "message too long" : "too many fds");
+		goto close_fds;
+	}
+	if (ocitap_keeper_parse(buf, (size_t)n, &m, &err) < 0) {
+		reply_err(sock, err.message);
+		goto close_fds;
+	}
+	if (m.verb == OCITAP_KEEPER_KEEP) {
+		if (n_fds != 1) {
+			reply_err(sock, "KEEP takes exactly one fd");
+			goto close_fds;
+		}
+		keep(sock, &m, fds[0]);
+		return true;
+	}
+	if (n_fds) {
+		reply_err(sock, "only KEEP takes an fd");
+		goto close_fds;
+	}
+	if (m.verb == OCITAP_KEEPER_DROP) {
+		ssize_t i = find(m.key);
+
+		if (i < 0) {
+			reply_err(sock, "no such key");
+		} else {
+			drop_at((size_t)i);
+			reply(sock, &(struct ocitap_keeper_msg){ .verb = OCITAP_KEEPER_OK }, -1);
+		}
+	} else if (m.verb == OCITAP_KEEPER_GIVE) {
+		give(sock);
+	} else {
+		reply_err(sock, "not a request");
+	}
+	return true;
+close_fds:
+	for (int i = 0; i < n_fds; i++)
+		close(fds[i]);
+	return true;
+}
+
+static void accept_client(void)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct epoll_event ev = { .events = EPOLLIN };
+	int c = accept4(k.listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (c < 0)
+		return;
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || (cred.uid != geteuid() && cred.uid != 0)) {
+		say("refused a peer of uid %d", (int)cred.uid);
+		close(c);
+		return;
+	}
+	ev.data.u64 = TAG_CLIENT | (uint64_t)c;
+	if (epoll_ctl(k.epfd, EPOLL_CTL_ADD, c, &ev) < 0)
+		close(c);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	k.stop = 1;
+}
+
+static int listen_on(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	strcpy(addr.sun_path, path);
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || chmod(path, 0600) < 0 || listen(fd, 16) < 0) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: ocitap-fdkeeper --socket PATH [--max-fds N]\n"
+		     "\n"
+		     "Hold a copy of the seccomp notify fds ocitapd hands over, so that a restarted\n"
+		     "ocitapd can take them back and no container's notified syscall fails meanwhile.\n"
+		     "Speaks only to processes of its own uid (or root), on a SOCK_SEQPACKET socket.\n"
+		     "\n"
+		     "  --socket PATH   where to listen (mode 0600)\n"
+		     "  --max-fds N     hold at most N fds (default 4096)\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "max-fds", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *path = NULL;
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_LISTEN };
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			path = optarg;
+			break;
+		case 'm': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v < 1 || v > 1 << 20) {
+				say("--max-fds: 1 to 1048576, not '%s'", optarg);
+				return 2;
+			}
+			k.max = (size_t)v;
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!path || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	k.epfd = epoll_create1(EPOLL_CLOEXEC);
+	k.listen_fd = listen_on(path);
+	if (k.epfd < 0 || k.listen_fd < 0) {
+		say("cannot listen on %s: %s", path, strerror(k.listen_fd < 0 ? -k.listen_fd : errno));
+		return 1;
+	}
+	epoll_ctl(k.epfd, EPOLL_CTL_ADD, k.listen_fd, &ev);
+	while (!k.stop) {
+		struct epoll_event events[32];
+		int n = epoll_wait(k.epfd, events, 32, -1);
+
+		for (int i = 0; i < n; i++) {
+			uint64_t tag = events[i].data.u64;
+
+			if (tag == TAG_LISTEN) {
+				accept_client();
+			} else if (tag & TAG_CLIENT) {
+				int c = (int)(tag & 0xffffffff);
+
+				if ((events[i].events & (EPOLLHUP | EPOLLERR)) && !(events[i].events & EPOLLIN)) {
+					close(c);
+				} else if (!client_message(c)) {
+					close(c); /* closing removes it from the epoll set */
+				}
+			} else { /* a held fd hung up: its filter has no process left */
+				for (size_t h = 0; h < k.n; h++)
+					if ((uint64_t)k.v[h].fd == tag) {
+						drop_at(h);
+						break;
+					}
+			}
+		}
+	}
+	unlink(path);
+	return 0;
+}

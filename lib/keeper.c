@@ -1,0 +1,134 @@
+/*
+ * keeper.c: the ocitapd <-> ocitap-fdkeeper messages (see keeper.h). Kept
+ * strict and small: the keeper parses nothing else.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keeper.h"
+
+static const struct {
+	const char *word;
+	enum ocitap_keeper_verb verb;
+	int n_names; /* KEY [ID] */
+} verbs[] = {
+	{ "KEEP", OCITAP_KEEPER_KEEP, 2 }, { "DROP", OCITAP_KEEPER_DROP, 1 }, { "GIVE", OCITAP_KEEPER_GIVE, 0 },
+	{ "FD", OCITAP_KEEPER_FD, 2 },	   { "END", OCITAP_KEEPER_END, 0 },   { "OK", OCITAP_KEEPER_OK, 0 },
+	{ "ERR", OCITAP_KEEPER_ERR, 0 },
+};
+
+static int name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > OCITAP_KEEPER_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Next space-separated word of [*p, end): its start and length. */
+static size_t word(const char **p, const char *end, const char **ret)
+{
+	const char *s = *p, *e;
+
+	while (s < end && *s == ' ')
+		s++;
+	for (e = s; e < end && *e != ' '; e++)
+		;
+	*ret = s;
+	*p = e;
+	return (size_t)(e - s);
+}
+
+int ocitap_keeper_parse(const char *buf, size_t len, struct ocitap_keeper_msg *ret, struct ocitap_error *err)
+{
+	struct ocitap_keeper_msg m = { 0 };
+	const char *p = buf, *end = buf + len, *w;
+	size_t n;
+	int found = -1;
+
+	if (len == 0 || len > OCITAP_KEEPER_MSG_MAX)
+		return ocitap_error_set(err, -EINVAL, NULL, "message of %zu bytes (1 to %d)", len,
+					OCITAP_KEEPER_MSG_MAX);
+	if (end[-1] == '\n')
+		end--;
+	if (memchr(buf, '\0', (size_t)(end - buf)) || memchr(buf, '\n', (size_t)(end - buf)))
+		return ocitap_error_set(err, -EINVAL, NULL, "a message is one line of text");
+	n = word(&p, end, &w);
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strlen(verbs[i].word) == n && memcmp(verbs[i].word, w, n) == 0)
+			found = (int)i;
+	if (found < 0)
+		return ocitap_error_set(err, -EINVAL, NULL, "unknown command");
+	m.verb = verbs[found].verb;
+	for (int k = 0; k < verbs[found].n_names; k++) {
+		char *dst = k == 0 ? m.key : m.id;
+
+		n = word(&p, end, &w);
+		if (!name_ok(w, n))
+			return ocitap_error_set(err, -EINVAL, k == 0 ? "key" : "id",
+						"1 to %d bytes without spaces or control characters",
+						OCITAP_KEEPER_NAME_MAX);
+		memcpy(dst, w, n);
+		dst[n] = '\0';
+	}
+	if (m.verb == OCITAP_KEEPER_END) {
+		char num[24], *e;
+
+		n = word(&p, end, &w);
+		if (n == 0 || n >= sizeof(num))
+			return ocitap_error_set(err, -EINVAL, "count", "END needs a count");
+		memcpy(num, w, n);
+		num[n] = '\0';
+		errno = 0;
+		m.count = strtol(num, &e, 10);
+		if (*e || errno || m.count < 0)
+			return ocitap_error_set(err, -EINVAL, "count", "not a count");
+	}
+	if (m.verb == OCITAP_KEEPER_ERR) {
+		while (p < end && *p == ' ')
+			p++;
+		snprintf(m.reason, sizeof(m.reason), "%.*s", (int)(end - p), p);
+		p = end;
+	}
+	n = word(&p, end, &w);
+	if (n)
+		return ocitap_error_set(err, -EINVAL, NULL, "unexpected words after the command");
+	*ret = m;
+	return 0;
+}
+
+int ocitap_keeper_format(const struct ocitap_keeper_msg *m, char *buf, size_t size)
+{
+	int n;
+
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (verbs[i].verb != m->verb)
+			continue;
+		if (verbs[i].n_names >= 1 && !name_ok(m->key, strlen(m->key)))
+			return -EINVAL;
+		if (verbs[i].n_names >= 2 && !name_ok(m->id, strlen(m->id)))
+			return -EINVAL;
+		if (m->verb == OCITAP_KEEPER_END)
+			n = snprintf(buf, size, "END %ld", m->count);
+		else if (m->verb == OCITAP_KEEPER_ERR)
+			n = snprintf(buf, size, "ERR %s", m->reason);
+		else if (verbs[i].n_names == 2)
+			n = snprintf(buf, size, "%s %s %s", verbs[i].word, m->key, m->id);
+		else if (verbs[i].n_names == 1)
+			n = snprintf(buf, size, "%s %s", verbs[i].word, m->key);
+		else
+			n = snprintf(buf, size, "%s", verbs[i].word);
+		if (n < 0 || (size_t)n >= size)
+			return -ENOBUFS;
+		for (char *c = buf; *c; c++) /* an ERR reason stays one line */
+			if ((unsigned char)*c < ' ')
+				*c = '?';
+		return n;
+	}
+	return -EINVAL;
+}

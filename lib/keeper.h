@@ -1,0 +1,57 @@
+/*
+ * keeper.h: the wire format between ocitapd and ocitap-fdkeeper, the tiny
+ * process that holds a duplicate of every live seccomp notify fd so that
+ * a restarted (or upgraded) ocitapd can take them back and the kernel never
+ * answers a container's notified syscall with ENOSYS meanwhile.
+ *
+ * One SOCK_SEQPACKET message per command, text, at most
+ * OCITAP_KEEPER_MSG_MAX bytes, one line:
+ *
+ *   KEEP KEY ID    with exactly one fd (SCM_RIGHTS): hold it
+ *   DROP KEY       close the copy held under KEY
+ *   GIVE           send every held fd back, one message each:
+ *                  "FD KEY ID" with the fd, then "END N"
+ *
+ * Answers: "OK", or "ERR reason". KEY is ocitapd's name for one notify fd
+ * (a container may have several: one per exec); ID the container id. Both
+ * are 1..255 bytes without white space or control characters. The keeper
+ * also closes a copy by itself when its fd hangs up (the last process of
+ * the filter exited).
+ */
+#ifndef OCITAP_KEEPER_H
+#define OCITAP_KEEPER_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+#define OCITAP_KEEPER_MSG_MAX  600
+#define OCITAP_KEEPER_NAME_MAX 255
+
+enum ocitap_keeper_verb {
+	OCITAP_KEEPER_KEEP = 1,
+	OCITAP_KEEPER_DROP,
+	OCITAP_KEEPER_GIVE,
+	OCITAP_KEEPER_FD,
+	OCITAP_KEEPER_END,
+	OCITAP_KEEPER_OK,
+	OCITAP_KEEPER_ERR,
+};
+
+struct ocitap_keeper_msg {
+	enum ocitap_keeper_verb verb;
+	char key[OCITAP_KEEPER_NAME_MAX + 1];
+	char id[OCITAP_KEEPER_NAME_MAX + 1];
+	long count;	  /* END N */
+	char reason[256]; /* ERR reason */
+};
+
+/* Parse one message of len bytes (not NUL-terminated). -EINVAL with err
+ * naming what is wrong. */
+OCITAP_EXPORT int ocitap_keeper_parse(const char *buf, size_t len, struct ocitap_keeper_msg *ret,
+				      struct ocitap_error *err);
+
+/* Write msg as its line into buf; returns the length or -EINVAL (a bad name). */
+OCITAP_EXPORT int ocitap_keeper_format(const struct ocitap_keeper_msg *msg, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * test_keeper.c: the ocitapd <-> ocitap-fdkeeper messages, both ways, and
+ * what the keeper refuses.
+ */
+#include <errno.h>
+
+#include "ocitap.h"
+#include "testutil.h"
+
+static const struct {
+	const char *line;
+	int code;
+	enum ocitap_keeper_verb verb;
+	const char *key, *id;
+} cases[] = {
+	{ "KEEP fd-1 ctr-a", 0, OCITAP_KEEPER_KEEP, "fd-1", "ctr-a" },
+	{ "KEEP fd-1 ctr-a\n", 0, OCITAP_KEEPER_KEEP, "fd-1", "ctr-a" },
+	{ "DROP k", 0, OCITAP_KEEPER_DROP, "k", "" },
+	{ "GIVE", 0, OCITAP_KEEPER_GIVE, "", "" },
+	{ "FD k 0123abcdef", 0, OCITAP_KEEPER_FD, "k", "0123abcdef" },
+	{ "END 3", 0, OCITAP_KEEPER_END, "", "" },
+	{ "OK", 0, OCITAP_KEEPER_OK, "", "" },
+	{ "ERR not a seccomp notify fd", 0, OCITAP_KEEPER_ERR, "", "" },
+	{ "KEEP fd-1", -EINVAL, 0, NULL, NULL },
+	{ "KEEP fd-1 ctr a", -EINVAL, 0, NULL, NULL },
+	{ "GIVE now", -EINVAL, 0, NULL, NULL },
+	{ "keep a b", -EINVAL, 0, NULL, NULL },
+	{ "END", -EINVAL, 0, NULL, NULL },
+	{ "END -1", -EINVAL, 0, NULL, NULL },
+	{ "END 1x", -EINVAL, 0, NULL, NULL },
+	{ "DROP a\nDROP b", -EINVAL, 0, NULL, NULL },
+	{ "KEEP a\tb c", -EINVAL, 0, NULL, NULL },
+	{ "", -EINVAL, 0, NULL, NULL },
+};
+
+static void test_parse_table(void **unused)
+{
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ocitap_keeper_msg m;
+		struct ocitap_error err = { 0 };
+		int r = ocitap_keeper_parse(cases[i].line, strlen(cases[i].line), &m, &err);
+
+		if (r != cases[i].code)
+			fail_msg("\"%s\": %d (%s), expected %d", cases[i].line, r, err.message, cases[i].code);
+		if (r < 0) {
+			assert_true(err.message[0] != '\0');
+			continue;
+		}
+		assert_int_equal(m.verb, cases[i].verb);
+		assert_string_equal(m.key, cases[i].key);
+		assert_string_equal(m.id, cases[i].id);
+	}
+}
+
+static void test_limits_and_round_trip(void **unused)
+{
+	char line[OCITAP_KEEPER_MSG_MAX + 8], name[OCITAP_KEEPER_NAME_MAX + 2];
+	struct ocitap_keeper_msg m = { .verb = OCITAP_KEEPER_FD }, back;
+	int n;
+
+	memset(name, 'k', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0'; /* 256 bytes: one too many */
+	snprintf(line, sizeof(line), "DROP %s", name);
+	assert_int_equal(ocitap_keeper_parse(line, strlen(line), &back, NULL), -EINVAL);
+	name[OCITAP_KEEPER_NAME_MAX] = '\0';
+	snprintf(line, sizeof(line), "DROP %s", name);
+	assert_int_equal(ocitap_keeper_parse(line, strlen(line), &back, NULL), 0);
+	assert_int_equal(ocitap_keeper_parse("GIVE", OCITAP_KEEPER_MSG_MAX + 1, &back, NULL), -EINVAL);
+	assert_int_equal(ocitap_keeper_parse("GI\0E", 4, &back, NULL), -EINVAL);
+
+	strcpy(m.key, "fd-7");
+	strcpy(m.id, "web");
+	n = ocitap_keeper_format(&m, line, sizeof(line));
+	assert_int_equal(n, (int)strlen("FD fd-7 web"));
+	assert_int_equal(ocitap_keeper_parse(line, (size_t)n, &back, NULL), 0);
+	assert_string_equal(back.id, "web");
+	strcpy(m.id, "has space");
+	assert_int_equal(ocitap_keeper_format(&m, line, sizeof(line)), -EINVAL);
+	m = (struct ocitap_keeper_msg){ .verb = OCITAP_KEEPER_ERR };
+	strcpy(m.reason, "two\nlines");
+	n = ocitap_keeper_format(&m, line, sizeof(line));
+	assert_string_equal(line, "ERR two?lines");
+	m = (struct ocitap_keeper_msg){ .verb = OCITAP_KEEPER_END, .count = 12 };
+	n = ocitap_keeper_format(&m, line, sizeof(line));
+	assert_int_equal(ocitap_keeper_parse(line, (size_t)n, &back, NULL), 0);
+	assert_int_equal(back.count, 12);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_table),
+		cmocka_unit_test(test_limits_and_round_trip),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
