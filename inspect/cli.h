@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <json-c/json.h>
@@ -145,6 +146,12 @@ bool cli_sources_option(struct cli_sources *s, int opt, const char *arg);
 	"      --crun-root DIR    crun's --root (default /run/crun); $OCITAP_CRUN names the binary\n"
 
 /* ---- small helpers ---- */
+
+/* Member key of o when it is a string, else NULL. */
+const char *cli_json_string(struct json_object *o, const char *key);
+
+/* CLOCK_REALTIME in nanoseconds. */
+int64_t cli_now_wall_ns(void);
 
 /* "3s", "5m12s", "2h03m", "4d05h" for seconds >= 0 */
 void cli_format_age(double seconds, char *buf, size_t size);

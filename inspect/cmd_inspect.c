@@ -22,23 +22,6 @@
 #include "records.h"
 #include "runtimes.h"
 
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v)
-		       : NULL;
-}
-
-static int64_t now_wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* ---- is the pid still the container's init? ---- */
 
 enum pid_check {
@@ -378,16 +361,16 @@ static void print_timeline(struct json_object *record)
 	} else {
 		for (size_t i = 0; i < n; i++) {
 			struct json_object *ev = json_object_array_get_idx(tl, i), *v;
-			const char *kind = jstr(ev, "kind"), *when = jstr(ev, "time");
+			const char *kind = cli_json_string(ev, "kind"), *when = cli_json_string(ev, "time");
 			char since[32] = "";
 
 			if (json_object_object_get_ex(ev, "sincePreviousSeconds", &v))
 				snprintf(since, sizeof(since), "+%.3fs", json_object_get_double(v));
 			printf("  %-6" PRId64 " %-31s %-10s %-8s -> %-8s %-16s %s",
 			       json_object_get_int64(json_object_object_get(ev, "seq")), when ? when : "-",
-			       kind ? kind : "?", jstr(ev, "from") ? jstr(ev, "from") : "-",
-			       jstr(ev, "to") ? jstr(ev, "to") : "-", jstr(ev, "source") ? jstr(ev, "source") : "-",
-			       since);
+			       kind ? kind : "?", cli_json_string(ev, "from") ? cli_json_string(ev, "from") : "-",
+			       cli_json_string(ev, "to") ? cli_json_string(ev, "to") : "-",
+			       cli_json_string(ev, "source") ? cli_json_string(ev, "source") : "-", since);
 			if (json_object_object_get_ex(ev, "exitCode", &v)) {
 				int sig = json_object_get_int(json_object_object_get(ev, "signal"));
 
@@ -401,8 +384,9 @@ static void print_timeline(struct json_object *record)
 		for (size_t i = 0; i < n; i++) {
 			struct json_object *x = json_object_array_get_idx(notes, i);
 
-			printf("  %-20s %-10s %" PRId64 "\n", jstr(x, "syscall") ? jstr(x, "syscall") : "?",
-			       jstr(x, "action") ? jstr(x, "action") : "?",
+			printf("  %-20s %-10s %" PRId64 "\n",
+			       cli_json_string(x, "syscall") ? cli_json_string(x, "syscall") : "?",
+			       cli_json_string(x, "action") ? cli_json_string(x, "action") : "?",
 			       json_object_get_int64(json_object_object_get(x, "count")));
 		}
 	}
@@ -516,7 +500,7 @@ int cmd_inspect(int argc, char **argv)
 		cli_note("read %s", rec_how);
 
 	/* the bundle */
-	bundle = have_rc && rc.bundle ? rc.bundle : record ? jstr(record, "bundle") : NULL;
+	bundle = have_rc && rc.bundle ? rc.bundle : record ? cli_json_string(record, "bundle") : NULL;
 	if (bundle) {
 		struct ocitap_error err = { 0 };
 
@@ -526,13 +510,14 @@ int cmd_inspect(int argc, char **argv)
 			ocitap_error_format(&err, bundle_err, sizeof(bundle_err));
 	}
 	/* the process, if it is still the container's */
-	if (record && jstr(record, "created"))
-		ocitap_parse_rfc3339(jstr(record, "created"), &created_ns);
+	if (record && cli_json_string(record, "created"))
+		ocitap_parse_rfc3339(cli_json_string(record, "created"), &created_ns);
 	if (have_rc && rc.created_wall_ns)
 		created_ns = rc.created_wall_ns;
 	if (have_rc && rc.pid > 0 && rc.status && strcmp(rc.status, "stopped") != 0)
 		pid = rc.pid;
-	else if (!have_rc && record && strcmp(jstr(record, "status") ? jstr(record, "status") : "", "stopped") != 0)
+	else if (!have_rc && record &&
+		 strcmp(cli_json_string(record, "status") ? cli_json_string(record, "status") : "", "stopped") != 0)
 		pid = json_object_get_int(json_object_object_get(record, "pid"));
 	check = check_pid(proc_root, pid, have_rc ? &rc : NULL, created_ns, pid_why, sizeof(pid_why));
 	if ((check == PID_VERIFIED || check == PID_UNVERIFIED) &&
@@ -548,8 +533,8 @@ int cmd_inspect(int argc, char **argv)
 		json_object_object_add(o, "id", json_object_new_string(id));
 		json_object_object_add(o, "status",
 				       json_object_new_string(have_rc && rc.status ? rc.status
-							      : record && jstr(record, "status")
-								      ? jstr(record, "status")
+							      : record && cli_json_string(record, "status")
+								      ? cli_json_string(record, "status")
 								      : "unknown"));
 		json_object_object_add(sources, "runtime", have_rc ? json_object_new_string(rt_how) : NULL);
 		json_object_object_add(sources, "ocitap", rec_r == 0 ? json_object_new_string(rec_how) : NULL);
@@ -573,7 +558,7 @@ int cmd_inspect(int argc, char **argv)
 	}
 
 	{
-		const char *st = have_rc && rc.status ? rc.status : record ? jstr(record, "status") : NULL;
+		const char *st = have_rc && rc.status ? rc.status : record ? cli_json_string(record, "status") : NULL;
 		struct json_object *ex;
 
 		printf("%scontainer %s%s  %s", cli_sgr(CLI_BOLD), id, CLI_RESET, st ? st : "unknown");
@@ -587,7 +572,7 @@ int cmd_inspect(int argc, char **argv)
 			time_t t = (time_t)(created_ns / 1000000000);
 			struct tm tm;
 
-			cli_format_age((double)(now_wall_ns() - created_ns) / 1e9, age, sizeof(age));
+			cli_format_age((double)(cli_now_wall_ns() - created_ns) / 1e9, age, sizeof(age));
 			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
 			printf("  %-11s %s (%s ago)\n", "created", when, age);
 		}

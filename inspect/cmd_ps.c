@@ -57,34 +57,17 @@ static struct row *find_or_add(struct rows *rows, const char *id)
 	return p;
 }
 
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v)
-		       : NULL;
-}
-
-static int64_t now_wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* "running via poststart, 3m02s ago", "stopped via pidfd (exit 0), 5s ago" */
 static void last_event_text(struct json_object *ev, char *buf, size_t size)
 {
 	struct json_object *v;
-	const char *to = jstr(ev, "to"), *source = jstr(ev, "source"), *kind = jstr(ev, "kind"),
-		   *when = jstr(ev, "time");
+	const char *to = cli_json_string(ev, "to"), *source = cli_json_string(ev, "source"),
+		   *kind = cli_json_string(ev, "kind"), *when = cli_json_string(ev, "time");
 	char age[32] = "", extra[48] = "";
 	int64_t t;
 
 	if (when && ocitap_parse_rfc3339(when, &t) == 0)
-		cli_format_age((double)(now_wall_ns() - t) / 1e9, age, sizeof(age));
+		cli_format_age((double)(cli_now_wall_ns() - t) / 1e9, age, sizeof(age));
 	if (json_object_object_get_ex(ev, "exitCode", &v)) {
 		int sig = json_object_get_int(json_object_object_get(ev, "signal"));
 
@@ -179,7 +162,7 @@ int cmd_ps(int argc, char **argv)
 	char how[768], why[1024];
 	bool all = false, any_source = false;
 	int opt, r, status = EXIT_OK;
-	int64_t now = now_wall_ns();
+	int64_t now = cli_now_wall_ns();
 
 	cli.command = "ps";
 	cli_sources_init(&src);
@@ -216,13 +199,13 @@ int cmd_ps(int argc, char **argv)
 				cli_note("read %s", how);
 			for (size_t i = 0; i < json_object_array_length(records); i++) {
 				struct json_object *c = json_object_array_get_idx(records, i), *v;
-				const char *id = jstr(c, "id"), *created = jstr(c, "created");
+				const char *id = cli_json_string(c, "id"), *created = cli_json_string(c, "created");
 				struct row *row;
 
 				if (!id || !(row = find_or_add(&rows, id)))
 					continue;
 				row->record = c;
-				row->ocitap_status = jstr(c, "status");
+				row->ocitap_status = cli_json_string(c, "status");
 				row->status = row->ocitap_status;
 				row->pid = json_object_get_int(json_object_object_get(c, "pid"));
 				if (json_object_object_get_ex(c, "notifyFds", &v) && v)
