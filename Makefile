@@ -81,7 +81,7 @@ FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 ASAN_BUILD   := $(BUILD)/asan
 
-DAEMON_SRCS := inspect/ocitapd.c inspect/ocitapd-writer.c inspect/ocitapd-metrics.c inspect/ocitapd-http.c inspect/ocitapd-push.c inspect/event-json.c
+DAEMON_SRCS := inspect/ocitapd.c inspect/ocitapd-keeper.c inspect/ocitapd-writer.c inspect/ocitapd-metrics.c inspect/ocitapd-http.c inspect/ocitapd-push.c inspect/event-json.c
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 
 HOOK_STAGES := prestart createRuntime createContainer startContainer poststart poststop
@@ -220,7 +220,8 @@ VALGRIND_TESTS   = $(filter-out proc,$(UNIT_TESTS))
 VALGRIND_SUITES  = $(foreach t,$(VALGRIND_TESTS),'valgrind:$(t)=tests/valgrind.sh $(BUILD)/tests/test_$(t)')
 FUZZ_SUITES      = $(foreach t,$(FUZZ_TARGETS),'fuzz-corpus:$(t)=tests/fuzz/replay.sh $(FUZZ_BUILD)/fuzz_$(t) tests/fuzz/corpus/$(t)')
 INTEGRATION_SUITES = 'lint=tests/lint.sh' \
-                   $(foreach t,$(sort $(wildcard tests/integration/*.sh)),'integration:$(basename $(notdir $(t)))=$(t)')
+                   $(foreach t,$(sort $(wildcard tests/integration/*.sh)),'integration:$(basename $(notdir $(t)))=$(t)') \
+                   $(foreach t,$(sort $(wildcard tests/integration/faults/*.sh)),'faults:$(basename $(notdir $(t)))=$(t)')
 
 check:
 	$(Q)scripts/deps.sh check
@@ -291,6 +292,8 @@ install: all man
 	install -m 0644 $(BUILD)/man/ocitapd-policy.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 $(BUILD)/man/ocitapd.8 $(BUILD)/man/ocitap-fdkeeper.8 $(DESTDIR)$(MANDIR)/man8/
 	sed 's|/usr/local/bin|$(BINDIR)|' inspect/ocitapd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/ocitapd.service
+	sed 's|/usr/local/bin|$(BINDIR)|' inspect/ocitap-fdkeeper.service > \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/ocitap-fdkeeper.service
 .PHONY: install
 
 uninstall:
@@ -301,7 +304,8 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ocitap $(DESTDIR)$(BINDIR)/ocitapd $(DESTDIR)$(LIBDIR)/libocitap.a $(DESTDIR)$(LIBDIR)/libocitap.so* \
 		$(DESTDIR)$(PKGCONFIGDIR)/ocitap.pc $(DESTDIR)$(MANDIR)/man1/ocitap.1 $(DESTDIR)$(MANDIR)/man1/ocitap-hook.1 \
 		$(DESTDIR)$(MANDIR)/man5/ocitapd-policy.5 $(DESTDIR)$(MANDIR)/man8/ocitapd.8 \
-		$(DESTDIR)$(PREFIX)/lib/systemd/system/ocitapd.service
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/ocitapd.service \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/ocitap-fdkeeper.service
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/ocitap
 .PHONY: uninstall
 

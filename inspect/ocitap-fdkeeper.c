@@ -42,6 +42,9 @@ static struct {
 	int epfd, listen_fd;
 	struct held *v;
 	size_t n, cap, max;
+	size_t n_clients;
+	ino_t sock_ino;	     /* the socket file we made: removed at exit only if still ours */
+	bool exit_when_idle; /* no fd held and no client: nothing left to do */
 	volatile sig_atomic_t stop;
 } k = { .epfd = -1, .listen_fd = -1, .max = 4096 };
 
@@ -234,6 +237,8 @@ static void accept_client(void)
 	ev.data.u64 = TAG_CLIENT | (uint64_t)c;
 	if (epoll_ctl(k.epfd, EPOLL_CTL_ADD, c, &ev) < 0)
 		close(c);
+	else
+		k.n_clients++;
 }
 
 static void on_signal(int sig)
@@ -260,6 +265,12 @@ static int listen_on(const char *path)
 		close(fd);
 		return -e;
 	}
+	{
+		struct stat st;
+
+		if (stat(path, &st) == 0)
+			k.sock_ino = st.st_ino;
+	}
 	return fd;
 }
 
@@ -271,8 +282,10 @@ static void usage(FILE *out)
 		     "ocitapd can take them back and no container's notified syscall fails meanwhile.\n"
 		     "Speaks only to processes of its own uid (or root), on a SOCK_SEQPACKET socket.\n"
 		     "\n"
-		     "  --socket PATH   where to listen (mode 0600)\n"
-		     "  --max-fds N     hold at most N fds (default 4096)\n");
+		     "  --socket PATH      where to listen (mode 0600)\n"
+		     "  --max-fds N        hold at most N fds (default 4096)\n"
+		     "  --exit-when-idle   exit once no fd is held and no client is connected\n"
+		     "                     (how ocitapd starts it; a service manager's unit does not)\n");
 }
 
 int main(int argc, char **argv)
@@ -280,6 +293,7 @@ int main(int argc, char **argv)
 	static const struct option options[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "max-fds", required_argument, NULL, 'm' },
+		{ "exit-when-idle", no_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -303,6 +317,9 @@ int main(int argc, char **argv)
 			k.max = (size_t)v;
 			break;
 		}
+		case 'i':
+			k.exit_when_idle = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -327,7 +344,8 @@ int main(int argc, char **argv)
 	epoll_ctl(k.epfd, EPOLL_CTL_ADD, k.listen_fd, &ev);
 	while (!k.stop) {
 		struct epoll_event events[32];
-		int n = epoll_wait(k.epfd, events, 32, -1);
+		bool idle = k.exit_when_idle && k.n == 0 && k.n_clients == 0;
+		int n = epoll_wait(k.epfd, events, 32, idle ? 10000 : -1);
 
 		for (int i = 0; i < n; i++) {
 			uint64_t tag = events[i].data.u64;
@@ -337,10 +355,10 @@ int main(int argc, char **argv)
 			} else if (tag & TAG_CLIENT) {
 				int c = (int)(tag & 0xffffffff);
 
-				if ((events[i].events & (EPOLLHUP | EPOLLERR)) && !(events[i].events & EPOLLIN)) {
-					close(c);
-				} else if (!client_message(c)) {
+				if (((events[i].events & (EPOLLHUP | EPOLLERR)) && !(events[i].events & EPOLLIN)) ||
+				    !client_message(c)) {
 					close(c); /* closing removes it from the epoll set */
+					k.n_clients--;
 				}
 			} else { /* a held fd hung up: its filter has no process left */
 				for (size_t h = 0; h < k.n; h++)
@@ -350,7 +368,17 @@ int main(int argc, char **argv)
 					}
 			}
 		}
+		if (k.exit_when_idle && k.n == 0 && k.n_clients == 0) {
+			accept_client(); /* one that connected just now keeps it alive */
+			if (k.n_clients == 0)
+				break;
+		}
 	}
-	unlink(path);
+	{
+		struct stat st;
+
+		if (stat(path, &st) == 0 && st.st_ino == k.sock_ino)
+			unlink(path);
+	}
 	return 0;
 }

@@ -46,6 +46,14 @@ static const struct family families[] = {
 	{ "ocitap_push_skipped_events_total", "counter",
 	  "Events a --push receiver never got: it fell more than --push-backlog events behind." },
 	{ "ocitap_push_backlog_events", "gauge", "Events stored and not yet delivered to a --push receiver." },
+	{ "ocitap_keeper_up", "gauge",
+	  "1 while ocitap-fdkeeper holds a copy of every notify fd (a restart then pauses containers instead of "
+	  "failing their notified syscalls), else 0; absent with --keeper off." },
+	{ "ocitap_adopted_notify_fds_total", "counter",
+	  "Notify fds taken back from ocitap-fdkeeper at start (the containers a previous ocitapd served)." },
+	{ "ocitap_recovered_notifications_total", "counter",
+	  "Notifications a killed ocitapd had taken but not answered, answered by its successor, by whether the "
+	  "answer was the policy's exact one." },
 };
 
 static const double buckets[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30 };
@@ -255,7 +263,8 @@ void metrics_render(FILE *out)
 		    (strcmp(families[f].name, "ocitap_oom_kills_total") == 0 ||
 		     strcmp(families[f].name, "ocitap_spool_replays_total") == 0 ||
 		     strcmp(families[f].name, "ocitap_dropped_peers_total") == 0 ||
-		     strcmp(families[f].name, "ocitap_unknown_policy_total") == 0))
+		     strcmp(families[f].name, "ocitap_unknown_policy_total") == 0 ||
+		     strcmp(families[f].name, "ocitap_adopted_notify_fds_total") == 0))
 			fprintf(out, "%s 0\n", families[f].name);
 		if (!any && histogram) {
 			for (size_t b = 0; b < N_BUCKETS; b++)

@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,7 +49,7 @@
 #define MAX_PUSH	  16
 #define BUCKETS		  1024
 
-enum watch_kind { W_LISTEN = 1, W_CONN, W_NOTIFY, W_PIDFD, W_SIGNAL, W_WRITER };
+enum watch_kind { W_LISTEN = 1, W_CONN, W_NOTIFY, W_PIDFD, W_SIGNAL, W_WRITER, W_KEEPER };
 
 struct watch {
 	int kind;
@@ -62,6 +63,8 @@ struct notify_fd {
 	bool init; /* the filter of the container's init (its hang-up means stopped) */
 	struct container *c;
 	struct notify_fd *next;
+	char *key;	  /* its name at the keeper (ocitap_keeper_key_format()) */
+	uint64_t last_id; /* the last notification answered; 0 none yet */
 };
 
 struct pid_watch {
@@ -94,10 +97,13 @@ struct container {
 	uint64_t notifications;
 	bool prestart_seen; /* tells an ambiguous report's stage (stage.h) */
 	uint64_t identity;  /* hash of the bundle, pid and annotations last queued */
+	pid_t stored_pid;   /* restored from the store: the init, if it is still that process */
+	int64_t stored_created_wall_ns;
 };
 
 static struct {
 	const char *socket_path, *state_dir, *http, *http_token_file, *policy_path;
+	const char *keeper_path; /* NULL: --keeper off */
 	const char *push[MAX_PUSH], *push_token_file, *push_ca_file;
 	size_t n_push;
 	int64_t push_backlog;
@@ -129,10 +135,19 @@ static struct {
 	struct seccomp_notif_resp *resp;
 	bool journal;
 	struct pid_watch *reaping; /* exited, exit status not yet published */
-	struct notify_fd *hot;	   /* the notify fd answered last: waited on directly, see wait_events() */
+	struct watch keeper_w;
+	int keeper_fd;			  /* -1: not connected */
+	int64_t keeper_retry_ms;	  /* when to reconnect (and hand everything over again) */
+	uint64_t next_serial;		  /* of keeper keys */
+	struct inflight *inflight;	  /* NULL without a keeper */
+	struct notify_fd *inflight_owner; /* whose key inflight->key holds */
+	enum { FAULT_NONE, FAULT_AFTER_RECV, FAULT_AFTER_DECIDE } fault;
+	uint64_t fault_at; /* OCITAP_FAULT: kill ourselves at the Nth notification */
+	uint64_t adopted, recovered;
+	struct notify_fd *hot; /* the notify fd answered last: waited on directly, see wait_events() */
 	uint64_t dropped_peers, notifications, unknown_policy;
 	bool http_on, push_on;
-} d = { .sync_wakeup = -1 };
+} d = { .sync_wakeup = -1, .keeper_fd = -1, .next_serial = 1 };
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
@@ -431,6 +446,9 @@ static void container_free(struct container *c)
 		epoll_ctl(d.epfd, EPOLL_CTL_DEL, n->fd, NULL);
 		close(n->fd);
 		c->fds = n->next;
+		if (d.inflight_owner == n)
+			d.inflight_owner = NULL;
+		free(n->key);
 		free(n);
 	}
 	if (c->pidw) {
@@ -504,34 +522,180 @@ static void kill_target(int notify_fd, const struct seccomp_notif *req)
 	close(pidfd);
 }
 
+/*
+ * The in-flight record (ocitapd.h): plain stores to a shared page, ordered
+ * for the compiler only (a killed process's stores are not lost, and its
+ * successor reads them after the kill). Before RECV: which fd, and the
+ * last id answered there (the kernel numbers a filter's notifications one
+ * by one); after it: the notification itself; after SEND: idle.
+ */
+static void inflight_receiving(struct notify_fd *n)
+{
+	struct inflight *f = d.inflight;
+
+	if (!f)
+		return;
+	if (d.inflight_owner != n) {
+		f->state = INFLIGHT_IDLE;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		snprintf(f->key, sizeof(f->key), "%s", n->key ? n->key : "");
+		d.inflight_owner = n;
+	}
+	f->prev_id = n->last_id;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	f->state = INFLIGHT_RECEIVING;
+}
+
+static void inflight_decided(const struct seccomp_notif *req)
+{
+	struct inflight *f = d.inflight;
+
+	if (!f)
+		return;
+	f->id = req->id;
+	f->arch = req->data.arch;
+	f->nr = req->data.nr;
+	f->pid = (int32_t)req->pid;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	f->state = INFLIGHT_DECIDED;
+}
+
+static void inflight_idle(void)
+{
+	if (d.inflight) {
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		d.inflight->state = INFLIGHT_IDLE;
+	}
+}
+
+/* OCITAP_FAULT (tests only): die by SIGKILL at the chosen point of the Nth notification */
+static void fault_point(unsigned where)
+{
+	static uint64_t seen;
+
+	if ((unsigned)d.fault == where && ++seen == d.fault_at)
+		raise(SIGKILL);
+}
+
+static void send_answer(struct notify_fd *n, const struct seccomp_notif *req, const struct ocitap_action *a)
+{
+	memset(d.resp, 0, d.sizes.seccomp_notif_resp);
+	d.resp->id = req->id;
+	switch (a->kind) {
+	case OCITAP_ACTION_CONTINUE:
+		d.resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		break;
+	case OCITAP_ACTION_ERRNO:
+		d.resp->error = -a->errno_value;
+		break;
+	case OCITAP_ACTION_KILL:
+		d.resp->error = -EPERM;
+		kill_target(n->fd, req);
+		break;
+	}
+	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_SEND, d.resp) < 0 && errno != ENOENT)
+		log_msg(LOG_WARN, "container %s: cannot answer a notification: %m", n->c->id);
+}
+
 static void answer_notification(struct notify_fd *n)
 {
 	struct container *c = n->c;
 	struct ocitap_action a;
 
 	memset(d.req, 0, d.sizes.seccomp_notif);
-	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_RECV, d.req) < 0)
+	inflight_receiving(n);
+	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_RECV, d.req) < 0) {
+		inflight_idle();
 		return; /* ENOENT: the target died before we looked; EINTR: try again on the next wake-up */
-	a = ocitap_policy_decide(c->policy, d.req->data.arch, d.req->data.nr);
-	memset(d.resp, 0, d.sizes.seccomp_notif_resp);
-	d.resp->id = d.req->id;
-	switch (a.kind) {
-	case OCITAP_ACTION_CONTINUE:
-		d.resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-		break;
-	case OCITAP_ACTION_ERRNO:
-		d.resp->error = -a.errno_value;
-		break;
-	case OCITAP_ACTION_KILL:
-		d.resp->error = -EPERM;
-		kill_target(n->fd, d.req);
-		break;
 	}
-	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_SEND, d.resp) < 0 && errno != ENOENT)
-		log_msg(LOG_WARN, "container %s: cannot answer a notification: %m", c->id);
+	fault_point(FAULT_AFTER_RECV);
+	inflight_decided(d.req);
+	fault_point(FAULT_AFTER_DECIDE);
+	a = ocitap_policy_decide(c->policy, d.req->data.arch, d.req->data.nr);
+	send_answer(n, d.req, &a);
+	n->last_id = d.req->id;
+	inflight_idle();
 	count_notification(c, d.req->data.arch, d.req->data.nr, &a);
 	c->notifications++;
 	d.notifications++;
+}
+
+/* ---- the fd keeper (ocitap-fdkeeper, lib/keeper.h) ------------------------- */
+
+static void keeper_lost(const char *why)
+{
+	if (d.keeper_fd >= 0) {
+		epoll_ctl(d.epfd, EPOLL_CTL_DEL, d.keeper_fd, NULL);
+		close(d.keeper_fd);
+		d.keeper_fd = -1;
+		log_msg(LOG_WARN, "%s; until one is back, a restart of ocitapd would fail notified syscalls", why);
+	}
+	metric_set("ocitap_keeper_up", 0, NULL);
+	d.keeper_retry_ms = ocitap_now_ms() + 1000;
+}
+
+/* Hand the keeper its copy of n; false when it has none. */
+static bool keeper_keep_fd(struct notify_fd *n)
+{
+	char why[256];
+	int r;
+
+	if (d.keeper_fd < 0)
+		return false;
+	r = keeper_keep(d.keeper_fd, n->key, n->c->id, n->fd, why, sizeof(why));
+	if (r == -EREMOTEIO) /* it answered: the connection is fine */
+		log_msg(LOG_WARN, "container %s: %s", n->c->id, why);
+	else if (r < 0)
+		keeper_lost(why);
+	return r == 0;
+}
+
+static void keeper_drop_fd(struct notify_fd *n)
+{
+	char why[256];
+	int r;
+
+	if (d.keeper_fd < 0)
+		return;
+	/* "no such key": it saw the hang-up first and dropped its copy itself */
+	r = keeper_drop(d.keeper_fd, n->key, why, sizeof(why));
+	if (r < 0 && r != -EREMOTEIO)
+		keeper_lost(why);
+}
+
+/* Connect (starting a keeper when none listens) and hand it every fd held. */
+static void keeper_reconnect(void)
+{
+	static bool said;
+	char why[512];
+	size_t handed = 0, held = 0;
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &d.keeper_w };
+	int fd = keeper_connect(opt.keeper_path, true, why, sizeof(why));
+
+	if (fd < 0) {
+		if (!said)
+			log_msg(LOG_WARN, "%s; trying again every 5 s", why);
+		said = true;
+		d.keeper_retry_ms = ocitap_now_ms() + 5000;
+		return;
+	}
+	said = false;
+	d.keeper_fd = fd;
+	if (epoll_ctl(d.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		keeper_lost("keeper: cannot watch its connection");
+		return;
+	}
+	for (size_t b = 0; b < BUCKETS && d.keeper_fd >= 0; b++)
+		for (struct container *c = d.buckets[b]; c && d.keeper_fd >= 0; c = c->next)
+			for (struct notify_fd *n = c->fds; n && d.keeper_fd >= 0; n = n->next) {
+				held++;
+				handed += keeper_keep_fd(n);
+			}
+	if (d.keeper_fd >= 0) {
+		metric_set("ocitap_keeper_up", 1, NULL);
+		log_msg(LOG_INFO, "keeper %s: connected, holds %zu of %zu notify fd%s", opt.keeper_path, handed, held,
+			held == 1 ? "" : "s");
+	}
 }
 
 static void remove_notify_fd(struct notify_fd *n)
@@ -540,6 +704,9 @@ static void remove_notify_fd(struct notify_fd *n)
 
 	if (d.hot == n)
 		d.hot = NULL;
+	if (d.inflight_owner == n)
+		d.inflight_owner = NULL;
+	keeper_drop_fd(n);
 	epoll_ctl(d.epfd, EPOLL_CTL_DEL, n->fd, NULL);
 	close(n->fd);
 	for (struct notify_fd **p = &c->fds; *p; p = &(*p)->next)
@@ -550,6 +717,7 @@ static void remove_notify_fd(struct notify_fd *n)
 	c->n_fds--;
 	__atomic_fetch_sub(&d.n_notify_fds, 1, __ATOMIC_RELAXED);
 	http_set_notify_fds(c->id, c->n_fds);
+	free(n->key);
 	free(n);
 }
 
@@ -729,11 +897,49 @@ static void drop_peer(struct conn *cn, const char *why)
 	conn_close(cn);
 }
 
+/*
+ * Watch a notify fd of c (taking ownership of fd). key: its name at the
+ * keeper when it came from there; NULL for a new one, which is named here
+ * and handed to the keeper.
+ */
+static struct notify_fd *add_notify_fd(struct container *c, int fd, bool init, const char *key)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct notify_fd *n = calloc(1, sizeof(*n));
+	char name[OCITAP_KEEPER_NAME_MAX + 1];
+
+	if (!n) {
+		close(fd);
+		return NULL;
+	}
+	*n = (struct notify_fd){ .kind = W_NOTIFY, .fd = fd, .init = init, .c = c };
+	if (!key && ocitap_keeper_key_format(name, sizeof(name), d.next_serial++, init, c->policy_name) == 0)
+		key = name;
+	n->key = key ? xstrdup(key) : NULL;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	use_sync_wakeup(fd);
+	ev.data.ptr = n;
+	if (epoll_ctl(d.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		log_msg(LOG_ERR, "container %s: cannot watch its notify fd: %m", c->id);
+		close(fd);
+		free(n->key);
+		free(n);
+		return NULL;
+	}
+	n->next = c->fds;
+	c->fds = n;
+	c->n_fds++;
+	__atomic_fetch_add(&d.n_notify_fds, 1, __ATOMIC_RELAXED);
+	http_set_notify_fds(c->id, c->n_fds);
+	if (key == name)
+		keeper_keep_fd(n);
+	return n;
+}
+
 static void handle_listener_message(struct conn *cn)
 {
 	struct ocitap_process_state ps;
 	struct ocitap_error err = { 0 };
-	struct epoll_event ev = { .events = EPOLLIN };
 	char name[OCITAP_POLICY_NAME_MAX], line[512];
 	struct container *c;
 	struct notify_fd *n;
@@ -764,34 +970,11 @@ static void handle_listener_message(struct conn *cn)
 		log_msg(LOG_WARN, "container %s: bad policy= in listenerMetadata; using %s", c->id,
 			ocitap_policy_name(c->policy));
 	}
-	n = calloc(1, sizeof(*n));
-	if (!n) {
-		close(sfd);
-		ocitap_process_state_release(&ps);
-		conn_close(cn);
-		return;
-	}
 	/* the init's filter comes with status creating; exec brings later ones */
-	*n = (struct notify_fd){
-		.kind = W_NOTIFY, .fd = sfd, .init = ps.state.status == OCITAP_STATUS_CREATING, .c = c
-	};
-	fcntl(sfd, F_SETFL, fcntl(sfd, F_GETFL) | O_NONBLOCK);
-	use_sync_wakeup(sfd);
-	ev.data.ptr = n;
-	if (epoll_ctl(d.epfd, EPOLL_CTL_ADD, sfd, &ev) < 0) {
-		log_msg(LOG_ERR, "container %s: cannot watch its notify fd: %m", c->id);
-		close(sfd);
-		free(n);
-		n = NULL;
-	} else {
-		n->next = c->fds;
-		c->fds = n;
-		c->n_fds++;
-		__atomic_fetch_add(&d.n_notify_fds, 1, __ATOMIC_RELAXED);
-		http_set_notify_fds(c->id, c->n_fds);
+	n = add_notify_fd(c, sfd, ps.state.status == OCITAP_STATUS_CREATING, NULL);
+	if (n)
 		log_msg(LOG_INFO, "container %s: seccomp fd from pid %d (%s, policy %s, %d fd%s)", c->id, ps.pid,
 			n->init ? "init" : "exec", ocitap_policy_name(c->policy), c->n_fds, c->n_fds == 1 ? "" : "s");
-	}
 	queue_container(c, &ps.state, n && n->init ? ps.pid : 0);
 	if (ps.state.status == OCITAP_STATUS_CREATING)
 		watch_init_pid(c, ps.pid);
@@ -1084,8 +1267,189 @@ static int restore_container(const struct ocitap_store_container *sc, int64_t st
 	c->lc.exit_code = sc->exit_code;
 	c->lc.signal = sc->signal;
 	c->lc.oom = sc->oom;
+	c->stored_pid = sc->pid;
+	c->stored_created_wall_ns = sc->created_wall_ns;
 	(*n)++;
 	return 0;
+}
+
+/* ---- taking over from a previous ocitapd --------------------------------- */
+
+/*
+ * The init of an adopted container, if the stored pid is still that
+ * process: one that started after the container was first seen is a
+ * reused pid (btime has a one-second granularity; two seconds of slack).
+ */
+static void watch_stored_init(struct container *c)
+{
+	uint64_t ticks;
+	int64_t start_ns;
+
+	if (c->pidw || c->stored_pid <= 0 || c->lc.phase == OCITAP_PHASE_STOPPED)
+		return;
+	if (ocitap_proc_start_ticks("/proc", c->stored_pid, &ticks) < 0 ||
+	    ocitap_proc_start_wall_ns("/proc", ticks, &start_ns) < 0)
+		return;
+	if (c->stored_created_wall_ns && start_ns > c->stored_created_wall_ns + 2000000000LL) {
+		log_msg(LOG_DEBUG, "container %s: pid %d is no longer its init", c->id, c->stored_pid);
+		return;
+	}
+	watch_init_pid(c, c->stored_pid);
+}
+
+static void adopt_fd(const char *key, const char *id, int fd, void *userdata)
+{
+	struct container *c = container_get(id, true);
+	char name[OCITAP_POLICY_NAME_MAX];
+	uint64_t serial;
+	bool init;
+	struct notify_fd *n;
+
+	(void)userdata;
+	if (ocitap_keeper_key_parse(key, &serial, &init, name, sizeof(name)) < 0) {
+		log_msg(LOG_WARN, "container %s: keeper key \"%s\" is not one of ours; its fd gets the default policy",
+			id, key);
+		init = false;
+		name[0] = '\0';
+	} else if (serial >= d.next_serial) {
+		d.next_serial = serial + 1;
+	}
+	if (name[0]) {
+		const struct ocitap_policy *p = ocitap_policy_set_find(d.policies, name);
+
+		if (p) {
+			c->policy = p;
+			snprintf(c->policy_name, sizeof(c->policy_name), "%s", name);
+		} else {
+			d.unknown_policy++;
+			metric_add("ocitap_unknown_policy_total", 1, NULL);
+			log_msg(LOG_WARN, "container %s: its policy \"%s\" is gone from the policy file; using %s", id,
+				name, ocitap_policy_name(c->policy));
+		}
+	}
+	n = add_notify_fd(c, fd, init, key);
+	if (!n)
+		return;
+	d.adopted++;
+	metric_add("ocitap_adopted_notify_fds_total", 1, NULL);
+	if (init)
+		watch_stored_init(c);
+}
+
+static struct notify_fd *find_notify_fd(const char *key)
+{
+	for (size_t b = 0; b < BUCKETS; b++)
+		for (struct container *c = d.buckets[b]; c; c = c->next)
+			for (struct notify_fd *n = c->fds; n; n = n->next)
+				if (n->key && strcmp(n->key, key) == 0)
+					return n;
+	return NULL;
+}
+
+static bool id_valid(int fd, uint64_t id)
+{
+	return ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+/*
+ * What the previous daemon had taken and not answered (ocitapd.h: struct
+ * inflight). Taken and decided: answer it as it would have. Killed inside
+ * RECV: the kernel gave it the next id after the last one answered, but
+ * what syscall it was is lost: answer it by ocitap_policy_blind().
+ */
+static void recover_inflight(void)
+{
+	struct inflight *f = d.inflight;
+	struct notify_fd *n = f->state != INFLIGHT_IDLE ? find_notify_fd(f->key) : NULL;
+
+	if (n && f->state == INFLIGHT_DECIDED && id_valid(n->fd, f->id)) {
+		struct seccomp_notif *req = d.req;
+		struct ocitap_action a = ocitap_policy_decide(n->c->policy, f->arch, f->nr);
+		char *name = seccomp_syscall_resolve_num_arch(f->arch, f->nr);
+
+		memset(req, 0, d.sizes.seccomp_notif);
+		req->id = f->id;
+		req->pid = (uint32_t)f->pid;
+		req->data.arch = f->arch;
+		req->data.nr = f->nr;
+		send_answer(n, req, &a);
+		count_notification(n->c, f->arch, f->nr, &a);
+		n->last_id = f->id;
+		d.recovered++;
+		metric_add("ocitap_recovered_notifications_total", 1, "exact", "true", NULL);
+		log_msg(LOG_INFO, "container %s: answered %s, taken by the previous ocitapd but not answered", n->c->id,
+			name ? name : "a syscall");
+		free(name);
+	} else if (n && f->state == INFLIGHT_RECEIVING && f->prev_id) {
+		for (uint64_t id = f->prev_id + 1; id <= f->prev_id + 16; id++) {
+			struct seccomp_notif *req = d.req;
+			struct ocitap_action a;
+			bool exact;
+			char text[64];
+
+			if (!id_valid(n->fd, id))
+				continue;
+			a = ocitap_policy_blind(n->c->policy, &exact);
+			memset(req, 0, d.sizes.seccomp_notif);
+			req->id = id;
+			send_answer(n, req, &a);
+			n->last_id = id;
+			d.recovered++;
+			metric_add("ocitap_recovered_notifications_total", 1, "exact", exact ? "true" : "false", NULL);
+			log_msg(exact ? LOG_INFO : LOG_WARN,
+				"container %s: answered a notification the previous ocitapd was killed while taking "
+				"(syscall unknown): %s%s",
+				n->c->id, ocitap_action_format(&a, text, sizeof(text)),
+				exact ? ", the policy's answer to every syscall" : ", the policy's refusal");
+			break;
+		}
+	}
+	f->state = INFLIGHT_IDLE;
+}
+
+/* At start: every notify fd the keeper holds becomes ours again. */
+static void keeper_take_over(void)
+{
+	char why[512], path[PATH_MAX];
+	int n;
+
+	snprintf(path, sizeof(path), "%s", opt.keeper_path);
+	if (strrchr(path, '/'))
+		snprintf(strrchr(path, '/') + 1, sizeof(path) - (size_t)(strrchr(path, '/') + 1 - path),
+			 "ocitapd.inflight");
+	else
+		snprintf(path, sizeof(path), "ocitapd.inflight");
+	d.inflight = inflight_map(path, why, sizeof(why));
+	if (!d.inflight)
+		log_msg(LOG_WARN,
+			"in-flight record: %s (a notification taken when ocitapd is killed may then "
+			"wait until its container stops)",
+			why);
+	d.keeper_fd = keeper_connect(opt.keeper_path, true, why, sizeof(why));
+	if (d.keeper_fd < 0) {
+		log_msg(LOG_WARN, "%s; trying again every 5 s", why);
+		metric_set("ocitap_keeper_up", 0, NULL);
+		d.keeper_retry_ms = ocitap_now_ms() + 5000;
+		return;
+	}
+	n = keeper_give(d.keeper_fd, adopt_fd, NULL, why, sizeof(why));
+	if (n < 0) {
+		keeper_lost(why);
+		return;
+	}
+	if (d.inflight)
+		recover_inflight();
+	if (epoll_ctl(d.epfd, EPOLL_CTL_ADD, d.keeper_fd,
+		      &(struct epoll_event){ .events = EPOLLIN, .data.ptr = &d.keeper_w }) < 0) {
+		keeper_lost("keeper: cannot watch its connection");
+		return;
+	}
+	metric_set("ocitap_keeper_up", 1, NULL);
+	if (n)
+		log_msg(LOG_INFO, "keeper %s: took back %d notify fd%s of a previous ocitapd", opt.keeper_path, n,
+			n == 1 ? "" : "s");
+	else
+		log_msg(LOG_INFO, "keeper %s: connected", opt.keeper_path);
 }
 
 /* ---- setup and the loop ------------------------------------------------- */
@@ -1225,6 +1589,9 @@ static int run(void)
 			case W_WRITER:
 				writer_done();
 				break;
+			case W_KEEPER: /* it never speaks unasked: it is gone */
+				keeper_lost("keeper: gone");
+				break;
 			case W_SIGNAL: {
 				struct signalfd_siginfo si;
 
@@ -1244,6 +1611,8 @@ static int run(void)
 			expire_conns();
 		if (d.reaping)
 			retry_reaping();
+		if (opt.keeper_path && d.keeper_fd < 0 && ocitap_now_ms() >= d.keeper_retry_ms)
+			keeper_reconnect();
 		if (ocitap_now_ms() >= next_flush) {
 			flush_all_counts();
 			next_flush = ocitap_now_ms() + 1000;
@@ -1280,6 +1649,9 @@ static void usage(FILE *out)
 		"      --push-backlog N    events a receiver may fall behind before the oldest are skipped (100000)\n"
 		"      --http-token-file F bearer token every HTTP request must carry (required off loopback)\n"
 		"  -p, --policy FILE       policy file (JSON, ocitapd-policy(5)); SIGHUP reloads it\n"
+		"      --keeper PATH       ocitap-fdkeeper's socket, started there when absent (default: keeper.sock\n"
+		"                          next to --socket; $OCITAP_KEEPER); \"off\": a restart fails notified "
+		"syscalls\n"
 		"      --allow-uid UID     also accept peers with this uid (repeatable; default root only)\n"
 		"      --retention SECONDS keep stopped containers this long (default 86400)\n"
 		"      --peer-timeout MS   drop a peer whose message is not complete by then (default %d)\n"
@@ -1319,7 +1691,8 @@ static int parse_args(int argc, char **argv)
 		OPT_RETENTION,
 		OPT_LOG,
 		OPT_PEER_TIMEOUT,
-		OPT_SYNC
+		OPT_SYNC,
+		OPT_KEEPER
 	};
 	static const struct option options[] = {
 		{ "socket", required_argument, NULL, 's' },
@@ -1335,6 +1708,7 @@ static int parse_args(int argc, char **argv)
 		{ "retention", required_argument, NULL, OPT_RETENTION },
 		{ "peer-timeout", required_argument, NULL, OPT_PEER_TIMEOUT },
 		{ "sync-interval", required_argument, NULL, OPT_SYNC },
+		{ "keeper", required_argument, NULL, OPT_KEEPER },
 		{ "log-level", required_argument, NULL, OPT_LOG },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -1346,6 +1720,7 @@ static int parse_args(int argc, char **argv)
 	opt.socket_path = getenv("OCITAP_SOCKET") ? getenv("OCITAP_SOCKET") : DEFAULT_SOCKET;
 	opt.state_dir = getenv("OCITAP_STATE_DIR") ? getenv("OCITAP_STATE_DIR") : DEFAULT_STATE_DIR;
 	opt.http = getenv("OCITAP_HTTP") ? getenv("OCITAP_HTTP") : DEFAULT_HTTP;
+	opt.keeper_path = getenv("OCITAP_KEEPER");
 	while ((c = getopt_long(argc, argv, "s:d:p:hV", options, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -1383,6 +1758,9 @@ static int parse_args(int argc, char **argv)
 			break;
 		case 'p':
 			opt.policy_path = optarg;
+			break;
+		case OPT_KEEPER:
+			opt.keeper_path = optarg;
 			break;
 		case OPT_ALLOW:
 			if (!parse_number(optarg, 0, UINT32_MAX - 1, &v) || opt.n_allow == MAX_ALLOW_UIDS) {
@@ -1445,6 +1823,45 @@ static int parse_args(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "ocitapd: unexpected argument '%s'\n", argv[optind]);
 		return 2;
+	}
+	if (!opt.keeper_path || !*opt.keeper_path) {
+		/* next to the socket: daemons side by side (tests) get a keeper each */
+		static char path[PATH_MAX];
+		const char *slash = strrchr(opt.socket_path, '/');
+
+		if (slash)
+			snprintf(path, sizeof(path), "%.*s/keeper.sock", (int)(slash - opt.socket_path),
+				 opt.socket_path);
+		else
+			snprintf(path, sizeof(path), "keeper.sock");
+		opt.keeper_path = path;
+	} else if (strcmp(opt.keeper_path, "off") == 0) {
+		opt.keeper_path = NULL;
+	} else if (strlen(opt.keeper_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		fprintf(stderr, "ocitapd: --keeper: a socket path is at most %zu bytes\n",
+			sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		return 2;
+	}
+	{
+		/* tests only: OCITAP_FAULT=after-recv:N or after-decide:N kills the daemon there */
+		const char *f = getenv("OCITAP_FAULT");
+
+		if (f && *f) {
+			const char *colon = strchr(f, ':');
+			long long n;
+
+			if (colon && strncmp(f, "after-recv:", 11) == 0)
+				d.fault = FAULT_AFTER_RECV;
+			else if (colon && strncmp(f, "after-decide:", 13) == 0)
+				d.fault = FAULT_AFTER_DECIDE;
+			if (!d.fault || !parse_number(colon + 1, 1, INT64_MAX, &n)) {
+				fprintf(stderr,
+					"ocitapd: OCITAP_FAULT: expected after-recv:N or after-decide:N, got '%s'\n",
+					f);
+				return 2;
+			}
+			d.fault_at = (uint64_t)n;
+		}
 	}
 	return 0;
 }
@@ -1538,6 +1955,7 @@ int main(int argc, char **argv)
 	d.listen.kind = W_LISTEN;
 	d.signal.kind = W_SIGNAL;
 	d.writer_w.kind = W_WRITER;
+	d.keeper_w.kind = W_KEEPER;
 	if (add_watch(d.listen_fd, &d.listen) < 0 || add_watch(d.signal_fd, &d.signal) < 0 ||
 	    add_watch(d.writer.done_fd, &d.writer_w) < 0) {
 		log_msg(LOG_ERR, "epoll: %m");
@@ -1587,11 +2005,23 @@ int main(int argc, char **argv)
 		}
 		d.push_on = true;
 	}
+	if (opt.keeper_path)
+		keeper_take_over();
 	__atomic_store_n(&d.writer.committed, committed, __ATOMIC_RELEASE);
 	log_msg(LOG_INFO, "listening on %s, store %s, %zu policies, peers: root%s", opt.socket_path, db,
 		ocitap_policy_set_count(d.policies), opt.n_allow ? " and --allow-uid" : " only");
 
 	status = run();
+	if (d.keeper_fd >= 0) {
+		uint64_t held = __atomic_load_n(&d.n_notify_fds, __ATOMIC_RELAXED);
+
+		if (held)
+			log_msg(LOG_INFO,
+				"the keeper holds %llu notify fd%s: those containers' notified syscalls wait for the "
+				"next ocitapd (stop ocitap-fdkeeper to fail them instead)",
+				(unsigned long long)held, held == 1 ? "" : "s");
+		close(d.keeper_fd);
+	}
 
 	http_stop();
 	push_stop(); /* before the store thread: its last cursors get written */

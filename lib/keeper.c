@@ -132,3 +132,68 @@ int ocitap_keeper_format(const struct ocitap_keeper_msg *m, char *buf, size_t si
 	}
 	return -EINVAL;
 }
+
+int ocitap_keeper_key_format(char *buf, size_t size, uint64_t serial, bool init, const char *policy)
+{
+	int head = snprintf(buf, size, "%llu.%c.", (unsigned long long)serial, init ? 'i' : 'e');
+	size_t n;
+
+	if (head < 0 || (size_t)head >= size)
+		return -ENAMETOOLONG;
+	n = (size_t)head;
+	for (const unsigned char *p = (const unsigned char *)policy; *p; p++) {
+		if (n + 4 > size || n + 3 > OCITAP_KEEPER_NAME_MAX)
+			return -ENAMETOOLONG;
+		if (*p <= ' ' || *p >= 0x7f || *p == '%') {
+			snprintf(buf + n, size - n, "%%%02X", *p);
+			n += 3;
+		} else {
+			buf[n++] = (char)*p;
+		}
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int ocitap_keeper_key_parse(const char *key, uint64_t *serial, bool *init, char *policy, size_t size)
+{
+	char *end;
+	size_t n = 0;
+
+	if (*key < '0' || *key > '9')
+		return -EINVAL;
+	errno = 0;
+	*serial = strtoull(key, &end, 10);
+	if (errno || end[0] != '.' || (end[1] != 'i' && end[1] != 'e') || end[2] != '.')
+		return -EINVAL;
+	*init = end[1] == 'i';
+	for (const char *p = end + 3; *p; p++) {
+		if (n + 1 >= size)
+			return -ENAMETOOLONG;
+		if (*p == '%') {
+			int hi = hex_digit(p[1]), lo = hi < 0 ? -1 : hex_digit(p[2]);
+
+			if (lo < 0 || (hi == 0 && lo == 0))
+				return -EINVAL;
+			policy[n++] = (char)(hi * 16 + lo);
+			p += 2;
+		} else if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f) {
+			return -EINVAL;
+		} else {
+			policy[n++] = *p;
+		}
+	}
+	policy[n] = '\0';
+	return n ? 0 : -EINVAL;
+}

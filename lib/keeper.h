@@ -21,7 +21,9 @@
 #ifndef OCITAP_KEEPER_H
 #define OCITAP_KEEPER_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 
@@ -53,5 +55,15 @@ OCITAP_EXPORT int ocitap_keeper_parse(const char *buf, size_t len, struct ocitap
 
 /* Write msg as its line into buf; returns the length or -EINVAL (a bad name). */
 OCITAP_EXPORT int ocitap_keeper_format(const struct ocitap_keeper_msg *msg, char *buf, size_t size);
+
+/*
+ * ocitapd's KEY for a notify fd: "<serial>.<i|e>.<policy>" (i: the filter
+ * of the container's init, e: of an exec), the policy name with bytes a
+ * name may not hold, and '%', written %XX: all a restarted ocitapd needs
+ * to serve the fd again. Format: -ENAMETOOLONG when it would not fit in
+ * OCITAP_KEEPER_NAME_MAX. Parse: -EINVAL when key is not of that form.
+ */
+OCITAP_EXPORT int ocitap_keeper_key_format(char *buf, size_t size, uint64_t serial, bool init, const char *policy);
+OCITAP_EXPORT int ocitap_keeper_key_parse(const char *key, uint64_t *serial, bool *init, char *policy, size_t size);
 
 #endif

@@ -303,6 +303,29 @@ const char *ocitap_policy_name(const struct ocitap_policy *p)
 	return p->name;
 }
 
+static bool same_action(const struct ocitap_action *a, const struct ocitap_action *b)
+{
+	return a->kind == b->kind && a->errno_value == b->errno_value;
+}
+
+struct ocitap_action ocitap_policy_blind(const struct ocitap_policy *p, bool *exact)
+{
+	bool uniform = true;
+
+	for (size_t i = 0; i < p->n_rules && uniform; i++)
+		uniform = same_action(&p->rules[i].action, &p->fallback);
+	*exact = uniform;
+	if (uniform && p->fallback.kind != OCITAP_ACTION_KILL)
+		return p->fallback;
+	if (p->fallback.kind == OCITAP_ACTION_ERRNO)
+		return p->fallback;
+	for (size_t i = 0; i < p->n_rules; i++)
+		if (p->rules[i].action.kind == OCITAP_ACTION_ERRNO)
+			return p->rules[i].action;
+	*exact = false;
+	return (struct ocitap_action){ OCITAP_ACTION_ERRNO, EPERM };
+}
+
 struct ocitap_action ocitap_policy_decide(const struct ocitap_policy *p, uint32_t arch, int nr)
 {
 	size_t lo = 0, hi = p->n_rules;

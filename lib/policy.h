@@ -71,6 +71,15 @@ OCITAP_EXPORT const char *ocitap_policy_name(const struct ocitap_policy *p);
 OCITAP_EXPORT struct ocitap_action ocitap_policy_decide(const struct ocitap_policy *p, uint32_t arch, int nr);
 
 /*
+ * The answer for a notification whose syscall is not known (one a killed
+ * daemon took and never answered): the policy's action when it has one
+ * for every syscall; otherwise a refusal that grants nothing the policy
+ * might deny and kills nothing: its first errno action, else EPERM.
+ * *exact tells whether the answer is what the policy would have given.
+ */
+OCITAP_EXPORT struct ocitap_action ocitap_policy_blind(const struct ocitap_policy *p, bool *exact);
+
+/*
  * Find "policy=NAME" among listenerMetadata's words (separated by spaces or
  * ';'). Returns 1 and copies NAME into ret_name (size bytes) when present
  * and it fits, 0 when there is none, -ENAMETOOLONG / -EINVAL for a name that

@@ -49,6 +49,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (n < 0 || ocitap_keeper_parse(line, (size_t)n, &again, &err) < 0 || again.verb != m.verb ||
 			    strcmp(again.key, m.key) != 0 || strcmp(again.id, m.id) != 0 || again.count != m.count)
 				abort();
+			if (m.key[0]) { /* ocitapd's keys: what parses formats back to the same key */
+				char policy[OCITAP_KEEPER_NAME_MAX + 1], key[OCITAP_KEEPER_NAME_MAX + 1];
+				uint64_t serial;
+				bool init;
+
+				if (ocitap_keeper_key_parse(m.key, &serial, &init, policy, sizeof(policy)) == 0) {
+					if (ocitap_keeper_key_format(key, sizeof(key), serial, init, policy) < 0)
+						abort();
+					if (ocitap_keeper_key_parse(key, &serial, &init, line, sizeof(line)) < 0 ||
+					    strcmp(line, policy) != 0)
+						abort();
+				}
+			}
 		}
 	}
 	return 0;

@@ -86,11 +86,54 @@ static void test_limits_and_round_trip(void **unused)
 	assert_int_equal(back.count, 12);
 }
 
+/* ocitapd's keys: what a restarted daemon reads back of each fd */
+static void test_keys(void **unused)
+{
+	char key[OCITAP_KEEPER_NAME_MAX + 1], policy[OCITAP_KEEPER_NAME_MAX + 1], long_name[100];
+	struct ocitap_keeper_msg m = { .verb = OCITAP_KEEPER_KEEP }, back;
+	char line[OCITAP_KEEPER_MSG_MAX + 1];
+	uint64_t serial;
+	bool init;
+	int n;
+
+	assert_int_equal(ocitap_keeper_key_format(key, sizeof(key), 42, true, "audit"), 0);
+	assert_string_equal(key, "42.i.audit");
+	assert_int_equal(ocitap_keeper_key_parse(key, &serial, &init, policy, sizeof(policy)), 0);
+	assert_true(serial == 42 && init);
+	assert_string_equal(policy, "audit");
+	/* a policy name with what keeper names may not hold: escaped, and back */
+	assert_int_equal(ocitap_keeper_key_format(key, sizeof(key), UINT64_MAX, false, "my policy\t100%\xc3\xa9"), 0);
+	assert_string_equal(key, "18446744073709551615.e.my%20policy%09100%25%C3%A9");
+	strcpy(m.key, key);
+	strcpy(m.id, "c1");
+	n = ocitap_keeper_format(&m, line, sizeof(line));
+	assert_true(n > 0);
+	assert_int_equal(ocitap_keeper_parse(line, (size_t)n, &back, NULL), 0);
+	assert_int_equal(ocitap_keeper_key_parse(back.key, &serial, &init, policy, sizeof(policy)), 0);
+	assert_true(serial == UINT64_MAX && !init);
+	assert_string_equal(policy, "my policy\t100%\xc3\xa9");
+	/* 63 bytes that all need escaping still fit a keeper name */
+	memset(long_name, 0x01, 63);
+	long_name[63] = '\0';
+	assert_int_equal(ocitap_keeper_key_format(key, sizeof(key), 1, true, long_name), 0);
+	assert_true(strlen(key) <= OCITAP_KEEPER_NAME_MAX);
+	assert_int_equal(ocitap_keeper_key_format(key, 8, 1, true, "audit"), -ENAMETOOLONG);
+	/* not ours */
+	const char *bad[] = { "",	  "fd-7",	"7",	      "7.x.audit",
+			      "7.i.",	  "-1.i.audit", " 7.i.audit", "7.i.a%2",
+			      "7.i.a%zz", "7.i.a%00b",	"7.i.a b",    "99999999999999999999999.i.audit" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (ocitap_keeper_key_parse(bad[i], &serial, &init, policy, sizeof(policy)) != -EINVAL)
+			fail_msg("\"%s\" was accepted", bad[i]);
+	assert_int_equal(ocitap_keeper_key_parse("1.i.abcdef", &serial, &init, policy, 4), -ENAMETOOLONG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_table),
 		cmocka_unit_test(test_limits_and_round_trip),
+		cmocka_unit_test(test_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

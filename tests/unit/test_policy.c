@@ -98,6 +98,46 @@ static void test_file(void **unused)
 	ocitap_policy_set_free(set);
 }
 
+/* the answer for a notification whose syscall is unknown (taken by a killed daemon) */
+static void test_blind(void **unused)
+{
+	static const char json[] =
+		"{\"policies\":{"
+		"\"mixed\":{\"default\":\"continue\",\"syscalls\":{\"mkdir\":\"errno:EACCES\","
+		"\"chmod\":\"kill\"}},"
+		"\"killer\":{\"default\":\"continue\",\"syscalls\":{\"chmod\":\"kill\"}},"
+		"\"eio\":{\"default\":\"errno:EIO\",\"syscalls\":{\"chmod\":\"continue\"}},"
+		"\"same\":{\"default\":\"errno:EACCES\",\"syscalls\":{\"mkdir\":\"errno:EACCES\"}}}}";
+	struct ocitap_policy_set *set;
+	struct ocitap_action a;
+	bool exact;
+
+	assert_int_equal(ocitap_policy_set_parse(json, sizeof(json) - 1, NULL, &set, &err), 0);
+	/* the built-ins answer every syscall alike: exact */
+	a = ocitap_policy_blind(ocitap_policy_set_find(set, "audit"), &exact);
+	assert_true(exact);
+	assert_int_equal(a.kind, OCITAP_ACTION_CONTINUE);
+	a = ocitap_policy_blind(ocitap_policy_set_find(set, "deny"), &exact);
+	assert_true(exact);
+	assert_int_equal(a.errno_value, EPERM);
+	a = ocitap_policy_blind(ocitap_policy_set_find(set, "same"), &exact);
+	assert_true(exact);
+	assert_int_equal(a.errno_value, EACCES);
+	/* mixed: never continue (the syscall may be one it denies), never kill */
+	a = ocitap_policy_blind(ocitap_policy_set_find(set, "mixed"), &exact);
+	assert_false(exact);
+	assert_int_equal(a.kind, OCITAP_ACTION_ERRNO);
+	assert_int_equal(a.errno_value, EACCES);
+	a = ocitap_policy_blind(ocitap_policy_set_find(set, "killer"), &exact);
+	assert_false(exact);
+	assert_int_equal(a.kind, OCITAP_ACTION_ERRNO);
+	assert_int_equal(a.errno_value, EPERM);
+	a = ocitap_policy_blind(ocitap_policy_set_find(set, "eio"), &exact);
+	assert_false(exact);
+	assert_int_equal(a.errno_value, EIO);
+	ocitap_policy_set_free(set);
+}
+
 static void expect_error(const char *json, int code, const char *field, const char *msg)
 {
 	struct ocitap_policy_set *set = NULL;
@@ -149,7 +189,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_actions),	    cmocka_unit_test(test_builtins), cmocka_unit_test(test_file),
-		cmocka_unit_test(test_file_errors), cmocka_unit_test(test_metadata),
+		cmocka_unit_test(test_file_errors), cmocka_unit_test(test_metadata), cmocka_unit_test(test_blind),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);

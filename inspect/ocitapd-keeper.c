@@ -1,0 +1,293 @@
+/*
+ * ocitapd-keeper.c: ocitapd's side of ocitap-fdkeeper (lib/keeper.h). The
+ * daemon hands the keeper a copy of every notify fd it accepts and takes
+ * them all back when it starts; this file is the connection (started on
+ * demand, detached, so that it outlives a killed daemon), the requests, and
+ * the in-flight record that lets a restarted daemon answer a notification
+ * its predecessor had taken but not answered.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ocitapd.h"
+
+#define REPLY_TIMEOUT_MS 2000
+
+static void why_set(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void why_set(char *why, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
+}
+
+static int try_connect(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = REPLY_TIMEOUT_MS / 1000, .tv_usec = (REPLY_TIMEOUT_MS % 1000) * 1000 };
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd;
+
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	strcpy(addr.sun_path, path);
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	/* fds go both ways: only a keeper of our own uid (or root) gets or gives them */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || (cred.uid != geteuid() && cred.uid != 0)) {
+		close(fd);
+		return -EPERM;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/* ocitap-fdkeeper next to our own binary, else from PATH */
+static void exec_keeper(const char *path)
+{
+	char self[PATH_MAX], bin[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		if (strrchr(self, '/')) {
+			*strrchr(self, '/') = '\0';
+			snprintf(bin, sizeof(bin), "%s/ocitap-fdkeeper", self);
+			execl(bin, "ocitap-fdkeeper", "--socket", path, "--exit-when-idle", (char *)NULL);
+		}
+	}
+	execlp("ocitap-fdkeeper", "ocitap-fdkeeper", "--socket", path, "--exit-when-idle", (char *)NULL);
+}
+
+/*
+ * Start the keeper in its own session, reparented away from us (double
+ * fork): a kill -9 of ocitapd, or of its process group, must not reach it.
+ * It keeps our stderr for its few log lines; every other fd is closed.
+ */
+static int spawn_keeper(const char *path)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		if (setsid() < 0 || null < 0)
+			_exit(127);
+		if (fork() != 0)
+			_exit(0);
+		dup2(null, 0);
+		dup2(null, 1);
+		syscall(SYS_close_range, 3, ~0U, 0);
+		exec_keeper(path);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return -ECHILD;
+	return 0;
+}
+
+int keeper_connect(const char *path, bool spawn, char *why, size_t why_size)
+{
+	int fd = try_connect(path), r;
+
+	if (fd >= 0 || !spawn || (fd != -ENOENT && fd != -ECONNREFUSED)) {
+		if (fd < 0)
+			why_set(why, why_size, "keeper %s: %s", path, strerror(-fd));
+		return fd;
+	}
+	r = spawn_keeper(path);
+	if (r < 0) {
+		why_set(why, why_size, "cannot start ocitap-fdkeeper: %s", strerror(-r));
+		return r;
+	}
+	/* it binds at once; give it two seconds on a loaded machine */
+	for (int i = 0; i < 200; i++) {
+		fd = try_connect(path);
+		if (fd >= 0 || (fd != -ENOENT && fd != -ECONNREFUSED))
+			break;
+		usleep(10000);
+	}
+	if (fd < 0)
+		why_set(why, why_size, "ocitap-fdkeeper started but %s does not answer: %s", path, strerror(-fd));
+	return fd;
+}
+
+/* One reply; the fd it carries (FD) in *ret_fd. */
+static int receive(int sock, struct ocitap_keeper_msg *m, int *ret_fd, char *why, size_t why_size)
+{
+	char buf[OCITAP_KEEPER_MSG_MAX + 1];
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof(ctl) };
+	struct ocitap_error err = { 0 };
+	ssize_t n;
+	int fd = -1;
+
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		int e = n == 0 ? ECONNRESET : errno;
+
+		why_set(why, why_size, "keeper: %s", n == 0 ? "gone" : e == EAGAIN ? "no answer in 2 s" : strerror(e));
+		return -e;
+	}
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || ocitap_keeper_parse(buf, (size_t)n, m, &err) < 0) {
+		if (fd >= 0)
+			close(fd);
+		why_set(why, why_size, "keeper: unreadable answer (%s)", err.message[0] ? err.message : "truncated");
+		return -EPROTO;
+	}
+	if (ret_fd)
+		*ret_fd = fd;
+	else if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+static int request(int sock, const struct ocitap_keeper_msg *m, int fd, char *why, size_t why_size)
+{
+	char line[OCITAP_KEEPER_MSG_MAX + 1];
+	struct ocitap_keeper_msg ans;
+	int n = ocitap_keeper_format(m, line, sizeof(line)), r;
+
+	if (n < 0) {
+		why_set(why, why_size, "keeper: a name it cannot carry");
+		return -EINVAL;
+	}
+	r = ocitap_scm_send(sock, line, (size_t)n, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0, NULL);
+	if (r < 0) {
+		why_set(why, why_size, "keeper: %s", strerror(-r));
+		return r;
+	}
+	r = receive(sock, &ans, NULL, why, why_size);
+	if (r < 0)
+		return r;
+	if (ans.verb == OCITAP_KEEPER_ERR) {
+		why_set(why, why_size, "keeper refused: %s", ans.reason);
+		return -EREMOTEIO;
+	}
+	if (ans.verb != OCITAP_KEEPER_OK) {
+		why_set(why, why_size, "keeper: unexpected answer");
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int keeper_keep(int sock, const char *key, const char *id, int fd, char *why, size_t why_size)
+{
+	struct ocitap_keeper_msg m = { .verb = OCITAP_KEEPER_KEEP };
+
+	snprintf(m.key, sizeof(m.key), "%s", key);
+	snprintf(m.id, sizeof(m.id), "%s", id);
+	return request(sock, &m, fd, why, why_size);
+}
+
+int keeper_drop(int sock, const char *key, char *why, size_t why_size)
+{
+	struct ocitap_keeper_msg m = { .verb = OCITAP_KEEPER_DROP };
+
+	snprintf(m.key, sizeof(m.key), "%s", key);
+	return request(sock, &m, -1, why, why_size);
+}
+
+int keeper_give(int sock, void (*fn)(const char *key, const char *id, int fd, void *userdata), void *userdata,
+		char *why, size_t why_size)
+{
+	struct ocitap_keeper_msg m = { .verb = OCITAP_KEEPER_GIVE };
+	char line[OCITAP_KEEPER_MSG_MAX + 1];
+	int n = ocitap_keeper_format(&m, line, sizeof(line)), r, got = 0;
+
+	r = ocitap_scm_send(sock, line, (size_t)n, NULL, 0, NULL);
+	if (r < 0) {
+		why_set(why, why_size, "keeper: %s", strerror(-r));
+		return r;
+	}
+	for (;;) {
+		int fd = -1;
+
+		r = receive(sock, &m, &fd, why, why_size);
+		if (r < 0)
+			return r;
+		if (m.verb == OCITAP_KEEPER_END)
+			break;
+		if (m.verb != OCITAP_KEEPER_FD || fd < 0) {
+			if (fd >= 0)
+				close(fd);
+			why_set(why, why_size, "keeper: %s",
+				m.verb == OCITAP_KEEPER_ERR ? m.reason : "unexpected answer");
+			return -EPROTO;
+		}
+		fn(m.key, m.id, fd, userdata);
+		got++;
+	}
+	if (m.count != got) {
+		why_set(why, why_size, "keeper: said %ld fds, sent %d", m.count, got);
+		return -EPROTO;
+	}
+	return got;
+}
+
+/*
+ * The in-flight record: a page of a file on the socket's tmpfs, mapped
+ * shared, written on every notification (stores only, no system call).
+ * What a killed daemon last wrote there is what its successor reads.
+ */
+struct inflight *inflight_map(const char *path, char *why, size_t why_size)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	struct inflight *f;
+	struct stat st;
+
+	if (fd < 0) {
+		why_set(why, why_size, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || (st.st_size != (off_t)sizeof(*f) && ftruncate(fd, sizeof(*f)) < 0)) {
+		why_set(why, why_size, "%s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	f = mmap(NULL, sizeof(*f), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (f == MAP_FAILED) {
+		why_set(why, why_size, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (f->magic != INFLIGHT_MAGIC) /* new, or not ours: nothing to recover */
+		memset(f, 0, sizeof(*f));
+	f->magic = INFLIGHT_MAGIC;
+	return f;
+}

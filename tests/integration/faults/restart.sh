@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# faults/restart.sh: ocitapd restarted, killed (-9, and at the worst moments
+# of answering a notification) and left without its keeper, while real runc
+# containers make notified syscalls in a loop. Their syscalls pause while no
+# daemon runs and go on once one is back: none fails (no ENOSYS), none is
+# left waiting, and every transition acknowledged before a kill is stored.
+set -uo pipefail
+source "$(dirname "$0")/../common.bash"
+require_root "faults: restart"
+
+OCITAPD="$TOP/$BUILD/bin/ocitapd"
+work=$(mktemp -d /tmp/ocitap-faults-XXXXXX)
+sock=$work/ocitap.sock state=$work/state db=$work/state/ocitap.db log=$work/ocitapd.log
+http=$work/http.sock
+daemon_pid=
+ids="loop-a loop-b"
+cleanup() {
+	[[ -n $daemon_pid ]] && kill -9 "$daemon_pid" 2>/dev/null
+	for id in $(runc --root "$work/runc" list -q 2>/dev/null); do runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1; done
+	pkill -9 -f "ocitap-fdkeeper --socket $work/" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+start_daemon() {
+	rm -f "$sock"
+	"$OCITAPD" --socket "$sock" --state-dir "$state" --http "unix:$http" --peer-timeout 1000 >>"$log" 2>&1 &
+	daemon_pid=$!
+	wait_for "$sock" || { not_ok "ocitapd started"; tail "$log"; exit 0; }
+}
+kill_daemon() { # SIGNAL
+	kill "-$1" "$daemon_pid" 2>/dev/null
+	wait "$daemon_pid" 2>/dev/null
+	daemon_pid=
+}
+keeper_pids() { pgrep -f "ocitap-fdkeeper --socket $work/keeper.sock"; }
+metric() { curl -s --unix-socket "$http" http://x/metrics | awk -v m="$1" '$1 == m { print $2 }'; }
+
+# a container whose shell makes a notified mkdir (and a plain rmdir) in a
+# loop, counting in /tmp/count; a failed mkdir leaves its message in /tmp/err
+bundle() {
+	local b="$work/b-$1"
+	mkdir -p "$b"
+	[[ -d $work/rootfs ]] || make_rootfs "$work/rootfs"
+	cp -a "$work/rootfs" "$b/rootfs"
+	(cd "$b" && runc spec)
+	jq --arg sock "$sock" --arg rh "$TOP/tests/integration/report-hook" '
+	  .process.terminal = false | .root.readonly = false
+	| .process.args = ["sh", "-c", "i=0; while :; do mkdir /tmp/d 2>>/tmp/err || echo \"mkdir failed at $i\" >>/tmp/err; rmdir /tmp/d; i=$((i+1)); echo $i >/tmp/count; done"]
+	| .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $sock, listenerMetadata: "policy=audit",
+	    syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY"}]}
+	| .hooks = {createRuntime: [{path: $rh, args: ["report-hook", "createRuntime", $sock]}],
+	            poststart:     [{path: $rh, args: ["report-hook", "poststart", $sock]}]}' \
+		"$b/config.json" >"$b/c.json" && mv "$b/c.json" "$b/config.json"
+	echo "$b"
+}
+count() { cat "$work/b-$1/rootfs/tmp/count" 2>/dev/null || echo 0; }
+errors() { cat "$work/b-$1/rootfs/tmp/err" 2>/dev/null; }
+# progressing ID: its loop made at least 20 more rounds within 10 s
+progressing() {
+	local start i
+	start=$(count "$1")
+	for ((i = 0; i < 100; i++)); do
+		[[ $(count "$1") -ge $((start + 20)) ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+all_progressing() { for id in $ids; do progressing "$id" || return 1; done; }
+no_errors() { for id in $ids; do [[ -z $(errors "$id") ]] || { echo "# $id: $(errors "$id")"; return 1; }; done; }
+
+start_daemon
+for id in $ids; do
+	b=$(bundle "$id")
+	timeout 60 runc --root "$work/runc" run -d --bundle "$b" "$id" </dev/null >"$work/$id.out" 2>&1 ||
+		{ not_ok "runc run $id"; cat "$work/$id.out"; exit 0; }
+done
+check "both containers make notified syscalls" all_progressing
+check "ocitapd started a keeper next to its socket" [ -S "$work/keeper.sock" -a -n "$(keeper_pids)" ]
+check "/metrics: ocitap_keeper_up 1" [ "$(metric ocitap_keeper_up)" = 1 ]
+check "the keeper runs in its own session (a kill of ocitapd's group misses it)" \
+	[ "$(ps -o sid= -p "$(keeper_pids | head -1)" | tr -d ' ')" != "$(ps -o sid= -p "$daemon_pid" | tr -d ' ')" ]
+wait_hooks loop-a 2 && wait_hooks loop-b 2
+acked=$(q "select count(*) from events where kind='hook' and container_id like 'loop-%'")
+
+# --- kill -9 while the loops run --------------------------------------------------
+kill_daemon 9
+a=$(count loop-a)
+sleep 1
+check "daemon gone: the notified syscalls wait (no progress, no error)" \
+	[ "$(count loop-a)" -le $((a + 1)) -a -z "$(errors loop-a)" ]
+start_daemon
+check "restarted: the loops go on" all_progressing
+check "restarted: it took back both notify fds from the keeper" grep -q "took back 2 notify fds" "$log"
+check "no notified syscall failed (no ENOSYS)" no_errors
+check "every hook report acknowledged before the kill is stored" \
+	[ "$(q "select count(*) from events where kind='hook' and container_id like 'loop-%'")" -ge "$acked" -a "$acked" -ge 4 ]
+check "/metrics: ocitap_adopted_notify_fds_total 2" [ "$(metric ocitap_adopted_notify_fds_total)" = 2 ]
+check "/v1/containers: each still has its notify fd" \
+	[ "$(curl -s --unix-socket "$http" http://x/v1/containers | jq '[.containers[] | select(.id | startswith("loop-")) | .notifyFds] | add')" = 2 ]
+
+# --- killed between taking a notification and answering it ----------------------
+# (OCITAP_FAULT: the daemon SIGKILLs itself there, the 30th time, which lands
+# either in the middle of the kernel's RECV or right after the decision)
+for fault in after-recv after-decide; do
+	kill_daemon TERM
+	rm -f "$sock"
+	OCITAP_FAULT=$fault:30 "$OCITAPD" --socket "$sock" --state-dir "$state" --http off >>"$log" 2>&1 &
+	daemon_pid=$!
+	wait "$daemon_pid" 2>/dev/null
+	rc=$?
+	daemon_pid=
+	check "$fault: the daemon died by SIGKILL while answering" [ "$rc" -eq 137 ]
+	before=$(grep -c "previous ocitapd" "$log")
+	start_daemon
+	check "$fault: the taken notification is answered by the next daemon, the loops go on" all_progressing
+	check "$fault: no notified syscall failed" no_errors
+	check "$fault: the recovery is logged" [ "$(grep -c "previous ocitapd" "$log")" -gt "$before" ]
+done
+check "after-recv: answered by the policy (audit: continue, exact)" \
+	grep -q "killed while taking (syscall unknown): continue, the policy's answer to every syscall" "$log"
+check "after-decide: answered as decided (the syscall is known)" grep -q "answered mkdir\(at\)\?, taken by the previous" "$log"
+
+# --- the keeper killed: ocitapd starts another and hands it every fd again --------
+old=$(keeper_pids)
+kill -9 $old
+for ((i = 0; i < 50; i++)); do
+	[[ -n $(keeper_pids) && $(keeper_pids) != "$old" ]] && grep -q "holds 2 of 2 notify fds" "$log" && break
+	sleep 0.1
+done
+check "keeper killed: ocitapd starts a new one and hands it both fds again" grep -q "holds 2 of 2 notify fds" "$log"
+check "keeper killed: the containers never noticed" no_errors
+kill_daemon 9
+start_daemon
+check "... and a restart after that still takes both back" all_progressing
+check "... with no failed syscall" no_errors
+
+# --- SIGTERM is a restart too; the init's exit is still recorded after one --------
+kill_daemon TERM
+check "SIGTERM: the log says the keeper holds the fds" grep -q "the keeper holds 2 notify fds" "$log"
+start_daemon
+check "SIGTERM then start: the loops go on" all_progressing
+runc --root "$work/runc" kill loop-a KILL
+for ((i = 0; i < 50; i++)); do
+	[[ $(q "select phase || '/' || coalesce(signal, '') from containers where id='loop-a'") == stopped/9 ]] && break
+	sleep 0.1
+done
+check "an adopted container's init killed: stopped, signal 9 (pidfd of the stored pid)" \
+	[ "$(q "select phase || '/' || coalesce(signal, '') from containers where id='loop-a'")" = stopped/9 ]
+check "no notified syscall ever failed" no_errors
+
+# --- with nothing left to keep, the keeper goes away with the daemon ---------------
+runc --root "$work/runc" kill loop-b KILL
+sleep 0.5
+kill_daemon TERM
+for ((i = 0; i < 50; i++)); do [[ -z $(keeper_pids) ]] && break; sleep 0.1; done
+check "no fd held, no daemon: the keeper exited" [ -z "$(keeper_pids)" ]
+
+"$OCITAPD" --keeper "$(printf '/%0200d/k.sock' 0)" --http off >/dev/null 2>"$work/err"
+check "--keeper with a path too long: usage error" [ $? -eq 2 ] && check "... naming the limit" grep -q "at most 107 bytes" "$work/err"
+OCITAP_FAULT=sometimes "$OCITAPD" --http off >/dev/null 2>"$work/err"
+check "OCITAP_FAULT malformed: usage error" [ $? -eq 2 ]
