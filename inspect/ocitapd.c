@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,7 +50,7 @@
 #define MAX_PUSH	  16
 #define BUCKETS		  1024
 
-enum watch_kind { W_LISTEN = 1, W_CONN, W_NOTIFY, W_PIDFD, W_SIGNAL, W_WRITER, W_KEEPER };
+enum watch_kind { W_LISTEN = 1, W_CONN, W_NOTIFY, W_PIDFD, W_SIGNAL, W_WRITER, W_KEEPER, W_SUCCESSOR };
 
 struct watch {
 	int kind;
@@ -104,6 +105,7 @@ struct container {
 static struct {
 	const char *socket_path, *state_dir, *http, *http_token_file, *policy_path;
 	const char *keeper_path; /* NULL: --keeper off */
+	bool replace;
 	const char *push[MAX_PUSH], *push_token_file, *push_ca_file;
 	size_t n_push;
 	int64_t push_backlog;
@@ -144,10 +146,18 @@ static struct {
 	enum { FAULT_NONE, FAULT_AFTER_RECV, FAULT_AFTER_DECIDE } fault;
 	uint64_t fault_at; /* OCITAP_FAULT: kill ourselves at the Nth notification */
 	uint64_t adopted, recovered;
+	char self_path[PATH_MAX]; /* our binary's path at start: SIGUSR2 runs what is there now */
+	char **argv;
+	struct watch successor_w;
+	int successor_pidfd; /* -1: no replacement under way */
+	pid_t successor;
+	bool replaced;	     /* a successor took over: leave the socket file in place */
+	pid_t takeover_pid;  /* the daemon we replaced, and when we stopped it */
+	int64_t takeover_ms;
 	struct notify_fd *hot; /* the notify fd answered last: waited on directly, see wait_events() */
 	uint64_t dropped_peers, notifications, unknown_policy;
 	bool http_on, push_on;
-} d = { .sync_wakeup = -1, .keeper_fd = -1, .next_serial = 1 };
+} d = { .sync_wakeup = -1, .keeper_fd = -1, .next_serial = 1, .successor_pidfd = -1 };
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
@@ -1553,14 +1563,106 @@ static int wait_events(struct epoll_event *events, int max, int timeout_ms)
 	return epoll_wait(d.epfd, events, max, 0);
 }
 
+/* ---- upgrades: SIGUSR2 runs the binary now at our path, which takes over ---- */
+
+/*
+ * Start the successor with the listening socket (so that no connection is
+ * refused meanwhile) and OCITAP_REPLACE_PID: once it has loaded its
+ * configuration it stops us (SIGTERM), waits for us to exit, and takes the
+ * store, the keeper's fds and the HTTP address. If it fails before, we go
+ * on serving (successor_exited()).
+ */
+static void run_file_path(char *buf, size_t size, const char *name);
+
+static void start_successor(void)
+{
+	char fdbuf[32], pidbuf[32];
+	pid_t pid;
+	int pidfd;
+
+	if (d.successor_pidfd >= 0) {
+		log_msg(LOG_WARN, "SIGUSR2: a replacement (pid %d) is already starting", (int)d.successor);
+		return;
+	}
+	if (!d.self_path[0]) {
+		log_msg(LOG_ERR, "SIGUSR2: our binary's path is unknown; cannot replace ourselves");
+		return;
+	}
+	snprintf(fdbuf, sizeof(fdbuf), "%d", d.listen_fd);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)getpid());
+	pid = fork();
+	if (pid < 0) {
+		log_msg(LOG_ERR, "SIGUSR2: fork: %m");
+		return;
+	}
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		fcntl(d.listen_fd, F_SETFD, 0); /* the one fd it inherits */
+		setenv("OCITAP_LISTEN_FD", fdbuf, 1);
+		setenv("OCITAP_REPLACE_PID", pidbuf, 1);
+		execv(d.self_path, d.argv);
+		fprintf(stderr, "ocitapd: SIGUSR2: cannot run %s: %s\n", d.self_path, strerror(errno));
+		_exit(127);
+	}
+	pidfd = ocitap_pidfd_open(pid);
+	if (pidfd < 0 || epoll_ctl(d.epfd, EPOLL_CTL_ADD, pidfd,
+				   &(struct epoll_event){ .events = EPOLLIN, .data.ptr = &d.successor_w }) < 0) {
+		log_msg(LOG_ERR, "SIGUSR2: cannot watch the replacement (pid %d): %m", (int)pid);
+		if (pidfd >= 0)
+			close(pidfd);
+		return;
+	}
+	d.successor_pidfd = pidfd;
+	d.successor = pid;
+	log_msg(LOG_INFO, "SIGUSR2: starting %s (pid %d) to take over", d.self_path, (int)pid);
+}
+
+static void successor_exited(void)
+{
+	int status = 0;
+
+	waitpid(d.successor, &status, WNOHANG);
+	epoll_ctl(d.epfd, EPOLL_CTL_DEL, d.successor_pidfd, NULL);
+	close(d.successor_pidfd);
+	d.successor_pidfd = -1;
+	{
+		char why[256], path[PATH_MAX];
+		struct ocitap_error err = { 0 };
+
+		if (WIFEXITED(status))
+			snprintf(why, sizeof(why), "the replacement (pid %d) exited with status %d before taking over",
+				 (int)d.successor, WEXITSTATUS(status));
+		else
+			snprintf(why, sizeof(why), "the replacement (pid %d) died (%s) before taking over",
+				 (int)d.successor, strsignal(WTERMSIG(status)));
+		log_msg(LOG_ERR, "SIGUSR2: %s; still serving", why);
+		/* for `ocitapd --replace`, which waits */
+		run_file_path(path, sizeof(path), "ocitapd.replace");
+		strcat(why, "\n");
+		ocitap_write_file_atomic(path, why, strlen(why), 0644, &err);
+	}
+}
+
 static int run(void)
 {
 	struct epoll_event events[64];
 	int64_t next_flush = ocitap_now_ms() + 1000, next_prune = ocitap_now_ms() + 60000;
 	bool stop = false;
+	int64_t stop_by = 0;
 
-	while (!stop) {
-		int n = wait_events(events, 64, d.reaping ? 10 : d.n_conns ? 100 : 1000);
+	/* stopping, the connections already accepted are finished (a runtime's
+	 * listener message carries a container's only notify fd): 2 s at most */
+	while (!stop || (d.n_conns && (!stop_by || ocitap_now_ms() < stop_by))) {
+		int n;
+
+		if (stop && !stop_by) {
+			epoll_ctl(d.epfd, EPOLL_CTL_DEL, d.listen_fd, NULL);
+			stop_by = ocitap_now_ms() + 2000;
+		}
+		n = wait_events(events, 64, d.reaping ? 10 : d.n_conns ? 100 : 1000);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -1592,6 +1694,9 @@ static int run(void)
 			case W_KEEPER: /* it never speaks unasked: it is gone */
 				keeper_lost("keeper: gone");
 				break;
+			case W_SUCCESSOR:
+				successor_exited();
+				break;
 			case W_SIGNAL: {
 				struct signalfd_siginfo si;
 
@@ -1599,6 +1704,12 @@ static int run(void)
 					break;
 				if (si.ssi_signo == SIGHUP) {
 					reload_policies();
+				} else if (si.ssi_signo == SIGUSR2) {
+					start_successor();
+				} else if (d.successor_pidfd >= 0 && (pid_t)si.ssi_pid == d.successor) {
+					log_msg(LOG_INFO, "handing over to pid %d", (int)d.successor);
+					d.replaced = true;
+					stop = true;
 				} else {
 					log_msg(LOG_INFO, "%s: shutting down", strsignal((int)si.ssi_signo));
 					stop = true;
@@ -1652,6 +1763,8 @@ static void usage(FILE *out)
 		"      --keeper PATH       ocitap-fdkeeper's socket, started there when absent (default: keeper.sock\n"
 		"                          next to --socket; $OCITAP_KEEPER); \"off\": a restart fails notified "
 		"syscalls\n"
+		"      --replace           have the ocitapd serving --socket hand over to the binary now at its\n"
+		"                          path (as SIGUSR2 does), wait until it has, print the new pid\n"
 		"      --allow-uid UID     also accept peers with this uid (repeatable; default root only)\n"
 		"      --retention SECONDS keep stopped containers this long (default 86400)\n"
 		"      --peer-timeout MS   drop a peer whose message is not complete by then (default %d)\n"
@@ -1692,7 +1805,8 @@ static int parse_args(int argc, char **argv)
 		OPT_LOG,
 		OPT_PEER_TIMEOUT,
 		OPT_SYNC,
-		OPT_KEEPER
+		OPT_KEEPER,
+		OPT_REPLACE
 	};
 	static const struct option options[] = {
 		{ "socket", required_argument, NULL, 's' },
@@ -1709,6 +1823,7 @@ static int parse_args(int argc, char **argv)
 		{ "peer-timeout", required_argument, NULL, OPT_PEER_TIMEOUT },
 		{ "sync-interval", required_argument, NULL, OPT_SYNC },
 		{ "keeper", required_argument, NULL, OPT_KEEPER },
+		{ "replace", no_argument, NULL, OPT_REPLACE },
 		{ "log-level", required_argument, NULL, OPT_LOG },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -1761,6 +1876,9 @@ static int parse_args(int argc, char **argv)
 			break;
 		case OPT_KEEPER:
 			opt.keeper_path = optarg;
+			break;
+		case OPT_REPLACE:
+			opt.replace = true;
 			break;
 		case OPT_ALLOW:
 			if (!parse_number(optarg, 0, UINT32_MAX - 1, &v) || opt.n_allow == MAX_ALLOW_UIDS) {
@@ -1866,6 +1984,179 @@ static int parse_args(int argc, char **argv)
 	return 0;
 }
 
+/* A file next to the socket: ocitapd.pid (the successor's pid for
+ * `ocitapd --replace`), ocitapd.replace (why a successor failed). */
+static void run_file_path(char *buf, size_t size, const char *name)
+{
+	const char *slash = strrchr(opt.socket_path, '/');
+
+	if (slash)
+		snprintf(buf, size, "%.*s/%s", (int)(slash - opt.socket_path), opt.socket_path, name);
+	else
+		snprintf(buf, size, "%s", name);
+}
+
+static void pid_file_path(char *buf, size_t size)
+{
+	run_file_path(buf, size, "ocitapd.pid");
+}
+
+static pid_t read_pid_file(const char *path)
+{
+	char *text = NULL, *nl;
+	size_t n;
+	long long v = 0;
+
+	if (ocitap_read_file(path, 64, 1000, &text, &n, NULL) < 0)
+		return 0;
+	if ((nl = strchr(text, '\n')))
+		*nl = '\0';
+	if (!parse_number(text, 1, INT32_MAX, &v))
+		v = 0;
+	free(text);
+	return (pid_t)v;
+}
+
+/* Wait (bounded) for the process behind pidfd to exit; true if it did. */
+static bool wait_exit(int pidfd, int timeout_ms)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	int64_t until = ocitap_now_ms() + timeout_ms;
+	int r;
+
+	do
+		r = poll(&p, 1, (int)(until - ocitap_now_ms() > 0 ? until - ocitap_now_ms() : 0));
+	while (r < 0 && errno == EINTR);
+	return r > 0;
+}
+
+/*
+ * Started by SIGUSR2 (OCITAP_REPLACE_PID): our configuration is loaded, so
+ * stop the daemon we replace and wait for it to be gone (it answers what
+ * is pending and writes its last records) before the store is opened.
+ */
+static int take_over_from(const char *pid_text)
+{
+	long long v;
+	pid_t old;
+	int pidfd;
+
+	if (!parse_number(pid_text, 1, INT32_MAX, &v)) {
+		log_msg(LOG_ERR, "OCITAP_REPLACE_PID: not a pid: '%s'", pid_text);
+		return -EINVAL;
+	}
+	old = (pid_t)v;
+	pidfd = ocitap_pidfd_open(old);
+	if (pidfd < 0)
+		return 0; /* gone already */
+	log_msg(LOG_INFO, "taking over from pid %d", (int)old);
+	d.takeover_pid = old;
+	d.takeover_ms = ocitap_now_ms();
+	if (syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, NULL, 0) < 0 && errno != ESRCH) {
+		log_msg(LOG_ERR, "cannot stop pid %d: %m", (int)old);
+		close(pidfd);
+		return -errno;
+	}
+	if (!wait_exit(pidfd, 10000)) {
+		log_msg(LOG_WARN, "pid %d still runs after 10 s: killing it", (int)old);
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		wait_exit(pidfd, 2000);
+	}
+	close(pidfd);
+	return 0;
+}
+
+/* The listening socket a predecessor handed over (OCITAP_LISTEN_FD). */
+static int inherited_listen_fd(const char *text)
+{
+	long long v;
+	int on = 0, domain = 0;
+	socklen_t len = sizeof(on);
+
+	if (!parse_number(text, 3, INT32_MAX, &v) ||
+	    getsockopt((int)v, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) < 0 || !on ||
+	    (len = sizeof(domain), getsockopt((int)v, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0) ||
+	    domain != AF_UNIX) {
+		log_msg(LOG_ERR, "OCITAP_LISTEN_FD=%s: not a listening unix socket", text);
+		return -EBADF;
+	}
+	fcntl((int)v, F_SETFD, FD_CLOEXEC);
+	return (int)v;
+}
+
+/*
+ * ocitapd --replace: ask the daemon serving --socket (found by the
+ * socket's peer credentials) to hand over to the binary now at its path,
+ * and wait until it has.
+ */
+static int replace_running(void)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct ocitap_error err = { 0 };
+	char line[512], path[PATH_MAX];
+	int fd = ocitap_unix_connect(opt.socket_path, &err), pidfd;
+	pid_t pid;
+
+	if (fd < 0) {
+		fprintf(stderr, "ocitapd: --replace: no daemon at %s: %s\n", opt.socket_path,
+			ocitap_error_format(&err, line, sizeof(line)));
+		return 1;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		fprintf(stderr, "ocitapd: --replace: %s: %s\n", opt.socket_path, strerror(errno));
+		close(fd);
+		return 1;
+	}
+	close(fd);
+	/* the socket's credentials are those of whoever called listen(): a
+	 * daemon that was itself started by SIGUSR2 is found by the pid file */
+	pid_file_path(path, sizeof(path));
+	pid = read_pid_file(path);
+	if (pid > 0 && kill(pid, 0) == 0)
+		cred.pid = pid;
+	run_file_path(path, sizeof(path), "ocitapd.replace");
+	unlink(path);
+	pidfd = ocitap_pidfd_open(cred.pid);
+	if (pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, SIGUSR2, NULL, 0) < 0) {
+		fprintf(stderr, "ocitapd: --replace: cannot signal pid %d: %s\n", (int)cred.pid,
+			strerror(pidfd < 0 ? -pidfd : errno));
+		return 1;
+	}
+	for (int i = 0; !wait_exit(pidfd, 100); i++) {
+		char *why = NULL;
+		size_t n;
+
+		if (ocitap_read_file(path, 512, 1000, &why, &n, NULL) == 0) {
+			fprintf(stderr, "ocitapd: --replace: %s", why);
+			fprintf(stderr, "ocitapd: --replace: pid %d goes on serving\n", (int)cred.pid);
+			free(why);
+			unlink(path);
+			return 1;
+		}
+		if (i == 300) {
+			fprintf(stderr,
+				"ocitapd: --replace: pid %d is still serving after 30 s: its successor did not take "
+				"over (the daemon's log says why)\n",
+				(int)cred.pid);
+			return 1;
+		}
+	}
+	close(pidfd);
+	pid_file_path(path, sizeof(path));
+	/* the successor writes its pid once it serves */
+	for (int i = 0; i < 100; i++) {
+		pid = read_pid_file(path);
+		if (pid > 0 && pid != cred.pid && kill(pid, 0) == 0) {
+			printf("ocitapd: pid %d replaced by pid %d\n", (int)cred.pid, (int)pid);
+			return 0;
+		}
+		usleep(100000);
+	}
+	fprintf(stderr, "ocitapd: --replace: pid %d stopped, but no successor wrote %s\n", (int)cred.pid, path);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct ocitap_error err = { 0 };
@@ -1877,6 +2168,17 @@ int main(int argc, char **argv)
 	r = parse_args(argc, argv);
 	if (r)
 		return r;
+	if (opt.replace)
+		return replace_running();
+	d.argv = argv;
+	{
+		ssize_t n = readlink("/proc/self/exe", d.self_path, sizeof(d.self_path) - 1);
+
+		d.self_path[n > 0 ? n : 0] = '\0';
+		/* replaced on disk since: the path is what SIGUSR2 runs */
+		if (n > 10 && strcmp(d.self_path + n - 10, " (deleted)") == 0)
+			d.self_path[n - 10] = '\0';
+	}
 	d.journal = getenv("JOURNAL_STREAM") != NULL;
 	signal(SIGPIPE, SIG_IGN);
 	{
@@ -1901,6 +2203,19 @@ int main(int argc, char **argv)
 	d.resp = calloc(1, d.sizes.seccomp_notif_resp > sizeof(*d.resp) ? d.sizes.seccomp_notif_resp : sizeof(*d.resp));
 	if (!d.req || !d.resp)
 		return 1;
+	d.listen_fd = -1;
+	if (getenv("OCITAP_LISTEN_FD")) {
+		d.listen_fd = inherited_listen_fd(getenv("OCITAP_LISTEN_FD"));
+		unsetenv("OCITAP_LISTEN_FD");
+		if (d.listen_fd < 0)
+			return 1;
+	}
+	if (getenv("OCITAP_REPLACE_PID")) {
+		r = take_over_from(getenv("OCITAP_REPLACE_PID"));
+		unsetenv("OCITAP_REPLACE_PID");
+		if (r < 0)
+			return 1;
+	}
 
 	r = mkdir_p(opt.state_dir, 0700);
 	if (r < 0) {
@@ -1929,7 +2244,8 @@ int main(int argc, char **argv)
 		*strrchr(sockdir, '/') = '\0';
 		mkdir_p(sockdir, 0755);
 	}
-	d.listen_fd = ocitap_unix_listen(opt.socket_path, 0600, 128, &err);
+	if (d.listen_fd < 0)
+		d.listen_fd = ocitap_unix_listen(opt.socket_path, 0600, 128, &err);
 	if (d.listen_fd < 0) {
 		log_msg(LOG_ERR, "socket: %s", ocitap_error_format(&err, line, sizeof(line)));
 		ocitap_store_close(store);
@@ -1939,6 +2255,7 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &mask, NULL); /* before the store thread starts: it inherits the mask */
 	d.signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -1956,6 +2273,7 @@ int main(int argc, char **argv)
 	d.signal.kind = W_SIGNAL;
 	d.writer_w.kind = W_WRITER;
 	d.keeper_w.kind = W_KEEPER;
+	d.successor_w.kind = W_SUCCESSOR;
 	if (add_watch(d.listen_fd, &d.listen) < 0 || add_watch(d.signal_fd, &d.signal) < 0 ||
 	    add_watch(d.writer.done_fd, &d.writer_w) < 0) {
 		log_msg(LOG_ERR, "epoll: %m");
@@ -2008,8 +2326,19 @@ int main(int argc, char **argv)
 	if (opt.keeper_path)
 		keeper_take_over();
 	__atomic_store_n(&d.writer.committed, committed, __ATOMIC_RELEASE);
+	{
+		char path[PATH_MAX], pid[32];
+		int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+
+		pid_file_path(path, sizeof(path));
+		if (ocitap_write_file_atomic(path, pid, (size_t)n, 0644, &err) < 0)
+			log_msg(LOG_WARN, "pid file: %s", ocitap_error_format(&err, line, sizeof(line)));
+	}
 	log_msg(LOG_INFO, "listening on %s, store %s, %zu policies, peers: root%s", opt.socket_path, db,
 		ocitap_policy_set_count(d.policies), opt.n_allow ? " and --allow-uid" : " only");
+	if (d.takeover_pid)
+		log_msg(LOG_INFO, "took over from pid %d in %lld ms (containers' notified syscalls waited that long)",
+			(int)d.takeover_pid, (long long)(ocitap_now_ms() - d.takeover_ms));
 
 	status = run();
 	if (d.keeper_fd >= 0) {
@@ -2026,7 +2355,14 @@ int main(int argc, char **argv)
 	http_stop();
 	push_stop(); /* before the store thread: its last cursors get written */
 	close(d.listen_fd);
-	unlink(opt.socket_path);
+	if (!d.replaced) { /* else they are the successor's now */
+		char path[PATH_MAX];
+
+		unlink(opt.socket_path);
+		pid_file_path(path, sizeof(path));
+		if (read_pid_file(path) == getpid())
+			unlink(path);
+	}
 	writer_stop(&d.writer);
 	while (d.conns)
 		conn_close(d.conns);
