@@ -146,13 +146,14 @@ static struct {
 	enum { FAULT_NONE, FAULT_AFTER_RECV, FAULT_AFTER_DECIDE } fault;
 	uint64_t fault_at; /* OCITAP_FAULT: kill ourselves at the Nth notification */
 	uint64_t adopted, recovered;
+	bool fdstore;		  /* systemd's fd store: $NOTIFY_SOCKET with $FDSTORE > 0 */
 	char self_path[PATH_MAX]; /* our binary's path at start: SIGUSR2 runs what is there now */
 	char **argv;
 	struct watch successor_w;
 	int successor_pidfd; /* -1: no replacement under way */
 	pid_t successor;
-	bool replaced;	     /* a successor took over: leave the socket file in place */
-	pid_t takeover_pid;  /* the daemon we replaced, and when we stopped it */
+	bool replaced;	    /* a successor took over: leave the socket file in place */
+	pid_t takeover_pid; /* the daemon we replaced, and when we stopped it */
 	int64_t takeover_ms;
 	struct notify_fd *hot; /* the notify fd answered last: waited on directly, see wait_events() */
 	uint64_t dropped_peers, notifications, unknown_policy;
@@ -630,6 +631,88 @@ static void answer_notification(struct notify_fd *n)
 	d.notifications++;
 }
 
+/* ---- systemd's fd store (sd_notify(3) FDSTORE=1), the keeper's alternative ---- */
+
+/* One datagram to $NOTIFY_SOCKET ("@..." is abstract), with fd when >= 0. */
+static int sd_notify_fd(const char *text, int fd)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { (void *)text, strlen(text) };
+	struct msghdr mh = { .msg_name = &addr, .msg_iov = &iov, .msg_iovlen = 1 };
+	size_t len;
+	int sock, r;
+
+	if (!path || (path[0] != '/' && path[0] != '@') || (len = strlen(path)) >= sizeof(addr.sun_path))
+		return -EINVAL;
+	memcpy(addr.sun_path, path, len);
+	if (path[0] == '@')
+		addr.sun_path[0] = '\0';
+	mh.msg_namelen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+	if (fd >= 0) {
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = &ctl;
+		mh.msg_controllen = sizeof(ctl);
+		ctl.h.cmsg_level = SOL_SOCKET;
+		ctl.h.cmsg_type = SCM_RIGHTS;
+		ctl.h.cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(&ctl.h), &fd, sizeof(int));
+	}
+	sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return -errno;
+	r = sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+	close(sock);
+	return r;
+}
+
+/* FDNAME of a notify fd: "<keeper key>/<container id>" (printable, no ':', <= 255) */
+static bool fdstore_name(const struct notify_fd *n, char *buf, size_t size)
+{
+	int len;
+
+	if (!n->key)
+		return false;
+	len = snprintf(buf, size, "%s/%s", n->key, n->c->id);
+	if (len < 0 || (size_t)len >= size || len > 255)
+		return false;
+	for (const char *p = buf; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == ':')
+			return false;
+	return true;
+}
+
+static void fdstore_keep(const struct notify_fd *n)
+{
+	char name[300], msg[400];
+	int r;
+
+	if (!d.fdstore)
+		return;
+	if (!fdstore_name(n, name, sizeof(name))) {
+		log_msg(LOG_WARN, "container %s: its id cannot name a fd in systemd's fd store", n->c->id);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "FDSTORE=1\nFDNAME=%s", name);
+	r = sd_notify_fd(msg, n->fd);
+	if (r < 0)
+		log_msg(LOG_WARN, "container %s: systemd's fd store: %s", n->c->id, strerror(-r));
+}
+
+static void fdstore_remove(const struct notify_fd *n)
+{
+	char name[300], msg[400];
+
+	if (!d.fdstore || !fdstore_name(n, name, sizeof(name)))
+		return;
+	snprintf(msg, sizeof(msg), "FDSTOREREMOVE=1\nFDNAME=%s", name);
+	sd_notify_fd(msg, -1);
+}
+
 /* ---- the fd keeper (ocitap-fdkeeper, lib/keeper.h) ------------------------- */
 
 static void keeper_lost(const char *why)
@@ -717,6 +800,7 @@ static void remove_notify_fd(struct notify_fd *n)
 	if (d.inflight_owner == n)
 		d.inflight_owner = NULL;
 	keeper_drop_fd(n);
+	fdstore_remove(n);
 	epoll_ctl(d.epfd, EPOLL_CTL_DEL, n->fd, NULL);
 	close(n->fd);
 	for (struct notify_fd **p = &c->fds; *p; p = &(*p)->next)
@@ -941,8 +1025,10 @@ static struct notify_fd *add_notify_fd(struct container *c, int fd, bool init, c
 	c->n_fds++;
 	__atomic_fetch_add(&d.n_notify_fds, 1, __ATOMIC_RELAXED);
 	http_set_notify_fds(c->id, c->n_fds);
-	if (key == name)
+	if (key == name) {
 		keeper_keep_fd(n);
+		fdstore_keep(n);
+	}
 	return n;
 }
 
@@ -1307,6 +1393,16 @@ static void watch_stored_init(struct container *c)
 	watch_init_pid(c, c->stored_pid);
 }
 
+static struct notify_fd *find_notify_fd(const char *key)
+{
+	for (size_t b = 0; b < BUCKETS; b++)
+		for (struct container *c = d.buckets[b]; c; c = c->next)
+			for (struct notify_fd *n = c->fds; n; n = n->next)
+				if (n->key && strcmp(n->key, key) == 0)
+					return n;
+	return NULL;
+}
+
 static void adopt_fd(const char *key, const char *id, int fd, void *userdata)
 {
 	struct container *c = container_get(id, true);
@@ -1316,6 +1412,10 @@ static void adopt_fd(const char *key, const char *id, int fd, void *userdata)
 	struct notify_fd *n;
 
 	(void)userdata;
+	if (find_notify_fd(key)) { /* both the keeper and systemd's fd store had it */
+		close(fd);
+		return;
+	}
 	if (ocitap_keeper_key_parse(key, &serial, &init, name, sizeof(name)) < 0) {
 		log_msg(LOG_WARN, "container %s: keeper key \"%s\" is not one of ours; its fd gets the default policy",
 			id, key);
@@ -1344,16 +1444,6 @@ static void adopt_fd(const char *key, const char *id, int fd, void *userdata)
 	metric_add("ocitap_adopted_notify_fds_total", 1, NULL);
 	if (init)
 		watch_stored_init(c);
-}
-
-static struct notify_fd *find_notify_fd(const char *key)
-{
-	for (size_t b = 0; b < BUCKETS; b++)
-		for (struct container *c = d.buckets[b]; c; c = c->next)
-			for (struct notify_fd *n = c->fds; n; n = n->next)
-				if (n->key && strcmp(n->key, key) == 0)
-					return n;
-	return NULL;
 }
 
 static bool id_valid(int fd, uint64_t id)
@@ -1417,49 +1507,100 @@ static void recover_inflight(void)
 	f->state = INFLIGHT_IDLE;
 }
 
-/* At start: every notify fd the keeper holds becomes ours again. */
-static void keeper_take_over(void)
+/*
+ * The notify fds systemd's fd store gave back ($LISTEN_FDS, named by
+ * $LISTEN_FDNAMES, for us only if $LISTEN_PID is our pid): ours are those
+ * named "<key>/<container id>" that are seccomp notify fds.
+ */
+static bool parse_number(const char *s, long long min, long long max, long long *ret);
+
+static int fdstore_take_back(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS"), *names = getenv("LISTEN_FDNAMES");
+	const char *next = names ? names : "";
+	long long v, n;
+	int taken = 0;
+
+	if (!pid || !fds || !parse_number(pid, 1, INT32_MAX, &v) || (pid_t)v != getpid() ||
+	    !parse_number(fds, 0, 65536, &n))
+		return 0;
+	for (int i = 0; i < n; i++) {
+		char name[300] = "", link[64], target[64], *slash;
+		size_t w = strcspn(next, ":");
+		int fd = 3 + i;
+		ssize_t len;
+
+		/* names are colon-separated, in fd order */
+		if (w < sizeof(name)) {
+			memcpy(name, next, w);
+			name[w] = '\0';
+		}
+		next += w + (next[w] == ':');
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		len = readlink(link, target, sizeof(target) - 1);
+		target[len > 0 ? len : 0] = '\0';
+		slash = strrchr(name, '/'); /* a policy name may hold one; a container id may not */
+		if (!slash || strcmp(target, "anon_inode:seccomp notify") != 0)
+			continue; /* not ours: left alone */
+		*slash = '\0';
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		adopt_fd(name, slash + 1, fd, NULL);
+		taken++;
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return taken;
+}
+
+/* At start: every notify fd the keeper (or systemd) holds becomes ours again. */
+static void take_back_fds(void)
 {
 	char why[512], path[PATH_MAX];
-	int n;
+	int n = 0, from_store = fdstore_take_back();
 
-	snprintf(path, sizeof(path), "%s", opt.keeper_path);
-	if (strrchr(path, '/'))
-		snprintf(strrchr(path, '/') + 1, sizeof(path) - (size_t)(strrchr(path, '/') + 1 - path),
-			 "ocitapd.inflight");
-	else
-		snprintf(path, sizeof(path), "ocitapd.inflight");
+	if (from_store)
+		log_msg(LOG_INFO, "systemd's fd store: took back %d notify fd%s", from_store,
+			from_store == 1 ? "" : "s");
+	/* next to the socket, like the keeper's */
+	{
+		const char *slash = strrchr(opt.socket_path, '/');
+
+		if (slash)
+			snprintf(path, sizeof(path), "%.*s/ocitapd.inflight", (int)(slash - opt.socket_path),
+				 opt.socket_path);
+		else
+			snprintf(path, sizeof(path), "ocitapd.inflight");
+	}
 	d.inflight = inflight_map(path, why, sizeof(why));
 	if (!d.inflight)
 		log_msg(LOG_WARN,
 			"in-flight record: %s (a notification taken when ocitapd is killed may then "
 			"wait until its container stops)",
 			why);
-	d.keeper_fd = keeper_connect(opt.keeper_path, true, why, sizeof(why));
-	if (d.keeper_fd < 0) {
-		log_msg(LOG_WARN, "%s; trying again every 5 s", why);
-		metric_set("ocitap_keeper_up", 0, NULL);
-		d.keeper_retry_ms = ocitap_now_ms() + 5000;
-		return;
-	}
-	n = keeper_give(d.keeper_fd, adopt_fd, NULL, why, sizeof(why));
-	if (n < 0) {
-		keeper_lost(why);
-		return;
+	if (opt.keeper_path) {
+		d.keeper_fd = keeper_connect(opt.keeper_path, true, why, sizeof(why));
+		if (d.keeper_fd < 0) {
+			log_msg(LOG_WARN, "%s; trying again every 5 s", why);
+			metric_set("ocitap_keeper_up", 0, NULL);
+			d.keeper_retry_ms = ocitap_now_ms() + 5000;
+		} else if ((n = keeper_give(d.keeper_fd, adopt_fd, NULL, why, sizeof(why))) < 0) {
+			keeper_lost(why);
+			n = 0;
+		} else if (epoll_ctl(d.epfd, EPOLL_CTL_ADD, d.keeper_fd,
+				     &(struct epoll_event){ .events = EPOLLIN, .data.ptr = &d.keeper_w }) < 0) {
+			keeper_lost("keeper: cannot watch its connection");
+		} else {
+			metric_set("ocitap_keeper_up", 1, NULL);
+			if (n)
+				log_msg(LOG_INFO, "keeper %s: took back %d notify fd%s of a previous ocitapd",
+					opt.keeper_path, n, n == 1 ? "" : "s");
+			else
+				log_msg(LOG_INFO, "keeper %s: connected", opt.keeper_path);
+		}
 	}
 	if (d.inflight)
-		recover_inflight();
-	if (epoll_ctl(d.epfd, EPOLL_CTL_ADD, d.keeper_fd,
-		      &(struct epoll_event){ .events = EPOLLIN, .data.ptr = &d.keeper_w }) < 0) {
-		keeper_lost("keeper: cannot watch its connection");
-		return;
-	}
-	metric_set("ocitap_keeper_up", 1, NULL);
-	if (n)
-		log_msg(LOG_INFO, "keeper %s: took back %d notify fd%s of a previous ocitapd", opt.keeper_path, n,
-			n == 1 ? "" : "s");
-	else
-		log_msg(LOG_INFO, "keeper %s: connected", opt.keeper_path);
+		recover_inflight(); /* every fd is back: whichever held the one it names */
 }
 
 /* ---- setup and the loop ------------------------------------------------- */
@@ -2073,9 +2214,8 @@ static int inherited_listen_fd(const char *text)
 	int on = 0, domain = 0;
 	socklen_t len = sizeof(on);
 
-	if (!parse_number(text, 3, INT32_MAX, &v) ||
-	    getsockopt((int)v, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) < 0 || !on ||
-	    (len = sizeof(domain), getsockopt((int)v, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0) ||
+	if (!parse_number(text, 3, INT32_MAX, &v) || getsockopt((int)v, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) < 0 ||
+	    !on || (len = sizeof(domain), getsockopt((int)v, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0) ||
 	    domain != AF_UNIX) {
 		log_msg(LOG_ERR, "OCITAP_LISTEN_FD=%s: not a listening unix socket", text);
 		return -EBADF;
@@ -2323,8 +2463,13 @@ int main(int argc, char **argv)
 		}
 		d.push_on = true;
 	}
-	if (opt.keeper_path)
-		keeper_take_over();
+	{
+		const char *fdstore = getenv("FDSTORE");
+
+		d.fdstore = getenv("NOTIFY_SOCKET") && fdstore && atoi(fdstore) > 0;
+	}
+	if (opt.keeper_path || d.fdstore || getenv("LISTEN_FDS"))
+		take_back_fds();
 	__atomic_store_n(&d.writer.committed, committed, __ATOMIC_RELEASE);
 	{
 		char path[PATH_MAX], pid[32];
