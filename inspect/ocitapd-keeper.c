@@ -23,7 +23,7 @@
 
 #include "ocitapd.h"
 
-#define REPLY_TIMEOUT_MS 2000
+#define REPLY_TIMEOUT_MS 500 /* a local process that answers in microseconds */
 
 static void why_set(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void why_set(char *why, size_t size, const char *fmt, ...)
@@ -158,7 +158,10 @@ static int receive(int sock, struct ocitap_keeper_msg *m, int *ret_fd, char *why
 	if (n <= 0) {
 		int e = n == 0 ? ECONNRESET : errno;
 
-		why_set(why, why_size, "keeper: %s", n == 0 ? "gone" : e == EAGAIN ? "no answer in 2 s" : strerror(e));
+		why_set(why, why_size, "keeper: %s",
+			n == 0	      ? "gone"
+			: e == EAGAIN ? "no answer in 0.5 s"
+				      : strerror(e));
 		return -e;
 	}
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))

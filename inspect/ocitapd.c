@@ -724,7 +724,9 @@ static void keeper_lost(const char *why)
 		log_msg(LOG_WARN, "%s; until one is back, a restart of ocitapd would fail notified syscalls", why);
 	}
 	metric_set("ocitap_keeper_up", 0, NULL);
-	d.keeper_retry_ms = ocitap_now_ms() + 1000;
+	/* one that answers nothing (stopped, stuck) would stall the event
+	 * loop on every request: try it again much later */
+	d.keeper_retry_ms = ocitap_now_ms() + (strstr(why, "no answer") ? 30000 : 1000);
 }
 
 /* Hand the keeper its copy of n; false when it has none. */

@@ -122,8 +122,8 @@ void http_stop(void);
 void http_set_notify_fds(const char *id, int n);
 
 /*
- * ocitapd-keeper.c: ocitap-fdkeeper's client. Every call waits at most 2 s
- * for the keeper's answer; on failure why says what went wrong.
+ * ocitapd-keeper.c: ocitap-fdkeeper's client. Every call waits at most
+ * 0.5 s for each of the keeper's answers (-EAGAIN); on failure why says what went wrong.
  */
 /* Connect; when nobody listens at path and spawn is set, start
  * ocitap-fdkeeper --exit-when-idle there (detached) first. */

@@ -94,6 +94,14 @@ for ((i = 0; i < 50; i++)); do
 done
 check "keeper killed: ocitapd starts a new one and hands it both fds again" grep -q "holds 2 of 2 notify fds" "$log"
 check "keeper killed: the containers never noticed" no_errors
+# a keeper that answers nothing (stopped): a new notify fd is served anyway
+kp=$(keeper_pids)
+kill -STOP $kp
+out=$(timeout 20 runc --root "$work/runc" exec loop-a sh -c 'mkdir /tmp/x && echo made' 2>&1)
+check "keeper stopped (SIGSTOP): a runc exec's notify fd is served anyway" grep -q '^made$' <<<"$out"
+check "... the log says the keeper does not answer" grep -q "keeper: no answer in 0.5 s" "$log"
+check "... the loops never failed" no_errors
+kill -CONT $kp
 kill_daemon 9
 start_daemon
 check "... and a restart after that still takes both back" all_progressing
