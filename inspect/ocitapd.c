@@ -1034,6 +1034,21 @@ static struct notify_fd *add_notify_fd(struct container *c, int fd, bool init, c
 	return n;
 }
 
+/* c's policy by name; false (counted as unknown, c's kept) when there is none */
+static bool use_policy(struct container *c, const char *name)
+{
+	const struct ocitap_policy *p = ocitap_policy_set_find(d.policies, name);
+
+	if (!p) {
+		d.unknown_policy++;
+		metric_add("ocitap_unknown_policy_total", 1, NULL);
+		return false;
+	}
+	c->policy = p;
+	snprintf(c->policy_name, sizeof(c->policy_name), "%s", name);
+	return true;
+}
+
 static void handle_listener_message(struct conn *cn)
 {
 	struct ocitap_process_state ps;
@@ -1051,17 +1066,9 @@ static void handle_listener_message(struct conn *cn)
 	c = container_get(ps.state.id, true);
 	r = ocitap_metadata_policy(ps.metadata, name, sizeof(name));
 	if (r == 1) {
-		const struct ocitap_policy *p = ocitap_policy_set_find(d.policies, name);
-
-		if (p) {
-			c->policy = p;
-			snprintf(c->policy_name, sizeof(c->policy_name), "%s", name);
-		} else {
-			d.unknown_policy++;
-			metric_add("ocitap_unknown_policy_total", 1, NULL);
+		if (!use_policy(c, name))
 			log_msg(LOG_WARN, "container %s: unknown policy \"%s\"; using %s", c->id, name,
 				ocitap_policy_name(c->policy));
-		}
 	} else if (r < 0) {
 		d.unknown_policy++;
 		metric_add("ocitap_unknown_policy_total", 1, NULL);
@@ -1426,19 +1433,9 @@ static void adopt_fd(const char *key, const char *id, int fd, void *userdata)
 	} else if (serial >= d.next_serial) {
 		d.next_serial = serial + 1;
 	}
-	if (name[0]) {
-		const struct ocitap_policy *p = ocitap_policy_set_find(d.policies, name);
-
-		if (p) {
-			c->policy = p;
-			snprintf(c->policy_name, sizeof(c->policy_name), "%s", name);
-		} else {
-			d.unknown_policy++;
-			metric_add("ocitap_unknown_policy_total", 1, NULL);
-			log_msg(LOG_WARN, "container %s: its policy \"%s\" is gone from the policy file; using %s", id,
-				name, ocitap_policy_name(c->policy));
-		}
-	}
+	if (name[0] && !use_policy(c, name))
+		log_msg(LOG_WARN, "container %s: its policy \"%s\" is gone from the policy file; using %s", id, name,
+			ocitap_policy_name(c->policy));
 	n = add_notify_fd(c, fd, init, key);
 	if (!n)
 		return;
