@@ -276,7 +276,7 @@ static int listen_on(const char *path)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: ocitap-fdkeeper --socket PATH [--max-fds N]\n"
+	fprintf(out, "usage: ocitap-fdkeeper --socket PATH [--max-fds N] [--exit-when-idle]\n"
 		     "\n"
 		     "Hold a copy of the seccomp notify fds ocitapd hands over, so that a restarted\n"
 		     "ocitapd can take them back and no container's notified syscall fails meanwhile.\n"
