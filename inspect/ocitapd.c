@@ -160,6 +160,19 @@ static struct {
 	bool http_on, push_on;
 } d = { .sync_wakeup = -1, .keeper_fd = -1, .next_serial = 1, .successor_pidfd = -1 };
 
+/* A file next to the socket: ocitapd.pid (the successor's pid for
+ * `ocitapd --replace`), ocitapd.replace (why a successor failed), ocitapd.inflight,
+ * keeper.sock (the default --keeper). */
+static void run_file_path(char *buf, size_t size, const char *name)
+{
+	const char *slash = strrchr(opt.socket_path, '/');
+
+	if (slash)
+		snprintf(buf, size, "%.*s/%s", (int)(slash - opt.socket_path), opt.socket_path, name);
+	else
+		snprintf(buf, size, "%s", name);
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	char buf[1024];
@@ -1561,16 +1574,7 @@ static void take_back_fds(void)
 	if (from_store)
 		log_msg(LOG_INFO, "systemd's fd store: took back %d notify fd%s", from_store,
 			from_store == 1 ? "" : "s");
-	/* next to the socket, like the keeper's */
-	{
-		const char *slash = strrchr(opt.socket_path, '/');
-
-		if (slash)
-			snprintf(path, sizeof(path), "%.*s/ocitapd.inflight", (int)(slash - opt.socket_path),
-				 opt.socket_path);
-		else
-			snprintf(path, sizeof(path), "ocitapd.inflight");
-	}
+	run_file_path(path, sizeof(path), "ocitapd.inflight");
 	d.inflight = inflight_map(path, why, sizeof(why));
 	if (!d.inflight)
 		log_msg(LOG_WARN,
@@ -1712,8 +1716,6 @@ static int wait_events(struct epoll_event *events, int max, int timeout_ms)
  * store, the keeper's fds and the HTTP address. If it fails before, we go
  * on serving (successor_exited()).
  */
-static void run_file_path(char *buf, size_t size, const char *name);
-
 static void start_successor(void)
 {
 	char fdbuf[32], pidbuf[32];
@@ -2085,13 +2087,8 @@ static int parse_args(int argc, char **argv)
 	if (!opt.keeper_path || !*opt.keeper_path) {
 		/* next to the socket: daemons side by side (tests) get a keeper each */
 		static char path[PATH_MAX];
-		const char *slash = strrchr(opt.socket_path, '/');
 
-		if (slash)
-			snprintf(path, sizeof(path), "%.*s/keeper.sock", (int)(slash - opt.socket_path),
-				 opt.socket_path);
-		else
-			snprintf(path, sizeof(path), "keeper.sock");
+		run_file_path(path, sizeof(path), "keeper.sock");
 		opt.keeper_path = path;
 	} else if (strcmp(opt.keeper_path, "off") == 0) {
 		opt.keeper_path = NULL;
@@ -2122,18 +2119,6 @@ static int parse_args(int argc, char **argv)
 		}
 	}
 	return 0;
-}
-
-/* A file next to the socket: ocitapd.pid (the successor's pid for
- * `ocitapd --replace`), ocitapd.replace (why a successor failed). */
-static void run_file_path(char *buf, size_t size, const char *name)
-{
-	const char *slash = strrchr(opt.socket_path, '/');
-
-	if (slash)
-		snprintf(buf, size, "%.*s/%s", (int)(slash - opt.socket_path), opt.socket_path, name);
-	else
-		snprintf(buf, size, "%s", name);
 }
 
 static void pid_file_path(char *buf, size_t size)
