@@ -49,23 +49,24 @@ DEP_LIBS    = $(or $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null),-ljson-c) $(
 EXTRA_LIBS = $(or $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null),-lseccomp) \
                $(or $(shell $(PKG_CONFIG) --libs sqlite3 2>/dev/null),-lsqlite3)
 CURL_LIBS   = $(or $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null),-lcurl)
-DAEMON_LIBS = $(or $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null),-lmicrohttpd) $(CURL_LIBS) -lm
+DAEMON_LIBS = $(or $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null),-lmicrohttpd) $(CURL_LIBS) -lm \
+              $(or $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null),-lbpf -lelf -lz)
 CMOCKA_LIBS = $(or $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null),-lcmocka)
 
 CFLAGS   ?= -O2 -g
 # override: a CFLAGS given on the command line (the ASan build's) adds to these
 override CFLAGS += -std=gnu11 -fPIC -fvisibility=hidden $(WARNINGS) -MMD -MP
-CPPFLAGS += -D_GNU_SOURCE -DOCITAP_VERSION='"$(VERSION)"' -Ilib $(DEP_CFLAGS)
+CPPFLAGS += -D_GNU_SOURCE -DOCITAP_VERSION='"$(VERSION)"' -Ilib -Ibpf $(DEP_CFLAGS)
 ifneq ($(SANITIZE),)
 override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-LIB_SRCS := lib/error.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/report.c lib/proc.c lib/spool.c lib/stage.c lib/hooksd.c lib/procinfo.c lib/runtime.c lib/keeper.c
-LIB_HDRS := lib/ocitap.h lib/error.h lib/io.h lib/state.h lib/scm.h lib/bundle.h lib/lifecycle.h lib/policy.h lib/store.h lib/report.h lib/proc.h lib/spool.h lib/stage.h lib/hooksd.h lib/procinfo.h lib/runtime.h lib/keeper.h
+LIB_SRCS := lib/error.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/report.c lib/proc.c lib/spool.c lib/stage.c lib/hooksd.c lib/procinfo.c lib/runtime.c lib/keeper.c lib/profile.c
+LIB_HDRS := lib/ocitap.h lib/error.h lib/io.h lib/state.h lib/scm.h lib/bundle.h lib/lifecycle.h lib/policy.h lib/store.h lib/report.h lib/proc.h lib/spool.h lib/stage.h lib/hooksd.h lib/procinfo.h lib/runtime.h lib/keeper.h lib/profile.h
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 
-CLI_SRCS := inspect/ocitap.c inspect/cli.c inspect/records.c inspect/runtimes.c inspect/cmd_validate.c inspect/cmd_events.c inspect/cmd_hooks.c inspect/cmd_ps.c inspect/cmd_inspect.c inspect/event-json.c
+CLI_SRCS := inspect/ocitap.c inspect/cli.c inspect/records.c inspect/runtimes.c inspect/cmd_validate.c inspect/cmd_events.c inspect/cmd_hooks.c inspect/cmd_ps.c inspect/cmd_inspect.c inspect/cmd_profile.c inspect/event-json.c
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 UNIT_TESTS := error io state scm bundle lifecycle policy store report proc spool stage metrics hooksd procinfo runtime keeper
@@ -73,7 +74,7 @@ UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/keeper-test $(BUILD)/tests/bench-parse $(BUILD)/tests/min-agent \
              $(BUILD)/tests/scale-client $(BUILD)/tests/notify-loop $(BUILD)/tests/spawn-bench \
-             $(BUILD)/tests/return0
+             $(BUILD)/tests/return0 $(BUILD)/tests/bpf-prog
 
 FUZZ_TARGETS := state process_state config policy report hooksd runtime
 FUZZ_BUILD   := $(BUILD)/fuzz
@@ -81,7 +82,7 @@ FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 ASAN_BUILD   := $(BUILD)/asan
 
-DAEMON_SRCS := inspect/ocitapd.c inspect/ocitapd-keeper.c inspect/ocitapd-writer.c inspect/ocitapd-metrics.c inspect/ocitapd-http.c inspect/ocitapd-push.c inspect/event-json.c
+DAEMON_SRCS := inspect/ocitapd.c inspect/ocitapd-bpf.c inspect/ocitapd-keeper.c inspect/ocitapd-writer.c inspect/ocitapd-metrics.c inspect/ocitapd-http.c inspect/ocitapd-push.c inspect/event-json.c
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 
 HOOK_STAGES := prestart createRuntime createContainer startContainer poststart poststop
@@ -96,6 +97,34 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# ---- BPF (bpf/): CO-RE objects and their skeletons ----
+# vmlinux.h is generated at build time from the build machine's kernel BTF
+# (VMLINUX_BTF), never kept in the tree: CO-RE relocates the field offsets
+# at load time, so the objects run on any kernel with BTF, not only this one.
+BPFTOOL     ?= bpftool
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+BPF_ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' \
+                 -e 's/riscv64/riscv/' -e 's/s390x/s390/')
+BPF_PROGS   := lifecycle syscalls
+BPF_SKELS   := $(BPF_PROGS:%=$(BUILD)/bpf/%.skel.h)
+
+$(BUILD)/bpf/vmlinux.h:
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/ocitap-bpf.h $(BUILD)/bpf/vmlinux.h
+	@$(if $(Q),echo "  BPF     $<")
+	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) -I$(BUILD)/bpf -Ibpf -Wall -Werror \
+		-c -o $@ $<
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	@$(if $(Q),echo "  SKEL    $@")
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/inspect/ocitapd-bpf.o: $(BPF_SKELS)
+$(BUILD)/inspect/ocitapd-bpf.o: CPPFLAGS += -I$(BUILD)/bpf
 
 $(BUILD)/libocitap.a: $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
@@ -176,6 +205,10 @@ $(BUILD)/tests/min-agent: $(BUILD)/tests/bench/min-agent.o
 
 $(BUILD)/tests/spawn-bench: $(BUILD)/tests/bench/spawn-bench.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $<
+
+# a container's only program (tests/integration/bpf.sh): static
+$(BUILD)/tests/bpf-prog: $(BUILD)/tests/integration/bpf-prog.o
+	$(Q)$(CC) $(LDFLAGS) -static -o $@ $<
 
 # linked like ocitap-hook: libocitap.a, json-c loaded
 $(BUILD)/tests/return0: $(BUILD)/tests/bench/return0.o $(BUILD)/libocitap.a

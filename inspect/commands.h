@@ -20,5 +20,6 @@ int cmd_events(int argc, char **argv);
 int cmd_hooks(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ static const struct command commands[] = {
 	{ "events", cmd_events, "the event log of every container, from ocitapd or its store; --follow" },
 	{ "hooks", cmd_hooks, "explain which hooks.d files apply to a bundle and why; lint hooks.d" },
 	{ "inspect", cmd_inspect, "one container: state, bundle, timeline, exit, and its init process from /proc" },
+	{ "profile", cmd_profile, "the seccomp profile of a traced container's syscalls so far (needs ocitapd)" },
 	{ "ps", cmd_ps, "containers: ocitap's record merged with what runc and crun report" },
 	{ "validate", cmd_validate, "parse and validate an OCI State, ContainerProcessState or config.json" },
 };

@@ -771,15 +771,50 @@ static enum MHD_Result get_healthz(struct MHD_Connection *conn, struct ocitap_st
 							      "records are held and retried"));
 	json_object_object_add(li, "ok", json_object_new_boolean(true));
 	json_object_object_add(li, "socket", json_object_new_string(h.cfg->socket_path));
-	json_object_object_add(bpf, "ok", json_object_new_boolean(false));
-	json_object_object_add(bpf, "enabled", json_object_new_boolean(false));
-	json_object_object_add(bpf, "reason", json_object_new_string("not part of this build"));
+	{
+		char bwhy[512] = "";
+		bool on = bpf_enabled(bwhy, sizeof(bwhy));
+
+		/* BPF off is a reduced service, not a failure: ok says whether it works as configured */
+		json_object_object_add(bpf, "ok", json_object_new_boolean(on || strstr(bwhy, "--bpf off")));
+		json_object_object_add(bpf, "enabled", json_object_new_boolean(on));
+		if (on)
+			json_object_object_add(bpf, "tracingSyscalls", json_object_new_boolean(bpf_tracing_syscalls()));
+		else
+			json_object_object_add(bpf, "reason", json_object_new_string(bwhy));
+	}
 	json_object_object_add(o, "status", json_object_new_string(ok ? "ok" : "degraded"));
 	json_object_object_add(o, "version", json_object_new_string(OCITAP_VERSION));
 	json_object_object_add(o, "store", st);
 	json_object_object_add(o, "listener", li);
 	json_object_object_add(o, "bpf", bpf);
 	return reply_json(conn, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, o);
+}
+
+/* ---- /v1/containers/ID/profile ------------------------------------------------- */
+
+/* The seccomp profile of a traced container's syscalls so far. */
+static enum MHD_Result get_profile(struct MHD_Connection *conn, const char *id_start, size_t id_len)
+{
+	char id[256], why[512];
+	char *json = NULL;
+	size_t count = 0;
+	int r;
+
+	if (id_len == 0 || id_len >= sizeof(id))
+		return reply_error(conn, MHD_HTTP_NOT_FOUND, "no such container");
+	memcpy(id, id_start, id_len);
+	id[id_len] = '\0';
+	r = bpf_profile(id, NULL, 0, &json, &count, why, sizeof(why));
+	if (r == -ENOTSUP)
+		return reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "%s", why);
+	if (r == -ENOENT)
+		return reply_error(conn, MHD_HTTP_NOT_FOUND, "%s", why);
+	if (r == -ENODATA)
+		return reply_error(conn, MHD_HTTP_CONFLICT, "%s", why);
+	if (r < 0)
+		return reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", why);
+	return reply(conn, MHD_HTTP_OK, "application/json", json, strlen(json)); /* takes json */
 }
 
 /* ---- routing ------------------------------------------------------------------- */
@@ -851,10 +886,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return get_events(conn, store);
 		if (strcmp(url, "/v1/containers") == 0 || strcmp(url, "/v1/containers/") == 0)
 			return get_containers(conn, store);
+		if (strlen(url) > 15 + 8 && strcmp(url + strlen(url) - 8, "/profile") == 0)
+			return get_profile(conn, url + 15, strlen(url) - 15 - 8);
 		return get_container(conn, store, url + 15);
 	}
 	return reply_error(conn, MHD_HTTP_NOT_FOUND,
-			   "no such endpoint (GET /healthz, /metrics, /v1/containers, /v1/containers/ID, /v1/events, "
+			   "no such endpoint (GET /healthz, /metrics, /v1/containers, /v1/containers/ID, "
+			   "/v1/containers/ID/profile, /v1/events, "
 			   "/v1/events/stream)");
 }
 

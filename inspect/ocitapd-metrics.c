@@ -46,6 +46,12 @@ static const struct family families[] = {
 	{ "ocitap_push_skipped_events_total", "counter",
 	  "Events a --push receiver never got: it fell more than --push-backlog events behind." },
 	{ "ocitap_push_backlog_events", "gauge", "Events stored and not yet delivered to a --push receiver." },
+	{ "ocitap_bpf_up", "gauge", "1 when the BPF programs are loaded (0: off, see /healthz)." },
+	{ "ocitap_bpf_events_total", "counter",
+	  "Ring buffer events from the BPF programs, by kind (exec, exit, oom)." },
+	{ "ocitap_bpf_traced_containers", "gauge", "Containers whose syscall set is being recorded." },
+	{ "ocitap_profiles_total", "counter",
+	  "Seccomp profiles asked for by the io.containers.trace-syscall annotation, by result (written, failed)." },
 	{ "ocitap_keeper_up", "gauge",
 	  "1 while ocitap-fdkeeper holds a copy of every notify fd (a restart then pauses containers instead of "
 	  "failing their notified syscalls), else 0; absent with --keeper off." },

@@ -36,6 +36,7 @@ void wop_free(struct wop *op)
 	free(op->action);
 	free(op->path);
 	free(op->meta_value);
+	free(op->profile_json);
 	free(op);
 }
 
@@ -62,6 +63,23 @@ static int apply(struct ocitap_store *s, struct wop *op, struct ocitap_error *er
 		return 0;
 	case WOP_META:
 		return ocitap_store_set_meta(s, op->id, op->meta_value, err);
+	case WOP_PROFILE:
+		if (!op->profile_done) {
+			struct ocitap_error perr = { 0 };
+			char line[512];
+
+			op->profile_done = true; /* a batch retried for the store's sake writes it once */
+			if (ocitap_write_file_atomic(op->path, op->profile_json, strlen(op->profile_json), 0644,
+						     &perr) < 0) {
+				log_msg(LOG_ERR, "container %s: cannot write the seccomp profile %s: %s", op->id,
+					op->path, ocitap_error_format(&perr, line, sizeof(line)));
+				metric_add("ocitap_profiles_total", 1, "result", "failed", NULL);
+			} else {
+				log_msg(LOG_INFO, "container %s: seccomp profile written to %s", op->id, op->path);
+				metric_add("ocitap_profiles_total", 1, "result", "written", NULL);
+			}
+		}
+		return 0;
 	case WOP_PRUNE: {
 		int r = ocitap_store_prune(s, op->before_wall_ns, err);
 

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ocitap-bpf.h"
 #include "ocitapd.h"
 
 /* Debian 12's headers (Linux 6.1) lack these (6.6+); detected at run time. */
@@ -50,7 +51,7 @@
 #define MAX_PUSH	  16
 #define BUCKETS		  1024
 
-enum watch_kind { W_LISTEN = 1, W_CONN, W_NOTIFY, W_PIDFD, W_SIGNAL, W_WRITER, W_KEEPER, W_SUCCESSOR };
+enum watch_kind { W_LISTEN = 1, W_CONN, W_NOTIFY, W_PIDFD, W_SIGNAL, W_WRITER, W_KEEPER, W_SUCCESSOR, W_BPF };
 
 struct watch {
 	int kind;
@@ -100,11 +101,15 @@ struct container {
 	uint64_t identity;  /* hash of the bundle, pid and annotations last queued */
 	pid_t stored_pid;   /* restored from the store: the init, if it is still that process */
 	int64_t stored_created_wall_ns;
+	uint64_t bpf_cookie;		      /* 0: not tracked by the BPF programs */
+	struct ocitap_trace_spec *trace_spec; /* the profile to write when it stops (annotation) */
 };
 
 static struct {
 	const char *socket_path, *state_dir, *http, *http_token_file, *policy_path;
 	const char *keeper_path; /* NULL: --keeper off */
+	bool bpf;
+	enum { TRACE_OFF, TRACE_ANNOTATED, TRACE_ALL } trace;
 	bool replace;
 	const char *push[MAX_PUSH], *push_token_file, *push_ca_file;
 	size_t n_push;
@@ -115,6 +120,8 @@ static struct {
 	int64_t retention_s;
 	int timeout_ms, sync_interval_ms;
 } opt = { .push_backlog = 100000,
+	  .bpf = true,
+	  .trace = TRACE_ANNOTATED,
 	  .level = LOG_INFO,
 	  .retention_s = 86400,
 	  .timeout_ms = CONN_TIMEOUT_MS,
@@ -156,9 +163,11 @@ static struct {
 	pid_t takeover_pid; /* the daemon we replaced, and when we stopped it */
 	int64_t takeover_ms;
 	struct notify_fd *hot; /* the notify fd answered last: waited on directly, see wait_events() */
+	struct watch bpf_w;    /* the BPF ring buffer */
+	uint64_t next_cookie;
 	uint64_t dropped_peers, notifications, unknown_policy;
 	bool http_on, push_on;
-} d = { .sync_wakeup = -1, .keeper_fd = -1, .next_serial = 1, .successor_pidfd = -1 };
+} d = { .sync_wakeup = -1, .keeper_fd = -1, .next_serial = 1, .successor_pidfd = -1, .next_cookie = 1 };
 
 /* A file next to the socket: ocitapd.pid (the successor's pid for
  * `ocitapd --replace`), ocitapd.replace (why a successor failed), ocitapd.inflight,
@@ -361,6 +370,175 @@ static void count_exit(const struct container *c, bool had_exit, bool had_oom)
 		metric_add("ocitap_oom_kills_total", 1, NULL);
 }
 
+/* ---- BPF: registration, events, profiles ---- */
+
+static const char *annotation(const struct ocitap_state *st, const char *key)
+{
+	for (size_t i = 0; st->has_annotations && i < st->n_annotations; i++)
+		if (strcmp(st->annotations[i].key, key) == 0)
+			return st->annotations[i].value;
+	return NULL;
+}
+
+/* The io.containers.trace-syscall annotation: checked when the container is
+ * registered, so that a bad value is reported when it starts. A bad one
+ * never stops the container: it runs, untraced, and the log says why. */
+static bool want_profile(struct container *c, const struct ocitap_state *st)
+{
+	const char *value = annotation(st, OCITAP_TRACE_ANNOTATION);
+	struct ocitap_trace_spec spec;
+	struct ocitap_error err = { 0 };
+	char line[512];
+
+	if (!value || c->trace_spec)
+		return c->trace_spec != NULL;
+	if (opt.trace == TRACE_OFF) {
+		log_msg(LOG_WARN, "container %s: %s ignored: ocitapd runs with --trace-syscalls=off", c->id,
+			OCITAP_TRACE_ANNOTATION);
+		return false;
+	}
+	if (ocitap_trace_spec_parse(value, &spec, &err) < 0) {
+		log_msg(LOG_WARN, "container %s: %s: %s; no profile will be written", c->id, OCITAP_TRACE_ANNOTATION,
+			ocitap_error_format(&err, line, sizeof(line)));
+		metric_add("ocitap_profiles_total", 1, "result", "failed", NULL);
+		return false;
+	}
+	if (spec.in[0]) {
+		char *in = NULL;
+		size_t len;
+
+		if (ocitap_profile_load(spec.in, &in, &len, &err) < 0) {
+			log_msg(LOG_WARN, "container %s: %s: if: %s; no profile will be written", c->id,
+				OCITAP_TRACE_ANNOTATION, ocitap_error_format(&err, line, sizeof(line)));
+			metric_add("ocitap_profiles_total", 1, "result", "failed", NULL);
+			return false;
+		}
+		free(in);
+	}
+	c->trace_spec = malloc(sizeof(*c->trace_spec));
+	if (!c->trace_spec)
+		abort();
+	*c->trace_spec = spec;
+	return true;
+}
+
+/* Start tracking the container's init (from the listener message or the
+ * prestart/createRuntime hook): done before the hook is acknowledged, so
+ * nothing the container does after the hook returns is missed. */
+static void bpf_register(struct container *c, pid_t pid, const struct ocitap_state *st)
+{
+	bool profile = want_profile(c, st);
+	char why[512];
+	int r;
+
+	if (pid <= 0 || c->lc.phase >= OCITAP_PHASE_STOPPED)
+		return;
+	if (!bpf_enabled(why, sizeof(why))) {
+		if (profile)
+			log_msg(LOG_WARN, "container %s: no profile can be written: BPF is off (%s)", c->id, why);
+		return;
+	}
+	if (!c->bpf_cookie)
+		c->bpf_cookie = d.next_cookie++;
+	r = bpf_track(c->id, c->bpf_cookie, pid, profile || opt.trace == TRACE_ALL, why, sizeof(why));
+	if (r < 0)
+		log_msg(r == -EXDEV ? LOG_INFO : LOG_WARN, "container %s: bpf: %s", c->id, why);
+	else
+		log_msg(LOG_DEBUG, "container %s: bpf: tracking init %d%s", c->id, (int)pid,
+			profile || opt.trace == TRACE_ALL ? " and its syscalls" : "");
+}
+
+/* Stopped: the syscall set is complete (the init's exit_group was its last
+ * syscall, and its pid namespace died with it). The profile goes out
+ * through the store thread, ahead of whatever this stop acknowledges. */
+static void bpf_container_stopped(struct container *c)
+{
+	if (!c->bpf_cookie)
+		return;
+	if (c->trace_spec) {
+		char *in = NULL, *json = NULL, why[512];
+		size_t len = 0, count = 0;
+		struct ocitap_error err = { 0 };
+
+		if (c->trace_spec->in[0] && ocitap_profile_load(c->trace_spec->in, &in, &len, &err) < 0) {
+			char line[512];
+
+			log_msg(LOG_ERR, "container %s: no profile written to %s: if: %s", c->id, c->trace_spec->out,
+				ocitap_error_format(&err, line, sizeof(line)));
+			metric_add("ocitap_profiles_total", 1, "result", "failed", NULL);
+		} else if (bpf_profile(c->id, in, len, &json, &count, why, sizeof(why)) < 0) {
+			log_msg(LOG_ERR, "container %s: no profile written to %s: %s", c->id, c->trace_spec->out, why);
+			metric_add("ocitap_profiles_total", 1, "result", "failed", NULL);
+		} else {
+			struct wop *op = wop_new(WOP_PROFILE, c->id);
+
+			op->path = xstrdup(c->trace_spec->out);
+			op->profile_json = json;
+			json = NULL;
+			log_msg(LOG_DEBUG, "container %s: %zu syscalls observed", c->id, count);
+			writer_push(&d.writer, op);
+		}
+		free(in);
+		free(json);
+		free(c->trace_spec);
+		c->trace_spec = NULL;
+	}
+	bpf_untrack(c->id);
+	c->bpf_cookie = 0;
+}
+
+static struct container *container_by_cookie(uint64_t cookie)
+{
+	for (size_t b = 0; b < BUCKETS; b++)
+		for (struct container *c = d.buckets[b]; c; c = c->next)
+			if (c->bpf_cookie == cookie)
+				return c;
+	return NULL;
+}
+
+static void observe(struct container *c, const struct ocitap_observation *obs, struct conn *ack);
+static void container_settle(struct container *c);
+
+static void bpf_event(const struct ocitap_bpf_event *e)
+{
+	static const char *const kinds[] = {
+		[OCITAP_BPF_EV_EXEC] = "exec", [OCITAP_BPF_EV_EXIT] = "exit", [OCITAP_BPF_EV_OOM] = "oom"
+	};
+	struct container *c = container_by_cookie(e->cookie);
+	int64_t mono = now_ns(CLOCK_MONOTONIC);
+	struct ocitap_observation obs = { .source = OCITAP_SOURCE_BPF,
+					  .mono_ns = (int64_t)e->mono_ns,
+					  .wall_ns = now_ns(CLOCK_REALTIME) - (mono - (int64_t)e->mono_ns) };
+	char comm[sizeof(e->comm) + 1];
+
+	if (e->kind < 1 || e->kind > OCITAP_BPF_EV_OOM)
+		return;
+	metric_add("ocitap_bpf_events_total", 1, "kind", kinds[e->kind], NULL);
+	if (!c)
+		return; /* untracked since (the event was already in the ring) */
+	memcpy(comm, e->comm, sizeof(e->comm));
+	comm[sizeof(e->comm)] = '\0';
+	switch (e->kind) {
+	case OCITAP_BPF_EV_EXEC:
+		obs.phase = OCITAP_PHASE_RUNNING;
+		log_msg(LOG_DEBUG, "container %s: bpf: init %u exec'd %s", c->id, e->pid, comm);
+		break;
+	case OCITAP_BPF_EV_EXIT:
+		obs.phase = OCITAP_PHASE_STOPPED;
+		obs.has_exit = true;
+		obs.exit_code = WIFEXITED(e->status) ? WEXITSTATUS(e->status) : 0;
+		obs.signal = WIFSIGNALED(e->status) ? WTERMSIG(e->status) : 0;
+		break;
+	case OCITAP_BPF_EV_OOM:
+		obs.phase = OCITAP_PHASE_UNKNOWN;
+		obs.oom = true;
+		log_msg(LOG_WARN, "container %s: the OOM killer chose pid %u (%s)", c->id, e->pid, comm);
+		break;
+	}
+	observe(c, &obs, NULL);
+	container_settle(c);
+}
+
 /*
  * Feed an observation to the container's state machine and queue what it
  * produced. ack (may be NULL) is acknowledged once this is durable.
@@ -380,6 +558,8 @@ static void observe(struct container *c, const struct ocitap_observation *obs, s
 		count_transition(c, &t);
 		log_msg(LOG_INFO, "container %s: %s -> %s (%s)", c->id, ocitap_phase_to_string(t.from),
 			ocitap_phase_to_string(t.to), obs->source);
+		if (t.to == OCITAP_PHASE_STOPPED)
+			bpf_container_stopped(c);
 	} else if (r == OCITAP_APPLY_LATE) {
 		op = wop_new(WOP_EVENT, c->id);
 		op->kind_text = xstrdup(OCITAP_EVENT_LATE);
@@ -479,6 +659,9 @@ static void container_free(struct container *c)
 		close(c->pidw->fd);
 		free(c->pidw);
 	}
+	if (c->bpf_cookie)
+		bpf_untrack(c->id);
+	free(c->trace_spec);
 	free(c->counts);
 	free(c->id);
 	free(c);
@@ -1094,8 +1277,10 @@ static void handle_listener_message(struct conn *cn)
 		log_msg(LOG_INFO, "container %s: seccomp fd from pid %d (%s, policy %s, %d fd%s)", c->id, ps.pid,
 			n->init ? "init" : "exec", ocitap_policy_name(c->policy), c->n_fds, c->n_fds == 1 ? "" : "s");
 	queue_container(c, &ps.state, n && n->init ? ps.pid : 0);
-	if (ps.state.status == OCITAP_STATUS_CREATING)
+	if (ps.state.status == OCITAP_STATUS_CREATING) {
 		watch_init_pid(c, ps.pid);
+		bpf_register(c, ps.pid, &ps.state);
+	}
 	{
 		struct ocitap_observation obs = { .phase = ocitap_phase_from_status(ps.state.status),
 						  .source = OCITAP_SOURCE_SECCOMP,
@@ -1129,8 +1314,10 @@ static void apply_report(const struct ocitap_hook_report *rep, bool live, struct
 	metric_add("ocitap_hook_reports_total", 1, "stage", ocitap_stage_to_string(stage), NULL);
 
 	queue_container(c, &rep->state, creates ? rep->state.pid : 0);
-	if (live && creates && c->lc.phase < OCITAP_PHASE_STOPPED)
+	if (live && creates && c->lc.phase < OCITAP_PHASE_STOPPED) {
 		watch_init_pid(c, rep->state.pid);
+		bpf_register(c, rep->state.pid, &rep->state);
+	}
 	obs = (struct ocitap_observation){ .phase = ocitap_phase_from_stage(stage),
 					   .source = ocitap_stage_to_string(stage),
 					   .mono_ns = rep->mono_ns ? rep->mono_ns : now_ns(CLOCK_MONOTONIC),
@@ -1839,6 +2026,9 @@ static int run(void)
 			case W_SUCCESSOR:
 				successor_exited();
 				break;
+			case W_BPF:
+				bpf_poll();
+				break;
 			case W_SIGNAL: {
 				struct signalfd_siginfo si;
 
@@ -1907,6 +2097,10 @@ static void usage(FILE *out)
 		"syscalls\n"
 		"      --replace           have the ocitapd serving --socket hand over to the binary now at its\n"
 		"                          path (as SIGUSR2 does), wait until it has, print the new pid\n"
+		"      --bpf on|off        load the BPF programs: the init's exec and exit, OOM kills, syscall\n"
+		"                          sets (default on; $OCITAP_BPF); off, or not permitted: the rest runs on\n"
+		"      --trace-syscalls WHICH  whose syscall sets to record: annotated (default: containers with\n"
+		"                          io.containers.trace-syscall), all, or off ($OCITAP_TRACE_SYSCALLS)\n"
 		"      --allow-uid UID     also accept peers with this uid (repeatable; default root only)\n"
 		"      --retention SECONDS keep stopped containers this long (default 86400)\n"
 		"      --peer-timeout MS   drop a peer whose message is not complete by then (default %d)\n"
@@ -1933,6 +2127,31 @@ static bool parse_number(const char *s, long long min, long long max, long long 
 	return true;
 }
 
+static bool parse_bpf(const char *v, const char *what)
+{
+	if (strcmp(v, "on") == 0 || strcmp(v, "off") == 0) {
+		opt.bpf = strcmp(v, "on") == 0;
+		return true;
+	}
+	fprintf(stderr, "ocitapd: %s: \"%s\" is neither on nor off\n", what, v);
+	return false;
+}
+
+static bool parse_trace(const char *v, const char *what)
+{
+	if (strcmp(v, "annotated") == 0)
+		opt.trace = TRACE_ANNOTATED;
+	else if (strcmp(v, "all") == 0)
+		opt.trace = TRACE_ALL;
+	else if (strcmp(v, "off") == 0)
+		opt.trace = TRACE_OFF;
+	else {
+		fprintf(stderr, "ocitapd: %s: \"%s\" is not annotated, all or off\n", what, v);
+		return false;
+	}
+	return true;
+}
+
 static int parse_args(int argc, char **argv)
 {
 	enum {
@@ -1948,7 +2167,9 @@ static int parse_args(int argc, char **argv)
 		OPT_PEER_TIMEOUT,
 		OPT_SYNC,
 		OPT_KEEPER,
-		OPT_REPLACE
+		OPT_REPLACE,
+		OPT_BPF,
+		OPT_TRACE
 	};
 	static const struct option options[] = {
 		{ "socket", required_argument, NULL, 's' },
@@ -1966,6 +2187,8 @@ static int parse_args(int argc, char **argv)
 		{ "sync-interval", required_argument, NULL, OPT_SYNC },
 		{ "keeper", required_argument, NULL, OPT_KEEPER },
 		{ "replace", no_argument, NULL, OPT_REPLACE },
+		{ "bpf", required_argument, NULL, OPT_BPF },
+		{ "trace-syscalls", required_argument, NULL, OPT_TRACE },
 		{ "log-level", required_argument, NULL, OPT_LOG },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -1978,6 +2201,10 @@ static int parse_args(int argc, char **argv)
 	opt.state_dir = getenv("OCITAP_STATE_DIR") ? getenv("OCITAP_STATE_DIR") : DEFAULT_STATE_DIR;
 	opt.http = getenv("OCITAP_HTTP") ? getenv("OCITAP_HTTP") : DEFAULT_HTTP;
 	opt.keeper_path = getenv("OCITAP_KEEPER");
+	if (getenv("OCITAP_BPF") && !parse_bpf(getenv("OCITAP_BPF"), "OCITAP_BPF"))
+		return 2;
+	if (getenv("OCITAP_TRACE_SYSCALLS") && !parse_trace(getenv("OCITAP_TRACE_SYSCALLS"), "OCITAP_TRACE_SYSCALLS"))
+		return 2;
 	while ((c = getopt_long(argc, argv, "s:d:p:hV", options, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -2015,6 +2242,14 @@ static int parse_args(int argc, char **argv)
 			break;
 		case 'p':
 			opt.policy_path = optarg;
+			break;
+		case OPT_BPF:
+			if (!parse_bpf(optarg, "--bpf"))
+				return 2;
+			break;
+		case OPT_TRACE:
+			if (!parse_trace(optarg, "--trace-syscalls"))
+				return 2;
 			break;
 		case OPT_KEEPER:
 			opt.keeper_path = optarg;
@@ -2403,6 +2638,31 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "epoll: %m");
 		return 1;
 	}
+	d.bpf_w.kind = W_BPF;
+	metric_set("ocitap_bpf_up", 0, NULL);
+	if (opt.bpf) {
+		char why[512];
+		int fd = bpf_start(bpf_event, why, sizeof(why));
+
+		if (fd < 0) {
+			log_msg(LOG_WARN,
+				"bpf: off: %s; exec, exit codes from BPF, OOM kills and syscall profiles are "
+				"not recorded",
+				why);
+		} else if (add_watch(fd, &d.bpf_w) < 0) {
+			log_msg(LOG_WARN, "bpf: off: epoll: %m");
+			bpf_stop();
+		} else {
+			metric_set("ocitap_bpf_up", 1, NULL);
+			log_msg(LOG_INFO, "bpf: programs loaded in %.1f ms (syscall sets: %s)", bpf_load_ms(),
+				opt.trace == TRACE_ALL	 ? "every container"
+				: opt.trace == TRACE_OFF ? "off"
+							 : "containers with the " OCITAP_TRACE_ANNOTATION
+							   " annotation");
+		}
+	} else {
+		bpf_start(NULL, NULL, 0); /* records why it is off */
+	}
 	if (strcmp(opt.http, "off") != 0) {
 		static struct http_config hc;
 		char why[512];
@@ -2482,6 +2742,7 @@ int main(int argc, char **argv)
 	}
 
 	http_stop();
+	bpf_stop();
 	push_stop(); /* before the store thread: its last cursors get written */
 	close(d.listen_fd);
 	if (!d.replaced) { /* else they are the successor's now */

@@ -27,7 +27,8 @@ enum wop_kind {
 	WOP_PRUNE,
 	WOP_SPOOL,
 	WOP_NOP /* writes nothing, carries an ack */,
-	WOP_META /* id = key, meta_value */
+	WOP_META /* id = key, meta_value */,
+	WOP_PROFILE /* write profile_json to path (outside the store: a failure is logged, not retried) */
 };
 
 struct conn;
@@ -55,6 +56,9 @@ struct wop {
 	/* WOP_SPOOL: id is the spool file's name, path is unlinked once committed */
 	char *path;
 	int64_t wall_ns;
+	/* WOP_PROFILE */
+	char *profile_json;
+	bool profile_done;
 	struct conn *ack; /* answer this hook connection once durable */
 };
 
@@ -175,6 +179,29 @@ int push_start(const struct push_config *cfg, char *why, size_t why_size);
 /* Events were committed: send them. Any thread. */
 void push_wake(void);
 void push_stop(void);
+
+/*
+ * ocitapd-bpf.c: the BPF programs of bpf/. bpf_start() loads and attaches
+ * them and returns the ring buffer's epoll fd (for the event loop, which
+ * then calls bpf_poll()), or -1 with why (BPF is then off: every other
+ * call is a no-op or says so). Containers are tracked by id: their init's
+ * exec and exit, OOM kills, and with trace their syscall set.
+ */
+struct ocitap_bpf_event;
+typedef void (*bpf_event_fn)(const struct ocitap_bpf_event *e);
+int bpf_start(bpf_event_fn fn, char *why, size_t why_size);
+void bpf_poll(void);
+void bpf_stop(void);
+bool bpf_enabled(char *why, size_t why_size); /* why: the reason it is off */
+bool bpf_tracing_syscalls(void);	      /* the syscall-set program is attached */
+double bpf_load_ms(void);
+/* -EXDEV: tracked, but the init shares our mount namespace (no syscall set, no OOM) */
+int bpf_track(const char *id, uint64_t cookie, pid_t init, bool trace, char *why, size_t why_size);
+void bpf_untrack(const char *id);
+/* The traced container's profile from its syscall set so far (any thread);
+ * *ret_count: how many syscalls. */
+int bpf_profile(const char *id, const char *in_json, size_t in_len, char **ret_json, size_t *ret_count, char *why,
+		size_t why_size);
 
 /* The connection the writer hands back: set by the loop, read after done_fd. */
 struct conn {

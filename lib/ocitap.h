@@ -40,5 +40,6 @@
 #include "procinfo.h"
 #include "runtime.h"
 #include "keeper.h"
+#include "profile.h"
 
 #endif

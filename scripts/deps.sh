@@ -8,7 +8,7 @@
 #   scripts/deps.sh bench   check + benchmark tools
 set -euo pipefail
 
-build_pkgs=(gcc make pkg-config clang llvm libjson-c-dev libcmocka-dev libseccomp-dev libcurl4-openssl-dev
+build_pkgs=(gcc make pkg-config clang llvm bpftool libjson-c-dev libcmocka-dev libseccomp-dev libcurl4-openssl-dev
             libmicrohttpd-dev libsqlite3-dev libbpf-dev libelf-dev zlib1g-dev scdoc)
 check_pkgs=(runc crun podman strace busybox-static jq curl valgrind libclang-rt-14-dev util-linux clang-format socat sqlite3
             prometheus python3 openssl)

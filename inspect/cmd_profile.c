@@ -1,0 +1,133 @@
+/*
+ * cmd_profile.c: `ocitap profile ID [-o FILE]`: the seccomp profile of a
+ * running container's syscalls so far, as ocitapd's BPF program recorded
+ * them (the container must be traced: the io.containers.trace-syscall
+ * annotation, or ocitapd --trace-syscalls=all). The same profile the daemon
+ * writes when the container stops, asked for while it runs.
+ */
+#include <curl/curl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ocitap.h"
+#include "commands.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: ocitap profile ID [-o FILE] [--http ADDR] [--http-token-file FILE]\n"
+		     "\n"
+		     "The seccomp profile (OCI format: defaultAction SCMP_ACT_ERRNO, every syscall the\n"
+		     "container made so far allowed) of a running container whose syscalls ocitapd\n"
+		     "records: started with the io.containers.trace-syscall annotation, or under\n"
+		     "ocitapd --trace-syscalls=all. Printed on stdout, or written to FILE atomically.\n"
+		     "\n"
+		     "  -o, --output FILE      write the profile to FILE (replaced atomically)\n"
+		     "      --http ADDR        ocitapd's HTTP API (default 127.0.0.1:9476; $OCITAP_HTTP; unix:/PATH)\n"
+		     "      --http-token-file FILE\n"
+		     "                         a bearer token for the API\n"
+		     "  -h, --help             this text\n"
+		     "\n"
+		     "Exit status: 0; 1 when ocitapd cannot give the profile (not reachable, BPF off, the\n"
+		     "container not traced); 2 on a bad command line; 3 when ocitapd does not track ID.\n");
+}
+
+int cmd_profile(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "http", required_argument, NULL, CLI_OPT_HTTP },
+		{ "http-token-file", required_argument, NULL, CLI_OPT_TOKEN },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct cli_sources src;
+	struct cli_http http = { 0 };
+	struct json_object *profile = NULL, *names;
+	const char *output = NULL, *id;
+	char path[2048], why[1024] = "";
+	long status = 0;
+	int opt, r, ret = EXIT_OK;
+	size_t n = 0;
+
+	cli_sources_init(&src);
+	while ((opt = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'o':
+			output = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			if (cli_sources_option(&src, opt, optarg))
+				break;
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind == argc)
+		return cli_fail(EXIT_USAGE, "expected a container ID");
+	if (optind + 1 != argc)
+		return cli_fail(EXIT_USAGE, "unexpected argument '%s'", argv[optind + 1]);
+	id = argv[optind];
+	if (!*id || strlen(id) > 1024)
+		return cli_fail(EXIT_USAGE, "a container ID is 1 to 1024 bytes");
+	if ((r = cli_http_init(&http, src.http, src.token_file)) != 0)
+		return r;
+	if (cli_http_off(&http)) {
+		cli_http_release(&http);
+		return cli_fail(EXIT_USAGE, "--http off: only ocitapd knows a container's syscalls");
+	}
+	{
+		char *esc = curl_easy_escape(http.curl, id, 0);
+
+		if (!esc) {
+			cli_http_release(&http);
+			return cli_fail(EXIT_INVALID, "out of memory");
+		}
+		snprintf(path, sizeof(path), "/v1/containers/%s/profile", esc);
+		curl_free(esc);
+	}
+	r = cli_http_get_json(&http, path, &profile, &status, why, sizeof(why));
+	if (r < 0) {
+		ret = cli_fail(EXIT_INVALID, "ocitapd: %s", why);
+		goto out;
+	}
+	if (r == 1) {
+		ret = cli_fail(status == 404 ? EXIT_NOT_FOUND : EXIT_INVALID, "container '%s': %s", id, why);
+		goto out;
+	}
+	if (json_object_object_get_ex(profile, "syscalls", &names) && json_object_array_length(names) > 0 &&
+	    json_object_object_get_ex(json_object_array_get_idx(names, 0), "names", &names))
+		n = json_object_array_length(names);
+	if (output && strcmp(output, "-") != 0) {
+		const char *text = json_object_to_json_string_ext(
+			profile, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+		struct ocitap_error err = { 0 };
+		char line[512];
+		char *copy = NULL;
+
+		if (asprintf(&copy, "%s\n", text) < 0) {
+			ret = cli_fail(EXIT_INVALID, "out of memory");
+			goto out;
+		}
+		if (ocitap_write_file_atomic(output, copy, strlen(copy), 0644, &err) < 0)
+			ret = cli_fail(EXIT_INVALID, "cannot write %s: %s", output,
+				       ocitap_error_format(&err, line, sizeof(line)));
+		else
+			cli_note("profile of %s: %zu syscall%s allowed, written to %s", id, n, n == 1 ? "" : "s",
+				 output);
+		free(copy);
+	} else {
+		printf("%s\n",
+		       json_object_to_json_string_ext(profile, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+								       JSON_C_TO_STRING_NOSLASHESCAPE));
+	}
+out:
+	json_object_put(profile);
+	cli_http_release(&http);
+	return ret;
+}
