@@ -69,14 +69,14 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_SRCS := inspect/ocitap.c inspect/cli.c inspect/records.c inspect/runtimes.c inspect/cmd_validate.c inspect/cmd_events.c inspect/cmd_hooks.c inspect/cmd_ps.c inspect/cmd_inspect.c inspect/cmd_profile.c inspect/event-json.c
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
-UNIT_TESTS := error io state scm bundle lifecycle policy store report proc spool stage metrics hooksd procinfo runtime keeper
+UNIT_TESTS := error io state scm bundle lifecycle policy store report proc spool stage metrics hooksd procinfo runtime keeper profile
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/keeper-test $(BUILD)/tests/bench-parse $(BUILD)/tests/min-agent \
              $(BUILD)/tests/scale-client $(BUILD)/tests/notify-loop $(BUILD)/tests/spawn-bench \
              $(BUILD)/tests/return0 $(BUILD)/tests/bpf-prog
 
-FUZZ_TARGETS := state process_state config policy report hooksd runtime
+FUZZ_TARGETS := state process_state config policy report hooksd runtime profile
 FUZZ_BUILD   := $(BUILD)/fuzz
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined

@@ -247,7 +247,28 @@ static bool name_in(json_object *names, const char *name)
 	return false;
 }
 
-static void add_names(json_object *names, char ***set, size_t *n, size_t *cap)
+/* A growing vector of borrowed names. */
+struct nameset {
+	const char **v;
+	size_t n, cap;
+};
+
+static int nameset_add(struct nameset *set, const char *name)
+{
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 64;
+		const char **p = realloc(set->v, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		set->v = p;
+		set->cap = cap;
+	}
+	set->v[set->n++] = name;
+	return 0;
+}
+
+static int add_names(json_object *names, struct nameset *set)
 {
 	size_t k = json_object_is_type(names, json_type_string) ? 1 : json_object_array_length(names);
 
@@ -255,16 +276,10 @@ static void add_names(json_object *names, char ***set, size_t *n, size_t *cap)
 		json_object *s =
 			json_object_is_type(names, json_type_string) ? names : json_object_array_get_idx(names, i);
 
-		if (*n + 1 >= *cap) {
-			char **p = realloc(*set, *cap * 2 * sizeof(**set));
-
-			if (!p)
-				abort();
-			*set = p;
-			*cap *= 2;
-		}
-		(*set)[(*n)++] = (char *)json_object_get_string(s);
+		if (nameset_add(set, json_object_get_string(s)) < 0)
+			return -ENOMEM;
 	}
+	return 0;
 }
 
 int ocitap_profile_build(char *const *names, const char *in_json, size_t in_len, char **ret_json,
@@ -275,12 +290,9 @@ int ocitap_profile_build(char *const *names, const char *in_json, size_t in_len,
 	json_object *allow_names = json_object_new_array(), *allow = json_object_new_object();
 	json_object *in_rules = NULL, *in_archs = NULL, *v = NULL;
 	const struct arch_info *a = arch_here();
-	size_t n = 0, cap = 64;
-	char **set = malloc(cap * sizeof(*set));
+	struct nameset set = { 0 };
 	int r = 0;
 
-	if (!set)
-		abort();
 	if (in_json) {
 		struct ocitap_limits lim;
 
@@ -334,16 +346,9 @@ int ocitap_profile_build(char *const *names, const char *in_json, size_t in_len,
 			blocked = strcmp(json_object_get_string(action), "SCMP_ACT_ALLOW") != 0 &&
 				  strcmp(json_object_get_string(action), "SCMP_ACT_LOG") != 0 && name_in(rn, names[i]);
 		}
-		if (!blocked) {
-			if (n + 1 >= cap) {
-				char **p = realloc(set, cap * 2 * sizeof(*set));
-
-				if (!p)
-					abort();
-				set = p;
-				cap *= 2;
-			}
-			set[n++] = names[i];
+		if (!blocked && nameset_add(&set, names[i]) < 0) {
+			r = -ENOMEM;
+			goto out;
 		}
 	}
 	for (size_t k = 0; in_rules && k < json_object_array_length(in_rules); k++) {
@@ -352,15 +357,19 @@ int ocitap_profile_build(char *const *names, const char *in_json, size_t in_len,
 		rule_names(rule, "", &rn, NULL);
 		json_object_object_get_ex(rule, "action", &action);
 		if (strcmp(json_object_get_string(action), "SCMP_ACT_ALLOW") == 0 && empty_member(rule, "args") &&
-		    empty_member(rule, "includes") && empty_member(rule, "excludes"))
-			add_names(rn, &set, &n, &cap);
-		else
+		    empty_member(rule, "includes") && empty_member(rule, "excludes")) {
+			if (add_names(rn, &set) < 0) {
+				r = -ENOMEM;
+				goto out;
+			}
+		} else
 			json_object_array_add(rules, json_object_get(rule)); /* kept as it is */
 	}
-	qsort(set, n, sizeof(*set), cmp_names);
-	for (size_t i = 0; i < n; i++)
-		if (i == 0 || strcmp(set[i - 1], set[i]) != 0)
-			json_object_array_add(allow_names, json_object_new_string(set[i]));
+	if (set.n)
+		qsort(set.v, set.n, sizeof(*set.v), cmp_names);
+	for (size_t i = 0; i < set.n; i++)
+		if (i == 0 || strcmp(set.v[i - 1], set.v[i]) != 0)
+			json_object_array_add(allow_names, json_object_new_string(set.v[i]));
 
 	json_object_object_add(out, "defaultAction", json_object_new_string("SCMP_ACT_ERRNO"));
 	if (in && json_object_object_get_ex(in, "defaultErrnoRet", &v) && json_object_is_type(v, json_type_int))
@@ -397,7 +406,7 @@ int ocitap_profile_build(char *const *names, const char *in_json, size_t in_len,
 	if (!*ret_json)
 		r = -ENOMEM;
 out:
-	free(set);
+	free(set.v);
 	json_object_put(out);
 	json_object_put(archs);
 	json_object_put(rules);
