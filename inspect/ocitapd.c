@@ -1600,6 +1600,18 @@ static void watch_stored_init(struct container *c)
 		return;
 	}
 	watch_init_pid(c, c->stored_pid);
+	if (bpf_enabled(NULL, 0)) {
+		/* its exit and OOM kills from now on; a syscall set begun by a
+		 * previous daemon is not complete, so none is recorded */
+		char why[512];
+		int r;
+
+		if (!c->bpf_cookie)
+			c->bpf_cookie = d.next_cookie++;
+		r = bpf_track(c->id, c->bpf_cookie, c->stored_pid, false, why, sizeof(why));
+		if (r < 0 && r != -EXDEV)
+			log_msg(LOG_DEBUG, "container %s: bpf: %s", c->id, why);
+	}
 }
 
 static struct notify_fd *find_notify_fd(const char *key)

@@ -130,3 +130,90 @@ for rt in runc crun; do
 	wait_q "select phase from containers where id='$id'" stopped
 	check "$rt: killed by SIGKILL recorded" test "$(q "select signal from containers where id='$id'")" = 9
 done
+
+# 5. OOM: a memory limit the program goes over (runc: the memory cgroup)
+id=runc-oom
+b=$(bundle "$id" '["/bin/prog", "oom"]' '.linux.resources.memory = {limit: 33554432, swap: 33554432}')
+run_rt runc "$id" "$b"
+if [[ $rc -eq 137 ]]; then
+	wait_q "select oom from containers where id='$id'" 1
+	check "runc: OOM kill recorded (memory limit hit)" test "$(q "select oom from containers where id='$id'")" = 1
+	check "runc: OOM kill counted in /metrics" \
+		bash -c "curl -s --unix-socket '$work/http.sock' http://x/metrics | grep -q '^ocitap_bpf_events_total{kind=\"oom\"} [1-9]'"
+else
+	skip "runc: OOM kill recorded" "the memory limit did not OOM-kill the program here (rc $rc: $out)"
+fi
+check "/metrics: exec and exit events counted" \
+	bash -c "m=\$(curl -s --unix-socket '$work/http.sock' http://x/metrics); grep -q '^ocitap_bpf_events_total{kind=\"exec\"} [1-9]' <<<\"\$m\" && grep -q '^ocitap_bpf_events_total{kind=\"exit\"} [1-9]' <<<\"\$m\""
+
+# 6. bad annotations: a clear line in the log, no file, the container runs
+n=0
+for value in "of:relative.json" "if:$work/in.json" "if:$work/nonexistent.json;of:$work/bad-out-3.json" "of:$work/../x.json"; do
+	n=$((n + 1))
+	id=bad-$n
+	b=$(bundle "$id" '["/bin/prog", "exit3"]' ".annotations = {\"io.containers.trace-syscall\": \"$value\"}")
+	run_rt runc "$id" "$b"
+	check "bad annotation '$value': the container still runs (exit 3)" test "$rc" -eq 3
+done
+check "bad annotation: relative path named" grep -q 'container bad-1: io.containers.trace-syscall: of: "relative.json" is not an absolute path' "$log"
+check "bad annotation: missing of: named" grep -q "container bad-2: io.containers.trace-syscall: .*of: is missing" "$log"
+check "bad annotation: unreadable if: named" grep -q "container bad-3: io.containers.trace-syscall: if: cannot read $work/nonexistent.json" "$log"
+check "bad annotation: no profile written" test ! -e "$work/bad-out-3.json"
+check "bad annotation: .. refused" grep -q 'container bad-4: .*has a ".." component' "$log"
+
+# 7. if:IN: IN's allowed names join, what IN blocks stays blocked
+cat >"$work/in.json" <<'JSON'
+{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
+ "syscalls": [{"names": ["sysinfo"], "action": "SCMP_ACT_ALLOW"}, {"names": ["uname"], "action": "SCMP_ACT_ERRNO"}]}
+JSON
+id=merged
+b=$(bundle "$id" '["/bin/prog", "exit3"]' ".annotations = {\"io.containers.trace-syscall\": \"if:$work/in.json;of:$work/merged.json\"}")
+run_rt runc "$id" "$b"
+wait_for "$work/merged.json" 30
+allowed=$(jq -r '.syscalls[] | select(.action == "SCMP_ACT_ALLOW") | .names[]' "$work/merged.json" 2>/dev/null | sort -u)
+check "if:IN: IN's sysinfo allowed, the observed write too" bash -c "grep -qx sysinfo <<<'$allowed' && grep -qx write <<<'$allowed'"
+check "if:IN: uname, blocked by IN, stays blocked though it was made" bash -c "! grep -qx uname <<<'$allowed'"
+
+# 8. a live container: ocitap profile ID, /healthz while traced, untraced after
+id=live
+b=$(bundle "$id" '["/bin/prog", "sleep"]' ".annotations = {\"io.containers.trace-syscall\": \"of:$work/live-final.json\"}")
+timeout 60 runc --root "$work/runc" run -d --bundle "$b" "$id" </dev/null >/dev/null 2>&1
+wait_q "select to_phase from events where container_id='$id' and kind='transition' and to_phase='running'" running
+check "/healthz: the syscall-set program is attached while a container is traced" \
+	test "$(get /healthz | jq -r .bpf.tracingSyscalls)" = true
+"$OCITAP" profile "$id" --http "$http" >"$work/live.json" 2>"$work/live.err"
+check "ocitap profile ID: the live container's nanosleep is allowed" \
+	bash -c "jq -r '.syscalls[0].names[]' '$work/live.json' | grep -qx nanosleep"
+"$OCITAP" profile "$id" --http "$http" -o "$work/live-o.json" 2>"$work/live-o.err"
+check "ocitap profile ID -o FILE: written, and says how many syscalls" \
+	bash -c "jq -e '.defaultAction == \"SCMP_ACT_ERRNO\"' '$work/live-o.json' >/dev/null && grep -q 'syscalls allowed, written to' '$work/live-o.err'"
+"$OCITAP" profile no-such-container --http "$http" 2>"$work/nosuch.err"
+check "ocitap profile: an unknown container exits 3 and says so" \
+	bash -c "[[ $? -eq 3 ]] && grep -q 'not tracked' '$work/nosuch.err'"
+"$OCITAP" profile runc-killed --http "$http" 2>/dev/null
+check "ocitap profile: a stopped container is not tracked any more (exit 3)" test $? -eq 3
+runc --root "$work/runc" kill "$id" KILL
+wait_q "select phase from containers where id='$id'" stopped
+wait_for "$work/live-final.json" 30
+check "the live container's profile is written when it stops" test -s "$work/live-final.json"
+check "/healthz: the syscall-set program is detached once nothing is traced" \
+	test "$(get /healthz | jq -r .bpf.tracingSyscalls)" = false
+check "/metrics: profiles written counted" \
+	bash -c "curl -s --unix-socket '$work/http.sock' http://x/metrics | grep -q '^ocitap_profiles_total{result=\"written\"} [1-9]'"
+check "no BPF error in the log" bash -c "! grep -E 'bpf: (cannot|off)' '$log'"
+runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1
+
+# 9. --bpf off: the daemon runs on, and says so
+stop_daemon
+start_daemon --bpf off
+h=$(get /healthz)
+check "--bpf off: /healthz says BPF is off and why" \
+	test "$(jq -r '[.bpf.enabled, .bpf.reason] | join(" ")' <<<"$h")" = "false turned off (--bpf off)"
+check "--bpf off: /healthz status still ok" test "$(jq -r .status <<<"$h")" = ok
+id=off-traced
+b=$(bundle "$id" '["/bin/prog", "exit3"]' ".annotations = {\"io.containers.trace-syscall\": \"of:$work/off.json\"}")
+run_rt runc "$id" "$b"
+check "--bpf off: a traced container still runs" test "$rc" -eq 3
+check "--bpf off: the log says no profile can be written, and why" \
+	grep -q "container $id: no profile can be written: BPF is off (turned off (--bpf off))" "$log"
+stop_daemon
