@@ -295,7 +295,8 @@ demo:
 	$(Q)BUILD=$(BUILD) scripts/demo.sh
 .PHONY: demo
 
-MANPAGES := $(BUILD)/man/ocitap.1 $(BUILD)/man/ocitap-hook.1 $(BUILD)/man/ocitapd.8 $(BUILD)/man/ocitap-fdkeeper.8 $(BUILD)/man/ocitapd-policy.5
+MANPAGES := $(BUILD)/man/ocitap.1 $(BUILD)/man/ocitap-hook.1 $(BUILD)/man/ocitapd.8 $(BUILD)/man/ocitap-fdkeeper.8 $(BUILD)/man/ocitapd-policy.5 \
+            $(BUILD)/man/ocitap-bpf.7
 $(BUILD)/man/%: docs/%.scd
 	@mkdir -p $(dir $@)
 	$(Q)$(SCDOC) < $< > $@
@@ -304,7 +305,7 @@ man: $(MANPAGES)
 
 install: all man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/ocitap $(DESTDIR)$(PKGCONFIGDIR) \
-		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 0755 $(BUILD)/bin/ocitap $(DESTDIR)$(BINDIR)/ocitap
 	install -m 0755 $(BUILD)/bin/ocitapd $(DESTDIR)$(BINDIR)/ocitapd
@@ -323,6 +324,7 @@ install: all man
 	$(PC_SED) ocitap.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/ocitap.pc
 	install -m 0644 $(BUILD)/man/ocitap.1 $(BUILD)/man/ocitap-hook.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 $(BUILD)/man/ocitapd-policy.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(BUILD)/man/ocitap-bpf.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 0644 $(BUILD)/man/ocitapd.8 $(BUILD)/man/ocitap-fdkeeper.8 $(DESTDIR)$(MANDIR)/man8/
 	sed 's|/usr/local/bin|$(BINDIR)|' inspect/ocitapd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/ocitapd.service
 	sed 's|/usr/local/bin|$(BINDIR)|' inspect/ocitap-fdkeeper.service > \
@@ -336,7 +338,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ocitap-fdkeeper $(DESTDIR)$(MANDIR)/man8/ocitap-fdkeeper.8
 	rm -f $(DESTDIR)$(BINDIR)/ocitap $(DESTDIR)$(BINDIR)/ocitapd $(DESTDIR)$(LIBDIR)/libocitap.a $(DESTDIR)$(LIBDIR)/libocitap.so* \
 		$(DESTDIR)$(PKGCONFIGDIR)/ocitap.pc $(DESTDIR)$(MANDIR)/man1/ocitap.1 $(DESTDIR)$(MANDIR)/man1/ocitap-hook.1 \
-		$(DESTDIR)$(MANDIR)/man5/ocitapd-policy.5 $(DESTDIR)$(MANDIR)/man8/ocitapd.8 \
+		$(DESTDIR)$(MANDIR)/man5/ocitapd-policy.5 $(DESTDIR)$(MANDIR)/man8/ocitapd.8 $(DESTDIR)$(MANDIR)/man7/ocitap-bpf.7 \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/ocitapd.service \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/ocitap-fdkeeper.service
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/ocitap

@@ -6,12 +6,12 @@
 #    ContainerProcessState (as runc and crun send them) against json-c's own
 #    json_tokener_parse of the same bytes. Target: at most 1.5x.
 #
-# Arguments pick sections by name (parse notify scale hook http start); none
+# Arguments pick sections by name (parse notify scale hook http start bpf); none
 # runs them all: tests/bench/run.sh hook start
 set -uo pipefail
 BUILD=${BUILD:-build}
 cd "$(dirname "$0")/../.."
-sections=" ${*:-parse notify scale hook http start} "
+sections=" ${*:-parse notify scale hook http start bpf} "
 want() { [[ $sections == *" $1 "* ]]; }
 
 if want parse; then
@@ -165,7 +165,7 @@ wait $daemon 2>/dev/null
 daemon=
 fi
 
-want start || exit 0
+if want start; then
 echo
 echo "== container start: runc run busybox true, six ocitap hooks + listener vs none (median of 31)"
 "$BUILD/bin/ocitapd" --socket "$work/c.sock" --state-dir "$work/cstate" --http off --log-level warning 2>"$work/c.log" &
@@ -211,3 +211,89 @@ echo "(recorded: $(sqlite3 -readonly "$work/cstate/ocitap.db" "select count(*) f
 kill $daemon
 wait $daemon 2>/dev/null
 daemon=
+fi
+
+# 7. BPF (bpf/, loaded by ocitapd). A getpid loop (bpf-prog loop N, static),
+#    medians of interleaved rounds:
+#    a. on the host, with ocitapd's programs loaded and a container tracked
+#       (its exec, exit, OOM kills) against nothing loaded. Target: <= 1.05x.
+#       Also shown: while a container's syscalls are being recorded, when the
+#       sys_enter program is attached and every process pays for it.
+#    b. inside a traced container (io.containers.trace-syscall) against the
+#       same container with nothing loaded. Target: <= 1.3x.
+#    c. ocitapd's start with BPF on against --bpf off: the added milliseconds.
+if want bpf; then
+echo
+echo "== BPF: getpid loop overhead, daemon start with BPF"
+LOOPS=${LOOPS:-2000000}
+bb="$work/bpf"
+mkdir -p "$bb"
+bpf_bundle() { # NAME ARGS-JSON HOOKED(0/1) TRACED(0/1) -> bundle
+	local b="$bb/$1"
+	mkdir -p "$b/rootfs/bin" "$b/rootfs/proc" "$b/rootfs/dev" "$b/rootfs/tmp"
+	cp "$BUILD/tests/bpf-prog" "$b/rootfs/bin/prog"
+	(cd "$b" && runc spec)
+	jq --arg bin "$TOP/$BUILD/bin" --arg sock "$bb/d.sock" --arg state "$bb/state" --argjson args "$2" \
+		--arg hooked "$3" --arg traced "$4" --arg out "$bb/$1.profile.json" '
+	  .process.terminal = false | .process.args = $args
+	| if $hooked == "1" then .hooks = {createRuntime: [{path: ($bin + "/ocitap-createRuntime"),
+	    args: ["ocitap-createRuntime", "--socket", $sock, "--state-dir", $state]}]} else . end
+	| if $traced == "1" then .annotations = {"io.containers.trace-syscall": ("of:" + $out)} else . end' \
+		"$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+	echo "$b"
+}
+start_bpf_daemon() { # extra args; sets daemon
+	rm -f "$bb/d.sock"
+	"$BUILD/bin/ocitapd" --socket "$bb/d.sock" --state-dir "$bb/state" --http off --keeper off --log-level info "$@" \
+		2>>"$bb/d.log" &
+	daemon=$!
+	wait_for "$bb/d.sock" 100
+}
+stop_bpf_daemon() { kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; daemon=; }
+host_loop() { "$BUILD/tests/bpf-prog" loop "$LOOPS"; }
+ctr_loop() { runc --root "$work/runc" run --bundle "$1" "bl-$RANDOM" </dev/null 2>/dev/null | tail -1; }
+sleeper() { # BUNDLE ID: a detached container
+	runc --root "$work/runc" run -d --bundle "$1" "$2" </dev/null >/dev/null 2>&1
+}
+tracked=$(bpf_bundle tracked '["/bin/prog", "sleep"]' 1 0)
+traced_sleep=$(bpf_bundle traced-sleep '["/bin/prog", "sleep"]' 1 1)
+plain_loop=$(bpf_bundle plain-loop "[\"/bin/prog\", \"loop\", \"$LOOPS\"]" 0 0)
+traced_loop=$(bpf_bundle traced-loop "[\"/bin/prog\", \"loop\", \"$LOOPS\"]" 1 1)
+: >"$bb/host.none" && : >"$bb/host.tracked" && : >"$bb/host.traced" && : >"$bb/ctr.none" && : >"$bb/ctr.traced"
+for ((r = 0; r < ${ROUNDS:-7}; r++)); do
+	host_loop >>"$bb/host.none"
+	ctr_loop "$plain_loop" >>"$bb/ctr.none"
+	start_bpf_daemon
+	sleeper "$tracked" "tracked-$r"
+	host_loop >>"$bb/host.tracked"
+	sleeper "$traced_sleep" "traced-$r"
+	host_loop >>"$bb/host.traced"
+	runc --root "$work/runc" delete -f "traced-$r" >/dev/null 2>&1
+	ctr_loop "$traced_loop" >>"$bb/ctr.traced"
+	runc --root "$work/runc" delete -f "tracked-$r" >/dev/null 2>&1
+	stop_bpf_daemon
+done
+hn=$(median <"$bb/host.none") ht=$(median <"$bb/host.tracked") hx=$(median <"$bb/host.traced")
+cn=$(median <"$bb/ctr.none") cx=$(median <"$bb/ctr.traced")
+awk -v a="$hn" -v b="$ht" 'BEGIN {printf "host getpid, programs loaded + a container tracked: %.1f ns vs %.1f ns nothing loaded: %.2fx (target <= 1.05x)\n", b, a, b / a}'
+awk -v a="$hn" -v b="$hx" 'BEGIN {printf "host getpid while a container is traced (sys_enter attached): %.1f ns: %.2fx\n", b, b / a}'
+awk -v a="$cn" -v b="$cx" 'BEGIN {printf "getpid in a traced container: %.1f ns vs %.1f ns untraced, nothing loaded: %.2fx (target <= 1.3x)\n", b, a, b / a}'
+[[ -s $bb/traced-loop.profile.json ]] || echo "(warning: the traced loop's profile was not written: see $bb/d.log)"
+# c. start: until the socket answers, BPF on against off
+start_ms() { # extra args -> ms
+	local s e
+	s=$(date +%s%N)
+	start_bpf_daemon "$@"
+	e=$(date +%s%N)
+	stop_bpf_daemon
+	echo $(((e - s) / 1000))
+}
+: >"$bb/start.on" && : >"$bb/start.off"
+for ((r = 0; r < 11; r++)); do
+	start_ms >>"$bb/start.on"
+	start_ms --bpf off >>"$bb/start.off"
+done
+on=$(median <"$bb/start.on") off=$(median <"$bb/start.off")
+awk -v a="$off" -v b="$on" 'BEGIN {printf "ocitapd start: %.1f ms with BPF, %.1f ms with --bpf off: %+.1f ms\n", b / 1000, a / 1000, (b - a) / 1000}'
+echo "(programs loaded in, as ocitapd logs it: $(sed -n 's/.*bpf: programs loaded in \([0-9.]*\) ms.*/\1/p' "$bb/d.log" | median) ms)"
+fi
