@@ -69,6 +69,11 @@ timeout 60 runc --root "$work/runc" run --bundle "$(bundle x-exit '["sh","-c","m
 wait_status t-runc running
 wait_status t-crun running
 wait_status x-exit stopped
+# notification counts reach the store once a second
+for ((i = 0; i < 50; i++)); do
+	[[ $(q "select count(*) from notifications where container_id='t-runc'") -ge 1 ]] && break
+	sleep 0.1
+done
 
 ot ps --json >"$work/ps.json" 2>"$work/ps.err"
 row() { jq -c --arg id "$1" '.containers[] | select(.id == $id)' "$work/ps.json"; }

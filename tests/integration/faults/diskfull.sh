@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# faults/diskfull.sh: the store's filesystem (a 4 MiB tmpfs under
+# --state-dir) fills up while real runc containers make notified syscalls in
+# a loop. Their syscalls keep being answered and never fail; a container
+# started meanwhile runs (its hooks answer within their timeout, its notified
+# syscall is answered); /healthz and /metrics say degraded; and once space
+# returns the daemon catches up: the new container's hooks, exit and every
+# notification counted while the disk was full are in the store.
+set -uo pipefail
+source "$(dirname "$0")/../common.bash"
+source "$(dirname "$0")/lib.bash"
+require_root "faults: disk full"
+
+OCITAPD="$TOP/$BUILD/bin/ocitapd" BIN="$TOP/$BUILD/bin"
+work=$(mktemp -d /tmp/ocitap-diskfull-XXXXXX)
+full=$work/full
+sock=$work/ocitap.sock state=$full/state db=$full/state/ocitap.db log=$work/ocitapd.log
+http=$work/http.sock
+daemon_pid=
+ids="loop-a loop-b"
+cleanup() {
+	[[ -n $daemon_pid ]] && kill -9 "$daemon_pid" 2>/dev/null
+	for id in $(runc --root "$work/runc" list -q 2>/dev/null); do runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1; done
+	pkill -9 -f "ocitap-fdkeeper --socket $work/" 2>/dev/null
+	umount "$full" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+mkdir -p "$full"
+if ! mount -t tmpfs -o size=4m tmpfs "$full" 2>/dev/null; then
+	skip "faults: disk full" "cannot mount a tmpfs here"
+	exit 0
+fi
+"$OCITAPD" --socket "$sock" --state-dir "$state" --http "unix:$http" >>"$log" 2>&1 &
+daemon_pid=$!
+wait_for "$sock" || { not_ok "ocitapd started"; tail "$log"; exit 0; }
+code() { curl -s -o "$work/body" -w '%{http_code}' --unix-socket "$http" "http://x$1"; }
+metric() { curl -s --unix-socket "$http" http://x/metrics | awk -v m="$1" '$1 == m { print $2 }'; }
+notified() { q "select coalesce(sum(count), 0) from notifications where container_id='$1' and syscall like 'mkdir%'"; }
+
+start_loops
+check "both containers make notified syscalls" all_progressing
+
+# --- fill the disk: the next commit (notification counts, once a second) fails ---
+dd if=/dev/zero of="$full/filler" bs=64k >/dev/null 2>&1
+for ((i = 0; i < 100; i++)); do [[ $(code /healthz) == 503 ]] && break; sleep 0.1; done
+check "disk full: /healthz 503, degraded, the store not writable" \
+	[ "$(code /healthz)" = 503 -a "$(jq -r '.status + " " + (.store.writable|tostring)' "$work/body")" = "degraded false" ]
+check "disk full: /metrics ocitap_store_degraded 1" [ "$(metric ocitap_store_degraded)" = 1 ]
+check "disk full: the loops' notified syscalls are still answered" all_progressing
+check "disk full: none failed" no_errors
+
+# a container started now: ocitap-hook on createRuntime, poststart and poststop (they
+# give up waiting for the record after --timeout and never fail the container), and
+# a notified mkdir answered by the listener
+b=$work/b-late
+mkdir -p "$b"
+cp -a "$work/rootfs" "$b/rootfs"
+(cd "$b" && runc spec)
+jq --arg bin "$BIN" --arg sock "$sock" --arg state "$state" '
+  def hook($s): {path: ($bin + "/ocitap-" + $s), args: ["ocitap-" + $s, "--socket", $sock, "--state-dir", $state]};
+  .process.terminal = false | .root.readonly = false | .process.args = ["sh", "-c", "mkdir /tmp/late && exit 5"]
+| .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $sock, listenerMetadata: "policy=audit",
+    syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY"}]}
+| .hooks = {createRuntime: [hook("createRuntime")], poststart: [hook("poststart")], poststop: [hook("poststop")]}' \
+	"$b/config.json" >"$b/c.json" && mv "$b/c.json" "$b/config.json"
+s=$(date +%s%N)
+timeout 60 runc --root "$work/runc" run --bundle "$b" late </dev/null >"$work/late.out" 2>&1
+rc=$?
+e=$(date +%s%N)
+check "disk full: a new container runs, its notified mkdir answered (exit 5)" [ "$rc" -eq 5 ] || cat "$work/late.out"
+check "disk full: ... its three hooks waited at most their timeout each (< 5 s in all)" [ $(((e - s) / 1000000)) -lt 5000 ]
+check "disk full: the loops never failed" no_errors
+sleep 1.5 # another round of notification counts goes into the held batch
+before_a=$(count loop-a) before_b=$(count loop-b)
+
+# --- space returns: everything held is written --------------------------------
+rm -f "$full/filler"
+for ((i = 0; i < 100; i++)); do [[ $(code /healthz) == 200 ]] && break; sleep 0.1; done
+check "space back: /healthz 200, /metrics ocitap_store_degraded 0" \
+	[ "$(code /healthz)" = 200 -a "$(metric ocitap_store_degraded)" = 0 ]
+check "space back: the log says it writes again" grep -q "store: writing again" "$log"
+for ((i = 0; i < 50; i++)); do [[ $(q "select exit_code from containers where id='late'") == 5 ]] && break; sleep 0.1; done
+check "caught up: the late container's exit code 5 is stored" [ "$(q "select exit_code from containers where id='late'")" = 5 ]
+check "caught up: its three hook reports are stored" [ "$(q "select count(*) from events where container_id='late' and kind='hook'")" = 3 ]
+check "caught up: its notified mkdir is counted" [ "$(notified late)" -ge 1 ]
+sleep 1.5 # the next flush of the counts
+check "caught up: every notified mkdir of loop-a while the disk was full is counted" [ "$(notified loop-a)" -ge "$before_a" ]
+check "caught up: ... and of loop-b" [ "$(notified loop-b)" -ge "$before_b" ]
+check "the loops go on" all_progressing
+check "no notified syscall ever failed" no_errors
+kill -TERM "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null
+daemon_pid=
