@@ -114,6 +114,23 @@ for s in prestart createRuntime createContainer startContainer poststart poststo
 	check "opted in: $s recorded once" [ "$(hook_count "$id" "$s")" = 1 ]
 done
 
+# a seccomp profile the way podman users ask oci-seccomp-bpf-hook for one, then used
+if grep -q "bpf: programs loaded" "$log"; then
+	prof=$work/podman-profile.json
+	run traced --rm --annotation "io.containers.trace-syscall=of:$prof" localhost/ocitap-busybox:test sh -c 'echo traced'
+	check "trace-syscall annotation under podman: the container ran" [ "$rc" -eq 0 ]
+	wait_for "$prof" 50
+	check "trace-syscall: the profile was written at stop (through the hooks.d hooks)" \
+		jqe '.defaultAction == "SCMP_ACT_ERRNO" and (.syscalls[0].names | index("execve") != null)' "$prof"
+	run confined --rm --security-opt "seccomp=$prof" localhost/ocitap-busybox:test sh -c 'echo traced'
+	check "podman run --security-opt seccomp=PROFILE: the same command runs" [ "$rc" -eq 0 -a "$out" = traced ]
+	[[ $rc -eq 0 ]] || echo "# $out"
+	run refused --rm --security-opt "seccomp=$prof" localhost/ocitap-busybox:test sh -c 'mkdir /tmp/new'
+	check "... a syscall the traced run never made is refused" bash -c '[ "$1" -ne 0 ] && grep -q "not permitted" <<<"$2"' _ "$rc" "$out"
+else
+	skip "trace-syscall under podman" "BPF is off: $(grep -m1 'bpf: off' "$log")"
+fi
+
 # ocitapd stopped: the container runs, the reports wait in the spool, replayed once
 stop_daemon
 run spooled localhost/ocitap-busybox:test true
