@@ -41,13 +41,11 @@
 #include "event-json.h"
 #include "ocitapd.h"
 
-#define MAX_CONNECTIONS	   64
-#define CONN_TIMEOUT_S	   30
-#define KEEPALIVE_MS	   10000
-#define DEFAULT_EVENT_PAGE 1000
-#define MAX_EVENT_PAGE	   10000
-#define MAX_TOKEN	   4096
-#define HTTP_NICE	   10
+#define MAX_CONNECTIONS 64
+#define CONN_TIMEOUT_S	30
+#define KEEPALIVE_MS	10000
+#define MAX_TOKEN	4096
+#define HTTP_NICE	10
 
 static struct {
 	struct MHD_Daemon *mhd;
@@ -305,22 +303,33 @@ static int live_notify_fds(const char *id)
 
 /* ---- query arguments --------------------------------------------------------- */
 
-/* A decimal in [min, max]; false when absent (ret untouched) or invalid (*bad set). */
-static bool arg_int(struct MHD_Connection *conn, const char *name, int64_t min, int64_t max, int64_t *ret, bool *bad)
-{
-	const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
-	char *end;
-	long long n;
+struct query_ctx {
+	struct ocitap_query *q;
+	struct ocitap_error err;
+	int r;
+};
 
-	if (!v)
-		return false;
-	errno = 0;
-	n = strtoll(v, &end, 10);
-	if (!*v || *end || errno || n < min || n > max) {
-		*bad = true;
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct query_ctx *c = cls;
+
+	c->r = ocitap_query_add(c->q, key, value, &c->err);
+	return c->r < 0 ? MHD_NO : MHD_YES;
+}
+
+/* The request's query arguments (lib/query.h); false after answering 400. */
+static bool read_query(struct MHD_Connection *conn, struct ocitap_query *q, enum MHD_Result *ret)
+{
+	struct query_ctx c = { .q = q };
+	char line[512];
+
+	ocitap_query_init(q);
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &c);
+	if (c.r < 0) {
+		*ret = reply_error(conn, MHD_HTTP_BAD_REQUEST, "%s", ocitap_error_format(&c.err, line, sizeof(line)));
+		ocitap_query_release(q);
 		return false;
 	}
-	*ret = n;
 	return true;
 }
 
@@ -342,60 +351,18 @@ static struct ocitap_store *conn_store(struct conn_ctx *cc, char *why, size_t wh
 /* ---- /v1/containers ---------------------------------------------------------- */
 
 struct filter {
-	enum ocitap_phase status;
-	bool any_status;
-	char *ann_key[16], *ann_value[16]; /* value NULL: the key must be present */
-	size_t n_ann;
-	bool too_many;
+	struct ocitap_query q;
 	struct json_object *list;
 	struct ocitap_store *store; /* for each container's last event */
 };
-
-static enum MHD_Result collect_annotation_filter(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	struct filter *f = cls;
-	const char *eq;
-
-	if (strcmp(key, "annotation") != 0 || !value)
-		return MHD_YES;
-	if (f->n_ann == sizeof(f->ann_key) / sizeof(f->ann_key[0])) {
-		f->too_many = true;
-		return MHD_NO;
-	}
-	eq = strchr(value, '=');
-	f->ann_key[f->n_ann] = eq ? strndup(value, (size_t)(eq - value)) : strdup(value);
-	f->ann_value[f->n_ann] = eq ? strdup(eq + 1) : NULL;
-	f->n_ann++;
-	return MHD_YES;
-}
-
-static bool annotations_match(const struct filter *f, const char *annotations_json)
-{
-	struct json_object *ann;
-	bool ok = true;
-
-	if (!f->n_ann)
-		return true;
-	ann = annotations_json ? json_tokener_parse(annotations_json) : NULL;
-	for (size_t i = 0; ok && i < f->n_ann; i++) {
-		struct json_object *v = NULL;
-
-		if (!json_object_object_get_ex(ann, f->ann_key[i], &v))
-			ok = false;
-		else if (f->ann_value[i] && strcmp(json_object_get_string(v), f->ann_value[i]) != 0)
-			ok = false;
-	}
-	json_object_put(ann);
-	return ok;
-}
 
 static int list_one(const struct ocitap_store_container *c, int64_t stopped_wall_ns, void *userdata)
 {
 	struct filter *f = userdata;
 
-	if (!f->any_status && c->phase != f->status)
+	if (f->q.has_status && c->phase != f->q.status)
 		return 0;
-	if (!annotations_match(f, c->annotations_json))
+	if (!ocitap_query_annotations_match(&f->q, c->annotations_json))
 		return 0;
 	json_object_array_add(f->list, container_json(c, f->store, live_notify_fds(c->id)));
 	return 0;
@@ -403,28 +370,14 @@ static int list_one(const struct ocitap_store_container *c, int64_t stopped_wall
 
 static enum MHD_Result get_containers(struct MHD_Connection *conn, struct ocitap_store *store)
 {
-	const char *status = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "status");
-	struct filter f = { .any_status = true, .store = store };
+	struct filter f = { .store = store };
 	struct ocitap_error err = { 0 };
 	struct json_object *o;
 	enum MHD_Result r;
 	char line[512];
 
-	if (status) {
-		f.any_status = false;
-		f.status = OCITAP_PHASE_COUNT;
-		for (int p = OCITAP_PHASE_UNKNOWN; p < OCITAP_PHASE_COUNT; p++)
-			if (strcmp(status, ocitap_phase_to_string(p)) == 0)
-				f.status = p;
-		if (f.status == OCITAP_PHASE_COUNT)
-			return reply_error(conn, MHD_HTTP_BAD_REQUEST,
-					   "status: expected unknown, creating, created, running or stopped");
-	}
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_annotation_filter, &f);
-	if (f.too_many) {
-		r = reply_error(conn, MHD_HTTP_BAD_REQUEST, "annotation: at most 16 filters");
-		goto out;
-	}
+	if (!read_query(conn, &f.q, &r))
+		return r;
 	f.list = json_object_new_array();
 	if (ocitap_store_foreach_container(store, list_one, &f, &err) < 0) {
 		json_object_put(f.list);
@@ -436,10 +389,7 @@ static enum MHD_Result get_containers(struct MHD_Connection *conn, struct ocitap
 	json_object_object_add(o, "containers", f.list);
 	r = reply_json(conn, MHD_HTTP_OK, o);
 out:
-	for (size_t i = 0; i < f.n_ann; i++) {
-		free(f.ann_key[i]);
-		free(f.ann_value[i]);
-	}
+	ocitap_query_release(&f.q);
 	return r;
 }
 
@@ -488,26 +438,23 @@ static int page_one(const struct ocitap_event *ev, void *userdata)
 
 static enum MHD_Result get_events(struct MHD_Connection *conn, struct ocitap_store *store)
 {
-	int64_t since = 0, limit = DEFAULT_EVENT_PAGE;
-	const char *id = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "id");
 	struct ocitap_error err = { 0 };
+	struct ocitap_query q;
 	struct page p;
 	struct json_object *o;
-	bool bad = false;
+	enum MHD_Result r;
 	char line[512];
 
-	arg_int(conn, "since", 0, INT64_MAX, &since, &bad);
-	if (bad)
-		return reply_error(conn, MHD_HTTP_BAD_REQUEST, "since: expected a sequence number (0 or more)");
-	arg_int(conn, "limit", 1, MAX_EVENT_PAGE, &limit, &bad);
-	if (bad)
-		return reply_error(conn, MHD_HTTP_BAD_REQUEST, "limit: expected 1 to %d", MAX_EVENT_PAGE);
-	p = (struct page){ .list = json_object_new_array(), .left = limit, .last = since };
-	if (ocitap_store_foreach_event(store, id, since, page_one, &p, &err) < 0) {
+	if (!read_query(conn, &q, &r))
+		return r;
+	p = (struct page){ .list = json_object_new_array(), .left = q.limit, .last = q.since };
+	if (ocitap_store_foreach_event(store, q.id, q.since, page_one, &p, &err) < 0) {
 		json_object_put(p.list);
+		ocitap_query_release(&q);
 		return reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store: %s",
 				   ocitap_error_format(&err, line, sizeof(line)));
 	}
+	ocitap_query_release(&q);
 	o = json_object_new_object();
 	json_object_object_add(o, "events", p.list);
 	json_object_object_add(o, "next", json_object_new_int64(p.last)); /* since= for the next page */
@@ -623,23 +570,22 @@ static enum MHD_Result get_stream(struct MHD_Connection *conn)
 	struct ocitap_error err = { 0 };
 	struct MHD_Response *resp;
 	struct stream *s;
+	struct ocitap_query q;
 	int64_t since = -1;
-	bool bad = false;
 	char line[512];
 	enum MHD_Result r;
 
 	if (last_id) {
-		char *end;
-
-		errno = 0;
-		since = strtoll(last_id, &end, 10);
-		if (!*last_id || *end || errno || since < 0)
-			return reply_error(conn, MHD_HTTP_BAD_REQUEST, "Last-Event-ID: expected a sequence number");
-	} else {
-		arg_int(conn, "since", 0, INT64_MAX, &since, &bad);
-		if (bad)
-			return reply_error(conn, MHD_HTTP_BAD_REQUEST, "since: expected a sequence number (0 or more)");
+		ocitap_query_init(&q);
+		if (ocitap_query_last_event_id(&q, last_id, &err) < 0)
+			return reply_error(conn, MHD_HTTP_BAD_REQUEST, "%s",
+					   ocitap_error_format(&err, line, sizeof(line)));
+	} else if (!read_query(conn, &q, &r)) {
+		return r;
 	}
+	if (q.has_since)
+		since = q.since;
+	ocitap_query_release(&q);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return MHD_NO;

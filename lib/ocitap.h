@@ -41,5 +41,6 @@
 #include "runtime.h"
 #include "keeper.h"
 #include "profile.h"
+#include "query.h"
 
 #endif
