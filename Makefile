@@ -6,6 +6,7 @@
 #   make check-sanitize  the unit tests under ASan/UBSan and valgrind (part of check)
 #   make fuzz            each libFuzzer target for FUZZ_SECONDS
 #   make bench           benchmarks, printed as ratios against a baseline
+#   make soak            1,000 container lifecycles, then 30 minutes of each fuzz target
 #   make demo            a real runc container, end to end
 #   make install         PREFIX=/usr/local DESTDIR=
 #
@@ -283,6 +284,16 @@ fuzz:
 		$(FUZZ_BUILD)/fuzz_$$t -merge=1 tests/fuzz/corpus/$$t $(FUZZ_BUILD)/new-$$t >/dev/null 2>&1 || exit 1; \
 	done
 .PHONY: fuzz
+
+# The long runs: SOAK_N container lifecycles (default 1000), then every fuzz
+# target for SOAK_FUZZ_SECONDS (default 1800; 0 skips). Results: docs/reliability.md,
+# docs/fuzzing.md.
+SOAK_FUZZ_SECONDS ?= 1800
+soak: all $(TOOL_BINS)
+	$(Q)scripts/deps.sh check
+	$(Q)BUILD=$(BUILD) tests/soak/soak.sh
+	$(Q)if [ "$(SOAK_FUZZ_SECONDS)" != 0 ]; then $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(SOAK_FUZZ_SECONDS); fi
+.PHONY: soak
 
 bench: all $(TOOL_BINS)
 	$(Q)scripts/deps.sh bench

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# soak.sh (make soak): SOAK_N (default 1000) container lifecycles through
+# runc, one after another, each with ocitap-hook on prestart, createRuntime,
+# poststart and poststop and a notified mkdir answered by ocitapd's listener,
+# exiting with N % 7. Then: every transition recorded exactly once, every
+# hook report once, every exit code right; ocitapd's RSS flat after the
+# first hundred and its open fds the same as then. Prints progress every
+# hundred lifecycles and a summary line for docs/reliability.md.
+set -uo pipefail
+source "$(dirname "$0")/../integration/common.bash"
+require_root "soak"
+
+N=${SOAK_N:-1000}
+OCITAPD="$TOP/$BUILD/bin/ocitapd" BIN="$TOP/$BUILD/bin"
+work=$(mktemp -d /tmp/ocitap-soak-XXXXXX)
+chmod 0755 "$work"
+sock=$work/ocitap.sock state=$work/state db=$work/state/ocitap.db log=$work/ocitapd.log
+daemon_pid=
+cleanup() {
+	[[ -n $daemon_pid ]] && kill -9 "$daemon_pid" 2>/dev/null
+	pkill -9 -f "ocitap-fdkeeper --socket $work/" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+make_rootfs "$work/rootfs"
+b=$work/bundle
+mkdir -p "$b"
+(cd "$b" && runc spec)
+jq --arg bin "$BIN" --arg sock "$sock" --arg state "$state" --arg root "$work/rootfs" '
+  def hook($s): {path: ($bin + "/ocitap-" + $s), args: ["ocitap-" + $s, "--socket", $sock, "--state-dir", $state]};
+  .process.terminal = false | .root = {path: $root, readonly: true}
+| .process.args = ["sh", "-c", "mkdir /proc/x 2>/dev/null; exit $CODE"]
+| .hooks = {prestart: [hook("prestart")], createRuntime: [hook("createRuntime")], poststart: [hook("poststart")],
+    poststop: [hook("poststop")]}
+| .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $sock, listenerMetadata: "policy=audit",
+    syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY"}]}' "$b/config.json" >"$work/config.tmpl"
+
+# stopped containers are kept in memory for --retention (10 s here) and pruned
+# once a minute: what stays is what a minute of lifecycles leaves
+"$OCITAPD" --socket "$sock" --state-dir "$state" --http off --retention 10 --log-level warning >>"$log" 2>&1 &
+daemon_pid=$!
+wait_for "$sock" || { not_ok "ocitapd started"; cat "$log"; exit 0; }
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$daemon_pid/status"; }
+fds() { ls "/proc/$daemon_pid/fd" | wc -l; }
+
+# the baseline: after the first hundred (or a tenth of a shorter run)
+base=$((N >= 1000 ? 100 : (N >= 20 ? N / 10 : 1)))
+failed=0 rss100= fds100= start=$(date +%s)
+for ((i = 1; i <= N; i++)); do
+	jq --arg code "$((i % 7))" '.process.env += ["CODE=" + $code]' "$work/config.tmpl" >"$b/config.json"
+	timeout 60 runc --root "$work/runc" run --bundle "$b" "soak-$i" </dev/null >/dev/null 2>&1
+	rc=$?
+	[[ $rc -eq $((i % 7)) ]] || { failed=$((failed + 1)); echo "# soak-$i: exit $rc, want $((i % 7))"; }
+	if ((i == base)); then
+		sleep 1.2 # the counts of the last ones flushed
+		rss100=$(rss) fds100=$(fds)
+	fi
+	((i % 100 == 0)) && echo "# $i lifecycles, $(($(date +%s) - start)) s: ocitapd RSS $(rss) KiB, $(fds) fds"
+done
+sleep 2
+rss_end=$(rss) fds_end=$(fds)
+
+check "$N lifecycles ran with the right exit status ($failed did not)" [ "$failed" -eq 0 ]
+dup=$(q "select count(*) from (select container_id, to_phase, count(*) c from events
+         where kind = 'transition' and container_id like 'soak-%' group by 1, 2 having c > 1)")
+check "every transition recorded exactly once (duplicates: $dup)" [ "$dup" = 0 ]
+full=$(q "select count(*) from (select container_id, group_concat(to_phase) p from (select container_id, to_phase
+          from events where kind = 'transition' and container_id like 'soak-%' order by seq) group by 1)
+          where p = 'creating,running,stopped'")
+check "every container went creating -> running -> stopped ($full of $N)" [ "$full" = "$N" ]
+hooks=$(q "select count(*) from (select container_id, source, count(*) c from events
+           where kind = 'hook' and container_id like 'soak-%' group by 1, 2 having c = 1)")
+check "every hook report stored exactly once ($hooks of $((N * 4)))" [ "$hooks" = $((N * 4)) ]
+codes=$(q "select count(*) from containers where id like 'soak-%' and exit_code = cast(substr(id, 6) as integer) % 7")
+check "every exit code recorded ($codes of $N)" [ "$codes" = "$N" ]
+notes=$(q "select coalesce(sum(count), 0) from notifications where container_id like 'soak-%' and syscall like 'mkdir%'")
+check "every notified mkdir counted ($notes of $N)" [ "$notes" -ge "$N" ]
+check "RSS flat after the first $base: ${rss100:-?} KiB then, $rss_end KiB now (< 2 MiB more)" \
+	[ -n "$rss100" ] && [ "$rss_end" -lt $((rss100 + 2048)) ]
+check "no fd leak: $fds100 open fds after $base lifecycles, $fds_end now" [ "$fds_end" -le "$fds100" ]
+echo "# summary: $N lifecycles in $(($(date +%s) - start)) s; RSS ${rss100} -> ${rss_end} KiB; fds ${fds100} -> ${fds_end}"
+kill -TERM "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null
+daemon_pid=
