@@ -2,11 +2,13 @@
 # bpf.sh: ocitapd's BPF programs with real runc and crun containers whose
 # only program is build/tests/bpf-prog (static): the exec of the user program
 # recorded as running (source bpf), exit code 3 and a kill by signal from
-# BPF, an OOM kill where the memory cgroup allows it; the profile written at
+# BPF, an OOM kill where the memory cgroup allows it (runc; crun runs here with
+# --cgroup-manager=disabled, which sets no memory limit); the profile written at
 # stop for the io.containers.trace-syscall annotation holds every syscall the
 # program made (checked against strace), a second run *with that profile*
 # succeeds and a syscall left out is refused; bad annotations are reported
-# and never break the container; /healthz and /metrics say what BPF does.
+# and never break the container; /healthz and /metrics say what BPF does;
+# with --bpf off, and without the privileges to load BPF, the daemon runs on.
 set -uo pipefail
 source "$(dirname "$0")/common.bash"
 require_root "bpf"
@@ -217,3 +219,26 @@ check "--bpf off: a traced container still runs" test "$rc" -eq 3
 check "--bpf off: the log says no profile can be written, and why" \
 	grep -q "container $id: no profile can be written: BPF is off (turned off (--bpf off))" "$log"
 stop_daemon
+
+# 10. without the privileges to load BPF (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN dropped):
+# the same, and the reason is the kernel's
+if command -v setpriv >/dev/null; then
+	rm -f "$sock"
+	setpriv --bounding-set -bpf,-perfmon,-sys_admin --inh-caps -bpf,-perfmon,-sys_admin -- \
+		"$OCITAPD" --socket "$sock" --state-dir "$state" --http "$http" --keeper off >>"$log" 2>&1 &
+	daemon_pid=$!
+	wait_for "$sock" || { not_ok "ocitapd without BPF privileges started"; tail "$log"; exit 0; }
+	h=$(get /healthz)
+	check "no BPF privileges: the daemon runs, /healthz says BPF is off and why" \
+		bash -c "[[ \$(jq -r .bpf.enabled <<<'$h') == false && \$(jq -r .bpf.reason <<<'$h') == *'cannot load the lifecycle programs'* ]]"
+	check "no BPF privileges: said once in the log" test "$(grep -c 'bpf: off: cannot load' "$log")" = 1
+	id=nopriv
+	b=$(bundle "$id" '["/bin/prog", "exit3"]')
+	run_rt runc "$id" "$b"
+	check "no BPF privileges: containers run and are recorded (exit 3 from the pidfd)" \
+		bash -c "[[ $rc -eq 3 ]] && for i in \$(seq 50); do [[ \$(sqlite3 -readonly '$db' \"select exit_code from containers where id='$id'\") == 3 ]] && exit 0; sleep 0.1; done; exit 1"
+	stop_daemon
+else
+	skip "no BPF privileges" "setpriv (util-linux) is not installed"
+fi
+
