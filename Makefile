@@ -75,7 +75,7 @@ UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/keeper-test $(BUILD)/tests/bench-parse $(BUILD)/tests/min-agent \
              $(BUILD)/tests/scale-client $(BUILD)/tests/notify-loop $(BUILD)/tests/spawn-bench \
-             $(BUILD)/tests/return0 $(BUILD)/tests/bpf-prog
+             $(BUILD)/tests/return0 $(BUILD)/tests/bpf-prog $(BUILD)/tests/perfbuf-tracer
 
 FUZZ_TARGETS := state process_state config policy report hooksd runtime profile query
 FUZZ_BUILD   := $(BUILD)/fuzz
@@ -123,6 +123,17 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/ocitap-bpf.h $(BUILD)/bpf/vmlinux.h
 $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	@$(if $(Q),echo "  SKEL    $@")
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+
+# the design syscalls.bpf.c is benchmarked against (tests/bench/perfbuf.bpf.c)
+$(BUILD)/tests/bench/%.bpf.o: tests/bench/%.bpf.c $(BUILD)/bpf/vmlinux.h
+	@mkdir -p $(dir $@)
+	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) -I$(BUILD)/bpf -Wall -Werror -c -o $@ $<
+$(BUILD)/tests/bench/%.skel.h: $(BUILD)/tests/bench/%.bpf.o
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+$(BUILD)/tests/bench/perfbuf-tracer.o: $(BUILD)/tests/bench/perfbuf.skel.h
+$(BUILD)/tests/bench/perfbuf-tracer.o: CPPFLAGS += -I$(BUILD)/tests/bench
+$(BUILD)/tests/perfbuf-tracer: $(BUILD)/tests/bench/perfbuf-tracer.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(or $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null),-lbpf -lelf -lz)
 
 $(BUILD)/inspect/ocitapd-bpf.o: $(BPF_SKELS)
 $(BUILD)/inspect/ocitapd-bpf.o: CPPFLAGS += -I$(BUILD)/bpf

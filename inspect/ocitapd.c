@@ -1990,7 +1990,9 @@ static void successor_exited(void)
 static int run(void)
 {
 	struct epoll_event events[64];
-	int64_t next_flush = ocitap_now_ms() + 1000, next_prune = ocitap_now_ms() + 60000;
+	/* pruning runs once a minute, or once per --retention when that is shorter */
+	int64_t prune_every = opt.retention_s < 60 ? (opt.retention_s > 0 ? opt.retention_s : 1) * 1000 : 60000;
+	int64_t next_flush = ocitap_now_ms() + 1000, next_prune = ocitap_now_ms() + prune_every;
 	bool stop = false;
 	int64_t stop_by = 0;
 
@@ -2078,7 +2080,7 @@ static int run(void)
 			op->before_wall_ns = now_ns(CLOCK_REALTIME) - opt.retention_s * 1000000000LL;
 			evict_stopped(op->before_wall_ns);
 			writer_push(&d.writer, op);
-			next_prune = ocitap_now_ms() + 60000;
+			next_prune = ocitap_now_ms() + prune_every;
 		}
 		writer_kick(&d.writer); /* what this round queued, in one commit */
 	}
