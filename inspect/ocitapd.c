@@ -101,7 +101,8 @@ struct container {
 	uint64_t identity;  /* hash of the bundle, pid and annotations last queued */
 	pid_t stored_pid;   /* restored from the store: the init, if it is still that process */
 	int64_t stored_created_wall_ns;
-	uint64_t bpf_cookie;		      /* 0: not tracked by the BPF programs */
+	uint64_t bpf_cookie;		      /* the BPF programs' name for it; 0: never tracked */
+	bool bpf_tracked;		      /* in the BPF maps now */
 	struct ocitap_trace_spec *trace_spec; /* the profile to write when it stops (annotation) */
 };
 
@@ -441,6 +442,7 @@ static void bpf_register(struct container *c, pid_t pid, const struct ocitap_sta
 	if (!c->bpf_cookie)
 		c->bpf_cookie = d.next_cookie++;
 	r = bpf_track(c->id, c->bpf_cookie, pid, profile || opt.trace == TRACE_ALL, why, sizeof(why));
+	c->bpf_tracked = true; /* bpf_untrack() of an id it does not hold does nothing */
 	if (r < 0)
 		log_msg(r == -EXDEV ? LOG_INFO : LOG_WARN, "container %s: bpf: %s", c->id, why);
 	else
@@ -453,7 +455,7 @@ static void bpf_register(struct container *c, pid_t pid, const struct ocitap_sta
  * through the store thread, ahead of whatever this stop acknowledges. */
 static void bpf_container_stopped(struct container *c)
 {
-	if (!c->bpf_cookie)
+	if (!c->bpf_tracked)
 		return;
 	if (c->trace_spec) {
 		char *in = NULL, *json = NULL, why[512];
@@ -483,8 +485,10 @@ static void bpf_container_stopped(struct container *c)
 		free(c->trace_spec);
 		c->trace_spec = NULL;
 	}
+	/* out of the maps; the cookie stays, for the events already in the ring
+	 * (the init's exit code, when the hang-up was seen first) */
 	bpf_untrack(c->id);
-	c->bpf_cookie = 0;
+	c->bpf_tracked = false;
 }
 
 static struct container *container_by_cookie(uint64_t cookie)
@@ -659,7 +663,7 @@ static void container_free(struct container *c)
 		close(c->pidw->fd);
 		free(c->pidw);
 	}
-	if (c->bpf_cookie)
+	if (c->bpf_tracked)
 		bpf_untrack(c->id);
 	free(c->trace_spec);
 	free(c->counts);
@@ -1609,6 +1613,7 @@ static void watch_stored_init(struct container *c)
 		if (!c->bpf_cookie)
 			c->bpf_cookie = d.next_cookie++;
 		r = bpf_track(c->id, c->bpf_cookie, c->stored_pid, false, why, sizeof(why));
+		c->bpf_tracked = true; /* bpf_untrack() of an id it does not hold does nothing */
 		if (r < 0 && r != -EXDEV)
 			log_msg(LOG_DEBUG, "container %s: bpf: %s", c->id, why);
 	}
