@@ -307,12 +307,9 @@ void bpf_untrack(const char *id)
 	sys_enter_update();
 }
 
-int bpf_profile(const char *id, const char *in_json, size_t in_len, char **ret_json, size_t *ret_count, char *why,
-		size_t why_size)
+int bpf_syscall_names(const char *id, char ***ret_names, char *why, size_t why_size)
 {
 	struct ocitap_bpf_container val;
-	struct ocitap_error err = { 0 };
-	char **names = NULL, line[512];
 	struct tracked *t;
 	uint32_t mntns = 0;
 	bool traced = false;
@@ -342,9 +339,22 @@ int bpf_profile(const char *id, const char *in_json, size_t in_len, char **ret_j
 	if (bpf_map__lookup_elem(b.lc->maps.containers, &mntns, sizeof(mntns), &val, sizeof(val), 0) < 0)
 		return snprintf(why, why_size, "container %s: its syscall set is gone: %m", id), -errno;
 	r = ocitap_profile_names((const uint64_t *)val.syscalls[OCITAP_BPF_ABI_NATIVE],
-				 (const uint64_t *)val.syscalls[OCITAP_BPF_ABI_COMPAT], OCITAP_BPF_WORDS, &names, NULL);
+				 (const uint64_t *)val.syscalls[OCITAP_BPF_ABI_COMPAT], OCITAP_BPF_WORDS, ret_names,
+				 NULL);
 	if (r < 0)
-		return snprintf(why, why_size, "%s", strerror(-r)), r;
+		snprintf(why, why_size, "%s", strerror(-r));
+	return r;
+}
+
+int bpf_profile(const char *id, const char *in_json, size_t in_len, char **ret_json, size_t *ret_count, char *why,
+		size_t why_size)
+{
+	struct ocitap_error err = { 0 };
+	char **names = NULL, line[512];
+	int r = bpf_syscall_names(id, &names, why, why_size);
+
+	if (r < 0)
+		return r;
 	if (ret_count)
 		*ret_count = (size_t)r;
 	r = ocitap_profile_build(names, in_json, in_len, ret_json, &err);

@@ -36,8 +36,38 @@ void wop_free(struct wop *op)
 	free(op->action);
 	free(op->path);
 	free(op->meta_value);
-	free(op->profile_json);
+	ocitap_profile_names_free(op->profile_names);
+	free(op->profile_in);
 	free(op);
+}
+
+/* A traced container's profile: IN read and merged here, on the store
+ * thread, so that no file is read on the loop that answers notifications. */
+static void write_profile(const struct wop *op)
+{
+	struct ocitap_error err = { 0 };
+	char *in = NULL, *json = NULL, line[512];
+	size_t len = 0;
+	const char *what = "";
+
+	if (op->profile_in && ocitap_profile_load(op->profile_in, &in, &len, &err) < 0)
+		what = "if: ";
+	else if (ocitap_profile_build(op->profile_names, in, len, &json, &err) < 0)
+		what = "";
+	else if (ocitap_write_file_atomic(op->path, json, strlen(json), 0644, &err) < 0)
+		what = "cannot write it: ";
+	else
+		what = NULL;
+	if (what) {
+		log_msg(LOG_ERR, "container %s: no seccomp profile written to %s: %s%s", op->id, op->path, what,
+			ocitap_error_format(&err, line, sizeof(line)));
+		metric_add("ocitap_profiles_total", 1, "result", "failed", NULL);
+	} else {
+		log_msg(LOG_INFO, "container %s: seccomp profile written to %s", op->id, op->path);
+		metric_add("ocitap_profiles_total", 1, "result", "written", NULL);
+	}
+	free(in);
+	free(json);
 }
 
 static int apply(struct ocitap_store *s, struct wop *op, struct ocitap_error *err)
@@ -65,19 +95,8 @@ static int apply(struct ocitap_store *s, struct wop *op, struct ocitap_error *er
 		return ocitap_store_set_meta(s, op->id, op->meta_value, err);
 	case WOP_PROFILE:
 		if (!op->profile_done) {
-			struct ocitap_error perr = { 0 };
-			char line[512];
-
 			op->profile_done = true; /* a batch retried for the store's sake writes it once */
-			if (ocitap_write_file_atomic(op->path, op->profile_json, strlen(op->profile_json), 0644,
-						     &perr) < 0) {
-				log_msg(LOG_ERR, "container %s: cannot write the seccomp profile %s: %s", op->id,
-					op->path, ocitap_error_format(&perr, line, sizeof(line)));
-				metric_add("ocitap_profiles_total", 1, "result", "failed", NULL);
-			} else {
-				log_msg(LOG_INFO, "container %s: seccomp profile written to %s", op->id, op->path);
-				metric_add("ocitap_profiles_total", 1, "result", "written", NULL);
-			}
+			write_profile(op);
 		}
 		return 0;
 	case WOP_PRUNE: {

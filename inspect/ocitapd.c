@@ -103,6 +103,7 @@ struct container {
 	int64_t stored_created_wall_ns;
 	uint64_t bpf_cookie;		      /* the BPF programs' name for it; 0: never tracked */
 	bool bpf_tracked;		      /* in the BPF maps now */
+	bool trace_checked;		      /* its io.containers.trace-syscall annotation was looked at */
 	struct ocitap_trace_spec *trace_spec; /* the profile to write when it stops (annotation) */
 };
 
@@ -391,8 +392,9 @@ static bool want_profile(struct container *c, const struct ocitap_state *st)
 	struct ocitap_error err = { 0 };
 	char line[512];
 
-	if (!value || c->trace_spec)
+	if (!value || c->trace_checked)
 		return c->trace_spec != NULL;
+	c->trace_checked = true; /* once: the hooks and the listener bring it again */
 	if (opt.trace == TRACE_OFF) {
 		log_msg(LOG_WARN, "container %s: %s ignored: ocitapd runs with --trace-syscalls=off", c->id,
 			OCITAP_TRACE_ANNOTATION);
@@ -404,17 +406,12 @@ static bool want_profile(struct container *c, const struct ocitap_state *st)
 		metric_add("ocitap_profiles_total", 1, "result", "failed", NULL);
 		return false;
 	}
-	if (spec.in[0]) {
-		char *in = NULL;
-		size_t len;
-
-		if (ocitap_profile_load(spec.in, &in, &len, &err) < 0) {
-			log_msg(LOG_WARN, "container %s: %s: if: %s; no profile will be written", c->id,
-				OCITAP_TRACE_ANNOTATION, ocitap_error_format(&err, line, sizeof(line)));
-			metric_add("ocitap_profiles_total", 1, "result", "failed", NULL);
-			return false;
-		}
-		free(in);
+	/* that IN can be read, now (it is read and merged when the container stops) */
+	if (spec.in[0] && ocitap_profile_input_check(spec.in, &err) < 0) {
+		log_msg(LOG_WARN, "container %s: %s: if: %s; no profile will be written", c->id,
+			OCITAP_TRACE_ANNOTATION, ocitap_error_format(&err, line, sizeof(line)));
+		metric_add("ocitap_profiles_total", 1, "result", "failed", NULL);
+		return false;
 	}
 	c->trace_spec = malloc(sizeof(*c->trace_spec));
 	if (!c->trace_spec)
@@ -458,30 +455,21 @@ static void bpf_container_stopped(struct container *c)
 	if (!c->bpf_tracked)
 		return;
 	if (c->trace_spec) {
-		char *in = NULL, *json = NULL, why[512];
-		size_t len = 0, count = 0;
-		struct ocitap_error err = { 0 };
+		char **names = NULL, why[512];
+		int n = bpf_syscall_names(c->id, &names, why, sizeof(why));
 
-		if (c->trace_spec->in[0] && ocitap_profile_load(c->trace_spec->in, &in, &len, &err) < 0) {
-			char line[512];
-
-			log_msg(LOG_ERR, "container %s: no profile written to %s: if: %s", c->id, c->trace_spec->out,
-				ocitap_error_format(&err, line, sizeof(line)));
-			metric_add("ocitap_profiles_total", 1, "result", "failed", NULL);
-		} else if (bpf_profile(c->id, in, len, &json, &count, why, sizeof(why)) < 0) {
+		if (n < 0) {
 			log_msg(LOG_ERR, "container %s: no profile written to %s: %s", c->id, c->trace_spec->out, why);
 			metric_add("ocitap_profiles_total", 1, "result", "failed", NULL);
 		} else {
 			struct wop *op = wop_new(WOP_PROFILE, c->id);
 
 			op->path = xstrdup(c->trace_spec->out);
-			op->profile_json = json;
-			json = NULL;
-			log_msg(LOG_DEBUG, "container %s: %zu syscalls observed", c->id, count);
+			op->profile_in = c->trace_spec->in[0] ? xstrdup(c->trace_spec->in) : NULL;
+			op->profile_names = names;
+			log_msg(LOG_DEBUG, "container %s: %d syscalls observed", c->id, n);
 			writer_push(&d.writer, op);
 		}
-		free(in);
-		free(json);
 		free(c->trace_spec);
 		c->trace_spec = NULL;
 	}

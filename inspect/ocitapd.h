@@ -28,7 +28,7 @@ enum wop_kind {
 	WOP_SPOOL,
 	WOP_NOP /* writes nothing, carries an ack */,
 	WOP_META /* id = key, meta_value */,
-	WOP_PROFILE /* write profile_json to path (outside the store: a failure is logged, not retried) */
+	WOP_PROFILE /* write a profile to path (outside the store: a failure is logged, not retried) */
 };
 
 struct conn;
@@ -56,8 +56,10 @@ struct wop {
 	/* WOP_SPOOL: id is the spool file's name, path is unlinked once committed */
 	char *path;
 	int64_t wall_ns;
-	/* WOP_PROFILE */
-	char *profile_json;
+	/* WOP_PROFILE: the profile of profile_names (merged with the profile at
+	 * profile_in, if any) written to path */
+	char **profile_names;
+	char *profile_in;
 	bool profile_done;
 	struct conn *ack; /* answer this hook connection once durable */
 };
@@ -198,6 +200,9 @@ double bpf_load_ms(void);
 /* -EXDEV: tracked, but the init shares our mount namespace (no syscall set, no OOM) */
 int bpf_track(const char *id, uint64_t cookie, pid_t init, bool trace, char *why, size_t why_size);
 void bpf_untrack(const char *id);
+/* The names of the syscalls a traced container made so far (any thread):
+ * how many, or -ENOTSUP (BPF off), -ENOENT (not tracked), -ENODATA (not traced). */
+int bpf_syscall_names(const char *id, char ***ret_names, char *why, size_t why_size);
 /* The traced container's profile from its syscall set so far (any thread);
  * *ret_count: how many syscalls. */
 int bpf_profile(const char *id, const char *in_json, size_t in_len, char **ret_json, size_t *ret_count, char *why,

@@ -3,6 +3,9 @@
  * profiles built from a container's observed syscalls (profile.h).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -412,6 +415,24 @@ out:
 	json_object_put(rules);
 	json_object_put(allow_names);
 	json_object_put(allow);
+	return r;
+}
+
+int ocitap_profile_input_check(const char *path, struct ocitap_error *err)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	int r = 0;
+
+	if (fd < 0)
+		return ocitap_error_set(err, -errno, NULL, "cannot read %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0)
+		r = ocitap_error_set(err, -errno, NULL, "cannot read %s: %s", path, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		r = ocitap_error_set(err, -EINVAL, NULL, "%s is not a regular file", path);
+	else if (st.st_size > OCITAP_PROFILE_IN_MAX)
+		r = ocitap_error_set(err, -EFBIG, NULL, "%s is larger than %d bytes", path, OCITAP_PROFILE_IN_MAX);
+	close(fd);
 	return r;
 }
 

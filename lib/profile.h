@@ -57,6 +57,10 @@ OCITAP_EXPORT void ocitap_profile_names_free(char **names);
 OCITAP_EXPORT int ocitap_profile_build(char *const *names, const char *in_json, size_t in_len, char **ret_json,
 				       struct ocitap_error *err);
 
+/* Cheaply, without reading it: IN can be opened for reading and is a
+ * regular file of at most OCITAP_PROFILE_IN_MAX bytes. */
+OCITAP_EXPORT int ocitap_profile_input_check(const char *path, struct ocitap_error *err);
+
 /* Read IN and check that it is a profile (so that a bad IN is reported when
  * the container starts, not when it stops). */
 OCITAP_EXPORT int ocitap_profile_load(const char *path, char **ret_json, size_t *ret_len, struct ocitap_error *err);

@@ -150,7 +150,9 @@ check "/metrics: exec and exit events counted" \
 
 # 6. bad annotations: a clear line in the log, no file, the container runs
 n=0
-for value in "of:relative.json" "if:$work/in.json" "if:$work/nonexistent.json;of:$work/bad-out-3.json" "of:$work/../x.json"; do
+echo '[1, 2]' >"$work/not-a-profile.json"
+for value in "of:relative.json" "if:$work/in.json" "if:$work/nonexistent.json;of:$work/bad-out-3.json" "of:$work/../x.json" \
+	"if:$work/not-a-profile.json;of:$work/bad-out-5.json"; do
 	n=$((n + 1))
 	id=bad-$n
 	b=$(bundle "$id" '["/bin/prog", "exit3"]' ".annotations = {\"io.containers.trace-syscall\": \"$value\"}")
@@ -162,6 +164,12 @@ check "bad annotation: missing of: named" grep -q "container bad-2: io.container
 check "bad annotation: unreadable if: named" grep -q "container bad-3: io.containers.trace-syscall: if: cannot read $work/nonexistent.json" "$log"
 check "bad annotation: no profile written" test ! -e "$work/bad-out-3.json"
 check "bad annotation: .. refused" grep -q 'container bad-4: .*has a ".." component' "$log"
+check "bad annotation: said once per container (hooks and listener bring it again)" \
+	test "$(grep -c 'container bad-1: io.containers.trace-syscall' "$log")" = 1
+wait_q "select phase from containers where id='bad-5'" stopped
+for ((i = 0; i < 50; i++)); do grep -q "container bad-5: no seccomp profile written" "$log" && break; sleep 0.1; done
+check "if: not a profile: said when the container stops, and nothing written" \
+	bash -c "grep -q 'container bad-5: no seccomp profile written to $work/bad-out-5.json: if: $work/not-a-profile.json is not a seccomp profile' '$log' && [ ! -e '$work/bad-out-5.json' ]"
 
 # 7. if:IN: IN's allowed names join, what IN blocks stays blocked
 cat >"$work/in.json" <<'JSON'
