@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -176,11 +177,27 @@ static void test_bad_input(void **state)
 	}
 }
 
+static void test_input_check(void **state)
+{
+	struct ocitap_error err = { 0 };
+	char path[] = "/tmp/ocitap-test-profile-XXXXXX";
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(ocitap_profile_input_check(path, &err), 0);
+	assert_int_equal(ocitap_profile_input_check("/nonexistent/in.json", &err), -ENOENT);
+	assert_non_null(strstr(err.message, "cannot read /nonexistent/in.json"));
+	assert_int_equal(ocitap_profile_input_check("/tmp", &err), -EINVAL);
+	assert_non_null(strstr(err.message, "not a regular file"));
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_annotation), cmocka_unit_test(test_names),     cmocka_unit_test(test_build),
-		cmocka_unit_test(test_merge),	   cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_merge),	   cmocka_unit_test(test_bad_input), cmocka_unit_test(test_input_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
