@@ -11,21 +11,12 @@ source "$(dirname "$0")/../common.bash"
 source "$(dirname "$0")/lib.bash"
 require_root "faults: disk full"
 
-OCITAPD="$TOP/$BUILD/bin/ocitapd" BIN="$TOP/$BUILD/bin"
-work=$(mktemp -d /tmp/ocitap-diskfull-XXXXXX)
+BIN="$TOP/$BUILD/bin"
+faults_init diskfull
 full=$work/full
-sock=$work/ocitap.sock state=$full/state db=$full/state/ocitap.db log=$work/ocitapd.log
-http=$work/http.sock
-daemon_pid=
+state=$full/state db=$full/state/ocitap.db # the store on the small filesystem
 ids="loop-a loop-b"
-cleanup() {
-	[[ -n $daemon_pid ]] && kill -9 "$daemon_pid" 2>/dev/null
-	for id in $(runc --root "$work/runc" list -q 2>/dev/null); do runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1; done
-	pkill -9 -f "ocitap-fdkeeper --socket $work/" 2>/dev/null
-	umount "$full" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
+faults_cleanup() { umount "$full" 2>/dev/null; }
 
 mkdir -p "$full"
 if ! mount -t tmpfs -o size=4m tmpfs "$full" 2>/dev/null; then
@@ -90,6 +81,4 @@ check "caught up: every notified mkdir of loop-a while the disk was full is coun
 check "caught up: ... and of loop-b" [ "$(notified loop-b)" -ge "$before_b" ]
 check "the loops go on" all_progressing
 check "no notified syscall ever failed" no_errors
-kill -TERM "$daemon_pid"
-wait "$daemon_pid" 2>/dev/null
-daemon_pid=
+stop_daemon_gently

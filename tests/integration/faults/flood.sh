@@ -11,19 +11,8 @@ source "$(dirname "$0")/../common.bash"
 source "$(dirname "$0")/lib.bash"
 require_root "faults: flood"
 
-OCITAPD="$TOP/$BUILD/bin/ocitapd"
-work=$(mktemp -d /tmp/ocitap-flood-XXXXXX)
-sock=$work/ocitap.sock state=$work/state db=$work/state/ocitap.db log=$work/ocitapd.log
-http=$work/http.sock
-daemon_pid=
+faults_init flood
 ids="loop-a loop-b"
-cleanup() {
-	[[ -n $daemon_pid ]] && kill -9 "$daemon_pid" 2>/dev/null
-	for id in $(runc --root "$work/runc" list -q 2>/dev/null); do runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1; done
-	pkill -9 -f "ocitap-fdkeeper --socket $work/" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
 
 "$OCITAPD" --socket "$sock" --state-dir "$state" --http "unix:$http" --peer-timeout 1000 >>"$log" 2>&1 &
 daemon_pid=$!
@@ -81,6 +70,4 @@ check "flood: the log names why peers were dropped (fds, size, deadline)" \
 	bash -c "grep -q 'dropped peer .*fds' '$log' && grep -q 'dropped peer .*larger than the limit' '$log' && grep -q 'dropped peer .*within 1000 ms' '$log'"
 check "after the flood: the loops go on" all_progressing
 check "after the flood: no notified syscall ever failed" no_errors
-kill -TERM "$daemon_pid"
-wait "$daemon_pid" 2>/dev/null
-daemon_pid=
+stop_daemon_gently

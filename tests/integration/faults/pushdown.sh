@@ -10,20 +10,13 @@ source "$(dirname "$0")/../common.bash"
 source "$(dirname "$0")/lib.bash"
 require_root "faults: push receiver down"
 
-OCITAPD="$TOP/$BUILD/bin/ocitapd"
-work=$(mktemp -d /tmp/ocitap-pushdown-XXXXXX)
-sock=$work/ocitap.sock state=$work/state db=$work/state/ocitap.db log=$work/ocitapd.log
-daemon_pid= recv_pid= prom_pid=
+faults_init pushdown
+recv_pid= prom_pid=
 ids="loop-a loop-b"
-cleanup() {
-	[[ -n $daemon_pid ]] && kill -9 "$daemon_pid" 2>/dev/null
+faults_cleanup() {
 	[[ -n $recv_pid ]] && kill -9 "$recv_pid" 2>/dev/null
 	[[ -n $prom_pid ]] && kill -9 "$prom_pid" 2>/dev/null
-	for id in $(runc --root "$work/runc" list -q 2>/dev/null); do runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1; done
-	pkill -9 -f "ocitap-fdkeeper --socket $work/" 2>/dev/null
-	rm -rf "$work"
 }
-trap cleanup EXIT
 if ! command -v prometheus >/dev/null; then
 	not_ok "prometheus is installed (scripts/deps.sh check installs it)"
 	exit 0
@@ -115,9 +108,7 @@ rss_max=$(prom "max_over_time(process_resident_memory_bytes{job=\"ocitapd\"}[${s
 check "memory flat while the receiver was away (RSS ${rss_min:-?} .. ${rss_max:-?} bytes: < 4 MiB apart)" \
 	[ -n "$rss_max" ] && [ $((${rss_max%.*} - ${rss_min%.*})) -lt 4194304 ]
 check "the loops never failed" no_errors
-kill -TERM "$daemon_pid"
-wait "$daemon_pid" 2>/dev/null
-daemon_pid=
+stop_daemon_gently
 kill "$prom_pid" 2>/dev/null
 wait "$prom_pid" 2>/dev/null
 prom_pid=
