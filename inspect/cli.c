@@ -434,3 +434,15 @@ int64_t cli_now_wall_ns(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+
+int cli_container_id(int argc, char **argv, int first, const char **ret_id)
+{
+	if (first >= argc)
+		return cli_fail(EXIT_USAGE, "expected a container ID");
+	if (first + 1 != argc)
+		return cli_fail(EXIT_USAGE, "unexpected argument '%s'", argv[first + 1]);
+	if (!*argv[first] || strlen(argv[first]) > 1024)
+		return cli_fail(EXIT_USAGE, "a container ID is 1 to 1024 bytes");
+	*ret_id = argv[first];
+	return 0;
+}

@@ -104,6 +104,10 @@ struct curl_slist *cli_http_setup(struct cli_http *h, const char *path, const ch
 /* The "error" member of a JSON error body, else the status. */
 void cli_http_error_text(const char *body, long status, char *why, size_t size);
 
+/* The one container ID left on the command line after the options: 0 with
+ * *ret_id set, or EXIT_USAGE after saying what is wrong. */
+int cli_container_id(int argc, char **argv, int first, const char **ret_id);
+
 /* ---- options shared by ps, inspect and events ---- */
 
 struct cli_sources {

@@ -68,13 +68,8 @@ int cmd_profile(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind == argc)
-		return cli_fail(EXIT_USAGE, "expected a container ID");
-	if (optind + 1 != argc)
-		return cli_fail(EXIT_USAGE, "unexpected argument '%s'", argv[optind + 1]);
-	id = argv[optind];
-	if (!*id || strlen(id) > 1024)
-		return cli_fail(EXIT_USAGE, "a container ID is 1 to 1024 bytes");
+	if ((r = cli_container_id(argc, argv, optind, &id)) != 0)
+		return r;
 	if ((r = cli_http_init(&http, src.http, src.token_file)) != 0)
 		return r;
 	if (cli_http_off(&http)) {
