@@ -52,6 +52,7 @@ int cmd_profile(int argc, char **argv)
 	int opt, r, ret = EXIT_OK;
 	size_t n = 0;
 
+	cli.command = "profile";
 	cli_sources_init(&src);
 	while ((opt = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
 		switch (opt) {
@@ -88,7 +89,7 @@ int cmd_profile(int argc, char **argv)
 	}
 	r = cli_http_get_json(&http, path, &profile, &status, why, sizeof(why));
 	if (r < 0) {
-		ret = cli_fail(EXIT_INVALID, "ocitapd: %s", why);
+		ret = cli_fail(EXIT_INVALID, "ocitapd at %s is not reachable: %s", http.addr, why);
 		goto out;
 	}
 	if (r == 1) {
