@@ -213,7 +213,29 @@ check "/metrics: profiles written counted" \
 check "no BPF error in the log" bash -c "! grep -E 'bpf: (cannot|off)' '$log'"
 runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1
 
-# 9. --bpf off: the daemon runs on, and says so
+# 9. --trace-syscalls all: every container's syscalls, no annotation needed;
+#    --trace-syscalls off: the annotation is ignored, and the log says so
+stop_daemon
+start_daemon --trace-syscalls all
+id=all-live
+b=$(bundle "$id" '["/bin/prog", "sleep"]')
+timeout 60 runc --root "$work/runc" run -d --bundle "$b" "$id" </dev/null >/dev/null 2>&1
+wait_q "select to_phase from events where container_id='$id' and kind='transition' and to_phase='running'" running
+check "--trace-syscalls all: a container without the annotation is traced (ocitap profile)" \
+	bash -c "'$OCITAP' profile '$id' --http '$http' | jq -r '.syscalls[0].names[]' | grep -qx nanosleep"
+runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1
+stop_daemon
+OCITAP_TRACE_SYSCALLS=off start_daemon
+id=trace-off
+b=$(bundle "$id" '["/bin/prog", "exit3"]' ".annotations = {\"io.containers.trace-syscall\": \"of:$work/trace-off.json\"}")
+run_rt runc "$id" "$b"
+check "--trace-syscalls off (\$OCITAP_TRACE_SYSCALLS): the container runs, the annotation is ignored and the log says so" \
+	bash -c "[[ $rc -eq 3 ]] && grep -q 'container $id: io.containers.trace-syscall ignored: ocitapd runs with --trace-syscalls=off' '$log' && [ ! -e '$work/trace-off.json' ]"
+"$OCITAPD" --trace-syscalls sometimes --http off >/dev/null 2>"$work/usage.err"
+check "--trace-syscalls with a bad value: usage error naming the choices" \
+	bash -c "[[ $? -eq 2 ]] && grep -q 'is not annotated, all or off' '$work/usage.err'"
+
+# 10. --bpf off: the daemon runs on, and says so
 stop_daemon
 start_daemon --bpf off
 h=$(get /healthz)
@@ -228,7 +250,7 @@ check "--bpf off: the log says no profile can be written, and why" \
 	grep -q "container $id: no profile can be written: BPF is off (turned off (--bpf off))" "$log"
 stop_daemon
 
-# 10. without the privileges to load BPF (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN dropped):
+# 11. without the privileges to load BPF (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN dropped):
 # the same, and the reason is the kernel's
 if command -v setpriv >/dev/null; then
 	rm -f "$sock"
