@@ -187,6 +187,7 @@ bool bpf_tracing_syscalls(void)
 
 static void sys_enter_update(void)
 {
+	metric_set("ocitap_bpf_traced_containers", b.n_traced, NULL);
 	if (b.n_traced > 0 && !b.sys_enter) {
 		b.sys_enter = bpf_program__attach(b.sc->progs.sys_enter);
 		if (!b.sys_enter)

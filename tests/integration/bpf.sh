@@ -191,6 +191,8 @@ timeout 60 runc --root "$work/runc" run -d --bundle "$b" "$id" </dev/null >/dev/
 wait_q "select to_phase from events where container_id='$id' and kind='transition' and to_phase='running'" running
 check "/healthz: the syscall-set program is attached while a container is traced" \
 	test "$(get /healthz | jq -r .bpf.tracingSyscalls)" = true
+check "/metrics: ocitap_bpf_traced_containers 1" \
+	bash -c "curl -s --unix-socket '$work/http.sock' http://x/metrics | grep -qx 'ocitap_bpf_traced_containers 1'"
 "$OCITAP" profile "$id" --http "$http" >"$work/live.json" 2>"$work/live.err"
 check "ocitap profile ID: the live container's nanosleep is allowed" \
 	bash -c "jq -r '.syscalls[0].names[]' '$work/live.json' | grep -qx nanosleep"
