@@ -50,7 +50,7 @@ jq --arg hook "$hook" --arg out "$out" --arg inroot "$bundle/rootfs/cap" --arg s
   def ocitap($s): {path: ($bin + "/ocitap-" + $s), args: ["ocitap-" + $s, "--socket", $sock, "--state-dir", $state]};
   .process.terminal = false | .root.readonly = false
 | .process.args = ["sh", "-c", "echo hello from the container; mkdir /tmp/made && echo mkdir: allowed; chmod 600 /tmp || echo chmod: denied; exit 3"]
-| .annotations = {"org.ocitap.demo": "yes"}
+| .annotations = {"org.ocitap.demo": "yes", "io.containers.trace-syscall": ("of:" + $sockdir + "/profile.json")}
 | .mounts += [{destination: "/ocitap", type: "bind", source: $bin, options: ["rbind", "ro"]},
               {destination: $sockdir, type: "bind", source: $sockdir, options: ["rbind"]}]
 | .hooks = {
@@ -108,6 +108,21 @@ sqlite3 -readonly "$db" "select printf('    after create: start (startContainer)
 	     (select min(mono_ns) as mono_ns from events where container_id = 'ocitap-demo' and to_phase = 'stopped' and kind <> 'hook') x"
 echo "  notifications:"
 sqlite3 -readonly -box "$db" "select syscall, action, count from notifications where container_id = 'ocitap-demo'" | sed 's/^/    /'
+
+say "the seccomp profile of what it did (BPF, annotation io.containers.trace-syscall=of:$work/profile.json)"
+if [[ -s $work/profile.json ]]; then
+	echo "  $(jq '.syscalls[0].names | length' "$work/profile.json") syscalls allowed, everything else SCMP_ACT_ERRNO:"
+	jq -r '.syscalls[0].names | join(" ")' "$work/profile.json" | fold -s -w 100 | sed 's/^/    /'
+	jq '.linux.seccomp = input | del(.hooks) | .annotations = {}' "$bundle/config.json" "$work/profile.json" \
+		>"$bundle/config.new" && mv "$bundle/config.new" "$bundle/config.json"
+	rmdir "$bundle/rootfs/tmp/made" 2>/dev/null
+	echo "  the same container again, under that profile instead of the listener: the same behaviour"
+	echo "  (chmod was refused by the policy, so never made, so the profile refuses it too):"
+	runc --root "$work/runc" run --bundle "$bundle" ocitap-demo-2 </dev/null 2>&1 | sed 's/^/    /' || true
+	echo "  ${dim}(any syscall the first run did not make now fails with EPERM)${off}"
+else
+	echo "  (none written: $(grep -m1 'bpf: off' "$work/ocitapd.log" || echo 'see the log'))"
+fi
 
 say "the same through the HTTP API"
 echo "  \$ curl -s $api/v1/containers/ocitap-demo | jq '{id, status, exit, timeline: [.timeline[] | select(.kind != \"hook\") | \"\\(.seq) \\(.kind) \\(.to) (\\(.source))\"], notifications}'"
