@@ -34,12 +34,26 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
+/* events the ring had no room for (the daemon stalled): counted, not lost silently */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
 static __always_inline void emit(__u32 kind, struct task_struct *task, __u64 cookie, __s32 status)
 {
 	struct ocitap_bpf_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
-	if (!e)
+	if (!e) {
+		__u32 zero = 0;
+		__u64 *n = bpf_map_lookup_elem(&lost, &zero);
+
+		if (n)
+			__sync_fetch_and_add(n, 1);
 		return;
+	}
 	e->kind = kind;
 	e->pid = task->tgid;
 	e->status = status;

@@ -167,6 +167,16 @@ double bpf_load_ms(void)
 	return b.load_ms;
 }
 
+uint64_t bpf_lost_events(void)
+{
+	uint32_t zero = 0;
+	uint64_t n = 0;
+
+	if (b.on)
+		bpf_map__lookup_elem(b.lc->maps.lost, &zero, sizeof(zero), &n, sizeof(n), 0);
+	return n;
+}
+
 void bpf_poll(void)
 {
 	if (b.rb)

@@ -49,6 +49,8 @@ static const struct family families[] = {
 	{ "ocitap_bpf_up", "gauge", "1 when the BPF programs are loaded (0: off, see /healthz)." },
 	{ "ocitap_bpf_events_total", "counter",
 	  "Ring buffer events from the BPF programs, by kind (exec, exit, oom)." },
+	{ "ocitap_bpf_lost_events_total", "counter",
+	  "BPF events the ring buffer had no room for (ocitapd stalled); exits are still seen by the pidfd." },
 	{ "ocitap_bpf_traced_containers", "gauge", "Containers whose syscall set is being recorded." },
 	{ "ocitap_profiles_total", "counter",
 	  "Seccomp profiles asked for by the io.containers.trace-syscall annotation, by result (written, failed)." },

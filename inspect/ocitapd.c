@@ -2065,6 +2065,7 @@ static int run(void)
 			keeper_reconnect();
 		if (ocitap_now_ms() >= next_flush) {
 			flush_all_counts();
+			metric_set("ocitap_bpf_lost_events_total", (double)bpf_lost_events(), NULL);
 			next_flush = ocitap_now_ms() + 1000;
 		}
 		if (ocitap_now_ms() >= next_prune) {

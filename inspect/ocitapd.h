@@ -197,6 +197,7 @@ void bpf_stop(void);
 bool bpf_enabled(char *why, size_t why_size); /* why: the reason it is off */
 bool bpf_tracing_syscalls(void);	      /* the syscall-set program is attached */
 double bpf_load_ms(void);
+uint64_t bpf_lost_events(void); /* events the ring buffer had no room for */
 /* -EXDEV: tracked, but the init shares our mount namespace (no syscall set, no OOM) */
 int bpf_track(const char *id, uint64_t cookie, pid_t init, bool trace, char *why, size_t why_size);
 void bpf_untrack(const char *id);

@@ -76,6 +76,7 @@ if [[ $(jq -r .bpf.enabled <<<"$h") != true ]]; then
 fi
 ok "/healthz: bpf enabled"
 check "log: programs loaded, with the time it took" grep -q "bpf: programs loaded in" "$log"
+check "/metrics: ocitap_bpf_lost_events_total 0" bash -c "curl -s --unix-socket '$work/http.sock' http://x/metrics | grep -qx 'ocitap_bpf_lost_events_total 0'"
 check "/metrics: ocitap_bpf_up 1" bash -c "curl -s --unix-socket '$work/http.sock' http://x/metrics | grep -qx 'ocitap_bpf_up 1'"
 check "/healthz: the syscall-set program is not attached while nothing is traced" \
 	test "$(jq -r .bpf.tracingSyscalls <<<"$h")" = false
