@@ -2648,6 +2648,8 @@ int main(int argc, char **argv)
 	}
 	d.bpf_w.kind = W_BPF;
 	metric_set("ocitap_bpf_up", 0, NULL);
+	metric_set("ocitap_bpf_lost_events_total", 0, NULL);
+	metric_set("ocitap_bpf_traced_containers", 0, NULL);
 	if (opt.bpf) {
 		char why[512];
 		int fd = bpf_start(bpf_event, why, sizeof(why));
