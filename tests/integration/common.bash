@@ -51,7 +51,16 @@ require_root() {
 }
 
 # The store ocitapd writes, read while it runs ($db: the database path)
-q() { sqlite3 -readonly "$db" "$1" 2>/dev/null; }
+# (a read that meets the writer's checkpoint may fail with "database is locked":
+# asked again, up to 1 s)
+q() {
+	local i out
+	for ((i = 0; i < 10; i++)); do
+		out=$(sqlite3 -readonly "$db" "$1" 2>/dev/null) && { [[ -n $out ]] && echo "$out"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
 hook_count() { q "select count(*) from events where container_id='$1' and kind='hook' and source='$2'"; }
 wait_hooks() { # ID N: until N hook events are stored (5 s)
 	local i
