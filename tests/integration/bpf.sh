@@ -205,6 +205,14 @@ check "ocitap profile: an unknown container exits 3 and says so" \
 	bash -c "[[ $? -eq 3 ]] && grep -q 'not tracked' '$work/nosuch.err'"
 "$OCITAP" profile runc-killed --http "$http" 2>/dev/null
 check "ocitap profile: a stopped container is not tracked any more (exit 3)" test $? -eq 3
+# the filter: the host making a syscall the container never made does not count...
+for i in 1 2 3; do "$PROG" extra >/dev/null 2>&1; done
+check "a host process's syscalls are not the traced container's (no sysinfo in its profile)" \
+	bash -c "! '$OCITAP' profile '$id' --http '$http' | jq -r '.syscalls[0].names[]' | grep -qx sysinfo"
+# ...an exec session in the container does
+timeout 20 runc --root "$work/runc" exec "$id" /bin/prog extra >/dev/null 2>&1
+check "a runc exec session's syscalls are the container's (sysinfo now in its profile)" \
+	bash -c "'$OCITAP' profile '$id' --http '$http' | jq -r '.syscalls[0].names[]' | grep -qx sysinfo"
 runc --root "$work/runc" kill "$id" KILL
 wait_q "select phase from containers where id='$id'" stopped
 wait_for "$work/live-final.json" 30
