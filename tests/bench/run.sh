@@ -230,17 +230,19 @@ echo "== BPF: getpid loop overhead, daemon start with BPF"
 LOOPS=${LOOPS:-2000000}
 bb="$work/bpf"
 mkdir -p "$bb"
-bpf_bundle() { # NAME ARGS-JSON HOOKED(0/1) TRACED(0/1) -> bundle
+bpf_bundle() { # NAME ARGS-JSON HOOKED(0/1) TRACED(0/1) [SECCOMP(0/1)] -> bundle
 	local b="$bb/$1"
 	mkdir -p "$b/rootfs/bin" "$b/rootfs/proc" "$b/rootfs/dev" "$b/rootfs/tmp"
 	cp "$BUILD/tests/bpf-prog" "$b/rootfs/bin/prog"
 	(cd "$b" && runc spec)
 	jq --arg bin "$TOP/$BUILD/bin" --arg sock "$bb/d.sock" --arg state "$bb/state" --argjson args "$2" \
-		--arg hooked "$3" --arg traced "$4" --arg out "$bb/$1.profile.json" '
+		--arg hooked "$3" --arg traced "$4" --arg sec "${5:-0}" --arg out "$bb/$1.profile.json" '
 	  .process.terminal = false | .process.args = $args
 	| if $hooked == "1" then .hooks = {createRuntime: [{path: ($bin + "/ocitap-createRuntime"),
 	    args: ["ocitap-createRuntime", "--socket", $sock, "--state-dir", $state]}]} else . end
-	| if $traced == "1" then .annotations = {"io.containers.trace-syscall": ("of:" + $out)} else . end' \
+	| if $traced == "1" then .annotations = {"io.containers.trace-syscall": ("of:" + $out)} else . end
+	| if $sec == "1" then .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+	    syscalls: [{names: ["kexec_load", "open_by_handle_at"], action: "SCMP_ACT_ERRNO"}]} else . end' \
 		"$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
 	echo "$b"
 }
@@ -260,7 +262,7 @@ perfbuf_loop() { # BUNDLE: the loop, traced by perfbuf-tracer from before its st
 	pid=$(runc --root "$work/runc" state "$id" | jq .pid)
 	"$BUILD/tests/perfbuf-tracer" "$pid" >"$bb/pb.tracer" 2>&1 &
 	tracer=$!
-	for ((i = 0; i < 100; i++)); do grep -q ready "$bb/pb.tracer" && break; sleep 0.05; done
+	for ((i = 0; i < 100; i++)); do grep -qs ready "$bb/pb.tracer" && break; sleep 0.05; done
 	runc --root "$work/runc" start "$id"
 	for ((i = 0; i < 600; i++)); do
 		[[ $(runc --root "$work/runc" state "$id" 2>/dev/null | jq -r .status) == stopped ]] && break
@@ -278,12 +280,16 @@ tracked=$(bpf_bundle tracked '["/bin/prog", "sleep"]' 1 0)
 traced_sleep=$(bpf_bundle traced-sleep '["/bin/prog", "sleep"]' 1 1)
 plain_loop=$(bpf_bundle plain-loop "[\"/bin/prog\", \"loop\", \"$LOOPS\"]" 0 0)
 traced_loop=$(bpf_bundle traced-loop "[\"/bin/prog\", \"loop\", \"$LOOPS\"]" 1 1)
+# the same two with a seccomp filter, as podman and docker run every container
+plain_sec=$(bpf_bundle plain-sec "[\"/bin/prog\", \"loop\", \"$LOOPS\"]" 0 0 1)
+traced_sec=$(bpf_bundle traced-sec "[\"/bin/prog\", \"loop\", \"$LOOPS\"]" 1 1 1)
 : >"$bb/host.none" && : >"$bb/host.tracked" && : >"$bb/host.traced" && : >"$bb/ctr.none" && : >"$bb/ctr.traced"
-: >"$bb/ctr.perfbuf"
+: >"$bb/ctr.perfbuf" && : >"$bb/sec.none" && : >"$bb/sec.traced"
 for ((r = 0; r < ${ROUNDS:-7}; r++)); do
 	host_loop >>"$bb/host.none"
 	ctr_loop "$plain_loop" >>"$bb/ctr.none"
 	perfbuf_loop "$plain_loop" >>"$bb/ctr.perfbuf"
+	ctr_loop "$plain_sec" >>"$bb/sec.none"
 	start_bpf_daemon
 	sleeper "$tracked" "tracked-$r"
 	host_loop >>"$bb/host.tracked"
@@ -291,14 +297,17 @@ for ((r = 0; r < ${ROUNDS:-7}; r++)); do
 	host_loop >>"$bb/host.traced"
 	runc --root "$work/runc" delete -f "traced-$r" >/dev/null 2>&1
 	ctr_loop "$traced_loop" >>"$bb/ctr.traced"
+	ctr_loop "$traced_sec" >>"$bb/sec.traced"
 	runc --root "$work/runc" delete -f "tracked-$r" >/dev/null 2>&1
 	stop_bpf_daemon
 done
 hn=$(median <"$bb/host.none") ht=$(median <"$bb/host.tracked") hx=$(median <"$bb/host.traced")
 cn=$(median <"$bb/ctr.none") cx=$(median <"$bb/ctr.traced") cp=$(median <"$bb/ctr.perfbuf")
+sn=$(median <"$bb/sec.none") sx=$(median <"$bb/sec.traced")
 awk -v a="$hn" -v b="$ht" 'BEGIN {printf "host getpid, programs loaded + a container tracked: %.1f ns vs %.1f ns nothing loaded: %.2fx (target <= 1.05x)\n", b, a, b / a}'
 awk -v a="$hn" -v b="$hx" 'BEGIN {printf "host getpid while a container is traced (sys_enter attached): %.1f ns: %.2fx\n", b, b / a}'
 awk -v a="$cn" -v b="$cx" 'BEGIN {printf "getpid in a traced container: %.1f ns vs %.1f ns untraced, nothing loaded: %.2fx (target <= 1.3x)\n", b, a, b / a}'
+awk -v a="$sn" -v b="$sx" 'BEGIN {printf "the same with a seccomp filter in both (as podman runs containers): %.1f ns vs %.1f ns: %.2fx (target <= 1.3x)\n", b, a, b / a}'
 awk -v a="$cn" -v b="$cp" 'BEGIN {printf "(the design to beat, a perf event per syscall of the container: %.1f ns: %.2fx; %s)\n", b, b / a, "'"$(tail -1 "$bb/pb.tracer")"'"}'
 [[ -s $bb/traced-loop.profile.json ]] || echo "(warning: the traced loop's profile was not written: see $bb/d.log)"
 # c. start: until the socket answers, BPF on against off
