@@ -2,8 +2,9 @@
 # bpf.sh: ocitapd's BPF programs with real runc and crun containers whose
 # only program is build/tests/bpf-prog (static): the exec of the user program
 # recorded as running (source bpf), exit code 3 and a kill by signal from
-# BPF, an OOM kill where the memory cgroup allows it (runc; crun runs here with
-# --cgroup-manager=disabled, which sets no memory limit); the profile written at
+# BPF, an OOM kill where the memory cgroup allows it (runc: the host's memory
+# controller is on the v1 hierarchy, which crun refuses; crun runs here on a bare
+# cgroup2 with --cgroup-manager=disabled and can set no limit); the profile written at
 # stop for the io.containers.trace-syscall annotation holds every syscall the
 # program made (checked against strace), a second run *with that profile*
 # succeeds and a syscall left out is refused; bad annotations are reported
