@@ -113,6 +113,8 @@ BPF_SKELS   := $(BPF_PROGS:%=$(BUILD)/bpf/%.skel.h)
 $(BUILD)/bpf/vmlinux.h:
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  GEN     $@")
+	$(Q)test -r $(VMLINUX_BTF) || { echo "ocitap: no kernel BTF at $(VMLINUX_BTF) to build the BPF programs against;" \
+		"set VMLINUX_BTF=FILE (any kernel's vmlinux with BTF: the programs are CO-RE)" >&2; exit 1; }
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/ocitap-bpf.h $(BUILD)/bpf/vmlinux.h
