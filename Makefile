@@ -292,8 +292,14 @@ fuzz:
 		echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
 		mkdir -p $(FUZZ_BUILD)/new-$$t; \
 		$(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -max_len=65536 \
-			-dict=tests/fuzz/json.dict $(FUZZ_BUILD)/new-$$t tests/fuzz/corpus/$$t 2>&1 | \
-			grep -E '^(stat::|#[0-9]+ +DONE|==[0-9]+==ERROR|SUMMARY)' || exit 1; \
+			-dict=tests/fuzz/json.dict $(FUZZ_BUILD)/new-$$t tests/fuzz/corpus/$$t >$(FUZZ_BUILD)/fuzz_$$t.log 2>&1; \
+		rc=$$?; \
+		grep -E '^(stat::|#[0-9]+ +DONE|==[0-9]+==ERROR|SUMMARY)' $(FUZZ_BUILD)/fuzz_$$t.log; \
+		if [ $$rc -ne 0 ]; then \
+			echo "fuzz_$$t: failed (exit $$rc); the input is the crash-*/leak-*/oom-* file here," \
+				"the report in $(FUZZ_BUILD)/fuzz_$$t.log" >&2; \
+			exit 1; \
+		fi; \
 		$(FUZZ_BUILD)/fuzz_$$t -merge=1 tests/fuzz/corpus/$$t $(FUZZ_BUILD)/new-$$t >/dev/null 2>&1 || exit 1; \
 	done
 .PHONY: fuzz

@@ -142,9 +142,12 @@ int ocitap_keeper_key_format(char *buf, size_t size, uint64_t serial, bool init,
 		return -ENAMETOOLONG;
 	n = (size_t)head;
 	for (const unsigned char *p = (const unsigned char *)policy; *p; p++) {
-		if (n + 4 > size || n + 3 > OCITAP_KEEPER_NAME_MAX)
+		bool escape = *p <= ' ' || *p >= 0x7f || *p == '%';
+		size_t width = escape ? 3 : 1; /* a plain byte needs no room for an escape */
+
+		if (n + width + 1 > size || n + width > OCITAP_KEEPER_NAME_MAX)
 			return -ENAMETOOLONG;
-		if (*p <= ' ' || *p >= 0x7f || *p == '%') {
+		if (escape) {
 			snprintf(buf + n, size - n, "%%%02X", *p);
 			n += 3;
 		} else {

@@ -3,6 +3,7 @@
  * what the keeper refuses.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "ocitap.h"
 #include "testutil.h"
@@ -126,6 +127,22 @@ static void test_keys(void **unused)
 		if (ocitap_keeper_key_parse(bad[i], &serial, &init, policy, sizeof(policy)) != -EINVAL)
 			fail_msg("\"%s\" was accepted", bad[i]);
 	assert_int_equal(ocitap_keeper_key_parse("1.i.abcdef", &serial, &init, policy, 4), -ENAMETOOLONG);
+	/* up to OCITAP_KEEPER_NAME_MAX exactly: a plain byte takes one, an escaped one three
+	 * (found by the fuzz_runtime campaign: a 255-byte key parsed and did not format back) */
+	{
+		char long_policy[300], out[OCITAP_KEEPER_NAME_MAX + 8];
+
+		memset(long_policy, 'p', 251);
+		long_policy[251] = '\0'; /* "1.i." + 251 = 255 bytes */
+		assert_int_equal(ocitap_keeper_key_format(out, sizeof(out), 1, true, long_policy), 0);
+		assert_int_equal(strlen(out), OCITAP_KEEPER_NAME_MAX);
+		long_policy[251] = 'p';
+		long_policy[252] = '\0';
+		assert_int_equal(ocitap_keeper_key_format(out, sizeof(out), 1, true, long_policy), -ENAMETOOLONG);
+		long_policy[249] = ' '; /* escaped: 3 bytes where 1 was */
+		long_policy[250] = '\0';
+		assert_int_equal(ocitap_keeper_key_format(out, sizeof(out), 1, true, long_policy), -ENAMETOOLONG);
+	}
 }
 
 int main(void)
