@@ -44,7 +44,7 @@ static int get_object(json_object *obj, const char *key, json_object **ret, stru
 	if (!json_object_object_get_ex(obj, key, &v) || !v)
 		return 0;
 	if (!json_object_is_type(v, json_type_object))
-		return json_wrong_type(err, key, "an object", v);
+		return ocitap_json_wrong_type(err, key, "an object", v);
 	*ret = v;
 	return 0;
 }
@@ -60,7 +60,7 @@ static int get_array(json_object *obj, const char *key, const struct ocitap_limi
 	if (!json_object_object_get_ex(obj, key, &v) || !v)
 		return 0;
 	if (!json_object_is_type(v, json_type_array))
-		return json_wrong_type(err, key, "an array", v);
+		return ocitap_json_wrong_type(err, key, "an array", v);
 	*ret_n = json_object_array_length(v);
 	if (*ret_n > lim->max_items)
 		return ocitap_error_set(err, -E2BIG, key, "%zu entries, more than the limit of %zu", *ret_n,
@@ -85,21 +85,21 @@ static int parse_hook(json_object *o, const struct ocitap_limits *lim, struct jp
 	int64_t t;
 	int r;
 
-	r = json_expect_object(o, NULL, err);
+	r = ocitap_json_expect_object(o, NULL, err);
 	if (r < 0)
 		return r;
-	r = json_get_string(o, "path", true, lim, &h->path, err);
+	r = ocitap_json_get_string(o, "path", true, lim, &h->path, err);
 	if (r < 0)
 		return r;
 	if (h->path[0] != '/')
 		return ocitap_error_set(err, -EINVAL, "path", "must be an absolute path");
-	r = json_get_string_array(o, "args", false, lim, pool, &h->args, &h->n_args, err);
+	r = ocitap_json_get_string_array(o, "args", false, lim, pool, &h->args, &h->n_args, err);
 	if (r < 0)
 		return r;
-	r = json_get_string_array(o, "env", false, lim, pool, &h->env, &h->n_env, err);
+	r = ocitap_json_get_string_array(o, "env", false, lim, pool, &h->env, &h->n_env, err);
 	if (r < 0)
 		return r;
-	r = json_get_int(o, "timeout", 1, INT_MAX, &has, &t, err);
+	r = ocitap_json_get_int(o, "timeout", 1, INT_MAX, &has, &t, err);
 	if (r < 0)
 		return r;
 	h->has_timeout = has;
@@ -126,7 +126,7 @@ static int parse_hooks(json_object *root, const struct ocitap_limits *lim, struc
 			return ocitap_error_nest(err, "hooks");
 		if (!arr)
 			continue;
-		vec = jpool_calloc(pool, n, sizeof(*vec));
+		vec = ocitap_jpool_calloc(pool, n, sizeof(*vec));
 		if (!vec)
 			return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
 		for (size_t i = 0; i < n; i++) {
@@ -149,16 +149,16 @@ static int parse_rule(json_object *o, const struct ocitap_limits *lim, struct jp
 	int64_t e;
 	int r;
 
-	r = json_expect_object(o, NULL, err);
+	r = ocitap_json_expect_object(o, NULL, err);
 	if (r < 0)
 		return r;
-	r = json_get_string_array(o, "names", true, lim, pool, &rule->names, &rule->n_names, err);
+	r = ocitap_json_get_string_array(o, "names", true, lim, pool, &rule->names, &rule->n_names, err);
 	if (r < 0)
 		return r;
-	r = json_get_string(o, "action", true, lim, &rule->action, err);
+	r = ocitap_json_get_string(o, "action", true, lim, &rule->action, err);
 	if (r < 0)
 		return r;
-	r = json_get_int(o, "errnoRet", 0, UINT32_MAX, &has, &e, err);
+	r = ocitap_json_get_int(o, "errnoRet", 0, UINT32_MAX, &has, &e, err);
 	if (r < 0)
 		return r;
 	rule->has_errno_ret = has;
@@ -185,24 +185,25 @@ static int parse_seccomp(json_object *root, unsigned flags, const struct ocitap_
 		return 0;
 	cfg->has_seccomp = true;
 
-	r = json_get_string(seccomp, "defaultAction", flags & OCITAP_PARSE_STRICT, lim, &sc->default_action, err);
+	r = ocitap_json_get_string(seccomp, "defaultAction", flags & OCITAP_PARSE_STRICT, lim, &sc->default_action,
+				   err);
 	if (r >= 0)
-		r = json_get_string(seccomp, "listenerPath", false, lim, &sc->listener_path, err);
+		r = ocitap_json_get_string(seccomp, "listenerPath", false, lim, &sc->listener_path, err);
 	if (r >= 0)
-		r = json_get_string(seccomp, "listenerMetadata", false, lim, &sc->listener_metadata, err);
+		r = ocitap_json_get_string(seccomp, "listenerMetadata", false, lim, &sc->listener_metadata, err);
 	if (r >= 0 && sc->listener_metadata && !sc->listener_path)
 		r = ocitap_error_set(err, -EINVAL, "listenerMetadata", "set without listenerPath");
 	if (r >= 0 && sc->listener_path && sc->listener_path[0] == '\0')
 		r = ocitap_error_set(err, -EINVAL, "listenerPath", "must not be empty");
 	if (r >= 0)
-		r = json_get_string_array(seccomp, "architectures", false, lim, pool, &sc->architectures,
-					  &sc->n_architectures, err);
+		r = ocitap_json_get_string_array(seccomp, "architectures", false, lim, pool, &sc->architectures,
+						 &sc->n_architectures, err);
 	if (r >= 0)
 		r = get_array(seccomp, "syscalls", lim, &rules, &n, err);
 	if (r < 0)
 		goto nest;
 	if (rules) {
-		vec = jpool_calloc(pool, n, sizeof(*vec));
+		vec = ocitap_jpool_calloc(pool, n, sizeof(*vec));
 		if (!vec)
 			return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
 		for (size_t i = 0; i < n; i++) {
@@ -232,22 +233,22 @@ static int parse_mounts(json_object *root, const struct ocitap_limits *lim, stru
 	r = get_array(root, "mounts", lim, &arr, &n, err);
 	if (r < 0 || !arr)
 		return r;
-	vec = jpool_calloc(pool, n, sizeof(*vec));
+	vec = ocitap_jpool_calloc(pool, n, sizeof(*vec));
 	if (!vec)
 		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		json_object *m = json_object_array_get_idx(arr, i);
 
-		r = json_expect_object(m, NULL, err);
+		r = ocitap_json_expect_object(m, NULL, err);
 		if (r >= 0)
-			r = json_get_string(m, "destination", true, lim, &vec[i].destination, err);
+			r = ocitap_json_get_string(m, "destination", true, lim, &vec[i].destination, err);
 		if (r >= 0)
-			r = json_get_string(m, "type", false, lim, &vec[i].type, err);
+			r = ocitap_json_get_string(m, "type", false, lim, &vec[i].type, err);
 		if (r >= 0)
-			r = json_get_string(m, "source", false, lim, &vec[i].source, err);
+			r = ocitap_json_get_string(m, "source", false, lim, &vec[i].source, err);
 		if (r >= 0)
-			r = json_get_string_array(m, "options", false, lim, pool, &vec[i].options, &vec[i].n_options,
-						  err);
+			r = ocitap_json_get_string_array(m, "options", false, lim, pool, &vec[i].options,
+							 &vec[i].n_options, err);
 		if (r < 0)
 			return nest_index(err, i, "mounts");
 	}
@@ -269,24 +270,24 @@ int ocitap_config_parse(const char *buf, size_t len, unsigned flags, const struc
 		ocitap_limits_init(&dflt);
 		lim = &dflt;
 	}
-	pool = jpool_new();
+	pool = ocitap_jpool_new();
 	if (!pool)
 		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
-	r = json_parse_bounded(buf, len, lim, &pool->root, err);
+	r = ocitap_json_parse_bounded(buf, len, lim, &pool->root, err);
 	if (r < 0)
 		return r;
 	root = pool->root;
-	r = json_expect_object(root, NULL, err);
+	r = ocitap_json_expect_object(root, NULL, err);
 	if (r < 0)
 		return ocitap_error_prefix(err, "a config.json must be a JSON object");
 
-	r = json_get_string(root, "ociVersion", flags & OCITAP_PARSE_STRICT, lim, &cfg.oci_version, err);
+	r = ocitap_json_get_string(root, "ociVersion", flags & OCITAP_PARSE_STRICT, lim, &cfg.oci_version, err);
 	if (r < 0)
 		return r;
 
 	r = get_object(root, "root", &sub, err);
 	if (r >= 0 && sub) {
-		r = json_get_string(sub, "path", flags & OCITAP_PARSE_STRICT, lim, &cfg.root_path, err);
+		r = ocitap_json_get_string(sub, "path", flags & OCITAP_PARSE_STRICT, lim, &cfg.root_path, err);
 		if (r < 0)
 			ocitap_error_nest(err, "root");
 	}
@@ -295,15 +296,15 @@ int ocitap_config_parse(const char *buf, size_t len, unsigned flags, const struc
 
 	r = get_object(root, "process", &sub, err);
 	if (r >= 0 && sub) {
-		r = json_get_string_array(sub, "args", false, lim, pool, &cfg.args, &cfg.n_args, err);
+		r = ocitap_json_get_string_array(sub, "args", false, lim, pool, &cfg.args, &cfg.n_args, err);
 		if (r < 0)
 			ocitap_error_nest(err, "process");
 	}
 	if (r < 0)
 		return r;
 
-	r = json_get_annotations(root, "annotations", flags & OCITAP_PARSE_STRICT, lim, pool, &cfg.has_annotations,
-				 &cfg.annotations, &cfg.n_annotations, err);
+	r = ocitap_json_get_annotations(root, "annotations", flags & OCITAP_PARSE_STRICT, lim, pool,
+					&cfg.has_annotations, &cfg.annotations, &cfg.n_annotations, err);
 	if (r < 0)
 		return r;
 	r = parse_hooks(root, lim, pool, &cfg, err);
@@ -358,7 +359,7 @@ void ocitap_config_release(struct ocitap_config *cfg)
 {
 	if (!cfg)
 		return;
-	jpool_free(cfg->priv_);
+	ocitap_jpool_free(cfg->priv_);
 	*cfg = (struct ocitap_config){ 0 };
 }
 
@@ -418,8 +419,8 @@ static bool add_hooks(json_object *o, const struct ocitap_config *cfg)
 				json_object_put(ho);
 				return false;
 			}
-			if (json_add_string(ho, "path", h->path) < 0 || !add_strings(ho, "args", h->args, h->n_args) ||
-			    !add_strings(ho, "env", h->env, h->n_env))
+			if (ocitap_json_add_string(ho, "path", h->path) < 0 ||
+			    !add_strings(ho, "args", h->args, h->n_args) || !add_strings(ho, "env", h->env, h->n_env))
 				return false;
 			if (h->has_timeout && !add(ho, "timeout", json_object_new_int(h->timeout)))
 				return false;
@@ -441,9 +442,9 @@ static bool add_seccomp(json_object *o, const struct ocitap_config *cfg)
 	seccomp = json_object_new_object();
 	if (!add(linux_, "seccomp", seccomp))
 		return false;
-	if (json_add_string(seccomp, "defaultAction", sc->default_action) < 0 ||
-	    json_add_string(seccomp, "listenerPath", sc->listener_path) < 0 ||
-	    json_add_string(seccomp, "listenerMetadata", sc->listener_metadata) < 0 ||
+	if (ocitap_json_add_string(seccomp, "defaultAction", sc->default_action) < 0 ||
+	    ocitap_json_add_string(seccomp, "listenerPath", sc->listener_path) < 0 ||
+	    ocitap_json_add_string(seccomp, "listenerMetadata", sc->listener_metadata) < 0 ||
 	    !add_strings(seccomp, "architectures", sc->architectures, sc->n_architectures))
 		return false;
 	if (!sc->rules)
@@ -459,7 +460,7 @@ static bool add_seccomp(json_object *o, const struct ocitap_config *cfg)
 			return false;
 		}
 		if (!add_strings(ro, "names", sc->rules[i].names, sc->rules[i].n_names) ||
-		    json_add_string(ro, "action", sc->rules[i].action) < 0)
+		    ocitap_json_add_string(ro, "action", sc->rules[i].action) < 0)
 			return false;
 		if (sc->rules[i].has_errno_ret && !add(ro, "errnoRet", json_object_new_int64(sc->rules[i].errno_ret)))
 			return false;
@@ -484,8 +485,9 @@ static bool add_mounts(json_object *o, const struct ocitap_config *cfg)
 			json_object_put(mo);
 			return false;
 		}
-		if (json_add_string(mo, "destination", m->destination) < 0 ||
-		    json_add_string(mo, "type", m->type) < 0 || json_add_string(mo, "source", m->source) < 0 ||
+		if (ocitap_json_add_string(mo, "destination", m->destination) < 0 ||
+		    ocitap_json_add_string(mo, "type", m->type) < 0 ||
+		    ocitap_json_add_string(mo, "source", m->source) < 0 ||
 		    !add_strings(mo, "options", m->options, m->n_options))
 			return false;
 	}
@@ -499,11 +501,11 @@ int ocitap_config_to_json(const struct ocitap_config *cfg, unsigned flags, char 
 	const char *s;
 	bool ok;
 
-	ok = o && json_add_string(o, "ociVersion", cfg->oci_version) >= 0;
+	ok = o && ocitap_json_add_string(o, "ociVersion", cfg->oci_version) >= 0;
 	if (ok && cfg->root_path) {
 		json_object *root = json_object_new_object();
 
-		ok = add(o, "root", root) && json_add_string(root, "path", cfg->root_path) >= 0;
+		ok = add(o, "root", root) && ocitap_json_add_string(root, "path", cfg->root_path) >= 0;
 	}
 	if (ok && cfg->args) {
 		json_object *process = json_object_new_object();
@@ -516,7 +518,7 @@ int ocitap_config_to_json(const struct ocitap_config *cfg, unsigned flags, char 
 
 		ok = add(o, "annotations", a);
 		for (size_t i = 0; ok && i < cfg->n_annotations; i++)
-			ok = json_add_string(a, cfg->annotations[i].key, cfg->annotations[i].value) >= 0;
+			ok = ocitap_json_add_string(a, cfg->annotations[i].key, cfg->annotations[i].value) >= 0;
 	}
 	if (!ok)
 		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");

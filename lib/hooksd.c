@@ -365,7 +365,7 @@ static json_object *member(json_object *obj, const char *key)
 static int dup_string(json_object *v, const char *field, char **ret, struct ocitap_error *err)
 {
 	if (!json_object_is_type(v, json_type_string))
-		return json_wrong_type(err, field, "a string", v);
+		return ocitap_json_wrong_type(err, field, "a string", v);
 	*ret = strdup(json_object_get_string(v));
 	return *ret ? 0 : ocitap_error_set(err, -ENOMEM, field, "out of memory");
 }
@@ -386,7 +386,7 @@ static int append_strings(json_object *v, const char *field, char ***strv, size_
 	char **p;
 
 	if (!json_object_is_type(v, json_type_array))
-		return json_wrong_type(err, field, "an array of strings", v);
+		return ocitap_json_wrong_type(err, field, "an array of strings", v);
 	add = json_object_array_length(v);
 	if (add > 4096)
 		return ocitap_error_set(err, -E2BIG, field, "%zu entries, more than the limit of 4096", add);
@@ -417,7 +417,7 @@ static int get_bool(json_object *obj, const char *key, const char *field, bool *
 	if (!v)
 		return 0;
 	if (!json_object_is_type(v, json_type_boolean))
-		return json_wrong_type(err, field, "true or false", v);
+		return ocitap_json_wrong_type(err, field, "true or false", v);
 	*ret_has = true;
 	*ret = json_object_get_boolean(v);
 	return 0;
@@ -445,9 +445,9 @@ static int read_current(json_object *root, struct ocitap_hooksd_file *f, struct 
 	int r;
 
 	if (hook && !json_object_is_type(hook, json_type_object))
-		return json_wrong_type(err, "hook", "an object", hook);
+		return ocitap_json_wrong_type(err, "hook", "an object", hook);
 	if (when && !json_object_is_type(when, json_type_object))
-		return json_wrong_type(err, "when", "an object", when);
+		return ocitap_json_wrong_type(err, "when", "an object", when);
 	if ((v = member(hook, "path")) && (r = dup_string(v, "hook.path", &f->hook_path, err)) < 0)
 		return r;
 	if ((v = member(hook, "args")) && (r = append_strings(v, "hook.args", &f->args, &f->n_args, err)) < 0)
@@ -458,7 +458,7 @@ static int read_current(json_object *root, struct ocitap_hooksd_file *f, struct 
 		int64_t t = json_object_get_int64(v);
 
 		if (!json_object_is_type(v, json_type_int))
-			return json_wrong_type(err, "hook.timeout", "an integer", v);
+			return ocitap_json_wrong_type(err, "hook.timeout", "an integer", v);
 		if (t < INT_MIN || t > INT_MAX)
 			return ocitap_error_set(err, -ERANGE, "hook.timeout", "%lld is out of range", (long long)t);
 		f->has_timeout = true;
@@ -471,13 +471,13 @@ static int read_current(json_object *root, struct ocitap_hooksd_file *f, struct 
 		return r;
 	if ((v = member(when, "annotations"))) {
 		if (!json_object_is_type(v, json_type_object))
-			return json_wrong_type(err, "when.annotations", "an object of strings", v);
+			return ocitap_json_wrong_type(err, "when.annotations", "an object of strings", v);
 		json_object_object_foreach (v, key, val) {
 			char field[192];
 
 			snprintf(field, sizeof(field), "when.annotations[\"%.120s\"]", key);
 			if (!json_object_is_type(val, json_type_string))
-				return json_wrong_type(err, field, "a string", val);
+				return ocitap_json_wrong_type(err, field, "a string", val);
 			if ((r = add_annotation(f, key, json_object_get_string(val), err)) < 0)
 				return r;
 		}
@@ -647,13 +647,13 @@ int ocitap_hooksd_parse(const char *buf, size_t len, const char *path, struct oc
 		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
 	ocitap_limits_init(&lim);
 	lim.max_bytes = OCITAP_HOOKSD_MAX_FILE;
-	if ((r = json_parse_bounded(buf, len, &lim, &root, err)) < 0)
+	if ((r = ocitap_json_parse_bounded(buf, len, &lim, &root, err)) < 0)
 		return r;
 	if (!json_object_is_type(root, json_type_object))
-		return json_wrong_type(err, NULL, "an object", root);
+		return ocitap_json_wrong_type(err, NULL, "an object", root);
 	v = member(root, "version");
 	if (v && !json_object_is_type(v, json_type_string))
-		return json_wrong_type(err, "version", "a string", v);
+		return ocitap_json_wrong_type(err, "version", "a string", v);
 	ret->version = strdup(v ? json_object_get_string(v) : "");
 	if (!ret->version)
 		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");

@@ -13,7 +13,7 @@
 #include "json-util.h"
 #include "macro.h"
 
-struct jpool *jpool_new(void)
+struct jpool *ocitap_jpool_new(void)
 {
 	struct jpool *pool = malloc(sizeof(*pool));
 
@@ -26,7 +26,7 @@ struct jpool *jpool_new(void)
 	return pool;
 }
 
-void *jpool_calloc(struct jpool *pool, size_t n, size_t size)
+void *ocitap_jpool_calloc(struct jpool *pool, size_t n, size_t size)
 {
 	void *p;
 
@@ -49,7 +49,7 @@ void *jpool_calloc(struct jpool *pool, size_t n, size_t size)
 	return p;
 }
 
-void jpool_free(struct jpool *pool)
+void ocitap_jpool_free(struct jpool *pool)
 {
 	if (!pool)
 		return;
@@ -70,8 +70,8 @@ static bool only_space(const char *p, size_t n)
 	return true;
 }
 
-int json_parse_bounded(const char *buf, size_t len, const struct ocitap_limits *lim, json_object **ret,
-		       struct ocitap_error *err)
+int ocitap_json_parse_bounded(const char *buf, size_t len, const struct ocitap_limits *lim, json_object **ret,
+			      struct ocitap_error *err)
 {
 	json_tokener *tok;
 	json_object *obj;
@@ -115,7 +115,7 @@ int json_parse_bounded(const char *buf, size_t len, const struct ocitap_limits *
 	return 0;
 }
 
-const char *json_type_word(json_object *o)
+const char *ocitap_json_type_word(json_object *o)
 {
 	switch (json_object_get_type(o)) {
 	case json_type_null:
@@ -136,26 +136,26 @@ const char *json_type_word(json_object *o)
 	return "an unknown type";
 }
 
-int json_wrong_type(struct ocitap_error *err, const char *field, const char *expected, json_object *got)
+int ocitap_json_wrong_type(struct ocitap_error *err, const char *field, const char *expected, json_object *got)
 {
-	return ocitap_error_set(err, -EINVAL, field, "expected %s, got %s", expected, json_type_word(got));
+	return ocitap_error_set(err, -EINVAL, field, "expected %s, got %s", expected, ocitap_json_type_word(got));
 }
 
-int json_expect_object(json_object *o, const char *field, struct ocitap_error *err)
+int ocitap_json_expect_object(json_object *o, const char *field, struct ocitap_error *err)
 {
 	if (!json_object_is_type(o, json_type_object))
-		return json_wrong_type(err, field, "an object", o);
+		return ocitap_json_wrong_type(err, field, "an object", o);
 	return 0;
 }
 
-int json_string_value(json_object *o, const char *field, const struct ocitap_limits *lim, const char **ret,
-		      struct ocitap_error *err)
+int ocitap_json_string_value(json_object *o, const char *field, const struct ocitap_limits *lim, const char **ret,
+			     struct ocitap_error *err)
 {
 	const char *s;
 	size_t n;
 
 	if (!json_object_is_type(o, json_type_string))
-		return json_wrong_type(err, field, "a string", o);
+		return ocitap_json_wrong_type(err, field, "a string", o);
 	s = json_object_get_string(o);
 	n = (size_t)json_object_get_string_len(o);
 	if (n > lim->max_string)
@@ -177,8 +177,8 @@ static json_object *member(json_object *obj, const char *key)
 	return v; /* NULL for JSON null */
 }
 
-int json_get_string(json_object *obj, const char *key, bool required, const struct ocitap_limits *lim, const char **ret,
-		    struct ocitap_error *err)
+int ocitap_json_get_string(json_object *obj, const char *key, bool required, const struct ocitap_limits *lim,
+			   const char **ret, struct ocitap_error *err)
 {
 	json_object *v = member(obj, key);
 
@@ -188,11 +188,11 @@ int json_get_string(json_object *obj, const char *key, bool required, const stru
 		*ret = NULL;
 		return 0;
 	}
-	return json_string_value(v, key, lim, ret, err);
+	return ocitap_json_string_value(v, key, lim, ret, err);
 }
 
-int json_get_int(json_object *obj, const char *key, int64_t min, int64_t max, bool *ret_present, int64_t *ret,
-		 struct ocitap_error *err)
+int ocitap_json_get_int(json_object *obj, const char *key, int64_t min, int64_t max, bool *ret_present, int64_t *ret,
+			struct ocitap_error *err)
 {
 	json_object *v = member(obj, key);
 	int64_t x;
@@ -203,7 +203,7 @@ int json_get_int(json_object *obj, const char *key, int64_t min, int64_t max, bo
 		return 0;
 	}
 	if (!json_object_is_type(v, json_type_int))
-		return json_wrong_type(err, key, "an integer", v);
+		return ocitap_json_wrong_type(err, key, "an integer", v);
 	x = json_object_get_int64(v);
 	if (x < min) {
 		if (min == 0 && x < 0)
@@ -221,7 +221,7 @@ int json_get_int(json_object *obj, const char *key, int64_t min, int64_t max, bo
 	return 0;
 }
 
-int json_get_bool(json_object *obj, const char *key, bool *ret_present, bool *ret, struct ocitap_error *err)
+int ocitap_json_get_bool(json_object *obj, const char *key, bool *ret_present, bool *ret, struct ocitap_error *err)
 {
 	json_object *v = member(obj, key);
 
@@ -231,14 +231,14 @@ int json_get_bool(json_object *obj, const char *key, bool *ret_present, bool *re
 		return 0;
 	}
 	if (!json_object_is_type(v, json_type_boolean))
-		return json_wrong_type(err, key, "a boolean", v);
+		return ocitap_json_wrong_type(err, key, "a boolean", v);
 	*ret_present = true;
 	*ret = json_object_get_boolean(v);
 	return 0;
 }
 
-int json_get_string_array(json_object *obj, const char *key, bool required, const struct ocitap_limits *lim,
-			  struct jpool *pool, const char *const **ret, size_t *ret_n, struct ocitap_error *err)
+int ocitap_json_get_string_array(json_object *obj, const char *key, bool required, const struct ocitap_limits *lim,
+				 struct jpool *pool, const char *const **ret, size_t *ret_n, struct ocitap_error *err)
 {
 	json_object *v = member(obj, key);
 	const char **vec;
@@ -252,15 +252,15 @@ int json_get_string_array(json_object *obj, const char *key, bool required, cons
 		return 0;
 	}
 	if (!json_object_is_type(v, json_type_array))
-		return json_wrong_type(err, key, "an array of strings", v);
+		return ocitap_json_wrong_type(err, key, "an array of strings", v);
 	n = json_object_array_length(v);
 	if (n > lim->max_items)
 		return ocitap_error_set(err, -E2BIG, key, "%zu entries, more than the limit of %zu", n, lim->max_items);
-	vec = jpool_calloc(pool, n + 1, sizeof(char *));
+	vec = ocitap_jpool_calloc(pool, n + 1, sizeof(char *));
 	if (!vec)
 		return ocitap_error_set(err, -ENOMEM, key, "out of memory");
 	for (size_t i = 0; i < n; i++) {
-		int r = json_string_value(json_object_array_get_idx(v, i), NULL, lim, &vec[i], err);
+		int r = ocitap_json_string_value(json_object_array_get_idx(v, i), NULL, lim, &vec[i], err);
 
 		if (r < 0) {
 			char idx[32];
@@ -275,9 +275,9 @@ int json_get_string_array(json_object *obj, const char *key, bool required, cons
 	return 0;
 }
 
-int json_get_annotations(json_object *obj, const char *key, bool strict, const struct ocitap_limits *lim,
-			 struct jpool *pool, bool *ret_present, const struct ocitap_annotation **ret, size_t *ret_n,
-			 struct ocitap_error *err)
+int ocitap_json_get_annotations(json_object *obj, const char *key, bool strict, const struct ocitap_limits *lim,
+				struct jpool *pool, bool *ret_present, const struct ocitap_annotation **ret,
+				size_t *ret_n, struct ocitap_error *err)
 {
 	json_object *v = member(obj, key);
 	struct ocitap_annotation *vec;
@@ -290,12 +290,12 @@ int json_get_annotations(json_object *obj, const char *key, bool strict, const s
 		return 0;
 	}
 	if (!json_object_is_type(v, json_type_object))
-		return json_wrong_type(err, key, "an object of strings", v);
+		return ocitap_json_wrong_type(err, key, "an object of strings", v);
 	n = (size_t)json_object_object_length(v);
 	if (n > lim->max_annotations)
 		return ocitap_error_set(err, -E2BIG, key, "%zu entries, more than the limit of %zu", n,
 					lim->max_annotations);
-	vec = jpool_calloc(pool, n + 1, sizeof(*vec));
+	vec = ocitap_jpool_calloc(pool, n + 1, sizeof(*vec));
 	if (!vec)
 		return ocitap_error_set(err, -ENOMEM, key, "out of memory");
 	json_object_object_foreach (v, k, val) {
@@ -310,7 +310,7 @@ int json_get_annotations(json_object *obj, const char *key, bool strict, const s
 			return ocitap_error_set(err, -EINVAL, key, "keys must not be empty");
 		if (!val)
 			return ocitap_error_set(err, -EINVAL, key, "value of \"%s\" is null, expected a string", k);
-		r = json_string_value(val, k, lim, &vec[i].value, err);
+		r = ocitap_json_string_value(val, k, lim, &vec[i].value, err);
 		if (r < 0)
 			return ocitap_error_nest(err, key);
 		vec[i].key = k;
@@ -322,7 +322,7 @@ int json_get_annotations(json_object *obj, const char *key, bool strict, const s
 	return 0;
 }
 
-int json_add_string(json_object *obj, const char *key, const char *value)
+int ocitap_json_add_string(json_object *obj, const char *key, const char *value)
 {
 	json_object *s;
 

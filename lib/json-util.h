@@ -24,14 +24,14 @@ struct jpool {
 	void *inline_ptrs[4]; /* a State needs 1, a ContainerProcessState 2 */
 };
 
-struct jpool *jpool_new(void);
+struct jpool *ocitap_jpool_new(void);
 /* Zeroed memory for n elements of size bytes, freed with the pool; NULL if out of memory. */
-void *jpool_calloc(struct jpool *pool, size_t n, size_t size);
-void jpool_free(struct jpool *pool);
+void *ocitap_jpool_calloc(struct jpool *pool, size_t n, size_t size);
+void ocitap_jpool_free(struct jpool *pool);
 
 static inline void jpool_freep(struct jpool **p)
 {
-	jpool_free(*p);
+	ocitap_jpool_free(*p);
 }
 
 static inline void json_object_putp(json_object **o)
@@ -44,54 +44,54 @@ static inline void json_object_putp(json_object **o)
  * Tokenize exactly len bytes into one JSON value, within lim (size, depth,
  * strict syntax, valid UTF-8, nothing but white space after the value).
  */
-int json_parse_bounded(const char *buf, size_t len, const struct ocitap_limits *lim, json_object **ret,
-		       struct ocitap_error *err);
+int ocitap_json_parse_bounded(const char *buf, size_t len, const struct ocitap_limits *lim, json_object **ret,
+			      struct ocitap_error *err);
 
 /* "a string", "a number", ... for messages. */
-const char *json_type_word(json_object *o);
+const char *ocitap_json_type_word(json_object *o);
 
 /* -EINVAL naming what was expected and what came instead. */
-int json_wrong_type(struct ocitap_error *err, const char *field, const char *expected, json_object *got);
+int ocitap_json_wrong_type(struct ocitap_error *err, const char *field, const char *expected, json_object *got);
 
 /* Require an object (field names it in the error). */
-int json_expect_object(json_object *o, const char *field, struct ocitap_error *err);
+int ocitap_json_expect_object(json_object *o, const char *field, struct ocitap_error *err);
 
 /* A string value: type, bound on length, no NUL byte inside. */
-int json_string_value(json_object *o, const char *field, const struct ocitap_limits *lim, const char **ret,
-		      struct ocitap_error *err);
+int ocitap_json_string_value(json_object *o, const char *field, const struct ocitap_limits *lim, const char **ret,
+			     struct ocitap_error *err);
 
 /*
  * Member key of obj as a string. Absent (or JSON null) gives *ret = NULL and
  * returns 0 unless required (then -EINVAL "missing").
  */
-int json_get_string(json_object *obj, const char *key, bool required, const struct ocitap_limits *lim, const char **ret,
-		    struct ocitap_error *err);
+int ocitap_json_get_string(json_object *obj, const char *key, bool required, const struct ocitap_limits *lim,
+			   const char **ret, struct ocitap_error *err);
 
 /* Member key of obj as an integer within [min, max]; *ret_present says whether it was there. */
-int json_get_int(json_object *obj, const char *key, int64_t min, int64_t max, bool *ret_present, int64_t *ret,
-		 struct ocitap_error *err);
+int ocitap_json_get_int(json_object *obj, const char *key, int64_t min, int64_t max, bool *ret_present, int64_t *ret,
+			struct ocitap_error *err);
 
 /* Member key of obj as a boolean (absent: *ret_present false). */
-int json_get_bool(json_object *obj, const char *key, bool *ret_present, bool *ret, struct ocitap_error *err);
+int ocitap_json_get_bool(json_object *obj, const char *key, bool *ret_present, bool *ret, struct ocitap_error *err);
 
 /*
  * Member key as an array of strings, copied into a pool-owned vector of
  * borrowed pointers (NULL-terminated). Absent: *ret NULL, *ret_n 0.
  */
-int json_get_string_array(json_object *obj, const char *key, bool required, const struct ocitap_limits *lim,
-			  struct jpool *pool, const char *const **ret, size_t *ret_n, struct ocitap_error *err);
+int ocitap_json_get_string_array(json_object *obj, const char *key, bool required, const struct ocitap_limits *lim,
+				 struct jpool *pool, const char *const **ret, size_t *ret_n, struct ocitap_error *err);
 
 /* An "annotations"-style object: string values only, at most lim->max_annotations. */
-int json_get_annotations(json_object *obj, const char *key, bool strict, const struct ocitap_limits *lim,
-			 struct jpool *pool, bool *ret_present, const struct ocitap_annotation **ret, size_t *ret_n,
-			 struct ocitap_error *err);
+int ocitap_json_get_annotations(json_object *obj, const char *key, bool strict, const struct ocitap_limits *lim,
+				struct jpool *pool, bool *ret_present, const struct ocitap_annotation **ret,
+				size_t *ret_n, struct ocitap_error *err);
 
 /* The State to and from a json-c object (state.c), for messages that embed one. */
-int state_from_json(json_object *obj, unsigned flags, const struct ocitap_limits *lim, struct jpool *pool,
-		    struct ocitap_state *st, struct ocitap_error *err);
-json_object *state_to_object(const struct ocitap_state *st);
+int ocitap_state_from_json(json_object *obj, unsigned flags, const struct ocitap_limits *lim, struct jpool *pool,
+			   struct ocitap_state *st, struct ocitap_error *err);
+json_object *ocitap_state_to_object(const struct ocitap_state *st);
 
 /* Build helpers for serializers: add key only when value is non-NULL. */
-int json_add_string(json_object *obj, const char *key, const char *value);
+int ocitap_json_add_string(json_object *obj, const char *key, const char *value);
 
 #endif

@@ -130,10 +130,10 @@ static int parse_policy(const char *name, json_object *obj, const struct ocitap_
 	if (strlen(name) >= sizeof(p->name) || name[0] == '\0')
 		return ocitap_error_set(err, -EINVAL, NULL, "policy names must be 1 to %zu bytes", sizeof(p->name) - 1);
 	snprintf(p->name, sizeof(p->name), "%s", name);
-	r = json_expect_object(obj, NULL, err);
+	r = ocitap_json_expect_object(obj, NULL, err);
 	if (r < 0)
 		return r;
-	r = json_get_string(obj, "default", false, lim, &fallback, err);
+	r = ocitap_json_get_string(obj, "default", false, lim, &fallback, err);
 	if (r < 0)
 		return r;
 	p->fallback = (struct ocitap_action){ OCITAP_ACTION_CONTINUE, 0 };
@@ -145,7 +145,7 @@ static int parse_policy(const char *name, json_object *obj, const struct ocitap_
 	if (!json_object_object_get_ex(obj, "syscalls", &syscalls) || !syscalls)
 		return 0;
 	if (!json_object_is_type(syscalls, json_type_object))
-		return json_wrong_type(err, "syscalls", "an object of syscall: action", syscalls);
+		return ocitap_json_wrong_type(err, "syscalls", "an object of syscall: action", syscalls);
 	n = (size_t)json_object_object_length(syscalls);
 	if (n > MAX_RULES)
 		return ocitap_error_set(err, -E2BIG, "syscalls", "%zu rules, more than the limit of %d", n, MAX_RULES);
@@ -157,7 +157,7 @@ static int parse_policy(const char *name, json_object *obj, const struct ocitap_
 		const char *text;
 		bool known = false;
 
-		r = json_string_value(val, sc, lim, &text, err);
+		r = ocitap_json_string_value(val, sc, lim, &text, err);
 		if (r >= 0)
 			r = ocitap_action_parse(text, &action, err);
 		if (r < 0) {
@@ -207,15 +207,15 @@ int ocitap_policy_set_parse(const char *buf, size_t len, const struct ocitap_lim
 		lim = &dflt;
 	}
 	if (buf && len > 0) {
-		r = json_parse_bounded(buf, len, lim, &root, err);
+		r = ocitap_json_parse_bounded(buf, len, lim, &root, err);
 		if (r < 0)
 			return r;
-		r = json_expect_object(root, NULL, err);
+		r = ocitap_json_expect_object(root, NULL, err);
 		if (r < 0)
 			return ocitap_error_prefix(err, "a policy file must be a JSON object");
 		if (json_object_object_get_ex(root, "policies", &policies) && policies) {
 			if (!json_object_is_type(policies, json_type_object))
-				return json_wrong_type(err, "policies", "an object", policies);
+				return ocitap_json_wrong_type(err, "policies", "an object", policies);
 			n = (size_t)json_object_object_length(policies);
 			if (n > MAX_POLICIES)
 				return ocitap_error_set(err, -E2BIG, "policies",

@@ -210,17 +210,17 @@ static int rule_names(json_object *rule, const char *field, json_object **ret, s
 
 	if (json_object_object_get_ex(rule, "names", &names) && names) {
 		if (!json_object_is_type(names, json_type_array))
-			return json_wrong_type(err, field, "an array of syscall names", names);
+			return ocitap_json_wrong_type(err, field, "an array of syscall names", names);
 		for (size_t i = 0; i < json_object_array_length(names); i++)
 			if (!json_object_is_type(json_object_array_get_idx(names, i), json_type_string))
-				return json_wrong_type(err, field, "an array of syscall names",
-						       json_object_array_get_idx(names, i));
+				return ocitap_json_wrong_type(err, field, "an array of syscall names",
+							      json_object_array_get_idx(names, i));
 		*ret = names;
 		return 0;
 	}
 	if (json_object_object_get_ex(rule, "name", &name) && name) {
 		if (!json_object_is_type(name, json_type_string))
-			return json_wrong_type(err, field, "a syscall name", name);
+			return ocitap_json_wrong_type(err, field, "a syscall name", name);
 		*ret = name;
 		return 0;
 	}
@@ -302,20 +302,20 @@ int ocitap_profile_build(char *const *names, const char *in_json, size_t in_len,
 		ocitap_limits_init(&lim);
 		lim.max_bytes = OCITAP_PROFILE_IN_MAX;
 		lim.max_depth = 32;
-		r = json_parse_bounded(in_json, in_len, &lim, &in, err);
+		r = ocitap_json_parse_bounded(in_json, in_len, &lim, &in, err);
 		if (r < 0)
 			goto out;
-		r = json_expect_object(in, "", err);
+		r = ocitap_json_expect_object(in, "", err);
 		if (r < 0)
 			goto out;
 		if (json_object_object_get_ex(in, "syscalls", &in_rules) && in_rules &&
 		    !json_object_is_type(in_rules, json_type_array)) {
-			r = json_wrong_type(err, "syscalls", "an array of rules", in_rules);
+			r = ocitap_json_wrong_type(err, "syscalls", "an array of rules", in_rules);
 			goto out;
 		}
 		if (json_object_object_get_ex(in, "architectures", &in_archs) && in_archs &&
 		    !json_object_is_type(in_archs, json_type_array)) {
-			r = json_wrong_type(err, "architectures", "an array", in_archs);
+			r = ocitap_json_wrong_type(err, "architectures", "an array", in_archs);
 			goto out;
 		}
 	}
@@ -326,7 +326,7 @@ int ocitap_profile_build(char *const *names, const char *in_json, size_t in_len,
 
 		snprintf(field, sizeof(field), "syscalls[%zu]", i);
 		if (!json_object_is_type(rule, json_type_object)) {
-			r = json_wrong_type(err, field, "a rule (an object)", rule);
+			r = ocitap_json_wrong_type(err, field, "a rule (an object)", rule);
 			goto out;
 		}
 		r = rule_names(rule, field, &rn, err);

@@ -24,17 +24,17 @@ int ocitap_hook_report_parse(const char *buf, size_t len, const struct ocitap_li
 		ocitap_limits_init(&dflt);
 		lim = &dflt;
 	}
-	pool = jpool_new();
+	pool = ocitap_jpool_new();
 	if (!pool)
 		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
-	r = json_parse_bounded(buf, len, lim, &pool->root, err);
+	r = ocitap_json_parse_bounded(buf, len, lim, &pool->root, err);
 	if (r < 0)
 		return r;
 	root = pool->root;
-	r = json_expect_object(root, NULL, err);
+	r = ocitap_json_expect_object(root, NULL, err);
 	if (r < 0)
 		return ocitap_error_prefix(err, "a hook report must be a JSON object");
-	r = json_get_int(root, "ocitapReport", 1, 1000, &has, &v, err);
+	r = ocitap_json_get_int(root, "ocitapReport", 1, 1000, &has, &v, err);
 	if (r < 0)
 		return r;
 	if (!has)
@@ -43,31 +43,31 @@ int ocitap_hook_report_parse(const char *buf, size_t len, const struct ocitap_li
 		return ocitap_error_set(err, -EPROTONOSUPPORT, "ocitapReport",
 					"version %d is not supported (this is %d)", (int)v, OCITAP_REPORT_VERSION);
 	rep.version = (int)v;
-	r = json_get_string(root, "stage", true, lim, &stage, err);
+	r = ocitap_json_get_string(root, "stage", true, lim, &stage, err);
 	if (r < 0)
 		return r;
 	r = ocitap_stage_from_string(stage);
 	if (r < 0)
 		return ocitap_error_set(err, -EINVAL, "stage", "unknown stage \"%s\"", stage);
 	rep.stage = (enum ocitap_stage)r;
-	r = json_get_int(root, "hookPid", 0, OCITAP_PID_MAX, &has, &v, err);
+	r = ocitap_json_get_int(root, "hookPid", 0, OCITAP_PID_MAX, &has, &v, err);
 	if (r < 0)
 		return r;
 	rep.hook_pid = (pid_t)v;
-	r = json_get_int(root, "monoNs", 0, INT64_MAX, &has, &rep.mono_ns, err);
+	r = ocitap_json_get_int(root, "monoNs", 0, INT64_MAX, &has, &rep.mono_ns, err);
 	if (r < 0)
 		return r;
-	r = json_get_int(root, "wallNs", 0, INT64_MAX, &has, &rep.wall_ns, err);
+	r = ocitap_json_get_int(root, "wallNs", 0, INT64_MAX, &has, &rep.wall_ns, err);
 	if (r < 0)
 		return r;
-	r = json_get_bool(root, "stageAmbiguous", &has, &rep.stage_ambiguous, err);
+	r = ocitap_json_get_bool(root, "stageAmbiguous", &has, &rep.stage_ambiguous, err);
 	if (r < 0)
 		return r;
 	if (rep.stage_ambiguous && rep.stage != OCITAP_STAGE_PRESTART)
 		return ocitap_error_set(err, -EINVAL, "stageAmbiguous", "only a prestart report can be ambiguous");
 	if (!json_object_object_get_ex(root, "state", &state) || !state)
 		return ocitap_error_set(err, -EINVAL, "state", "missing");
-	r = state_from_json(state, 0, lim, pool, &rep.state, err);
+	r = ocitap_state_from_json(state, 0, lim, pool, &rep.state, err);
 	if (r < 0)
 		return ocitap_error_nest(err, "state");
 	rep.priv_ = TAKE_PTR(pool);
@@ -82,13 +82,13 @@ int ocitap_hook_report_to_json(const struct ocitap_hook_report *rep, char **ret_
 	const char *s;
 
 	if (!o || json_object_object_add(o, "ocitapReport", json_object_new_int(OCITAP_REPORT_VERSION)) < 0 ||
-	    json_add_string(o, "stage", ocitap_stage_to_string(rep->stage)) < 0 ||
+	    ocitap_json_add_string(o, "stage", ocitap_stage_to_string(rep->stage)) < 0 ||
 	    json_object_object_add(o, "hookPid", json_object_new_int(rep->hook_pid)) < 0 ||
 	    json_object_object_add(o, "monoNs", json_object_new_int64(rep->mono_ns)) < 0 ||
 	    json_object_object_add(o, "wallNs", json_object_new_int64(rep->wall_ns)) < 0 ||
 	    (rep->stage_ambiguous && json_object_object_add(o, "stageAmbiguous", json_object_new_boolean(1)) < 0))
 		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
-	st = state_to_object(&rep->state);
+	st = ocitap_state_to_object(&rep->state);
 	if (!st || json_object_object_add(o, "state", st) < 0) {
 		json_object_put(st);
 		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
@@ -104,6 +104,6 @@ void ocitap_hook_report_release(struct ocitap_hook_report *rep)
 {
 	if (!rep)
 		return;
-	jpool_free(rep->priv_);
+	ocitap_jpool_free(rep->priv_);
 	memset(rep, 0, sizeof(*rep));
 }

@@ -92,7 +92,7 @@ static int take_string(json_object *o, const char *key, char **ret, struct ocita
 	if (!json_object_object_get_ex(o, key, &v) || !v)
 		return 0;
 	if (!json_object_is_type(v, json_type_string))
-		return json_wrong_type(err, key, "a string", v);
+		return ocitap_json_wrong_type(err, key, "a string", v);
 	*ret = strdup(json_object_get_string(v));
 	return *ret ? 0 : ocitap_error_set(err, -ENOMEM, key, "out of memory");
 }
@@ -103,7 +103,7 @@ static int take_pid(json_object *o, const char *key, pid_t *ret, struct ocitap_e
 	int64_t v;
 	int r;
 
-	if ((r = json_get_int(o, key, 0, INT32_MAX, &present, &v, err)) < 0)
+	if ((r = ocitap_json_get_int(o, key, 0, INT32_MAX, &present, &v, err)) < 0)
 		return r;
 	*ret = present ? (pid_t)v : 0;
 	return 0;
@@ -115,7 +115,7 @@ static int take_start(json_object *o, const char *key, struct ocitap_runtime_con
 	int64_t v;
 	int r;
 
-	if ((r = json_get_int(o, key, 0, INT64_MAX, &present, &v, err)) < 0)
+	if ((r = ocitap_json_get_int(o, key, 0, INT64_MAX, &present, &v, err)) < 0)
 		return r;
 	c->has_start = present;
 	c->start_ticks = (uint64_t)v;
@@ -146,7 +146,7 @@ static int parse_json(const char *buf, size_t len, json_object **ret, struct oci
 	ocitap_limits_init(&lim);
 	lim.max_bytes = MAX_STATE_FILE;
 	lim.max_depth = 32;
-	return json_parse_bounded(buf, len, &lim, ret, err);
+	return ocitap_json_parse_bounded(buf, len, &lim, ret, err);
 }
 
 int ocitap_runtime_parse_state(const char *buf, size_t len, const char *runtime, struct ocitap_runtime_container *ret,
@@ -158,7 +158,7 @@ int ocitap_runtime_parse_state(const char *buf, size_t len, const char *runtime,
 
 	if ((r = parse_json(buf, len, &root, err)) < 0)
 		return r;
-	if ((r = json_expect_object(root, NULL, err)) < 0)
+	if ((r = ocitap_json_expect_object(root, NULL, err)) < 0)
 		return r;
 	if ((r = fill_common(root, runtime, &c, err)) < 0 ||
 	    (!c.id && (r = ocitap_error_set(err, -EINVAL, "id", "missing")) < 0)) {
@@ -194,7 +194,7 @@ int ocitap_runtime_parse_list(const char *buf, size_t len, const char *runtime, 
 	if ((r = parse_json(buf, len, &root, err)) < 0)
 		return r;
 	if (!json_object_is_type(root, json_type_array))
-		return json_wrong_type(err, NULL, "an array", root);
+		return ocitap_json_wrong_type(err, NULL, "an array", root);
 	n = json_object_array_length(root);
 	v = calloc(n ? n : 1, sizeof(*v));
 	if (!v)
@@ -204,7 +204,8 @@ int ocitap_runtime_parse_list(const char *buf, size_t len, const char *runtime, 
 		char idx[32];
 
 		snprintf(idx, sizeof(idx), "[%zu]", i);
-		if ((r = json_expect_object(o, NULL, err)) < 0 || (r = fill_common(o, runtime, &v[i], err)) < 0 ||
+		if ((r = ocitap_json_expect_object(o, NULL, err)) < 0 ||
+		    (r = fill_common(o, runtime, &v[i], err)) < 0 ||
 		    (!v[i].id && (r = ocitap_error_set(err, -EINVAL, "id", "missing")) < 0)) {
 			ocitap_error_nest(err, idx);
 			ocitap_runtime_containers_free(v, n);
@@ -227,7 +228,7 @@ static int parse_runc_file(json_object *root, struct ocitap_runtime_container *c
 		return r;
 	if (json_object_object_get_ex(root, "config", &config) && config) {
 		if (!json_object_is_type(config, json_type_object))
-			return json_wrong_type(err, "config", "an object", config);
+			return ocitap_json_wrong_type(err, "config", "an object", config);
 		if ((r = take_string(config, "rootfs", &c->rootfs, err)) < 0)
 			return ocitap_error_nest(err, "config");
 		if (json_object_object_get_ex(config, "labels", &labels) &&
@@ -286,7 +287,7 @@ int ocitap_runtime_parse_state_file(const char *buf, size_t len, const char *run
 
 	if ((r = parse_json(buf, len, &root, err)) < 0)
 		return r;
-	if ((r = json_expect_object(root, NULL, err)) < 0)
+	if ((r = ocitap_json_expect_object(root, NULL, err)) < 0)
 		return r;
 	snprintf(c.runtime, sizeof(c.runtime), "%s", runtime);
 	c.id = strdup(id);

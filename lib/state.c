@@ -88,40 +88,40 @@ static int check_oci_version(const char *v, unsigned flags, struct ocitap_error 
 }
 
 /* Fill *st from obj; strings and arrays belong to pool. */
-int state_from_json(json_object *obj, unsigned flags, const struct ocitap_limits *lim, struct jpool *pool,
-		    struct ocitap_state *st, struct ocitap_error *err)
+int ocitap_state_from_json(json_object *obj, unsigned flags, const struct ocitap_limits *lim, struct jpool *pool,
+			   struct ocitap_state *st, struct ocitap_error *err)
 {
 	bool strict = flags & OCITAP_PARSE_STRICT;
 	bool has_pid;
 	int64_t pid;
 	int r;
 
-	r = json_expect_object(obj, NULL, err);
+	r = ocitap_json_expect_object(obj, NULL, err);
 	if (r < 0)
 		return ocitap_error_prefix(err, "a State must be a JSON object");
 
-	r = json_get_string(obj, "ociVersion", false, lim, &st->oci_version, err);
+	r = ocitap_json_get_string(obj, "ociVersion", false, lim, &st->oci_version, err);
 	if (r < 0)
 		return r;
 	r = check_oci_version(st->oci_version, flags, err);
 	if (r < 0)
 		return r;
 
-	r = json_get_string(obj, "id", true, lim, &st->id, err);
+	r = ocitap_json_get_string(obj, "id", true, lim, &st->id, err);
 	if (r < 0)
 		return r;
 	r = check_id(st->id, err);
 	if (r < 0)
 		return r;
 
-	r = json_get_string(obj, "status", true, lim, &st->status_text, err);
+	r = ocitap_json_get_string(obj, "status", true, lim, &st->status_text, err);
 	if (r < 0)
 		return r;
 	if (st->status_text[0] == '\0')
 		return ocitap_error_set(err, -EINVAL, "status", "must not be empty");
 	st->status = ocitap_status_from_string(st->status_text);
 
-	r = json_get_int(obj, "pid", 0, OCITAP_PID_MAX, &has_pid, &pid, err);
+	r = ocitap_json_get_int(obj, "pid", 0, OCITAP_PID_MAX, &has_pid, &pid, err);
 	if (r < 0)
 		return r;
 	st->has_pid = has_pid;
@@ -130,14 +130,14 @@ int state_from_json(json_object *obj, unsigned flags, const struct ocitap_limits
 		return ocitap_error_set(err, -EINVAL, "pid", "%s while status is %s",
 					has_pid ? "must be greater than 0" : "missing", st->status_text);
 
-	r = json_get_string(obj, "bundle", strict, lim, &st->bundle, err);
+	r = ocitap_json_get_string(obj, "bundle", strict, lim, &st->bundle, err);
 	if (r < 0)
 		return r;
 	if (st->bundle && st->bundle[0] != '/')
 		return ocitap_error_set(err, -EINVAL, "bundle", "must be an absolute path");
 
-	return json_get_annotations(obj, "annotations", strict, lim, pool, &st->has_annotations, &st->annotations,
-				    &st->n_annotations, err);
+	return ocitap_json_get_annotations(obj, "annotations", strict, lim, pool, &st->has_annotations,
+					   &st->annotations, &st->n_annotations, err);
 }
 
 int ocitap_state_parse(const char *buf, size_t len, unsigned flags, const struct ocitap_limits *lim,
@@ -149,13 +149,13 @@ int ocitap_state_parse(const char *buf, size_t len, unsigned flags, const struct
 	int r;
 
 	lim = limits_or_default(lim, &dflt);
-	pool = jpool_new();
+	pool = ocitap_jpool_new();
 	if (!pool)
 		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
-	r = json_parse_bounded(buf, len, lim, &pool->root, err);
+	r = ocitap_json_parse_bounded(buf, len, lim, &pool->root, err);
 	if (r < 0)
 		return r;
-	r = state_from_json(pool->root, flags, lim, pool, &st, err);
+	r = ocitap_state_from_json(pool->root, flags, lim, pool, &st, err);
 	if (r < 0)
 		return r;
 	st.priv_ = TAKE_PTR(pool);
@@ -170,7 +170,7 @@ static int fds_from_json(json_object *obj, const struct ocitap_limits *lim, stru
 	int r;
 
 	fd_lim.max_items = lim->max_fds;
-	r = json_get_string_array(obj, "fds", true, &fd_lim, pool, &ps->fds, &ps->n_fds, err);
+	r = ocitap_json_get_string_array(obj, "fds", true, &fd_lim, pool, &ps->fds, &ps->n_fds, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < ps->n_fds; i++) {
@@ -201,18 +201,18 @@ int ocitap_process_state_parse(const char *buf, size_t len, unsigned flags, cons
 	int r;
 
 	lim = limits_or_default(lim, &dflt);
-	pool = jpool_new();
+	pool = ocitap_jpool_new();
 	if (!pool)
 		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
-	r = json_parse_bounded(buf, len, lim, &pool->root, err);
+	r = ocitap_json_parse_bounded(buf, len, lim, &pool->root, err);
 	if (r < 0)
 		return r;
 	root = pool->root;
-	r = json_expect_object(root, NULL, err);
+	r = ocitap_json_expect_object(root, NULL, err);
 	if (r < 0)
 		return ocitap_error_prefix(err, "a ContainerProcessState must be a JSON object");
 
-	r = json_get_string(root, "ociVersion", false, lim, &ps.oci_version, err);
+	r = ocitap_json_get_string(root, "ociVersion", false, lim, &ps.oci_version, err);
 	if (r < 0)
 		return r;
 	r = check_oci_version(ps.oci_version, flags, err);
@@ -221,21 +221,21 @@ int ocitap_process_state_parse(const char *buf, size_t len, unsigned flags, cons
 	r = fds_from_json(root, lim, pool, n_fds_received, &ps, err);
 	if (r < 0)
 		return r;
-	r = json_get_int(root, "pid", 1, OCITAP_PID_MAX, &has_pid, &pid, err);
+	r = ocitap_json_get_int(root, "pid", 1, OCITAP_PID_MAX, &has_pid, &pid, err);
 	if (r < 0)
 		return r;
 	if (!has_pid)
 		return ocitap_error_set(err, -EINVAL, "pid", "missing");
 	ps.pid = (pid_t)pid;
-	r = json_get_string(root, "metadata", false, lim, &ps.metadata, err);
+	r = ocitap_json_get_string(root, "metadata", false, lim, &ps.metadata, err);
 	if (r < 0)
 		return r;
 
 	if (!json_object_object_get_ex(root, "state", &state) || !state)
 		return ocitap_error_set(err, -EINVAL, "state", "missing");
 	if (!json_object_is_type(state, json_type_object))
-		return json_wrong_type(err, "state", "an object", state);
-	r = state_from_json(state, flags, lim, pool, &ps.state, err);
+		return ocitap_json_wrong_type(err, "state", "an object", state);
+	r = ocitap_state_from_json(state, flags, lim, pool, &ps.state, err);
 	if (r < 0)
 		return ocitap_error_nest(err, "state");
 
@@ -260,7 +260,7 @@ enum ocitap_doc_kind ocitap_doc_kind_guess(const char *buf, size_t len, const st
 	json_object *v;
 
 	lim = limits_or_default(lim, &dflt);
-	if (json_parse_bounded(buf, len, lim, &o, NULL) < 0 || !json_object_is_type(o, json_type_object))
+	if (ocitap_json_parse_bounded(buf, len, lim, &o, NULL) < 0 || !json_object_is_type(o, json_type_object))
 		return OCITAP_DOC_STATE;
 	if (json_object_object_get_ex(o, "fds", NULL) ||
 	    (json_object_object_get_ex(o, "state", &v) && json_object_is_type(v, json_type_object)))
@@ -277,7 +277,7 @@ void ocitap_state_release(struct ocitap_state *state)
 {
 	if (!state)
 		return;
-	jpool_free(state->priv_);
+	ocitap_jpool_free(state->priv_);
 	*state = (struct ocitap_state){ 0 };
 }
 
@@ -286,24 +286,24 @@ void ocitap_process_state_release(struct ocitap_process_state *ps)
 	if (!ps)
 		return;
 	/* the embedded state's strings live in the same pool */
-	jpool_free(ps->priv_);
+	ocitap_jpool_free(ps->priv_);
 	*ps = (struct ocitap_process_state){ 0 };
 }
 
-json_object *state_to_object(const struct ocitap_state *st)
+json_object *ocitap_state_to_object(const struct ocitap_state *st)
 {
 	_cleanup_(json_object_putp) json_object *o = json_object_new_object();
 	const char *status = st->status_text ? st->status_text : ocitap_status_to_string(st->status);
 
 	if (!o)
 		return NULL;
-	if (json_add_string(o, "ociVersion", st->oci_version) < 0 || json_add_string(o, "id", st->id) < 0 ||
-	    json_add_string(o, "status", status) < 0)
+	if (ocitap_json_add_string(o, "ociVersion", st->oci_version) < 0 ||
+	    ocitap_json_add_string(o, "id", st->id) < 0 || ocitap_json_add_string(o, "status", status) < 0)
 		return NULL;
 	if (st->has_pid || st->pid > 0)
 		if (json_object_object_add(o, "pid", json_object_new_int(st->pid)) < 0)
 			return NULL;
-	if (json_add_string(o, "bundle", st->bundle) < 0)
+	if (ocitap_json_add_string(o, "bundle", st->bundle) < 0)
 		return NULL;
 	if (st->has_annotations || st->n_annotations > 0) {
 		json_object *a = json_object_new_object();
@@ -313,7 +313,7 @@ json_object *state_to_object(const struct ocitap_state *st)
 			return NULL;
 		}
 		for (size_t i = 0; i < st->n_annotations; i++)
-			if (json_add_string(a, st->annotations[i].key, st->annotations[i].value) < 0)
+			if (ocitap_json_add_string(a, st->annotations[i].key, st->annotations[i].value) < 0)
 				return NULL;
 	}
 	return TAKE_PTR(o);
@@ -337,7 +337,7 @@ static int object_to_string(json_object *o, unsigned flags, char **ret_json, str
 
 int ocitap_state_to_json(const struct ocitap_state *state, unsigned flags, char **ret_json, struct ocitap_error *err)
 {
-	_cleanup_(json_object_putp) json_object *o = state_to_object(state);
+	_cleanup_(json_object_putp) json_object *o = ocitap_state_to_object(state);
 
 	if (!o)
 		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
@@ -350,7 +350,7 @@ int ocitap_process_state_to_json(const struct ocitap_process_state *ps, unsigned
 	_cleanup_(json_object_putp) json_object *o = json_object_new_object();
 	json_object *fds, *st;
 
-	if (!o || json_add_string(o, "ociVersion", ps->oci_version) < 0)
+	if (!o || ocitap_json_add_string(o, "ociVersion", ps->oci_version) < 0)
 		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
 	fds = json_object_new_array();
 	if (!fds || json_object_object_add(o, "fds", fds) < 0) {
@@ -361,9 +361,9 @@ int ocitap_process_state_to_json(const struct ocitap_process_state *ps, unsigned
 		if (json_object_array_add(fds, json_object_new_string(ps->fds[i])) < 0)
 			return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
 	if (json_object_object_add(o, "pid", json_object_new_int(ps->pid)) < 0 ||
-	    json_add_string(o, "metadata", ps->metadata) < 0)
+	    ocitap_json_add_string(o, "metadata", ps->metadata) < 0)
 		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
-	st = state_to_object(&ps->state);
+	st = ocitap_state_to_object(&ps->state);
 	if (!st || json_object_object_add(o, "state", st) < 0) {
 		json_object_put(st);
 		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");

@@ -11,6 +11,12 @@ leaked=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -v '^ocitap_' || t
 if [[ -z $leaked ]]; then ok "libocitap.so exports only ocitap_* symbols ($(nm -D --defined-only "$so" | wc -l))"
 else not_ok "libocitap.so exports non-ocitap symbols: $leaked"; fi
 
+# the static library too: hidden visibility does not keep a name out of a .a
+a="$BUILD/libocitap.a"
+leaked=$(nm -g --defined-only "$a" | awk 'NF == 3 {print $3}' | grep -v '^ocitap_' | sort -u || true)
+if [[ -z $leaked ]]; then ok "libocitap.a defines only ocitap_* global symbols"
+else not_ok "libocitap.a defines non-ocitap global symbols: $(echo $leaked)"; fi
+
 check "ocitap.pc is valid" pkg-config --validate "$BUILD/ocitap.pc"
 # the asan:* suites mean something only if the objects are instrumented
 check "the ASan/UBSan build is instrumented" bash -c 'nm "$1/asan/lib/state.o" | grep -q __asan_report' _ "$BUILD"
