@@ -63,11 +63,12 @@ override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-LIB_SRCS := lib/error.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/report.c lib/proc.c lib/spool.c lib/stage.c lib/hooksd.c lib/procinfo.c lib/runtime.c lib/keeper.c lib/profile.c lib/query.c
+LIB_SRCS := lib/error.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/report.c lib/proc.c lib/spool.c lib/stage.c lib/hooksd.c lib/procinfo.c lib/runtime.c lib/keeper.c lib/profile.c lib/query.c lib/event-json.c
 LIB_HDRS := lib/ocitap.h lib/error.h lib/io.h lib/state.h lib/scm.h lib/bundle.h lib/lifecycle.h lib/policy.h lib/store.h lib/report.h lib/proc.h lib/spool.h lib/stage.h lib/hooksd.h lib/procinfo.h lib/runtime.h lib/keeper.h lib/profile.h lib/query.h
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 
-CLI_SRCS := inspect/ocitap.c inspect/cli.c inspect/records.c inspect/runtimes.c inspect/cmd_validate.c inspect/cmd_events.c inspect/cmd_hooks.c inspect/cmd_ps.c inspect/cmd_inspect.c inspect/cmd_profile.c inspect/event-json.c
+CLI_SRCS := $(addprefix inspect/ocitap/,ocitap.c cli.c records.c runtimes.c cmd_validate.c cmd_events.c cmd_hooks.c cmd_ps.c \
+              cmd_inspect.c cmd_profile.c)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 UNIT_TESTS := error io state scm bundle lifecycle policy store report proc spool stage metrics hooksd procinfo runtime keeper profile query
@@ -83,7 +84,7 @@ FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 ASAN_BUILD   := $(BUILD)/asan
 
-DAEMON_SRCS := inspect/ocitapd.c inspect/ocitapd-bpf.c inspect/ocitapd-keeper.c inspect/ocitapd-writer.c inspect/ocitapd-metrics.c inspect/ocitapd-http.c inspect/ocitapd-push.c inspect/event-json.c
+DAEMON_SRCS := $(addprefix inspect/ocitapd/,ocitapd.c tracer.c keeper-client.c writer.c metrics.c http.c push.c)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 
 HOOK_STAGES := prestart createRuntime createContainer startContainer poststart poststop
@@ -137,8 +138,8 @@ $(BUILD)/tests/bench/perfbuf-tracer.o: CPPFLAGS += -I$(BUILD)/tests/bench
 $(BUILD)/tests/perfbuf-tracer: $(BUILD)/tests/bench/perfbuf-tracer.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(or $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null),-lbpf -lelf -lz)
 
-$(BUILD)/inspect/ocitapd-bpf.o: $(BPF_SKELS)
-$(BUILD)/inspect/ocitapd-bpf.o: CPPFLAGS += -I$(BUILD)/bpf
+$(BUILD)/inspect/ocitapd/tracer.o: $(BPF_SKELS)
+$(BUILD)/inspect/ocitapd/tracer.o: CPPFLAGS += -I$(BUILD)/bpf
 
 $(BUILD)/libocitap.a: $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
@@ -174,7 +175,7 @@ $(BUILD)/bin/ocitap-hook-static: $(BUILD)/hooks/ocitap-hook.o $(BUILD)/libocitap
 	$(Q)$(CC) -static -o $@ $< $(BUILD)/libocitap.a -ljson-c
 
 # holds notify fds across ocitapd restarts: libocitap only, no JSON in its path
-$(BUILD)/bin/ocitap-fdkeeper: $(BUILD)/inspect/ocitap-fdkeeper.o $(BUILD)/libocitap.a
+$(BUILD)/bin/ocitap-fdkeeper: $(BUILD)/inspect/fdkeeper/ocitap-fdkeeper.o $(BUILD)/libocitap.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libocitap.a $(DEP_LIBS)
@@ -194,7 +195,7 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(BUILD)/libocitap.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libocitap.a $(DEP_LIBS) $(CMOCKA_LIBS)
 
 # the daemon's metrics table, tested on its own
-$(BUILD)/tests/test_metrics: $(BUILD)/tests/unit/test_metrics.o $(BUILD)/inspect/ocitapd-metrics.o $(BUILD)/libocitap.a
+$(BUILD)/tests/test_metrics: $(BUILD)/tests/unit/test_metrics.o $(BUILD)/inspect/ocitapd/metrics.o $(BUILD)/libocitap.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(DEP_LIBS) $(CMOCKA_LIBS) -lm
@@ -356,8 +357,8 @@ install: all man
 	install -m 0644 $(BUILD)/man/ocitapd-policy.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 $(BUILD)/man/ocitap-bpf.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 0644 $(BUILD)/man/ocitapd.8 $(BUILD)/man/ocitap-fdkeeper.8 $(DESTDIR)$(MANDIR)/man8/
-	sed 's|/usr/local/bin|$(BINDIR)|' inspect/ocitapd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/ocitapd.service
-	sed 's|/usr/local/bin|$(BINDIR)|' inspect/ocitap-fdkeeper.service > \
+	sed 's|/usr/local/bin|$(BINDIR)|' inspect/ocitapd/ocitapd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/ocitapd.service
+	sed 's|/usr/local/bin|$(BINDIR)|' inspect/fdkeeper/ocitap-fdkeeper.service > \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/ocitap-fdkeeper.service
 .PHONY: install
 
@@ -375,7 +376,7 @@ uninstall:
 .PHONY: uninstall
 
 format:
-	clang-format -i $(wildcard lib/*.[ch] inspect/*.[ch] hooks/*.[ch])
+	clang-format -i $(wildcard lib/*.[ch] inspect/*/*.[ch] hooks/*.[ch])
 .PHONY: format
 
 clean:

@@ -1,6 +1,6 @@
 /*
  * ocitap-bpf.h: what the BPF programs (lifecycle.bpf.c, syscalls.bpf.c) and
- * the daemon (inspect/ocitapd-bpf.c) share: fixed-width map values and ring
+ * the daemon (inspect/ocitapd/tracer.c) share: fixed-width map values and ring
  * buffer events, nothing else.
  *
  * A container is known to the kernel side by the inode number of its init's

@@ -1,12 +1,12 @@
 /*
- * test_metrics.c: ocitapd's metrics table (inspect/ocitapd-metrics.c):
+ * test_metrics.c: ocitapd's metrics table (inspect/ocitapd/metrics.c):
  * label values escaped as the Prometheus text format wants, counters
  * added per label set, gauges set, histograms bucketed cumulatively, and
  * every family with its HELP and TYPE once.
  */
 #include <pthread.h>
 
-#include "../../inspect/ocitapd.h"
+#include "../../inspect/ocitapd/ocitapd.h"
 #include "testutil.h"
 
 static char *text;

@@ -8,7 +8,7 @@
 
 #include "event-json.h"
 
-void format_time(int64_t wall_ns, char *buf, size_t size)
+void ocitap_time_format(int64_t wall_ns, char *buf, size_t size)
 {
 	time_t s = (time_t)(wall_ns / 1000000000);
 	struct tm tm;
@@ -21,12 +21,12 @@ void format_time(int64_t wall_ns, char *buf, size_t size)
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, wall_ns % 1000000000);
 }
 
-struct json_object *event_json(const struct ocitap_event *ev)
+struct json_object *ocitap_event_json(const struct ocitap_event *ev)
 {
 	struct json_object *o = json_object_new_object();
 	char when[64];
 
-	format_time(ev->wall_ns, when, sizeof(when));
+	ocitap_time_format(ev->wall_ns, when, sizeof(when));
 	json_object_object_add(o, "seq", json_object_new_int64(ev->seq));
 	json_object_object_add(o, "container", json_object_new_string(ev->container_id ? ev->container_id : ""));
 	json_object_object_add(o, "kind", json_object_new_string(ev->kind ? ev->kind : ""));
@@ -50,20 +50,20 @@ static struct json_object *json_time(int64_t wall_ns)
 {
 	char buf[64];
 
-	format_time(wall_ns, buf, sizeof(buf));
+	ocitap_time_format(wall_ns, buf, sizeof(buf));
 	return buf[0] ? json_object_new_string(buf) : NULL;
 }
 
 static int last_event_json(const struct ocitap_event *ev, void *userdata)
 {
-	struct json_object *o = event_json(ev);
+	struct json_object *o = ocitap_event_json(ev);
 
 	json_object_object_del(o, "container");
 	*(struct json_object **)userdata = o;
 	return 0;
 }
 
-struct json_object *container_json(const struct ocitap_store_container *c, struct ocitap_store *store, int notify_fds)
+struct json_object *ocitap_container_json(const struct ocitap_store_container *c, struct ocitap_store *store, int notify_fds)
 {
 	struct json_object *o = json_object_new_object();
 	struct json_object *ann = NULL;
@@ -111,7 +111,7 @@ struct timeline {
 static int timeline_one(const struct ocitap_event *ev, void *userdata)
 {
 	struct timeline *t = userdata;
-	struct json_object *o = event_json(ev);
+	struct json_object *o = ocitap_event_json(ev);
 
 	json_object_object_del(o, "container");
 	if (strcmp(ev->kind, OCITAP_EVENT_TRANSITION) == 0) {
@@ -137,7 +137,7 @@ static int notification_one(const char *syscall, const char *action, int64_t cou
 	return 0;
 }
 
-int container_detail_json(struct ocitap_store *store, const char *id, int notify_fds, struct json_object **ret,
+int ocitap_container_detail_json(struct ocitap_store *store, const char *id, int notify_fds, struct json_object **ret,
 			  struct ocitap_error *err)
 {
 	struct ocitap_store_container c = { 0 };
@@ -148,7 +148,7 @@ int container_detail_json(struct ocitap_store *store, const char *id, int notify
 	r = ocitap_store_get_container(store, id, &c, err);
 	if (r < 0)
 		return r;
-	o = container_json(&c, store, notify_fds);
+	o = ocitap_container_json(&c, store, notify_fds);
 	t.list = json_object_new_array();
 	notes = json_object_new_array();
 	if ((r = ocitap_store_foreach_event(store, c.id, 0, timeline_one, &t, err)) < 0 ||

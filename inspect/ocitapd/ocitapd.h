@@ -1,7 +1,7 @@
 /*
  * ocitapd.h: the daemon's shared structures. ocitapd.c is the event loop
  * (socket, connections, seccomp notify fds, pidfds, signals);
- * ocitapd-writer.c the store thread that makes records durable, off the
+ * writer.c the store thread that makes records durable, off the
  * notification path.
  */
 #ifndef OCITAPD_H
@@ -93,9 +93,9 @@ void writer_stop(struct writer *w);
 void wop_free(struct wop *op);
 
 /*
- * ocitapd-metrics.c: labelled counters and histograms for /metrics. The
+ * metrics.c: labelled counters and histograms for /metrics. The
  * variadic arguments are label name/value pairs ended by NULL; values are
- * escaped here. family must be one of the table in ocitapd-metrics.c.
+ * escaped here. family must be one of the table in metrics.c.
  */
 void metric_add(const char *family, double by, ...);
 void metric_observe(const char *family, double value, ...);
@@ -105,7 +105,7 @@ void metrics_render(FILE *out);
 void metrics_release(void);
 
 /*
- * ocitapd-http.c: the HTTP export on libmicrohttpd's own threads. The
+ * http.c: the HTTP export on libmicrohttpd's own threads. The
  * gauges are read atomically; the store is read through its own read-only
  * connections.
  */
@@ -128,7 +128,7 @@ void http_stop(void);
 void http_set_notify_fds(const char *id, int n);
 
 /*
- * ocitapd-keeper.c: ocitap-fdkeeper's client. Every call waits at most
+ * keeper-client.c: ocitap-fdkeeper's client. Every call waits at most
  * 0.5 s for each of the keeper's answers (-EAGAIN); on failure why says what went wrong.
  */
 /* Connect; when nobody listens at path and spawn is set, start
@@ -163,7 +163,7 @@ struct inflight {
 struct inflight *inflight_map(const char *path, char *why, size_t why_size);
 
 /*
- * ocitapd-push.c: every event POSTed to each --push URL as CloudEvents
+ * push.c: every event POSTed to each --push URL as CloudEvents
  * (batched JSON), from the store, with a cursor per URL kept in the store:
  * at least once, in order, retried with backoff, on its own thread.
  */
@@ -183,7 +183,7 @@ void push_wake(void);
 void push_stop(void);
 
 /*
- * ocitapd-bpf.c: the BPF programs of bpf/. bpf_start() loads and attaches
+ * tracer.c: the BPF programs of bpf/. bpf_start() loads and attaches
  * them and returns the ring buffer's epoll fd (for the event loop, which
  * then calls bpf_poll()), or -1 with why (BPF is then off: every other
  * call is a no-op or says so). Containers are tracked by id: their init's

@@ -16,22 +16,22 @@
 /* {"seq", "container", "kind", "from", "to", "source", "time", "wallNs",
  * "monoNs", and "exitCode"/"signal" when known, "oomKilled" when true}.
  * The caller owns the object. */
-struct json_object *event_json(const struct ocitap_event *ev);
+struct json_object *ocitap_event_json(const struct ocitap_event *ev);
 
 /* RFC 3339 in UTC with nanoseconds ("2026-11-23T03:41:37.840161011Z"); an
  * empty string for a time not set (<= 0). */
-void format_time(int64_t wall_ns, char *buf, size_t size);
+void ocitap_time_format(int64_t wall_ns, char *buf, size_t size);
 
 /* {"id", "status", "pid", "bundle", "annotations", "created", "updated",
  * "exit", "notifyFds" (null when notify_fds < 0: not known), and
  * "lastEvent" (an event without "container"; read from store when given)}:
  * a container as GET /v1/containers shows it. The caller owns the object. */
-struct json_object *container_json(const struct ocitap_store_container *c, struct ocitap_store *store, int notify_fds);
+struct json_object *ocitap_container_json(const struct ocitap_store_container *c, struct ocitap_store *store, int notify_fds);
 
 /* A container with its "timeline" (every event, transitions with
  * "sincePreviousSeconds") and "notifications" ([{syscall, action, count}]):
  * GET /v1/containers/ID. -ENOENT when the store does not know id. */
-int container_detail_json(struct ocitap_store *store, const char *id, int notify_fds, struct json_object **ret,
+int ocitap_container_detail_json(struct ocitap_store *store, const char *id, int notify_fds, struct json_object **ret,
 			  struct ocitap_error *err);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * ocitapd-writer.c: the store thread. The event loop queues records and
+ * writer.c: the store thread. The event loop queues records and
  * never waits on disk; this thread takes everything queued at once, writes
  * it in one transaction and commits. Only then are the hook connections
  * waiting on those records acknowledged: an acknowledged report survives

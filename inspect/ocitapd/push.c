@@ -1,5 +1,5 @@
 /*
- * ocitapd-push.c: webhook push. Every event in the store goes to each
+ * push.c: webhook push. Every event in the store goes to each
  * --push URL as CloudEvents 1.0 in batched mode (one POST of
  * application/cloudevents-batch+json holding up to 100 events), in order.
  *
@@ -110,7 +110,7 @@ static int batch_one(const struct ocitap_event *ev, void *userdata)
 	snprintf(id, sizeof(id), "%" PRId64, ev->seq);
 	snprintf(type, sizeof(type), "io.ocitap.%s", ev->kind ? ev->kind : "event");
 	snprintf(source, sizeof(source), "ocitap://%s", p.host);
-	format_time(ev->wall_ns, when, sizeof(when));
+	ocitap_time_format(ev->wall_ns, when, sizeof(when));
 	json_object_object_add(ce, "specversion", json_object_new_string("1.0"));
 	json_object_object_add(ce, "id", json_object_new_string(id));
 	json_object_object_add(ce, "source", json_object_new_string(source));
@@ -119,7 +119,7 @@ static int batch_one(const struct ocitap_event *ev, void *userdata)
 	if (when[0])
 		json_object_object_add(ce, "time", json_object_new_string(when));
 	json_object_object_add(ce, "datacontenttype", json_object_new_string("application/json"));
-	json_object_object_add(ce, "data", event_json(ev));
+	json_object_object_add(ce, "data", ocitap_event_json(ev));
 	json_object_array_add(b->list, ce);
 	b->last = ev->seq;
 	return ++b->n == BATCH;

@@ -1,5 +1,5 @@
 /*
- * ocitapd-metrics.c: the counters and histograms behind /metrics. The event
+ * metrics.c: the counters and histograms behind /metrics. The event
  * loop adds to them at events that are rare next to notifications (a
  * transition, a hook report, an exit, the per-second flush of notification
  * counts); the HTTP thread renders them. One mutex, held for a table lookup

@@ -1,8 +1,8 @@
 /*
- * ocitapd-http.c: the HTTP export (libmicrohttpd). Every request runs on
+ * http.c: the HTTP export (libmicrohttpd). Every request runs on
  * libmicrohttpd's threads, one per connection, and reads the store through
  * its own read-only SQLite connection (WAL: readers never block the store
- * thread) or the metrics table (ocitapd-metrics.c); nothing here touches the
+ * thread) or the metrics table (metrics.c); nothing here touches the
  * event loop, so no client, however slow, delays a notification.
  *
  *   GET /healthz                      what works: store, listener, BPF
@@ -364,7 +364,7 @@ static int list_one(const struct ocitap_store_container *c, int64_t stopped_wall
 		return 0;
 	if (!ocitap_query_annotations_match(&f->q, c->annotations_json))
 		return 0;
-	json_object_array_add(f->list, container_json(c, f->store, live_notify_fds(c->id)));
+	json_object_array_add(f->list, ocitap_container_json(c, f->store, live_notify_fds(c->id)));
 	return 0;
 }
 
@@ -404,7 +404,7 @@ static enum MHD_Result get_container(struct MHD_Connection *conn, struct ocitap_
 
 	if (!*id || strlen(id) > 1024)
 		return reply_error(conn, MHD_HTTP_BAD_REQUEST, "container id: expected 1 to 1024 bytes");
-	r = container_detail_json(store, id, live_notify_fds(id), &o, &err);
+	r = ocitap_container_detail_json(store, id, live_notify_fds(id), &o, &err);
 	if (r == -ENOENT) {
 		struct json_object *e = json_object_new_object();
 
@@ -431,7 +431,7 @@ static int page_one(const struct ocitap_event *ev, void *userdata)
 {
 	struct page *p = userdata;
 
-	json_object_array_add(p->list, event_json(ev));
+	json_object_array_add(p->list, ocitap_event_json(ev));
 	p->last = ev->seq;
 	return --p->left == 0;
 }
@@ -481,7 +481,7 @@ struct sse_fill {
 static int sse_one(const struct ocitap_event *ev, void *userdata)
 {
 	struct sse_fill *f = userdata;
-	struct json_object *o = event_json(ev);
+	struct json_object *o = ocitap_event_json(ev);
 
 	/* one line of JSON: the data field never holds a newline */
 	fprintf(f->out, "id: %" PRId64 "\nevent: %s\ndata: %s\n\n", ev->seq, ev->kind,

@@ -1,5 +1,5 @@
 /*
- * ocitapd-bpf.c: the BPF side of the daemon (the programs in bpf/, CO-RE, loaded
+ * tracer.c: the BPF side of the daemon (the programs in bpf/, CO-RE, loaded
  * from the skeletons built with the daemon). The lifecycle programs are
  * attached for as long as the daemon runs and cost nothing per syscall; the
  * syscall-set program runs on every syscall of every process while

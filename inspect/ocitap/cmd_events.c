@@ -123,7 +123,7 @@ static int list_from_daemon(char *why, size_t why_size)
 
 static int print_stored(const struct ocitap_event *ev, void *userdata)
 {
-	struct json_object *j = event_json(ev); /* the same shape as the API's */
+	struct json_object *j = ocitap_event_json(ev); /* the same shape as the API's */
 
 	print_event(j);
 	json_object_put(j);

@@ -1,5 +1,5 @@
 /*
- * ocitapd-keeper.c: ocitapd's side of ocitap-fdkeeper (lib/keeper.h). The
+ * keeper-client.c: ocitapd's side of ocitap-fdkeeper (lib/keeper.h). The
  * daemon hands the keeper a copy of every notify fd it accepts and takes
  * them all back when it starts; this file is the connection (started on
  * demand, detached, so that it outlives a killed daemon), the requests, and

@@ -5,7 +5,7 @@
  * notification of every container by its policy; watches each notify fd for
  * hang-up (every process gone: stopped) and the init process's pidfd for its
  * exit status; and feeds one lifecycle state machine per container. Records
- * go to the store thread (ocitapd-writer.c); nothing here waits on disk.
+ * go to the store thread (writer.c); nothing here waits on disk.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -33,7 +33,7 @@ static int add_stored(const struct ocitap_store_container *c, int64_t stopped_wa
 	struct stored *st = userdata;
 
 	(void)stopped_wall_ns;
-	json_object_array_add(st->list, container_json(c, st->store, -1));
+	json_object_array_add(st->list, ocitap_container_json(c, st->store, -1));
 	return 0;
 }
 
@@ -100,7 +100,7 @@ int records_get(struct cli_http *h, const char *state_dir, const char *id, struc
 		return -ENOENT;
 	}
 	if ((r = open_store(state_dir, &s, store_why, sizeof(store_why))) == 0) {
-		r = container_detail_json(s, id, -1, &o, &err);
+		r = ocitap_container_detail_json(s, id, -1, &o, &err);
 		ocitap_store_close(s);
 		snprintf(how, how_size, "the store in %s (ocitapd at %s: %s)", state_dir, h->addr, daemon_why);
 		if (r == 0) {
