@@ -63,7 +63,8 @@ static int last_event_json(const struct ocitap_event *ev, void *userdata)
 	return 0;
 }
 
-struct json_object *ocitap_container_json(const struct ocitap_store_container *c, struct ocitap_store *store, int notify_fds)
+struct json_object *ocitap_container_json(const struct ocitap_store_container *c, struct ocitap_store *store,
+					  int notify_fds)
 {
 	struct json_object *o = json_object_new_object();
 	struct json_object *ann = NULL;
@@ -138,7 +139,7 @@ static int notification_one(const char *syscall, const char *action, int64_t cou
 }
 
 int ocitap_container_detail_json(struct ocitap_store *store, const char *id, int notify_fds, struct json_object **ret,
-			  struct ocitap_error *err)
+				 struct ocitap_error *err)
 {
 	struct ocitap_store_container c = { 0 };
 	struct timeline t = { 0 };

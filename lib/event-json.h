@@ -26,12 +26,13 @@ void ocitap_time_format(int64_t wall_ns, char *buf, size_t size);
  * "exit", "notifyFds" (null when notify_fds < 0: not known), and
  * "lastEvent" (an event without "container"; read from store when given)}:
  * a container as GET /v1/containers shows it. The caller owns the object. */
-struct json_object *ocitap_container_json(const struct ocitap_store_container *c, struct ocitap_store *store, int notify_fds);
+struct json_object *ocitap_container_json(const struct ocitap_store_container *c, struct ocitap_store *store,
+					  int notify_fds);
 
 /* A container with its "timeline" (every event, transitions with
  * "sincePreviousSeconds") and "notifications" ([{syscall, action, count}]):
  * GET /v1/containers/ID. -ENOENT when the store does not know id. */
 int ocitap_container_detail_json(struct ocitap_store *store, const char *id, int notify_fds, struct json_object **ret,
-			  struct ocitap_error *err);
+				 struct ocitap_error *err);
 
 #endif
