@@ -259,7 +259,11 @@ $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(LIB_SRCS:%.c=$(FUZ
 fuzz-build: $(FUZZ_BINS)
 .PHONY: fuzz-build
 
-# Every suite `make check` runs; see tests/run-suites.sh for the counting.
+# Every suite `make check` runs, each NAME[@SECONDS]=COMMAND; see
+# tests/run-suites.sh for the counting (TAP, under TAP::Parser) and the time
+# limit: SECONDS for that suite, else SUITE_TIMEOUT.
+SUITE_TIMEOUT ?= 300
+export SUITE_TIMEOUT
 UNIT_SUITES      = $(foreach t,$(UNIT_TESTS),'unit:$(t)=$(BUILD)/tests/test_$(t)')
 ASAN_SUITES      = $(foreach t,$(UNIT_TESTS),'asan:$(t)=$(ASAN_BUILD)/tests/test_$(t)')
 # valgrind 3.19 (Debian 12) does not emulate pidfd_open (syscall 434): test_proc
@@ -267,7 +271,7 @@ ASAN_SUITES      = $(foreach t,$(UNIT_TESTS),'asan:$(t)=$(ASAN_BUILD)/tests/test
 VALGRIND_TESTS   = $(filter-out proc,$(UNIT_TESTS))
 VALGRIND_SUITES  = $(foreach t,$(VALGRIND_TESTS),'valgrind:$(t)=tests/valgrind.sh $(BUILD)/tests/test_$(t)')
 FUZZ_SUITES      = $(foreach t,$(FUZZ_TARGETS),'fuzz-corpus:$(t)=tests/fuzz/replay.sh $(FUZZ_BUILD)/fuzz_$(t) tests/fuzz/corpus/$(t)')
-INTEGRATION_SUITES = 'lint=tests/lint.sh' \
+INTEGRATION_SUITES = 'harness@60=tests/harness-selftest.sh' 'lint=tests/lint.sh' \
                    $(foreach t,$(sort $(wildcard tests/integration/*.sh)),'integration:$(basename $(notdir $(t)))=$(t)') \
                    $(foreach t,$(sort $(wildcard tests/integration/faults/*.sh)),'faults:$(basename $(notdir $(t)))=$(t)')
 

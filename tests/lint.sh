@@ -64,3 +64,4 @@ else
 fi
 check "make install puts the man page in place" test -s "$tmp/usr/share/man/man1/ocitap.1"
 rm -rf "$tmp"
+done_testing

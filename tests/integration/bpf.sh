@@ -72,8 +72,7 @@ start_daemon
 h=$(get /healthz)
 if [[ $(jq -r .bpf.enabled <<<"$h") != true ]]; then
 	# the only reason to skip: the kernel or our privileges do not allow BPF here
-	skip "bpf" "BPF is off on this machine: $(jq -r .bpf.reason <<<"$h")"
-	exit 0
+	skip_rest "bpf" "BPF is off on this machine: $(jq -r .bpf.reason <<<"$h")"
 fi
 ok "/healthz: bpf enabled"
 check "log: programs loaded, with the time it took" grep -q "bpf: programs loaded in" "$log"
@@ -284,3 +283,4 @@ else
 	skip "no BPF privileges" "setpriv (util-linux) is not installed"
 fi
 
+done_testing

@@ -84,3 +84,4 @@ check "... with --json the error is JSON on standard output too" \
 "$OCITAP" events --since x >/dev/null 2>&1
 check "--since x: exit 2" [ $? -eq 2 ]
 check "events --help" bash -c '"$1" events --help | grep -q -- --follow' _ "$OCITAP"
+done_testing

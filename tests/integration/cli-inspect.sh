@@ -186,3 +186,4 @@ rc=$?
 check "ps with no source at all: exit 1, JSON error" [ "$rc" -eq 1 -a "$(jq -r .exitCode "$work/none.json")" = 1 ]
 check "ps --help, inspect --help" bash -c '"$1" ps --help | grep -q -- --runc-root && "$1" inspect --help | grep -q "Exit status"' _ "$OCITAP"
 
+done_testing

@@ -1,5 +1,6 @@
 # common.bash: helpers for the integration tests (sourced, not run).
-# TAP output: ok/not ok lines, counted by tests/run-suites.sh.
+# TAP output: ok/not ok lines and, as the last line of every script,
+# done_testing's plan; tests/run-suites.sh judges them with TAP::Parser.
 
 BUILD=${BUILD:-build}
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -10,6 +11,16 @@ _tap_n=0
 ok() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $*"; }
 not_ok() { _tap_n=$((_tap_n + 1)); echo "not ok $_tap_n - $*"; }
 skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $1 # SKIP $2"; }
+# done_testing: the plan, "1..N" for the N tests run so far. The last line of
+# every script: one that stops early (exit after a not_ok, set -e, a crash)
+# never prints it and so fails, however many "ok" lines it printed.
+done_testing() { echo "1..$_tap_n"; }
+# skip_rest WHAT WHY: what is left cannot run here: one skipped test, the plan, exit 0
+skip_rest() {
+	skip "$1" "$2"
+	done_testing
+	exit 0
+}
 # check "description" command...: ok when the command succeeds
 check() {
 	local what=$1
@@ -44,10 +55,7 @@ crun_private() {
 }
 
 require_root() {
-	if [[ $(id -u) -ne 0 ]]; then
-		skip "$1" "needs root to run containers (uid $(id -u))"
-		exit 0
-	fi
+	[[ $(id -u) -eq 0 ]] || skip_rest "$1" "needs root to run containers (uid $(id -u))"
 }
 
 # The store ocitapd writes, read while it runs ($db: the database path)

@@ -311,3 +311,4 @@ check "OCITAP_SOCKET and OCITAP_STATE_DIR are used" test -S "$work/env.sock" -a 
 kill $envd
 wait $envd 2>/dev/null
 check "SIGTERM: socket removed" test ! -e "$sock"
+done_testing

@@ -177,3 +177,4 @@ check "ocitap-hook, stage not named, a status no stage sends: exit 0, says so" \
 	[ $? -eq 0 ] && check "... and the line names the status" grep -q 'status "paused": name the stage' <<<"$e"
 check "ocitap-hook --help" bash -c '"$1" --help | grep -q fail-closed' _ "$BIN/ocitap-hook"
 stop_daemon
+done_testing

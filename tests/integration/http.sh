@@ -315,3 +315,4 @@ if mount -t tmpfs -o size=2m tmpfs "$full" 2>/dev/null; then
 else
 	skip "disk full: /healthz degraded" "cannot mount a tmpfs here"
 fi
+done_testing

@@ -30,3 +30,4 @@ wait "$keeper_pid"
 rc=$?
 keeper_pid=
 check "SIGTERM: exits 0 and removes its socket" [ "$rc" -eq 0 -a ! -e "$work/keeper.sock" ]
+done_testing

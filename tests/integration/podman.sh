@@ -12,10 +12,7 @@
 set -uo pipefail
 source "$(dirname "$0")/common.bash"
 require_root "podman"
-if ! command -v podman >/dev/null; then
-	skip "podman" "podman is not installed (scripts/deps.sh check installs it)"
-	exit 0
-fi
+command -v podman >/dev/null || skip_rest "podman" "podman is not installed (scripts/deps.sh check installs it)"
 
 OCITAPD="$TOP/$BUILD/bin/ocitapd"
 BIN="$TOP/$BUILD/bin"
@@ -210,3 +207,4 @@ check "hooks lint: exit 1, the broken file named with its field" \
 	bash -c '[ "$1" -eq 1 ] && grep -q "^FAIL .*z-broken.json: hook.path: /nonexistent/hook" "$2"' _ "$rc" "$work/lint.txt"
 pm rm -f explained >/dev/null 2>&1
 
+done_testing

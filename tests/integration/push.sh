@@ -183,3 +183,4 @@ stop_receiver
 "$OCITAPD" --socket "$work/x.sock" --state-dir "$work/x" --http off --push "ftp://example/x" >"$work/bad.log" 2>&1
 rc=$?
 check "--push ftp://...: exit 1, says what is expected" bash -c '[ "$1" -eq 1 ] && grep -q "http:// or https://" "$2"' _ "$rc" "$work/bad.log"
+done_testing

@@ -114,3 +114,4 @@ for rt in runc crun; do
 	fi
 	run_one $rt
 done
+done_testing

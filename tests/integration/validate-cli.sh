@@ -95,3 +95,4 @@ kill $writer 2>/dev/null
 ms=$((($(date +%s%N) - start) / 1000000))
 check "never-closing stdin refused at --timeout 300 (exit 1, ${ms} ms)" [ $rc -eq 1 -a $ms -lt 5000 ]
 check "never-closing stdin: message says so" grep -q "input did not end within 300 ms (6 bytes read)" <<<"$err"
+done_testing

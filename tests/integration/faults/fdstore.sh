@@ -8,7 +8,7 @@ set -uo pipefail
 source "$(dirname "$0")/../common.bash"
 source "$(dirname "$0")/lib.bash"
 require_root "faults: fdstore"
-command -v python3 >/dev/null || { skip "faults: fdstore" "python3 is not installed"; exit 0; }
+command -v python3 >/dev/null || skip_rest "faults: fdstore" "python3 is not installed"
 
 work=$(mktemp -d /tmp/ocitap-fdstore-XXXXXX)
 sock=$work/ocitap.sock state=$work/state db=$work/state/ocitap.db log=$work/ocitapd.log
@@ -51,3 +51,4 @@ ids="fs-b"
 check "a second restart: the other container goes on" all_progressing
 check "... and took back only its fd" grep -q "systemd's fd store: took back 1 notify fd$" "$log"
 check "no notified syscall ever failed" no_errors
+done_testing

@@ -71,3 +71,4 @@ check "flood: the log names why peers were dropped (fds, size, deadline)" \
 check "after the flood: the loops go on" all_progressing
 check "after the flood: no notified syscall ever failed" no_errors
 stop_daemon_gently
+done_testing

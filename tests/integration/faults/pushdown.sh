@@ -113,3 +113,4 @@ kill "$prom_pid" 2>/dev/null
 wait "$prom_pid" 2>/dev/null
 prom_pid=
 stop_receiver
+done_testing

@@ -132,3 +132,4 @@ check "no fd held, no daemon: the keeper exited" [ -z "$(keeper_pids)" ]
 check "--keeper with a path too long: usage error" [ $? -eq 2 ] && check "... naming the limit" grep -q "at most 107 bytes" "$work/err"
 OCITAP_FAULT=sometimes "$OCITAPD" --http off >/dev/null 2>"$work/err"
 check "OCITAP_FAULT malformed: usage error" [ $? -eq 2 ]
+done_testing

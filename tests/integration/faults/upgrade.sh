@@ -95,3 +95,4 @@ check "no notified syscall ever failed" no_errors
 
 "$work/bin/ocitapd" --replace --socket "$work/nobody.sock" >/dev/null 2>"$work/err"
 check "--replace with no daemon there: exit 1, naming the socket" [ $? -eq 1 ] && grep -q "no daemon at $work/nobody.sock" "$work/err"
+done_testing
