@@ -14,29 +14,10 @@ set -uo pipefail
 source "$(dirname "$0")/common.bash"
 require_root "bpf"
 
-OCITAPD="$TOP/$BUILD/bin/ocitapd" BIN="$TOP/$BUILD/bin" PROG="$TOP/$BUILD/tests/bpf-prog"
-work=$(mktemp -d /tmp/ocitap-bpf-XXXXXX)
-sock=$work/ocitap.sock state=$work/state db=$work/state/ocitap.db log=$work/ocitapd.log
+BIN="$TOP/$BUILD/bin" PROG="$TOP/$BUILD/tests/bpf-prog"
+test_init bpf
 http="unix:$work/http.sock"
-daemon_pid=
-cleanup() {
-	[[ -n $daemon_pid ]] && kill -9 "$daemon_pid" 2>/dev/null
-	for id in $(runc --root "$work/runc" list -q 2>/dev/null); do runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1; done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-start_daemon() {
-	rm -f "$sock"
-	"$OCITAPD" --socket "$sock" --state-dir "$state" --http "$http" --keeper off --log-level debug "$@" >>"$log" 2>&1 &
-	daemon_pid=$!
-	wait_for "$sock" || { not_ok "ocitapd started"; cat "$log"; exit 0; }
-}
-stop_daemon() {
-	kill -TERM "$daemon_pid" 2>/dev/null
-	wait "$daemon_pid" 2>/dev/null
-	daemon_pid=
-}
+daemon_args=(--http "$http" --keeper off --log-level debug)
 get() { curl -s --unix-socket "$work/http.sock" "http://x$1"; }
 
 # bundle ID ARGS-JSON [EXTRA-JQ]: a rootfs with bpf-prog only; createRuntime

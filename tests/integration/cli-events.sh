@@ -6,27 +6,13 @@ set -uo pipefail
 source "$(dirname "$0")/common.bash"
 require_root "cli-events"
 
-OCITAPD="$TOP/$BUILD/bin/ocitapd"
 BIN="$TOP/$BUILD/bin"
-work=$(mktemp -d /tmp/ocitap-events-XXXXXX)
-state=$work/state sock=$work/ocitap.sock db=$work/state/ocitap.db log=$work/ocitapd.log
-daemon_pid= follow_pid=
-cleanup() {
-	[[ -n $daemon_pid ]] && kill -9 "$daemon_pid" 2>/dev/null
-	[[ -n $follow_pid ]] && kill -9 "$follow_pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-port=$((20000 + RANDOM % 20000))
-while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
-start_daemon() {
-	rm -f "$sock"
-	"$OCITAPD" --socket "$sock" --state-dir "$state" --http "127.0.0.1:$port" >>"$log" 2>&1 &
-	daemon_pid=$!
-	wait_for "$sock" || { not_ok "ocitapd started"; exit 0; }
-	for ((i = 0; i < 50; i++)); do curl -s "http://127.0.0.1:$port/healthz" >/dev/null && return; sleep 0.1; done
-}
-stop_daemon() { kill -TERM "$daemon_pid" 2>/dev/null; wait "$daemon_pid" 2>/dev/null; daemon_pid=; }
+test_init events
+follow_pid=
+test_cleanup() { [[ -n $follow_pid ]] && kill -9 "$follow_pid" 2>/dev/null; }
+port=$(free_port)
+daemon_args=(--http "127.0.0.1:$port")
+daemon_ready=http://127.0.0.1:$port/healthz
 report() { # ID STAGE STATUS
 	printf '{"ociVersion":"1.0.2","id":"%s","status":"%s","pid":0,"bundle":"/b"}' "$1" "$3" |
 		"$BIN/ocitap-$2" --socket "$sock" --state-dir "$state"

@@ -9,27 +9,11 @@ set -uo pipefail
 source "$(dirname "$0")/common.bash"
 require_root "cli-inspect"
 
-OCITAPD="$TOP/$BUILD/bin/ocitapd"
-work=$(mktemp -d /tmp/ocitap-inspect-XXXXXX)
-state=$work/state sock=$work/ocitap.sock db=$work/state/ocitap.db log=$work/ocitapd.log
-daemon_pid=
-cleanup() {
-	for id in t-runc u-runc; do runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1; done
-	crun_private --root "$work/crun" delete -f t-crun >/dev/null 2>&1
-	[[ -n $daemon_pid ]] && kill -9 "$daemon_pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-port=$((20000 + RANDOM % 20000))
-while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
-start_daemon() {
-	rm -f "$sock"
-	"$OCITAPD" --socket "$sock" --state-dir "$state" --http "127.0.0.1:$port" >>"$log" 2>&1 &
-	daemon_pid=$!
-	wait_for "$sock" || { not_ok "ocitapd started"; exit 0; }
-	for ((i = 0; i < 50; i++)); do curl -s "http://127.0.0.1:$port/healthz" >/dev/null && return; sleep 0.1; done
-}
-stop_daemon() { kill -TERM "$daemon_pid" 2>/dev/null; wait "$daemon_pid" 2>/dev/null; daemon_pid=; }
+test_init inspect
+test_cleanup() { crun_private --root "$work/crun" delete -f t-crun >/dev/null 2>&1; }
+port=$(free_port)
+daemon_args=(--http "127.0.0.1:$port")
+daemon_ready=http://127.0.0.1:$port/healthz
 ot() { "$OCITAP" "$@" --http "127.0.0.1:$port" --state-dir "$state" --runc-root "$work/runc" --crun-root "$work/crun"; }
 
 # bundle ID ARGS-JSON LISTENER(yes|no)

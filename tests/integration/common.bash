@@ -58,6 +58,68 @@ require_root() {
 	[[ $(id -u) -eq 0 ]] || skip_rest "$1" "needs root to run containers (uid $(id -u))"
 }
 
+# test_init NAME: a fresh work directory $work (/tmp/ocitap-NAME-*), removed at
+# exit by cleanup; sets sock, state, db and log under it, OCITAPD (unless set)
+# and an empty daemon_pid. A script may move sock or state afterwards.
+test_init() {
+	OCITAPD=${OCITAPD:-$TOP/$BUILD/bin/ocitapd}
+	work=$(mktemp -d "/tmp/ocitap-$1-XXXXXX")
+	sock=$work/ocitap.sock state=$work/state db=$work/state/ocitap.db log=$work/ocitapd.log
+	daemon_pid=
+	trap cleanup EXIT
+}
+# cleanup (at exit, set by test_init): the daemon (kill -9), then the
+# script's own test_cleanup if it defines one (its other processes, mounts,
+# runtimes), every runc container under $work/runc, every fd keeper started
+# for a socket in $work, and $work itself.
+cleanup() {
+	local id
+	[[ -n ${daemon_pid:-} ]] && kill -9 "$daemon_pid" 2>/dev/null
+	[[ $(type -t test_cleanup) == function ]] && test_cleanup
+	for id in $(runc --root "$work/runc" list -q 2>/dev/null); do runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1; done
+	pkill -9 -f "ocitap-fdkeeper --socket $work/" 2>/dev/null
+	rm -rf "$work"
+}
+
+# start_daemon [ARGS...]: $OCITAPD --socket $sock --state-dir $state, then the
+# script's usual options (the array daemon_args) and ARGS, in the background
+# (daemon_pid), its output appended to $log. Returns once $sock exists and,
+# if daemon_ready is set (a URL), once that answers (5 s each). A daemon
+# whose socket does not come: not_ok, the log's last lines and exit, so
+# without a plan.
+daemon_args=()
+daemon_ready=
+start_daemon() {
+	local i
+	rm -f "$sock" # kill -9 leaves the old socket file behind
+	"$OCITAPD" --socket "$sock" --state-dir "$state" "${daemon_args[@]}" "$@" >>"$log" 2>&1 &
+	daemon_pid=$!
+	wait_for "$sock" || {
+		not_ok "ocitapd started"
+		tail -n 30 "$log" | sed 's/^/# /'
+		exit 0
+	}
+	if [[ -n $daemon_ready ]]; then
+		for ((i = 0; i < 50; i++)); do curl -s "$daemon_ready" >/dev/null && return 0; sleep 0.1; done
+	fi
+	return 0
+}
+# stop_daemon: SIGTERM, and wait for it to exit
+stop_daemon() { kill_daemon TERM; }
+# kill_daemon SIGNAL: send it, and wait for the daemon to exit
+kill_daemon() {
+	kill "-$1" "$daemon_pid" 2>/dev/null
+	wait "$daemon_pid" 2>/dev/null
+	daemon_pid=
+}
+
+# free_port: a loopback TCP port nothing listens on
+free_port() {
+	local p=$((20000 + RANDOM % 20000))
+	while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
+	echo "$p"
+}
+
 # The store ocitapd writes, read while it runs ($db: the database path)
 # (a read that meets the writer's checkpoint may fail with "database is locked":
 # asked again, up to 1 s)

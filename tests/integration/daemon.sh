@@ -10,16 +10,7 @@ set -uo pipefail
 source "$(dirname "$0")/common.bash"
 require_root "daemon"
 
-OCITAPD="$TOP/$BUILD/bin/ocitapd"
-work=$(mktemp -d /tmp/ocitap-daemon-XXXXXX)
-sock=$work/ocitap.sock state=$work/state db=$work/state/ocitap.db log=$work/ocitapd.log
-daemon_pid=
-cleanup() {
-	[[ -n $daemon_pid ]] && kill -9 "$daemon_pid" 2>/dev/null
-	for id in $(runc --root "$work/runc" list -q 2>/dev/null); do runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1; done
-	rm -rf "$work"
-}
-trap cleanup EXIT
+test_init daemon
 
 cat >"$work/policy.json" <<'JSON'
 { "policies": {
@@ -27,18 +18,7 @@ cat >"$work/policy.json" <<'JSON'
                 "syscalls": { "mkdir": "errno:EACCES", "mkdirat": "errno:EACCES", "chmod": "kill", "fchmodat": "kill" } } } }
 JSON
 
-start_daemon() {
-	rm -f "$sock" # kill -9 leaves the old socket file behind
-	"$OCITAPD" --socket "$sock" --state-dir "$state" --policy "$work/policy.json" --http off \
-		--peer-timeout 1000 "$@" >>"$log" 2>&1 &
-	daemon_pid=$!
-	wait_for "$sock" || { not_ok "ocitapd started"; cat "$log"; exit 0; }
-}
-stop_daemon() {
-	kill -TERM "$daemon_pid" 2>/dev/null
-	wait "$daemon_pid" 2>/dev/null
-	daemon_pid=
-}
+daemon_args=(--policy "$work/policy.json" --http off --peer-timeout 1000)
 
 # bundle RT ID POLICY ARGS-JSON: a busybox bundle whose mkdir/chmod notify ocitapd
 bundle() {

@@ -12,30 +12,12 @@ set -uo pipefail
 source "$(dirname "$0")/common.bash"
 require_root "hooks"
 
-OCITAPD="$TOP/$BUILD/bin/ocitapd"
 BIN="$TOP/$BUILD/bin"
-work=$(mktemp -d /tmp/ocitap-hooks-XXXXXX)
+test_init hooks
 chmod 0755 "$work"
-sockdir=$work/run state=$work/state sock=$work/run/ocitap.sock db=$work/state/ocitap.db log=$work/ocitapd.log
+sockdir=$work/run sock=$work/run/ocitap.sock
 mkdir -p "$sockdir"
-daemon_pid=
-cleanup() {
-	[[ -n $daemon_pid ]] && kill -9 "$daemon_pid" 2>/dev/null
-	for id in $(runc --root "$work/runc" list -q 2>/dev/null); do runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1; done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-start_daemon() {
-	rm -f "$sock"
-	"$OCITAPD" --socket "$sock" --state-dir "$state" --http off >>"$log" 2>&1 &
-	daemon_pid=$!
-	wait_for "$sock" || { not_ok "ocitapd started"; exit 0; }
-}
-stop_daemon() {
-	kill -TERM "$daemon_pid" 2>/dev/null
-	wait "$daemon_pid" 2>/dev/null
-	daemon_pid=
-}
+daemon_args=(--http off)
 stages=(prestart createRuntime createContainer startContainer poststart poststop)
 
 # bundle ID [HOOK-ARGS-JSON [auto]]: busybox; every stage -> ocitap-<stage> --socket ... --state-dir ...

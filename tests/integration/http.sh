@@ -11,31 +11,23 @@ set -uo pipefail
 source "$(dirname "$0")/common.bash"
 require_root "http"
 
-OCITAPD="$TOP/$BUILD/bin/ocitapd"
 BIN="$TOP/$BUILD/bin"
-work=$(mktemp -d /tmp/ocitap-http-XXXXXX)
+test_init http
 chmod 0755 "$work"
-sockdir=$work/run state=$work/state sock=$work/run/ocitap.sock db=$work/state/ocitap.db log=$work/ocitapd.log
+sockdir=$work/run sock=$work/run/ocitap.sock
 mkdir -p "$sockdir"
 pids=()
-daemon_pid=
-cleanup() {
-	[[ -n $daemon_pid ]] && kill -9 "$daemon_pid" 2>/dev/null
+test_cleanup() {
+	local p
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	for id in $(runc --root "$work/runc" list -q 2>/dev/null); do runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1; done
 	mountpoint -q "$work/full" && umount "$work/full"
-	rm -rf "$work"
 }
-trap cleanup EXIT
 
 # a free loopback port (bind would say so otherwise; the daemon start is checked)
-port=$((20000 + RANDOM % 20000))
-while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+port=$(free_port)
 base=http://127.0.0.1:$port
 
-"$OCITAPD" --socket "$sock" --state-dir "$state" --http "127.0.0.1:$port" --log-level debug >>"$log" 2>&1 &
-daemon_pid=$!
-wait_for "$sock" || { not_ok "ocitapd started"; cat "$log"; exit 0; }
+start_daemon --http "127.0.0.1:$port" --log-level debug
 for ((i = 0; i < 50; i++)); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done
 get() { curl -s --max-time 10 "$base$1"; }
 code() { curl -s --max-time 10 -o "$work/body" -w '%{http_code}' "${@:2}" "$base$1"; }
@@ -254,9 +246,7 @@ check "with 16 stuck HTTP clients, a container's notified syscalls are answered 
 check "... and the API still answers" [ "$(code /healthz)" = 200 ]
 
 # ---- addresses and the bearer token ----
-kill -TERM "$daemon_pid"
-wait "$daemon_pid" 2>/dev/null
-daemon_pid=
+stop_daemon
 "$OCITAPD" --socket "$work/t.sock" --state-dir "$work/t" --http "0.0.0.0:$port" >"$work/open.log" 2>&1
 rc=$?
 check "a non-loopback --http without --http-token-file: refused (exit 1), says why" \
@@ -270,18 +260,14 @@ for ((i = 0; i < 50; i++)); do curl -s "$base/healthz" >/dev/null && break; slee
 check "with a token: no token gives 401" [ "$(code /healthz)" = 401 ]
 check "... a wrong token gives 401" [ "$(code /healthz -H 'Authorization: Bearer s3cret-token-for-test')" = 401 ]
 check "... the token gives 200" [ "$(code /healthz -H 'Authorization: Bearer s3cret-token-for-tests')" = 200 ]
-kill -TERM "$daemon_pid"
-wait "$daemon_pid" 2>/dev/null
-daemon_pid=
+stop_daemon
 "$OCITAPD" --socket "$work/u.sock" --state-dir "$work/u" --http "unix:$work/http.sock" >>"$log" 2>&1 &
 daemon_pid=$!
 wait_for "$work/http.sock"
 check "--http unix:PATH serves /healthz" \
 	[ "$(curl -s --unix-socket "$work/http.sock" http://x/healthz | jq -r .status)" = ok ]
 check "... the socket is 0600" [ "$(stat -c %a "$work/http.sock")" = 600 ]
-kill -TERM "$daemon_pid"
-wait "$daemon_pid" 2>/dev/null
-daemon_pid=
+stop_daemon
 check "... and removed at exit" [ ! -e "$work/http.sock" ]
 "$OCITAPD" --socket "$work/v.sock" --state-dir "$work/v" --http "nonsense" >"$work/bad.log" 2>&1
 rc=$?
@@ -308,9 +294,7 @@ if mount -t tmpfs -o size=2m tmpfs "$full" 2>/dev/null; then
 	rm -f "$full/filler"
 	for ((i = 0; i < 50; i++)); do [[ $(code /healthz) == 200 ]] && break; sleep 0.1; done
 	check "space back: /healthz 200 again" [ "$(code /healthz)" = 200 ]
-	kill -TERM "$daemon_pid"
-	wait "$daemon_pid" 2>/dev/null
-	daemon_pid=
+	stop_daemon
 	umount "$full"
 else
 	skip "disk full: /healthz degraded" "cannot mount a tmpfs here"

@@ -7,13 +7,9 @@ set -uo pipefail
 source "$(dirname "$0")/common.bash"
 
 KEEPER="$TOP/$BUILD/bin/ocitap-fdkeeper"
-work=$(mktemp -d /tmp/ocitap-keeper-XXXXXX)
+test_init keeper
 keeper_pid=
-cleanup() {
-	[[ -n $keeper_pid ]] && kill -9 "$keeper_pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
+test_cleanup() { [[ -n $keeper_pid ]] && kill -9 "$keeper_pid" 2>/dev/null; }
 
 "$KEEPER" --socket "$work/keeper.sock" 2>"$work/keeper.err" &
 keeper_pid=$!

@@ -14,37 +14,22 @@ source "$(dirname "$0")/common.bash"
 require_root "podman"
 command -v podman >/dev/null || skip_rest "podman" "podman is not installed (scripts/deps.sh check installs it)"
 
-OCITAPD="$TOP/$BUILD/bin/ocitapd"
 BIN="$TOP/$BUILD/bin"
-work=$(mktemp -d /tmp/ocitap-podman-XXXXXX)
+test_init podman
 chmod 0755 "$work"
-sockdir=$work/run state=$work/state sock=$work/run/ocitap.sock db=$work/state/ocitap.db log=$work/ocitapd.log
+sockdir=$work/run sock=$work/run/ocitap.sock
 mkdir -p "$sockdir" "$work/hooks.d"
-daemon_pid=
 nproc=$(ulimit -Hu)
 [[ $nproc == unlimited || $nproc -gt 4096 ]] && nproc=4096
 pm() {
 	timeout 120 podman --root "$work/storage" --runroot "$work/runroot" --storage-driver vfs \
 		--runtime runc --cgroup-manager cgroupfs --events-backend file --hooks-dir "$work/hooks.d" "$@"
 }
-cleanup() {
-	[[ -n $daemon_pid ]] && kill -9 "$daemon_pid" 2>/dev/null
+test_cleanup() {
 	pm rm -af >/dev/null 2>&1
 	pm rmi -af >/dev/null 2>&1
-	rm -rf "$work"
 }
-trap cleanup EXIT
-start_daemon() {
-	rm -f "$sock"
-	"$OCITAPD" --socket "$sock" --state-dir "$state" --http off >>"$log" 2>&1 &
-	daemon_pid=$!
-	wait_for "$sock" || { not_ok "ocitapd started"; exit 0; }
-}
-stop_daemon() {
-	kill -TERM "$daemon_pid" 2>/dev/null
-	wait "$daemon_pid" 2>/dev/null
-	daemon_pid=
-}
+daemon_args=(--http off)
 jqe() { jq -e "$@" >/dev/null; }
 run() { # NAME ARGS...: podman run; sets out, rc, id
 	local name=$1

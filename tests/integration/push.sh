@@ -9,26 +9,13 @@ set -uo pipefail
 source "$(dirname "$0")/common.bash"
 require_root "push"
 
-OCITAPD="$TOP/$BUILD/bin/ocitapd"
 BIN="$TOP/$BUILD/bin"
-work=$(mktemp -d /tmp/ocitap-push-XXXXXX)
+test_init push
 chmod 0755 "$work"
-sockdir=$work/run state=$work/state sock=$work/run/ocitap.sock db=$work/state/ocitap.db log=$work/ocitapd.log
+sockdir=$work/run sock=$work/run/ocitap.sock
 mkdir -p "$sockdir"
-daemon_pid= recv_pid=
-cleanup() {
-	[[ -n $daemon_pid ]] && kill -9 "$daemon_pid" 2>/dev/null
-	[[ -n $recv_pid ]] && kill -9 "$recv_pid" 2>/dev/null
-	for id in $(runc --root "$work/runc" list -q 2>/dev/null); do runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1; done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() {
-	local p=$((20000 + RANDOM % 20000))
-	while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
-	echo "$p"
-}
+recv_pid=
+test_cleanup() { [[ -n $recv_pid ]] && kill -9 "$recv_pid" 2>/dev/null; }
 rport=$(free_port)
 hport=$(free_port)
 [[ $hport == "$rport" ]] && hport=$((rport + 1))
@@ -41,14 +28,7 @@ start_receiver() {
 	return 1
 }
 stop_receiver() { kill "$recv_pid" 2>/dev/null; wait "$recv_pid" 2>/dev/null; recv_pid=; }
-start_daemon() {
-	rm -f "$sock"
-	"$OCITAPD" --socket "$sock" --state-dir "$state" --http "127.0.0.1:$hport" \
-		--push "http://127.0.0.1:$rport/events?src=test" --push-token-file "$work/token" >>"$log" 2>&1 &
-	daemon_pid=$!
-	wait_for "$sock" || { not_ok "ocitapd started"; cat "$log"; exit 0; }
-}
-stop_daemon() { kill -TERM "$daemon_pid" 2>/dev/null; wait "$daemon_pid" 2>/dev/null; daemon_pid=; }
+daemon_args=(--http "127.0.0.1:$hport" --push "http://127.0.0.1:$rport/events?src=test" --push-token-file "$work/token")
 metric() { curl -s "http://127.0.0.1:$hport/metrics" | awk -v k="$1" '$1 == k {print $2}'; }
 received_ids() { [[ -s $got ]] && cut -f3 "$got" | jq -r '.[].id' | sort -n; }
 stored_ids() { q "select seq from events order by seq"; }

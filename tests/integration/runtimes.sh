@@ -8,14 +8,12 @@ set -uo pipefail
 source "$(dirname "$0")/common.bash"
 require_root "runtimes"
 
-work=$(mktemp -d /tmp/ocitap-it-XXXXXX)
+test_init it
 receiver_pid=
-cleanup() {
+test_cleanup() {
 	[[ -n $receiver_pid ]] && kill "$receiver_pid" 2>/dev/null && wait "$receiver_pid" 2>/dev/null
 	runc --root "$work/runc-root" delete -f it-runc >/dev/null 2>&1
-	rm -rf "$work"
 }
-trap cleanup EXIT
 
 hook="$TOP/tests/integration/capture-hook"
 stages=(prestart createRuntime createContainer startContainer poststart poststop)

@@ -16,15 +16,13 @@ faults_init diskfull
 full=$work/full
 state=$full/state db=$full/state/ocitap.db # the store on the small filesystem
 ids="loop-a loop-b"
-faults_cleanup() { umount "$full" 2>/dev/null; }
+test_cleanup() { umount "$full" 2>/dev/null; }
 
 mkdir -p "$full"
 if ! mount -t tmpfs -o size=4m tmpfs "$full" 2>/dev/null; then
 	skip_rest "faults: disk full" "cannot mount a tmpfs here"
 fi
-"$OCITAPD" --socket "$sock" --state-dir "$state" --http "unix:$http" >>"$log" 2>&1 &
-daemon_pid=$!
-wait_for "$sock" || { not_ok "ocitapd started"; tail "$log"; exit 0; }
+start_daemon --http "unix:$http"
 code() { curl -s -o "$work/body" -w '%{http_code}' --unix-socket "$http" "http://x$1"; }
 metric() { curl -s --unix-socket "$http" http://x/metrics | awk -v m="$1" '$1 == m { print $2 }'; }
 notified() { q "select coalesce(sum(count), 0) from notifications where container_id='$1' and syscall like 'mkdir%'"; }
@@ -90,5 +88,5 @@ check "caught up: every notified mkdir of loop-a while the disk was full is coun
 check "caught up: ... and of loop-b" caught_up loop-b "$before_b"
 check "the loops go on" all_progressing
 check "no notified syscall ever failed" no_errors
-stop_daemon_gently
+stop_daemon
 done_testing

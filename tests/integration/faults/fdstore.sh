@@ -10,16 +10,10 @@ source "$(dirname "$0")/lib.bash"
 require_root "faults: fdstore"
 command -v python3 >/dev/null || skip_rest "faults: fdstore" "python3 is not installed"
 
-work=$(mktemp -d /tmp/ocitap-fdstore-XXXXXX)
-sock=$work/ocitap.sock state=$work/state db=$work/state/ocitap.db log=$work/ocitapd.log
+faults_init fdstore
 ids="fs-a fs-b"
 mgr=
-cleanup() {
-	[[ -n $mgr ]] && kill "$mgr" 2>/dev/null && wait "$mgr" 2>/dev/null
-	for id in $(runc --root "$work/runc" list -q 2>/dev/null); do runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1; done
-	rm -rf "$work"
-}
-trap cleanup EXIT
+test_cleanup() { [[ -n $mgr ]] && kill "$mgr" 2>/dev/null && wait "$mgr" 2>/dev/null; }
 
 mkdir -p "$work/mgr"
 python3 "$(dirname "$0")/fake-fdstore.py" "$work/mgr" "$TOP/$BUILD/bin/ocitapd" --socket "$sock" --state-dir "$state" \

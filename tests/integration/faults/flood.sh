@@ -14,9 +14,7 @@ require_root "faults: flood"
 faults_init flood
 ids="loop-a loop-b"
 
-"$OCITAPD" --socket "$sock" --state-dir "$state" --http "unix:$http" --peer-timeout 1000 >>"$log" 2>&1 &
-daemon_pid=$!
-wait_for "$sock" || { not_ok "ocitapd started"; tail "$log"; exit 0; }
+start_daemon --http "unix:$http" --peer-timeout 1000
 metric() { curl -s --unix-socket "$http" http://x/metrics | awk -v m="$1" '$1 == m { print $2 }'; }
 fds() { ls "/proc/$daemon_pid/fd" | wc -l; }
 fd_list() { for f in /proc/$daemon_pid/fd/*; do readlink "$f"; done | sed 's/[0-9]\+/N/g' | sort | uniq -c; }
@@ -70,5 +68,5 @@ check "flood: the log names why peers were dropped (fds, size, deadline)" \
 	bash -c "grep -q 'dropped peer .*fds' '$log' && grep -q 'dropped peer .*larger than the limit' '$log' && grep -q 'dropped peer .*within 1000 ms' '$log'"
 check "after the flood: the loops go on" all_progressing
 check "after the flood: no notified syscall ever failed" no_errors
-stop_daemon_gently
+stop_daemon
 done_testing

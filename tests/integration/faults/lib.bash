@@ -45,27 +45,12 @@ start_loops() {
 	done
 }
 
-# faults_init NAME: a work directory removed at exit with every runc container,
-# keeper and daemon of it; sets work, sock, state, db, log, http (a unix socket
-# for the API) and OCITAPD. A test with more to stop defines faults_cleanup.
+# faults_init NAME: common.bash's test_init (a work directory removed at exit
+# with every runc container, keeper and daemon of it; work, sock, state, db,
+# log, OCITAPD), and http, a unix socket for the API. A test with more to
+# stop defines test_cleanup; start_daemon, stop_daemon and kill_daemon are
+# common.bash's.
 faults_init() {
-	OCITAPD="$TOP/$BUILD/bin/ocitapd"
-	work=$(mktemp -d "/tmp/ocitap-$1-XXXXXX")
-	sock=$work/ocitap.sock state=$work/state db=$work/state/ocitap.db log=$work/ocitapd.log
+	test_init "$1"
 	http=$work/http.sock
-	daemon_pid=
-	trap _faults_cleanup EXIT
-}
-_faults_cleanup() {
-	[[ $(type -t faults_cleanup) == function ]] && faults_cleanup
-	[[ -n $daemon_pid ]] && kill -9 "$daemon_pid" 2>/dev/null
-	for id in $(runc --root "$work/runc" list -q 2>/dev/null); do runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1; done
-	pkill -9 -f "ocitap-fdkeeper --socket $work/" 2>/dev/null
-	rm -rf "$work"
-}
-# stop_daemon_gently: SIGTERM, and wait for it
-stop_daemon_gently() {
-	kill -TERM "$daemon_pid" 2>/dev/null
-	wait "$daemon_pid" 2>/dev/null
-	daemon_pid=
 }

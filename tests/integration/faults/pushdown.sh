@@ -13,7 +13,7 @@ require_root "faults: push receiver down"
 faults_init pushdown
 recv_pid= prom_pid=
 ids="loop-a loop-b"
-faults_cleanup() {
+test_cleanup() {
 	[[ -n $recv_pid ]] && kill -9 "$recv_pid" 2>/dev/null
 	[[ -n $prom_pid ]] && kill -9 "$prom_pid" 2>/dev/null
 }
@@ -22,11 +22,6 @@ if ! command -v prometheus >/dev/null; then
 	exit 0
 fi
 
-free_port() {
-	local p=$((20000 + RANDOM % 20000))
-	while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
-	echo "$p"
-}
 rport=$(free_port)
 hport=$(free_port)
 [[ $hport == "$rport" ]] && hport=$((rport + 1))
@@ -108,7 +103,7 @@ rss_max=$(prom "max_over_time(process_resident_memory_bytes{job=\"ocitapd\"}[${s
 check "memory flat while the receiver was away (RSS ${rss_min:-?} .. ${rss_max:-?} bytes: < 4 MiB apart)" \
 	[ -n "$rss_max" ] && [ $((${rss_max%.*} - ${rss_min%.*})) -lt 4194304 ]
 check "the loops never failed" no_errors
-stop_daemon_gently
+stop_daemon
 kill "$prom_pid" 2>/dev/null
 wait "$prom_pid" 2>/dev/null
 prom_pid=

@@ -9,31 +9,9 @@ source "$(dirname "$0")/../common.bash"
 source "$(dirname "$0")/lib.bash"
 require_root "faults: restart"
 
-OCITAPD="$TOP/$BUILD/bin/ocitapd"
-work=$(mktemp -d /tmp/ocitap-faults-XXXXXX)
-sock=$work/ocitap.sock state=$work/state db=$work/state/ocitap.db log=$work/ocitapd.log
-http=$work/http.sock
-daemon_pid=
+faults_init faults
 ids="loop-a loop-b"
-cleanup() {
-	[[ -n $daemon_pid ]] && kill -9 "$daemon_pid" 2>/dev/null
-	for id in $(runc --root "$work/runc" list -q 2>/dev/null); do runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1; done
-	pkill -9 -f "ocitap-fdkeeper --socket $work/" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-start_daemon() {
-	rm -f "$sock"
-	"$OCITAPD" --socket "$sock" --state-dir "$state" --http "unix:$http" --peer-timeout 1000 >>"$log" 2>&1 &
-	daemon_pid=$!
-	wait_for "$sock" || { not_ok "ocitapd started"; tail "$log"; exit 0; }
-}
-kill_daemon() { # SIGNAL
-	kill "-$1" "$daemon_pid" 2>/dev/null
-	wait "$daemon_pid" 2>/dev/null
-	daemon_pid=
-}
+daemon_args=(--http "unix:$http" --peer-timeout 1000)
 keeper_pids() { pgrep -f "ocitap-fdkeeper --socket $work/keeper.sock"; }
 metric() { curl -s --unix-socket "$http" http://x/metrics | awk -v m="$1" '$1 == m { print $2 }'; }
 

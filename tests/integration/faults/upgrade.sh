@@ -9,26 +9,18 @@ source "$(dirname "$0")/../common.bash"
 source "$(dirname "$0")/lib.bash"
 require_root "faults: upgrade"
 
-work=$(mktemp -d /tmp/ocitap-upgrade-XXXXXX)
-sock=$work/ocitap.sock state=$work/state db=$work/state/ocitap.db log=$work/ocitapd.log
-http=$work/http.sock
+faults_init upgrade
 ids="up-a up-b"
-daemon_pid=
-cleanup() {
+test_cleanup() {
 	[[ -n ${client:-} ]] && kill "$client" 2>/dev/null
 	pkill -9 -f "$work/bin/ocitapd" 2>/dev/null
-	for id in $(runc --root "$work/runc" list -q 2>/dev/null); do runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1; done
-	pkill -9 -f "ocitap-fdkeeper --socket $work/" 2>/dev/null
-	rm -rf "$work"
 }
-trap cleanup EXIT
 
 # the daemon runs from a copy, so that the test can "upgrade" it in place
 mkdir -p "$work/bin"
 cp "$TOP/$BUILD/bin/ocitapd" "$TOP/$BUILD/bin/ocitap-fdkeeper" "$work/bin/"
-"$work/bin/ocitapd" --socket "$sock" --state-dir "$state" --http "unix:$http" >>"$log" 2>&1 &
-daemon_pid=$!
-wait_for "$sock" || { not_ok "ocitapd started"; tail "$log"; exit 0; }
+OCITAPD=$work/bin/ocitapd
+start_daemon --http "unix:$http"
 start_loops
 check "both containers make notified syscalls" all_progressing
 
