@@ -43,16 +43,20 @@ ifeq ($(WERROR),1)
 WARNINGS += -Werror
 endif
 
-# Deferred (=), so that `make check` on a fresh machine can install the
-# packages first and still find them.
-DEP_CFLAGS  = $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
-DEP_LIBS    = $(or $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null),-ljson-c) $(EXTRA_LIBS)
-EXTRA_LIBS = $(or $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null),-lseccomp) \
-               $(or $(shell $(PKG_CONFIG) --libs sqlite3 2>/dev/null),-lsqlite3)
-CURL_LIBS   = $(or $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null),-lcurl)
-DAEMON_LIBS = $(or $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null),-lmicrohttpd) $(CURL_LIBS) -lm \
-              $(or $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null),-lbpf -lelf -lz)
-CMOCKA_LIBS = $(or $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null),-lcmocka)
+# $(call pkg,OPTION,PACKAGE): `pkg-config OPTION PACKAGE`, run once per make
+# run, when first needed, and remembered (an $(eval) of a := variable).
+# Not at parse time: `make check` on a fresh machine installs the packages
+# first (scripts/deps.sh) and builds in a sub-make, which then finds them.
+pkg = $(if $(filter undefined,$(origin _pkg$(1)_$(2))),$(eval _pkg$(1)_$(2) := $$(shell $(PKG_CONFIG) $(1) $(2) 2>/dev/null)))$(_pkg$(1)_$(2))
+DEP_CFLAGS  = $(call pkg,--cflags,json-c)
+JSONC_LIBS  = $(or $(call pkg,--libs,json-c),-ljson-c)
+DEP_LIBS    = $(JSONC_LIBS) $(EXTRA_LIBS)
+EXTRA_LIBS = $(or $(call pkg,--libs,libseccomp),-lseccomp) \
+               $(or $(call pkg,--libs,sqlite3),-lsqlite3)
+CURL_LIBS   = $(or $(call pkg,--libs,libcurl),-lcurl)
+BPF_LIBS    = $(or $(call pkg,--libs,libbpf),-lbpf -lelf -lz)
+DAEMON_LIBS = $(or $(call pkg,--libs,libmicrohttpd),-lmicrohttpd) $(CURL_LIBS) -lm $(BPF_LIBS)
+CMOCKA_LIBS = $(or $(call pkg,--libs,cmocka),-lcmocka)
 
 CFLAGS   ?= -O2 -g
 # override: a CFLAGS given on the command line (the ASan build's) adds to these
@@ -136,7 +140,7 @@ $(BUILD)/tests/bench/%.skel.h: $(BUILD)/tests/bench/%.bpf.o
 $(BUILD)/tests/bench/perfbuf-tracer.o: $(BUILD)/tests/bench/perfbuf.skel.h
 $(BUILD)/tests/bench/perfbuf-tracer.o: CPPFLAGS += -I$(BUILD)/tests/bench
 $(BUILD)/tests/perfbuf-tracer: $(BUILD)/tests/bench/perfbuf-tracer.o
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(or $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null),-lbpf -lelf -lz)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BPF_LIBS)
 
 $(BUILD)/inspect/ocitapd/tracer.o: $(BPF_SKELS)
 $(BUILD)/inspect/ocitapd/tracer.o: CPPFLAGS += -I$(BUILD)/bpf
@@ -166,7 +170,7 @@ $(BUILD)/bin/ocitapd: $(DAEMON_OBJS) $(BUILD)/libocitap.a
 $(BUILD)/bin/ocitap-hook: $(BUILD)/hooks/ocitap-hook.o $(BUILD)/libocitap.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $< $(BUILD)/libocitap.a $(or $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null),-ljson-c)
+	$(Q)$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $< $(BUILD)/libocitap.a $(JSONC_LIBS)
 
 # for startContainer, which runs inside the container: no shared libraries there
 $(BUILD)/bin/ocitap-hook-static: $(BUILD)/hooks/ocitap-hook.o $(BUILD)/libocitap.a
@@ -180,7 +184,9 @@ $(BUILD)/bin/ocitap-fdkeeper: $(BUILD)/inspect/fdkeeper/ocitap-fdkeeper.o $(BUIL
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libocitap.a $(DEP_LIBS)
 
-$(BUILD)/bin/ocitap-%: $(BUILD)/bin/ocitap-hook
+# one symlink per stage name, and only those: a new ocitap-* program is
+# never taken for a stage
+$(HOOK_STAGES:%=$(BUILD)/bin/ocitap-%): $(BUILD)/bin/ocitap-%: $(BUILD)/bin/ocitap-hook
 	$(Q)ln -sf ocitap-hook $@
 
 $(BUILD)/ocitap.pc: ocitap.pc.in Makefile
@@ -387,10 +393,21 @@ clean:
 	rm -rf $(BUILD)
 .PHONY: clean
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# -MMD -MP dependency files, one per object this make builds (the ASan
+# build's are its sub-make's, under its own BUILD)
+HOOK_OBJS := $(BUILD)/hooks/ocitap-hook.o $(BUILD)/inspect/fdkeeper/ocitap-fdkeeper.o
+UNIT_OBJS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%.o)
+TOOL_OBJS := $(addprefix $(BUILD)/tests/,integration/test-receiver.o integration/keeper-test.o integration/bpf-prog.o \
+               bench/bench-parse.o bench/min-agent.o bench/spawn-bench.o bench/return0.o bench/scale-client.o \
+               bench/perfbuf-tracer.o)
+FUZZ_OBJS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o) $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
+ALL_OBJS  := $(LIB_OBJS) $(CLI_OBJS) $(DAEMON_OBJS) $(HOOK_OBJS) $(UNIT_OBJS) $(TOOL_OBJS) $(FUZZ_OBJS)
+-include $(ALL_OBJS:.o=.d)
 
 $(BUILD)/tests/unit/%.o: CPPFLAGS += -DTEST_DATA_DIR='"$(CURDIR)/tests/data"' -Itests/unit
 $(BUILD)/tests/unit/%.o: CFLAGS += -Wno-missing-prototypes
 
 # keep intermediate objects (no rebuilds, no surprise deletions)
 .SECONDARY:
+# a recipe that fails leaves no half-written target behind
+.DELETE_ON_ERROR:
