@@ -4,7 +4,8 @@
 #   make                 libocitap.a, libocitap.so, build/bin/ocitap
 #   make check           install missing packages (as root), build, run every test
 #   make check-sanitize  the unit tests under ASan/UBSan and valgrind (part of check)
-#   make fuzz            each libFuzzer target for FUZZ_SECONDS
+#   make fuzz            each libFuzzer target for FUZZ_SECONDS (corpus: build/fuzz/corpus/)
+#   make fuzz-seeds      the committed seeds (tests/fuzz/corpus/) merged again from it
 #   make bench           benchmarks, printed as ratios against a baseline
 #   make soak            1,000 container lifecycles, then 30 minutes of each fuzz target
 #   make demo            a real runc container, end to end
@@ -276,7 +277,7 @@ ASAN_SUITES      = $(foreach t,$(UNIT_TESTS),'asan:$(t)=$(ASAN_BUILD)/tests/test
 # runs natively and under ASan/UBSan only.
 VALGRIND_TESTS   = $(filter-out proc,$(UNIT_TESTS))
 VALGRIND_SUITES  = $(foreach t,$(VALGRIND_TESTS),'valgrind:$(t)=tests/valgrind.sh $(BUILD)/tests/test_$(t)')
-FUZZ_SUITES      = $(foreach t,$(FUZZ_TARGETS),'fuzz-corpus:$(t)=tests/fuzz/replay.sh $(FUZZ_BUILD)/fuzz_$(t) tests/fuzz/corpus/$(t)')
+FUZZ_SUITES      = $(foreach t,$(FUZZ_TARGETS),'fuzz-corpus:$(t)=tests/fuzz/replay.sh $(FUZZ_BUILD)/fuzz_$(t) tests/fuzz/corpus/$(t) tests/fuzz/regressions/$(t)')
 INTEGRATION_SUITES = 'harness@60=tests/harness-selftest.sh' 'lint=tests/lint.sh' \
                    $(foreach t,$(sort $(wildcard tests/integration/*.sh)),'integration:$(basename $(notdir $(t)))=$(t)') \
                    $(foreach t,$(sort $(wildcard tests/integration/faults/*.sh)),'faults:$(basename $(notdir $(t)))=$(t)')
@@ -295,25 +296,47 @@ check-sanitize:
 	$(Q)BUILD=$(BUILD) tests/run-suites.sh $(ASAN_SUITES) $(VALGRIND_SUITES)
 .PHONY: check-sanitize
 
-# Each fuzz target for FUZZ_SECONDS, growing its corpus in tests/fuzz/corpus/.
+# Each fuzz target for FUZZ_SECONDS. The corpus it grows is outside the tree,
+# $(FUZZ_CORPUS)/<target>, kept across runs and read with the committed seeds
+# (tests/fuzz/corpus/<target>) and the inputs that once crashed it
+# (tests/fuzz/regressions/<target>); nothing under tests/ is written. A crash,
+# leak or OOM stops it: the input is $(FUZZ_BUILD)/<target>-crash-* (or
+# leak-*, oom-*); once fixed, it goes into tests/fuzz/regressions/<target>/.
+FUZZ_CORPUS := $(FUZZ_BUILD)/corpus
 fuzz:
 	$(Q)scripts/deps.sh check
 	$(Q)$(MAKE) --no-print-directory fuzz-build
 	$(Q)for t in $(FUZZ_TARGETS); do \
 		echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
-		mkdir -p $(FUZZ_BUILD)/new-$$t; \
+		mkdir -p $(FUZZ_CORPUS)/$$t; \
 		$(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -max_len=65536 \
-			-dict=tests/fuzz/json.dict $(FUZZ_BUILD)/new-$$t tests/fuzz/corpus/$$t >$(FUZZ_BUILD)/fuzz_$$t.log 2>&1; \
+			-dict=tests/fuzz/json.dict -artifact_prefix=$(FUZZ_BUILD)/$$t- \
+			$(FUZZ_CORPUS)/$$t tests/fuzz/corpus/$$t $$(ls -d tests/fuzz/regressions/$$t 2>/dev/null) \
+			>$(FUZZ_BUILD)/fuzz_$$t.log 2>&1; \
 		rc=$$?; \
 		grep -E '^(stat::|#[0-9]+ +DONE|==[0-9]+==ERROR|SUMMARY)' $(FUZZ_BUILD)/fuzz_$$t.log; \
 		if [ $$rc -ne 0 ]; then \
-			echo "fuzz_$$t: failed (exit $$rc); the input is the crash-*/leak-*/oom-* file here," \
+			echo "fuzz_$$t: failed (exit $$rc); the input is $(FUZZ_BUILD)/$$t-crash-* (or leak-*, oom-*)," \
 				"the report in $(FUZZ_BUILD)/fuzz_$$t.log" >&2; \
 			exit 1; \
 		fi; \
-		$(FUZZ_BUILD)/fuzz_$$t -merge=1 tests/fuzz/corpus/$$t $(FUZZ_BUILD)/new-$$t >/dev/null 2>&1 || exit 1; \
 	done
 .PHONY: fuzz
+
+# The committed seeds again, by hand, after a campaign: for each target a
+# small set of inputs with every edge the seeds and $(FUZZ_CORPUS) reach
+# (libFuzzer's -merge=1 into an empty directory, on edges: -use_counters=0;
+# with hit counts nearly every grown input stays). Review, then commit
+# tests/fuzz/corpus/.
+fuzz-seeds: fuzz-build
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		rm -rf $(FUZZ_BUILD)/seeds-$$t && mkdir -p $(FUZZ_BUILD)/seeds-$$t $(FUZZ_CORPUS)/$$t && \
+		$(FUZZ_BUILD)/fuzz_$$t -merge=1 -use_counters=0 -max_len=65536 $(FUZZ_BUILD)/seeds-$$t tests/fuzz/corpus/$$t $(FUZZ_CORPUS)/$$t \
+			>$(FUZZ_BUILD)/seeds-$$t.log 2>&1 || { echo "fuzz_$$t: merge failed, see $(FUZZ_BUILD)/seeds-$$t.log" >&2; exit 1; }; \
+		rm -rf tests/fuzz/corpus/$$t && mv $(FUZZ_BUILD)/seeds-$$t tests/fuzz/corpus/$$t; \
+		echo "fuzz_$$t: $$(ls tests/fuzz/corpus/$$t | wc -l) seeds"; \
+	done
+.PHONY: fuzz-seeds
 
 # The long runs: SOAK_N container lifecycles (default 1000), then every fuzz
 # target for SOAK_FUZZ_SECONDS (default 1800; 0 skips). Results: docs/reliability.md,
