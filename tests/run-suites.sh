@@ -47,17 +47,33 @@ tap_count() {
 	'
 }
 
+# stop_session SID: SIGTERM to every process of session SID, SIGKILL to
+# what is left SUITE_KILL_GRACE seconds later
+stop_session() {
+	local i
+	pkill -TERM -s "$1" 2>/dev/null
+	for ((i = 0; i < SUITE_KILL_GRACE * 10; i++)); do
+		[[ -z $(in_session "$1") ]] && break
+		sleep 0.1
+	done
+	pkill -KILL -s "$1" 2>/dev/null
+}
+# this script stopped (^C, a CI job cancelled): the running suite with it
+current= timer=
+trap '[[ -n $timer ]] && kill "$timer" 2>/dev/null; [[ -n $current ]] && stop_session "$current"; exit 130' INT TERM HUP
+
 # in_session SID: the pids of the live processes of session SID (not zombies)
 in_session() { ps -o pid=,stat= -s "$1" 2>/dev/null | awk '$2 !~ /^Z/ {print $1}'; }
 
 # run_suite LIMIT LOG COMMAND: sets rc and timed_out
 run_suite() {
-	local limit=$1 log=$2 cmd=$3 pid timer done i left
+	local limit=$1 log=$2 cmd=$3 pid done left
 	timed_out=0
 	# not a process group leader here (no job control), so setsid does not
 	# fork: $pid is the session's id
 	setsid bash -c "$cmd" >"$log" 2>&1 </dev/null &
 	pid=$!
+	current=$pid
 	sleep "$limit" &
 	timer=$!
 	wait -n -p done "$pid" "$timer"
@@ -65,12 +81,7 @@ run_suite() {
 	if [[ $done == "$timer" ]]; then
 		timed_out=1
 		echo "# time limit of $limit s reached: SIGTERM to every process of the session" >>"$log"
-		pkill -TERM -s "$pid" 2>/dev/null
-		for ((i = 0; i < SUITE_KILL_GRACE * 10; i++)); do
-			[[ -z $(in_session "$pid") ]] && break
-			sleep 0.1
-		done
-		pkill -KILL -s "$pid" 2>/dev/null
+		stop_session "$pid"
 		wait "$pid"
 		rc=$?
 	else
@@ -82,10 +93,16 @@ run_suite() {
 		echo "# left running when the suite ended, killed: $(ps -o pid=,args= -p "$(echo $left | tr ' ' ,)" | tr '\n' ';')" >>"$log"
 		pkill -KILL -s "$pid" 2>/dev/null
 	fi
+	current= timer=
 }
 
 passed=0 failed=0 skipped=0
 for spec in "$@"; do
+	if [[ $spec != *=* ]]; then
+		echo "run-suites.sh: not NAME=COMMAND: $spec"
+		failed=$((failed + 1))
+		continue
+	fi
 	head=${spec%%=*}
 	cmd=${spec#*=}
 	name=${head%@*}
