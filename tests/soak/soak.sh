@@ -11,17 +11,9 @@ source "$(dirname "$0")/../integration/common.bash"
 require_root "soak"
 
 N=${SOAK_N:-1000}
-OCITAPD="$TOP/$BUILD/bin/ocitapd" BIN="$TOP/$BUILD/bin"
-work=$(mktemp -d /tmp/ocitap-soak-XXXXXX)
+BIN="$TOP/$BUILD/bin"
+test_init soak
 chmod 0755 "$work"
-sock=$work/ocitap.sock state=$work/state db=$work/state/ocitap.db log=$work/ocitapd.log
-daemon_pid=
-cleanup() {
-	[[ -n $daemon_pid ]] && kill -9 "$daemon_pid" 2>/dev/null
-	pkill -9 -f "ocitap-fdkeeper --socket $work/" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
 
 make_rootfs "$work/rootfs"
 b=$work/bundle
@@ -39,10 +31,7 @@ jq --arg bin "$BIN" --arg sock "$sock" --arg state "$state" --arg root "$work/ro
 # stopped containers are kept (in memory and in the store) for --retention, 10 s
 # here, and pruned as often: so memory can be flat, and each container's record is
 # checked right after its lifecycle, while it is still kept
-"$OCITAPD" --socket "$sock" --state-dir "$state" --http "unix:$work/http.sock" --retention 10 --log-level warning \
-	>>"$log" 2>&1 &
-daemon_pid=$!
-wait_for "$sock" || { not_ok "ocitapd started"; cat "$log"; exit 0; }
+start_daemon --http "unix:$work/http.sock" --retention 10 --log-level warning
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$daemon_pid/status"; }
 fds() { ls "/proc/$daemon_pid/fd" | wc -l; }
 
@@ -86,6 +75,5 @@ check "RSS flat after the first $base: ${rss100:-?} KiB then, $rss_end KiB now (
 	[ -n "$rss100" ] && [ "$rss_end" -lt $((rss100 + 1024)) ]
 check "no fd leak: $fds100 open fds after $base lifecycles, $fds_end now" [ "$fds_end" -le "$fds100" ]
 echo "# summary: $N lifecycles in $(($(date +%s) - start)) s; RSS ${rss100} -> ${rss_end} KiB; fds ${fds100} -> ${fds_end}"
-kill -TERM "$daemon_pid"
-wait "$daemon_pid" 2>/dev/null
-daemon_pid=
+stop_daemon
+done_testing
