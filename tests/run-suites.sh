@@ -69,8 +69,8 @@ in_session() { ps -o pid=,stat= -s "$1" 2>/dev/null | awk '$2 !~ /^Z/ {print $1}
 run_suite() {
 	local limit=$1 log=$2 cmd=$3 pid done left
 	timed_out=0
-	# not a process group leader here (no job control), so setsid does not
-	# fork: $pid is the session's id
+	# Not a process group leader here (no job control), so setsid does not
+	# fork: $pid is the session's id. (wait -n -p: bash 5.1 or later.)
 	setsid bash -c "$cmd" >"$log" 2>&1 </dev/null &
 	pid=$!
 	current=$pid
