@@ -39,7 +39,10 @@
 #include <pthread.h>
 
 #include "event-json.h"
-#include "ocitapd.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "tracer.h"
 
 #define MAX_CONNECTIONS 64
 #define CONN_TIMEOUT_S	30
@@ -648,6 +651,7 @@ static void process_metrics(FILE *out)
 static enum MHD_Result get_metrics(struct MHD_Connection *conn, struct ocitap_store *store)
 {
 	const struct http_config *cfg = h.cfg;
+	struct writer_stats ws;
 	char *text = NULL;
 	size_t size = 0;
 	FILE *out = open_memstream(&text, &size);
@@ -680,6 +684,7 @@ static enum MHD_Result get_metrics(struct MHD_Connection *conn, struct ocitap_st
 		"# HELP ocitap_events_last_seq The sequence number of the newest event in the store.\n"
 		"# TYPE ocitap_events_last_seq gauge\nocitap_events_last_seq %" PRId64 "\n",
 		store ? ocitap_store_last_seq(store) : 0);
+	writer_get_stats(cfg->writer, &ws);
 	fprintf(out,
 		"# HELP ocitap_store_commits_total Store transactions committed.\n"
 		"# TYPE ocitap_store_commits_total counter\nocitap_store_commits_total %" PRIu64 "\n"
@@ -688,9 +693,7 @@ static enum MHD_Result get_metrics(struct MHD_Connection *conn, struct ocitap_st
 		"# TYPE ocitap_store_failures_total counter\nocitap_store_failures_total %" PRIu64 "\n"
 		"# HELP ocitap_store_degraded 1 while the store cannot be written (records are held and retried).\n"
 		"# TYPE ocitap_store_degraded gauge\nocitap_store_degraded %d\n",
-		__atomic_load_n(&cfg->writer->commits, __ATOMIC_RELAXED),
-		__atomic_load_n(&cfg->writer->failures, __ATOMIC_RELAXED),
-		__atomic_load_n(&cfg->writer->degraded, __ATOMIC_RELAXED) ? 1 : 0);
+		ws.commits, ws.failures, ws.degraded ? 1 : 0);
 	metrics_render(out);
 	process_metrics(out);
 	fclose(out);
@@ -701,7 +704,8 @@ static enum MHD_Result get_healthz(struct MHD_Connection *conn, struct ocitap_st
 {
 	struct json_object *o = json_object_new_object(), *st = json_object_new_object();
 	struct json_object *li = json_object_new_object(), *bpf = json_object_new_object();
-	bool degraded = __atomic_load_n(&h.cfg->writer->degraded, __ATOMIC_RELAXED);
+	struct writer_stats ws;
+	bool degraded = (writer_get_stats(h.cfg->writer, &ws), ws.degraded);
 	bool readable = store && ocitap_store_last_seq(store) >= 0;
 	bool ok = readable && !degraded;
 

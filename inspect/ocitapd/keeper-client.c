@@ -21,7 +21,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ocitapd.h"
+#include "keeper-client.h"
+#include "ocitap.h"
+#include "log.h"
 
 #define REPLY_TIMEOUT_MS 500 /* a local process that answers in microseconds */
 

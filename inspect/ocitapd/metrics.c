@@ -13,7 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ocitapd.h"
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "metrics.h"
 
 struct family {
 	const char *name, *type, *help;

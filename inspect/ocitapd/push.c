@@ -26,7 +26,9 @@
 #include <json-c/json.h>
 
 #include "event-json.h"
-#include "ocitapd.h"
+#include "log.h"
+#include "metrics.h"
+#include "push.h"
 
 #define BATCH	       100
 #define BACKOFF_MIN_MS 500

@@ -24,7 +24,10 @@
 #include "ocitap-bpf.h"
 #include "lifecycle.skel.h"
 #include "syscalls.skel.h"
-#include "ocitapd.h"
+#include "log.h"
+#include "metrics.h"
+#include "ocitap.h"
+#include "tracer.h"
 
 struct tracked {
 	char *id;
@@ -41,6 +44,7 @@ static struct {
 	int n_traced;
 	uint32_t own_mntns;
 	bpf_event_fn on_event;
+	void *on_event_userdata;
 	bool on;
 	char why_off[256];
 	double load_ms;
@@ -63,7 +67,7 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	if (size >= sizeof(struct ocitap_bpf_event) && b.on_event)
-		b.on_event(data);
+		b.on_event(data, b.on_event_userdata);
 	return 0;
 }
 
@@ -90,7 +94,7 @@ static void set_why(char *why, size_t why_size, const char *what, int r)
 		*nl = '\0';
 }
 
-int bpf_start(bpf_event_fn fn, char *why, size_t why_size)
+int bpf_start(bpf_event_fn fn, void *userdata, char *why, size_t why_size)
 {
 	struct timespec t0, t1;
 	int r;
@@ -151,6 +155,7 @@ int bpf_start(bpf_event_fn fn, char *why, size_t why_size)
 	}
 	b.own_mntns = mntns_of(0);
 	b.on_event = fn;
+	b.on_event_userdata = userdata;
 	b.on = true;
 	b.why_off[0] = '\0';
 	clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -1,0 +1,31 @@
+/*
+ * notify.h: seccomp notifications answered by policy (notify.c). Loop thread only.
+ */
+#ifndef OCITAPD_NOTIFY_H
+#define OCITAPD_NOTIFY_H
+
+#include "ocitapd.h"
+
+/* Watch a notify fd of c (takes fd; closed on failure). key: its name at
+ * the keeper when it came back from there; NULL for a new one, which is
+ * named here and handed to the keeper and systemd's fd store. */
+struct notify_fd *notify_add_fd(struct ocitapd *d, struct container *c, int fd, bool init, const char *key);
+/* Stop watching n, close it, drop it from the keeper and the fd store. */
+void notify_remove_fd(struct ocitapd *d, struct notify_fd *n);
+/* Take one notification from n and answer it. */
+void notify_answer(struct ocitapd *d, struct notify_fd *n);
+/* Send the answer a to req on n (SIGKILL for kill, after an ID_VALID check). */
+void notify_send_answer(struct ocitapd *d, struct notify_fd *n, const struct seccomp_notif *req,
+			const struct ocitap_action *a);
+/* Count an answered notification for the store (notification counts). */
+void notify_count(struct container *c, uint32_t arch, int nr, const struct ocitap_action *a);
+/* n becomes the hot fd (NULL: none), waited on directly by loop_wait(). */
+void notify_set_hot(struct ocitapd *d, struct notify_fd *n);
+/* c's policy by name; false (counted as unknown, c's policy kept) when there is none. */
+bool notify_use_policy(struct ocitapd *d, struct container *c, const char *name);
+/* SIGHUP: the policy file again; on error the policies in use stay. */
+void notify_reload_policies(struct ocitapd *d);
+/* Stopping: answer whatever is pending before the fds close. */
+void notify_drain(struct ocitapd *d);
+
+#endif
