@@ -71,7 +71,8 @@ CLI_SRCS := $(addprefix inspect/ocitap/,ocitap.c cli.c records.c runtimes.c cmd_
               cmd_inspect.c cmd_profile.c)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
-UNIT_TESTS := error io state scm bundle lifecycle policy store report proc spool stage metrics hooksd procinfo runtime keeper profile query
+UNIT_TESTS := error io state scm bundle lifecycle policy store report proc spool stage metrics hooksd procinfo runtime keeper profile query \
+              writer options
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/keeper-test $(BUILD)/tests/bench-parse $(BUILD)/tests/min-agent \
@@ -200,6 +201,19 @@ $(BUILD)/tests/test_metrics: $(BUILD)/tests/unit/test_metrics.o $(BUILD)/inspect
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(DEP_LIBS) $(CMOCKA_LIBS) -lm
+
+# the store thread, with the store's commit wrapped so that a test can make it fail
+$(BUILD)/tests/test_writer: $(BUILD)/tests/unit/test_writer.o $(BUILD)/inspect/ocitapd/writer.o \
+		$(BUILD)/inspect/ocitapd/log.o $(BUILD)/inspect/ocitapd/metrics.o $(BUILD)/libocitap.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -pthread -Wl,--wrap=ocitap_store_commit -o $@ $^ $(DEP_LIBS) $(CMOCKA_LIBS) -lm
+
+# the daemon's command line and environment
+$(BUILD)/tests/test_options: $(BUILD)/tests/unit/test_options.o $(BUILD)/inspect/ocitapd/options.o $(BUILD)/libocitap.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(DEP_LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/tests/ocitap-test-receiver: $(BUILD)/tests/integration/test-receiver.o $(BUILD)/libocitap.a
 	@mkdir -p $(dir $@)

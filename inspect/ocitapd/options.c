@@ -129,50 +129,142 @@ static int parse_fault(struct ocitapd_options *o, const char *f, struct ocitap_e
 	return 0;
 }
 
+enum {
+	OPT_HTTP = 256,
+	OPT_HTTP_TOKEN,
+	OPT_PUSH,
+	OPT_PUSH_TOKEN,
+	OPT_PUSH_CA,
+	OPT_PUSH_BACKLOG,
+	OPT_ALLOW,
+	OPT_RETENTION,
+	OPT_LOG,
+	OPT_PEER_TIMEOUT,
+	OPT_SYNC,
+	OPT_KEEPER,
+	OPT_REPLACE,
+	OPT_BPF,
+	OPT_TRACE
+};
+
+static const struct option long_options[] = {
+	{ "socket", required_argument, NULL, 's' },
+	{ "state-dir", required_argument, NULL, 'd' },
+	{ "http", required_argument, NULL, OPT_HTTP },
+	{ "http-token-file", required_argument, NULL, OPT_HTTP_TOKEN },
+	{ "push", required_argument, NULL, OPT_PUSH },
+	{ "push-token-file", required_argument, NULL, OPT_PUSH_TOKEN },
+	{ "push-backlog", required_argument, NULL, OPT_PUSH_BACKLOG },
+	{ "push-ca-file", required_argument, NULL, OPT_PUSH_CA },
+	{ "policy", required_argument, NULL, 'p' },
+	{ "allow-uid", required_argument, NULL, OPT_ALLOW },
+	{ "retention", required_argument, NULL, OPT_RETENTION },
+	{ "peer-timeout", required_argument, NULL, OPT_PEER_TIMEOUT },
+	{ "sync-interval", required_argument, NULL, OPT_SYNC },
+	{ "keeper", required_argument, NULL, OPT_KEEPER },
+	{ "replace", no_argument, NULL, OPT_REPLACE },
+	{ "bpf", required_argument, NULL, OPT_BPF },
+	{ "trace-syscalls", required_argument, NULL, OPT_TRACE },
+	{ "log-level", required_argument, NULL, OPT_LOG },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ 0 },
+};
+
+/* One flag (getopt's c) with its argument: OPTIONS_RUN, OPTIONS_EXIT or -EINVAL. */
+static int set_option(struct ocitapd_options *o, int c, const char *arg, FILE *out, struct ocitap_error *err)
+{
+	long long v;
+	int r;
+
+	switch (c) {
+	case 's':
+		o->socket_path = arg;
+		break;
+	case 'd':
+		o->state_dir = arg;
+		break;
+	case OPT_HTTP:
+		o->http = arg;
+		break;
+	case OPT_HTTP_TOKEN:
+		o->http_token_file = arg;
+		break;
+	case OPT_PUSH:
+		if (o->n_push == OCITAPD_MAX_PUSH)
+			return ocitap_error_set(err, -EINVAL, "--push", "at most %d receivers", OCITAPD_MAX_PUSH);
+		o->push[o->n_push++] = arg;
+		break;
+	case OPT_PUSH_TOKEN:
+		o->push_token_file = arg;
+		break;
+	case OPT_PUSH_CA:
+		o->push_ca_file = arg;
+		break;
+	case OPT_PUSH_BACKLOG:
+		if (!ocitapd_parse_number(arg, 1, INT64_MAX / 2, &v))
+			return ocitap_error_set(err, -EINVAL, "--push-backlog", "expected a number of events, got '%s'",
+						arg);
+		o->push_backlog = v;
+		break;
+	case 'p':
+		o->policy_path = arg;
+		break;
+	case OPT_BPF:
+		if ((r = parse_bpf(o, arg, "--bpf", err)) < 0)
+			return r;
+		break;
+	case OPT_TRACE:
+		if ((r = parse_trace(o, arg, "--trace-syscalls", err)) < 0)
+			return r;
+		break;
+	case OPT_KEEPER:
+		o->keeper_path = arg;
+		break;
+	case OPT_REPLACE:
+		o->replace = true;
+		break;
+	case OPT_ALLOW:
+		if (!ocitapd_parse_number(arg, 0, UINT32_MAX - 1, &v) || o->n_allow == OCITAPD_MAX_ALLOW_UIDS)
+			return ocitap_error_set(err, -EINVAL, "--allow-uid", "expected a uid (at most %d), got '%s'",
+						OCITAPD_MAX_ALLOW_UIDS, arg);
+		o->allow[o->n_allow++] = (uid_t)v;
+		break;
+	case OPT_RETENTION:
+		if (!ocitapd_parse_number(arg, 0, INT32_MAX, &v))
+			return ocitap_error_set(err, -EINVAL, "--retention", "expected seconds, got '%s'", arg);
+		o->retention_s = v;
+		break;
+	case OPT_PEER_TIMEOUT:
+		if (!ocitapd_parse_number(arg, 1, 600000, &v))
+			return ocitap_error_set(err, -EINVAL, "--peer-timeout", "expected milliseconds, got '%s'", arg);
+		o->timeout_ms = (int)v;
+		break;
+	case OPT_SYNC:
+		if (!ocitapd_parse_number(arg, 0, 3600000, &v))
+			return ocitap_error_set(err, -EINVAL, "--sync-interval",
+						"expected milliseconds (0 to 3600000), got '%s'", arg);
+		o->sync_interval_ms = (int)v;
+		break;
+	case OPT_LOG:
+		if ((r = parse_log_level(o, arg, err)) < 0)
+			return r;
+		break;
+	case 'h':
+		usage(out);
+		return OPTIONS_EXIT;
+	case 'V':
+		fprintf(out, "ocitapd %s\n", OCITAP_VERSION);
+		return OPTIONS_EXIT;
+	default:
+		return ocitap_error_set(err, -EINVAL, NULL, "see 'ocitapd --help'");
+	}
+	return OPTIONS_RUN;
+}
+
 int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, struct ocitap_error *err)
 {
-	enum {
-		OPT_HTTP = 256,
-		OPT_HTTP_TOKEN,
-		OPT_PUSH,
-		OPT_PUSH_TOKEN,
-		OPT_PUSH_CA,
-		OPT_PUSH_BACKLOG,
-		OPT_ALLOW,
-		OPT_RETENTION,
-		OPT_LOG,
-		OPT_PEER_TIMEOUT,
-		OPT_SYNC,
-		OPT_KEEPER,
-		OPT_REPLACE,
-		OPT_BPF,
-		OPT_TRACE
-	};
-	static const struct option options[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "state-dir", required_argument, NULL, 'd' },
-		{ "http", required_argument, NULL, OPT_HTTP },
-		{ "http-token-file", required_argument, NULL, OPT_HTTP_TOKEN },
-		{ "push", required_argument, NULL, OPT_PUSH },
-		{ "push-token-file", required_argument, NULL, OPT_PUSH_TOKEN },
-		{ "push-backlog", required_argument, NULL, OPT_PUSH_BACKLOG },
-		{ "push-ca-file", required_argument, NULL, OPT_PUSH_CA },
-		{ "policy", required_argument, NULL, 'p' },
-		{ "allow-uid", required_argument, NULL, OPT_ALLOW },
-		{ "retention", required_argument, NULL, OPT_RETENTION },
-		{ "peer-timeout", required_argument, NULL, OPT_PEER_TIMEOUT },
-		{ "sync-interval", required_argument, NULL, OPT_SYNC },
-		{ "keeper", required_argument, NULL, OPT_KEEPER },
-		{ "replace", no_argument, NULL, OPT_REPLACE },
-		{ "bpf", required_argument, NULL, OPT_BPF },
-		{ "trace-syscalls", required_argument, NULL, OPT_TRACE },
-		{ "log-level", required_argument, NULL, OPT_LOG },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 },
-	};
 	const char *env;
-	long long v;
 	int c, r;
 
 	*o = (struct ocitapd_options){ .push_backlog = 100000,
@@ -191,94 +283,9 @@ int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, s
 	if ((env = getenv("OCITAP_TRACE_SYSCALLS")) && (r = parse_trace(o, env, "OCITAP_TRACE_SYSCALLS", err)) < 0)
 		return r;
 	optind = 1; /* parsed more than once in the unit tests */
-	while ((c = getopt_long(argc, argv, "s:d:p:hV", options, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			o->socket_path = optarg;
-			break;
-		case 'd':
-			o->state_dir = optarg;
-			break;
-		case OPT_HTTP:
-			o->http = optarg;
-			break;
-		case OPT_HTTP_TOKEN:
-			o->http_token_file = optarg;
-			break;
-		case OPT_PUSH:
-			if (o->n_push == OCITAPD_MAX_PUSH)
-				return ocitap_error_set(err, -EINVAL, "--push", "at most %d receivers",
-							OCITAPD_MAX_PUSH);
-			o->push[o->n_push++] = optarg;
-			break;
-		case OPT_PUSH_TOKEN:
-			o->push_token_file = optarg;
-			break;
-		case OPT_PUSH_CA:
-			o->push_ca_file = optarg;
-			break;
-		case OPT_PUSH_BACKLOG:
-			if (!ocitapd_parse_number(optarg, 1, INT64_MAX / 2, &v))
-				return ocitap_error_set(err, -EINVAL, "--push-backlog",
-							"expected a number of events, got '%s'", optarg);
-			o->push_backlog = v;
-			break;
-		case 'p':
-			o->policy_path = optarg;
-			break;
-		case OPT_BPF:
-			if ((r = parse_bpf(o, optarg, "--bpf", err)) < 0)
-				return r;
-			break;
-		case OPT_TRACE:
-			if ((r = parse_trace(o, optarg, "--trace-syscalls", err)) < 0)
-				return r;
-			break;
-		case OPT_KEEPER:
-			o->keeper_path = optarg;
-			break;
-		case OPT_REPLACE:
-			o->replace = true;
-			break;
-		case OPT_ALLOW:
-			if (!ocitapd_parse_number(optarg, 0, UINT32_MAX - 1, &v) ||
-			    o->n_allow == OCITAPD_MAX_ALLOW_UIDS)
-				return ocitap_error_set(err, -EINVAL, "--allow-uid",
-							"expected a uid (at most %d), got '%s'", OCITAPD_MAX_ALLOW_UIDS,
-							optarg);
-			o->allow[o->n_allow++] = (uid_t)v;
-			break;
-		case OPT_RETENTION:
-			if (!ocitapd_parse_number(optarg, 0, INT32_MAX, &v))
-				return ocitap_error_set(err, -EINVAL, "--retention", "expected seconds, got '%s'",
-							optarg);
-			o->retention_s = v;
-			break;
-		case OPT_PEER_TIMEOUT:
-			if (!ocitapd_parse_number(optarg, 1, 600000, &v))
-				return ocitap_error_set(err, -EINVAL, "--peer-timeout",
-							"expected milliseconds, got '%s'", optarg);
-			o->timeout_ms = (int)v;
-			break;
-		case OPT_SYNC:
-			if (!ocitapd_parse_number(optarg, 0, 3600000, &v))
-				return ocitap_error_set(err, -EINVAL, "--sync-interval",
-							"expected milliseconds (0 to 3600000), got '%s'", optarg);
-			o->sync_interval_ms = (int)v;
-			break;
-		case OPT_LOG:
-			if ((r = parse_log_level(o, optarg, err)) < 0)
-				return r;
-			break;
-		case 'h':
-			usage(out);
-			return OPTIONS_EXIT;
-		case 'V':
-			fprintf(out, "ocitapd %s\n", OCITAP_VERSION);
-			return OPTIONS_EXIT;
-		default:
-			return ocitap_error_set(err, -EINVAL, NULL, "see 'ocitapd --help'");
-		}
+	while ((c = getopt_long(argc, argv, "s:d:p:hV", long_options, NULL)) != -1) {
+		if ((r = set_option(o, c, optarg, out, err)) != OPTIONS_RUN)
+			return r;
 	}
 	if (optind < argc)
 		return ocitap_error_set(err, -EINVAL, NULL, "unexpected argument '%s'", argv[optind]);
