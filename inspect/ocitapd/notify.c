@@ -227,6 +227,26 @@ static void notify_event(struct ocitapd *d, struct watch *w, uint32_t events)
 	}
 }
 
+int notify_check_fd(int fd, struct ocitap_error *err)
+{
+	char link[64], target[128];
+	ssize_t len;
+	uint64_t id = 0;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	len = readlink(link, target, sizeof(target) - 1);
+	if (len < 0)
+		return ocitap_error_set(err, -errno, "seccompFd", "cannot tell what it is: %s", strerror(errno));
+	target[len] = '\0';
+	if (strcmp(target, "anon_inode:seccomp notify") != 0)
+		return ocitap_error_set(err, -EBADF, "seccompFd", "not a seccomp notify fd (%s)", target);
+	/* the kernel's own answer: a listener knows no notification 0 (ENOENT);
+	 * any other fd refuses the request */
+	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0 || errno != ENOENT)
+		return ocitap_error_set(err, -EBADF, "seccompFd", "not a seccomp notify fd (%s)", target);
+	return 0;
+}
+
 /*
  * Watch a notify fd of c (taking ownership of fd). key: its name at the
  * keeper when it came from there; NULL for a new one, which is named here

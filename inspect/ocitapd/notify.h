@@ -6,6 +6,9 @@
 
 #include "ocitapd.h"
 
+/* 0 when fd is a seccomp user-notification fd; else -EBADF (or -errno) with
+ * err saying what it is ("not a seccomp notify fd (pipe:[1234])"). */
+int notify_check_fd(int fd, struct ocitap_error *err);
 /* Watch a notify fd of c (takes fd; closed on failure). key: its name at
  * the keeper when it came back from there; NULL for a new one, which is
  * named here and handed to the keeper and systemd's fd store. */

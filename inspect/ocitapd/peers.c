@@ -60,6 +60,13 @@ static void handle_listener_message(struct ocitapd *d, struct conn *cn)
 		drop_peer(d, cn, ocitap_error_format(&err, line, sizeof(line)));
 		return;
 	}
+	/* a pipe, an eventfd, a socket... would be held and polled forever */
+	if (notify_check_fd(sfd, &err) < 0) {
+		close(sfd);
+		ocitap_process_state_release(&ps);
+		drop_peer(d, cn, ocitap_error_format(&err, line, sizeof(line)));
+		return;
+	}
 	c = container_get(d, ps.state.id, true);
 	r = ocitap_metadata_policy(ps.metadata, name, sizeof(name));
 	if (r == 1) {
