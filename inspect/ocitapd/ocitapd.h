@@ -148,6 +148,7 @@ struct ocitapd {
 	/* peers (peers.c) */
 	struct conn *conns;
 	size_t n_conns;
+	size_t n_conns_unprivileged; /* of peers other than root (peers.c: their limits) */
 	uint64_t dropped_peers;
 
 	/* the store thread and the readers it wakes */

@@ -21,7 +21,15 @@
 #include "peers.h"
 #include "tracking.h"
 
-#define OCITAPD_MAX_CONNS 256
+/*
+ * Connections open at once: 256 in all, of which peers other than root
+ * (--allow-uid) hold at most 192 together and 16 per uid, so that slow
+ * peers of one user never keep a runtime (root) from handing over a
+ * container's notify fd, nor another user from reporting.
+ */
+#define OCITAPD_MAX_CONNS	  256
+#define OCITAPD_ROOT_RESERVED	  64
+#define OCITAPD_MAX_CONNS_PER_UID 16
 
 void peers_close(struct ocitapd *d, struct conn *cn)
 {
@@ -35,6 +43,7 @@ void peers_close(struct ocitapd *d, struct conn *cn)
 	if (cn->next)
 		cn->next->prev = cn->prev;
 	d->n_conns--;
+	d->n_conns_unprivileged -= cn->peer_uid != 0;
 	free(cn);
 }
 
@@ -254,6 +263,34 @@ static bool peer_allowed(struct ocitapd *d, uid_t uid)
 	return false;
 }
 
+/* Why a peer is refused (in buf, or a constant), or NULL when it may speak. */
+static const char *peer_refused(struct ocitapd *d, const struct ucred *cred, char *buf, size_t size)
+{
+	size_t same_uid = 0;
+
+	if (!peer_allowed(d, cred->uid))
+		return "not root and not --allow-uid";
+	if (d->n_conns >= OCITAPD_MAX_CONNS) {
+		snprintf(buf, size, "%d connections already open", OCITAPD_MAX_CONNS);
+		return buf;
+	}
+	if (cred->uid == 0)
+		return NULL;
+	if (d->n_conns_unprivileged >= OCITAPD_MAX_CONNS - OCITAPD_ROOT_RESERVED) {
+		snprintf(buf, size, "%d connections of --allow-uid peers already open (the rest are kept for root)",
+			 OCITAPD_MAX_CONNS - OCITAPD_ROOT_RESERVED);
+		return buf;
+	}
+	for (struct conn *cn = d->conns; cn; cn = cn->next)
+		same_uid += cn->peer_uid == cred->uid;
+	if (same_uid >= OCITAPD_MAX_CONNS_PER_UID) {
+		snprintf(buf, size, "%d connections of uid %u already open", OCITAPD_MAX_CONNS_PER_UID,
+			 (unsigned)cred->uid);
+		return buf;
+	}
+	return NULL;
+}
+
 void peers_accept(struct ocitapd *d, struct watch *w, uint32_t events)
 {
 	for (;;) {
@@ -261,6 +298,8 @@ void peers_accept(struct ocitapd *d, struct watch *w, uint32_t events)
 		struct ucred cred;
 		socklen_t len = sizeof(cred);
 		struct conn *cn;
+		const char *why;
+		char line[128];
 		int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 		if (fd < 0) {
@@ -272,19 +311,10 @@ void peers_accept(struct ocitapd *d, struct watch *w, uint32_t events)
 			close(fd);
 			continue;
 		}
-		if (!peer_allowed(d, cred.uid)) {
+		if ((why = peer_refused(d, &cred, line, sizeof(line)))) {
 			d->dropped_peers++;
 			metric_add("ocitap_dropped_peers_total", 1, NULL);
-			log_msg(LOG_WARN, "refused peer pid %d uid %u: not root and not --allow-uid", cred.pid,
-				cred.uid);
-			close(fd);
-			continue;
-		}
-		if (d->n_conns >= OCITAPD_MAX_CONNS) {
-			d->dropped_peers++;
-			metric_add("ocitap_dropped_peers_total", 1, NULL);
-			log_msg(LOG_WARN, "refused peer pid %d: %d connections already open", cred.pid,
-				OCITAPD_MAX_CONNS);
+			log_msg(LOG_WARN, "refused peer pid %d uid %u: %s", cred.pid, cred.uid, why);
 			close(fd);
 			continue;
 		}
@@ -306,6 +336,7 @@ void peers_accept(struct ocitapd *d, struct watch *w, uint32_t events)
 			d->conns->prev = cn;
 		d->conns = cn;
 		d->n_conns++;
+		d->n_conns_unprivileged += cn->peer_uid != 0;
 		/* a hook sends its report right after connect: it is often here
 		 * already, and reading it now saves a trip through epoll_wait */
 		conn_event(d, cn);
