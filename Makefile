@@ -77,7 +77,7 @@ UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/keeper-test $(BUILD)/tests/bench-parse $(BUILD)/tests/min-agent \
              $(BUILD)/tests/scale-client $(BUILD)/tests/notify-loop $(BUILD)/tests/spawn-bench \
-             $(BUILD)/tests/return0 $(BUILD)/tests/bpf-prog $(BUILD)/tests/perfbuf-tracer
+             $(BUILD)/tests/return0 $(BUILD)/tests/bpf-prog $(BUILD)/tests/perfbuf-tracer $(BUILD)/tests/claim-id
 
 FUZZ_TARGETS := state process_state config policy report hooksd runtime profile query
 FUZZ_BUILD   := $(BUILD)/fuzz
@@ -234,6 +234,10 @@ $(BUILD)/tests/min-agent: $(BUILD)/tests/bench/min-agent.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $<
 
 $(BUILD)/tests/spawn-bench: $(BUILD)/tests/bench/spawn-bench.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $<
+
+# a root peer that claims another container's id (tests/integration/policy-per-fd.sh)
+$(BUILD)/tests/claim-id: $(BUILD)/tests/integration/claim-id.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $<
 
 # a container's only program (tests/integration/bpf.sh): static

@@ -217,6 +217,7 @@ static void adopt_fd(const char *key, const char *id, int fd, void *userdata)
 	struct ocitapd *d = userdata;
 	struct container *c = container_get(d, id, true);
 	char name[OCITAP_POLICY_NAME_MAX];
+	const struct ocitap_policy *policy;
 	uint64_t serial;
 	bool init;
 	struct notify_fd *n;
@@ -233,10 +234,11 @@ static void adopt_fd(const char *key, const char *id, int fd, void *userdata)
 	} else if (serial >= d->next_serial) {
 		d->next_serial = serial + 1;
 	}
-	if (name[0] && !notify_use_policy(d, c, name))
+	policy = name[0] ? notify_find_policy(d, name) : NULL;
+	if (name[0] && !policy)
 		log_msg(LOG_WARN, "container %s: its policy \"%s\" is gone from the policy file; using %s", id, name,
 			ocitap_policy_name(c->policy));
-	n = notify_add_fd(d, c, fd, init, key);
+	n = notify_add_fd(d, c, fd, init, key, policy);
 	if (!n)
 		return;
 	d->adopted++;
@@ -263,7 +265,7 @@ static void recover_inflight(struct ocitapd *d)
 
 	if (n && f->state == INFLIGHT_DECIDED && id_valid(n->fd, f->id)) {
 		struct seccomp_notif *req = d->req;
-		struct ocitap_action a = ocitap_policy_decide(n->c->policy, f->arch, f->nr);
+		struct ocitap_action a = ocitap_policy_decide(n->policy, f->arch, f->nr);
 		char *name = seccomp_syscall_resolve_num_arch(f->arch, f->nr);
 
 		memset(req, 0, d->sizes.seccomp_notif);
@@ -288,7 +290,7 @@ static void recover_inflight(struct ocitapd *d)
 
 			if (!id_valid(n->fd, id))
 				continue;
-			a = ocitap_policy_blind(n->c->policy, &exact);
+			a = ocitap_policy_blind(n->policy, &exact);
 			memset(req, 0, d->sizes.seccomp_notif);
 			req->id = id;
 			notify_send_answer(d, n, req, &a);

@@ -1,5 +1,6 @@
 /*
- * notify.c: seccomp user notifications, answered by the container's policy
+ * notify.c: seccomp user notifications, answered by the policy each notify
+ * fd was registered with
  * (lib/policy.h) on the loop's thread: each notify fd is watched, RECV'd
  * (the in-flight record written around it, see handover.c), decided, SENT
  * and counted. Also the hot fd (the one answered last, waited on directly
@@ -155,7 +156,7 @@ void notify_answer(struct ocitapd *d, struct notify_fd *n)
 	fault_point(d, FAULT_AFTER_RECV);
 	inflight_decided(d, d->req);
 	fault_point(d, FAULT_AFTER_DECIDE);
-	a = ocitap_policy_decide(c->policy, d->req->data.arch, d->req->data.nr);
+	a = ocitap_policy_decide(n->policy, d->req->data.arch, d->req->data.nr);
 	notify_send_answer(d, n, d->req, &a);
 	n->last_id = d->req->id;
 	inflight_idle(d);
@@ -252,14 +253,21 @@ int notify_check_fd(int fd, struct ocitap_error *err)
  * keeper when it came from there; NULL for a new one, which is named here
  * and handed to the keeper.
  */
-struct notify_fd *notify_add_fd(struct ocitapd *d, struct container *c, int fd, bool init, const char *key)
+struct notify_fd *notify_add_fd(struct ocitapd *d, struct container *c, int fd, bool init, const char *key,
+				const struct ocitap_policy *policy)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct notify_fd *n = ocitapd_xcalloc(1, sizeof(*n));
 	char name[OCITAP_KEEPER_NAME_MAX + 1];
 
 	*n = (struct notify_fd){ .watch.fn = notify_event, .fd = fd, .init = init, .c = c };
-	if (!key && ocitap_keeper_key_format(name, sizeof(name), d->next_serial++, init, c->policy_name) == 0)
+	n->policy = policy ? policy : c->policy;
+	snprintf(n->policy_name, sizeof(n->policy_name), "%s", ocitap_policy_name(n->policy));
+	if (!c->fds) { /* the first: the container's own, shown and inherited */
+		c->policy = n->policy;
+		snprintf(c->policy_name, sizeof(c->policy_name), "%s", n->policy_name);
+	}
+	if (!key && ocitap_keeper_key_format(name, sizeof(name), d->next_serial++, init, n->policy_name) == 0)
 		key = name;
 	n->key = key ? ocitapd_xstrdup(key) : NULL;
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -306,19 +314,15 @@ void notify_remove_fd(struct ocitapd *d, struct notify_fd *n)
 	free(n);
 }
 
-/* c's policy by name; false (counted as unknown, c's kept) when there is none */
-bool notify_use_policy(struct ocitapd *d, struct container *c, const char *name)
+const struct ocitap_policy *notify_find_policy(struct ocitapd *d, const char *name)
 {
 	const struct ocitap_policy *p = ocitap_policy_set_find(d->policies, name);
 
 	if (!p) {
 		d->unknown_policy++;
 		metric_add("ocitap_unknown_policy_total", 1, NULL);
-		return false;
 	}
-	c->policy = p;
-	snprintf(c->policy_name, sizeof(c->policy_name), "%s", name);
-	return true;
+	return p;
 }
 
 void notify_reload_policies(struct ocitapd *d)
@@ -338,6 +342,10 @@ void notify_reload_policies(struct ocitapd *d)
 			const struct ocitap_policy *p = ocitap_policy_set_find(set, c->policy_name);
 
 			c->policy = p ? p : ocitap_policy_set_default(set);
+			for (struct notify_fd *n = c->fds; n; n = n->next) {
+				p = ocitap_policy_set_find(set, n->policy_name);
+				n->policy = p ? p : ocitap_policy_set_default(set);
+			}
 		}
 	ocitap_policy_set_free(d->policies);
 	d->policies = set;

@@ -59,6 +59,9 @@ struct notify_fd {
 	struct notify_fd *next; /* c->fds */
 	char *key;		/* its name at the keeper (ocitap_keeper_key_format()) */
 	uint64_t last_id;	/* the last notification answered; 0 none yet */
+	/* the policy this fd was registered with: no later message changes it */
+	const struct ocitap_policy *policy;
+	char policy_name[OCITAP_POLICY_NAME_MAX];
 };
 
 /* The init's pidfd: its exit status. */
@@ -83,6 +86,8 @@ struct container {
 	char *id;
 	pid_t init_pid;
 	struct ocitap_lifecycle lc;
+	/* the policy of its first notify fd (the init's): what a later fd that
+	 * names none gets, and what the container is shown with */
 	char policy_name[OCITAP_POLICY_NAME_MAX];
 	const struct ocitap_policy *policy;
 	struct notify_fd *fds;

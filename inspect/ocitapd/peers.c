@@ -60,6 +60,7 @@ static void handle_listener_message(struct ocitapd *d, struct conn *cn)
 	struct ocitap_process_state ps;
 	struct ocitap_error err = { 0 };
 	char name[OCITAP_POLICY_NAME_MAX], line[512];
+	const struct ocitap_policy *policy = NULL;
 	struct container *c;
 	struct notify_fd *n;
 	int sfd, r;
@@ -79,7 +80,7 @@ static void handle_listener_message(struct ocitapd *d, struct conn *cn)
 	c = container_get(d, ps.state.id, true);
 	r = ocitap_metadata_policy(ps.metadata, name, sizeof(name));
 	if (r == 1) {
-		if (!notify_use_policy(d, c, name))
+		if (!(policy = notify_find_policy(d, name)))
 			log_msg(LOG_WARN, "container %s: unknown policy \"%s\"; using %s", c->id, name,
 				ocitap_policy_name(c->policy));
 	} else if (r < 0) {
@@ -89,10 +90,10 @@ static void handle_listener_message(struct ocitapd *d, struct conn *cn)
 			ocitap_policy_name(c->policy));
 	}
 	/* the init's filter comes with status creating; exec brings later ones */
-	n = notify_add_fd(d, c, sfd, ps.state.status == OCITAP_STATUS_CREATING, NULL);
+	n = notify_add_fd(d, c, sfd, ps.state.status == OCITAP_STATUS_CREATING, NULL, policy);
 	if (n)
 		log_msg(LOG_INFO, "container %s: seccomp fd from pid %d (%s, policy %s, %d fd%s)", c->id, ps.pid,
-			n->init ? "init" : "exec", ocitap_policy_name(c->policy), c->n_fds, c->n_fds == 1 ? "" : "s");
+			n->init ? "init" : "exec", n->policy_name, c->n_fds, c->n_fds == 1 ? "" : "s");
 	container_queue_identity(d, c, &ps.state, n && n->init ? ps.pid : 0);
 	if (ps.state.status == OCITAP_STATUS_CREATING) {
 		exit_watch_init(d, c, ps.pid);
