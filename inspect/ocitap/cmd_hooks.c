@@ -201,8 +201,11 @@ static int explain(const char *bundle, const char *const *dirs, size_t n_dirs, i
 			continue;
 		}
 		if (match_failed) {
-			printf("%serror%s   %s: %s (podman would refuse to create the container)\n", cli_sgr(CLI_RED),
-			       CLI_RESET, f->path, ocitap_error_format(&merr, buf, sizeof(buf)));
+			/* -ERANGE: ocitap's pattern search gave up, podman would have decided */
+			printf("%serror%s   %s: %s (%s)\n", cli_sgr(CLI_RED), CLI_RESET, f->path,
+			       ocitap_error_format(&merr, buf, sizeof(buf)),
+			       merr.code == -ERANGE ? "ocitap cannot say what podman decides"
+						    : "podman would refuse to create the container");
 			continue;
 		}
 		stages_text(f, buf, sizeof(buf));
