@@ -45,6 +45,7 @@
 struct ocitap_regex_program {
 	pcre2_code *code;
 	pcre2_match_context *limits;
+	const char *newer_go; /* see ocitap_regex_newer_go() */
 };
 
 struct rebuf {
@@ -144,6 +145,7 @@ static int unhex(char c)
 struct re_group {
 	size_t out_start;     /* where its "(" is in the output */
 	unsigned long weight; /* largest product of counted repeats inside */
+	bool fold_before;     /* (?i) outside it, restored at its ")" */
 };
 
 struct re_translation {
@@ -160,6 +162,8 @@ struct re_translation {
 	size_t atom_start;
 	unsigned long atom_weight;
 	const char *last_repeat; /* the previous token, when it was a quantifier (Go's lastRepeat) */
+	bool fold;		 /* (?i) in effect */
+	const char *newer_go;	 /* syntax older Go refuses, for people */
 	struct ocitap_error *err;
 };
 
@@ -318,6 +322,31 @@ static int parse_char_escape(struct re_translation *t, const char **pp, uint32_t
 	return 0;
 }
 
+/* Whether name is spelled as every Go release spells its Unicode classes
+ * (unicode.Categories and unicode.Scripts keys: Lu, Greek, Old_Italic);
+ * Go 1.25 also takes any case and spaces or '-' instead of '_'. */
+static bool go_exact_class_name(const char *name, size_t len)
+{
+	bool word_start = true;
+
+	if (len == 3 && memcmp(name, "Any", 3) == 0)
+		return true;
+	for (size_t i = 0; i < len; i++) {
+		if (name[i] == '_') {
+			if (word_start)
+				return false;
+			word_start = true;
+		} else if (word_start) {
+			if (name[i] < 'A' || name[i] > 'Z')
+				return false;
+			word_start = false;
+		} else if (!is_ascii_alnum((unsigned char)name[i])) {
+			return false;
+		}
+	}
+	return !word_start;
+}
+
 /* \pL, \p{Greek}, \P{..}, \p{^..} at *pp, written as PCRE2 reads them. Go
  * (since 1.25) and PCRE2 both look names up ignoring case, spaces, '_' and
  * '-'; PCRE2's own special properties are refused. */
@@ -364,7 +393,14 @@ static int put_unicode_class(struct re_translation *t, const char **pp)
 		if (strcmp(canon, pcre2_only[i]) == 0)
 			return re_fail(t, s, "\"%.*s\" is a PCRE2 property, not one of Go's Unicode classes",
 				       SPAN(s, (size_t)(end - s)));
-	if (strcmp(canon, "assigned") == 0) { /* Go: not Cn */
+	if (!go_exact_class_name(name, len) && !t->newer_go)
+		t->newer_go = "a Unicode class name not spelled as Go spells it (\\p{Greek}, \\pL): Go before 1.25 "
+			      "refuses it, and a podman built with such a Go creates no container";
+	if (t->fold && (strcmp(canon, "lu") == 0 || strcmp(canon, "ll") == 0 || strcmp(canon, "lt") == 0)) {
+		/* Go folds the class under (?i): \p{Lu} takes the lower case
+		 * letters too; PCRE2 does not, so name all cased letters */
+		snprintf(canon, sizeof(canon), "L&");
+	} else if (strcmp(canon, "assigned") == 0) { /* Go: not Cn */
 		negate = !negate;
 		snprintf(canon, sizeof(canon), "cn");
 	} else if (strcmp(canon, "lc") == 0) { /* Go's cased letters, PCRE2's L& */
@@ -576,7 +612,7 @@ static int open_group(struct re_translation *t, const char *text, size_t len, co
 	if (t->depth + 1 >= REGEX_MAX_DEPTH)
 		return re_fail(t, t->p, "expression nests too deeply (more than %d groups)", REGEX_MAX_DEPTH - 1);
 	t->depth++;
-	t->groups[t->depth] = (struct re_group){ .out_start = t->out.len, .weight = 1 };
+	t->groups[t->depth] = (struct re_group){ .out_start = t->out.len, .weight = 1, .fold_before = t->fold };
 	re_put(&t->out, text, len);
 	t->p = after;
 	return 0;
@@ -586,7 +622,7 @@ static int open_group(struct re_translation *t, const char *text, size_t len, co
 static int translate_paren(struct re_translation *t)
 {
 	const char *s = t->p, *q;
-	bool negated = false, saw_flag = false;
+	bool negated = false, saw_flag = false, fold = t->fold;
 
 	if (s[1] == '*')
 		return re_fail(t, s, "missing argument to repetition operator \"*\" (Go has no (*VERB) syntax)");
@@ -603,6 +639,10 @@ static int translate_paren(struct re_translation *t)
 			;
 		if (q != end || end == name)
 			return re_fail(t, s, "invalid named capture \"%.*s\"", SPAN(s, (size_t)(end + 1 - s)));
+		if (s[2] == '<' && !t->newer_go)
+			t->newer_go =
+				"(?<name>...) in a pattern: Go before 1.22 refuses it (it has (?P<name>...)), and a "
+				"podman built with such a Go creates no container";
 		return open_group(t, "(", 1, end + 1); /* names do not matter for matching */
 	}
 	switch (s[2]) {
@@ -640,6 +680,9 @@ static int translate_paren(struct re_translation *t)
 	for (q = s + 2;; q++) {
 		switch (*q) {
 		case 'i':
+			fold = !negated;
+			saw_flag = true;
+			continue;
 		case 'm':
 		case 's':
 		case 'U':
@@ -655,10 +698,15 @@ static int translate_paren(struct re_translation *t)
 		case ')':
 			if (negated && !saw_flag)
 				goto bad;
-			if (*q == ':')
-				return open_group(t, s, (size_t)(q + 1 - s), q + 1);
+			if (*q == ':') {
+				int r = open_group(t, s, (size_t)(q + 1 - s), q + 1);
+
+				t->fold = fold;
+				return r;
+			}
 			if (q > s + 2)
 				re_put(&t->flags, s, (size_t)(q + 1 - s));
+			t->fold = fold;
 			t->p = q + 1;
 			return 0;
 		default:
@@ -682,6 +730,7 @@ static int close_group(struct re_translation *t)
 	t->flags.len = 0; /* flags set at the end of a group change nothing */
 	re_puts(&t->out, ")");
 	g = t->groups[t->depth--];
+	t->fold = g.fold_before;
 	t->have_atom = true;
 	t->atom_repeated = false;
 	t->atom_empty_width = false;
@@ -745,7 +794,7 @@ static int translate_escape(struct re_translation *t)
 }
 
 /* Go pattern -> PCRE2 pattern in *ret (free it), or an error naming the construct. */
-static int translate(const char *pattern, char **ret, struct ocitap_error *err)
+static int translate(const char *pattern, char **ret, const char **ret_newer_go, struct ocitap_error *err)
 {
 	struct re_translation t = { .pattern = pattern, .p = pattern, .err = err };
 	int r = 0;
@@ -841,6 +890,7 @@ static int translate(const char *pattern, char **ret, struct ocitap_error *err)
 		return r;
 	}
 	*ret = t.out.s;
+	*ret_newer_go = t.newer_go;
 	return 0;
 }
 
@@ -859,11 +909,12 @@ int ocitap_regex_compile(const char *pattern, struct ocitap_regex *ret, struct o
 	_cleanup_(compile_context_freep) pcre2_compile_context *ctx = NULL;
 	_cleanup_free_ struct ocitap_regex_program *prog = NULL;
 	_cleanup_free_ char *pcre = NULL;
+	const char *newer_go = NULL;
 	PCRE2_SIZE offset;
 	int r, code;
 
 	memset(ret, 0, sizeof(*ret));
-	if ((r = translate(pattern, &pcre, err)) < 0)
+	if ((r = translate(pattern, &pcre, &newer_go, err)) < 0)
 		return r;
 	prog = calloc(1, sizeof(*prog));
 	ctx = pcre2_compile_context_create(NULL);
@@ -891,6 +942,7 @@ int ocitap_regex_compile(const char *pattern, struct ocitap_regex *ret, struct o
 	pcre2_set_match_limit(prog->limits, REGEX_MATCH_LIMIT);
 	pcre2_set_depth_limit(prog->limits, REGEX_DEPTH_LIMIT);
 	pcre2_set_heap_limit(prog->limits, REGEX_HEAP_LIMIT_KIB);
+	prog->newer_go = newer_go;
 	ret->prog = TAKE_PTR(prog);
 	return 0;
 }
@@ -957,6 +1009,11 @@ int ocitap_regex_search(const struct ocitap_regex *re, const char *text)
 	default:
 		return -EINVAL;
 	}
+}
+
+const char *ocitap_regex_newer_go(const struct ocitap_regex *re)
+{
+	return re && re->prog ? re->prog->newer_go : NULL;
 }
 
 void ocitap_regex_release(struct ocitap_regex *re)

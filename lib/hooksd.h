@@ -24,6 +24,8 @@
  * \n unless (?s), $ only at the end of the text unless (?m), \Q...\E,
  * \x41, \x{263a}, octal, and {,n} as a literal. A subject that is not
  * valid UTF-8 is matched as Go matches it (each bad byte as U+FFFD).
+ * Syntax only newer Go reads ((?<name>), loose \p{} names) is accepted and
+ * noted (ocitap_regex_newer_go()).
  * PCRE2 backtracks where RE2 does not: a search is bounded and says so
  * rather than answering.
  *
@@ -71,6 +73,13 @@ OCITAP_EXPORT int ocitap_regex_compile(const char *pattern, struct ocitap_regex 
  * (Go would have answered: this is no verdict), -ENOMEM.
  */
 OCITAP_EXPORT int ocitap_regex_search(const struct ocitap_regex *re, const char *text);
+/*
+ * NULL, or for people a sentence on Go syntax in re that older Go releases
+ * refuse (podman built with such a Go fails to set up its hooks):
+ * (?<name>...) needs Go 1.22, class names spelled loosely (\p{greek}) Go
+ * 1.25. Static text; valid while re is.
+ */
+OCITAP_EXPORT const char *ocitap_regex_newer_go(const struct ocitap_regex *re);
 /* Free what compile made; re may be NULL or never compiled. */
 OCITAP_EXPORT void ocitap_regex_release(struct ocitap_regex *re);
 

@@ -74,6 +74,10 @@ static const struct {
 	{ "\\P{Greek}", "\xce\xb1", 0, NULL },
 	{ "\\p{^Greek}", "a", 1, NULL },
 	{ "^[\\p{Lu}\\d]+$", "A1", 1, NULL },
+	{ "(?i)\\p{Lu}", "a", 1, NULL }, /* under (?i) Go folds the class (FoldCategory) */
+	{ "(?i)\\P{Lu}", "a", 0, NULL },
+	{ "(?i:\\p{Lu})\\p{Lu}", "aa", 0, NULL },
+	{ "(?i:\\p{Lu})\\p{Lu}", "aA", 1, NULL },
 	{ "\\p{Xan}", "a", -EINVAL, "PCRE2" }, /* PCRE2's own, not a Go class */
 	/* Character class elements: x, A-Z, \d, [:foo:], \p{Foo}; ] first is
 	 * a literal; - after a class escape is a literal */
@@ -214,6 +218,33 @@ static void test_regex_table(void **unused)
 		if (ocitap_regex_search(&re, regex_cases[i].text) != regex_cases[i].expect)
 			fail_msg("/%s/ on \"%s\": expected %d", regex_cases[i].pattern, regex_cases[i].text,
 				 regex_cases[i].expect);
+		ocitap_regex_release(&re);
+	}
+}
+
+/* Go syntax that older Go releases refuse is noted for lint: (?<name>) since
+ * Go 1.22, loosely spelled class names since Go 1.25. */
+static void test_regex_newer_go(void **unused)
+{
+	static const struct {
+		const char *pattern, *note; /* note: NULL, or a word of it */
+	} cases[] = {
+		{ "(?P<x>a)\\p{Greek}\\pL\\p{Old_Italic}\\P{Lu}\\p{Any}", NULL },
+		{ "(?<x>a)", "1.22" },
+		{ "a(b(?<x>c))", "(?P<name>" },
+		{ "\\p{greek}", "1.25" },
+		{ "[\\p{Old Italic}]", "1.25" },
+		{ "\\pl", "1.25" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ocitap_regex re;
+		const char *note;
+
+		assert_int_equal(ocitap_regex_compile(cases[i].pattern, &re, NULL), 0);
+		note = ocitap_regex_newer_go(&re);
+		if (cases[i].note ? !note || !strstr(note, cases[i].note) : note != NULL)
+			fail_msg("/%s/: note \"%s\"", cases[i].pattern, note ? note : "(none)");
 		ocitap_regex_release(&re);
 	}
 }
@@ -591,6 +622,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_regex_table),
 		cmocka_unit_test(test_regex_limits),
+		cmocka_unit_test(test_regex_newer_go),
 		cmocka_unit_test(test_parse_table),
 		cmocka_unit_test(test_legacy_conversion),
 		cmocka_unit_test(test_match_table),
