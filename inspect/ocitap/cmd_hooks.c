@@ -326,6 +326,19 @@ static size_t lint_warnings(const struct ocitap_hooksd_file *f, const char **w, 
 		WARN("\"hasBindMounts\": false never matches (it does not mean \"without bind mounts\")");
 	if (!f->has_always && !f->has_bind_mounts_cond && !f->n_annotations && !f->n_commands)
 		WARN("\"when\" has no condition: the file never matches");
+	{
+		const char *newer = NULL;
+
+		for (size_t i = 0; i < f->n_annotations && !newer; i++) {
+			newer = ocitap_regex_newer_go(&f->annotations[i].key_re);
+			if (!newer)
+				newer = ocitap_regex_newer_go(&f->annotations[i].value_re);
+		}
+		for (size_t i = 0; i < f->n_commands && !newer && f->command_res; i++)
+			newer = ocitap_regex_newer_go(&f->command_res[i]);
+		if (newer)
+			WARN(newer);
+	}
 #undef WARN
 	return n;
 }
