@@ -235,3 +235,22 @@ rc=$?
 check "hooks lint: the lookahead file fails, naming field and construct" \
 	bash -c '[ "$1" -eq 1 ] && grep -q "^FAIL .*o-lookahead.json: when.commands\[0\]: pattern \"^(?=sh)\": lookahead" "$2"' _ "$rc" "$work/lint-re.txt"
 
+# (?<name>...) is Go 1.22's: lint warns, and a podman built with an older Go
+# refuses the container as the warning says (a newer one runs it)
+nd=$work/newer-go.d
+mkdir -p "$nd"
+xd=$nd hookf p-angle-name poststart '{"commands": ["^(?<c>sh)$"]}'
+gominor=$(podman version --format '{{.Client.GoVersion}}' 2>/dev/null | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
+out=$(timeout 120 podman --root "$work/storage" --runroot "$work/runroot" --storage-driver vfs --runtime runc \
+	--cgroup-manager cgroupfs --events-backend file --hooks-dir "$nd" run --rm --network none \
+	--ulimit nofile=20000:20000 --ulimit "nproc=$nproc:$nproc" localhost/ocitap-busybox:test true 2>&1)
+rc=$?
+if [[ -n $gominor && $gominor -lt 22 ]]; then
+	check "(?<name>...) with podman built with go1.$gominor: refused" bash -c '[ "$1" -ne 0 ] && grep -q "(?<" <<<"$2"' _ "$rc" "$out"
+else
+	check "(?<name>...) with podman built with go1.$gominor: accepted" [ "$rc" -eq 0 ]
+fi
+"$OCITAP" hooks lint "$nd" >"$work/lint-newer.txt"
+check "hooks lint: the file loads, with a warning that Go before 1.22 refuses (?<name>...)" \
+	grep -q "warning: (?<name>...) in a pattern: Go before 1.22 refuses it" "$work/lint-newer.txt"
+
