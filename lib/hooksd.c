@@ -131,6 +131,11 @@ static bool is_ascii_alnum(uint32_t c)
 	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
+static bool is_surrogate(uint32_t c)
+{
+	return c >= 0xd800 && c <= 0xdfff;
+}
+
 static int unhex(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -439,16 +444,15 @@ static int parse_class_char(struct re_translation *t, const char **pp, uint32_t 
 static int translate_class(struct re_translation *t)
 {
 	const char *start = t->p, *s = t->p + 1;
-	bool first = true;
+	bool first = true, negated = *s == '^';
+	size_t elements = 0; /* written: a class of lone surrogates has none */
 	int r;
 
 	atom_begin(t, false);
-	re_puts(&t->out, "[");
-	if (*s == '^') {
-		re_puts(&t->out, "^");
+	re_puts(&t->out, negated ? "[^" : "[");
+	if (negated)
 		s++;
-	}
-	for (;; first = false) {
+	for (;; first = false, elements++) {
 		uint32_t lo, hi;
 
 		if (*s == '\0')
@@ -496,11 +500,28 @@ static int translate_class(struct re_translation *t)
 				return re_fail(t, range, "invalid character class range (%x > %x)", (unsigned)lo,
 					       (unsigned)hi);
 		}
+		/* Go takes U+D800..U+DFFF and never matches them; PCRE2
+		 * refuses them as range ends */
+		if (is_surrogate(lo))
+			lo = 0xe000;
+		if (is_surrogate(hi))
+			hi = 0xd7ff;
+		if (lo > hi) {
+			elements--;
+			continue;
+		}
 		put_literal(&t->out, lo);
 		if (hi != lo) {
 			re_puts(&t->out, "-");
 			put_literal(&t->out, hi);
 		}
+	}
+	if (elements == 0) { /* [\x{d800}] matches nothing, [^\x{d800}] anything */
+		t->out.len = t->atom_start;
+		re_puts(&t->out, negated ? "(?s:.)" : "(?!)");
+		t->atom_empty_width = !negated;
+		t->p = s + 1;
+		return 0;
 	}
 	re_puts(&t->out, "]");
 	t->p = s + 1;
@@ -788,6 +809,11 @@ static int translate_escape(struct re_translation *t)
 	}
 	if ((r = parse_char_escape(t, &t->p, &c)) < 0)
 		return r;
+	if (is_surrogate(c)) { /* Go takes \x{d800} and never matches it; PCRE2 refuses it */
+		atom_begin(t, true);
+		re_puts(&t->out, "(?!)");
+		return 0;
+	}
 	atom_begin(t, false);
 	put_literal(&t->out, c);
 	return 0;

@@ -99,6 +99,12 @@ static const struct {
 	{ "^\\x{263a}$", "\xe2\x98\xba", 1, NULL },
 	{ "\\x4", "\x04", -EINVAL, "\\x4" },
 	{ "\\x{110000}", "x", -EINVAL, "invalid escape" },
+	/* \x{D800}..\x{DFFF} are accepted (only > U+10FFFF is refused) and
+	 * match nothing: decoded text never holds a surrogate */
+	{ "\\x{d800}", "\xed\xa0\x80", 0, NULL },
+	{ "^\\x{d800}*$", "", 1, NULL },
+	{ "^[^\\x{d800}]$", "\n", 1, NULL },
+	{ "[\\x{d800}-\\x{e000}]", "\xee\x80\x80", 1, NULL },
 	{ "^\\101\\12$", "A\n", 1, NULL }, /* octal, also two digits: \12 is \n, not backreference 12 */
 	{ "^\\v$", "\v", 1, NULL },	     /* the character, not PCRE2's vertical space class */
 	{ "\\v", "\n", 0, NULL },
