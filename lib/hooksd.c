@@ -352,12 +352,29 @@ static bool go_exact_class_name(const char *name, size_t len)
 	return !word_start;
 }
 
+/* Go's class names other than scripts (unicode.Categories, and the special
+ * names of Go 1.25), lower case and without '_', as canonical below. */
+static bool go_category(const char *canon)
+{
+	static const char *const names[] = {
+		"c",  "cc", "cf", "cn", "co", "cs", "l",  "lc", "ll", "lm", "lo",  "lt",       "lu",	"m",
+		"mc", "me", "mn", "n",	"nd", "nl", "no", "p",	"pc", "pd", "pe",  "pf",       "pi",	"po",
+		"ps", "s",  "sc", "sk", "sm", "so", "z",  "zl", "zp", "zs", "any", "assigned", "ascii",
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(names); i++)
+		if (strcmp(canon, names[i]) == 0)
+			return true;
+	return false;
+}
+
 /* \pL, \p{Greek}, \P{..}, \p{^..} at *pp, written as PCRE2 reads them. Go
  * (since 1.25) and PCRE2 both look names up ignoring case, spaces, '_' and
- * '-'; PCRE2's own special properties are refused. */
+ * '-'. A name that is no category is a script, looked up as "sc:": PCRE2's
+ * bare \p{Greek} means the Script_Extensions property, Go's the Script one,
+ * and PCRE2's binary properties (\p{Alpha}) are no Go class. */
 static int put_unicode_class(struct re_translation *t, const char **pp)
 {
-	static const char *const pcre2_only[] = { "xan", "xps", "xsp", "xwd", "xuc" };
 	const char *s = *pp, *name, *end;
 	bool negate = s[1] == 'P';
 	char canon[64];
@@ -394,10 +411,6 @@ static int put_unicode_class(struct re_translation *t, const char **pp)
 	canon[k] = '\0';
 	if (k == 0)
 		return re_fail(t, s, "invalid character class range \"%.*s\"", SPAN(s, (size_t)(end - s)));
-	for (size_t i = 0; i < ELEMENTSOF(pcre2_only); i++)
-		if (strcmp(canon, pcre2_only[i]) == 0)
-			return re_fail(t, s, "\"%.*s\" is a PCRE2 property, not one of Go's Unicode classes",
-				       SPAN(s, (size_t)(end - s)));
 	if (!go_exact_class_name(name, len) && !t->newer_go)
 		t->newer_go = "a Unicode class name not spelled as Go spells it (\\p{Greek}, \\pL): Go before 1.25 "
 			      "refuses it, and a podman built with such a Go creates no container";
@@ -412,6 +425,8 @@ static int put_unicode_class(struct re_translation *t, const char **pp)
 		snprintf(canon, sizeof(canon), "L&");
 	}
 	re_puts(&t->out, negate ? "\\P{" : "\\p{");
+	if (!go_category(canon) && strcmp(canon, "L&") != 0)
+		re_puts(&t->out, "sc:");
 	re_puts(&t->out, canon);
 	re_puts(&t->out, "}");
 	*pp = end;
@@ -955,6 +970,10 @@ int ocitap_regex_compile(const char *pattern, struct ocitap_regex *ret, struct o
 	if (!prog->code) {
 		PCRE2_UCHAR msg[160];
 
+		if (code == PCRE2_ERROR_UNKNOWN_UNICODE_PROPERTY)
+			return ocitap_error_set(err, -EINVAL, NULL,
+						"unknown Unicode class name (Go has the general categories such as "
+						"Lu and the scripts such as Greek)");
 		if (pcre2_get_error_message(code, msg, sizeof(msg)) < 0)
 			snprintf((char *)msg, sizeof(msg), "error %d", code);
 		return ocitap_error_set(err, code == PCRE2_ERROR_NOMEMORY ? -ENOMEM : -EINVAL, NULL, "pcre2: %s",

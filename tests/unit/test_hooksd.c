@@ -78,7 +78,11 @@ static const struct {
 	{ "(?i)\\P{Lu}", "a", 0, NULL },
 	{ "(?i:\\p{Lu})\\p{Lu}", "aa", 0, NULL },
 	{ "(?i:\\p{Lu})\\p{Lu}", "aA", 1, NULL },
-	{ "\\p{Xan}", "a", -EINVAL, "PCRE2" }, /* PCRE2's own, not a Go class */
+	{ "\\p{Xan}", "a", -EINVAL, "unknown Unicode class" },   /* PCRE2's own, not a Go class */
+	{ "\\p{Alpha}", "a", -EINVAL, "unknown Unicode class" }, /* a binary property: not Go's */
+	{ "\\p{Greek}", "\xcd\x82", 0, NULL }, /* U+0342: script Inherited (Go: Script, not Script_Extensions) */
+	{ "\\p{Inherited}", "\xcd\x82", 1, NULL },
+	{ "^\\p{Any}+$", "a\xce\xb1", 1, NULL },
 	/* Character class elements: x, A-Z, \d, [:foo:], \p{Foo}; ] first is
 	 * a literal; - after a class escape is a literal */
 	{ "^[\\d\\-]+$", "1-2", 1, NULL },
