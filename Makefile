@@ -45,10 +45,11 @@ endif
 
 # Deferred (=), so that `make check` on a fresh machine can install the
 # packages first and still find them.
-DEP_CFLAGS  = $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
+DEP_CFLAGS  = $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null) $(shell $(PKG_CONFIG) --cflags libpcre2-8 2>/dev/null)
 DEP_LIBS    = $(or $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null),-ljson-c) $(EXTRA_LIBS)
 EXTRA_LIBS = $(or $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null),-lseccomp) \
-               $(or $(shell $(PKG_CONFIG) --libs sqlite3 2>/dev/null),-lsqlite3)
+               $(or $(shell $(PKG_CONFIG) --libs sqlite3 2>/dev/null),-lsqlite3) \
+               $(or $(shell $(PKG_CONFIG) --libs libpcre2-8 2>/dev/null),-lpcre2-8)
 CURL_LIBS   = $(or $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null),-lcurl)
 DAEMON_LIBS = $(or $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null),-lmicrohttpd) $(CURL_LIBS) -lm \
               $(or $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null),-lbpf -lelf -lz)

@@ -6,18 +6,47 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include "hooksd.h"
 #include "io.h"
 #include "json-util.h"
 #include "macro.h"
 
-/* ---- Go regular expressions on POSIX regcomp --------------------------------- */
+/* ---- Go regular expressions on PCRE2 ---------------------------------------------
+ *
+ * A pattern is read token by token as Go's regexp/syntax reads it (Perl
+ * flags, as regexp.Compile uses) and written out again as a PCRE2 pattern
+ * that means the same thing. What Go refuses is refused here with the
+ * construct named; what PCRE2 would read differently is spelled so that it
+ * cannot be misread: literals are escaped (so "{,3}" stays a literal with any
+ * PCRE2 version), \s and \S get Go's set (PCRE2's has \v), \v is the
+ * character, octal escapes become \x{..}, ranges are written out. PCRE2 then
+ * runs in UTF mode without UCP (Go's \d \w \s \b and POSIX classes are
+ * ASCII), $ only at the end of the text, ^ in (?m) also after a final
+ * newline, and with limits on backtracking: RE2 is linear, PCRE2 is not.
+ */
+
+#define REGEX_MAX_REPEAT     1000	 /* Go's maxRepeat: one count, and nested counts multiplied */
+#define REGEX_MAX_DEPTH	     1000	 /* Go's maxHeight, counted here as nested groups */
+#define REGEX_MATCH_LIMIT    1000000	 /* pcre2_match steps per search */
+#define REGEX_DEPTH_LIMIT    100000	 /* backtracking frames per search */
+#define REGEX_HEAP_LIMIT_KIB (64 * 1024) /* their memory */
+
+struct ocitap_regex_program {
+	pcre2_code *code;
+	pcre2_match_context *limits;
+	const char *newer_go; /* see ocitap_regex_newer_go() */
+};
 
 struct rebuf {
 	char *s;
@@ -52,295 +81,994 @@ static void re_puts(struct rebuf *b, const char *s)
 	re_put(b, s, strlen(s));
 }
 
-static bool is_ere_special(char c)
+/* Put s in at offset pos (to wrap what is already written in a group). */
+static void re_insert(struct rebuf *b, size_t pos, const char *s)
 {
-	return strchr(".[]()*+?{}|^$\\", c) != NULL;
+	size_t n = strlen(s), tail = b->len - pos;
+
+	re_put(b, s, n); /* grows the buffer by n */
+	if (b->oom)
+		return;
+	memmove(b->s + pos + n, b->s + pos, tail);
+	memcpy(b->s + pos, s, n);
 }
 
-/* A Go bracket expression from p (just after '['); appends the POSIX one to
- * out and returns the position after the closing ']', or NULL (err set). */
-static const char *translate_bracket(const char *p, struct rebuf *out, struct ocitap_error *err)
+/* Length of the UTF-8 sequence at s and its code point in *ret, or 0 when s
+ * does not start one (Go's utf8.DecodeRune: no overlong forms, surrogates or
+ * code points past U+10FFFF). */
+static size_t utf8_decode(const char *str, uint32_t *ret)
 {
-	struct rebuf body = { 0 };
-	bool negate = false, rbracket = false, hyphen = false, caret = false, first = true;
+	const unsigned char *s = (const unsigned char *)str;
+	uint32_t c = s[0], min;
+	size_t n;
 
-	if (*p == '^') {
-		negate = true;
-		p++;
+	if (c < 0x80) {
+		*ret = c;
+		return 1;
 	}
-	for (;; first = false) {
-		char c = *p;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2, c &= 0x1f, min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3, c &= 0x0f, min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4, c &= 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80) /* also stops at the terminating NUL */
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*ret = c;
+	return n;
+}
 
-		if (c == '\0') {
-			free(body.s);
-			return ocitap_error_set(err, -EINVAL, NULL, "missing closing ]"), NULL;
+static bool is_ascii_alnum(uint32_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static bool is_surrogate(uint32_t c)
+{
+	return c >= 0xd800 && c <= 0xdfff;
+}
+
+static int unhex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+struct re_group {
+	size_t out_start;     /* where its "(" is in the output */
+	unsigned long weight; /* largest product of counted repeats inside */
+	bool fold_before;     /* (?i) outside it, restored at its ")" */
+};
+
+struct re_translation {
+	const char *pattern;
+	const char *p; /* next token */
+	struct rebuf out;
+	struct rebuf flags;	 /* (?flags) not written yet: see flush_flags() */
+	struct re_group *groups; /* [0] is the whole pattern */
+	size_t depth;
+	/* the last atom, what a quantifier applies to */
+	bool have_atom;
+	bool atom_repeated;    /* already carries a quantifier */
+	bool atom_empty_width; /* ^ $ \A \z \b \B: grouped before PCRE2 repeats them */
+	size_t atom_start;
+	unsigned long atom_weight;
+	const char *last_repeat; /* the previous token, when it was a quantifier (Go's lastRepeat) */
+	bool fold;		 /* (?i) in effect */
+	const char *newer_go;	 /* syntax older Go refuses, for people */
+	struct ocitap_error *err;
+};
+
+static int re_fail(struct re_translation *t, const char *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int re_fail(struct re_translation *t, const char *at, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return ocitap_error_set(t->err, -EINVAL, NULL, "%s (at byte %zu)", msg, (size_t)(at - t->pattern));
+}
+
+/* The bytes of the construct at s for a message: up to n bytes, never past the end. */
+#define SPAN(s, n) (int)strnlen((s), (n)), (s)
+
+/*
+ * Flag groups such as (?i) are written just before the next atom or "|":
+ * in Go they only change the parser's flags, so "a(?i)*" repeats the a, and
+ * PCRE2 would refuse the quantifier after the group.
+ */
+static void flush_flags(struct re_translation *t)
+{
+	if (t->flags.len) {
+		re_put(&t->out, t->flags.s, t->flags.len);
+		t->flags.len = 0;
+	}
+}
+
+static void atom_end(struct re_translation *t)
+{
+	struct re_group *g = &t->groups[t->depth];
+
+	if (t->have_atom && t->atom_weight > g->weight)
+		g->weight = t->atom_weight;
+	t->have_atom = false;
+}
+
+static void atom_begin(struct re_translation *t, bool empty_width)
+{
+	atom_end(t);
+	flush_flags(t);
+	t->have_atom = true;
+	t->atom_repeated = false;
+	t->atom_empty_width = empty_width;
+	t->atom_start = t->out.len;
+	t->atom_weight = 1;
+}
+
+/* One code point as a PCRE2 literal, inside or outside brackets. */
+static void put_literal(struct rebuf *out, uint32_t c)
+{
+	char buf[16];
+
+	if (is_ascii_alnum(c) || c == '_') {
+		buf[0] = (char)c;
+		re_put(out, buf, 1);
+	} else if (c > 0x20 && c < 0x7f) {
+		buf[0] = '\\', buf[1] = (char)c; /* punctuation: always itself */
+		re_put(out, buf, 2);
+	} else {
+		snprintf(buf, sizeof(buf), "\\x{%x}", (unsigned)c);
+		re_puts(out, buf);
+	}
+}
+
+/* Go's parseEscape at *pp (a backslash): one character, or an error that
+ * names the construct when it is something Go does not have. */
+static int parse_char_escape(struct re_translation *t, const char **pp, uint32_t *ret)
+{
+	const char *s = *pp, *q = s + 2;
+	unsigned char c = (unsigned char)s[1];
+	uint32_t r;
+	size_t n;
+
+	if (c == '\0')
+		return re_fail(t, s, "trailing backslash at end of expression");
+	if (c < 0x80 && !is_ascii_alnum(c)) {
+		*ret = c;
+		*pp = q;
+		return 0;
+	}
+	switch (c) {
+	case '1' ... '7':
+		if (*q < '0' || *q > '7')
+			return re_fail(t, s, "backreference \"\\%c\": Go regular expressions have none", c);
+		/* two or three digits are octal */
+		__attribute__((fallthrough));
+	case '0':
+		r = c - '0';
+		for (int i = 1; i < 3 && *q >= '0' && *q <= '7'; i++, q++)
+			r = r * 8 + (uint32_t)(*q - '0');
+		*ret = r;
+		*pp = q;
+		return 0;
+	case '8':
+	case '9':
+		return re_fail(t, s, "backreference \"\\%c\": Go regular expressions have none", c);
+	case 'x':
+		if (*q == '{') {
+			r = 0, n = 0;
+			for (q++; *q != '}'; q++, n++) {
+				int v = unhex(*q);
+
+				if (v < 0 || (r = r * 16 + (uint32_t)v) > 0x10ffff)
+					return re_fail(t, s, "invalid escape sequence \"%.*s\"",
+						       SPAN(s, (size_t)(q - s) + 1));
+			}
+			if (n == 0)
+				return re_fail(t, s, "invalid escape sequence \"\\x{}\"");
+			*ret = r;
+			*pp = q + 1;
+			return 0;
 		}
-		if (c == ']' && !first)
+		if (unhex(q[0]) < 0 || unhex(q[1]) < 0)
+			return re_fail(t, s, "invalid escape sequence \"%.*s\" (\\x takes two hex digits or {...})",
+				       SPAN(s, 4));
+		*ret = (uint32_t)(unhex(q[0]) * 16 + unhex(q[1]));
+		*pp = q + 2;
+		return 0;
+	case 'a':
+		*ret = '\a';
+		break;
+	case 'f':
+		*ret = '\f';
+		break;
+	case 'n':
+		*ret = '\n';
+		break;
+	case 'r':
+		*ret = '\r';
+		break;
+	case 't':
+		*ret = '\t';
+		break;
+	case 'v':
+		*ret = '\v'; /* the character; \v is a class of vertical space in PCRE2 */
+		break;
+	case 'Z':
+		return re_fail(t, s, "\"\\Z\" is not Go syntax (Go's $ and \\z match only at the end of the text)");
+	case 'K':
+		return re_fail(t, s, "\"\\K\" (reset match start) is not Go syntax");
+	case 'g':
+	case 'k':
+		return re_fail(t, s, "backreference \"\\%c\": Go regular expressions have none", c);
+	case 'G':
+		return re_fail(t, s, "\"\\G\" is not Go syntax");
+	default:
+		n = utf8_decode(s + 1, &r);
+		return re_fail(t, s, "invalid escape sequence \"\\%.*s\"", (int)(n ? n : 1), s + 1);
+	}
+	*pp = q;
+	return 0;
+}
+
+/* Whether name is spelled as every Go release spells its Unicode classes
+ * (unicode.Categories and unicode.Scripts keys: Lu, Greek, Old_Italic);
+ * Go 1.25 also takes any case and spaces or '-' instead of '_'. */
+static bool go_exact_class_name(const char *name, size_t len)
+{
+	bool word_start = true;
+
+	if (len == 3 && memcmp(name, "Any", 3) == 0)
+		return true;
+	for (size_t i = 0; i < len; i++) {
+		if (name[i] == '_') {
+			if (word_start)
+				return false;
+			word_start = true;
+		} else if (word_start) {
+			if (name[i] < 'A' || name[i] > 'Z')
+				return false;
+			word_start = false;
+		} else if (!is_ascii_alnum((unsigned char)name[i])) {
+			return false;
+		}
+	}
+	return !word_start;
+}
+
+/* Go's class names other than scripts (unicode.Categories, and the special
+ * names of Go 1.25), lower case and without '_', as canonical below. */
+static bool go_category(const char *canon)
+{
+	static const char *const names[] = {
+		"c",  "cc", "cf", "cn", "co", "cs", "l",  "lc", "ll", "lm", "lo",  "lt",       "lu",	"m",
+		"mc", "me", "mn", "n",	"nd", "nl", "no", "p",	"pc", "pd", "pe",  "pf",       "pi",	"po",
+		"ps", "s",  "sc", "sk", "sm", "so", "z",  "zl", "zp", "zs", "any", "assigned", "ascii",
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(names); i++)
+		if (strcmp(canon, names[i]) == 0)
+			return true;
+	return false;
+}
+
+/* \pL, \p{Greek}, \P{..}, \p{^..} at *pp, written as PCRE2 reads them. Go
+ * (since 1.25) and PCRE2 both look names up ignoring case, spaces, '_' and
+ * '-'. A name that is no category is a script, looked up as "sc:": PCRE2's
+ * bare \p{Greek} means the Script_Extensions property, Go's the Script one,
+ * and PCRE2's binary properties (\p{Alpha}) are no Go class. */
+static int put_unicode_class(struct re_translation *t, const char **pp)
+{
+	const char *s = *pp, *name, *end;
+	bool negate = s[1] == 'P';
+	char canon[64];
+	size_t len, k = 0;
+	uint32_t c;
+
+	if (s[2] == '\0')
+		return re_fail(t, s, "invalid character class range \"\\%c\"", s[1]);
+	if (s[2] == '{') {
+		end = strchr(s, '}');
+		if (!end)
+			return re_fail(t, s, "invalid character class range \"%.*s\": missing }", SPAN(s, 40));
+		name = s + 3;
+		len = (size_t)(end - name);
+		end++;
+	} else {
+		name = s + 2;
+		len = utf8_decode(name, &c);
+		end = name + len;
+	}
+	if (len > 0 && *name == '^') {
+		negate = !negate;
+		name++, len--;
+	}
+	for (size_t i = 0; i < len; i++) {
+		char ch = name[i];
+
+		if (ch == ' ' || ch == '_' || ch == '-')
+			continue;
+		if (!is_ascii_alnum((unsigned char)ch) || k + 1 >= sizeof(canon))
+			return re_fail(t, s, "invalid character class range \"%.*s\"", SPAN(s, (size_t)(end - s)));
+		canon[k++] = (char)(ch | 0x20);
+	}
+	canon[k] = '\0';
+	if (k == 0)
+		return re_fail(t, s, "invalid character class range \"%.*s\"", SPAN(s, (size_t)(end - s)));
+	if (!go_exact_class_name(name, len) && !t->newer_go)
+		t->newer_go = "a Unicode class name not spelled as Go spells it (\\p{Greek}, \\pL): Go before 1.25 "
+			      "refuses it, and a podman built with such a Go creates no container";
+	if (t->fold && (strcmp(canon, "lu") == 0 || strcmp(canon, "ll") == 0 || strcmp(canon, "lt") == 0)) {
+		/* Go folds the class under (?i): \p{Lu} takes the lower case
+		 * letters too; PCRE2 does not, so name all cased letters */
+		snprintf(canon, sizeof(canon), "L&");
+	} else if (strcmp(canon, "assigned") == 0) { /* Go: not Cn */
+		negate = !negate;
+		snprintf(canon, sizeof(canon), "cn");
+	} else if (strcmp(canon, "lc") == 0) { /* Go's cased letters, PCRE2's L& */
+		snprintf(canon, sizeof(canon), "L&");
+	}
+	re_puts(&t->out, negate ? "\\P{" : "\\p{");
+	if (!go_category(canon) && strcmp(canon, "L&") != 0)
+		re_puts(&t->out, "sc:");
+	re_puts(&t->out, canon);
+	re_puts(&t->out, "}");
+	*pp = end;
+	return 0;
+}
+
+static bool posix_class_known(const char *name, size_t len)
+{
+	static const char *const names[] = { "alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph",
+					     "lower", "print", "punct", "space", "upper", "word",  "xdigit" };
+
+	if (len > 0 && *name == '^')
+		name++, len--;
+	for (size_t i = 0; i < ELEMENTSOF(names); i++)
+		if (strlen(names[i]) == len && memcmp(names[i], name, len) == 0)
+			return true;
+	return false;
+}
+
+/* One character of a bracket expression: an escape or a code point. */
+static int parse_class_char(struct re_translation *t, const char **pp, uint32_t *ret)
+{
+	if (**pp == '\\')
+		return parse_char_escape(t, pp, ret);
+	*pp += utf8_decode(*pp, ret); /* the pattern was checked to be UTF-8 */
+	return 0;
+}
+
+/* A bracket expression at t->p, Go's parseClass, every element written out. */
+static int translate_class(struct re_translation *t)
+{
+	const char *start = t->p, *s = t->p + 1;
+	bool first = true, negated = *s == '^';
+	size_t elements = 0; /* written: a class of lone surrogates has none */
+	int r;
+
+	atom_begin(t, false);
+	re_puts(&t->out, negated ? "[^" : "[");
+	if (negated)
+		s++;
+	for (;; first = false, elements++) {
+		uint32_t lo, hi;
+
+		if (*s == '\0')
+			return re_fail(t, start, "missing closing ]: \"%.*s\"", SPAN(start, 40));
+		if (*s == ']' && !first)
 			break;
-		if (c == ']') { /* first: a literal, as in POSIX */
-			rbracket = true;
-			p++;
-			continue;
-		}
-		if (c == '[' && p[1] == ':') { /* [:alpha:] classes are the same */
-			const char *end = strstr(p + 2, ":]");
+		if (s[0] == '[' && s[1] == ':' && s[2]) {
+			const char *end = strstr(s + 2, ":]");
 
-			if (!end) {
-				free(body.s);
-				return ocitap_error_set(err, -EINVAL, NULL, "unterminated character class [:"), NULL;
+			if (end) {
+				if (!posix_class_known(s + 2, (size_t)(end - s - 2)))
+					return re_fail(t, s, "invalid character class range \"%.*s\"",
+						       SPAN(s, (size_t)(end + 2 - s)));
+				re_put(&t->out, s, (size_t)(end + 2 - s));
+				s = end + 2;
+				continue;
 			}
-			re_put(&body, p, (size_t)(end + 2 - p));
-			p = end + 2;
+		}
+		if (s[0] == '\\' && (s[1] == 'p' || s[1] == 'P')) {
+			if ((r = put_unicode_class(t, &s)) < 0)
+				return r;
 			continue;
 		}
-		if (c == '\\') {
-			char e = p[1];
+		if (s[0] == '\\' && s[1] && strchr("dDwW", s[1])) {
+			re_put(&t->out, s, 2);
+			s += 2;
+			continue;
+		}
+		if (s[0] == '\\' && (s[1] == 's' || s[1] == 'S')) {
+			/* Go's \s is [\t\n\f\r ]; PCRE2's also has \v */
+			re_puts(&t->out, s[1] == 's' ? "\\t\\n\\f\\r\\x{20}" : "[:^space:]\\x{b}");
+			s += 2;
+			continue;
+		}
+		if ((r = parse_class_char(t, &s, &lo)) < 0)
+			return r;
+		hi = lo;
+		if (s[0] == '-' && s[1] && s[1] != ']') {
+			const char *range = s;
 
-			p += 2;
-			switch (e) {
-			case 'd':
-				re_puts(&body, "0-9");
-				break;
-			case 's':
-				re_puts(&body, "[:space:]");
-				break;
-			case 'w':
-				re_puts(&body, "0-9A-Za-z_");
-				break;
-			case 't':
-				re_puts(&body, "\t");
-				break;
-			case 'n':
-				re_puts(&body, "\n");
-				break;
-			case 'r':
-				re_puts(&body, "\r");
-				break;
-			case ']':
-				rbracket = true;
-				break;
-			case '-':
-				hyphen = true;
-				break;
-			case '^':
-				caret = true;
-				break;
-			case '\0':
-				free(body.s);
-				return ocitap_error_set(err, -EINVAL, NULL, "trailing backslash"), NULL;
-			default:
-				if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9')) {
-					free(body.s);
-					return ocitap_error_set(err, -EINVAL, NULL,
-								"\\%c inside [...] has no POSIX equivalent here", e),
-					       NULL;
-				}
-				re_put(&body, &e, 1); /* \. \\ \[ : the character itself */
-				break;
-			}
+			s++;
+			if ((r = parse_class_char(t, &s, &hi)) < 0)
+				return r;
+			if (hi < lo)
+				return re_fail(t, range, "invalid character class range (%x > %x)", (unsigned)lo,
+					       (unsigned)hi);
+		}
+		/* Go takes U+D800..U+DFFF and never matches them; PCRE2
+		 * refuses them as range ends */
+		if (is_surrogate(lo))
+			lo = 0xe000;
+		if (is_surrogate(hi))
+			hi = 0xd7ff;
+		if (lo > hi) {
+			elements--;
 			continue;
 		}
-		re_put(&body, &c, 1);
-		p++;
+		put_literal(&t->out, lo);
+		if (hi != lo) {
+			re_puts(&t->out, "-");
+			put_literal(&t->out, hi);
+		}
 	}
-	re_puts(out, negate ? "[^" : "[");
-	if (rbracket)
-		re_puts(out, "]");
-	if (body.s)
-		re_puts(out, body.s);
-	if (caret)
-		re_puts(out, "^");
-	if (hyphen)
-		re_puts(out, "-");
-	if (!rbracket && !body.s && !caret && !hyphen) {
-		free(body.s);
-		return ocitap_error_set(err, -EINVAL, NULL, "empty character class []"), NULL;
+	if (elements == 0) { /* [\x{d800}] matches nothing, [^\x{d800}] anything */
+		t->out.len = t->atom_start;
+		re_puts(&t->out, negated ? "(?s:.)" : "(?!)");
+		t->atom_empty_width = !negated;
+		t->p = s + 1;
+		return 0;
 	}
-	re_puts(out, "]");
-	free(body.s);
-	return p + 1;
+	re_puts(&t->out, "]");
+	t->p = s + 1;
+	return 0;
 }
 
-static int translate(const char *p, struct rebuf *out, int *ret_cflags, struct ocitap_error *err)
+/* Go's parseInt: decimal, no leading zeros; too many digits give -1. */
+static bool parse_count(const char **pp, long *ret)
 {
-	const char *start = p;
-	unsigned long repeat = 1;
+	const char *s = *pp;
+	long n = 0;
 
-	if (strlen(p) > OCITAP_REGEX_MAX)
-		return ocitap_error_set(err, -E2BIG, NULL, "longer than %d bytes", OCITAP_REGEX_MAX);
-	*ret_cflags = REG_EXTENDED | REG_NOSUB;
-	while (*p) {
-		char c = *p;
+	if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
+		return false;
+	for (; *s >= '0' && *s <= '9'; s++)
+		if (n >= 0)
+			n = n >= 100000000 ? -1 : n * 10 + (*s - '0');
+	*pp = s;
+	*ret = n;
+	return true;
+}
 
-		if (c == '\\') {
-			char e = p[1];
+/* Go's parseRepeat: {n}, {n,} (max -1) or {n,m}; false when s is none of
+ * them and the { is a literal. */
+static bool parse_repeat(const char *s, long *ret_min, long *ret_max, const char **ret_end)
+{
+	long min, max;
 
-			p += 2;
-			switch (e) {
-			case 'd':
-				re_puts(out, "[0-9]");
-				break;
-			case 'D':
-				re_puts(out, "[^0-9]");
-				break;
-			case 's':
-				re_puts(out, "[[:space:]]");
-				break;
-			case 'S':
-				re_puts(out, "[^[:space:]]");
-				break;
-			case 'w':
-				re_puts(out, "[0-9A-Za-z_]");
-				break;
-			case 'W':
-				re_puts(out, "[^0-9A-Za-z_]");
-				break;
-			case 'A':
-				re_puts(out, "^");
-				break;
-			case 'z':
-				re_puts(out, "$");
-				break;
-			case 'b':
-				re_puts(out, "\\b");
-				break;
-			case 'B':
-				re_puts(out, "\\B");
-				break;
-			case 't':
-				re_puts(out, "\t");
-				break;
-			case 'n':
-				re_puts(out, "\n");
-				break;
-			case 'r':
-				re_puts(out, "\r");
-				break;
-			case '\0':
-				return ocitap_error_set(err, -EINVAL, NULL, "trailing backslash");
-			case 'p':
-			case 'P':
-				return ocitap_error_set(err, -EINVAL, NULL,
-							"\\%c (Unicode classes) has no POSIX equivalent here", e);
-			case 'Q':
-				return ocitap_error_set(err, -EINVAL, NULL, "\\Q...\\E quoting is not supported here");
-			default:
-				if (e >= '0' && e <= '9')
-					return ocitap_error_set(err, -EINVAL, NULL,
-								"\\%c: Go regular expressions have no backreferences",
-								e);
-				if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z'))
-					return ocitap_error_set(err, -EINVAL, NULL, "invalid escape \\%c", e);
-				if (is_ere_special(e)) {
-					char esc[2] = { '\\', e };
+	s++;
+	if (!parse_count(&s, &min))
+		return false;
+	if (*s == ',') {
+		s++;
+		if (*s == '}')
+			max = -1;
+		else if (!parse_count(&s, &max))
+			return false;
+		else if (max < 0)
+			min = -1;
+	} else {
+		max = min;
+	}
+	if (*s != '}')
+		return false;
+	*ret_min = min, *ret_max = max, *ret_end = s + 1;
+	return true;
+}
 
-					re_put(out, esc, 2);
-				} else {
-					re_put(out, &e, 1);
-				}
-				break;
+/* A quantifier of len bytes at t->p (counted: min >= 0) applied to the last atom. */
+static int quantify(struct re_translation *t, size_t len, long min, long max)
+{
+	const char *tok = t->p, *after = tok + len;
+	unsigned long weight = t->atom_weight;
+	bool lazy = *after == '?';
+	char text[32];
+
+	if (lazy)
+		after++;
+	if (t->last_repeat) {
+		const char *prev = t->last_repeat;
+
+		return re_fail(t, prev, "invalid nested repetition operator \"%.*s\"%s",
+			       SPAN(prev, (size_t)(after - prev)),
+			       *tok == '+' && len == 1 ? " (Go has no possessive quantifiers)" : "");
+	}
+	if (!t->have_atom)
+		return re_fail(t, tok, "missing argument to repetition operator \"%.*s\"",
+			       SPAN(tok, (size_t)(after - tok)));
+	if (min >= 0) {
+		/* Go's repeatIsValid: the counts on any path through nested
+		 * repeats multiply to at most 1000; {0} ends the path */
+		long m = max >= 0 ? max : min;
+
+		if (max == 0)
+			weight = 1;
+		else if (m > 0)
+			weight *= (unsigned long)m;
+		if ((min >= 2 || max >= 2) && weight > REGEX_MAX_REPEAT)
+			return re_fail(t, tok, "invalid repeat count \"%.*s\": nested counts multiply past %d",
+				       SPAN(tok, len), REGEX_MAX_REPEAT);
+		if (max == min)
+			snprintf(text, sizeof(text), "{%ld}", min);
+		else if (max < 0)
+			snprintf(text, sizeof(text), "{%ld,}", min);
+		else
+			snprintf(text, sizeof(text), "{%ld,%ld}", min, max);
+	} else {
+		text[0] = *tok, text[1] = '\0';
+	}
+	if (t->atom_repeated || t->atom_empty_width) {
+		/* "a*(?i)+" in Go repeats a*; PCRE2 wants that as a group */
+		re_insert(&t->out, t->atom_start, "(?:");
+		re_puts(&t->out, ")");
+	}
+	re_puts(&t->out, text);
+	if (lazy)
+		re_puts(&t->out, "?");
+	t->atom_repeated = true;
+	t->atom_weight = weight;
+	t->p = after;
+	t->last_repeat = tok;
+	return 0;
+}
+
+static int open_group(struct re_translation *t, const char *text, size_t len, const char *after)
+{
+	atom_end(t);
+	flush_flags(t);
+	if (t->depth + 1 >= REGEX_MAX_DEPTH)
+		return re_fail(t, t->p, "expression nests too deeply (more than %d groups)", REGEX_MAX_DEPTH - 1);
+	t->depth++;
+	t->groups[t->depth] = (struct re_group){ .out_start = t->out.len, .weight = 1, .fold_before = t->fold };
+	re_put(&t->out, text, len);
+	t->p = after;
+	return 0;
+}
+
+/* "(" at t->p: a group, a named group, flags; or PCRE2 syntax Go lacks, named. */
+static int translate_paren(struct re_translation *t)
+{
+	const char *s = t->p, *q;
+	bool negated = false, saw_flag = false, fold = t->fold;
+
+	if (s[1] == '*')
+		return re_fail(t, s, "missing argument to repetition operator \"*\" (Go has no (*VERB) syntax)");
+	if (s[1] != '?')
+		return open_group(t, "(", 1, s + 1);
+	if (s[2] == '<' && (s[3] == '=' || s[3] == '!'))
+		return re_fail(t, s, "lookbehind \"%.4s\" is not Go syntax", s);
+	if ((s[2] == 'P' && s[3] == '<') || s[2] == '<') {
+		const char *name = s + (s[2] == 'P' ? 4 : 3), *end = strchr(name, '>');
+
+		if (!end)
+			return re_fail(t, s, "invalid named capture \"%.*s\": no closing >", SPAN(s, 40));
+		for (q = name; q < end && (is_ascii_alnum((unsigned char)*q) || *q == '_'); q++)
+			;
+		if (q != end || end == name)
+			return re_fail(t, s, "invalid named capture \"%.*s\"", SPAN(s, (size_t)(end + 1 - s)));
+		if (s[2] == '<' && !t->newer_go)
+			t->newer_go =
+				"(?<name>...) in a pattern: Go before 1.22 refuses it (it has (?P<name>...)), and a "
+				"podman built with such a Go creates no container";
+		return open_group(t, "(", 1, end + 1); /* names do not matter for matching */
+	}
+	switch (s[2]) {
+	case '=':
+	case '!':
+		return re_fail(t, s, "lookahead \"%.3s\" is not Go syntax", s);
+	case '>':
+		return re_fail(t, s, "atomic group \"(?>\" is not Go syntax");
+	case '|':
+		return re_fail(t, s, "branch reset \"(?|\" is not Go syntax");
+	case '#':
+		return re_fail(t, s, "comment \"(?#\" is not Go syntax");
+	case '(':
+		return re_fail(t, s, "conditional \"(?(\" is not Go syntax");
+	case 'C':
+		return re_fail(t, s, "callout \"(?C\" is not Go syntax");
+	case '\'':
+		return re_fail(t, s, "named group \"(?'\" is not Go syntax (Go has (?P<name>...) and (?<name>...))");
+	case 'R':
+	case '&':
+	case '+':
+	case '0' ... '9':
+		return re_fail(t, s, "recursion or subroutine call \"%.*s\" is not Go syntax", SPAN(s, 4));
+	case 'P':
+		return re_fail(t, s, "\"%.4s\" is not Go syntax (%s)", s,
+			       s[3] == '='   ? "a backreference"
+			       : s[3] == '>' ? "a subroutine call"
+					     : "only (?P<name>...)");
+	case '-':
+		if (s[3] >= '0' && s[3] <= '9')
+			return re_fail(t, s, "subroutine call \"%.4s\" is not Go syntax", s);
+		break;
+	}
+	/* Go's parsePerlFlags: [imsU]* ( - [imsU]+ )? then ) or : */
+	for (q = s + 2;; q++) {
+		switch (*q) {
+		case 'i':
+			fold = !negated;
+			saw_flag = true;
+			continue;
+		case 'm':
+		case 's':
+		case 'U':
+			saw_flag = true;
+			continue;
+		case '-':
+			if (negated)
+				goto bad;
+			negated = true;
+			saw_flag = false;
+			continue;
+		case ':':
+		case ')':
+			if (negated && !saw_flag)
+				goto bad;
+			if (*q == ':') {
+				int r = open_group(t, s, (size_t)(q + 1 - s), q + 1);
+
+				t->fold = fold;
+				return r;
 			}
-			continue;
-		}
-		if (c == '[') {
-			p = translate_bracket(p + 1, out, err);
-			if (!p)
-				return err ? err->code : -EINVAL;
-			continue;
-		}
-		if (c == '(' && p[1] == '?') {
-			if (p[2] == ':') {
-				re_puts(out, "(");
-				p += 3;
-			} else if (p[2] == 'P' && p[3] == '<') {
-				const char *end = strchr(p, '>');
-
-				if (!end)
-					return ocitap_error_set(err, -EINVAL, NULL, "unterminated group name");
-				re_puts(out, "(");
-				p = end + 1;
-			} else if (p[2] == '<') {
-				const char *end = strchr(p, '>');
-
-				if (!end)
-					return ocitap_error_set(err, -EINVAL, NULL, "unterminated group name");
-				re_puts(out, "(");
-				p = end + 1;
-			} else if (p == start && strncmp(p, "(?i)", 4) == 0) {
-				*ret_cflags |= REG_ICASE;
-				p += 4;
-			} else {
-				return ocitap_error_set(
-					err, -EINVAL, NULL,
-					"flag groups (?...) other than a leading (?i) are not supported here");
-			}
-			continue;
-		}
-		if (c == '{' && p > start && p[1] >= '0' && p[1] <= '9') {
-			/* RE2 allows counts up to 1000; regcomp's memory grows with their product */
-			char *end;
-			unsigned long lo = strtoul(p + 1, &end, 10), hi = lo;
-
-			if (*end == ',' && end[1] >= '0' && end[1] <= '9')
-				hi = strtoul(end + 1, &end, 10);
-			if (lo > 1000 || hi > 1000)
-				return ocitap_error_set(err, -EINVAL, NULL, "invalid repeat count (over 1000)");
-			repeat *= hi ? hi : 1;
-			if (repeat > 1000)
-				return ocitap_error_set(err, -EINVAL, NULL,
-							"expression too large (repeat counts multiply past 1000)");
-		}
-		re_put(out, &c, 1);
-		p++;
-		if (c == '*' || c == '+' || c == '?' || c == '}') {
-			/* a lazy quantifier matches where the greedy one does */
-			if (*p == '?')
-				p++;
-			if (*p == '*' || *p == '+' || *p == '?' || (*p == '{' && p[1] >= '0' && p[1] <= '9'))
-				return ocitap_error_set(err, -EINVAL, NULL, "invalid nested repetition operator");
+			if (q > s + 2)
+				re_put(&t->flags, s, (size_t)(q + 1 - s));
+			t->fold = fold;
+			t->p = q + 1;
+			return 0;
+		default:
+			goto bad;
 		}
 	}
-	return out->oom ? ocitap_error_set(err, -ENOMEM, NULL, "out of memory") : 0;
+bad:
+	if ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z'))
+		return re_fail(t, q, "flag \"%c\" in \"%.*s\" is not Go syntax (Go has i, m, s and U)", *q,
+			       SPAN(s, (size_t)(q + 1 - s)));
+	return re_fail(t, s, "invalid or unsupported Perl syntax \"%.*s\"", SPAN(s, (size_t)(q + 1 - s)));
+}
+
+static int close_group(struct re_translation *t)
+{
+	struct re_group g;
+
+	if (t->depth == 0)
+		return re_fail(t, t->p, "unexpected )");
+	atom_end(t);
+	t->flags.len = 0; /* flags set at the end of a group change nothing */
+	re_puts(&t->out, ")");
+	g = t->groups[t->depth--];
+	t->fold = g.fold_before;
+	t->have_atom = true;
+	t->atom_repeated = false;
+	t->atom_empty_width = false;
+	t->atom_start = g.out_start;
+	t->atom_weight = g.weight;
+	t->p++;
+	return 0;
+}
+
+/* A backslash at t->p outside brackets. */
+static int translate_escape(struct re_translation *t)
+{
+	const char *s = t->p, *q, *end;
+	uint32_t c;
+	int r;
+
+	switch (s[1]) {
+	case 'A':
+	case 'z':
+	case 'b':
+	case 'B':
+		atom_begin(t, true);
+		re_put(&t->out, s, 2);
+		t->p += 2;
+		return 0;
+	case 'C':
+		return re_fail(t, s, "\"\\C\" (any byte) is not supported by Go");
+	case 'Q': /* literal up to \E or the end */
+		end = strstr(s + 2, "\\E");
+		for (q = s + 2; q < (end ? end : s + strlen(s));) {
+			q += utf8_decode(q, &c);
+			atom_begin(t, false);
+			put_literal(&t->out, c);
+		}
+		t->p = end ? end + 2 : q;
+		return 0;
+	case 'p':
+	case 'P':
+		atom_begin(t, false);
+		return put_unicode_class(t, &t->p);
+	case 'd':
+	case 'D':
+	case 'w':
+	case 'W':
+		atom_begin(t, false);
+		re_put(&t->out, s, 2);
+		t->p += 2;
+		return 0;
+	case 's':
+	case 'S':
+		atom_begin(t, false);
+		re_puts(&t->out, s[1] == 's' ? "[\\t\\n\\f\\r\\x{20}]" : "[^\\t\\n\\f\\r\\x{20}]");
+		t->p += 2;
+		return 0;
+	}
+	if ((r = parse_char_escape(t, &t->p, &c)) < 0)
+		return r;
+	if (is_surrogate(c)) { /* Go takes \x{d800} and never matches it; PCRE2 refuses it */
+		atom_begin(t, true);
+		re_puts(&t->out, "(?!)");
+		return 0;
+	}
+	atom_begin(t, false);
+	put_literal(&t->out, c);
+	return 0;
+}
+
+/* Go pattern -> PCRE2 pattern in *ret (free it), or an error naming the construct. */
+static int translate(const char *pattern, char **ret, const char **ret_newer_go, struct ocitap_error *err)
+{
+	struct re_translation t = { .pattern = pattern, .p = pattern, .err = err };
+	int r = 0;
+
+	if (strlen(pattern) > OCITAP_REGEX_MAX)
+		return ocitap_error_set(err, -E2BIG, NULL, "longer than %d bytes", OCITAP_REGEX_MAX);
+	for (const char *s = pattern; *s;) {
+		uint32_t c;
+		size_t n = utf8_decode(s, &c);
+
+		if (n == 0)
+			return ocitap_error_set(err, -EINVAL, NULL, "invalid UTF-8 (at byte %zu)",
+						(size_t)(s - pattern));
+		s += n;
+	}
+	t.groups = calloc(REGEX_MAX_DEPTH, sizeof(*t.groups));
+	if (!t.groups)
+		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
+	t.groups[0].weight = 1;
+	re_puts(&t.out, "");
+	while (*t.p && r == 0) {
+		const char *tok = t.p, *after;
+		long min, max;
+		uint32_t c;
+
+		switch (*tok) {
+		case '(':
+			r = translate_paren(&t);
+			break;
+		case ')':
+			r = close_group(&t);
+			break;
+		case '|':
+			atom_end(&t);
+			flush_flags(&t);
+			re_puts(&t.out, "|");
+			t.p++;
+			break;
+		case '^':
+		case '$':
+			atom_begin(&t, true);
+			re_put(&t.out, tok, 1);
+			t.p++;
+			break;
+		case '.':
+			atom_begin(&t, false);
+			re_puts(&t.out, ".");
+			t.p++;
+			break;
+		case '[':
+			r = translate_class(&t);
+			break;
+		case '*':
+		case '+':
+		case '?':
+			r = quantify(&t, 1, -1, -1);
+			break;
+		case '{':
+			if (parse_repeat(tok, &min, &max, &after)) {
+				if (min < 0 || min > REGEX_MAX_REPEAT || max > REGEX_MAX_REPEAT ||
+				    (max >= 0 && min > max))
+					r = re_fail(&t, tok, "invalid repeat count \"%.*s\"",
+						    SPAN(tok, (size_t)(after - tok)));
+				else
+					r = quantify(&t, (size_t)(after - tok), min, max);
+				break;
+			}
+			atom_begin(&t, false); /* not a repeat: a literal, as in Go */
+			re_puts(&t.out, "\\{");
+			t.p++;
+			break;
+		case '\\':
+			r = translate_escape(&t);
+			break;
+		default:
+			atom_begin(&t, false);
+			t.p += utf8_decode(t.p, &c);
+			put_literal(&t.out, c);
+			break;
+		}
+		/* Go's lastRepeat: only the token just read, if it was a quantifier */
+		if (t.last_repeat != tok)
+			t.last_repeat = NULL;
+	}
+	if (r == 0 && t.depth > 0)
+		r = ocitap_error_set(err, -EINVAL, NULL, "missing closing )");
+	if (r == 0 && (t.out.oom || t.flags.oom))
+		r = ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
+	free(t.groups);
+	free(t.flags.s);
+	if (r < 0) {
+		free(t.out.s);
+		return r;
+	}
+	*ret = t.out.s;
+	*ret_newer_go = t.newer_go;
+	return 0;
+}
+
+static void compile_context_freep(pcre2_compile_context **p)
+{
+	pcre2_compile_context_free(*p);
+}
+
+static void match_data_freep(pcre2_match_data **p)
+{
+	pcre2_match_data_free(*p);
 }
 
 int ocitap_regex_compile(const char *pattern, struct ocitap_regex *ret, struct ocitap_error *err)
 {
-	struct rebuf out = { 0 };
-	int cflags = REG_EXTENDED | REG_NOSUB, r;
+	_cleanup_(compile_context_freep) pcre2_compile_context *ctx = NULL;
+	_cleanup_free_ struct ocitap_regex_program *prog = NULL;
+	_cleanup_free_ char *pcre = NULL;
+	const char *newer_go = NULL;
+	PCRE2_SIZE offset;
+	int r, code;
 
 	memset(ret, 0, sizeof(*ret));
-	re_puts(&out, "");
-	r = translate(pattern, &out, &cflags, err);
-	if (r < 0) {
-		free(out.s);
+	if ((r = translate(pattern, &pcre, &newer_go, err)) < 0)
 		return r;
-	}
-	r = regcomp(&ret->re, out.s ? out.s : "", cflags);
-	if (r != 0) {
-		char msg[128];
+	prog = calloc(1, sizeof(*prog));
+	ctx = pcre2_compile_context_create(NULL);
+	if (!prog || !ctx)
+		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
+	pcre2_set_newline(ctx, PCRE2_NEWLINE_LF);		   /* Go: only \n ends a line */
+	pcre2_set_parens_nest_limit(ctx, 2 * REGEX_MAX_DEPTH + 2); /* groups, and those added above */
+	prog->code = pcre2_compile((PCRE2_SPTR)pcre, PCRE2_ZERO_TERMINATED,
+				   PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_NEVER_UCP | PCRE2_NEVER_BACKSLASH_C |
+					   PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_CIRCUMFLEX | PCRE2_NO_AUTO_CAPTURE,
+				   &code, &offset, ctx);
+	if (!prog->code) {
+		PCRE2_UCHAR msg[160];
 
-		regerror(r, &ret->re, msg, sizeof(msg));
-		free(out.s);
-		return ocitap_error_set(err, -EINVAL, NULL, "%s", msg);
+		if (code == PCRE2_ERROR_UNKNOWN_UNICODE_PROPERTY)
+			return ocitap_error_set(err, -EINVAL, NULL,
+						"unknown Unicode class name (Go has the general categories such as "
+						"Lu and the scripts such as Greek)");
+		if (pcre2_get_error_message(code, msg, sizeof(msg)) < 0)
+			snprintf((char *)msg, sizeof(msg), "error %d", code);
+		return ocitap_error_set(err, code == PCRE2_ERROR_NOMEMORY ? -ENOMEM : -EINVAL, NULL, "pcre2: %s",
+					(const char *)msg);
 	}
-	free(out.s);
-	ret->compiled = true;
+	prog->limits = pcre2_match_context_create(NULL);
+	if (!prog->limits) {
+		pcre2_code_free(prog->code);
+		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
+	}
+	pcre2_set_match_limit(prog->limits, REGEX_MATCH_LIMIT);
+	pcre2_set_depth_limit(prog->limits, REGEX_DEPTH_LIMIT);
+	pcre2_set_heap_limit(prog->limits, REGEX_HEAP_LIMIT_KIB);
+	prog->newer_go = newer_go;
+	ret->prog = TAKE_PTR(prog);
+	return 0;
+}
+
+/* text as Go's regexp reads it: each byte that does not start valid UTF-8 is
+ * U+FFFD. NULL in *ret when text is valid as it is. */
+static int subject_from(const char *text, size_t len, char **ret, size_t *ret_len)
+{
+	size_t i, o = 0, n;
+	uint32_t c;
+	char *s;
+
+	*ret = NULL;
+	*ret_len = len;
+	for (i = 0; i < len && (n = utf8_decode(text + i, &c)) > 0; i += n)
+		;
+	if (i == len)
+		return 0;
+	s = malloc(len * 3 + 1);
+	if (!s)
+		return -ENOMEM;
+	for (i = 0; i < len;) {
+		n = utf8_decode(text + i, &c);
+		if (n == 0) {
+			memcpy(s + o, "\xef\xbf\xbd", 3);
+			o += 3, i++;
+		} else {
+			memcpy(s + o, text + i, n);
+			o += n, i += n;
+		}
+	}
+	s[o] = '\0';
+	*ret = s;
+	*ret_len = o;
 	return 0;
 }
 
 int ocitap_regex_search(const struct ocitap_regex *re, const char *text)
 {
-	if (!re->compiled)
+	_cleanup_(match_data_freep) pcre2_match_data *md = NULL;
+	_cleanup_free_ char *fixed = NULL;
+	size_t len;
+	int r;
+
+	if (!re->prog)
 		return 0;
-	return regexec(&re->re, text, 0, NULL, 0) == 0;
+	if (subject_from(text, strlen(text), &fixed, &len) < 0)
+		return -ENOMEM;
+	md = pcre2_match_data_create(1, NULL);
+	if (!md)
+		return -ENOMEM;
+	r = pcre2_match(re->prog->code, (PCRE2_SPTR)(fixed ? fixed : text), len, 0, 0, md, re->prog->limits);
+	if (r >= 0)
+		return 1;
+	switch (r) {
+	case PCRE2_ERROR_NOMATCH:
+		return 0;
+	case PCRE2_ERROR_MATCHLIMIT:
+	case PCRE2_ERROR_DEPTHLIMIT:
+	case PCRE2_ERROR_HEAPLIMIT:
+		return -ERANGE;
+	case PCRE2_ERROR_NOMEMORY:
+		return -ENOMEM;
+	default:
+		return -EINVAL;
+	}
+}
+
+const char *ocitap_regex_newer_go(const struct ocitap_regex *re)
+{
+	return re && re->prog ? re->prog->newer_go : NULL;
 }
 
 void ocitap_regex_release(struct ocitap_regex *re)
 {
-	if (re && re->compiled) {
-		regfree(&re->re);
-		re->compiled = false;
-	}
+	if (!re || !re->prog)
+		return;
+	pcre2_match_context_free(re->prog->limits);
+	pcre2_code_free(re->prog->code);
+	free(re->prog);
+	re->prog = NULL;
 }
 
 /* ---- reading a file --------------------------------------------------------------- */
@@ -874,6 +1602,24 @@ static struct ocitap_hooksd_reason *reason(struct ocitap_hooksd_verdict *v, cons
 	return r;
 }
 
+/* A search that gave no answer: the field as validate() names it, the
+ * pattern, the text. */
+static int search_error(struct ocitap_error *err, int r, const struct ocitap_hooksd_file *f,
+			const struct ocitap_hooksd_annotation *a, size_t command, const char *pattern, const char *text)
+{
+	char field[192];
+
+	if (a && f->legacy)
+		snprintf(field, sizeof(field), "annotations");
+	else if (a)
+		snprintf(field, sizeof(field), "when.annotations[\"%.120s\"]", a->key_pattern);
+	else
+		snprintf(field, sizeof(field), "%s[%zu]", f->legacy ? "cmds" : "when.commands", command);
+	return ocitap_error_set(err, r, field, "pattern \"%.80s\" on \"%.60s\": %s", pattern, text,
+				r == -ERANGE ? "the search gave up at its backtracking limit (no verdict)"
+					     : strerror(-r));
+}
+
 int ocitap_hooksd_match(const struct ocitap_hooksd_file *f, const struct ocitap_config *cfg, bool has_bind_mounts,
 			struct ocitap_hooksd_verdict *ret, struct ocitap_error *err)
 {
@@ -917,11 +1663,18 @@ int ocitap_hooksd_match(const struct ocitap_hooksd_file *f, const struct ocitap_
 
 		for (size_t k = 0; cfg && k < cfg->n_annotations && !ok; k++) {
 			const struct ocitap_annotation *an = &cfg->annotations[k];
+			const char *value = an->value ? an->value : "";
+			int r = ocitap_regex_search(&a->key_re, an->key);
 
-			if (!ocitap_regex_search(&a->key_re, an->key))
+			if (r < 0)
+				return search_error(err, r, f, a, 0, a->key_pattern, an->key);
+			if (r == 0)
 				continue;
 			key_only = an->key;
-			if (ocitap_regex_search(&a->value_re, an->value ? an->value : "")) {
+			r = ocitap_regex_search(&a->value_re, value);
+			if (r < 0)
+				return search_error(err, r, f, a, 0, a->value_pattern, value);
+			if (r > 0) {
 				ok = true;
 				hit_key = an->key;
 			}
@@ -951,13 +1704,18 @@ int ocitap_hooksd_match(const struct ocitap_hooksd_file *f, const struct ocitap_
 			return ocitap_error_set(err, -EINVAL, "process.args",
 						"must have at least one argument for \"commands\" to be matched");
 		v.decided_by_commands = true;
-		for (size_t i = 0; i < f->n_commands; i++)
-			if (ocitap_regex_search(&f->command_res[i], cfg->args[0])) {
+		for (size_t i = 0; i < f->n_commands; i++) {
+			int r = ocitap_regex_search(&f->command_res[i], cfg->args[0]);
+
+			if (r < 0)
+				return search_error(err, r, f, NULL, i, f->commands[i], cfg->args[0]);
+			if (r > 0) {
 				why = reason(&v, "commands", true);
 				snprintf(why->detail, sizeof(why->detail), "process.args[0] \"%.80s\" matches /%.80s/",
 					 cfg->args[0], f->commands[i]);
 				goto matched;
 			}
+		}
 		why = reason(&v, "commands", false);
 		snprintf(why->detail, sizeof(why->detail), "process.args[0] \"%.80s\" matches none of %zu pattern%s",
 			 cfg->args[0], f->n_commands, f->n_commands == 1 ? "" : "s");

@@ -201,8 +201,11 @@ static int explain(const char *bundle, const char *const *dirs, size_t n_dirs, i
 			continue;
 		}
 		if (match_failed) {
-			printf("%serror%s   %s: %s (podman would refuse to create the container)\n", cli_sgr(CLI_RED),
-			       CLI_RESET, f->path, ocitap_error_format(&merr, buf, sizeof(buf)));
+			/* -ERANGE: ocitap's pattern search gave up, podman would have decided */
+			printf("%serror%s   %s: %s (%s)\n", cli_sgr(CLI_RED), CLI_RESET, f->path,
+			       ocitap_error_format(&merr, buf, sizeof(buf)),
+			       merr.code == -ERANGE ? "ocitap cannot say what podman decides"
+						    : "podman would refuse to create the container");
 			continue;
 		}
 		stages_text(f, buf, sizeof(buf));
@@ -323,6 +326,19 @@ static size_t lint_warnings(const struct ocitap_hooksd_file *f, const char **w, 
 		WARN("\"hasBindMounts\": false never matches (it does not mean \"without bind mounts\")");
 	if (!f->has_always && !f->has_bind_mounts_cond && !f->n_annotations && !f->n_commands)
 		WARN("\"when\" has no condition: the file never matches");
+	{
+		const char *newer = NULL;
+
+		for (size_t i = 0; i < f->n_annotations && !newer; i++) {
+			newer = ocitap_regex_newer_go(&f->annotations[i].key_re);
+			if (!newer)
+				newer = ocitap_regex_newer_go(&f->annotations[i].value_re);
+		}
+		for (size_t i = 0; i < f->n_commands && !newer && f->command_res; i++)
+			newer = ocitap_regex_newer_go(&f->command_res[i]);
+		if (newer)
+			WARN(newer);
+	}
 #undef WARN
 	return n;
 }
