@@ -1,7 +1,10 @@
 /*
  * error.c: filling struct ocitap_error. Nothing here allocates, so setting an
  * error cannot itself fail, and a struct on the caller's stack is enough.
+ * Every function that records a failure returns a negative errno, whatever
+ * it was given, so `return ocitap_error_...(err, ...)` can never say success.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +24,20 @@ static void mark_truncated(char *buf, size_t size, int wanted)
 		memcpy(buf + size - 4, "...", 4);
 }
 
+/* -EINVAL and EINVAL both mean -EINVAL; 0 is no errno at all: -EIO. */
+static int failure_code(int code)
+{
+	if (code < 0)
+		return code;
+	return code > 0 ? -code : -EIO;
+}
+
+/* What a wrapper returns: the recorded code, or -EIO when there is none. */
+static int recorded_code(const struct ocitap_error *err)
+{
+	return err && err->code < 0 ? err->code : -EIO;
+}
+
 void ocitap_error_clear(struct ocitap_error *err)
 {
 	if (!err)
@@ -34,6 +51,7 @@ int ocitap_error_setv(struct ocitap_error *err, int code, const char *field, con
 {
 	int n;
 
+	code = failure_code(code);
 	if (!err)
 		return code;
 	err->code = code;
@@ -62,7 +80,7 @@ int ocitap_error_nest(struct ocitap_error *err, const char *parent)
 	int n;
 
 	if (!err)
-		return 0;
+		return -EIO;
 	if (err->field[0] == '\0')
 		n = snprintf(joined, sizeof(joined), "%s", parent);
 	else if (err->field[0] == '[')
@@ -72,25 +90,53 @@ int ocitap_error_nest(struct ocitap_error *err, const char *parent)
 	mark_truncated(joined, sizeof(joined), n);
 	sanitize(joined);
 	memcpy(err->field, joined, sizeof(joined));
-	return err->code;
+	return recorded_code(err);
+}
+
+static void prefixv(struct ocitap_error *err, const char *fmt, va_list ap)
+{
+	char context[OCITAP_ERROR_MESSAGE_MAX], joined[OCITAP_ERROR_MESSAGE_MAX];
+	int n;
+
+	vsnprintf(context, sizeof(context), fmt, ap);
+	if (err->message[0])
+		n = snprintf(joined, sizeof(joined), "%s: %s", context, err->message);
+	else /* nothing said yet: the errno is what there is to say */
+		n = snprintf(joined, sizeof(joined), "%s: %s", context, strerror(-recorded_code(err)));
+	mark_truncated(joined, sizeof(joined), n);
+	sanitize(joined);
+	memcpy(err->message, joined, sizeof(joined));
 }
 
 int ocitap_error_prefix(struct ocitap_error *err, const char *fmt, ...)
 {
-	char context[OCITAP_ERROR_MESSAGE_MAX], joined[OCITAP_ERROR_MESSAGE_MAX];
 	va_list ap;
-	int n;
 
 	if (!err)
-		return 0;
+		return -EIO;
 	va_start(ap, fmt);
-	vsnprintf(context, sizeof(context), fmt, ap);
+	prefixv(err, fmt, ap);
 	va_end(ap);
-	n = snprintf(joined, sizeof(joined), "%s: %s", context, err->message);
-	mark_truncated(joined, sizeof(joined), n);
-	sanitize(joined);
-	memcpy(err->message, joined, sizeof(joined));
-	return err->code;
+	return recorded_code(err);
+}
+
+int ocitap_error_wrap(struct ocitap_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	code = failure_code(code);
+	if (!err)
+		return code;
+	if (err->code >= 0) { /* the callee said nothing: start from its errno */
+		err->code = code;
+		err->field[0] = '\0';
+		err->message[0] = '\0';
+	}
+	va_start(ap, fmt);
+	prefixv(err, fmt, ap);
+	va_end(ap);
+	err->code = code;
+	return code;
 }
 
 const char *ocitap_error_format(const struct ocitap_error *err, char *buf, size_t size)
