@@ -18,7 +18,7 @@
 #define OCITAP_EXPORT __attribute__((visibility("default")))
 
 #define OCITAP_ERROR_FIELD_MAX	 128
-#define OCITAP_ERROR_MESSAGE_MAX 384
+#define OCITAP_ERROR_MESSAGE_MAX 1024
 
 struct ocitap_error {
 	int code;				/* negative errno; 0 when nothing failed */
