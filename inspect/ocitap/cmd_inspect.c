@@ -38,25 +38,25 @@ static const char *const pid_check_names[] = {
 };
 
 static enum pid_check check_pid(const char *proc_root, pid_t pid, const struct ocitap_runtime_container *rc,
-				int64_t created_ns, char *why, size_t size)
+				int64_t created_ns, char *detail, size_t size)
 {
 	uint64_t ticks;
 	int64_t started;
 
 	if (pid <= 0) {
-		snprintf(why, size, "no pid recorded");
+		snprintf(detail, size, "no pid recorded");
 		return PID_NONE;
 	}
 	if (ocitap_proc_start_ticks(proc_root, pid, &ticks) < 0) {
-		snprintf(why, size, "pid %d is gone", pid);
+		snprintf(detail, size, "pid %d is gone", pid);
 		return PID_GONE;
 	}
 	if (rc && rc->has_start && rc->pid == pid) {
 		if (ticks == rc->start_ticks) {
-			snprintf(why, size, "start time %" PRIu64 " matches the %s record", ticks, rc->runtime);
+			snprintf(detail, size, "start time %" PRIu64 " matches the %s record", ticks, rc->runtime);
 			return PID_VERIFIED;
 		}
-		snprintf(why, size,
+		snprintf(detail, size,
 			 "pid %d now belongs to another process: it started at tick %" PRIu64
 			 ", the container's init at tick %" PRIu64,
 			 pid, ticks, rc->start_ticks);
@@ -65,11 +65,11 @@ static enum pid_check check_pid(const char *proc_root, pid_t pid, const struct o
 	/* no recorded start time: a process younger than the container is not its init */
 	if (created_ns > 0 && ocitap_proc_start_wall_ns(proc_root, ticks, &started) == 0 &&
 	    started > created_ns + 2000000000) {
-		snprintf(why, size, "pid %d started %.0f s after the container was created: another process", pid,
+		snprintf(detail, size, "pid %d started %.0f s after the container was created: another process", pid,
 			 (double)(started - created_ns) / 1e9);
 		return PID_REUSED;
 	}
-	snprintf(why, size, "no recorded start time to compare (the runtime's state is gone)");
+	snprintf(detail, size, "no recorded start time to compare (the runtime's state is gone)");
 	return PID_UNVERIFIED;
 }
 
