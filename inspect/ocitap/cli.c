@@ -209,27 +209,27 @@ void cli_table_release(struct cli_table *t)
 
 /* ---- the HTTP API ---- */
 
-static int read_token(struct cli_http *h, const char *path)
+static int read_token(struct cli_http *h, const char *path, struct ocitap_error *err)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	char buf[4097];
 
 	if (!f)
-		return cli_fail(EXIT_INVALID, "--http-token-file %s: %s", path, strerror(errno));
+		return ocitap_error_set(err, -errno, NULL, "--http-token-file %s: %s", path, strerror(errno));
 	if (!fgets(buf, sizeof(buf), f))
-		return cli_fail(EXIT_INVALID, "--http-token-file %s: empty", path);
+		return ocitap_error_set(err, -ENODATA, NULL, "--http-token-file %s: empty", path);
 	buf[strcspn(buf, "\r\n")] = '\0';
 	h->token = strdup(buf);
-	return h->token ? 0 : cli_fail(EXIT_INVALID, "out of memory");
+	return h->token ? 0 : ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
 }
 
-int cli_http_init(struct cli_http *h, const char *addr, const char *token_file)
+int cli_http_init(struct cli_http *h, const char *addr, const char *token_file, struct ocitap_error *err)
 {
 	int r;
 
 	memset(h, 0, sizeof(*h));
 	h->addr = addr ? addr : getenv("OCITAP_HTTP") ? getenv("OCITAP_HTTP") : CLI_DEFAULT_HTTP;
-	if (token_file && (r = read_token(h, token_file)) != 0)
+	if (token_file && (r = read_token(h, token_file, err)) < 0)
 		return r;
 	if (strncmp(h->addr, "unix:", 5) == 0) {
 		snprintf(h->unix_path, sizeof(h->unix_path), "%s", h->addr + 5);
@@ -242,7 +242,7 @@ int cli_http_init(struct cli_http *h, const char *addr, const char *token_file)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	h->curl = curl_easy_init();
 	if (!h->curl)
-		return cli_fail(EXIT_INVALID, "libcurl did not start");
+		return ocitap_error_set(err, -ENOMEM, NULL, "libcurl did not start");
 	return 0;
 }
 
@@ -430,14 +430,14 @@ int64_t cli_now_wall_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int cli_container_id(int argc, char **argv, int first, const char **ret_id)
+int cli_container_id(int argc, char **argv, int first, const char **ret_id, struct ocitap_error *err)
 {
 	if (first >= argc)
-		return cli_fail(EXIT_USAGE, "expected a container ID");
+		return ocitap_error_set(err, -EINVAL, NULL, "expected a container ID");
 	if (first + 1 != argc)
-		return cli_fail(EXIT_USAGE, "unexpected argument '%s'", argv[first + 1]);
+		return ocitap_error_set(err, -EINVAL, NULL, "unexpected argument '%s'", argv[first + 1]);
 	if (!*argv[first] || strlen(argv[first]) > 1024)
-		return cli_fail(EXIT_USAGE, "a container ID is 1 to 1024 bytes");
+		return ocitap_error_set(err, -EINVAL, NULL, "a container ID is 1 to 1024 bytes");
 	*ret_id = argv[first];
 	return 0;
 }

@@ -93,8 +93,9 @@ struct cli_http {
 };
 
 /* From --http (or $OCITAP_HTTP, or the default) and --http-token-file.
- * Returns 0, or an exit status after reporting. */
-int cli_http_init(struct cli_http *h, const char *addr, const char *token_file);
+ * Returns 0, or a negative errno with err (the token file cannot be read,
+ * libcurl does not start). cli_http_release(h) is safe either way. */
+int cli_http_init(struct cli_http *h, const char *addr, const char *token_file, struct ocitap_error *err);
 void cli_http_release(struct cli_http *h);
 bool cli_http_off(const struct cli_http *h);
 
@@ -123,8 +124,8 @@ struct curl_slist *cli_http_setup(struct cli_http *h, const char *path, const ch
 int cli_http_error(const char *body, long status, struct ocitap_error *err);
 
 /* The one container ID left on the command line after the options: 0 with
- * *ret_id set, or EXIT_USAGE after saying what is wrong. */
-int cli_container_id(int argc, char **argv, int first, const char **ret_id);
+ * *ret_id set, or -EINVAL with err saying what is wrong (a usage error). */
+int cli_container_id(int argc, char **argv, int first, const char **ret_id, struct ocitap_error *err);
 
 /* ---- options shared by ps, inspect and events ---- */
 

@@ -311,8 +311,8 @@ int cmd_events(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_fail(EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
-	if ((r = cli_http_init(&o.http, o.src.http, o.src.token_file)) != 0)
-		return r;
+	if (cli_http_init(&o.http, o.src.http, o.src.token_file, &err) < 0)
+		return cli_fail(EXIT_INVALID, "%s", err.message);
 	if (cli_http_off(&o.http) && o.follow) {
 		cli_http_release(&o.http);
 		return cli_fail(EXIT_USAGE, "--follow needs ocitapd's HTTP API (--http is off)");

@@ -429,7 +429,7 @@ int cmd_inspect(int argc, char **argv)
 	_cleanup_(ocitap_config_release) struct ocitap_config cfg = { 0 };
 	_cleanup_(ocitap_proc_info_release) struct ocitap_proc_info proc = { 0 };
 	_cleanup_(ocitap_proc_info_release) struct ocitap_proc_info host = { 0 };
-	struct ocitap_error rec_err = { 0 }, rt_err = { 0 };
+	struct ocitap_error err = { 0 }, rec_err = { 0 }, rt_err = { 0 };
 	struct runtime_source rts[2];
 	struct cli_sources src;
 	char rec_how[1024] = "", rt_how[768] = "", bundle_err[600] = "", pid_why[256] = "";
@@ -458,16 +458,15 @@ int cmd_inspect(int argc, char **argv)
 			return cli_fail(EXIT_USAGE, "bad command line");
 		}
 	}
-	if ((r = cli_container_id(argc, argv, optind, &id)) != 0)
-		return r;
-	if ((r = cli_http_init(&http, src.http, src.token_file)) != 0)
-		return r;
+	if (cli_container_id(argc, argv, optind, &id, &err) < 0)
+		return cli_fail(EXIT_USAGE, "%s", err.message);
+	if (cli_http_init(&http, src.http, src.token_file, &err) < 0)
+		return cli_fail(EXIT_INVALID, "%s", err.message);
 
 	rec_r = records_get(&http, src.state_dir, id, &record, rec_how, sizeof(rec_how), &rec_err);
 	runtimes_init(rts, src.runc_root, src.crun_root);
 	for (int k = 0; k < 2 && !have_rc; k++) {
-		struct ocitap_error err = { 0 };
-
+		ocitap_error_clear(&err);
 		r = runtime_get(&rts[k], id, &rc, rt_how, sizeof(rt_how), &err);
 		if (r == 0)
 			have_rc = true;
@@ -495,8 +494,7 @@ int cmd_inspect(int argc, char **argv)
 	/* the bundle */
 	bundle = have_rc && rc.bundle ? rc.bundle : record ? cli_json_string(record, "bundle") : NULL;
 	if (bundle) {
-		struct ocitap_error err = { 0 };
-
+		ocitap_error_clear(&err);
 		if (ocitap_bundle_load_config(bundle, 0, NULL, &cfg, &err) == 0)
 			have_cfg = true;
 		else

@@ -98,10 +98,10 @@ int cmd_profile(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if ((r = cli_container_id(argc, argv, optind, &id)) != 0)
-		return r;
-	if ((r = cli_http_init(&http, src.http, src.token_file)) != 0)
-		return r;
+	if (cli_container_id(argc, argv, optind, &id, &err) < 0)
+		return cli_fail(EXIT_USAGE, "%s", err.message);
+	if (cli_http_init(&http, src.http, src.token_file, &err) < 0)
+		return cli_fail(EXIT_INVALID, "%s", err.message);
 	if (cli_http_off(&http))
 		return cli_fail(EXIT_USAGE, "--http off: only ocitapd knows a container's syscalls");
 	esc = curl_easy_escape(http.curl, id, 0);

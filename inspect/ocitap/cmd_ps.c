@@ -182,6 +182,7 @@ int cmd_ps(int argc, char **argv)
 	size_t *n_rc = listed.n;
 	struct runtime_source rts[2];
 	struct cli_sources src;
+	struct ocitap_error err = { 0 };
 	char how[768];
 	bool all = false, any_source = false;
 	int opt, r;
@@ -207,15 +208,15 @@ int cmd_ps(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_fail(EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
-	if ((r = cli_http_init(&http, src.http, src.token_file)) != 0)
-		return r;
+	if (cli_http_init(&http, src.http, src.token_file, &err) < 0)
+		return cli_fail(EXIT_INVALID, "%s", err.message);
 	sources = json_object_new_array();
 
 	/* what ocitap recorded */
 	{
 		struct json_object *s = json_object_new_object();
-		struct ocitap_error err = { 0 };
 
+		ocitap_error_clear(&err);
 		json_object_object_add(s, "name", json_object_new_string("ocitap"));
 		if (records_list(&http, src.state_dir, &records, how, sizeof(how), &err) == 0) {
 			any_source = true;
@@ -250,8 +251,8 @@ int cmd_ps(int argc, char **argv)
 	runtimes_init(rts, src.runc_root, src.crun_root);
 	for (int k = 0; k < 2; k++) {
 		struct json_object *s = json_object_new_object();
-		struct ocitap_error err = { 0 };
 
+		ocitap_error_clear(&err);
 		json_object_object_add(s, "name", json_object_new_string(rts[k].name));
 		r = runtime_list(&rts[k], &rc[k], &n_rc[k], how, sizeof(how), &err);
 		if (r == 0) {
