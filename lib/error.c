@@ -32,10 +32,13 @@ static int failure_code(int code)
 	return code > 0 ? -code : -EIO;
 }
 
-/* What a wrapper returns: the recorded code, or -EIO when there is none. */
-static int recorded_code(const struct ocitap_error *err)
+/* A wrapper is on a failure path: an error without a code gets -EIO, so
+ * what it returns and what err says agree. */
+static int recorded_code(struct ocitap_error *err)
 {
-	return err && err->code < 0 ? err->code : -EIO;
+	if (err->code >= 0)
+		err->code = -EIO;
+	return err->code;
 }
 
 void ocitap_error_clear(struct ocitap_error *err)
@@ -81,6 +84,7 @@ int ocitap_error_nest(struct ocitap_error *err, const char *parent)
 
 	if (!err)
 		return -EIO;
+	recorded_code(err);
 	if (err->field[0] == '\0')
 		n = snprintf(joined, sizeof(joined), "%s", parent);
 	else if (err->field[0] == '[')
@@ -90,7 +94,7 @@ int ocitap_error_nest(struct ocitap_error *err, const char *parent)
 	mark_truncated(joined, sizeof(joined), n);
 	sanitize(joined);
 	memcpy(err->field, joined, sizeof(joined));
-	return recorded_code(err);
+	return err->code;
 }
 
 static void prefixv(struct ocitap_error *err, const char *fmt, va_list ap)
@@ -102,7 +106,7 @@ static void prefixv(struct ocitap_error *err, const char *fmt, va_list ap)
 	if (err->message[0])
 		n = snprintf(joined, sizeof(joined), "%s: %s", context, err->message);
 	else /* nothing said yet: the errno is what there is to say */
-		n = snprintf(joined, sizeof(joined), "%s: %s", context, strerror(-recorded_code(err)));
+		n = snprintf(joined, sizeof(joined), "%s: %s", context, strerror(-err->code));
 	mark_truncated(joined, sizeof(joined), n);
 	sanitize(joined);
 	memcpy(err->message, joined, sizeof(joined));
@@ -114,10 +118,11 @@ int ocitap_error_prefix(struct ocitap_error *err, const char *fmt, ...)
 
 	if (!err)
 		return -EIO;
+	recorded_code(err);
 	va_start(ap, fmt);
 	prefixv(err, fmt, ap);
 	va_end(ap);
-	return recorded_code(err);
+	return err->code;
 }
 
 int ocitap_error_wrap(struct ocitap_error *err, int code, const char *fmt, ...)
@@ -128,14 +133,13 @@ int ocitap_error_wrap(struct ocitap_error *err, int code, const char *fmt, ...)
 	if (!err)
 		return code;
 	if (err->code >= 0) { /* the callee said nothing: start from its errno */
-		err->code = code;
 		err->field[0] = '\0';
 		err->message[0] = '\0';
 	}
+	err->code = code;
 	va_start(ap, fmt);
 	prefixv(err, fmt, ap);
 	va_end(ap);
-	err->code = code;
 	return code;
 }
 

@@ -45,16 +45,18 @@ OCITAP_EXPORT int ocitap_error_setv(struct ocitap_error *err, int code, const ch
 
 /*
  * Put parent in front of the field path ("pid" -> "state.pid"), or make it
- * the field when there was none. Returns err->code, or -EIO when err is NULL
- * or holds no error (never 0: the caller is on a failure path). A caller that
- * must keep a precise code with err NULL returns its own r instead.
+ * the field when there was none. Returns err->code; when err holds no error
+ * yet, it gets -EIO (never 0: the caller is on a failure path). -EIO when
+ * err is NULL: a caller that must keep a precise code returns its own r, or
+ * uses ocitap_error_wrap.
  */
 OCITAP_EXPORT int ocitap_error_nest(struct ocitap_error *err, const char *parent);
 
 /*
  * Put context in front of the message ("permission denied" ->
  * "cannot open /x: permission denied"); an empty message becomes the errno's
- * text. Returns err->code, or -EIO when err is NULL or holds no error.
+ * text. Returns err->code, set to -EIO when err held no error; -EIO when err
+ * is NULL.
  */
 OCITAP_EXPORT int ocitap_error_prefix(struct ocitap_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -55,9 +55,15 @@ static void test_never_zero(void **unused)
 	assert_int_equal(ocitap_error_prefix(NULL, "file %s", "x"), -EIO);
 	ocitap_error_clear(&err);
 	assert_int_equal(ocitap_error_nest(&err, "state"), -EIO);
+	assert_int_equal(err.code, -EIO); /* what is returned and what err says agree */
 	ocitap_error_clear(&err);
 	assert_int_equal(ocitap_error_prefix(&err, "context"), -EIO);
+	assert_int_equal(err.code, -EIO);
 	assert_string_equal(err.message, "context: Input/output error");
+	/* an error recorded with a code and no text: the errno speaks */
+	ocitap_error_set(&err, -ENOENT, NULL, "%s", "");
+	assert_int_equal(ocitap_error_prefix(&err, "cannot open %s", "/x"), -ENOENT);
+	assert_string_equal(err.message, "cannot open /x: No such file or directory");
 }
 
 /* wrap: context in front, the caller's code back, with or without err. */
