@@ -722,14 +722,19 @@ static enum MHD_Result get_healthz(struct MHD_Connection *conn, struct ocitap_st
 	json_object_object_add(li, "ok", json_object_new_boolean(true));
 	json_object_object_add(li, "socket", json_object_new_string(h.cfg->socket_path));
 	{
+		struct ocitap_error off = { 0 };
 		char bwhy[512] = "";
-		bool on = bpf_enabled(bwhy, sizeof(bwhy));
+		bool on = tracer_is_on(h.cfg->tracer, &off);
+
+		if (!on)
+			ocitap_error_format(&off, bwhy, sizeof(bwhy));
 
 		/* BPF off is a reduced service, not a failure: ok says whether it works as configured */
 		json_object_object_add(bpf, "ok", json_object_new_boolean(on || strstr(bwhy, "--bpf off")));
 		json_object_object_add(bpf, "enabled", json_object_new_boolean(on));
 		if (on)
-			json_object_object_add(bpf, "tracingSyscalls", json_object_new_boolean(bpf_tracing_syscalls()));
+			json_object_object_add(bpf, "tracingSyscalls",
+					       json_object_new_boolean(tracer_tracing_syscalls(h.cfg->tracer)));
 		else
 			json_object_object_add(bpf, "reason", json_object_new_string(bwhy));
 	}
@@ -746,6 +751,7 @@ static enum MHD_Result get_healthz(struct MHD_Connection *conn, struct ocitap_st
 /* The seccomp profile of a traced container's syscalls so far. */
 static enum MHD_Result get_profile(struct MHD_Connection *conn, const char *id_start, size_t id_len)
 {
+	struct ocitap_error err = { 0 };
 	char id[256], why[512];
 	char *json = NULL;
 	size_t count = 0;
@@ -755,7 +761,8 @@ static enum MHD_Result get_profile(struct MHD_Connection *conn, const char *id_s
 		return reply_error(conn, MHD_HTTP_NOT_FOUND, "no such container");
 	memcpy(id, id_start, id_len);
 	id[id_len] = '\0';
-	r = bpf_profile(id, NULL, 0, &json, &count, why, sizeof(why));
+	r = tracer_profile(h.cfg->tracer, id, NULL, 0, &json, &count, &err);
+	ocitap_error_format(&err, why, sizeof(why));
 	if (r == -ENOTSUP)
 		return reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "%s", why);
 	if (r == -ENOENT)

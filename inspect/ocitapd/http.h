@@ -11,12 +11,15 @@
 
 #include "writer.h"
 
+struct tracer;
+
 struct http_config {
 	const char *addr;	/* HOST:PORT, [V6]:PORT, unix:/PATH */
 	const char *token_file; /* NULL: none (required off loopback) */
 	const char *db_path;
 	const char *socket_path;
 	struct writer *writer;				 /* its stats: writer_get_stats() */
+	struct tracer *tracer;				 /* /healthz and the profile endpoint */
 	const uint64_t *tracked_containers, *notify_fds; /* read atomically */
 };
 

@@ -56,13 +56,12 @@ static void committed(void *userdata)
 
 	if (__atomic_load_n(&d->http_on, __ATOMIC_ACQUIRE))
 		http_events_committed();
-	if (__atomic_load_n(&d->push_on, __ATOMIC_ACQUIRE))
-		push_wake();
+	push_wake(__atomic_load_n(&d->push, __ATOMIC_ACQUIRE));
 }
 
 static void bpf_ready(struct ocitapd *d, struct watch *w, uint32_t events)
 {
-	bpf_poll();
+	tracer_poll(d->tracer);
 }
 
 static struct ocitapd *ocitapd_new(char **argv)
@@ -179,27 +178,31 @@ static int start_loop(struct ocitapd *d)
 /* BPF is optional: without it (or not permitted) the rest runs on. */
 static void start_bpf(struct ocitapd *d)
 {
-	char why[512];
+	struct ocitap_error err = { 0 };
+	char line[512];
 	int fd;
 
 	metric_set("ocitap_bpf_up", 0, NULL);
 	metric_set("ocitap_bpf_lost_events_total", 0, NULL);
 	metric_set("ocitap_bpf_traced_containers", 0, NULL);
+	d->tracer = tracer_new();
+	if (!d->tracer)
+		log_oom();
 	if (!d->opt.bpf) {
-		bpf_start(NULL, NULL, NULL, 0); /* records why it is off */
+		tracer_stop(d->tracer, "turned off (--bpf off)");
 		return;
 	}
-	fd = bpf_start(tracking_event, d, why, sizeof(why));
+	fd = tracer_load(d->tracer, tracking_event, d, &err);
 	if (fd < 0) {
 		log_msg(LOG_WARN,
 			"bpf: off: %s; exec, exit codes from BPF, OOM kills and syscall profiles are not recorded",
-			why);
+			ocitap_error_format(&err, line, sizeof(line)));
 	} else if (loop_add(d, fd, &d->bpf_w, bpf_ready) < 0) {
 		log_msg(LOG_WARN, "bpf: off: epoll: %m");
-		bpf_stop();
+		tracer_stop(d->tracer, "epoll: cannot wait on the ring buffer");
 	} else {
 		metric_set("ocitap_bpf_up", 1, NULL);
-		log_msg(LOG_INFO, "bpf: programs loaded in %.1f ms (syscall sets: %s)", bpf_load_ms(),
+		log_msg(LOG_INFO, "bpf: programs loaded in %.1f ms (syscall sets: %s)", tracer_load_ms(d->tracer),
 			d->opt.trace == TRACE_ALL   ? "every container"
 			: d->opt.trace == TRACE_OFF ? "off"
 						    : "containers with the " OCITAP_TRACE_ANNOTATION " annotation");
@@ -209,7 +212,9 @@ static void start_bpf(struct ocitapd *d)
 /* The HTTP export and the webhook push, each on its own threads. */
 static int start_export(struct ocitapd *d)
 {
-	char why[512];
+	struct ocitap_error err = { 0 };
+	struct pusher *push = NULL;
+	char why[512], line[512];
 
 	if (strcmp(d->opt.http, "off") != 0) {
 		d->http_config = (struct http_config){ .addr = d->opt.http,
@@ -217,6 +222,7 @@ static int start_export(struct ocitapd *d)
 						       .db_path = d->db_path,
 						       .socket_path = d->opt.socket_path,
 						       .writer = &d->writer,
+						       .tracer = d->tracer,
 						       .tracked_containers = &d->n_containers,
 						       .notify_fds = &d->n_notify_fds };
 		if (http_start(&d->http_config, why, sizeof(why)) < 0) {
@@ -233,11 +239,11 @@ static int start_export(struct ocitapd *d)
 						       .db_path = d->db_path,
 						       .writer = &d->writer,
 						       .max_backlog = d->opt.push_backlog };
-		if (push_start(&d->push_config, why, sizeof(why)) < 0) {
-			log_msg(LOG_ERR, "%s", why);
+		if (push_start(&d->push_config, &push, &err) < 0) {
+			log_msg(LOG_ERR, "%s", ocitap_error_format(&err, line, sizeof(line)));
 			return -EINVAL;
 		}
-		__atomic_store_n(&d->push_on, true, __ATOMIC_RELEASE);
+		__atomic_store_n(&d->push, push, __ATOMIC_RELEASE);
 	}
 	return 0;
 }
@@ -299,8 +305,10 @@ static void daemon_stop(struct ocitapd *d)
 		close(d->keeper_fd);
 	}
 	http_stop();
-	bpf_stop();
-	push_stop(); /* before the store thread: its last cursors get written */
+	tracer_free(d->tracer);
+	d->tracer = NULL; /* the containers freed below untrack nothing */
+	/* before the store thread: its last cursors get written */
+	push_stop(__atomic_exchange_n(&d->push, NULL, __ATOMIC_ACQ_REL));
 	if (d->listen_fd >= 0)
 		close(d->listen_fd);
 	if (d->serving)

@@ -41,6 +41,7 @@
 
 struct ocitapd;
 struct container;
+struct tracer;
 
 /*
  * Something the loop waits on: fn runs with the epoll events when its fd is
@@ -122,6 +123,7 @@ struct ocitapd {
 	/* the loop (loop.c) */
 	int epfd;
 	struct watch listen_w, signal_w, writer_w, keeper_w, successor_w, bpf_w;
+	struct tracer *tracer; /* the BPF programs (tracer.c); NULL before start_bpf(): off */
 	int listen_fd, signal_fd;
 	bool serving;		   /* the socket is ours: removed when we stop (unless replaced) */
 	bool ran;		   /* the loop ran (the start finished) */
@@ -154,7 +156,8 @@ struct ocitapd {
 	struct writer writer;
 	struct ocitap_store *store; /* the loop's until the store thread starts; then the thread's */
 	char db_path[PATH_MAX];
-	bool http_on, push_on; /* read by the store thread (atomically) */
+	bool http_on;	     /* read by the store thread (atomically) */
+	struct pusher *push; /* NULL: no --push; read by the store thread (atomically) */
 	struct http_config http_config;
 	struct push_config push_config;
 
