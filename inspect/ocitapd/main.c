@@ -49,14 +49,19 @@ static int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-/* On the store thread, after each commit: the readers of new events wake. */
+/*
+ * On the store thread, after each commit: the readers of new events wake.
+ * Under readers_lock, which daemon_stop() holds to take them away: an
+ * atomic read alone would not keep one from being freed while it is woken.
+ */
 static void committed(void *userdata)
 {
 	struct ocitapd *d = userdata;
 
-	if (__atomic_load_n(&d->http_on, __ATOMIC_ACQUIRE))
-		http_events_committed();
-	push_wake(__atomic_load_n(&d->push, __ATOMIC_ACQUIRE));
+	pthread_mutex_lock(&d->readers_lock);
+	http_events_committed(d->http);
+	push_wake(d->push);
+	pthread_mutex_unlock(&d->readers_lock);
 }
 
 static void bpf_ready(struct ocitapd *d, struct watch *w, uint32_t events)
@@ -74,6 +79,7 @@ static struct ocitapd *ocitapd_new(char **argv)
 	d->sync_wakeup = -1;
 	d->next_serial = d->next_cookie = 1;
 	d->argv = argv;
+	pthread_mutex_init(&d->readers_lock, NULL);
 	n = readlink("/proc/self/exe", d->self_path, sizeof(d->self_path) - 1);
 	d->self_path[n > 0 ? n : 0] = '\0';
 	/* replaced on disk since: the path is what SIGUSR2 runs */
@@ -213,8 +219,9 @@ static void start_bpf(struct ocitapd *d)
 static int start_export(struct ocitapd *d)
 {
 	struct ocitap_error err = { 0 };
+	struct http_server *http = NULL;
 	struct pusher *push = NULL;
-	char why[512], line[512];
+	char line[512];
 
 	if (strcmp(d->opt.http, "off") != 0) {
 		d->http_config = (struct http_config){ .addr = d->opt.http,
@@ -225,11 +232,14 @@ static int start_export(struct ocitapd *d)
 						       .tracer = d->tracer,
 						       .tracked_containers = &d->n_containers,
 						       .notify_fds = &d->n_notify_fds };
-		if (http_start(&d->http_config, why, sizeof(why)) < 0) {
-			log_msg(LOG_ERR, "%s (--http off serves nothing)", why);
+		if (http_start(&d->http_config, &http, &err) < 0) {
+			log_msg(LOG_ERR, "%s (--http off serves nothing)",
+				ocitap_error_format(&err, line, sizeof(line)));
 			return -EADDRNOTAVAIL;
 		}
-		__atomic_store_n(&d->http_on, true, __ATOMIC_RELEASE);
+		pthread_mutex_lock(&d->readers_lock);
+		d->http = http;
+		pthread_mutex_unlock(&d->readers_lock);
 	}
 	if (d->opt.n_push) {
 		d->push_config = (struct push_config){ .urls = d->opt.push,
@@ -243,7 +253,9 @@ static int start_export(struct ocitapd *d)
 			log_msg(LOG_ERR, "%s", ocitap_error_format(&err, line, sizeof(line)));
 			return -EINVAL;
 		}
-		__atomic_store_n(&d->push, push, __ATOMIC_RELEASE);
+		pthread_mutex_lock(&d->readers_lock);
+		d->push = push;
+		pthread_mutex_unlock(&d->readers_lock);
 	}
 	return 0;
 }
@@ -294,6 +306,9 @@ static int daemon_start(struct ocitapd *d)
 /* Whatever daemon_start() brought up, in reverse; safe after any failure. */
 static void daemon_stop(struct ocitapd *d)
 {
+	struct http_server *http;
+	struct pusher *push;
+
 	if (d->keeper_fd >= 0) {
 		uint64_t held = __atomic_load_n(&d->n_notify_fds, __ATOMIC_RELAXED);
 
@@ -304,11 +319,15 @@ static void daemon_stop(struct ocitapd *d)
 				(unsigned long long)held, held == 1 ? "" : "s");
 		close(d->keeper_fd);
 	}
-	http_stop();
+	/* from here on the store thread wakes neither (committed()) */
+	pthread_mutex_lock(&d->readers_lock);
+	http = TAKE_PTR(d->http);
+	push = TAKE_PTR(d->push);
+	pthread_mutex_unlock(&d->readers_lock);
+	http_stop(http);
 	tracer_free(d->tracer);
 	d->tracer = NULL; /* the containers freed below untrack nothing */
-	/* before the store thread: its last cursors get written */
-	push_stop(__atomic_exchange_n(&d->push, NULL, __ATOMIC_ACQ_REL));
+	push_stop(push);  /* before the store thread: its last cursors get written */
 	if (d->listen_fd >= 0)
 		close(d->listen_fd);
 	if (d->serving)
