@@ -247,7 +247,6 @@ enum MHD_Result http_get_healthz(struct http_server *s, struct MHD_Connection *c
 
 		if (!on)
 			ocitap_error_format(&off, bwhy, sizeof(bwhy));
-
 		/* BPF off is a reduced service, not a failure: ok says whether it works as configured */
 		json_object_object_add(bpf, "ok", json_object_new_boolean(on || strstr(bwhy, "--bpf off")));
 		json_object_object_add(bpf, "enabled", json_object_new_boolean(on));

@@ -290,20 +290,19 @@ bool http_read_query(struct MHD_Connection *conn, struct ocitap_query *q, enum M
 
 /* ---- requests ------------------------------------------------------------------- */
 
-/* The connection's read-only store, opened at its first use; NULL with why. */
-static struct ocitap_store *conn_store(struct http_server *s, struct http_conn_ctx *cc, char *why, size_t why_size)
+/* The connection's read-only store in *ret (the connection's), opened at
+ * its first use. */
+static int conn_store(struct http_server *s, struct http_conn_ctx *cc, struct ocitap_store **ret,
+		      struct ocitap_error *err)
 {
-	struct ocitap_error err = { 0 };
+	int r;
 
-	if (!cc) {
-		snprintf(why, why_size, "out of memory");
-		return NULL;
-	}
-	if (!cc->store && ocitap_store_open(s->cfg->db_path, OCITAP_STORE_READONLY, &cc->store, &err) < 0) {
-		ocitap_error_format(&err, why, why_size);
-		return NULL;
-	}
-	return cc->store;
+	if (!cc)
+		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
+	if (!cc->store && (r = ocitap_store_open(s->cfg->db_path, OCITAP_STORE_READONLY, &cc->store, err)) < 0)
+		return r;
+	*ret = cc->store;
+	return 0;
 }
 
 static bool authorized(struct http_server *s, struct MHD_Connection *conn)
@@ -339,11 +338,12 @@ static void nice_connection(struct http_conn_ctx *cc)
 static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *conn, const struct http_route *route,
 				struct http_conn_ctx *cc)
 {
+	struct ocitap_error err = { 0 };
 	struct ocitap_store *store = NULL;
 	char why[512] = "";
 
-	if (route->store != HTTP_STORE_NONE)
-		store = conn_store(s, cc, why, sizeof(why));
+	if (route->store != HTTP_STORE_NONE && conn_store(s, cc, &store, &err) < 0)
+		ocitap_error_format(&err, why, sizeof(why));
 	if (route->store == HTTP_STORE_REQUIRED && !store)
 		return http_reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store: %s", why);
 	switch (route->endpoint) {
