@@ -12,7 +12,9 @@
  * can drop duplicates (CloudEvents: source + id are unique). Failures back
  * off from 0.5 s to 30 s. A receiver more than --push-backlog events behind
  * skips the oldest (counted). All of it on this thread, with libcurl
- * timeouts: no receiver can slow the daemon.
+ * timeouts: no receiver can slow the daemon. Its state is one struct
+ * pusher (push_start() to push_stop()); tests/unit/test_push.c runs it
+ * against a receiver of its own.
  */
 #include <curl/curl.h>
 #include <errno.h>
