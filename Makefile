@@ -73,7 +73,7 @@ CLI_SRCS := $(addprefix inspect/ocitap/,ocitap.c cli.c records.c runtimes.c cmd_
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 UNIT_TESTS := error io state scm bundle lifecycle policy store report proc spool stage metrics hooksd procinfo runtime keeper profile query \
-              writer options
+              writer options http_routes push
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/keeper-test $(BUILD)/tests/bench-parse $(BUILD)/tests/min-agent \
@@ -87,7 +87,8 @@ FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize
 ASAN_BUILD   := $(BUILD)/asan
 
 DAEMON_SRCS := $(addprefix inspect/ocitapd/,main.c options.c log.c loop.c container.c tracking.c notify.c exit.c peers.c \
-                 handover.c upgrade.c writer.c tracer.c keeper-client.c metrics.c http.c push.c)
+                 handover.c upgrade.c writer.c tracer.c keeper-client.c metrics.c http.c http-routes.c http-api.c \
+                 http-stream.c push.c)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 
 HOOK_STAGES := prestart createRuntime createContainer startContainer poststart poststop
@@ -209,6 +210,20 @@ $(BUILD)/tests/test_writer: $(BUILD)/tests/unit/test_writer.o $(BUILD)/inspect/o
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -pthread -Wl,--wrap=ocitap_store_commit -o $@ $^ $(DEP_LIBS) $(CMOCKA_LIBS) -lm
+
+# the HTTP export's route table (pure: no libmicrohttpd)
+$(BUILD)/tests/test_http_routes: $(BUILD)/tests/unit/test_http_routes.o $(BUILD)/inspect/ocitapd/http-routes.o
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS)
+
+# the push thread against a receiver inside the test, with a real store and store thread
+$(BUILD)/tests/test_push: $(BUILD)/tests/unit/test_push.o $(BUILD)/inspect/ocitapd/push.o \
+		$(BUILD)/inspect/ocitapd/writer.o $(BUILD)/inspect/ocitapd/log.o $(BUILD)/inspect/ocitapd/metrics.o \
+		$(BUILD)/libocitap.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(DEP_LIBS) $(CURL_LIBS) $(CMOCKA_LIBS) -lm
 
 # the daemon's command line and environment
 $(BUILD)/tests/test_options: $(BUILD)/tests/unit/test_options.o $(BUILD)/inspect/ocitapd/options.o $(BUILD)/libocitap.a

@@ -269,7 +269,7 @@ void container_free(struct ocitapd *d, struct container *c)
 		free(c->pidw);
 	}
 	if (c->bpf_tracked)
-		bpf_untrack(c->id);
+		tracer_untrack(d->tracer, c->id);
 	free(c->trace_spec);
 	free(c->counts);
 	free(c->id);

@@ -121,12 +121,15 @@ void handover_keeper_lost(struct ocitapd *d, const char *why)
 /* Hand the keeper its copy of n; false when it has none. */
 static bool keeper_keep_fd(struct ocitapd *d, struct notify_fd *n)
 {
-	char why[256];
+	struct ocitap_error err = { 0 };
+	char why[512];
 	int r;
 
 	if (d->keeper_fd < 0)
 		return false;
-	r = keeper_keep(d->keeper_fd, n->key, n->c->id, n->fd, why, sizeof(why));
+	r = keeper_keep(d->keeper_fd, n->key, n->c->id, n->fd, &err);
+	if (r < 0)
+		ocitap_error_format(&err, why, sizeof(why));
 	if (r == -EREMOTEIO) /* it answered: the connection is fine */
 		log_msg(LOG_WARN, "container %s: %s", n->c->id, why);
 	else if (r < 0)
@@ -136,15 +139,16 @@ static bool keeper_keep_fd(struct ocitapd *d, struct notify_fd *n)
 
 static void keeper_drop_fd(struct ocitapd *d, struct notify_fd *n)
 {
-	char why[256];
+	struct ocitap_error err = { 0 };
+	char why[512];
 	int r;
 
 	if (d->keeper_fd < 0)
 		return;
 	/* "no such key": it saw the hang-up first and dropped its copy itself */
-	r = keeper_drop(d->keeper_fd, n->key, why, sizeof(why));
+	r = keeper_drop(d->keeper_fd, n->key, &err);
 	if (r < 0 && r != -EREMOTEIO)
-		handover_keeper_lost(d, why);
+		handover_keeper_lost(d, ocitap_error_format(&err, why, sizeof(why)));
 }
 
 void handover_keep(struct ocitapd *d, struct notify_fd *n)
@@ -168,17 +172,18 @@ static void keeper_gone(struct ocitapd *d, struct watch *w, uint32_t events)
 /* Connect (starting a keeper when none listens) and hand it every fd held. */
 void handover_reconnect(struct ocitapd *d)
 {
-	char why[512];
+	struct ocitap_error err = { 0 };
+	char line[512];
 	size_t handed = 0, held = 0;
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &d->keeper_w };
 	int fd;
 
 	d->keeper_w.fn = keeper_gone;
-	fd = keeper_connect(d->opt.keeper_path, true, why, sizeof(why));
+	fd = keeper_connect(d->opt.keeper_path, true, &err);
 
 	if (fd < 0) {
 		if (!d->keeper_said)
-			log_msg(LOG_WARN, "%s; trying again every 5 s", why);
+			log_msg(LOG_WARN, "%s; trying again every 5 s", ocitap_error_format(&err, line, sizeof(line)));
 		d->keeper_said = true;
 		d->keeper_retry_ms = ocitap_now_ms() + 5000;
 		return;
@@ -356,6 +361,7 @@ static int fdstore_take_back(struct ocitapd *d)
 /* At start: every notify fd the keeper (or systemd) holds becomes ours again. */
 void handover_take_back(struct ocitapd *d)
 {
+	struct ocitap_error err = { 0 };
 	char why[512], path[PATH_MAX];
 	int n = 0, from_store = fdstore_take_back(d);
 
@@ -365,20 +371,19 @@ void handover_take_back(struct ocitapd *d)
 		log_msg(LOG_INFO, "systemd's fd store: took back %d notify fd%s", from_store,
 			from_store == 1 ? "" : "s");
 	options_run_file(&d->opt, "ocitapd.inflight", path, sizeof(path));
-	d->inflight = inflight_map(path, why, sizeof(why));
-	if (!d->inflight)
+	if (inflight_map(path, &d->inflight, &err) < 0)
 		log_msg(LOG_WARN,
 			"in-flight record: %s (a notification taken when ocitapd is killed may then "
 			"wait until its container stops)",
-			why);
+			ocitap_error_format(&err, why, sizeof(why)));
 	if (d->opt.keeper_path) {
-		d->keeper_fd = keeper_connect(d->opt.keeper_path, true, why, sizeof(why));
+		d->keeper_fd = keeper_connect(d->opt.keeper_path, true, &err);
 		if (d->keeper_fd < 0) {
-			log_msg(LOG_WARN, "%s; trying again every 5 s", why);
+			log_msg(LOG_WARN, "%s; trying again every 5 s", ocitap_error_format(&err, why, sizeof(why)));
 			metric_set("ocitap_keeper_up", 0, NULL);
 			d->keeper_retry_ms = ocitap_now_ms() + 5000;
-		} else if ((n = keeper_give(d->keeper_fd, adopt_fd, d, why, sizeof(why))) < 0) {
-			handover_keeper_lost(d, why);
+		} else if ((n = keeper_give(d->keeper_fd, adopt_fd, d, &err)) < 0) {
+			handover_keeper_lost(d, ocitap_error_format(&err, why, sizeof(why)));
 			n = 0;
 		} else if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->keeper_fd,
 				     &(struct epoll_event){ .events = EPOLLIN, .data.ptr = &d->keeper_w }) < 0) {

@@ -1,8 +1,8 @@
 /*
  * keeper-client.h: ocitapd's side of ocitap-fdkeeper (lib/keeper.h), and
  * the in-flight record's file (keeper-client.c). Every call waits at most
- * 0.5 s for each of the keeper's answers (-EAGAIN); on failure why says
- * what went wrong.
+ * 0.5 s for each of the keeper's answers (-EAGAIN); every call returns
+ * -errno on failure with err saying what went wrong ("keeper: ...").
  */
 #ifndef OCITAPD_KEEPER_CLIENT_H
 #define OCITAPD_KEEPER_CLIENT_H
@@ -11,16 +11,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
 #include "keeper.h"
 
 /* Connect; when nobody listens at path and spawn is set, start
- * ocitap-fdkeeper --exit-when-idle there (detached) first. */
-int keeper_connect(const char *path, bool spawn, char *why, size_t why_size);
-int keeper_keep(int sock, const char *key, const char *id, int fd, char *why, size_t why_size);
-int keeper_drop(int sock, const char *key, char *why, size_t why_size);
+ * ocitap-fdkeeper --exit-when-idle there (detached) first. Returns the
+ * connection (the caller's to close). */
+int keeper_connect(const char *path, bool spawn, struct ocitap_error *err);
+/* Hand the keeper a copy of fd (still ours) under key, for container id. */
+int keeper_keep(int sock, const char *key, const char *id, int fd, struct ocitap_error *err);
+/* The keeper closes its copy of key. */
+int keeper_drop(int sock, const char *key, struct ocitap_error *err);
 /* Take back every held fd: fn owns each. Returns how many, or -errno. */
 int keeper_give(int sock, void (*fn)(const char *key, const char *id, int fd, void *userdata), void *userdata,
-		char *why, size_t why_size);
+		struct ocitap_error *err);
 
 /*
  * The notification being answered, in a shared mapping of a small file
@@ -42,6 +46,8 @@ struct inflight {
 	char key[OCITAP_KEEPER_NAME_MAX + 1]; /* the fd, by its keeper key */
 };
 
-struct inflight *inflight_map(const char *path, char *why, size_t why_size);
+/* Map the record at path (created 0600 when missing; cleared unless it is
+ * one) into *ret, for the life of the process. */
+int inflight_map(const char *path, struct inflight **ret, struct ocitap_error *err);
 
 #endif

@@ -120,7 +120,7 @@ static void run_timers(struct ocitapd *d, struct timers *t)
 		handover_reconnect(d);
 	if (now >= t->next_flush) {
 		container_flush_all_counts(d);
-		metric_set("ocitap_bpf_lost_events_total", (double)bpf_lost_events(), NULL);
+		metric_set("ocitap_bpf_lost_events_total", (double)tracer_lost_events(d->tracer), NULL);
 		t->next_flush = now + 1000;
 	}
 	if (now >= t->next_prune) {

@@ -49,20 +49,24 @@ static int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-/* On the store thread, after each commit: the readers of new events wake. */
+/*
+ * On the store thread, after each commit: the readers of new events wake.
+ * Under readers_lock, which daemon_stop() holds to take them away: an
+ * atomic read alone would not keep one from being freed while it is woken.
+ */
 static void committed(void *userdata)
 {
 	struct ocitapd *d = userdata;
 
-	if (__atomic_load_n(&d->http_on, __ATOMIC_ACQUIRE))
-		http_events_committed();
-	if (__atomic_load_n(&d->push_on, __ATOMIC_ACQUIRE))
-		push_wake();
+	pthread_mutex_lock(&d->readers_lock);
+	http_events_committed(d->http);
+	push_wake(d->push);
+	pthread_mutex_unlock(&d->readers_lock);
 }
 
 static void bpf_ready(struct ocitapd *d, struct watch *w, uint32_t events)
 {
-	bpf_poll();
+	tracer_poll(d->tracer);
 }
 
 static struct ocitapd *ocitapd_new(char **argv)
@@ -75,6 +79,7 @@ static struct ocitapd *ocitapd_new(char **argv)
 	d->sync_wakeup = -1;
 	d->next_serial = d->next_cookie = 1;
 	d->argv = argv;
+	pthread_mutex_init(&d->readers_lock, NULL);
 	n = readlink("/proc/self/exe", d->self_path, sizeof(d->self_path) - 1);
 	d->self_path[n > 0 ? n : 0] = '\0';
 	/* replaced on disk since: the path is what SIGUSR2 runs */
@@ -179,27 +184,31 @@ static int start_loop(struct ocitapd *d)
 /* BPF is optional: without it (or not permitted) the rest runs on. */
 static void start_bpf(struct ocitapd *d)
 {
-	char why[512];
+	struct ocitap_error err = { 0 };
+	char line[512];
 	int fd;
 
 	metric_set("ocitap_bpf_up", 0, NULL);
 	metric_set("ocitap_bpf_lost_events_total", 0, NULL);
 	metric_set("ocitap_bpf_traced_containers", 0, NULL);
+	d->tracer = tracer_new();
+	if (!d->tracer)
+		log_oom();
 	if (!d->opt.bpf) {
-		bpf_start(NULL, NULL, NULL, 0); /* records why it is off */
+		tracer_stop(d->tracer, "turned off (--bpf off)");
 		return;
 	}
-	fd = bpf_start(tracking_event, d, why, sizeof(why));
+	fd = tracer_load(d->tracer, tracking_event, d, &err);
 	if (fd < 0) {
 		log_msg(LOG_WARN,
 			"bpf: off: %s; exec, exit codes from BPF, OOM kills and syscall profiles are not recorded",
-			why);
+			ocitap_error_format(&err, line, sizeof(line)));
 	} else if (loop_add(d, fd, &d->bpf_w, bpf_ready) < 0) {
 		log_msg(LOG_WARN, "bpf: off: epoll: %m");
-		bpf_stop();
+		tracer_stop(d->tracer, "epoll: cannot wait on the ring buffer");
 	} else {
 		metric_set("ocitap_bpf_up", 1, NULL);
-		log_msg(LOG_INFO, "bpf: programs loaded in %.1f ms (syscall sets: %s)", bpf_load_ms(),
+		log_msg(LOG_INFO, "bpf: programs loaded in %.1f ms (syscall sets: %s)", tracer_load_ms(d->tracer),
 			d->opt.trace == TRACE_ALL   ? "every container"
 			: d->opt.trace == TRACE_OFF ? "off"
 						    : "containers with the " OCITAP_TRACE_ANNOTATION " annotation");
@@ -209,7 +218,10 @@ static void start_bpf(struct ocitapd *d)
 /* The HTTP export and the webhook push, each on its own threads. */
 static int start_export(struct ocitapd *d)
 {
-	char why[512];
+	struct ocitap_error err = { 0 };
+	struct http_server *http = NULL;
+	struct pusher *push = NULL;
+	char line[512];
 
 	if (strcmp(d->opt.http, "off") != 0) {
 		d->http_config = (struct http_config){ .addr = d->opt.http,
@@ -217,13 +229,17 @@ static int start_export(struct ocitapd *d)
 						       .db_path = d->db_path,
 						       .socket_path = d->opt.socket_path,
 						       .writer = &d->writer,
+						       .tracer = d->tracer,
 						       .tracked_containers = &d->n_containers,
 						       .notify_fds = &d->n_notify_fds };
-		if (http_start(&d->http_config, why, sizeof(why)) < 0) {
-			log_msg(LOG_ERR, "%s (--http off serves nothing)", why);
+		if (http_start(&d->http_config, &http, &err) < 0) {
+			log_msg(LOG_ERR, "%s (--http off serves nothing)",
+				ocitap_error_format(&err, line, sizeof(line)));
 			return -EADDRNOTAVAIL;
 		}
-		__atomic_store_n(&d->http_on, true, __ATOMIC_RELEASE);
+		pthread_mutex_lock(&d->readers_lock);
+		d->http = http;
+		pthread_mutex_unlock(&d->readers_lock);
 	}
 	if (d->opt.n_push) {
 		d->push_config = (struct push_config){ .urls = d->opt.push,
@@ -233,11 +249,13 @@ static int start_export(struct ocitapd *d)
 						       .db_path = d->db_path,
 						       .writer = &d->writer,
 						       .max_backlog = d->opt.push_backlog };
-		if (push_start(&d->push_config, why, sizeof(why)) < 0) {
-			log_msg(LOG_ERR, "%s", why);
+		if (push_start(&d->push_config, &push, &err) < 0) {
+			log_msg(LOG_ERR, "%s", ocitap_error_format(&err, line, sizeof(line)));
 			return -EINVAL;
 		}
-		__atomic_store_n(&d->push_on, true, __ATOMIC_RELEASE);
+		pthread_mutex_lock(&d->readers_lock);
+		d->push = push;
+		pthread_mutex_unlock(&d->readers_lock);
 	}
 	return 0;
 }
@@ -288,6 +306,9 @@ static int daemon_start(struct ocitapd *d)
 /* Whatever daemon_start() brought up, in reverse; safe after any failure. */
 static void daemon_stop(struct ocitapd *d)
 {
+	struct http_server *http;
+	struct pusher *push;
+
 	if (d->keeper_fd >= 0) {
 		uint64_t held = __atomic_load_n(&d->n_notify_fds, __ATOMIC_RELAXED);
 
@@ -298,9 +319,15 @@ static void daemon_stop(struct ocitapd *d)
 				(unsigned long long)held, held == 1 ? "" : "s");
 		close(d->keeper_fd);
 	}
-	http_stop();
-	bpf_stop();
-	push_stop(); /* before the store thread: its last cursors get written */
+	/* from here on the store thread wakes neither (committed()) */
+	pthread_mutex_lock(&d->readers_lock);
+	http = TAKE_PTR(d->http);
+	push = TAKE_PTR(d->push);
+	pthread_mutex_unlock(&d->readers_lock);
+	http_stop(http);
+	tracer_free(d->tracer);
+	d->tracer = NULL; /* the containers freed below untrack nothing */
+	push_stop(push);  /* before the store thread: its last cursors get written */
 	if (d->listen_fd >= 0)
 		close(d->listen_fd);
 	if (d->serving)

@@ -284,7 +284,7 @@ struct notify_fd *notify_add_fd(struct ocitapd *d, struct container *c, int fd, 
 	c->fds = n;
 	c->n_fds++;
 	__atomic_fetch_add(&d->n_notify_fds, 1, __ATOMIC_RELAXED);
-	http_set_notify_fds(c->id, c->n_fds);
+	http_set_notify_fds(d->http, c->id, c->n_fds);
 	if (key == name) {
 		handover_keep(d, n);
 	}
@@ -309,7 +309,7 @@ void notify_remove_fd(struct ocitapd *d, struct notify_fd *n)
 		}
 	c->n_fds--;
 	__atomic_fetch_sub(&d->n_notify_fds, 1, __ATOMIC_RELAXED);
-	http_set_notify_fds(c->id, c->n_fds);
+	http_set_notify_fds(d->http, c->id, c->n_fds);
 	free(n->key);
 	free(n);
 }

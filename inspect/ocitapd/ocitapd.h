@@ -2,8 +2,11 @@
  * ocitapd.h: the daemon's state, in one struct ocitapd that every module of
  * the event loop takes as its first parameter, and the objects it owns
  * (containers, their notify fds and init pidfds, peer connections). Nothing
- * in the daemon is reached through a global: the HTTP, push and store
- * threads get what they read through their own configuration structs.
+ * in the daemon is reached through a global: the HTTP server, the pusher
+ * and the tracer are objects it holds, and the HTTP, push and store
+ * threads get what they read through their own configuration structs. The
+ * one exception is the metrics registry (metrics.c), process-wide by
+ * design, like a Prometheus client's default registry.
  *
  * docs/design/daemon.md maps which file holds what; in short:
  *   main.c       setup, the one cleanup path        options.c  flags, environment, usage
@@ -13,13 +16,18 @@
  *   exit.c       the init's pidfd                   tracking.c containers as BPF sees them
  *   handover.c   the keeper, systemd's fd store, the in-flight record, taking back
  *   upgrade.c    --replace, SIGUSR2, the pid file
- *   writer.c     the store thread   http.c  the HTTP export   push.c  webhooks
- *   metrics.c    /metrics           tracer.c  the BPF programs  keeper-client.c  ocitap-fdkeeper
+ *   writer.c     the store thread                   push.c     webhooks (struct pusher)
+ *   http.c       the HTTP server (struct http_server): listening, the token, dispatch
+ *   http-routes.c  the route table (pure)           http-api.c  the JSON API, /metrics, /healthz
+ *   http-stream.c  /v1/events/stream (SSE)          http-internal.h  what the three http files share
+ *   metrics.c    the process-wide metrics registry  tracer.c   the BPF programs (struct tracer)
+ *   keeper-client.c  ocitap-fdkeeper
  */
 #ifndef OCITAPD_H
 #define OCITAPD_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <linux/seccomp.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,6 +49,7 @@
 
 struct ocitapd;
 struct container;
+struct tracer;
 
 /*
  * Something the loop waits on: fn runs with the epoll events when its fd is
@@ -127,6 +136,7 @@ struct ocitapd {
 	/* the loop (loop.c) */
 	int epfd;
 	struct watch listen_w, signal_w, writer_w, keeper_w, successor_w, bpf_w;
+	struct tracer *tracer; /* the BPF programs (tracer.c); NULL before start_bpf(): off */
 	int listen_fd, signal_fd;
 	bool serving;		   /* the socket is ours: removed when we stop (unless replaced) */
 	bool ran;		   /* the loop ran (the start finished) */
@@ -160,7 +170,9 @@ struct ocitapd {
 	struct writer writer;
 	struct ocitap_store *store; /* the loop's until the store thread starts; then the thread's */
 	char db_path[PATH_MAX];
-	bool http_on, push_on; /* read by the store thread (atomically) */
+	pthread_mutex_t readers_lock; /* the two below: the store thread wakes them (main.c, committed()) */
+	struct http_server *http;     /* NULL: --http off */
+	struct pusher *push;	      /* NULL: no --push */
 	struct http_config http_config;
 	struct push_config push_config;
 

@@ -1,7 +1,8 @@
 /*
  * push.h: every event POSTed to each --push URL as CloudEvents (batched
  * JSON), from the store, with a cursor per URL kept in the store: at least
- * once, in order, retried with backoff, on its own thread (push.c).
+ * once, in order, retried with backoff, on its own thread (push.c). One
+ * struct pusher per daemon; nothing in push.c is file-level state.
  */
 #ifndef OCITAPD_PUSH_H
 #define OCITAPD_PUSH_H
@@ -9,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
 #include "writer.h"
 
 struct push_config {
@@ -21,10 +23,22 @@ struct push_config {
 	int64_t max_backlog;   /* events a receiver may fall behind before the oldest are skipped */
 };
 
-/* cfg must stay valid until push_stop(). */
-int push_start(const struct push_config *cfg, char *why, size_t why_size);
+/* The push thread and its receivers (push.c). */
+struct pusher;
+
+/*
+ * Check the URLs and files of cfg, read each receiver's cursor from the
+ * store at cfg->db_path and start the push thread: *ret is the caller's
+ * until push_stop(). cfg (and what it points to) must stay valid until
+ * then. -errno with err filled (a message naming the flag) when it cannot;
+ * *ret is then untouched.
+ */
+int push_start(const struct push_config *cfg, struct pusher **ret, struct ocitap_error *err);
 /* Events were committed: send them. Any thread. */
-void push_wake(void);
-void push_stop(void);
+void push_wake(struct pusher *p);
+/* Stop the thread (a transfer in flight is cut short), queue nothing more,
+ * and free p. The writer must still run: the last cursors go through it.
+ * NULL is ignored. */
+void push_stop(struct pusher *p);
 
 #endif

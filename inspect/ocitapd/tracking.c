@@ -67,22 +67,25 @@ static bool want_profile(struct ocitapd *d, struct container *c, const struct oc
 void tracking_register(struct ocitapd *d, struct container *c, pid_t pid, const struct ocitap_state *st)
 {
 	bool profile = want_profile(d, c, st);
-	char why[512];
+	struct ocitap_error err = { 0 };
+	char line[512];
 	int r;
 
 	if (pid <= 0 || c->lc.phase >= OCITAP_PHASE_STOPPED)
 		return;
-	if (!bpf_enabled(why, sizeof(why))) {
+	if (!tracer_is_on(d->tracer, &err)) {
 		if (profile)
-			log_msg(LOG_WARN, "container %s: no profile can be written: BPF is off (%s)", c->id, why);
+			log_msg(LOG_WARN, "container %s: no profile can be written: BPF is off (%s)", c->id,
+				ocitap_error_format(&err, line, sizeof(line)));
 		return;
 	}
 	if (!c->bpf_cookie)
 		c->bpf_cookie = d->next_cookie++;
-	r = bpf_track(c->id, c->bpf_cookie, pid, profile || d->opt.trace == TRACE_ALL, why, sizeof(why));
-	c->bpf_tracked = true; /* bpf_untrack() of an id it does not hold does nothing */
+	r = tracer_track(d->tracer, c->id, c->bpf_cookie, pid, profile || d->opt.trace == TRACE_ALL, &err);
+	c->bpf_tracked = true; /* tracer_untrack() of an id it does not hold does nothing */
 	if (r < 0)
-		log_msg(r == -EXDEV ? LOG_INFO : LOG_WARN, "container %s: bpf: %s", c->id, why);
+		log_msg(r == -EXDEV ? LOG_INFO : LOG_WARN, "container %s: bpf: %s", c->id,
+			ocitap_error_format(&err, line, sizeof(line)));
 	else
 		log_msg(LOG_DEBUG, "container %s: bpf: tracking init %d%s", c->id, (int)pid,
 			profile || d->opt.trace == TRACE_ALL ? " and its syscalls" : "");
@@ -96,11 +99,13 @@ void tracking_stopped(struct ocitapd *d, struct container *c)
 	if (!c->bpf_tracked)
 		return;
 	if (c->trace_spec) {
-		char **names = NULL, why[512];
-		int n = bpf_syscall_names(c->id, &names, why, sizeof(why));
+		struct ocitap_error err = { 0 };
+		char **names = NULL, line[512];
+		int n = tracer_syscall_names(d->tracer, c->id, &names, &err);
 
 		if (n < 0) {
-			log_msg(LOG_ERR, "container %s: no profile written to %s: %s", c->id, c->trace_spec->out, why);
+			log_msg(LOG_ERR, "container %s: no profile written to %s: %s", c->id, c->trace_spec->out,
+				ocitap_error_format(&err, line, sizeof(line)));
 			metric_add("ocitap_profiles_total", 1, "result", "failed", NULL);
 		} else {
 			struct wop *op = wop_new(WOP_PROFILE, c->id);
@@ -116,7 +121,7 @@ void tracking_stopped(struct ocitapd *d, struct container *c)
 	}
 	/* out of the maps; the cookie stays, for the events already in the ring
 	 * (the init's exit code, when the hang-up was seen first) */
-	bpf_untrack(c->id);
+	tracer_untrack(d->tracer, c->id);
 	c->bpf_tracked = false;
 }
 
@@ -165,15 +170,16 @@ void tracking_event(const struct ocitap_bpf_event *e, void *userdata)
  * syscall set begun by a previous daemon is not complete, so none is recorded. */
 void tracking_adopt(struct ocitapd *d, struct container *c)
 {
-	char why[512];
+	struct ocitap_error err = { 0 };
+	char line[512];
 	int r;
 
-	if (!bpf_enabled(NULL, 0))
+	if (!tracer_is_on(d->tracer, NULL))
 		return;
 	if (!c->bpf_cookie)
 		c->bpf_cookie = d->next_cookie++;
-	r = bpf_track(c->id, c->bpf_cookie, c->stored_pid, false, why, sizeof(why));
-	c->bpf_tracked = true; /* bpf_untrack() of an id it does not hold does nothing */
+	r = tracer_track(d->tracer, c->id, c->bpf_cookie, c->stored_pid, false, &err);
+	c->bpf_tracked = true; /* tracer_untrack() of an id it does not hold does nothing */
 	if (r < 0 && r != -EXDEV)
-		log_msg(LOG_DEBUG, "container %s: bpf: %s", c->id, why);
+		log_msg(LOG_DEBUG, "container %s: bpf: %s", c->id, ocitap_error_format(&err, line, sizeof(line)));
 }
