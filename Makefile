@@ -49,11 +49,12 @@ endif
 # Not at parse time: `make check` on a fresh machine installs the packages
 # first (scripts/deps.sh) and builds in a sub-make, which then finds them.
 pkg = $(if $(filter undefined,$(origin _pkg$(1)_$(2))),$(eval _pkg$(1)_$(2) := $$(shell $(PKG_CONFIG) $(1) $(2) 2>/dev/null)))$(_pkg$(1)_$(2))
-DEP_CFLAGS  = $(call pkg,--cflags,json-c)
+DEP_CFLAGS  = $(call pkg,--cflags,json-c) $(call pkg,--cflags,libpcre2-8)
 JSONC_LIBS  = $(or $(call pkg,--libs,json-c),-ljson-c)
 DEP_LIBS    = $(JSONC_LIBS) $(EXTRA_LIBS)
 EXTRA_LIBS = $(or $(call pkg,--libs,libseccomp),-lseccomp) \
-               $(or $(call pkg,--libs,sqlite3),-lsqlite3)
+               $(or $(call pkg,--libs,sqlite3),-lsqlite3) \
+               $(or $(call pkg,--libs,libpcre2-8),-lpcre2-8)
 CURL_LIBS   = $(or $(call pkg,--libs,libcurl),-lcurl)
 BPF_LIBS    = $(or $(call pkg,--libs,libbpf),-lbpf -lelf -lz)
 DAEMON_LIBS = $(or $(call pkg,--libs,libmicrohttpd),-lmicrohttpd) $(CURL_LIBS) -lm $(BPF_LIBS)
@@ -68,7 +69,7 @@ override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-LIB_SRCS := lib/error.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/report.c lib/proc.c lib/spool.c lib/stage.c lib/hooksd.c lib/procinfo.c lib/runtime.c lib/keeper.c lib/profile.c lib/query.c lib/event-json.c
+LIB_SRCS := lib/error.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/report.c lib/proc.c lib/spool.c lib/stage.c lib/hooksd.c lib/procinfo.c lib/runtime.c lib/keeper.c lib/profile.c lib/query.c lib/event-json.c lib/goregex.c lib/goregex-class.c
 LIB_HDRS := lib/ocitap.h lib/error.h lib/io.h lib/state.h lib/scm.h lib/bundle.h lib/lifecycle.h lib/policy.h lib/store.h lib/report.h lib/proc.h lib/spool.h lib/stage.h lib/hooksd.h lib/procinfo.h lib/runtime.h lib/keeper.h lib/profile.h lib/query.h
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 
@@ -76,12 +77,13 @@ CLI_SRCS := $(addprefix inspect/ocitap/,ocitap.c cli.c records.c runtimes.c cmd_
               cmd_inspect.c cmd_profile.c)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
-UNIT_TESTS := error io state scm bundle lifecycle policy store report proc spool stage metrics hooksd procinfo runtime keeper profile query
+UNIT_TESTS := error io state scm bundle lifecycle policy store report proc spool stage metrics hooksd procinfo runtime keeper profile query \
+              writer options http_routes push
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/keeper-test $(BUILD)/tests/bench-parse $(BUILD)/tests/min-agent \
              $(BUILD)/tests/scale-client $(BUILD)/tests/notify-loop $(BUILD)/tests/spawn-bench \
-             $(BUILD)/tests/return0 $(BUILD)/tests/bpf-prog $(BUILD)/tests/perfbuf-tracer
+             $(BUILD)/tests/return0 $(BUILD)/tests/bpf-prog $(BUILD)/tests/perfbuf-tracer $(BUILD)/tests/claim-id
 
 FUZZ_TARGETS := state process_state config policy report hooksd runtime profile query
 FUZZ_BUILD   := $(BUILD)/fuzz
@@ -89,7 +91,9 @@ FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 ASAN_BUILD   := $(BUILD)/asan
 
-DAEMON_SRCS := $(addprefix inspect/ocitapd/,ocitapd.c tracer.c keeper-client.c writer.c metrics.c http.c push.c)
+DAEMON_SRCS := $(addprefix inspect/ocitapd/,main.c options.c log.c loop.c container.c tracking.c notify.c exit.c peers.c \
+                 handover.c upgrade.c writer.c tracer.c keeper-client.c metrics.c http.c http-routes.c http-api.c \
+                 http-stream.c push.c)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 
 HOOK_STAGES := prestart createRuntime createContainer startContainer poststart poststop
@@ -207,6 +211,33 @@ $(BUILD)/tests/test_metrics: $(BUILD)/tests/unit/test_metrics.o $(BUILD)/inspect
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(DEP_LIBS) $(CMOCKA_LIBS) -lm
 
+# the store thread, with the store's commit wrapped so that a test can make it fail
+$(BUILD)/tests/test_writer: $(BUILD)/tests/unit/test_writer.o $(BUILD)/inspect/ocitapd/writer.o \
+		$(BUILD)/inspect/ocitapd/log.o $(BUILD)/inspect/ocitapd/metrics.o $(BUILD)/libocitap.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -pthread -Wl,--wrap=ocitap_store_commit -o $@ $^ $(DEP_LIBS) $(CMOCKA_LIBS) -lm
+
+# the HTTP export's route table (pure: no libmicrohttpd)
+$(BUILD)/tests/test_http_routes: $(BUILD)/tests/unit/test_http_routes.o $(BUILD)/inspect/ocitapd/http-routes.o
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS)
+
+# the push thread against a receiver inside the test, with a real store and store thread
+$(BUILD)/tests/test_push: $(BUILD)/tests/unit/test_push.o $(BUILD)/inspect/ocitapd/push.o \
+		$(BUILD)/inspect/ocitapd/writer.o $(BUILD)/inspect/ocitapd/log.o $(BUILD)/inspect/ocitapd/metrics.o \
+		$(BUILD)/libocitap.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(DEP_LIBS) $(CURL_LIBS) $(CMOCKA_LIBS) -lm
+
+# the daemon's command line and environment
+$(BUILD)/tests/test_options: $(BUILD)/tests/unit/test_options.o $(BUILD)/inspect/ocitapd/options.o $(BUILD)/libocitap.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(DEP_LIBS) $(CMOCKA_LIBS)
+
 $(BUILD)/tests/ocitap-test-receiver: $(BUILD)/tests/integration/test-receiver.o $(BUILD)/libocitap.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
@@ -226,6 +257,10 @@ $(BUILD)/tests/min-agent: $(BUILD)/tests/bench/min-agent.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $<
 
 $(BUILD)/tests/spawn-bench: $(BUILD)/tests/bench/spawn-bench.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $<
+
+# a root peer that claims another container's id (tests/integration/policy-per-fd.sh)
+$(BUILD)/tests/claim-id: $(BUILD)/tests/integration/claim-id.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $<
 
 # a container's only program (tests/integration/bpf.sh): static
@@ -422,7 +457,7 @@ HOOK_OBJS := $(BUILD)/hooks/ocitap-hook.o $(BUILD)/inspect/fdkeeper/ocitap-fdkee
 UNIT_OBJS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%.o)
 TOOL_OBJS := $(addprefix $(BUILD)/tests/,integration/test-receiver.o integration/keeper-test.o integration/bpf-prog.o \
                bench/bench-parse.o bench/min-agent.o bench/spawn-bench.o bench/return0.o bench/scale-client.o \
-               bench/perfbuf-tracer.o)
+               bench/perfbuf-tracer.o integration/claim-id.o)
 FUZZ_OBJS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o) $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 ALL_OBJS  := $(LIB_OBJS) $(CLI_OBJS) $(DAEMON_OBJS) $(HOOK_OBJS) $(UNIT_OBJS) $(TOOL_OBJS) $(FUZZ_OBJS)
 -include $(ALL_OBJS:.o=.d)

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "ocitap.h"
 
 #define DEFAULT_SOCKET	  "/run/ocitap/ocitap.sock"
@@ -65,26 +66,22 @@ static int fail(const char *what, const char *why)
 }
 
 /* Send json to the daemon and wait for its one-line answer. 0 on "ok";
- * -EPROTO with the answer in why when it refused the report; -errno when it
- * could not be reached in time. */
-static int report_to_daemon(const char *json, char *why, size_t why_size)
+ * -EPROTO with the answer in err when it refused the report; another
+ * negative errno, with err, when it could not be reached in time. */
+static int report_to_daemon(const char *json, struct ocitap_error *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
 	char answer[512];
 	size_t len = strlen(json), off = 0, got = 0;
-	int fd, r = 0;
 
-	if (strlen(opt.socket_path) >= sizeof(sa.sun_path)) {
-		snprintf(why, why_size, "socket path too long");
-		return -ENAMETOOLONG;
-	}
+	if (strlen(opt.socket_path) >= sizeof(sa.sun_path))
+		return ocitap_error_set(err, -ENAMETOOLONG, NULL, "socket path too long");
 	memcpy(sa.sun_path, opt.socket_path, strlen(opt.socket_path));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		r = -errno;
-		snprintf(why, why_size, "cannot connect to %s: %s", opt.socket_path, strerror(errno));
-		goto out;
-	}
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return ocitap_error_set(err, -errno, NULL, "cannot connect to %s: %s", opt.socket_path,
+					strerror(errno));
 	while (off < len) {
 		struct pollfd p = { .fd = fd, .events = POLLOUT };
 		ssize_t n = send(fd, json + off, len - off, MSG_NOSIGNAL);
@@ -93,27 +90,20 @@ static int report_to_daemon(const char *json, char *why, size_t why_size)
 			off += (size_t)n;
 			continue;
 		}
-		if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			r = -errno;
-			snprintf(why, why_size, "send: %s", strerror(errno));
-			goto out;
-		}
-		if (poll(&p, 1, left_ms()) == 0) {
-			r = -ETIMEDOUT;
-			snprintf(why, why_size, "ocitapd did not take the report within %d ms", opt.timeout_ms);
-			goto out;
-		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return ocitap_error_set(err, -errno, NULL, "send: %s", strerror(errno));
+		if (poll(&p, 1, left_ms()) == 0)
+			return ocitap_error_set(err, -ETIMEDOUT, NULL, "ocitapd did not take the report within %d ms",
+						opt.timeout_ms);
 	}
 	shutdown(fd, SHUT_WR);
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		ssize_t n;
 
-		if (poll(&p, 1, left_ms()) <= 0) {
-			r = -ETIMEDOUT;
-			snprintf(why, why_size, "no answer from ocitapd within %d ms", opt.timeout_ms);
-			goto out;
-		}
+		if (poll(&p, 1, left_ms()) <= 0)
+			return ocitap_error_set(err, -ETIMEDOUT, NULL, "no answer from ocitapd within %d ms",
+						opt.timeout_ms);
 		n = recv(fd, answer + got, sizeof(answer) - 1 - got, 0);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
@@ -126,18 +116,10 @@ static int report_to_daemon(const char *json, char *why, size_t why_size)
 	answer[got] = '\0';
 	answer[strcspn(answer, "\n")] = '\0';
 	if (strcmp(answer, "ok") == 0)
-		goto out;
-	if (got == 0) {
-		r = -ECONNRESET;
-		snprintf(why, why_size, "ocitapd closed the connection without an answer");
-	} else {
-		r = -EPROTO;
-		snprintf(why, why_size, "ocitapd refused the report: %s", answer);
-	}
-out:
-	if (fd >= 0)
-		close(fd);
-	return r;
+		return 0;
+	if (got == 0)
+		return ocitap_error_set(err, -ECONNRESET, NULL, "ocitapd closed the connection without an answer");
+	return ocitap_error_set(err, -EPROTO, NULL, "ocitapd refused the report: %s", answer);
 }
 
 static void usage(FILE *out)
@@ -162,7 +144,9 @@ static void usage(FILE *out)
 		DEFAULT_SOCKET, DEFAULT_STATE_DIR);
 }
 
-static int parse_args(int argc, char **argv)
+/* 0 to go on; 1 when --help or --version said all there is; a negative
+ * errno with err on a bad command line. */
+static int parse_args(int argc, char **argv, struct ocitap_error *err)
 {
 	static const struct option options[] = {
 		{ "socket", required_argument, NULL, 's' },
@@ -191,10 +175,9 @@ static int parse_args(int argc, char **argv)
 		case 't':
 			errno = 0;
 			v = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || v < 1 || v > 600000) {
-				fprintf(stderr, "ocitap-hook: --timeout: expected 1 to 600000 ms, got '%s'\n", optarg);
-				return 2;
-			}
+			if (errno || *end || end == optarg || v < 1 || v > 600000)
+				return ocitap_error_set(err, -EINVAL, NULL,
+							"--timeout: expected 1 to 600000 ms, got '%s'", optarg);
 			opt.timeout_ms = (int)v;
 			break;
 		case 'F':
@@ -202,49 +185,81 @@ static int parse_args(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			exit(0);
+			return 1;
 		case 'V':
 			printf("ocitap-hook %s\n", OCITAP_VERSION);
-			exit(0);
+			return 1;
 		default:
-			fprintf(stderr, "ocitap-hook: see 'ocitap-hook --help'\n");
-			return 2;
+			return ocitap_error_set(err, -EINVAL, NULL, "see 'ocitap-hook --help'");
 		}
 	}
 	if (opt.stage < 0 && optind < argc) {
 		const char *name = argv[optind++];
 
 		opt.stage = strcmp(name, "auto") == 0 ? -1 : ocitap_stage_from_string(name);
-		if (opt.stage < 0 && strcmp(name, "auto") != 0) {
-			fprintf(stderr,
-				"ocitap-hook: unknown stage '%s' (prestart, createRuntime, createContainer, "
-				"startContainer, poststart, poststop or auto)\n",
-				name);
-			return 2;
-		}
+		if (opt.stage < 0 && strcmp(name, "auto") != 0)
+			return ocitap_error_set(err, -EINVAL, NULL,
+						"unknown stage '%s' (prestart, createRuntime, createContainer, "
+						"startContainer, poststart, poststop or auto)",
+						name);
 	}
-	if (optind < argc) {
-		fprintf(stderr, "ocitap-hook: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
+	if (optind < argc)
+		return ocitap_error_set(err, -EINVAL, NULL, "unexpected argument '%s'", argv[optind]);
 	return 0;
+}
+
+/* Tell the daemon, or the spool when the daemon is away. Returns the exit status. */
+static int record(struct ocitap_hook_report *rep, const char *json)
+{
+	struct ocitap_error err = { 0 }, spool_err = { 0 };
+	char line[PATH_MAX + 2048], spool[PATH_MAX], name[OCITAP_SPOOL_NAME_MAX];
+	int r;
+
+	r = report_to_daemon(json, &err);
+	if (r == 0)
+		return 0;
+	if (r == -EPROTO) /* the daemon read it and said no: spooling would only repeat that */
+		return fail("not recorded", err.message);
+	(void)mkdir(opt.state_dir, 0700); /* ocitapd may never have run here */
+	snprintf(spool, sizeof(spool), "%s/spool", opt.state_dir);
+	if (ocitap_spool_write(spool, json, rep->wall_ns, rep->hook_pid, rep->stage, name, &spool_err) < 0) {
+		char e[OCITAP_ERROR_FIELD_MAX + OCITAP_ERROR_MESSAGE_MAX + 8];
+
+		snprintf(line, sizeof(line), "%s; and the spool failed: %s", err.message,
+			 ocitap_error_format(&spool_err, e, sizeof(e)));
+		return fail("lost", line);
+	}
+	snprintf(line, sizeof(line), "%s; spooled as %s/%s for ocitapd to replay", err.message, spool, name);
+	if (opt.fail_closed)
+		return fail("not recorded", line);
+	fprintf(stderr, "ocitap-%s: %s\n", ocitap_stage_to_string(rep->stage), line);
+	return 0;
+}
+
+static void hook_report_release(struct ocitap_hook_report *rep)
+{
+	ocitap_state_release(&rep->state);
 }
 
 int main(int argc, char **argv)
 {
-	struct ocitap_hook_report rep = { 0 };
-	struct ocitap_config cfg = { 0 };
+	_cleanup_(hook_report_release) struct ocitap_hook_report rep = { 0 };
+	_cleanup_(ocitap_config_release) struct ocitap_config cfg = { 0 };
+	_cleanup_free_ char *buf = NULL, *json = NULL;
 	struct ocitap_error err = { 0 };
-	char line[PATH_MAX + 2048], why[600], spool[PATH_MAX];
-	char *buf = NULL, *json = NULL;
+	char line[OCITAP_ERROR_FIELD_MAX + OCITAP_ERROR_MESSAGE_MAX + 8];
 	size_t len;
-	int r, status;
+	int r;
 
 	rep.mono_ns = clock_ns(CLOCK_MONOTONIC);
 	rep.wall_ns = clock_ns(CLOCK_REALTIME);
-	r = parse_args(argc, argv);
-	if (r)
-		return r;
+	r = parse_args(argc, argv, &err);
+	if (r < 0) {
+		fprintf(stderr, "ocitap-hook: %s\n", err.message);
+		return 2;
+	}
+	if (r > 0)
+		return 0;
 	deadline_ms = ocitap_now_ms() + opt.timeout_ms;
 	rep.hook_pid = getpid();
 
@@ -252,19 +267,15 @@ int main(int argc, char **argv)
 	if (r < 0)
 		return fail("stdin", ocitap_error_format(&err, line, sizeof(line)));
 	r = ocitap_state_parse(buf, len, 0, NULL, &rep.state, &err);
-	if (r < 0) {
-		free(buf);
+	if (r < 0)
 		return fail("invalid State on stdin", ocitap_error_format(&err, line, sizeof(line)));
-	}
 	if (opt.stage < 0) {
 		struct ocitap_stage_clues clues;
 
 		ocitap_stage_clues_read(&rep.state, getppid(), &clues);
 		r = ocitap_stage_infer(&rep.state, &clues, &rep.stage_ambiguous, &err);
-		if (r < 0) {
-			status = fail("which stage", ocitap_error_format(&err, line, sizeof(line)));
-			goto done;
-		}
+		if (r < 0)
+			return fail("which stage", ocitap_error_format(&err, line, sizeof(line)));
 		opt.stage = r;
 	}
 	rep.stage = (enum ocitap_stage)opt.stage;
@@ -277,40 +288,7 @@ int main(int argc, char **argv)
 		rep.state.n_annotations = cfg.n_annotations;
 	}
 	r = ocitap_hook_report_to_json(&rep, &json, &err);
-	if (r < 0) {
-		status = fail("report", ocitap_error_format(&err, line, sizeof(line)));
-		goto done;
-	}
-
-	r = report_to_daemon(json, why, sizeof(why));
-	if (r == 0) {
-		status = 0;
-	} else if (r == -EPROTO) {
-		/* the daemon read it and said no: spooling would only repeat that */
-		status = fail("not recorded", why);
-	} else {
-		char name[OCITAP_SPOOL_NAME_MAX];
-
-		(void)mkdir(opt.state_dir, 0700); /* ocitapd may never have run here */
-		snprintf(spool, sizeof(spool), "%s/spool", opt.state_dir);
-		if (ocitap_spool_write(spool, json, rep.wall_ns, rep.hook_pid, rep.stage, name, &err) == 0) {
-			snprintf(line, sizeof(line), "%s; spooled as %s/%s for ocitapd to replay", why, spool, name);
-			status = opt.fail_closed
-					 ? fail("not recorded", line)
-					 : (fprintf(stderr, "ocitap-%s: %s\n", ocitap_stage_to_string(rep.stage), line),
-					    0);
-		} else {
-			char e[OCITAP_ERROR_MESSAGE_MAX + 8];
-
-			snprintf(line, sizeof(line), "%s; and the spool failed: %s", why,
-				 ocitap_error_format(&err, e, sizeof(e)));
-			status = fail("lost", line);
-		}
-	}
-done:
-	ocitap_config_release(&cfg);
-	ocitap_state_release(&rep.state);
-	free(json);
-	free(buf);
-	return status;
+	if (r < 0)
+		return fail("report", ocitap_error_format(&err, line, sizeof(line)));
+	return record(&rep, json);
 }

@@ -1,7 +1,10 @@
 /*
  * error.c: filling struct ocitap_error. Nothing here allocates, so setting an
  * error cannot itself fail, and a struct on the caller's stack is enough.
+ * Every function that records a failure returns a negative errno, whatever
+ * it was given, so `return ocitap_error_...(err, ...)` can never say success.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +24,23 @@ static void mark_truncated(char *buf, size_t size, int wanted)
 		memcpy(buf + size - 4, "...", 4);
 }
 
+/* -EINVAL and EINVAL both mean -EINVAL; 0 is no errno at all: -EIO. */
+static int failure_code(int code)
+{
+	if (code < 0)
+		return code;
+	return code > 0 ? -code : -EIO;
+}
+
+/* A wrapper is on a failure path: an error without a code gets -EIO, so
+ * what it returns and what err says agree. */
+static int recorded_code(struct ocitap_error *err)
+{
+	if (err->code >= 0)
+		err->code = -EIO;
+	return err->code;
+}
+
 void ocitap_error_clear(struct ocitap_error *err)
 {
 	if (!err)
@@ -34,6 +54,7 @@ int ocitap_error_setv(struct ocitap_error *err, int code, const char *field, con
 {
 	int n;
 
+	code = failure_code(code);
 	if (!err)
 		return code;
 	err->code = code;
@@ -62,7 +83,8 @@ int ocitap_error_nest(struct ocitap_error *err, const char *parent)
 	int n;
 
 	if (!err)
-		return 0;
+		return -EIO;
+	recorded_code(err);
 	if (err->field[0] == '\0')
 		n = snprintf(joined, sizeof(joined), "%s", parent);
 	else if (err->field[0] == '[')
@@ -75,22 +97,50 @@ int ocitap_error_nest(struct ocitap_error *err, const char *parent)
 	return err->code;
 }
 
-int ocitap_error_prefix(struct ocitap_error *err, const char *fmt, ...)
+static void prefixv(struct ocitap_error *err, const char *fmt, va_list ap)
 {
 	char context[OCITAP_ERROR_MESSAGE_MAX], joined[OCITAP_ERROR_MESSAGE_MAX];
-	va_list ap;
 	int n;
 
-	if (!err)
-		return 0;
-	va_start(ap, fmt);
 	vsnprintf(context, sizeof(context), fmt, ap);
-	va_end(ap);
-	n = snprintf(joined, sizeof(joined), "%s: %s", context, err->message);
+	if (err->message[0])
+		n = snprintf(joined, sizeof(joined), "%s: %s", context, err->message);
+	else /* nothing said yet: the errno is what there is to say */
+		n = snprintf(joined, sizeof(joined), "%s: %s", context, strerror(-err->code));
 	mark_truncated(joined, sizeof(joined), n);
 	sanitize(joined);
 	memcpy(err->message, joined, sizeof(joined));
+}
+
+int ocitap_error_prefix(struct ocitap_error *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return -EIO;
+	recorded_code(err);
+	va_start(ap, fmt);
+	prefixv(err, fmt, ap);
+	va_end(ap);
 	return err->code;
+}
+
+int ocitap_error_wrap(struct ocitap_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	code = failure_code(code);
+	if (!err)
+		return code;
+	if (err->code >= 0) { /* the callee said nothing: start from its errno */
+		err->field[0] = '\0';
+		err->message[0] = '\0';
+	}
+	err->code = code;
+	va_start(ap, fmt);
+	prefixv(err, fmt, ap);
+	va_end(ap);
+	return code;
 }
 
 const char *ocitap_error_format(const struct ocitap_error *err, char *buf, size_t size)

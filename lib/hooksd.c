@@ -6,342 +6,19 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "goregex.h"
 #include "hooksd.h"
 #include "io.h"
 #include "json-util.h"
 #include "macro.h"
-
-/* ---- Go regular expressions on POSIX regcomp --------------------------------- */
-
-struct rebuf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
-static void re_put(struct rebuf *b, const char *s, size_t n)
-{
-	char *p;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->len + n + 1) * 2;
-
-		p = realloc(b->s, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void re_puts(struct rebuf *b, const char *s)
-{
-	re_put(b, s, strlen(s));
-}
-
-static bool is_ere_special(char c)
-{
-	return strchr(".[]()*+?{}|^$\\", c) != NULL;
-}
-
-/* A Go bracket expression from p (just after '['); appends the POSIX one to
- * out and returns the position after the closing ']', or NULL (err set). */
-static const char *translate_bracket(const char *p, struct rebuf *out, struct ocitap_error *err)
-{
-	struct rebuf body = { 0 };
-	bool negate = false, rbracket = false, hyphen = false, caret = false, first = true;
-
-	if (*p == '^') {
-		negate = true;
-		p++;
-	}
-	for (;; first = false) {
-		char c = *p;
-
-		if (c == '\0') {
-			free(body.s);
-			return ocitap_error_set(err, -EINVAL, NULL, "missing closing ]"), NULL;
-		}
-		if (c == ']' && !first)
-			break;
-		if (c == ']') { /* first: a literal, as in POSIX */
-			rbracket = true;
-			p++;
-			continue;
-		}
-		if (c == '[' && p[1] == ':') { /* [:alpha:] classes are the same */
-			const char *end = strstr(p + 2, ":]");
-
-			if (!end) {
-				free(body.s);
-				return ocitap_error_set(err, -EINVAL, NULL, "unterminated character class [:"), NULL;
-			}
-			re_put(&body, p, (size_t)(end + 2 - p));
-			p = end + 2;
-			continue;
-		}
-		if (c == '\\') {
-			char e = p[1];
-
-			p += 2;
-			switch (e) {
-			case 'd':
-				re_puts(&body, "0-9");
-				break;
-			case 's':
-				re_puts(&body, "[:space:]");
-				break;
-			case 'w':
-				re_puts(&body, "0-9A-Za-z_");
-				break;
-			case 't':
-				re_puts(&body, "\t");
-				break;
-			case 'n':
-				re_puts(&body, "\n");
-				break;
-			case 'r':
-				re_puts(&body, "\r");
-				break;
-			case ']':
-				rbracket = true;
-				break;
-			case '-':
-				hyphen = true;
-				break;
-			case '^':
-				caret = true;
-				break;
-			case '\0':
-				free(body.s);
-				return ocitap_error_set(err, -EINVAL, NULL, "trailing backslash"), NULL;
-			default:
-				if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9')) {
-					free(body.s);
-					return ocitap_error_set(err, -EINVAL, NULL,
-								"\\%c inside [...] has no POSIX equivalent here", e),
-					       NULL;
-				}
-				re_put(&body, &e, 1); /* \. \\ \[ : the character itself */
-				break;
-			}
-			continue;
-		}
-		re_put(&body, &c, 1);
-		p++;
-	}
-	re_puts(out, negate ? "[^" : "[");
-	if (rbracket)
-		re_puts(out, "]");
-	if (body.s)
-		re_puts(out, body.s);
-	if (caret)
-		re_puts(out, "^");
-	if (hyphen)
-		re_puts(out, "-");
-	if (!rbracket && !body.s && !caret && !hyphen) {
-		free(body.s);
-		return ocitap_error_set(err, -EINVAL, NULL, "empty character class []"), NULL;
-	}
-	re_puts(out, "]");
-	free(body.s);
-	return p + 1;
-}
-
-static int translate(const char *p, struct rebuf *out, int *ret_cflags, struct ocitap_error *err)
-{
-	const char *start = p;
-	unsigned long repeat = 1;
-
-	if (strlen(p) > OCITAP_REGEX_MAX)
-		return ocitap_error_set(err, -E2BIG, NULL, "longer than %d bytes", OCITAP_REGEX_MAX);
-	*ret_cflags = REG_EXTENDED | REG_NOSUB;
-	while (*p) {
-		char c = *p;
-
-		if (c == '\\') {
-			char e = p[1];
-
-			p += 2;
-			switch (e) {
-			case 'd':
-				re_puts(out, "[0-9]");
-				break;
-			case 'D':
-				re_puts(out, "[^0-9]");
-				break;
-			case 's':
-				re_puts(out, "[[:space:]]");
-				break;
-			case 'S':
-				re_puts(out, "[^[:space:]]");
-				break;
-			case 'w':
-				re_puts(out, "[0-9A-Za-z_]");
-				break;
-			case 'W':
-				re_puts(out, "[^0-9A-Za-z_]");
-				break;
-			case 'A':
-				re_puts(out, "^");
-				break;
-			case 'z':
-				re_puts(out, "$");
-				break;
-			case 'b':
-				re_puts(out, "\\b");
-				break;
-			case 'B':
-				re_puts(out, "\\B");
-				break;
-			case 't':
-				re_puts(out, "\t");
-				break;
-			case 'n':
-				re_puts(out, "\n");
-				break;
-			case 'r':
-				re_puts(out, "\r");
-				break;
-			case '\0':
-				return ocitap_error_set(err, -EINVAL, NULL, "trailing backslash");
-			case 'p':
-			case 'P':
-				return ocitap_error_set(err, -EINVAL, NULL,
-							"\\%c (Unicode classes) has no POSIX equivalent here", e);
-			case 'Q':
-				return ocitap_error_set(err, -EINVAL, NULL, "\\Q...\\E quoting is not supported here");
-			default:
-				if (e >= '0' && e <= '9')
-					return ocitap_error_set(err, -EINVAL, NULL,
-								"\\%c: Go regular expressions have no backreferences",
-								e);
-				if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z'))
-					return ocitap_error_set(err, -EINVAL, NULL, "invalid escape \\%c", e);
-				if (is_ere_special(e)) {
-					char esc[2] = { '\\', e };
-
-					re_put(out, esc, 2);
-				} else {
-					re_put(out, &e, 1);
-				}
-				break;
-			}
-			continue;
-		}
-		if (c == '[') {
-			p = translate_bracket(p + 1, out, err);
-			if (!p)
-				return err ? err->code : -EINVAL;
-			continue;
-		}
-		if (c == '(' && p[1] == '?') {
-			if (p[2] == ':') {
-				re_puts(out, "(");
-				p += 3;
-			} else if (p[2] == 'P' && p[3] == '<') {
-				const char *end = strchr(p, '>');
-
-				if (!end)
-					return ocitap_error_set(err, -EINVAL, NULL, "unterminated group name");
-				re_puts(out, "(");
-				p = end + 1;
-			} else if (p[2] == '<') {
-				const char *end = strchr(p, '>');
-
-				if (!end)
-					return ocitap_error_set(err, -EINVAL, NULL, "unterminated group name");
-				re_puts(out, "(");
-				p = end + 1;
-			} else if (p == start && strncmp(p, "(?i)", 4) == 0) {
-				*ret_cflags |= REG_ICASE;
-				p += 4;
-			} else {
-				return ocitap_error_set(
-					err, -EINVAL, NULL,
-					"flag groups (?...) other than a leading (?i) are not supported here");
-			}
-			continue;
-		}
-		if (c == '{' && p > start && p[1] >= '0' && p[1] <= '9') {
-			/* RE2 allows counts up to 1000; regcomp's memory grows with their product */
-			char *end;
-			unsigned long lo = strtoul(p + 1, &end, 10), hi = lo;
-
-			if (*end == ',' && end[1] >= '0' && end[1] <= '9')
-				hi = strtoul(end + 1, &end, 10);
-			if (lo > 1000 || hi > 1000)
-				return ocitap_error_set(err, -EINVAL, NULL, "invalid repeat count (over 1000)");
-			repeat *= hi ? hi : 1;
-			if (repeat > 1000)
-				return ocitap_error_set(err, -EINVAL, NULL,
-							"expression too large (repeat counts multiply past 1000)");
-		}
-		re_put(out, &c, 1);
-		p++;
-		if (c == '*' || c == '+' || c == '?' || c == '}') {
-			/* a lazy quantifier matches where the greedy one does */
-			if (*p == '?')
-				p++;
-			if (*p == '*' || *p == '+' || *p == '?' || (*p == '{' && p[1] >= '0' && p[1] <= '9'))
-				return ocitap_error_set(err, -EINVAL, NULL, "invalid nested repetition operator");
-		}
-	}
-	return out->oom ? ocitap_error_set(err, -ENOMEM, NULL, "out of memory") : 0;
-}
-
-int ocitap_regex_compile(const char *pattern, struct ocitap_regex *ret, struct ocitap_error *err)
-{
-	struct rebuf out = { 0 };
-	int cflags = REG_EXTENDED | REG_NOSUB, r;
-
-	memset(ret, 0, sizeof(*ret));
-	re_puts(&out, "");
-	r = translate(pattern, &out, &cflags, err);
-	if (r < 0) {
-		free(out.s);
-		return r;
-	}
-	r = regcomp(&ret->re, out.s ? out.s : "", cflags);
-	if (r != 0) {
-		char msg[128];
-
-		regerror(r, &ret->re, msg, sizeof(msg));
-		free(out.s);
-		return ocitap_error_set(err, -EINVAL, NULL, "%s", msg);
-	}
-	free(out.s);
-	ret->compiled = true;
-	return 0;
-}
-
-int ocitap_regex_search(const struct ocitap_regex *re, const char *text)
-{
-	if (!re->compiled)
-		return 0;
-	return regexec(&re->re, text, 0, NULL, 0) == 0;
-}
-
-void ocitap_regex_release(struct ocitap_regex *re)
-{
-	if (re && re->compiled) {
-		regfree(&re->re);
-		re->compiled = false;
-	}
-}
 
 /* ---- reading a file --------------------------------------------------------------- */
 
@@ -547,11 +224,11 @@ static int read_legacy(json_object *root, struct ocitap_hooksd_file *f, struct o
 			/* one condition: any annotation key, values matching any pattern */
 			struct rebuf joined = { 0 };
 
-			re_puts(&joined, "");
+			ocitap_re_puts(&joined, "");
 			for (size_t i = 0; i < n; i++) {
 				if (i)
-					re_puts(&joined, "|");
-				re_puts(&joined, ann[i]);
+					ocitap_re_puts(&joined, "|");
+				ocitap_re_puts(&joined, ann[i]);
 			}
 			strv_free(ann, n);
 			r = joined.oom ? ocitap_error_set(err, -ENOMEM, "annotations", "out of memory")
@@ -874,6 +551,24 @@ static struct ocitap_hooksd_reason *reason(struct ocitap_hooksd_verdict *v, cons
 	return r;
 }
 
+/* A search that gave no answer: the field as validate() names it, the
+ * pattern, the text. */
+static int search_error(struct ocitap_error *err, int r, const struct ocitap_hooksd_file *f,
+			const struct ocitap_hooksd_annotation *a, size_t command, const char *pattern, const char *text)
+{
+	char field[192];
+
+	if (a && f->legacy)
+		snprintf(field, sizeof(field), "annotations");
+	else if (a)
+		snprintf(field, sizeof(field), "when.annotations[\"%.120s\"]", a->key_pattern);
+	else
+		snprintf(field, sizeof(field), "%s[%zu]", f->legacy ? "cmds" : "when.commands", command);
+	return ocitap_error_set(err, r, field, "pattern \"%.80s\" on \"%.60s\": %s", pattern, text,
+				r == -ERANGE ? "the search gave up at its backtracking limit (no verdict)"
+					     : strerror(-r));
+}
+
 int ocitap_hooksd_match(const struct ocitap_hooksd_file *f, const struct ocitap_config *cfg, bool has_bind_mounts,
 			struct ocitap_hooksd_verdict *ret, struct ocitap_error *err)
 {
@@ -917,11 +612,18 @@ int ocitap_hooksd_match(const struct ocitap_hooksd_file *f, const struct ocitap_
 
 		for (size_t k = 0; cfg && k < cfg->n_annotations && !ok; k++) {
 			const struct ocitap_annotation *an = &cfg->annotations[k];
+			const char *value = an->value ? an->value : "";
+			int r = ocitap_regex_search(&a->key_re, an->key);
 
-			if (!ocitap_regex_search(&a->key_re, an->key))
+			if (r < 0)
+				return search_error(err, r, f, a, 0, a->key_pattern, an->key);
+			if (r == 0)
 				continue;
 			key_only = an->key;
-			if (ocitap_regex_search(&a->value_re, an->value ? an->value : "")) {
+			r = ocitap_regex_search(&a->value_re, value);
+			if (r < 0)
+				return search_error(err, r, f, a, 0, a->value_pattern, value);
+			if (r > 0) {
 				ok = true;
 				hit_key = an->key;
 			}
@@ -951,13 +653,18 @@ int ocitap_hooksd_match(const struct ocitap_hooksd_file *f, const struct ocitap_
 			return ocitap_error_set(err, -EINVAL, "process.args",
 						"must have at least one argument for \"commands\" to be matched");
 		v.decided_by_commands = true;
-		for (size_t i = 0; i < f->n_commands; i++)
-			if (ocitap_regex_search(&f->command_res[i], cfg->args[0])) {
+		for (size_t i = 0; i < f->n_commands; i++) {
+			int r = ocitap_regex_search(&f->command_res[i], cfg->args[0]);
+
+			if (r < 0)
+				return search_error(err, r, f, NULL, i, f->commands[i], cfg->args[0]);
+			if (r > 0) {
 				why = reason(&v, "commands", true);
 				snprintf(why->detail, sizeof(why->detail), "process.args[0] \"%.80s\" matches /%.80s/",
 					 cfg->args[0], f->commands[i]);
 				goto matched;
 			}
+		}
 		why = reason(&v, "commands", false);
 		snprintf(why->detail, sizeof(why->detail), "process.args[0] \"%.80s\" matches none of %zu pattern%s",
 			 cfg->args[0], f->n_commands, f->n_commands == 1 ? "" : "s");

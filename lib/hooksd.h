@@ -13,11 +13,21 @@
  * nothing and is reported. Loaded files are evaluated in the order of their
  * lower-cased names.
  *
- * Regular expressions are Go's (RE2), unanchored. They run here on POSIX
- * extended expressions after a translation of what RE2 adds (\d \D \s \S
- * \w \W inside and outside brackets, (?:...), named groups, a leading (?i),
- * lazy quantifiers, \A \z, \t \n); what cannot be translated (\p{..}, \Q..\E,
- * flags other than a leading (?i), ...) is an error that names the feature.
+ * Regular expressions are Go's (regexp, RE2 syntax), unanchored, as
+ * podman reads them. They run on PCRE2 after a pass that reads the pattern
+ * the way Go's regexp/syntax does: it refuses what Go refuses (naming the
+ * construct: backreferences, lookaround, atomic groups, possessive
+ * quantifiers, \K, \Z, recursion, conditionals, PCRE2-only group syntax,
+ * repeat counts over 1000 alone or nested) and spells the rest so PCRE2
+ * means the same: UTF-8 with Go's ASCII \d \w \s \b and POSIX classes,
+ * \pL and \p{Greek}, flags i m s U anywhere ((?i) and (?i:...)), . without
+ * \n unless (?s), $ only at the end of the text unless (?m), \Q...\E,
+ * \x41, \x{263a}, octal, and {,n} as a literal. A subject that is not
+ * valid UTF-8 is matched as Go matches it (each bad byte as U+FFFD).
+ * Syntax only newer Go reads ((?<name>), loose \p{} names) is accepted and
+ * noted (ocitap_regex_newer_go()).
+ * PCRE2 backtracks where RE2 does not: a search is bounded and says so
+ * rather than answering.
  *
  * Ownership: every string and array in a struct ocitap_hooksd_file belongs
  * to it until ocitap_hooksd_file_release(); a set owns its files.
@@ -25,7 +35,6 @@
 #ifndef OCITAP_HOOKSD_H
 #define OCITAP_HOOKSD_H
 
-#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -42,20 +51,36 @@
 /* Longer patterns are refused (real ones are a few dozen bytes). */
 #define OCITAP_REGEX_MAX 4096
 
-/* A Go regular expression turned into a POSIX one. */
+/* A compiled Go regular expression; what it holds is private to hooksd.c.
+ * All zero (prog NULL) is "not compiled", which matches nothing. */
+struct ocitap_regex_program;
 struct ocitap_regex {
-	regex_t re;
-	bool compiled;
+	struct ocitap_regex_program *prog;
 };
 
 /*
- * Compile Go regular expression pattern for unanchored matching.
- * -EINVAL with a message naming the offending construct when RE2 would
- * reject it or it has no POSIX equivalent here.
+ * Compile Go regular expression pattern for unanchored matching into *ret
+ * (release it with ocitap_regex_release()). -E2BIG when pattern is longer
+ * than OCITAP_REGEX_MAX; -EINVAL, err naming the construct and its byte,
+ * when Go would refuse the pattern or PCRE2 cannot hold it (a counted
+ * repeat of a large group can exceed its compiled size where Go's limit is
+ * larger); -ENOMEM. On failure *ret is all zero.
  */
 OCITAP_EXPORT int ocitap_regex_compile(const char *pattern, struct ocitap_regex *ret, struct ocitap_error *err);
-/* 1 when pattern matches somewhere in text, 0 when not. */
+/*
+ * 1 when re matches somewhere in text, 0 when not (also when re was never
+ * compiled). -ERANGE when the search gave up at its backtracking limits
+ * (Go would have answered: this is no verdict), -ENOMEM.
+ */
 OCITAP_EXPORT int ocitap_regex_search(const struct ocitap_regex *re, const char *text);
+/*
+ * NULL, or for people a sentence on Go syntax in re that older Go releases
+ * refuse (podman built with such a Go fails to set up its hooks):
+ * (?<name>...) needs Go 1.22, class names spelled loosely (\p{greek}) Go
+ * 1.25. Static text; valid while re is.
+ */
+OCITAP_EXPORT const char *ocitap_regex_newer_go(const struct ocitap_regex *re);
+/* Free what compile made; re may be NULL or never compiled. */
 OCITAP_EXPORT void ocitap_regex_release(struct ocitap_regex *re);
 
 struct ocitap_hooksd_annotation {

@@ -62,6 +62,27 @@ if PKG_CONFIG_SYSROOT_DIR="$tmp" PKG_CONFIG_PATH="$tmp/usr/lib/pkgconfig" \
 else
 	not_ok "make install gives a usable header, static library and ocitap.pc"
 fi
+# the same with what ocitap.pc says a static link needs (Requires.private: libpcre2-8 for hooks.d patterns)
+cat >"$tmp/r.c" <<'C'
+#include <ocitap.h>
+int main(void)
+{
+	struct ocitap_regex re;
+	int r;
+	if (ocitap_regex_compile("^\\pL+$", &re, NULL) < 0)
+		return 1;
+	r = ocitap_regex_search(&re, "ok");
+	ocitap_regex_release(&re);
+	return r == 1 ? 0 : 1;
+}
+C
+pc() { PKG_CONFIG_SYSROOT_DIR="$tmp" PKG_CONFIG_PATH="$tmp/usr/lib/pkgconfig" pkg-config "$@"; }
+if libs=$(pc --static --libs-only-l ocitap) &&
+	cc -o "$tmp/r" "$tmp/r.c" $(pc --cflags ocitap) "$tmp/usr/lib/libocitap.a" ${libs//-locitap/}; then
+	check "a static link with pkg-config --static ocitap's libraries runs a hooks.d pattern" "$tmp/r"
+else
+	not_ok "a static link with pkg-config --static ocitap's libraries runs a hooks.d pattern"
+fi
 check "make install puts the man page in place" test -s "$tmp/usr/share/man/man1/ocitap.1"
 rm -rf "$tmp"
 done_testing

@@ -28,6 +28,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "ocitap.h"
 
 #define TAG_LISTEN ((uint64_t)1 << 62)
@@ -105,20 +106,20 @@ static ssize_t find(const char *key)
 	return -1;
 }
 
+/* Hold fd (now ours) under m's key, or say why not. */
 static void keep(int sock, const struct ocitap_keeper_msg *m, int fd)
 {
 	struct epoll_event ev = { .events = 0 }; /* hang-ups are always reported */
+	_cleanup_close_ int owned = fd;
 	ssize_t old = find(m->key);
 
-	if (!is_notify_fd(fd)) {
-		close(fd);
+	if (!is_notify_fd(owned)) {
 		reply_err(sock, "not a seccomp notify fd");
 		return;
 	}
 	if (old >= 0)
 		drop_at((size_t)old);
 	if (k.n == k.max) {
-		close(fd);
 		reply_err(sock, "holding the most fds allowed (--max-fds)");
 		return;
 	}
@@ -127,22 +128,20 @@ static void keep(int sock, const struct ocitap_keeper_msg *m, int fd)
 		struct held *p = realloc(k.v, cap * sizeof(*p));
 
 		if (!p) {
-			close(fd);
 			reply_err(sock, "out of memory");
 			return;
 		}
 		k.v = p;
 		k.cap = cap;
 	}
-	ev.data.u64 = (uint64_t)fd;
-	if (epoll_ctl(k.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		close(fd);
+	ev.data.u64 = (uint64_t)owned;
+	if (epoll_ctl(k.epfd, EPOLL_CTL_ADD, owned, &ev) < 0) {
 		reply_err(sock, strerror(errno));
 		return;
 	}
 	memcpy(k.v[k.n].key, m->key, sizeof(m->key));
 	memcpy(k.v[k.n].id, m->id, sizeof(m->id));
-	k.v[k.n++].fd = fd;
+	k.v[k.n++].fd = TAKE_FD(owned);
 	reply(sock, &(struct ocitap_keeper_msg){ .verb = OCITAP_KEEPER_OK }, -1);
 }
 
@@ -250,7 +249,8 @@ static void on_signal(int sig)
 static int listen_on(const char *path)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	int fd;
+	_cleanup_close_ int fd = -1;
+	struct stat st;
 
 	if (strlen(path) >= sizeof(addr.sun_path))
 		return -ENAMETOOLONG;
@@ -259,19 +259,11 @@ static int listen_on(const char *path)
 		return -errno;
 	strcpy(addr.sun_path, path);
 	unlink(path);
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || chmod(path, 0600) < 0 || listen(fd, 16) < 0) {
-		int e = errno;
-
-		close(fd);
-		return -e;
-	}
-	{
-		struct stat st;
-
-		if (stat(path, &st) == 0)
-			k.sock_ino = st.st_ino;
-	}
-	return fd;
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || chmod(path, 0600) < 0 || listen(fd, 16) < 0)
+		return -errno;
+	if (stat(path, &st) == 0)
+		k.sock_ino = st.st_ino;
+	return TAKE_FD(fd);
 }
 
 static void usage(FILE *out)
@@ -288,7 +280,9 @@ static void usage(FILE *out)
 		     "                     (how ocitapd starts it; a service manager's unit does not)\n");
 }
 
-int main(int argc, char **argv)
+/* 0 to go on; 1 when --help said all there is; -EINVAL with err on a bad
+ * command line. */
+static int parse_args(int argc, char **argv, const char **ret_path, struct ocitap_error *err)
 {
 	static const struct option options[] = {
 		{ "socket", required_argument, NULL, 's' },
@@ -298,7 +292,6 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	const char *path = NULL;
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_LISTEN };
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -310,10 +303,9 @@ int main(int argc, char **argv)
 			char *end;
 			long v = strtol(optarg, &end, 10);
 
-			if (*end || v < 1 || v > 1 << 20) {
-				say("--max-fds: 1 to 1048576, not '%s'", optarg);
-				return 2;
-			}
+			if (*end || v < 1 || v > 1 << 20)
+				return ocitap_error_set(err, -EINVAL, NULL, "--max-fds: 1 to 1048576, not '%s'",
+							optarg);
 			k.max = (size_t)v;
 			break;
 		}
@@ -322,25 +314,33 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return 1;
 		default:
-			usage(stderr);
-			return 2;
+			return ocitap_error_set(err, -EINVAL, NULL, "see 'ocitap-fdkeeper --help'");
 		}
 	}
-	if (!path || optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
+	if (optind != argc)
+		return ocitap_error_set(err, -EINVAL, NULL, "unexpected argument '%s'", argv[optind]);
+	if (!path)
+		return ocitap_error_set(err, -EINVAL, NULL, "--socket PATH is required (see 'ocitap-fdkeeper --help')");
+	*ret_path = path;
+	return 0;
+}
+
+/* Listen on path and serve until told to stop (or idle with
+ * --exit-when-idle). A negative errno with err when it cannot listen. */
+static int serve(const char *path, struct ocitap_error *err)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_LISTEN };
+	struct stat st;
+
 	k.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (k.epfd < 0)
+		return ocitap_error_set(err, -errno, NULL, "cannot listen on %s: epoll: %s", path, strerror(errno));
 	k.listen_fd = listen_on(path);
-	if (k.epfd < 0 || k.listen_fd < 0) {
-		say("cannot listen on %s: %s", path, strerror(k.listen_fd < 0 ? -k.listen_fd : errno));
-		return 1;
-	}
+	if (k.listen_fd < 0)
+		return ocitap_error_set(err, k.listen_fd, NULL, "cannot listen on %s: %s", path,
+					strerror(-k.listen_fd));
 	epoll_ctl(k.epfd, EPOLL_CTL_ADD, k.listen_fd, &ev);
 	while (!k.stop) {
 		struct epoll_event events[32];
@@ -374,11 +374,30 @@ int main(int argc, char **argv)
 				break;
 		}
 	}
-	{
-		struct stat st;
+	if (stat(path, &st) == 0 && st.st_ino == k.sock_ino)
+		unlink(path);
+	return 0;
+}
 
-		if (stat(path, &st) == 0 && st.st_ino == k.sock_ino)
-			unlink(path);
+int main(int argc, char **argv)
+{
+	struct ocitap_error err = { 0 };
+	const char *path = NULL;
+	int r;
+
+	r = parse_args(argc, argv, &path, &err);
+	if (r < 0) {
+		say("%s", err.message);
+		return 2;
+	}
+	if (r > 0)
+		return 0;
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	if (serve(path, &err) < 0) {
+		say("%s", err.message);
+		return 1;
 	}
 	return 0;
 }

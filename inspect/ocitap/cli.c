@@ -4,7 +4,6 @@
  * colour that appears only on terminals, a table that fits the terminal,
  * and a libcurl client for ocitapd's HTTP API.
  */
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -210,31 +209,27 @@ void cli_table_release(struct cli_table *t)
 
 /* ---- the HTTP API ---- */
 
-static int read_token(struct cli_http *h, const char *path)
+static int read_token(struct cli_http *h, const char *path, struct ocitap_error *err)
 {
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	char buf[4097];
-	FILE *f = fopen(path, "re");
 
-	if (!f || !fgets(buf, sizeof(buf), f)) {
-		int e = errno;
-
-		if (f)
-			fclose(f);
-		return cli_fail(EXIT_INVALID, "--http-token-file %s: %s", path, f ? "empty" : strerror(e));
-	}
-	fclose(f);
+	if (!f)
+		return ocitap_error_set(err, -errno, NULL, "--http-token-file %s: %s", path, strerror(errno));
+	if (!fgets(buf, sizeof(buf), f))
+		return ocitap_error_set(err, -ENODATA, NULL, "--http-token-file %s: empty", path);
 	buf[strcspn(buf, "\r\n")] = '\0';
 	h->token = strdup(buf);
-	return h->token ? 0 : cli_fail(EXIT_INVALID, "out of memory");
+	return h->token ? 0 : ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
 }
 
-int cli_http_init(struct cli_http *h, const char *addr, const char *token_file)
+int cli_http_init(struct cli_http *h, const char *addr, const char *token_file, struct ocitap_error *err)
 {
 	int r;
 
 	memset(h, 0, sizeof(*h));
 	h->addr = addr ? addr : getenv("OCITAP_HTTP") ? getenv("OCITAP_HTTP") : CLI_DEFAULT_HTTP;
-	if (token_file && (r = read_token(h, token_file)) != 0)
+	if (token_file && (r = read_token(h, token_file, err)) < 0)
 		return r;
 	if (strncmp(h->addr, "unix:", 5) == 0) {
 		snprintf(h->unix_path, sizeof(h->unix_path), "%s", h->addr + 5);
@@ -247,7 +242,7 @@ int cli_http_init(struct cli_http *h, const char *addr, const char *token_file)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	h->curl = curl_easy_init();
 	if (!h->curl)
-		return cli_fail(EXIT_INVALID, "libcurl did not start");
+		return ocitap_error_set(err, -ENOMEM, NULL, "libcurl did not start");
 	return 0;
 }
 
@@ -317,57 +312,57 @@ static size_t collect(char *ptr, size_t size, size_t n, void *userdata)
 	return add;
 }
 
-void cli_http_error_text(const char *body, long status, char *why, size_t size)
+int cli_http_error(const char *body, long status, struct ocitap_error *err)
 {
-	struct json_object *j = body ? json_tokener_parse(body) : NULL, *m;
+	_cleanup_(json_object_putp) struct json_object *j = body ? json_tokener_parse(body) : NULL;
+	struct json_object *m;
+	int code = status == 404 ? -ENOENT : -EREMOTEIO;
 
 	if (json_object_object_get_ex(j, "error", &m) && json_object_is_type(m, json_type_string))
-		snprintf(why, size, "ocitapd: %s (HTTP %ld)", json_object_get_string(m), status);
-	else
-		snprintf(why, size, "ocitapd answered HTTP %ld", status);
-	json_object_put(j);
+		return ocitap_error_set(err, code, NULL, "ocitapd: %s (HTTP %ld)", json_object_get_string(m), status);
+	return ocitap_error_set(err, code, NULL, "ocitapd answered HTTP %ld", status);
 }
 
-int cli_http_get_json(struct cli_http *h, const char *path, struct json_object **ret, long *ret_status, char *why,
-		      size_t why_size)
+static void body_release(struct body *b)
 {
-	char err[CURL_ERROR_SIZE] = "";
-	struct body b = { 0 };
+	free(b->data);
+}
+
+int cli_http_get_json(struct cli_http *h, const char *path, struct json_object **ret, struct ocitap_error *err)
+{
+	_cleanup_(body_release) struct body b = { 0 };
+	char curl_err[CURL_ERROR_SIZE] = "";
 	struct curl_slist *hdr;
+	struct json_object *o;
 	long status = 0;
 	CURLcode rc;
 
-	*ret = NULL;
-	*ret_status = 0;
-	if (cli_http_off(h) || !h->curl) {
-		snprintf(why, why_size, "--http off");
-		return -ENOTCONN;
-	}
-	hdr = cli_http_setup(h, path, NULL, err);
+	if (cli_http_off(h) || !h->curl)
+		return ocitap_error_set(err, -ENOTCONN, NULL, "--http off");
+	hdr = cli_http_setup(h, path, NULL, curl_err);
 	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, 30000L);
 	rc = curl_easy_perform(h->curl);
 	curl_slist_free_all(hdr);
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
-	*ret_status = status;
-	if (rc != CURLE_OK) {
-		snprintf(why, why_size, "%s", b.too_big ? "answer too large" : err[0] ? err : curl_easy_strerror(rc));
-		free(b.data);
-		return -EHOSTUNREACH;
-	}
-	if (status != 200) {
-		cli_http_error_text(b.data, status, why, why_size);
-		free(b.data);
-		return 1;
-	}
-	*ret = json_tokener_parse(b.data ? b.data : "");
-	free(b.data);
-	if (!*ret) {
-		snprintf(why, why_size, "ocitapd's answer to %s is not JSON", path);
-		return 1;
-	}
+	if (rc != CURLE_OK)
+		return ocitap_error_set(err, -EHOSTUNREACH, NULL, "%s",
+					b.too_big     ? "answer too large"
+					: curl_err[0] ? curl_err
+						      : curl_easy_strerror(rc));
+	if (status != 200)
+		return cli_http_error(b.data, status, err);
+	o = json_tokener_parse(b.data ? b.data : "");
+	if (!o)
+		return ocitap_error_set(err, -EBADMSG, NULL, "ocitapd's answer to %s is not JSON", path);
+	*ret = o;
 	return 0;
+}
+
+bool cli_http_unreachable(int r)
+{
+	return r == -EHOSTUNREACH || r == -ENOTCONN;
 }
 
 void cli_format_age(double seconds, char *buf, size_t size)
@@ -435,14 +430,14 @@ int64_t cli_now_wall_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int cli_container_id(int argc, char **argv, int first, const char **ret_id)
+int cli_container_id(int argc, char **argv, int first, const char **ret_id, struct ocitap_error *err)
 {
 	if (first >= argc)
-		return cli_fail(EXIT_USAGE, "expected a container ID");
+		return ocitap_error_set(err, -EINVAL, NULL, "expected a container ID");
 	if (first + 1 != argc)
-		return cli_fail(EXIT_USAGE, "unexpected argument '%s'", argv[first + 1]);
+		return ocitap_error_set(err, -EINVAL, NULL, "unexpected argument '%s'", argv[first + 1]);
 	if (!*argv[first] || strlen(argv[first]) > 1024)
-		return cli_fail(EXIT_USAGE, "a container ID is 1 to 1024 bytes");
+		return ocitap_error_set(err, -EINVAL, NULL, "a container ID is 1 to 1024 bytes");
 	*ret_id = argv[first];
 	return 0;
 }

@@ -2,10 +2,15 @@
  * cli.h: what the ocitap sub-commands share: reporting errors once (also as
  * JSON with --json), colour only on a terminal, a table that fits the
  * terminal, and a small client for ocitapd's HTTP API.
+ *
+ * Errors travel as in the library (docs/design/errors.md): helpers return a
+ * negative errno and fill a struct ocitap_error; the command reports once,
+ * with cli_fail, and returns the exit status.
  */
 #ifndef OCITAP_CLI_H
 #define OCITAP_CLI_H
 
+#include <curl/curl.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,6 +18,13 @@
 #include <stdio.h>
 
 #include <json-c/json.h>
+
+#include "error.h"
+#include "macro.h"
+
+/* Owned locals: `_cleanup_(json_object_putp) struct json_object *o = NULL;` */
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct json_object *, json_object_put);
+DEFINE_TRIVIAL_CLEANUP_FUNC(char *, curl_free);
 
 #define CLI_DEFAULT_HTTP      "127.0.0.1:9476"
 #define CLI_DEFAULT_STATE_DIR "/var/lib/ocitap"
@@ -81,32 +93,39 @@ struct cli_http {
 };
 
 /* From --http (or $OCITAP_HTTP, or the default) and --http-token-file.
- * Returns 0, or an exit status after reporting. */
-int cli_http_init(struct cli_http *h, const char *addr, const char *token_file);
+ * Returns 0, or a negative errno with err (the token file cannot be read,
+ * libcurl does not start). cli_http_release(h) is safe either way. */
+int cli_http_init(struct cli_http *h, const char *addr, const char *token_file, struct ocitap_error *err);
 void cli_http_release(struct cli_http *h);
 bool cli_http_off(const struct cli_http *h);
 
 /*
- * GET path and parse the JSON answer.
- *   0   *ret is the body of a 200 answer, *ret_status 200
- *   1   the daemon answered with an error status: why says what it said
- *  <0   the daemon is not reachable (why says why), or --http off
- * A 404 answer is 1 with *ret_status 404 (callers tell "unknown id" from it).
+ * GET path and parse the JSON answer: 0 with *ret the body of a 200 answer
+ * (the caller owns it); else a negative errno with err saying what happened:
+ *   -ENOENT       the daemon answered 404 (callers tell "unknown id" from it)
+ *   -EREMOTEIO    it answered another error status (err has its "error")
+ *   -EBADMSG      it answered 200 with something that is not JSON
+ *   -EHOSTUNREACH it did not answer (cli_http_unreachable)
+ *   -ENOTCONN     --http off (cli_http_unreachable)
  */
-int cli_http_get_json(struct cli_http *h, const char *path, struct json_object **ret, long *ret_status, char *why,
-		      size_t why_size);
+int cli_http_get_json(struct cli_http *h, const char *path, struct json_object **ret, struct ocitap_error *err);
+
+/* r from cli_http_get_json says the daemon is not there (down, or --http
+ * off), rather than that it answered badly: time to read its store. */
+bool cli_http_unreachable(int r);
 
 /* Prepare h->curl for a request to path (URL, unix socket, timeouts, token,
  * extra header line or NULL). Returns the header list to free after the
  * request (curl_slist_free_all). */
 struct curl_slist *cli_http_setup(struct cli_http *h, const char *path, const char *extra_header, char *errbuf);
 
-/* The "error" member of a JSON error body, else the status. */
-void cli_http_error_text(const char *body, long status, char *why, size_t size);
+/* An error answer: err says the "error" member of a JSON body, else the
+ * status. Returns -ENOENT for 404, else -EREMOTEIO. */
+int cli_http_error(const char *body, long status, struct ocitap_error *err);
 
 /* The one container ID left on the command line after the options: 0 with
- * *ret_id set, or EXIT_USAGE after saying what is wrong. */
-int cli_container_id(int argc, char **argv, int first, const char **ret_id);
+ * *ret_id set, or -EINVAL with err saying what is wrong (a usage error). */
+int cli_container_id(int argc, char **argv, int first, const char **ret_id, struct ocitap_error *err);
 
 /* ---- options shared by ps, inspect and events ---- */
 

@@ -5,7 +5,6 @@
  * restarted, the network), reconnects with Last-Event-ID: nothing is
  * missed and nothing is printed twice.
  */
-#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -84,36 +83,31 @@ static void print_event(struct json_object *ev)
 
 /* ---- from the daemon ------------------------------------------------------ */
 
-/* 0 printed; <0 with why when the daemon is not there; 1 when it answered
- * with an error (why says it). */
-static int list_from_daemon(char *why, size_t why_size)
+/* 0 printed; a negative errno with err when the daemon is not there
+ * (cli_http_unreachable) or answered with an error. */
+static int list_from_daemon(struct ocitap_error *err)
 {
 	int64_t since = o.since < 0 ? 0 : o.since;
 
 	for (;;) {
+		_cleanup_(json_object_putp) struct json_object *page = NULL;
+		_cleanup_(curl_freep) char *esc = o.id ? curl_easy_escape(o.http.curl, o.id, 0) : NULL;
+		struct json_object *events;
 		char path[1200];
-		struct json_object *page, *events;
-		char *esc = o.id ? curl_easy_escape(o.http.curl, o.id, 0) : NULL;
-		long status;
 		size_t n;
 		int r;
 
 		snprintf(path, sizeof(path), "/v1/events?since=%" PRId64 "&limit=%d%s%s", since, PAGE,
 			 esc ? "&id=" : "", esc ? esc : "");
-		curl_free(esc);
-		if ((r = cli_http_get_json(&o.http, path, &page, &status, why, why_size)) != 0)
+		if ((r = cli_http_get_json(&o.http, path, &page, err)) != 0)
 			return r;
 		if (!json_object_object_get_ex(page, "events", &events) ||
-		    !json_object_is_type(events, json_type_array)) {
-			json_object_put(page);
-			snprintf(why, why_size, "ocitapd's answer has no \"events\" array");
-			return 1;
-		}
+		    !json_object_is_type(events, json_type_array))
+			return ocitap_error_set(err, -EBADMSG, NULL, "ocitapd's answer has no \"events\" array");
 		n = json_object_array_length(events);
 		for (size_t i = 0; i < n; i++)
 			print_event(json_object_array_get_idx(events, i));
 		since = json_object_get_int64(json_object_object_get(page, "next"));
-		json_object_put(page);
 		if (n < PAGE)
 			return 0;
 	}
@@ -130,25 +124,19 @@ static int print_stored(const struct ocitap_event *ev, void *userdata)
 	return 0;
 }
 
-static int list_from_store(char *why, size_t why_size)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct ocitap_store *, ocitap_store_close);
+
+static int list_from_store(struct ocitap_error *err)
 {
-	struct ocitap_error err = { 0 };
-	struct ocitap_store *s;
+	_cleanup_(ocitap_store_closep) struct ocitap_store *s = NULL;
 	char db[4096];
 	int r;
 
 	snprintf(db, sizeof(db), "%s/ocitap.db", o.src.state_dir);
-	if (ocitap_store_open(db, OCITAP_STORE_READONLY, &s, &err) < 0) {
-		snprintf(why, why_size, "%s", err.message);
-		return -1;
-	}
-	r = ocitap_store_foreach_event(s, o.id, o.since, print_stored, NULL, &err);
-	ocitap_store_close(s);
-	if (r < 0) {
-		snprintf(why, why_size, "%s", err.message);
-		return -1;
-	}
-	return 0;
+	r = ocitap_store_open(db, OCITAP_STORE_READONLY, &s, err);
+	if (r < 0)
+		return r;
+	return ocitap_store_foreach_event(s, o.id, o.since, print_stored, NULL, err);
 }
 
 /* ---- --follow ------------------------------------------------------------------ */
@@ -287,7 +275,7 @@ int cmd_events(int argc, char **argv)
 		{ "id", required_argument, NULL, OPT_ID }, CLI_SOURCE_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },	   { 0 },
 	};
-	char why[1024] = "", why_store[512] = "";
+	struct ocitap_error err = { 0 }, store_err = { 0 };
 	int opt_c, r;
 
 	cli.command = "events";
@@ -323,8 +311,8 @@ int cmd_events(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_fail(EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
-	if ((r = cli_http_init(&o.http, o.src.http, o.src.token_file)) != 0)
-		return r;
+	if (cli_http_init(&o.http, o.src.http, o.src.token_file, &err) < 0)
+		return cli_fail(EXIT_INVALID, "%s", err.message);
 	if (cli_http_off(&o.http) && o.follow) {
 		cli_http_release(&o.http);
 		return cli_fail(EXIT_USAGE, "--follow needs ocitapd's HTTP API (--http is off)");
@@ -334,23 +322,23 @@ int cmd_events(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (o.follow) {
 		/* what is stored first, then the stream from there: no gap */
-		if ((r = list_from_daemon(why, sizeof(why))) != 0)
-			fprintf(stderr, "ocitap: events: %s; following the stream as soon as it is there\n", why);
+		if (list_from_daemon(&err) < 0)
+			cli_note("%s; following the stream as soon as it is there", err.message);
 		r = follow();
 		cli_http_release(&o.http);
 		return r;
 	}
-	r = list_from_daemon(why, sizeof(why));
+	r = list_from_daemon(&err);
 	cli_http_release(&o.http);
 	if (r == 0)
 		return EXIT_OK;
-	if (r > 0)
-		return cli_fail(EXIT_INVALID, "%s", why);
-	if (list_from_store(why_store, sizeof(why_store)) == 0) {
-		fprintf(stderr, "ocitap: events: ocitapd not reachable at %s (%s); read from the store in %s\n",
-			o.http.addr, why, o.src.state_dir);
+	if (!cli_http_unreachable(r))
+		return cli_fail(EXIT_INVALID, "%s", err.message);
+	if (list_from_store(&store_err) == 0) {
+		cli_note("ocitapd not reachable at %s (%s); read from the store in %s", o.http.addr, err.message,
+			 o.src.state_dir);
 		return EXIT_OK;
 	}
-	return cli_fail(EXIT_INVALID, "ocitapd not reachable at %s (%s), and the store: %s", o.http.addr, why,
-			why_store);
+	return cli_fail(EXIT_INVALID, "ocitapd not reachable at %s (%s), and the store: %s", o.http.addr, err.message,
+			store_err.message);
 }

@@ -114,20 +114,21 @@ static void print_hook_line(const struct ocitap_hooksd_file *f)
 
 static int explain(const char *bundle, const char *const *dirs, size_t n_dirs, int bind_mounts)
 {
-	struct ocitap_config cfg;
+	_cleanup_(ocitap_config_release) struct ocitap_config cfg = { 0 };
+	_cleanup_(ocitap_hooksd_set_release) struct ocitap_hooksd_set set = { 0 };
 	struct ocitap_error err = { 0 };
-	struct ocitap_hooksd_set set;
 	struct json_object *out = NULL, *files = NULL, *hooks = NULL;
 	bool has_bind, failed = false;
 	char buf[512];
 
-	if (ocitap_bundle_load_config(bundle, 0, NULL, &cfg, &err) < 0)
+	if (ocitap_bundle_load_config(bundle, 0, NULL, &cfg, &err) < 0) {
+		if (!err.field[0]) /* the message names the file already */
+			return cli_fail(EXIT_INVALID, "%s", err.message);
 		return cli_fail(EXIT_INVALID, "%s/config.json: %s", bundle,
 				ocitap_error_format(&err, buf, sizeof(buf)));
-	if (ocitap_hooksd_load(dirs, n_dirs, &set, &err) < 0) {
-		ocitap_config_release(&cfg);
-		return cli_fail(EXIT_INVALID, "%s", err.message);
 	}
+	if (ocitap_hooksd_load(dirs, n_dirs, &set, &err) < 0)
+		return cli_fail(EXIT_INVALID, "%s", err.message);
 	has_bind = bind_mounts >= 0 ? bind_mounts : ocitap_hooksd_bundle_has_bind_mounts(&cfg);
 	if (cli.json) {
 		out = json_object_new_object();
@@ -201,8 +202,11 @@ static int explain(const char *bundle, const char *const *dirs, size_t n_dirs, i
 			continue;
 		}
 		if (match_failed) {
-			printf("%serror%s   %s: %s (podman would refuse to create the container)\n", cli_sgr(CLI_RED),
-			       CLI_RESET, f->path, ocitap_error_format(&merr, buf, sizeof(buf)));
+			/* -ERANGE: ocitap's pattern search gave up, podman would have decided */
+			printf("%serror%s   %s: %s (%s)\n", cli_sgr(CLI_RED), CLI_RESET, f->path,
+			       ocitap_error_format(&merr, buf, sizeof(buf)),
+			       merr.code == -ERANGE ? "ocitap cannot say what podman decides"
+						    : "podman would refuse to create the container");
 			continue;
 		}
 		stages_text(f, buf, sizeof(buf));
@@ -279,8 +283,6 @@ static int explain(const char *bundle, const char *const *dirs, size_t n_dirs, i
 		cli_print_json(out);
 		json_object_put(out);
 	}
-	ocitap_hooksd_set_release(&set);
-	ocitap_config_release(&cfg);
 	if (failed)
 		return cli_fail(EXIT_INVALID, "a hooks.d file cannot be matched against this bundle (see above)");
 	return EXIT_OK;
@@ -323,20 +325,35 @@ static size_t lint_warnings(const struct ocitap_hooksd_file *f, const char **w, 
 		WARN("\"hasBindMounts\": false never matches (it does not mean \"without bind mounts\")");
 	if (!f->has_always && !f->has_bind_mounts_cond && !f->n_annotations && !f->n_commands)
 		WARN("\"when\" has no condition: the file never matches");
+	{
+		const char *newer = NULL;
+
+		for (size_t i = 0; i < f->n_annotations && !newer; i++) {
+			newer = ocitap_regex_newer_go(&f->annotations[i].key_re);
+			if (!newer)
+				newer = ocitap_regex_newer_go(&f->annotations[i].value_re);
+		}
+		for (size_t i = 0; i < f->n_commands && !newer && f->command_res; i++)
+			newer = ocitap_regex_newer_go(&f->command_res[i]);
+		if (newer)
+			WARN(newer);
+	}
 #undef WARN
 	return n;
 }
 
 static int lint(const char *const *dirs, size_t n_dirs)
 {
-	struct ocitap_hooksd_set set;
+	_cleanup_(ocitap_hooksd_set_release) struct ocitap_hooksd_set set = { 0 };
 	struct ocitap_error err = { 0 };
-	struct json_object *files = cli.json ? json_object_new_array() : NULL;
+	struct json_object *files = NULL;
 	size_t broken = 0, ok = 0;
 	char buf[512];
 
 	if (ocitap_hooksd_load(dirs, n_dirs, &set, &err) < 0)
 		return cli_fail(EXIT_INVALID, "%s", err.message);
+	if (cli.json)
+		files = json_object_new_array();
 	for (size_t i = 0; i < n_dirs; i++)
 		if (set.dirs[i].error && set.dirs[i].error != -ENOENT)
 			broken++;
@@ -388,7 +405,6 @@ static int lint(const char *const *dirs, size_t n_dirs)
 	} else {
 		printf("%zu file%s loaded, %zu broken\n", ok, ok == 1 ? "" : "s", broken);
 	}
-	ocitap_hooksd_set_release(&set);
 	return broken ? EXIT_INVALID : EXIT_OK;
 }
 

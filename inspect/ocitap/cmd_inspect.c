@@ -38,25 +38,25 @@ static const char *const pid_check_names[] = {
 };
 
 static enum pid_check check_pid(const char *proc_root, pid_t pid, const struct ocitap_runtime_container *rc,
-				int64_t created_ns, char *why, size_t size)
+				int64_t created_ns, char *detail, size_t size)
 {
 	uint64_t ticks;
 	int64_t started;
 
 	if (pid <= 0) {
-		snprintf(why, size, "no pid recorded");
+		snprintf(detail, size, "no pid recorded");
 		return PID_NONE;
 	}
 	if (ocitap_proc_start_ticks(proc_root, pid, &ticks) < 0) {
-		snprintf(why, size, "pid %d is gone", pid);
+		snprintf(detail, size, "pid %d is gone", pid);
 		return PID_GONE;
 	}
 	if (rc && rc->has_start && rc->pid == pid) {
 		if (ticks == rc->start_ticks) {
-			snprintf(why, size, "start time %" PRIu64 " matches the %s record", ticks, rc->runtime);
+			snprintf(detail, size, "start time %" PRIu64 " matches the %s record", ticks, rc->runtime);
 			return PID_VERIFIED;
 		}
-		snprintf(why, size,
+		snprintf(detail, size,
 			 "pid %d now belongs to another process: it started at tick %" PRIu64
 			 ", the container's init at tick %" PRIu64,
 			 pid, ticks, rc->start_ticks);
@@ -65,11 +65,11 @@ static enum pid_check check_pid(const char *proc_root, pid_t pid, const struct o
 	/* no recorded start time: a process younger than the container is not its init */
 	if (created_ns > 0 && ocitap_proc_start_wall_ns(proc_root, ticks, &started) == 0 &&
 	    started > created_ns + 2000000000) {
-		snprintf(why, size, "pid %d started %.0f s after the container was created: another process", pid,
+		snprintf(detail, size, "pid %d started %.0f s after the container was created: another process", pid,
 			 (double)(started - created_ns) / 1e9);
 		return PID_REUSED;
 	}
-	snprintf(why, size, "no recorded start time to compare (the runtime's state is gone)");
+	snprintf(detail, size, "no recorded start time to compare (the runtime's state is gone)");
 	return PID_UNVERIFIED;
 }
 
@@ -423,19 +423,20 @@ int cmd_inspect(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	_cleanup_(cli_http_release) struct cli_http http = { 0 };
+	_cleanup_(json_object_putp) struct json_object *record = NULL;
+	_cleanup_(ocitap_runtime_container_release) struct ocitap_runtime_container rc = { 0 };
+	_cleanup_(ocitap_config_release) struct ocitap_config cfg = { 0 };
+	_cleanup_(ocitap_proc_info_release) struct ocitap_proc_info proc = { 0 };
+	_cleanup_(ocitap_proc_info_release) struct ocitap_proc_info host = { 0 };
+	struct ocitap_error err = { 0 }, rec_err = { 0 }, rt_err = { 0 };
 	struct runtime_source rts[2];
-	struct ocitap_runtime_container rc = { 0 };
-	struct ocitap_config cfg;
-	struct ocitap_proc_info proc = { 0 }, host = { 0 };
 	struct cli_sources src;
-	struct cli_http http;
-	struct json_object *record = NULL;
-	char rec_how[1024] = "", rec_why[2048] = "", rt_how[768] = "", rt_why[1024] = "", bundle_err[600] = "",
-	     pid_why[256] = "";
+	char rec_how[1024] = "", rt_how[768] = "", bundle_err[600] = "", pid_why[256] = "";
 	const char *proc_root = "/proc", *id, *bundle = NULL;
 	bool have_rc = false, have_cfg = false, have_proc = false, have_host = false;
 	enum pid_check check = PID_NONE;
-	int opt, r, rec_r, status = EXIT_OK;
+	int opt, r, rec_r;
 	int64_t created_ns = 0;
 	pid_t pid = 0;
 
@@ -457,48 +458,43 @@ int cmd_inspect(int argc, char **argv)
 			return cli_fail(EXIT_USAGE, "bad command line");
 		}
 	}
-	if ((r = cli_container_id(argc, argv, optind, &id)) != 0)
-		return r;
-	if ((r = cli_http_init(&http, src.http, src.token_file)) != 0)
-		return r;
+	if (cli_container_id(argc, argv, optind, &id, &err) < 0)
+		return cli_fail(EXIT_USAGE, "%s", err.message);
+	if (cli_http_init(&http, src.http, src.token_file, &err) < 0)
+		return cli_fail(EXIT_INVALID, "%s", err.message);
 
-	rec_r = records_get(&http, src.state_dir, id, &record, rec_how, sizeof(rec_how), rec_why, sizeof(rec_why));
+	rec_r = records_get(&http, src.state_dir, id, &record, rec_how, sizeof(rec_how), &rec_err);
 	runtimes_init(rts, src.runc_root, src.crun_root);
 	for (int k = 0; k < 2 && !have_rc; k++) {
-		char why[1024] = "";
-
-		r = runtime_get(&rts[k], id, &rc, rt_how, sizeof(rt_how), why, sizeof(why));
+		ocitap_error_clear(&err);
+		r = runtime_get(&rts[k], id, &rc, rt_how, sizeof(rt_how), &err);
 		if (r == 0)
 			have_rc = true;
 		else if (r != -ENOENT)
-			snprintf(rt_why, sizeof(rt_why), "%s", why);
+			rt_err = err;
 	}
 	if (rec_r < 0 && !have_rc) {
-		if (rt_why[0]) /* a runtime has it but cannot say what it is */
-			status = cli_fail(EXIT_INVALID, "container '%s': %s%s%s", id, rt_why,
-					  rec_r == -ENOENT ? "; not recorded by ocitap" : "; ocitap's record: ",
-					  rec_r == -ENOENT ? "" : rec_why);
-		else if (rec_r == -ENOENT)
-			status = cli_fail(EXIT_NOT_FOUND,
-					  "no container '%s': unknown to runc (%s), crun (%s) and ocitap (%s)", id,
-					  rts[0].root, rts[1].root, rec_how);
-		else
-			status = cli_fail(
-				EXIT_NOT_FOUND,
+		if (rt_err.code) /* a runtime has it but cannot say what it is */
+			return cli_fail(EXIT_INVALID, "container '%s': %s%s%s", id, rt_err.message,
+					rec_r == -ENOENT ? "; not recorded by ocitap" : "; ocitap's record: ",
+					rec_r == -ENOENT ? "" : rec_err.message);
+		if (rec_r == -ENOENT)
+			return cli_fail(EXIT_NOT_FOUND,
+					"no container '%s': unknown to runc (%s), crun (%s) and ocitap (%s)", id,
+					rts[0].root, rts[1].root, rec_how);
+		return cli_fail(EXIT_NOT_FOUND,
 				"no container '%s' in runc (%s) or crun (%s), and ocitap's record cannot be read: %s",
-				id, rts[0].root, rts[1].root, rec_why);
-		goto out;
+				id, rts[0].root, rts[1].root, rec_err.message);
 	}
 	if (rec_r < 0 && rec_r != -ENOENT && !cli.json)
-		cli_note("ocitap's record cannot be read: %s", rec_why);
+		cli_note("ocitap's record cannot be read: %s", rec_err.message);
 	else if (rec_r == 0 && strncmp(rec_how, "ocitapd", 7) != 0 && !cli.json)
 		cli_note("read %s", rec_how);
 
 	/* the bundle */
 	bundle = have_rc && rc.bundle ? rc.bundle : record ? cli_json_string(record, "bundle") : NULL;
 	if (bundle) {
-		struct ocitap_error err = { 0 };
-
+		ocitap_error_clear(&err);
 		if (ocitap_bundle_load_config(bundle, 0, NULL, &cfg, &err) == 0)
 			have_cfg = true;
 		else
@@ -534,7 +530,7 @@ int cmd_inspect(int argc, char **argv)
 		json_object_object_add(sources, "runtime", have_rc ? json_object_new_string(rt_how) : NULL);
 		json_object_object_add(sources, "ocitap", rec_r == 0 ? json_object_new_string(rec_how) : NULL);
 		if (rec_r < 0 && rec_r != -ENOENT)
-			json_object_object_add(sources, "ocitapError", json_object_new_string(rec_why));
+			json_object_object_add(sources, "ocitapError", json_object_new_string(rec_err.message));
 		json_object_object_add(o, "sources", sources);
 		json_object_object_add(o, "runtime", have_rc ? runtime_json(&rc) : NULL);
 		json_object_object_add(
@@ -549,7 +545,7 @@ int cmd_inspect(int argc, char **argv)
 		json_object_object_add(o, "process", have_proc ? process_json(&proc, have_host ? &host : NULL) : NULL);
 		cli_print_json(o);
 		json_object_put(o);
-		goto out;
+		return EXIT_OK;
 	}
 
 	{
@@ -624,13 +620,5 @@ int cmd_inspect(int argc, char **argv)
 				print_process(&proc, have_host ? &host : NULL);
 		}
 	}
-out:
-	if (have_cfg)
-		ocitap_config_release(&cfg);
-	ocitap_proc_info_release(&proc);
-	ocitap_proc_info_release(&host);
-	ocitap_runtime_container_release(&rc);
-	json_object_put(record);
-	cli_http_release(&http);
-	return status;
+	return EXIT_OK;
 }

@@ -5,7 +5,7 @@
  * annotation, or ocitapd --trace-syscalls=all). The same profile the daemon
  * writes when the container stops, asked for while it runs.
  */
-#include <curl/curl.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +34,35 @@ static void usage(FILE *out)
 		     "container not traced); 2 on a bad command line; 3 when ocitapd does not track ID.\n");
 }
 
+/* The profile as text, to FILE (atomically) or stdout. */
+static int write_profile(struct json_object *profile, const char *id, const char *output)
+{
+	const char *text = json_object_to_json_string_ext(profile, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+									   JSON_C_TO_STRING_NOSLASHESCAPE);
+	struct ocitap_error err = { 0 };
+	struct json_object *names;
+	_cleanup_free_ char *copy = NULL;
+	char line[512];
+	size_t n = 0;
+
+	if (!output || strcmp(output, "-") == 0) {
+		printf("%s\n", text);
+		return EXIT_OK;
+	}
+	if (json_object_object_get_ex(profile, "syscalls", &names) && json_object_array_length(names) > 0 &&
+	    json_object_object_get_ex(json_object_array_get_idx(names, 0), "names", &names))
+		n = json_object_array_length(names);
+	if (asprintf(&copy, "%s\n", text) < 0) {
+		copy = NULL;
+		return cli_fail(EXIT_INVALID, "out of memory");
+	}
+	if (ocitap_write_file_atomic(output, copy, strlen(copy), 0644, &err) < 0)
+		return cli_fail(EXIT_INVALID, "cannot write %s: %s", output,
+				ocitap_error_format(&err, line, sizeof(line)));
+	cli_note("profile of %s: %zu syscall%s allowed, written to %s", id, n, n == 1 ? "" : "s", output);
+	return EXIT_OK;
+}
+
 int cmd_profile(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -43,14 +72,14 @@ int cmd_profile(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	_cleanup_(cli_http_release) struct cli_http http = { 0 };
+	_cleanup_(json_object_putp) struct json_object *profile = NULL;
+	_cleanup_(curl_freep) char *esc = NULL;
+	struct ocitap_error err = { 0 };
 	struct cli_sources src;
-	struct cli_http http = { 0 };
-	struct json_object *profile = NULL, *names;
 	const char *output = NULL, *id;
-	char path[2048], why[1024] = "";
-	long status = 0;
-	int opt, r, ret = EXIT_OK;
-	size_t n = 0;
+	char path[2048];
+	int opt, r;
 
 	cli.command = "profile";
 	cli_sources_init(&src);
@@ -69,61 +98,20 @@ int cmd_profile(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if ((r = cli_container_id(argc, argv, optind, &id)) != 0)
-		return r;
-	if ((r = cli_http_init(&http, src.http, src.token_file)) != 0)
-		return r;
-	if (cli_http_off(&http)) {
-		cli_http_release(&http);
+	if (cli_container_id(argc, argv, optind, &id, &err) < 0)
+		return cli_fail(EXIT_USAGE, "%s", err.message);
+	if (cli_http_init(&http, src.http, src.token_file, &err) < 0)
+		return cli_fail(EXIT_INVALID, "%s", err.message);
+	if (cli_http_off(&http))
 		return cli_fail(EXIT_USAGE, "--http off: only ocitapd knows a container's syscalls");
-	}
-	{
-		char *esc = curl_easy_escape(http.curl, id, 0);
-
-		if (!esc) {
-			cli_http_release(&http);
-			return cli_fail(EXIT_INVALID, "out of memory");
-		}
-		snprintf(path, sizeof(path), "/v1/containers/%s/profile", esc);
-		curl_free(esc);
-	}
-	r = cli_http_get_json(&http, path, &profile, &status, why, sizeof(why));
-	if (r < 0) {
-		ret = cli_fail(EXIT_INVALID, "ocitapd at %s is not reachable: %s", http.addr, why);
-		goto out;
-	}
-	if (r == 1) {
-		ret = cli_fail(status == 404 ? EXIT_NOT_FOUND : EXIT_INVALID, "container '%s': %s", id, why);
-		goto out;
-	}
-	if (json_object_object_get_ex(profile, "syscalls", &names) && json_object_array_length(names) > 0 &&
-	    json_object_object_get_ex(json_object_array_get_idx(names, 0), "names", &names))
-		n = json_object_array_length(names);
-	if (output && strcmp(output, "-") != 0) {
-		const char *text = json_object_to_json_string_ext(
-			profile, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
-		struct ocitap_error err = { 0 };
-		char line[512];
-		char *copy = NULL;
-
-		if (asprintf(&copy, "%s\n", text) < 0) {
-			ret = cli_fail(EXIT_INVALID, "out of memory");
-			goto out;
-		}
-		if (ocitap_write_file_atomic(output, copy, strlen(copy), 0644, &err) < 0)
-			ret = cli_fail(EXIT_INVALID, "cannot write %s: %s", output,
-				       ocitap_error_format(&err, line, sizeof(line)));
-		else
-			cli_note("profile of %s: %zu syscall%s allowed, written to %s", id, n, n == 1 ? "" : "s",
-				 output);
-		free(copy);
-	} else {
-		printf("%s\n",
-		       json_object_to_json_string_ext(profile, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-								       JSON_C_TO_STRING_NOSLASHESCAPE));
-	}
-out:
-	json_object_put(profile);
-	cli_http_release(&http);
-	return ret;
+	esc = curl_easy_escape(http.curl, id, 0);
+	if (!esc)
+		return cli_fail(EXIT_INVALID, "out of memory");
+	snprintf(path, sizeof(path), "/v1/containers/%s/profile", esc);
+	r = cli_http_get_json(&http, path, &profile, &err);
+	if (cli_http_unreachable(r))
+		return cli_fail(EXIT_INVALID, "ocitapd at %s is not reachable: %s", http.addr, err.message);
+	if (r < 0)
+		return cli_fail(r == -ENOENT ? EXIT_NOT_FOUND : EXIT_INVALID, "container '%s': %s", id, err.message);
+	return write_profile(profile, id, output);
 }

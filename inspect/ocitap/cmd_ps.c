@@ -119,6 +119,27 @@ static struct json_object *row_json(const struct row *r, int64_t now)
 	return o;
 }
 
+static void rows_release(struct rows *rows)
+{
+	for (size_t i = 0; i < rows->n; i++)
+		free(rows->v[i].id);
+	free(rows->v);
+	*rows = (struct rows){ 0 };
+}
+
+/* What runc and crun listed, one array each. */
+struct listed {
+	struct ocitap_runtime_container *v[2];
+	size_t n[2];
+};
+
+static void listed_release(struct listed *l)
+{
+	for (int k = 0; k < 2; k++)
+		ocitap_runtime_containers_free(l->v[k], l->n[k]);
+	*l = (struct listed){ 0 };
+}
+
 static int row_order(const void *a, const void *b)
 {
 	const struct row *x = a, *y = b;
@@ -152,16 +173,19 @@ int cmd_ps(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	_cleanup_(cli_http_release) struct cli_http http = { 0 };
+	_cleanup_(json_object_putp) struct json_object *records = NULL;
+	_cleanup_(json_object_putp) struct json_object *sources = NULL;
+	_cleanup_(listed_release) struct listed listed = { 0 };
+	_cleanup_(rows_release) struct rows rows = { 0 };
+	struct ocitap_runtime_container **rc = listed.v;
+	size_t *n_rc = listed.n;
 	struct runtime_source rts[2];
-	struct ocitap_runtime_container *rc[2] = { NULL, NULL };
-	size_t n_rc[2] = { 0, 0 };
 	struct cli_sources src;
-	struct cli_http http;
-	struct rows rows = { 0 };
-	struct json_object *records = NULL, *sources = json_object_new_array();
-	char how[768], why[1024];
+	struct ocitap_error err = { 0 };
+	char how[768];
 	bool all = false, any_source = false;
-	int opt, r, status = EXIT_OK;
+	int opt, r;
 	int64_t now = cli_now_wall_ns();
 
 	cli.command = "ps";
@@ -184,15 +208,17 @@ int cmd_ps(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_fail(EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
-	if ((r = cli_http_init(&http, src.http, src.token_file)) != 0)
-		return r;
+	if (cli_http_init(&http, src.http, src.token_file, &err) < 0)
+		return cli_fail(EXIT_INVALID, "%s", err.message);
+	sources = json_object_new_array();
 
 	/* what ocitap recorded */
 	{
 		struct json_object *s = json_object_new_object();
 
+		ocitap_error_clear(&err);
 		json_object_object_add(s, "name", json_object_new_string("ocitap"));
-		if (records_list(&http, src.state_dir, &records, how, sizeof(how), why, sizeof(why)) == 0) {
+		if (records_list(&http, src.state_dir, &records, how, sizeof(how), &err) == 0) {
 			any_source = true;
 			json_object_object_add(s, "from", json_object_new_string(how));
 			if (strncmp(how, "ocitapd", 7) != 0 && !cli.json)
@@ -214,9 +240,9 @@ int cmd_ps(int argc, char **argv)
 					ocitap_parse_rfc3339(created, &row->created_ns);
 			}
 		} else {
-			json_object_object_add(s, "error", json_object_new_string(why));
+			json_object_object_add(s, "error", json_object_new_string(err.message));
 			if (!cli.json)
-				cli_note("no record from ocitap: %s", why);
+				cli_note("no record from ocitap: %s", err.message);
 		}
 		json_object_array_add(sources, s);
 	}
@@ -226,15 +252,16 @@ int cmd_ps(int argc, char **argv)
 	for (int k = 0; k < 2; k++) {
 		struct json_object *s = json_object_new_object();
 
+		ocitap_error_clear(&err);
 		json_object_object_add(s, "name", json_object_new_string(rts[k].name));
-		r = runtime_list(&rts[k], &rc[k], &n_rc[k], how, sizeof(how), why, sizeof(why));
+		r = runtime_list(&rts[k], &rc[k], &n_rc[k], how, sizeof(how), &err);
 		if (r == 0) {
 			any_source = true;
 			json_object_object_add(s, "from", json_object_new_string(how));
 		} else {
-			json_object_object_add(s, "error", json_object_new_string(why));
+			json_object_object_add(s, "error", json_object_new_string(err.message));
 			if (r != -ENOENT && !cli.json)
-				cli_note("%s: %s", rts[k].name, why);
+				cli_note("%s: %s", rts[k].name, err.message);
 		}
 		json_object_array_add(sources, s);
 		for (size_t i = 0; i < n_rc[k]; i++) {
@@ -255,10 +282,8 @@ int cmd_ps(int argc, char **argv)
 	if (rows.n)
 		qsort(rows.v, rows.n, sizeof(*rows.v), row_order);
 
-	if (!any_source) {
-		status = cli_fail(EXIT_INVALID, "no source could be read: not ocitap's record, not runc, not crun");
-		goto out;
-	}
+	if (!any_source)
+		return cli_fail(EXIT_INVALID, "no source could be read: not ocitap's record, not runc, not crun");
 	if (cli.json) {
 		struct json_object *out = json_object_new_object(), *list = json_object_new_array();
 
@@ -319,14 +344,5 @@ int cmd_ps(int argc, char **argv)
 		if (hidden)
 			printf("%s(%zu stopped not shown: --all)%s\n", cli_sgr(CLI_DIM), hidden, CLI_RESET);
 	}
-out:
-	for (size_t i = 0; i < rows.n; i++)
-		free(rows.v[i].id);
-	free(rows.v);
-	for (int k = 0; k < 2; k++)
-		ocitap_runtime_containers_free(rc[k], n_rc[k]);
-	json_object_put(records);
-	json_object_put(sources);
-	cli_http_release(&http);
-	return status;
+	return EXIT_OK;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "macro.h"
 #include "ocitap.h"
 
 enum kind { KIND_AUTO = -1 };
@@ -106,7 +107,7 @@ static int validate_one(const struct validate_opts *o, const char *path)
 	const char *label = strcmp(path, "-") == 0 ? "<stdin>" : path;
 	unsigned out_flags = o->compact ? 0 : OCITAP_JSON_PRETTY;
 	struct ocitap_error err = { 0 };
-	char *buf = NULL, *json = NULL;
+	_cleanup_free_ char *buf = NULL, *json = NULL;
 	size_t len;
 	int kind = o->kind, r;
 
@@ -150,14 +151,12 @@ static int validate_one(const struct validate_opts *o, const char *path)
 		break;
 	}
 	}
-	free(buf);
 	if (r < 0) {
 		report(o, label, kind_names[kind], &err);
 		return EXIT_INVALID;
 	}
 	if (!o->quiet)
 		printf("%s\n", json);
-	free(json);
 	return EXIT_OK;
 }
 

@@ -14,14 +14,16 @@
 /*
  * Every container: *ret is a JSON array (the caller owns it). how says
  * where it came from ("ocitapd at 127.0.0.1:9476", "the store in DIR
- * (ocitapd not reachable: ...)"). <0 with why when neither answered.
+ * (ocitapd not reachable: ...)"). A negative errno, with err naming both
+ * sources and what each said, when neither answered.
  */
 int records_list(struct cli_http *h, const char *state_dir, struct json_object **ret, char *how, size_t how_size,
-		 char *why, size_t why_size);
+		 struct ocitap_error *err);
 
 /* One container with its timeline and notifications; -ENOENT when neither
- * source knows it (how still says which source was asked). */
+ * source knows it (how still says which source was asked); another negative
+ * errno, with err, when neither could be read. */
 int records_get(struct cli_http *h, const char *state_dir, const char *id, struct json_object **ret, char *how,
-		size_t how_size, char *why, size_t why_size);
+		size_t how_size, struct ocitap_error *err);
 
 #endif

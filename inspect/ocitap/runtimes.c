@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "runtimes.h"
 
 #define EXEC_TIMEOUT_MS 5000
@@ -201,34 +202,32 @@ static void add_unlisted(const struct runtime_source *rt, struct ocitap_runtime_
 	ocitap_runtime_containers_free(dir, n_dir);
 }
 
-static void exec_failure(const struct runtime_source *rt, const char *what, int r, const char *err_line, char *why,
-			 size_t why_size)
+/* Why the binary did not answer: err, and its code. */
+static int exec_failure(const struct runtime_source *rt, const char *what, int r, const char *err_line,
+			struct ocitap_error *err)
 {
 	if (r == -ENOENT)
-		snprintf(why, why_size, "%s: not installed", rt->bin);
-	else if (r < 0)
-		snprintf(why, why_size, "%s %s: %s", rt->bin, what, strerror(-r));
-	else
-		snprintf(why, why_size, "%s %s: exit %d%s%s", rt->bin, what, r, err_line[0] ? ": " : "", err_line);
+		return ocitap_error_set(err, r, NULL, "%s: not installed", rt->bin);
+	if (r < 0)
+		return ocitap_error_set(err, r, NULL, "%s %s: %s", rt->bin, what, strerror(-r));
+	return ocitap_error_set(err, -EIO, NULL, "%s %s: exit %d%s%s", rt->bin, what, r, err_line[0] ? ": " : "",
+				err_line);
 }
 
 int runtime_list(const struct runtime_source *rt, struct ocitap_runtime_container **ret, size_t *ret_n, char *how,
-		 size_t how_size, char *why, size_t why_size)
+		 size_t how_size, struct ocitap_error *err)
 {
 	static const char *const args[] = { "list", "--format", "json", NULL };
-	struct ocitap_error err = { 0 };
-	char err_line[256], bin_why[512] = "";
-	char *out = NULL;
+	struct ocitap_error bin_err = { 0 }, dir_err = { 0 };
+	_cleanup_free_ char *out = NULL;
+	char err_line[256];
 	size_t len;
 	int r;
 
-	if (access(rt->root, F_OK) < 0 && errno == ENOENT) {
-		snprintf(why, why_size, "%s: no such directory", rt->root);
-		return -ENOENT; /* nothing was ever run with this root */
-	}
+	if (access(rt->root, F_OK) < 0 && errno == ENOENT) /* nothing was ever run with this root */
+		return ocitap_error_set(err, -ENOENT, NULL, "%s: no such directory", rt->root);
 	r = run(rt, args, &out, &len, err_line, sizeof(err_line));
-	if (r == 0 && ocitap_runtime_parse_list(out, len, rt->name, ret, ret_n, &err) == 0) {
-		free(out);
+	if (r == 0 && ocitap_runtime_parse_list(out, len, rt->name, ret, ret_n, &bin_err) == 0) {
 		for (size_t i = 0; i < *ret_n; i++)
 			add_dir_details(rt, &(*ret)[i]);
 		add_unlisted(rt, ret, ret_n);
@@ -236,50 +235,45 @@ int runtime_list(const struct runtime_source *rt, struct ocitap_runtime_containe
 		return 0;
 	}
 	if (r == 0)
-		snprintf(bin_why, sizeof(bin_why), "%s list: %s", rt->bin, err.message);
+		ocitap_error_prefix(&bin_err, "%s list", rt->bin);
 	else
-		exec_failure(rt, "list", r, err_line, bin_why, sizeof(bin_why));
-	free(out);
-	if (ocitap_runtime_list_dir(rt->name, rt->root, "/proc", ret, ret_n, &err) == 0) {
-		snprintf(how, how_size, "%s (%s)", rt->root, bin_why);
+		exec_failure(rt, "list", r, err_line, &bin_err);
+	if (ocitap_runtime_list_dir(rt->name, rt->root, "/proc", ret, ret_n, &dir_err) == 0) {
+		snprintf(how, how_size, "%s (%s)", rt->root, bin_err.message);
 		return 0;
 	}
-	snprintf(why, why_size, "%s; %s", bin_why, err.message);
-	return err.code ? err.code : -EIO;
+	return ocitap_error_set(err, dir_err.code, NULL, "%s; %s", bin_err.message, dir_err.message);
 }
 
 int runtime_get(const struct runtime_source *rt, const char *id, struct ocitap_runtime_container *ret, char *how,
-		size_t how_size, char *why, size_t why_size)
+		size_t how_size, struct ocitap_error *err)
 {
 	const char *args[] = { "state", id, NULL };
-	struct ocitap_error err = { 0 };
-	char err_line[256], bin_why[512] = "", path[4096];
-	char *out = NULL;
+	struct ocitap_error bin_err = { 0 }, dir_err = { 0 };
+	_cleanup_free_ char *out = NULL;
+	char err_line[256], path[4096];
 	size_t len;
 	int r;
 
 	if (access(rt->root, F_OK) < 0 && errno == ENOENT)
-		return -ENOENT;
+		return ocitap_error_set(err, -ENOENT, NULL, "%s: no such directory", rt->root);
 	r = run(rt, args, &out, &len, err_line, sizeof(err_line));
-	if (r == 0 && ocitap_runtime_parse_state(out, len, rt->name, ret, &err) == 0) {
-		free(out);
+	if (r == 0 && ocitap_runtime_parse_state(out, len, rt->name, ret, &bin_err) == 0) {
 		add_dir_details(rt, ret);
 		snprintf(how, how_size, "%s state", rt->name);
 		return 0;
 	}
-	free(out);
 	if (r == 0)
-		snprintf(bin_why, sizeof(bin_why), "%s state: %s", rt->bin, err.message);
+		ocitap_error_prefix(&bin_err, "%s state", rt->bin);
 	else
-		exec_failure(rt, "state", r, err_line, bin_why, sizeof(bin_why));
+		exec_failure(rt, "state", r, err_line, &bin_err);
 	/* the binary does not know it: it is unknown unless its directory is there */
 	snprintf(path, sizeof(path), "%s/%s", rt->root, id);
 	if (strchr(id, '/') || access(path, F_OK) < 0)
-		return -ENOENT;
-	if (ocitap_runtime_read_dir(rt->name, rt->root, id, "/proc", ret, &err) == 0) {
-		snprintf(how, how_size, "%s/%s (%s)", rt->root, id, bin_why);
+		return ocitap_error_set(err, -ENOENT, NULL, "%s: no container '%s'", rt->name, id);
+	if (ocitap_runtime_read_dir(rt->name, rt->root, id, "/proc", ret, &dir_err) == 0) {
+		snprintf(how, how_size, "%s/%s (%s)", rt->root, id, bin_err.message);
 		return 0;
 	}
-	snprintf(why, why_size, "%s; %s", bin_why, err.message);
-	return err.code ? err.code : -EIO;
+	return ocitap_error_set(err, dir_err.code, NULL, "%s; %s", bin_err.message, dir_err.message);
 }

@@ -23,17 +23,18 @@ void runtimes_init(struct runtime_source rt[2], const char *runc_root, const cha
 /*
  * Every container rt knows. *ret_how says how it was asked ("runc list",
  * "/run/runc" when read from the directory). Returns 0 (possibly none), or
- * -errno with why filled when neither the binary nor the directory answered
- * (-ENOENT: the runtime has no root directory here at all).
+ * a negative errno with err saying what both answered when neither the
+ * binary nor the directory did (-ENOENT: the runtime has no root directory
+ * here at all).
  */
 int runtime_list(const struct runtime_source *rt, struct ocitap_runtime_container **ret, size_t *ret_n, char *how,
-		 size_t how_size, char *why, size_t why_size);
+		 size_t how_size, struct ocitap_error *err);
 
 /*
- * One container. 0 found; -ENOENT when rt does not know id; other -errno
- * with why.
+ * One container. 0 found; -ENOENT when rt does not know id; another
+ * negative errno with err when it has the container but cannot say what it is.
  */
 int runtime_get(const struct runtime_source *rt, const char *id, struct ocitap_runtime_container *ret, char *how,
-		size_t how_size, char *why, size_t why_size);
+		size_t how_size, struct ocitap_error *err);
 
 #endif

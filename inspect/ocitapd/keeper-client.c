@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,19 +20,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ocitapd.h"
+#include "keeper-client.h"
+#include "macro.h"
+#include "ocitap.h"
+#include "log.h"
 
 #define REPLY_TIMEOUT_MS 500 /* a local process that answers in microseconds */
-
-static void why_set(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void why_set(char *why, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, size, fmt, ap);
-	va_end(ap);
-}
 
 static int try_connect(const char *path)
 {
@@ -112,20 +104,18 @@ static int spawn_keeper(const char *path)
 	return 0;
 }
 
-int keeper_connect(const char *path, bool spawn, char *why, size_t why_size)
+int keeper_connect(const char *path, bool spawn, struct ocitap_error *err)
 {
 	int fd = try_connect(path), r;
 
 	if (fd >= 0 || !spawn || (fd != -ENOENT && fd != -ECONNREFUSED)) {
 		if (fd < 0)
-			why_set(why, why_size, "keeper %s: %s", path, strerror(-fd));
+			return ocitap_error_set(err, fd, NULL, "keeper %s: %s", path, strerror(-fd));
 		return fd;
 	}
 	r = spawn_keeper(path);
-	if (r < 0) {
-		why_set(why, why_size, "cannot start ocitap-fdkeeper: %s", strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return ocitap_error_set(err, r, NULL, "cannot start ocitap-fdkeeper: %s", strerror(-r));
 	/* it binds at once; give it two seconds on a loaded machine */
 	for (int i = 0; i < 200; i++) {
 		fd = try_connect(path);
@@ -134,12 +124,13 @@ int keeper_connect(const char *path, bool spawn, char *why, size_t why_size)
 		usleep(10000);
 	}
 	if (fd < 0)
-		why_set(why, why_size, "ocitap-fdkeeper started but %s does not answer: %s", path, strerror(-fd));
+		return ocitap_error_set(err, fd, NULL, "ocitap-fdkeeper started but %s does not answer: %s", path,
+					strerror(-fd));
 	return fd;
 }
 
 /* One reply; the fd it carries (FD) in *ret_fd. */
-static int receive(int sock, struct ocitap_keeper_msg *m, int *ret_fd, char *why, size_t why_size)
+static int receive(int sock, struct ocitap_keeper_msg *m, int *ret_fd, struct ocitap_error *err)
 {
 	char buf[OCITAP_KEEPER_MSG_MAX + 1];
 	union {
@@ -148,7 +139,7 @@ static int receive(int sock, struct ocitap_keeper_msg *m, int *ret_fd, char *why
 	} ctl;
 	struct iovec iov = { buf, sizeof(buf) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof(ctl) };
-	struct ocitap_error err = { 0 };
+	struct ocitap_error parse_err = { 0 };
 	ssize_t n;
 	int fd = -1;
 
@@ -158,20 +149,19 @@ static int receive(int sock, struct ocitap_keeper_msg *m, int *ret_fd, char *why
 	if (n <= 0) {
 		int e = n == 0 ? ECONNRESET : errno;
 
-		why_set(why, why_size, "keeper: %s",
-			n == 0	      ? "gone"
-			: e == EAGAIN ? "no answer in 0.5 s"
-				      : strerror(e));
-		return -e;
+		return ocitap_error_set(err, -e, NULL, "keeper: %s",
+					n == 0	      ? "gone"
+					: e == EAGAIN ? "no answer in 0.5 s"
+						      : strerror(e));
 	}
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
 			memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || ocitap_keeper_parse(buf, (size_t)n, m, &err) < 0) {
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || ocitap_keeper_parse(buf, (size_t)n, m, &parse_err) < 0) {
 		if (fd >= 0)
 			close(fd);
-		why_set(why, why_size, "keeper: unreadable answer (%s)", err.message[0] ? err.message : "truncated");
-		return -EPROTO;
+		return ocitap_error_set(err, -EPROTO, NULL, "keeper: unreadable answer (%s)",
+					parse_err.message[0] ? parse_err.message : "truncated");
 	}
 	if (ret_fd)
 		*ret_fd = fd;
@@ -180,68 +170,58 @@ static int receive(int sock, struct ocitap_keeper_msg *m, int *ret_fd, char *why
 	return 0;
 }
 
-static int request(int sock, const struct ocitap_keeper_msg *m, int fd, char *why, size_t why_size)
+static int request(int sock, const struct ocitap_keeper_msg *m, int fd, struct ocitap_error *err)
 {
 	char line[OCITAP_KEEPER_MSG_MAX + 1];
 	struct ocitap_keeper_msg ans;
 	int n = ocitap_keeper_format(m, line, sizeof(line)), r;
 
-	if (n < 0) {
-		why_set(why, why_size, "keeper: a name it cannot carry");
-		return -EINVAL;
-	}
+	if (n < 0)
+		return ocitap_error_set(err, -EINVAL, NULL, "keeper: a name it cannot carry");
 	r = ocitap_scm_send(sock, line, (size_t)n, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0, NULL);
-	if (r < 0) {
-		why_set(why, why_size, "keeper: %s", strerror(-r));
-		return r;
-	}
-	r = receive(sock, &ans, NULL, why, why_size);
+	if (r < 0)
+		return ocitap_error_set(err, r, NULL, "keeper: %s", strerror(-r));
+	r = receive(sock, &ans, NULL, err);
 	if (r < 0)
 		return r;
-	if (ans.verb == OCITAP_KEEPER_ERR) {
-		why_set(why, why_size, "keeper refused: %s", ans.reason);
-		return -EREMOTEIO;
-	}
-	if (ans.verb != OCITAP_KEEPER_OK) {
-		why_set(why, why_size, "keeper: unexpected answer");
-		return -EPROTO;
-	}
+	if (ans.verb == OCITAP_KEEPER_ERR)
+		return ocitap_error_set(err, -EREMOTEIO, NULL, "keeper refused: %s", ans.reason);
+	if (ans.verb != OCITAP_KEEPER_OK)
+		return ocitap_error_set(err, -EPROTO, NULL, "keeper: unexpected answer");
 	return 0;
 }
 
-int keeper_keep(int sock, const char *key, const char *id, int fd, char *why, size_t why_size)
+int keeper_keep(int sock, const char *key, const char *id, int fd, struct ocitap_error *err)
 {
 	struct ocitap_keeper_msg m = { .verb = OCITAP_KEEPER_KEEP };
 
 	snprintf(m.key, sizeof(m.key), "%s", key);
 	snprintf(m.id, sizeof(m.id), "%s", id);
-	return request(sock, &m, fd, why, why_size);
+	return request(sock, &m, fd, err);
 }
 
-int keeper_drop(int sock, const char *key, char *why, size_t why_size)
+int keeper_drop(int sock, const char *key, struct ocitap_error *err)
 {
 	struct ocitap_keeper_msg m = { .verb = OCITAP_KEEPER_DROP };
 
 	snprintf(m.key, sizeof(m.key), "%s", key);
-	return request(sock, &m, -1, why, why_size);
+	return request(sock, &m, -1, err);
 }
 
 int keeper_give(int sock, void (*fn)(const char *key, const char *id, int fd, void *userdata), void *userdata,
-		char *why, size_t why_size)
+		struct ocitap_error *err)
 {
 	struct ocitap_keeper_msg m = { .verb = OCITAP_KEEPER_GIVE };
 	char line[OCITAP_KEEPER_MSG_MAX + 1];
 	int n = ocitap_keeper_format(&m, line, sizeof(line)), r, got = 0;
 
 	r = ocitap_scm_send(sock, line, (size_t)n, NULL, 0, NULL);
-	if (r < 0) {
-		why_set(why, why_size, "keeper: %s", strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return ocitap_error_set(err, r, NULL, "keeper: %s", strerror(-r));
 	for (;;) {
 		int fd = -1;
 
-		r = receive(sock, &m, &fd, why, why_size);
+		r = receive(sock, &m, &fd, err);
 		if (r < 0)
 			return r;
 		if (m.verb == OCITAP_KEEPER_END)
@@ -249,17 +229,14 @@ int keeper_give(int sock, void (*fn)(const char *key, const char *id, int fd, vo
 		if (m.verb != OCITAP_KEEPER_FD || fd < 0) {
 			if (fd >= 0)
 				close(fd);
-			why_set(why, why_size, "keeper: %s",
-				m.verb == OCITAP_KEEPER_ERR ? m.reason : "unexpected answer");
-			return -EPROTO;
+			return ocitap_error_set(err, -EPROTO, NULL, "keeper: %s",
+						m.verb == OCITAP_KEEPER_ERR ? m.reason : "unexpected answer");
 		}
 		fn(m.key, m.id, fd, userdata);
 		got++;
 	}
-	if (m.count != got) {
-		why_set(why, why_size, "keeper: said %ld fds, sent %d", m.count, got);
-		return -EPROTO;
-	}
+	if (m.count != got)
+		return ocitap_error_set(err, -EPROTO, NULL, "keeper: said %ld fds, sent %d", m.count, got);
 	return got;
 }
 
@@ -268,29 +245,22 @@ int keeper_give(int sock, void (*fn)(const char *key, const char *id, int fd, vo
  * shared, written on every notification (stores only, no system call).
  * What a killed daemon last wrote there is what its successor reads.
  */
-struct inflight *inflight_map(const char *path, char *why, size_t why_size)
+int inflight_map(const char *path, struct inflight **ret, struct ocitap_error *err)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	struct inflight *f;
 	struct stat st;
 
-	if (fd < 0) {
-		why_set(why, why_size, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || (st.st_size != (off_t)sizeof(*f) && ftruncate(fd, sizeof(*f)) < 0)) {
-		why_set(why, why_size, "%s: %s", path, strerror(errno));
-		close(fd);
-		return NULL;
-	}
+	if (fd < 0)
+		return ocitap_error_set(err, -errno, NULL, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || (st.st_size != (off_t)sizeof(*f) && ftruncate(fd, sizeof(*f)) < 0))
+		return ocitap_error_set(err, -errno, NULL, "%s: %s", path, strerror(errno));
 	f = mmap(NULL, sizeof(*f), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (f == MAP_FAILED) {
-		why_set(why, why_size, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
+	if (f == MAP_FAILED)
+		return ocitap_error_set(err, -errno, NULL, "%s: %s", path, strerror(errno));
 	if (f->magic != INFLIGHT_MAGIC) /* new, or not ours: nothing to recover */
 		memset(f, 0, sizeof(*f));
 	f->magic = INFLIGHT_MAGIC;
-	return f;
+	*ret = f;
+	return 0;
 }

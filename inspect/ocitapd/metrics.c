@@ -13,7 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ocitapd.h"
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "metrics.h"
 
 struct family {
 	const char *name, *type, *help;
@@ -74,11 +78,19 @@ struct series {
 	uint64_t count, in_bucket[N_BUCKETS];
 };
 
+/*
+ * The process's one registry of series, like a Prometheus client library's
+ * default registry: every module on every thread (the loop, the store,
+ * HTTP and push threads, the tracer) adds to it by family name without
+ * being handed anything, and /metrics renders it all. A family is one
+ * series set for the whole process, so there is nothing per object to
+ * pass around; the lock makes it safe from any thread.
+ */
 static struct {
 	pthread_mutex_t lock;
-	struct series *series;
+	struct series *series; /* every family's series, in the order first seen */
 	size_t n, cap;
-} m = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} registry = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* Label values escaped as the text format wants: \\, \" and \n. */
 static void append_escaped(char *out, size_t size, size_t *len, const char *s)
@@ -130,25 +142,25 @@ static struct series *series_get(size_t family, const char *labels)
 {
 	struct series *s;
 
-	for (size_t i = 0; i < m.n; i++)
-		if (m.series[i].family == family && strcmp(m.series[i].labels, labels) == 0)
-			return &m.series[i];
-	if (m.n == m.cap) {
-		size_t cap = m.cap ? m.cap * 2 : 64;
-		struct series *p = realloc(m.series, cap * sizeof(*p));
+	for (size_t i = 0; i < registry.n; i++)
+		if (registry.series[i].family == family && strcmp(registry.series[i].labels, labels) == 0)
+			return &registry.series[i];
+	if (registry.n == registry.cap) {
+		size_t cap = registry.cap ? registry.cap * 2 : 64;
+		struct series *p = realloc(registry.series, cap * sizeof(*p));
 
 		if (!p)
 			return NULL;
-		m.series = p;
-		m.cap = cap;
+		registry.series = p;
+		registry.cap = cap;
 	}
-	s = &m.series[m.n];
+	s = &registry.series[registry.n];
 	memset(s, 0, sizeof(*s));
 	s->family = family;
 	s->labels = strdup(labels);
 	if (!s->labels)
 		return NULL;
-	m.n++;
+	registry.n++;
 	return s;
 }
 
@@ -160,7 +172,7 @@ static struct series *lock_series(const char *family, va_list ap)
 	char labels[512];
 
 	render_labels(labels, sizeof(labels), ap);
-	pthread_mutex_lock(&m.lock);
+	pthread_mutex_lock(&registry.lock);
 	return series_get(f, labels);
 }
 
@@ -174,7 +186,7 @@ void metric_add(const char *family, double by, ...)
 	va_end(ap);
 	if (s)
 		s->value += by;
-	pthread_mutex_unlock(&m.lock);
+	pthread_mutex_unlock(&registry.lock);
 }
 
 void metric_set(const char *family, double value, ...)
@@ -187,7 +199,7 @@ void metric_set(const char *family, double value, ...)
 	va_end(ap);
 	if (s)
 		s->value = value;
-	pthread_mutex_unlock(&m.lock);
+	pthread_mutex_unlock(&registry.lock);
 }
 
 void metric_observe(const char *family, double value, ...)
@@ -207,7 +219,7 @@ void metric_observe(const char *family, double value, ...)
 			if (value <= buckets[b])
 				s->in_bucket[b]++;
 	}
-	pthread_mutex_unlock(&m.lock);
+	pthread_mutex_unlock(&registry.lock);
 }
 
 static void print_number(FILE *out, double v)
@@ -224,15 +236,15 @@ void metrics_render(FILE *out)
 	size_t n;
 
 	/* copy under the lock, format without it */
-	pthread_mutex_lock(&m.lock);
-	n = m.n;
+	pthread_mutex_lock(&registry.lock);
+	n = registry.n;
 	copy = malloc((n ? n : 1) * sizeof(*copy));
 	if (copy) {
-		memcpy(copy, m.series, n * sizeof(*copy));
+		memcpy(copy, registry.series, n * sizeof(*copy));
 		for (size_t i = 0; i < n; i++)
-			copy[i].labels = strdup(m.series[i].labels);
+			copy[i].labels = strdup(registry.series[i].labels);
 	}
-	pthread_mutex_unlock(&m.lock);
+	pthread_mutex_unlock(&registry.lock);
 	if (!copy)
 		return;
 	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
@@ -288,11 +300,11 @@ void metrics_render(FILE *out)
 
 void metrics_release(void)
 {
-	pthread_mutex_lock(&m.lock);
-	for (size_t i = 0; i < m.n; i++)
-		free(m.series[i].labels);
-	free(m.series);
-	m.series = NULL;
-	m.n = m.cap = 0;
-	pthread_mutex_unlock(&m.lock);
+	pthread_mutex_lock(&registry.lock);
+	for (size_t i = 0; i < registry.n; i++)
+		free(registry.series[i].labels);
+	free(registry.series);
+	registry.series = NULL;
+	registry.n = registry.cap = 0;
+	pthread_mutex_unlock(&registry.lock);
 }

@@ -17,7 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ocitapd.h"
+#include "log.h"
+#include "metrics.h"
+#include "writer.h"
 
 void wop_free(struct wop *op)
 {
@@ -120,14 +122,14 @@ static void hand_back(struct writer *w, struct wop *batch, int error)
 	 * loop first would add a thread switch to every hook's wait */
 	for (struct wop *op = batch; op; op = op->next)
 		if (op->ack && !error)
-			op->ack->ack_sent = send(op->ack->fd, OCITAP_REPORT_ACK, strlen(OCITAP_REPORT_ACK),
-						 MSG_NOSIGNAL | MSG_DONTWAIT) >= 0;
+			op->ack->sent = send(op->ack->fd, OCITAP_REPORT_ACK, strlen(OCITAP_REPORT_ACK),
+					     MSG_NOSIGNAL | MSG_DONTWAIT) >= 0;
 	pthread_mutex_lock(&w->lock);
 	for (struct wop *op = batch; op; op = op->next)
 		if (op->ack) {
-			op->ack->ack_error = error;
-			unsent |= error || !op->ack->ack_sent;
-			op->ack->next_acked = w->acked;
+			op->ack->error = error;
+			unsent |= error || !op->ack->sent;
+			op->ack->next = w->acked;
 			__atomic_store_n(&w->acked, op->ack, __ATOMIC_RELEASE);
 			op->ack = NULL;
 		}
@@ -229,10 +231,8 @@ static void *writer_main(void *arg)
 				log_msg(LOG_WARN, "spool: cannot remove %s: %m", op->path);
 		hand_back(w, batch, 0);
 		{
-			void (*committed)(void) = __atomic_load_n(&w->committed, __ATOMIC_ACQUIRE);
-
-			if (committed)
-				committed();
+			if (w->committed)
+				w->committed(w->committed_userdata);
 		}
 		while (batch) {
 			struct wop *next = batch->next;
@@ -250,10 +250,14 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-int writer_init(struct writer *w, struct ocitap_store *store)
+int writer_init(struct writer *w, struct ocitap_store *store, int sync_interval_ms, void (*committed)(void *userdata),
+		void *userdata)
 {
 	memset(w, 0, sizeof(*w));
 	w->store = store;
+	w->sync_interval_ms = sync_interval_ms;
+	w->committed = committed;
+	w->committed_userdata = userdata;
 	w->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (w->done_fd < 0)
 		return -errno;
@@ -272,10 +276,9 @@ int writer_init(struct writer *w, struct ocitap_store *store)
 
 int writer_start(struct writer *w)
 {
-	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
-		close(w->done_fd);
+	if (pthread_create(&w->thread, NULL, writer_main, w) != 0)
 		return -EAGAIN;
-	}
+	w->started = true;
 	return 0;
 }
 
@@ -304,12 +307,63 @@ void writer_kick(struct writer *w)
 		pthread_cond_signal(&w->wake);
 }
 
+struct writer_ack *writer_take_acked(struct writer *w)
+{
+	struct writer_ack *acked;
+	uint64_t n;
+
+	(void)!read(w->done_fd, &n, sizeof(n));
+	pthread_mutex_lock(&w->lock);
+	acked = w->acked;
+	__atomic_store_n(&w->acked, NULL, __ATOMIC_RELAXED); /* also read without the lock, as a hint */
+	pthread_mutex_unlock(&w->lock);
+	return acked;
+}
+
+bool writer_has_acked(struct writer *w)
+{
+	return __atomic_load_n(&w->acked, __ATOMIC_ACQUIRE) != NULL;
+}
+
+void writer_get_stats(struct writer *w, struct writer_stats *ret)
+{
+	*ret = (struct writer_stats){ .commits = __atomic_load_n(&w->commits, __ATOMIC_RELAXED),
+				      .failures = __atomic_load_n(&w->failures, __ATOMIC_RELAXED),
+				      .syncs = __atomic_load_n(&w->syncs, __ATOMIC_RELAXED),
+				      .degraded = __atomic_load_n(&w->degraded, __ATOMIC_RELAXED) };
+}
+
+struct wop *wop_new(enum wop_kind kind, const char *id)
+{
+	struct wop *op = calloc(1, sizeof(*op));
+
+	if (!op || (id && !(op->id = strdup(id)))) {
+		log_msg(LOG_ERR, "out of memory");
+		abort();
+	}
+	op->kind = kind;
+	op->wall_ns = ocitapd_now_ns(CLOCK_REALTIME);
+	return op;
+}
+
 void writer_stop(struct writer *w)
 {
-	pthread_mutex_lock(&w->lock);
-	w->stop = true;
-	pthread_cond_signal(&w->wake);
-	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->thread, NULL);
-	close(w->done_fd);
+	if (w->started) {
+		pthread_mutex_lock(&w->lock);
+		w->stop = true;
+		pthread_cond_signal(&w->wake);
+		pthread_mutex_unlock(&w->lock);
+		pthread_join(w->thread, NULL);
+		w->started = false;
+	}
+	while (w->head) { /* never started: what was queued is dropped */
+		struct wop *next = w->head->next;
+
+		wop_free(w->head);
+		w->head = next;
+	}
+	w->tail = NULL;
+	if (w->done_fd >= 0)
+		close(w->done_fd);
+	w->done_fd = -1;
 }

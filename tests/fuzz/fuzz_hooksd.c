@@ -1,8 +1,9 @@
 /*
  * fuzz_hooksd.c: libFuzzer target for oci-hooks(5) files (both schemas) and
- * the Go-to-POSIX regular expression translation, then matching what
+ * Go regular expressions (read as Go does, run on PCRE2), then matching what
  * parsed against a fixed bundle.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,9 +41,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	if (strlen(text) == size && ocitap_regex_compile(text, &re, &err) == 0) {
-		(void)ocitap_regex_search(&re, "io.ocitap.example=true /bin/sh");
-		ocitap_regex_release(&re);
+	if (strlen(text) == size) {
+		if (ocitap_regex_compile(text, &re, &err) == 0) {
+			/* a fixed text, and the bytes themselves (often not UTF-8) */
+			int a = ocitap_regex_search(&re, "io.ocitap.example=true /bin/sh"),
+			    b = ocitap_regex_search(&re, text);
+
+			if ((a != 0 && a != 1 && a != -ERANGE) || (b != 0 && b != 1 && b != -ERANGE))
+				abort();
+			ocitap_regex_release(&re);
+		} else if (re.prog || !err.message[0]) {
+			abort(); /* a refusal says why and holds nothing */
+		}
 	}
 	free(text);
 	return 0;

@@ -154,6 +154,11 @@ hookf e-ann-no createContainer '{"annotations": {"^org\\.ocitap\\.explain$": "^n
 hookf g-and poststop '{"always": true, "commands": ["^nope$"]}'
 hookf H-prestart prestart '{"always": true}'
 hookf i-bind poststop '{"hasBindMounts": true}'
+# Go regular expressions that a POSIX translation read differently: podman (Go) decides
+hookf j-inline-flag poststart '{"commands": ["^s(?i)H$"]}'
+hookf k-unicode createContainer '{"annotations": {"^org\\.ocitap\\.explain$": "^\\pL+$"}}'
+hookf l-brace poststart '{"commands": ["^sh{,3}$"]}'
+hookf m-quote createContainer '{"annotations": {"^org\\.ocitap\\.explain$": "^\\Qyes\\E$"}}'
 jq -n --arg p "$work/rec" '{hook: $p, arguments: ["f-legacy"], stage: ["poststop"], cmd: ["^nope$"], annotation: ["^yes$"]}' \
 	>"$xd/f-legacy.json"
 echo '{"version": "1.0.0", "hook": {"path": "/nonexistent/hook"}, "when": {"always": true}, "stages": ["poststop"]}' \
@@ -163,15 +168,17 @@ out=$(timeout 120 podman --root "$work/storage" --runroot "$work/runroot" --stor
 	--cgroup-manager cgroupfs --events-backend file --hooks-dir "$xd" run --name explained --network none \
 	--ulimit nofile=20000:20000 --ulimit "nproc=$nproc:$nproc" --annotation org.ocitap.explain=yes \
 	localhost/ocitap-busybox:test sh -c true 2>&1)
-check "explain: podman ran a container with the test hooks directory" [ $? -eq 0 ]
+rc=$?
+check "explain: podman ran a container with the test hooks directory" [ $rc -eq 0 ]
+[[ $rc -eq 0 ]] || echo "# $out"
 bundle=$(pm inspect --format '{{.StaticDir}}' explained 2>/dev/null)
 "$OCITAP" hooks explain "$bundle" --hooks-dir "$xd" --json >"$work/explain.json" 2>"$work/explain.err"
 ran=$(sort -u "$work/ran" 2>/dev/null | tr '\n' ' ')
 said=$(jq -r '.files[] | select(.status == "match") | .name | rtrimstr(".json")' "$work/explain.json" | sort | tr '\n' ' ')
 echo "# podman ran: $ran; explain says: $said"
 check "explain: the files that match are exactly those podman ran" [ -n "$ran" -a "$ran" = "$said" ]
-check "explain: and those are the expected ones (always, command, annotation, legacy OR, prestart)" \
-	[ "$said" = "$(printf '%s\n' a-always b-cmd-sh d-ann f-legacy H-prestart | sort | tr '\n' ' ')" ]
+check "explain: and those are the expected ones (always, command, annotation, legacy OR, prestart, x(?i)y, \\pL, \\Q..\\E; not {,3})" \
+	[ "$said" = "$(printf '%s\n' a-always b-cmd-sh d-ann f-legacy H-prestart j-inline-flag k-unicode m-quote | sort | tr '\n' ' ')" ]
 agree=true
 for n in $said; do
 	want=$(jq -r --arg n "$n.json" '.files[] | select(.name == $n) | .adds[0]' "$work/explain.json")
@@ -192,4 +199,40 @@ check "hooks lint: exit 1, the broken file named with its field" \
 	bash -c '[ "$1" -eq 1 ] && grep -q "^FAIL .*z-broken.json: hook.path: /nonexistent/hook" "$2"' _ "$rc" "$work/lint.txt"
 pm rm -f explained >/dev/null 2>&1
 
+# a pattern Go refuses: podman 4.3 then refuses to create any container
+# (setting up OCI hooks fails), and explain/lint call the file broken, naming
+# the construct
+bd=$work/broken-re.d
+mkdir -p "$bd"
+xd=$bd hookf o-lookahead poststart '{"commands": ["^(?=sh)"]}'
+out=$(timeout 120 podman --root "$work/storage" --runroot "$work/runroot" --storage-driver vfs --runtime runc \
+	--cgroup-manager cgroupfs --events-backend file --hooks-dir "$bd" run --rm --network none \
+	--ulimit nofile=20000:20000 --ulimit "nproc=$nproc:$nproc" localhost/ocitap-busybox:test true 2>&1)
+rc=$?
+check "a lookahead in when.commands: podman (Go regexp) refuses it too" \
+	bash -c '[ "$1" -ne 0 ] && grep -q "(?=" <<<"$2"' _ "$rc" "$out"
+echo "# podman: $out"
+"$OCITAP" hooks lint "$bd" >"$work/lint-re.txt"
+rc=$?
+check "hooks lint: the lookahead file fails, naming field and construct" \
+	bash -c '[ "$1" -eq 1 ] && grep -q "^FAIL .*o-lookahead.json: when.commands\[0\]: pattern \"^(?=sh)\": lookahead" "$2"' _ "$rc" "$work/lint-re.txt"
+
+# (?<name>...) is Go 1.22's: lint warns, and a podman built with an older Go
+# refuses the container as the warning says (a newer one runs it)
+nd=$work/newer-go.d
+mkdir -p "$nd"
+xd=$nd hookf p-angle-name poststart '{"commands": ["^(?<c>sh)$"]}'
+gominor=$(podman version --format '{{.Client.GoVersion}}' 2>/dev/null | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
+out=$(timeout 120 podman --root "$work/storage" --runroot "$work/runroot" --storage-driver vfs --runtime runc \
+	--cgroup-manager cgroupfs --events-backend file --hooks-dir "$nd" run --rm --network none \
+	--ulimit nofile=20000:20000 --ulimit "nproc=$nproc:$nproc" localhost/ocitap-busybox:test true 2>&1)
+rc=$?
+if [[ -n $gominor && $gominor -lt 22 ]]; then
+	check "(?<name>...) with podman built with go1.$gominor: refused" bash -c '[ "$1" -ne 0 ] && grep -q "(?<" <<<"$2"' _ "$rc" "$out"
+else
+	check "(?<name>...) with podman built with go1.$gominor: accepted" [ "$rc" -eq 0 ]
+fi
+"$OCITAP" hooks lint "$nd" >"$work/lint-newer.txt"
+check "hooks lint: the file loads, with a warning that Go before 1.22 refuses (?<name>...)" \
+	grep -q "warning: (?<name>...) in a pattern: Go before 1.22 refuses it" "$work/lint-newer.txt"
 done_testing

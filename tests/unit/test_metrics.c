@@ -6,7 +6,8 @@
  */
 #include <pthread.h>
 
-#include "../../inspect/ocitapd/ocitapd.h"
+#include "../../inspect/ocitapd/log.h"
+#include "../../inspect/ocitapd/metrics.h"
 #include "testutil.h"
 
 static char *text;

@@ -1,0 +1,346 @@
+/*
+ * container.c: the table of containers the daemon knows (by id), and the
+ * one path every observation takes: the container's lifecycle state
+ * machine (lib/lifecycle.h) orders it, and what it produced (a transition,
+ * a late event, an exit) is counted for /metrics and queued for the store.
+ * Also the notification counts on their way to the store, what is kept of
+ * a stopped container, eviction past retention, and the restore at start.
+ */
+#include <errno.h>
+#include <seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "metrics.h"
+#include "tracer.h"
+#include "tracking.h"
+
+static unsigned hash_id(const char *s)
+{
+	unsigned h = 5381;
+
+	while (*s)
+		h = h * 33 + (unsigned char)*s++;
+	return h % OCITAPD_BUCKETS;
+}
+
+struct container *container_get(struct ocitapd *d, const char *id, bool create)
+{
+	unsigned h = hash_id(id);
+	struct container *c;
+
+	for (c = d->buckets[h]; c; c = c->next)
+		if (strcmp(c->id, id) == 0)
+			return c;
+	if (!create)
+		return NULL;
+	c = ocitapd_xcalloc(1, sizeof(*c));
+	c->id = ocitapd_xstrdup(id);
+	ocitap_lifecycle_init(&c->lc);
+	c->policy = ocitap_policy_set_default(d->policies);
+	snprintf(c->policy_name, sizeof(c->policy_name), "%s", ocitap_policy_name(c->policy));
+	c->next = d->buckets[h];
+	d->buckets[h] = c;
+	__atomic_fetch_add(&d->n_containers, 1, __ATOMIC_RELAXED);
+	return c;
+}
+
+struct container *container_by_cookie(struct ocitapd *d, uint64_t cookie)
+{
+	for (size_t b = 0; b < OCITAPD_BUCKETS; b++)
+		for (struct container *c = d->buckets[b]; c; c = c->next)
+			if (c->bpf_cookie == cookie)
+				return c;
+	return NULL;
+}
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static uint64_t identity_hash(const struct ocitap_state *st, pid_t pid)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	h = fnv1a(h, st->bundle ? st->bundle : "", st->bundle ? strlen(st->bundle) + 1 : 0);
+	h = fnv1a(h, &pid, sizeof(pid));
+	h = fnv1a(h, &st->has_annotations, sizeof(st->has_annotations));
+	for (size_t i = 0; st->has_annotations && i < st->n_annotations; i++) {
+		h = fnv1a(h, st->annotations[i].key, strlen(st->annotations[i].key) + 1);
+		h = fnv1a(h, st->annotations[i].value, strlen(st->annotations[i].value) + 1);
+	}
+	return h | 1; /* 0 is "nothing queued yet" */
+}
+
+/* The container's identity, when it differs from what was last queued:
+ * the six stages of one container mostly repeat it. */
+void container_queue_identity(struct ocitapd *d, struct container *c, const struct ocitap_state *st, pid_t pid)
+{
+	uint64_t h = identity_hash(st, pid);
+	struct wop *op;
+
+	if (h == c->identity)
+		return;
+	c->identity = h;
+	op = wop_new(WOP_CONTAINER, st->id);
+
+	op->bundle = ocitapd_xstrdup(st->bundle);
+	op->pid = pid;
+	if (st->has_annotations) {
+		op->has_annotations = true;
+		op->annotations = calloc(st->n_annotations + 1, sizeof(*op->annotations));
+		if (!op->annotations)
+			abort();
+		for (size_t i = 0; i < st->n_annotations; i++) {
+			op->annotations[i].key = ocitapd_xstrdup(st->annotations[i].key);
+			op->annotations[i].value = ocitapd_xstrdup(st->annotations[i].value);
+		}
+		op->n_annotations = st->n_annotations;
+	}
+	writer_push(&d->writer, op);
+}
+
+/* /metrics: the transition, and the latencies it ends. */
+static void count_transition(const struct container *c, const struct ocitap_transition_rec *t)
+{
+	const struct ocitap_lifecycle *lc = &c->lc;
+
+	metric_add("ocitap_transitions_total", 1, "to", ocitap_phase_to_string(t->to), "source", t->source, NULL);
+	/* the start is the created transition, or running when created was
+	 * skipped or came late (runc runs poststart alongside startContainer) */
+	if ((t->to == OCITAP_PHASE_CREATED || (t->to == OCITAP_PHASE_RUNNING && !lc->reached[OCITAP_PHASE_CREATED])) &&
+	    lc->reached[OCITAP_PHASE_CREATING] && lc->at[OCITAP_PHASE_CREATING].mono_ns && t->mono_ns)
+		metric_observe("ocitap_container_create_to_start_seconds",
+			       (double)(t->mono_ns - lc->at[OCITAP_PHASE_CREATING].mono_ns) / 1e9, NULL);
+	if (t->to == OCITAP_PHASE_RUNNING && lc->reached[OCITAP_PHASE_CREATED] &&
+	    lc->at[OCITAP_PHASE_CREATED].mono_ns && t->mono_ns)
+		metric_observe("ocitap_container_start_to_running_seconds",
+			       (double)(t->mono_ns - lc->at[OCITAP_PHASE_CREATED].mono_ns) / 1e9, NULL);
+}
+
+static void count_exit(const struct container *c, bool had_exit, bool had_oom)
+{
+	char v[32];
+
+	if (c->lc.has_exit && !had_exit) {
+		if (c->lc.signal) {
+			const char *name = sigabbrev_np(c->lc.signal);
+
+			snprintf(v, sizeof(v), "%s%s", name ? "SIG" : "", name ? name : "");
+			if (!name)
+				snprintf(v, sizeof(v), "%d", c->lc.signal);
+			metric_add("ocitap_container_signals_total", 1, "signal", v, NULL);
+		} else {
+			snprintf(v, sizeof(v), "%d", c->lc.exit_code);
+			metric_add("ocitap_container_exits_total", 1, "code", v, NULL);
+		}
+	}
+	if (c->lc.oom && !had_oom)
+		metric_add("ocitap_oom_kills_total", 1, NULL);
+}
+
+/*
+ * Feed an observation to the container's state machine and queue what it
+ * produced. ack (may be NULL) is acknowledged once this is durable.
+ */
+void container_observe(struct ocitapd *d, struct container *c, const struct ocitap_observation *obs,
+		       struct writer_ack *ack)
+{
+	struct ocitap_transition_rec t;
+	bool had_exit = c->lc.has_exit, had_oom = c->lc.oom;
+	int r = ocitap_lifecycle_apply(&c->lc, obs, &t);
+	struct wop *op = NULL;
+
+	if (r == OCITAP_APPLY_TRANSITION) {
+		op = wop_new(WOP_EVENT, c->id);
+		op->kind_text = ocitapd_xstrdup(OCITAP_EVENT_TRANSITION);
+		op->ev.from = t.from;
+		op->ev.to = t.to;
+		count_transition(c, &t);
+		log_msg(LOG_INFO, "container %s: %s -> %s (%s)", c->id, ocitap_phase_to_string(t.from),
+			ocitap_phase_to_string(t.to), obs->source);
+		if (t.to == OCITAP_PHASE_STOPPED)
+			tracking_stopped(d, c);
+	} else if (r == OCITAP_APPLY_LATE) {
+		op = wop_new(WOP_EVENT, c->id);
+		op->kind_text = ocitapd_xstrdup(OCITAP_EVENT_LATE);
+		op->ev.from = c->lc.phase;
+		op->ev.to = obs->phase;
+		log_msg(LOG_DEBUG, "container %s: late %s from %s (already %s)", c->id,
+			ocitap_phase_to_string(obs->phase), obs->source, ocitap_phase_to_string(c->lc.phase));
+	}
+	if ((c->lc.has_exit && !had_exit) || (c->lc.oom && !had_oom)) {
+		struct wop *ex = wop_new(WOP_EVENT, c->id);
+
+		ex->kind_text = ocitapd_xstrdup(OCITAP_EVENT_EXIT);
+		ex->ev.from = ex->ev.to = c->lc.phase;
+		ex->ev.has_exit = c->lc.has_exit;
+		ex->ev.exit_code = c->lc.exit_code;
+		ex->ev.signal = c->lc.signal;
+		ex->ev.oom = c->lc.oom;
+		ex->source = ocitapd_xstrdup(obs->source);
+		ex->ev.mono_ns = obs->mono_ns;
+		ex->ev.wall_ns = obs->wall_ns;
+		count_exit(c, had_exit, had_oom);
+		if (c->lc.signal)
+			log_msg(LOG_INFO, "container %s: init killed by signal %d", c->id, c->lc.signal);
+		else
+			log_msg(LOG_INFO, "container %s: init exited with %d", c->id, c->lc.exit_code);
+		writer_push(&d->writer, ex);
+	}
+	if (!op && ack)
+		op = wop_new(WOP_NOP, c->id);
+	if (op) {
+		op->source = op->source ? op->source : ocitapd_xstrdup(obs->source);
+		op->ev.mono_ns = obs->mono_ns;
+		op->ev.wall_ns = obs->wall_ns;
+		op->ack = ack;
+		writer_push(&d->writer, op);
+	}
+}
+
+void container_flush_counts(struct ocitapd *d, struct container *c)
+{
+	for (size_t i = 0; i < c->n_counts; i++) {
+		struct counter *k = &c->counts[i];
+		char action[48];
+		char *name;
+		struct wop *op;
+
+		if (k->count == k->flushed)
+			continue;
+		name = seccomp_syscall_resolve_num_arch(k->arch, k->nr);
+		op = wop_new(WOP_NOTIFICATIONS, c->id);
+		if (name) {
+			op->syscall = name;
+		} else {
+			char num[32];
+
+			snprintf(num, sizeof(num), "%d", k->nr);
+			op->syscall = ocitapd_xstrdup(num);
+		}
+		op->action = ocitapd_xstrdup(ocitap_action_format(&k->action, action, sizeof(action)));
+		op->count = (int64_t)(k->count - k->flushed);
+		k->flushed = k->count;
+		metric_add("ocitap_notifications_total", (double)op->count, "syscall", op->syscall, "action",
+			   op->action, NULL);
+		writer_push(&d->writer, op);
+	}
+}
+
+/*
+ * A stopped container whose fds and pidfd are all gone can learn nothing
+ * more but late events: keep only what the state machine needs (a few
+ * hundred bytes) until retention evicts it.
+ */
+void container_settle(struct ocitapd *d, struct container *c)
+{
+	if (c->lc.phase != OCITAP_PHASE_STOPPED || c->fds || c->pidw)
+		return;
+	container_flush_counts(d, c);
+	free(c->counts);
+	c->counts = NULL;
+	c->n_counts = c->cap_counts = 0;
+}
+
+void container_free(struct ocitapd *d, struct container *c)
+{
+	while (c->fds) {
+		struct notify_fd *n = c->fds;
+
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, n->fd, NULL);
+		close(n->fd);
+		c->fds = n->next;
+		if (d->inflight_owner == n)
+			d->inflight_owner = NULL;
+		free(n->key);
+		free(n);
+	}
+	if (c->pidw) {
+		close(c->pidw->fd);
+		free(c->pidw);
+	}
+	if (c->bpf_tracked)
+		tracer_untrack(d->tracer, c->id);
+	free(c->trace_spec);
+	free(c->counts);
+	free(c->id);
+	free(c);
+}
+
+/* Forget stopped containers past retention (the store prunes them too). */
+void container_evict_stopped(struct ocitapd *d, int64_t before_wall_ns)
+{
+	for (size_t b = 0; b < OCITAPD_BUCKETS; b++)
+		for (struct container **p = &d->buckets[b]; *p;) {
+			struct container *c = *p;
+
+			if (c->lc.phase == OCITAP_PHASE_STOPPED && !c->fds && !c->pidw &&
+			    c->lc.at[OCITAP_PHASE_STOPPED].wall_ns < before_wall_ns) {
+				*p = c->next;
+				__atomic_fetch_sub(&d->n_containers, 1, __ATOMIC_RELAXED);
+				container_free(d, c);
+			} else {
+				p = &c->next;
+			}
+		}
+}
+
+void container_flush_all_counts(struct ocitapd *d)
+{
+	for (size_t b = 0; b < OCITAPD_BUCKETS; b++)
+		for (struct container *c = d->buckets[b]; c; c = c->next)
+			container_flush_counts(d, c);
+}
+
+/*
+ * At start, what the store knows: each retained container's phase and exit,
+ * so that the state machine goes on from there (a report replayed or
+ * arriving late after a restart is a late event, never a step back).
+ */
+struct restoring {
+	struct ocitapd *d;
+	size_t n;
+};
+
+static int restore_one(const struct ocitap_store_container *sc, int64_t stopped_wall_ns, void *userdata)
+{
+	struct restoring *r = userdata;
+	struct container *c = container_get(r->d, sc->id, true);
+
+	c->lc.phase = sc->phase;
+	if (sc->phase != OCITAP_PHASE_UNKNOWN) {
+		c->lc.reached[sc->phase] = true;
+		c->lc.at[sc->phase].to = sc->phase;
+		c->lc.at[sc->phase].sources = 1;
+		c->lc.at[sc->phase].wall_ns = sc->phase == OCITAP_PHASE_STOPPED ? stopped_wall_ns : sc->updated_wall_ns;
+		snprintf(c->lc.at[sc->phase].source, sizeof(c->lc.at[sc->phase].source), "store");
+	}
+	c->lc.has_exit = sc->has_exit;
+	c->lc.exit_code = sc->exit_code;
+	c->lc.signal = sc->signal;
+	c->lc.oom = sc->oom;
+	c->stored_pid = sc->pid;
+	c->stored_created_wall_ns = sc->created_wall_ns;
+	r->n++;
+	return 0;
+}
+
+int container_restore(struct ocitapd *d, struct ocitap_store *store, size_t *ret_n, struct ocitap_error *err)
+{
+	struct restoring r = { .d = d };
+	int ret = ocitap_store_foreach_container(store, restore_one, &r, err);
+
+	if (ret < 0)
+		return ret;
+	*ret_n = r.n;
+	return 0;
+}

@@ -1,0 +1,35 @@
+/*
+ * container.h: the container table and the path of every observation
+ * (container.c). Loop thread only.
+ */
+#ifndef OCITAPD_CONTAINER_H
+#define OCITAPD_CONTAINER_H
+
+#include "ocitapd.h"
+
+/* The container with id; created (default policy, phase unknown) when
+ * create is set and there is none, else NULL. */
+struct container *container_get(struct ocitapd *d, const char *id, bool create);
+/* The container BPF knows by cookie, or NULL. */
+struct container *container_by_cookie(struct ocitapd *d, uint64_t cookie);
+/* Queue the container's identity (bundle, pid, annotations) for the store
+ * when it differs from what was queued last. */
+void container_queue_identity(struct ocitapd *d, struct container *c, const struct ocitap_state *st, pid_t pid);
+/* Feed obs to c's state machine and queue what it produced; ack (may be
+ * NULL) is answered once that is durable. */
+void container_observe(struct ocitapd *d, struct container *c, const struct ocitap_observation *obs,
+		       struct writer_ack *ack);
+/* Queue the notification counts not yet stored. */
+void container_flush_counts(struct ocitapd *d, struct container *c);
+void container_flush_all_counts(struct ocitapd *d);
+/* Stopped with no fd or pidfd left: keep only what the state machine needs. */
+void container_settle(struct ocitapd *d, struct container *c);
+/* Close its fds, forget it (it must be out of the table). */
+void container_free(struct ocitapd *d, struct container *c);
+/* Forget stopped containers that stopped before before_wall_ns. */
+void container_evict_stopped(struct ocitapd *d, int64_t before_wall_ns);
+/* At start: every container the store retains, with its phase and exit;
+ * *ret_n: how many. -errno with err from the store. */
+int container_restore(struct ocitapd *d, struct ocitap_store *store, size_t *ret_n, struct ocitap_error *err);
+
+#endif

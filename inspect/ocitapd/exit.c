@@ -1,0 +1,129 @@
+/*
+ * exit.c: how a container's init ended, from a pidfd on it (lib/proc.h):
+ * opened when the runtime names the init (listener message, prestart or
+ * createRuntime hook) or when a restarted daemon finds the stored init
+ * still alive. Its exit is an observation with source "pidfd".
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "exit.h"
+#include "tracking.h"
+
+static void pidfd_finish(struct ocitapd *d, struct pid_watch *pw, const struct ocitap_exit *ex)
+{
+	struct container *c = pw->c;
+	struct ocitap_observation obs = { .phase = OCITAP_PHASE_STOPPED,
+					  .source = OCITAP_SOURCE_PIDFD,
+					  .mono_ns = ocitapd_now_ns(CLOCK_MONOTONIC),
+					  .wall_ns = ocitapd_now_ns(CLOCK_REALTIME) };
+
+	if (ex) {
+		obs.has_exit = true;
+		obs.exit_code = ex->exited ? ex->code : 0;
+		obs.signal = ex->signaled ? ex->signal : 0;
+	} else {
+		log_msg(LOG_DEBUG, "container %s: the kernel gave no exit status", c->id);
+	}
+	close(pw->fd);
+	c->pidw = NULL;
+	free(pw);
+	container_observe(d, c, &obs, NULL);
+	container_settle(d, c);
+}
+
+/*
+ * The pidfd polls readable when the init exits, but the kernel publishes the
+ * exit status (PIDFD_INFO_EXIT) only once the parent (the runtime) has
+ * reaped it. Until then: stop watching the level-triggered fd and ask again
+ * on the loop's next ticks, for a few seconds at most.
+ */
+static void pidfd_event(struct ocitapd *d, struct watch *w, uint32_t events)
+{
+	struct pid_watch *pw = container_of(w, struct pid_watch, watch);
+	struct ocitap_exit ex;
+	int r = ocitap_pidfd_exit(pw->fd, &ex);
+
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, pw->fd, NULL);
+	if (r == -EAGAIN) {
+		pw->give_up_ms = ocitap_now_ms() + 3000;
+		pw->next_reaping = d->reaping;
+		d->reaping = pw;
+		return;
+	}
+	pidfd_finish(d, pw, r == 0 ? &ex : NULL);
+}
+
+void exit_retry_reaping(struct ocitapd *d)
+{
+	int64_t now = ocitap_now_ms();
+
+	for (struct pid_watch **p = &d->reaping; *p;) {
+		struct pid_watch *pw = *p;
+		struct ocitap_exit ex;
+		int r = ocitap_pidfd_exit(pw->fd, &ex);
+
+		if (r == -EAGAIN && now < pw->give_up_ms) {
+			p = &pw->next_reaping;
+			continue;
+		}
+		*p = pw->next_reaping;
+		pidfd_finish(d, pw, r == 0 ? &ex : NULL);
+	}
+}
+
+void exit_watch_init(struct ocitapd *d, struct container *c, pid_t pid)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct pid_watch *pw;
+	int fd;
+
+	if (c->pidw || pid <= 0)
+		return;
+	fd = ocitap_pidfd_open(pid);
+	if (fd < 0) {
+		log_msg(LOG_DEBUG, "container %s: no pidfd for pid %d: %s", c->id, pid, strerror(-fd));
+		return;
+	}
+	pw = calloc(1, sizeof(*pw));
+	if (!pw) {
+		close(fd);
+		return;
+	}
+	*pw = (struct pid_watch){ .watch.fn = pidfd_event, .fd = fd, .c = c };
+	ev.data.ptr = &pw->watch;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		close(fd);
+		free(pw);
+		return;
+	}
+	c->pidw = pw;
+	c->init_pid = pid;
+}
+
+/*
+ * The init of an adopted container, if the stored pid is still that
+ * process: one that started after the container was first seen is a
+ * reused pid (btime has a one-second granularity; two seconds of slack).
+ */
+void exit_watch_stored_init(struct ocitapd *d, struct container *c)
+{
+	uint64_t ticks;
+	int64_t start_ns;
+
+	if (c->pidw || c->stored_pid <= 0 || c->lc.phase == OCITAP_PHASE_STOPPED)
+		return;
+	if (ocitap_proc_start_ticks("/proc", c->stored_pid, &ticks) < 0 ||
+	    ocitap_proc_start_wall_ns("/proc", ticks, &start_ns) < 0)
+		return;
+	if (c->stored_created_wall_ns && start_ns > c->stored_created_wall_ns + 2000000000LL) {
+		log_msg(LOG_DEBUG, "container %s: pid %d is no longer its init", c->id, c->stored_pid);
+		return;
+	}
+	exit_watch_init(d, c, c->stored_pid);
+	tracking_adopt(d, c);
+}

@@ -1,0 +1,16 @@
+/*
+ * exit.h: the init's exit status from its pidfd (exit.c). Loop thread only.
+ */
+#ifndef OCITAPD_EXIT_H
+#define OCITAPD_EXIT_H
+
+#include "ocitapd.h"
+
+/* Watch pid as c's init (nothing when c has one already or pid <= 0). */
+void exit_watch_init(struct ocitapd *d, struct container *c, pid_t pid);
+/* At restart: watch the stored init, if that pid is still the same process. */
+void exit_watch_stored_init(struct ocitapd *d, struct container *c);
+/* Ask again for the exit status of inits not yet reaped by their parent. */
+void exit_retry_reaping(struct ocitapd *d);
+
+#endif

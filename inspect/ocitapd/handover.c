@@ -1,0 +1,402 @@
+/*
+ * handover.c: what lets a notify fd outlive this daemon, and the next one
+ * take it back. Every fd is handed to ocitap-fdkeeper (keeper-client.c)
+ * and, under systemd with FDSTORE, to systemd's fd store; at start both
+ * give them back (adopted with the policy their key names) and the
+ * in-flight record (keeper-client.h) tells which notification a killed
+ * predecessor had taken and not answered, which is answered here.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "exit.h"
+#include "handover.h"
+#include "keeper-client.h"
+#include "metrics.h"
+#include "notify.h"
+
+/* One datagram to $NOTIFY_SOCKET ("@..." is abstract), with fd when >= 0. */
+static int sd_notify_fd(const char *text, int fd)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { (void *)text, strlen(text) };
+	struct msghdr mh = { .msg_name = &addr, .msg_iov = &iov, .msg_iovlen = 1 };
+	size_t len;
+	int sock, r;
+
+	if (!path || (path[0] != '/' && path[0] != '@') || (len = strlen(path)) >= sizeof(addr.sun_path))
+		return -EINVAL;
+	memcpy(addr.sun_path, path, len);
+	if (path[0] == '@')
+		addr.sun_path[0] = '\0';
+	mh.msg_namelen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+	if (fd >= 0) {
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = &ctl;
+		mh.msg_controllen = sizeof(ctl);
+		ctl.h.cmsg_level = SOL_SOCKET;
+		ctl.h.cmsg_type = SCM_RIGHTS;
+		ctl.h.cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(&ctl.h), &fd, sizeof(int));
+	}
+	sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return -errno;
+	r = sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+	close(sock);
+	return r;
+}
+
+/* FDNAME of a notify fd: "<keeper key>/<container id>" (printable, no ':', <= 255) */
+static bool fdstore_name(const struct notify_fd *n, char *buf, size_t size)
+{
+	int len;
+
+	if (!n->key)
+		return false;
+	len = snprintf(buf, size, "%s/%s", n->key, n->c->id);
+	if (len < 0 || (size_t)len >= size || len > 255)
+		return false;
+	for (const char *p = buf; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == ':')
+			return false;
+	return true;
+}
+
+static void fdstore_keep(struct ocitapd *d, const struct notify_fd *n)
+{
+	char name[300], msg[400];
+	int r;
+
+	if (!d->fdstore)
+		return;
+	if (!fdstore_name(n, name, sizeof(name))) {
+		log_msg(LOG_WARN, "container %s: its id cannot name a fd in systemd's fd store", n->c->id);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "FDSTORE=1\nFDNAME=%s", name);
+	r = sd_notify_fd(msg, n->fd);
+	if (r < 0)
+		log_msg(LOG_WARN, "container %s: systemd's fd store: %s", n->c->id, strerror(-r));
+}
+
+static void fdstore_remove(struct ocitapd *d, const struct notify_fd *n)
+{
+	char name[300], msg[400];
+
+	if (!d->fdstore || !fdstore_name(n, name, sizeof(name)))
+		return;
+	snprintf(msg, sizeof(msg), "FDSTOREREMOVE=1\nFDNAME=%s", name);
+	sd_notify_fd(msg, -1);
+}
+
+void handover_keeper_lost(struct ocitapd *d, const char *why)
+{
+	if (d->keeper_fd >= 0) {
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->keeper_fd, NULL);
+		close(d->keeper_fd);
+		d->keeper_fd = -1;
+		log_msg(LOG_WARN, "%s; until one is back, a restart of ocitapd would fail notified syscalls", why);
+	}
+	metric_set("ocitap_keeper_up", 0, NULL);
+	/* one that answers nothing (stopped, stuck) would stall the event
+	 * loop on every request: try it again much later */
+	d->keeper_retry_ms = ocitap_now_ms() + (strstr(why, "no answer") ? 30000 : 1000);
+}
+
+/* Hand the keeper its copy of n; false when it has none. */
+static bool keeper_keep_fd(struct ocitapd *d, struct notify_fd *n)
+{
+	struct ocitap_error err = { 0 };
+	char why[512];
+	int r;
+
+	if (d->keeper_fd < 0)
+		return false;
+	r = keeper_keep(d->keeper_fd, n->key, n->c->id, n->fd, &err);
+	if (r < 0)
+		ocitap_error_format(&err, why, sizeof(why));
+	if (r == -EREMOTEIO) /* it answered: the connection is fine */
+		log_msg(LOG_WARN, "container %s: %s", n->c->id, why);
+	else if (r < 0)
+		handover_keeper_lost(d, why);
+	return r == 0;
+}
+
+static void keeper_drop_fd(struct ocitapd *d, struct notify_fd *n)
+{
+	struct ocitap_error err = { 0 };
+	char why[512];
+	int r;
+
+	if (d->keeper_fd < 0)
+		return;
+	/* "no such key": it saw the hang-up first and dropped its copy itself */
+	r = keeper_drop(d->keeper_fd, n->key, &err);
+	if (r < 0 && r != -EREMOTEIO)
+		handover_keeper_lost(d, ocitap_error_format(&err, why, sizeof(why)));
+}
+
+void handover_keep(struct ocitapd *d, struct notify_fd *n)
+{
+	keeper_keep_fd(d, n);
+	fdstore_keep(d, n);
+}
+
+void handover_drop(struct ocitapd *d, struct notify_fd *n)
+{
+	keeper_drop_fd(d, n);
+	fdstore_remove(d, n);
+}
+
+/* The keeper never speaks unasked: its connection is readable when it is gone. */
+static void keeper_gone(struct ocitapd *d, struct watch *w, uint32_t events)
+{
+	handover_keeper_lost(d, "keeper: gone");
+}
+
+/* Connect (starting a keeper when none listens) and hand it every fd held. */
+void handover_reconnect(struct ocitapd *d)
+{
+	struct ocitap_error err = { 0 };
+	char line[512];
+	size_t handed = 0, held = 0;
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &d->keeper_w };
+	int fd;
+
+	d->keeper_w.fn = keeper_gone;
+	fd = keeper_connect(d->opt.keeper_path, true, &err);
+
+	if (fd < 0) {
+		if (!d->keeper_said)
+			log_msg(LOG_WARN, "%s; trying again every 5 s", ocitap_error_format(&err, line, sizeof(line)));
+		d->keeper_said = true;
+		d->keeper_retry_ms = ocitap_now_ms() + 5000;
+		return;
+	}
+	d->keeper_said = false;
+	d->keeper_fd = fd;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		handover_keeper_lost(d, "keeper: cannot watch its connection");
+		return;
+	}
+	for (size_t b = 0; b < OCITAPD_BUCKETS && d->keeper_fd >= 0; b++)
+		for (struct container *c = d->buckets[b]; c && d->keeper_fd >= 0; c = c->next)
+			for (struct notify_fd *n = c->fds; n && d->keeper_fd >= 0; n = n->next) {
+				held++;
+				handed += keeper_keep_fd(d, n);
+			}
+	if (d->keeper_fd >= 0) {
+		metric_set("ocitap_keeper_up", 1, NULL);
+		log_msg(LOG_INFO, "keeper %s: connected, holds %zu of %zu notify fd%s", d->opt.keeper_path, handed,
+			held, held == 1 ? "" : "s");
+	}
+}
+
+struct notify_fd *handover_find_fd(struct ocitapd *d, const char *key)
+{
+	for (size_t b = 0; b < OCITAPD_BUCKETS; b++)
+		for (struct container *c = d->buckets[b]; c; c = c->next)
+			for (struct notify_fd *n = c->fds; n; n = n->next)
+				if (n->key && strcmp(n->key, key) == 0)
+					return n;
+	return NULL;
+}
+
+static void adopt_fd(const char *key, const char *id, int fd, void *userdata)
+{
+	struct ocitapd *d = userdata;
+	struct container *c = container_get(d, id, true);
+	char name[OCITAP_POLICY_NAME_MAX];
+	const struct ocitap_policy *policy;
+	uint64_t serial;
+	bool init;
+	struct notify_fd *n;
+
+	if (handover_find_fd(d, key)) { /* both the keeper and systemd's fd store had it */
+		close(fd);
+		return;
+	}
+	if (ocitap_keeper_key_parse(key, &serial, &init, name, sizeof(name)) < 0) {
+		log_msg(LOG_WARN, "container %s: keeper key \"%s\" is not one of ours; its fd gets the default policy",
+			id, key);
+		init = false;
+		name[0] = '\0';
+	} else if (serial >= d->next_serial) {
+		d->next_serial = serial + 1;
+	}
+	policy = name[0] ? notify_find_policy(d, name) : NULL;
+	if (name[0] && !policy)
+		log_msg(LOG_WARN, "container %s: its policy \"%s\" is gone from the policy file; using %s", id, name,
+			ocitap_policy_name(c->policy));
+	n = notify_add_fd(d, c, fd, init, key, policy);
+	if (!n)
+		return;
+	d->adopted++;
+	metric_add("ocitap_adopted_notify_fds_total", 1, NULL);
+	if (init)
+		exit_watch_stored_init(d, c);
+}
+
+static bool id_valid(int fd, uint64_t id)
+{
+	return ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+/*
+ * What the previous daemon had taken and not answered (ocitapd.h: struct
+ * inflight). Taken and decided: answer it as it would have. Killed inside
+ * RECV: the kernel gave it the next id after the last one answered, but
+ * what syscall it was is lost: answer it by ocitap_policy_blind().
+ */
+static void recover_inflight(struct ocitapd *d)
+{
+	struct inflight *f = d->inflight;
+	struct notify_fd *n = f->state != INFLIGHT_IDLE ? handover_find_fd(d, f->key) : NULL;
+
+	if (n && f->state == INFLIGHT_DECIDED && id_valid(n->fd, f->id)) {
+		struct seccomp_notif *req = d->req;
+		struct ocitap_action a = ocitap_policy_decide(n->policy, f->arch, f->nr);
+		char *name = seccomp_syscall_resolve_num_arch(f->arch, f->nr);
+
+		memset(req, 0, d->sizes.seccomp_notif);
+		req->id = f->id;
+		req->pid = (uint32_t)f->pid;
+		req->data.arch = f->arch;
+		req->data.nr = f->nr;
+		notify_send_answer(d, n, req, &a);
+		notify_count(n->c, f->arch, f->nr, &a);
+		n->last_id = f->id;
+		d->recovered++;
+		metric_add("ocitap_recovered_notifications_total", 1, "exact", "true", NULL);
+		log_msg(LOG_INFO, "container %s: answered %s, taken by the previous ocitapd but not answered", n->c->id,
+			name ? name : "a syscall");
+		free(name);
+	} else if (n && f->state == INFLIGHT_RECEIVING && f->prev_id) {
+		for (uint64_t id = f->prev_id + 1; id <= f->prev_id + 16; id++) {
+			struct seccomp_notif *req = d->req;
+			struct ocitap_action a;
+			bool exact;
+			char text[64];
+
+			if (!id_valid(n->fd, id))
+				continue;
+			a = ocitap_policy_blind(n->policy, &exact);
+			memset(req, 0, d->sizes.seccomp_notif);
+			req->id = id;
+			notify_send_answer(d, n, req, &a);
+			n->last_id = id;
+			d->recovered++;
+			metric_add("ocitap_recovered_notifications_total", 1, "exact", exact ? "true" : "false", NULL);
+			log_msg(exact ? LOG_INFO : LOG_WARN,
+				"container %s: answered a notification the previous ocitapd was killed while taking "
+				"(syscall unknown): %s%s",
+				n->c->id, ocitap_action_format(&a, text, sizeof(text)),
+				exact ? ", the policy's answer to every syscall" : ", the policy's refusal");
+			break;
+		}
+	}
+	f->state = INFLIGHT_IDLE;
+}
+
+/*
+ * The notify fds systemd's fd store gave back ($LISTEN_FDS, named by
+ * $LISTEN_FDNAMES, for us only if $LISTEN_PID is our pid): ours are those
+ * named "<key>/<container id>" that are seccomp notify fds.
+ */
+
+static int fdstore_take_back(struct ocitapd *d)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS"), *names = getenv("LISTEN_FDNAMES");
+	const char *next = names ? names : "";
+	long long v, n;
+	int taken = 0;
+
+	if (!pid || !fds || !ocitapd_parse_number(pid, 1, INT32_MAX, &v) || (pid_t)v != getpid() ||
+	    !ocitapd_parse_number(fds, 0, 65536, &n))
+		return 0;
+	for (int i = 0; i < n; i++) {
+		char name[300] = "", link[64], target[64], *slash;
+		size_t w = strcspn(next, ":");
+		int fd = 3 + i;
+		ssize_t len;
+
+		/* names are colon-separated, in fd order */
+		if (w < sizeof(name)) {
+			memcpy(name, next, w);
+			name[w] = '\0';
+		}
+		next += w + (next[w] == ':');
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		len = readlink(link, target, sizeof(target) - 1);
+		target[len > 0 ? len : 0] = '\0';
+		slash = strrchr(name, '/'); /* a policy name may hold one; a container id may not */
+		if (!slash || strcmp(target, "anon_inode:seccomp notify") != 0)
+			continue; /* not ours: left alone */
+		*slash = '\0';
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		adopt_fd(name, slash + 1, fd, d);
+		taken++;
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return taken;
+}
+
+/* At start: every notify fd the keeper (or systemd) holds becomes ours again. */
+void handover_take_back(struct ocitapd *d)
+{
+	struct ocitap_error err = { 0 };
+	char why[512], path[PATH_MAX];
+	int n = 0, from_store = fdstore_take_back(d);
+
+	d->keeper_w.fn = keeper_gone;
+
+	if (from_store)
+		log_msg(LOG_INFO, "systemd's fd store: took back %d notify fd%s", from_store,
+			from_store == 1 ? "" : "s");
+	options_run_file(&d->opt, "ocitapd.inflight", path, sizeof(path));
+	if (inflight_map(path, &d->inflight, &err) < 0)
+		log_msg(LOG_WARN,
+			"in-flight record: %s (a notification taken when ocitapd is killed may then "
+			"wait until its container stops)",
+			ocitap_error_format(&err, why, sizeof(why)));
+	if (d->opt.keeper_path) {
+		d->keeper_fd = keeper_connect(d->opt.keeper_path, true, &err);
+		if (d->keeper_fd < 0) {
+			log_msg(LOG_WARN, "%s; trying again every 5 s", ocitap_error_format(&err, why, sizeof(why)));
+			metric_set("ocitap_keeper_up", 0, NULL);
+			d->keeper_retry_ms = ocitap_now_ms() + 5000;
+		} else if ((n = keeper_give(d->keeper_fd, adopt_fd, d, &err)) < 0) {
+			handover_keeper_lost(d, ocitap_error_format(&err, why, sizeof(why)));
+			n = 0;
+		} else if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->keeper_fd,
+				     &(struct epoll_event){ .events = EPOLLIN, .data.ptr = &d->keeper_w }) < 0) {
+			handover_keeper_lost(d, "keeper: cannot watch its connection");
+		} else {
+			metric_set("ocitap_keeper_up", 1, NULL);
+			if (n)
+				log_msg(LOG_INFO, "keeper %s: took back %d notify fd%s of a previous ocitapd",
+					d->opt.keeper_path, n, n == 1 ? "" : "s");
+			else
+				log_msg(LOG_INFO, "keeper %s: connected", d->opt.keeper_path);
+		}
+	}
+	if (d->inflight)
+		recover_inflight(d); /* every fd is back: whichever held the one it names */
+}

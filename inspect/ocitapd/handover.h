@@ -1,0 +1,25 @@
+/*
+ * handover.h: notify fds across daemon restarts (handover.c): the keeper,
+ * systemd's fd store, the in-flight record. Loop thread only.
+ */
+#ifndef OCITAPD_HANDOVER_H
+#define OCITAPD_HANDOVER_H
+
+#include "ocitapd.h"
+
+/* At start: the in-flight record mapped, every notify fd the keeper or
+ * systemd holds adopted, and what a killed predecessor left unanswered
+ * answered. */
+void handover_take_back(struct ocitapd *d);
+/* A new notify fd: the keeper and the fd store get their copy. */
+void handover_keep(struct ocitapd *d, struct notify_fd *n);
+/* n hung up: they drop theirs. */
+void handover_drop(struct ocitapd *d, struct notify_fd *n);
+/* The keeper's connection failed (why): retried by handover_reconnect(). */
+void handover_keeper_lost(struct ocitapd *d, const char *why);
+/* Reach a keeper again (starting one) and hand it every fd held. */
+void handover_reconnect(struct ocitapd *d);
+/* The notify fd named key at the keeper, or NULL. */
+struct notify_fd *handover_find_fd(struct ocitapd *d, const char *key);
+
+#endif

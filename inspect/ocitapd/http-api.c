@@ -1,0 +1,294 @@
+/*
+ * http-api.c: the handlers of the JSON API (/v1/containers,
+ * /v1/containers/{id}, /v1/containers/{id}/profile, /v1/events), /metrics
+ * and /healthz, each answering on its connection's thread from the
+ * connection's read-only store, the writer's stats, the tracer and the
+ * metrics table. http.c's route table picks the handler; ids are matched
+ * against the store (or the tracer) only, never used as paths.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "event-json.h"
+#include "http-internal.h"
+#include "metrics.h"
+#include "tracer.h"
+
+/* ---- /v1/containers ---------------------------------------------------------- */
+
+struct filter {
+	struct http_server *server;
+	struct ocitap_query q;
+	struct json_object *list;
+	struct ocitap_store *store; /* for each container's last event */
+};
+
+static int list_one(const struct ocitap_store_container *c, int64_t stopped_wall_ns, void *userdata)
+{
+	struct filter *f = userdata;
+
+	if (f->q.has_status && c->phase != f->q.status)
+		return 0;
+	if (!ocitap_query_annotations_match(&f->q, c->annotations_json))
+		return 0;
+	json_object_array_add(f->list, ocitap_container_json(c, f->store, http_live_notify_fds(f->server, c->id)));
+	return 0;
+}
+
+enum MHD_Result http_get_containers(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store)
+{
+	struct filter f = { .server = s, .store = store };
+	struct ocitap_error err = { 0 };
+	struct json_object *o;
+	enum MHD_Result r;
+	char line[512];
+
+	if (!http_read_query(conn, &f.q, &r))
+		return r;
+	f.list = json_object_new_array();
+	if (ocitap_store_foreach_container(store, list_one, &f, &err) < 0) {
+		json_object_put(f.list);
+		r = http_reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store: %s",
+				     ocitap_error_format(&err, line, sizeof(line)));
+		goto out;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "containers", f.list);
+	r = http_reply_json(conn, MHD_HTTP_OK, o);
+out:
+	ocitap_query_release(&f.q);
+	return r;
+}
+
+/* ---- /v1/containers/{id} ------------------------------------------------------ */
+
+enum MHD_Result http_get_container(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store,
+				   const char *id)
+{
+	struct ocitap_error err = { 0 };
+	struct json_object *o;
+	char line[512];
+	int r;
+
+	if (!*id || strlen(id) > 1024)
+		return http_reply_error(conn, MHD_HTTP_BAD_REQUEST, "container id: expected 1 to 1024 bytes");
+	r = ocitap_container_detail_json(store, id, http_live_notify_fds(s, id), &o, &err);
+	if (r == -ENOENT) {
+		struct json_object *e = json_object_new_object();
+
+		/* built here so that the id is escaped by json-c, never by hand */
+		json_object_object_add(e, "error", json_object_new_string("no such container"));
+		json_object_object_add(e, "id", json_object_new_string(id));
+		json_object_object_add(e, "status", json_object_new_int(404));
+		return http_reply_json(conn, MHD_HTTP_NOT_FOUND, e);
+	}
+	if (r < 0)
+		return http_reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store: %s",
+					ocitap_error_format(&err, line, sizeof(line)));
+	return http_reply_json(conn, MHD_HTTP_OK, o);
+}
+
+/* ---- /v1/events ------------------------------------------------------------ */
+
+struct page {
+	struct json_object *list;
+	int64_t left, last;
+};
+
+static int page_one(const struct ocitap_event *ev, void *userdata)
+{
+	struct page *p = userdata;
+
+	json_object_array_add(p->list, ocitap_event_json(ev));
+	p->last = ev->seq;
+	return --p->left == 0;
+}
+
+enum MHD_Result http_get_events(struct MHD_Connection *conn, struct ocitap_store *store)
+{
+	struct ocitap_error err = { 0 };
+	struct ocitap_query q;
+	struct page p;
+	struct json_object *o;
+	enum MHD_Result r;
+	char line[512];
+
+	if (!http_read_query(conn, &q, &r))
+		return r;
+	p = (struct page){ .list = json_object_new_array(), .left = q.limit, .last = q.since };
+	if (ocitap_store_foreach_event(store, q.id, q.since, page_one, &p, &err) < 0) {
+		json_object_put(p.list);
+		ocitap_query_release(&q);
+		return http_reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store: %s",
+					ocitap_error_format(&err, line, sizeof(line)));
+	}
+	ocitap_query_release(&q);
+	o = json_object_new_object();
+	json_object_object_add(o, "events", p.list);
+	json_object_object_add(o, "next", json_object_new_int64(p.last)); /* since= for the next page */
+	return http_reply_json(conn, MHD_HTTP_OK, o);
+}
+
+/* ---- /metrics and /healthz ------------------------------------------------------- */
+
+static void process_metrics(struct http_server *s, FILE *out)
+{
+	long pages = 0, rss = 0, fds = 0;
+	FILE *f = fopen("/proc/self/statm", "re");
+	DIR *dir;
+
+	if (f) {
+		if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+			rss = 0;
+		fclose(f);
+	}
+	dir = opendir("/proc/self/fd");
+	if (dir) {
+		while (readdir(dir))
+			fds++;
+		closedir(dir);
+		fds -= 3; /* ".", ".." and the directory's own fd */
+	}
+	fprintf(out,
+		"# HELP process_resident_memory_bytes Resident memory of ocitapd.\n"
+		"# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %ld\n"
+		"# HELP process_open_fds Open file descriptors of ocitapd.\n"
+		"# TYPE process_open_fds gauge\nprocess_open_fds %ld\n"
+		"# HELP process_start_time_seconds When ocitapd started, in seconds since the epoch.\n"
+		"# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds %" PRId64 "\n",
+		rss * sysconf(_SC_PAGESIZE), fds, s->started_wall_s);
+}
+
+enum MHD_Result http_get_metrics(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store)
+{
+	const struct http_config *cfg = s->cfg;
+	struct writer_stats ws;
+	char *text = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&text, &size);
+
+	if (!out)
+		return MHD_NO;
+	fprintf(out,
+		"# HELP ocitap_build_info ocitapd's version.\n# TYPE ocitap_build_info gauge\n"
+		"ocitap_build_info{version=\"%s\"} 1\n",
+		OCITAP_VERSION);
+	fprintf(out, "# HELP ocitap_containers Containers in the store, by status.\n# TYPE ocitap_containers gauge\n");
+	{
+		int64_t counts[OCITAP_PHASE_COUNT];
+
+		if (store && ocitap_store_count_by_phase(store, counts) == 0)
+			for (int p = OCITAP_PHASE_UNKNOWN; p < OCITAP_PHASE_COUNT; p++)
+				fprintf(out, "ocitap_containers{status=\"%s\"} %" PRId64 "\n",
+					ocitap_phase_to_string(p), counts[p]);
+	}
+	fprintf(out,
+		"# HELP ocitap_tracked_containers Containers ocitapd holds in memory (live ones, and stopped ones "
+		"within --retention).\n"
+		"# TYPE ocitap_tracked_containers gauge\nocitap_tracked_containers %" PRIu64 "\n",
+		__atomic_load_n(cfg->tracked_containers, __ATOMIC_RELAXED));
+	fprintf(out,
+		"# HELP ocitap_notify_fds Seccomp notify fds held.\n# TYPE ocitap_notify_fds gauge\n"
+		"ocitap_notify_fds %" PRIu64 "\n",
+		__atomic_load_n(cfg->notify_fds, __ATOMIC_RELAXED));
+	fprintf(out,
+		"# HELP ocitap_events_last_seq The sequence number of the newest event in the store.\n"
+		"# TYPE ocitap_events_last_seq gauge\nocitap_events_last_seq %" PRId64 "\n",
+		store ? ocitap_store_last_seq(store) : 0);
+	writer_get_stats(cfg->writer, &ws);
+	fprintf(out,
+		"# HELP ocitap_store_commits_total Store transactions committed.\n"
+		"# TYPE ocitap_store_commits_total counter\nocitap_store_commits_total %" PRIu64 "\n"
+		"# HELP ocitap_store_failures_total Store commits that failed and were retried (disk full, I/O "
+		"errors).\n"
+		"# TYPE ocitap_store_failures_total counter\nocitap_store_failures_total %" PRIu64 "\n"
+		"# HELP ocitap_store_degraded 1 while the store cannot be written (records are held and retried).\n"
+		"# TYPE ocitap_store_degraded gauge\nocitap_store_degraded %d\n",
+		ws.commits, ws.failures, ws.degraded ? 1 : 0);
+	metrics_render(out);
+	process_metrics(s, out);
+	fclose(out);
+	return http_reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, size);
+}
+
+enum MHD_Result http_get_healthz(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store,
+				 const char *store_why)
+{
+	struct json_object *o = json_object_new_object(), *st = json_object_new_object();
+	struct json_object *li = json_object_new_object(), *bpf = json_object_new_object();
+	struct writer_stats ws;
+	bool degraded = (writer_get_stats(s->cfg->writer, &ws), ws.degraded);
+	bool readable = store && ocitap_store_last_seq(store) >= 0;
+	bool ok = readable && !degraded;
+
+	json_object_object_add(st, "ok", json_object_new_boolean(ok));
+	json_object_object_add(st, "readable", json_object_new_boolean(readable));
+	json_object_object_add(st, "writable", json_object_new_boolean(!degraded));
+	if (!readable)
+		json_object_object_add(st, "error",
+				       json_object_new_string(store_why && *store_why ? store_why : "unreadable"));
+	else if (degraded)
+		json_object_object_add(st, "error",
+				       json_object_new_string("commits are failing (disk full?); "
+							      "records are held and retried"));
+	json_object_object_add(li, "ok", json_object_new_boolean(true));
+	json_object_object_add(li, "socket", json_object_new_string(s->cfg->socket_path));
+	{
+		struct ocitap_error off = { 0 };
+		char bwhy[512] = "";
+		bool on = tracer_is_on(s->cfg->tracer, &off);
+
+		if (!on)
+			ocitap_error_format(&off, bwhy, sizeof(bwhy));
+		/* BPF off is a reduced service, not a failure: ok says whether it works as configured */
+		json_object_object_add(bpf, "ok", json_object_new_boolean(on || strstr(bwhy, "--bpf off")));
+		json_object_object_add(bpf, "enabled", json_object_new_boolean(on));
+		if (on)
+			json_object_object_add(bpf, "tracingSyscalls",
+					       json_object_new_boolean(tracer_tracing_syscalls(s->cfg->tracer)));
+		else
+			json_object_object_add(bpf, "reason", json_object_new_string(bwhy));
+	}
+	json_object_object_add(o, "status", json_object_new_string(ok ? "ok" : "degraded"));
+	json_object_object_add(o, "version", json_object_new_string(OCITAP_VERSION));
+	json_object_object_add(o, "store", st);
+	json_object_object_add(o, "listener", li);
+	json_object_object_add(o, "bpf", bpf);
+	return http_reply_json(conn, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, o);
+}
+
+/* ---- /v1/containers/ID/profile ------------------------------------------------- */
+
+/* The seccomp profile of a traced container's syscalls so far. */
+enum MHD_Result http_get_profile(struct http_server *s, struct MHD_Connection *conn, const char *id_start,
+				 size_t id_len)
+{
+	struct ocitap_error err = { 0 };
+	char id[256], why[512];
+	char *json = NULL;
+	size_t count = 0;
+	int r;
+
+	if (id_len == 0 || id_len >= sizeof(id))
+		return http_reply_error(conn, MHD_HTTP_NOT_FOUND, "no such container");
+	memcpy(id, id_start, id_len);
+	id[id_len] = '\0';
+	r = tracer_profile(s->cfg->tracer, id, NULL, 0, &json, &count, &err);
+	ocitap_error_format(&err, why, sizeof(why));
+	if (r == -ENOTSUP)
+		return http_reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "%s", why);
+	if (r == -ENOENT)
+		return http_reply_error(conn, MHD_HTTP_NOT_FOUND, "%s", why);
+	if (r == -ENODATA)
+		return http_reply_error(conn, MHD_HTTP_CONFLICT, "%s", why);
+	if (r < 0)
+		return http_reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", why);
+	return http_reply(conn, MHD_HTTP_OK, "application/json", json, strlen(json)); /* takes json */
+}

@@ -1,0 +1,85 @@
+/*
+ * http-internal.h: what the HTTP export's three files share, and nothing
+ * outside them sees: the server object (struct http_server, http.c), a
+ * connection's context, the replies, the query arguments, and the
+ * endpoints' handlers of http-api.c and http-stream.c that http.c's
+ * route table dispatches to. Every handler runs on libmicrohttpd's thread
+ * for its connection.
+ */
+#ifndef OCITAPD_HTTP_INTERNAL_H
+#define OCITAPD_HTTP_INTERNAL_H
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http.h"
+#include "ocitap.h"
+
+struct json_object;
+
+/* A container's seccomp notify fds as the event loop last said. */
+struct http_live_fds {
+	char *id;
+	int n;
+};
+
+struct http_server {
+	const struct http_config *cfg;
+	struct MHD_Daemon *mhd;
+	int listen_fd;
+	char *unix_path; /* unlinked at the stop; NULL on TCP */
+	char *token;	 /* NULL: no token asked for (loopback or unix socket) */
+	int64_t started_wall_s;
+
+	/* the event streams wait for commits (http-stream.c) */
+	pthread_mutex_t lock;
+	pthread_cond_t committed; /* CLOCK_MONOTONIC */
+	uint64_t generation;	  /* bumped at every commit of events */
+	bool stopping;
+
+	/* notify fds per container, written by the event loop */
+	pthread_mutex_t live_lock;
+	struct http_live_fds *live;
+	size_t n_live, cap_live;
+};
+
+/* One per connection (thread-per-connection: used by one thread at a time). */
+struct http_conn_ctx {
+	struct ocitap_store *store; /* opened at its first request that reads the store */
+	bool niced;
+};
+
+/* Queue body (len bytes, taken: freed here whatever happens) with status
+ * and type, and count it in ocitap_http_requests_total. */
+enum MHD_Result http_reply(struct MHD_Connection *conn, unsigned status, const char *type, char *body, size_t len);
+/* o as one line of JSON (takes o). */
+enum MHD_Result http_reply_json(struct MHD_Connection *conn, unsigned status, struct json_object *o);
+/* {"error": MESSAGE, "status": STATUS}. */
+enum MHD_Result http_reply_error(struct MHD_Connection *conn, unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The request's query arguments (lib/query.h) into q (the caller releases
+ * it); false after answering 400, with *ret what to return. */
+bool http_read_query(struct MHD_Connection *conn, struct ocitap_query *q, enum MHD_Result *ret);
+/* How many notify fds the loop holds for id (0: none). */
+int http_live_notify_fds(struct http_server *s, const char *id);
+
+/* http-api.c: the JSON API, /metrics and /healthz. store may be NULL where
+ * the endpoint allows it (store_why then says why it is). */
+enum MHD_Result http_get_healthz(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store,
+				 const char *store_why);
+enum MHD_Result http_get_metrics(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store);
+enum MHD_Result http_get_containers(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store);
+/* id: NUL-terminated (the rest of the path). */
+enum MHD_Result http_get_container(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store,
+				   const char *id);
+enum MHD_Result http_get_events(struct MHD_Connection *conn, struct ocitap_store *store);
+/* The id is id_len bytes at id (not terminated). */
+enum MHD_Result http_get_profile(struct http_server *s, struct MHD_Connection *conn, const char *id, size_t id_len);
+
+/* http-stream.c: GET /v1/events/stream, on its own store connection. */
+enum MHD_Result http_get_stream(struct http_server *s, struct MHD_Connection *conn);
+
+#endif

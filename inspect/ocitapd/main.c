@@ -1,0 +1,386 @@
+/*
+ * main.c: ocitapd's start and its one way out. main() reads the options,
+ * daemon_start() brings the parts up in order (policies, the kernel's
+ * notification sizes, a predecessor's socket, the store, the socket, the
+ * signals, the store thread after the spool, BPF, HTTP, push, the fds a
+ * previous daemon left), loop_run() serves, and daemon_stop() takes down
+ * whatever was brought up, whether the start finished or not.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "handover.h"
+#include "http.h"
+#include "loop.h"
+#include "macro.h"
+#include "metrics.h"
+#include "peers.h"
+#include "push.h"
+#include "tracer.h"
+#include "tracking.h"
+#include "upgrade.h"
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+				return -errno;
+			*p = '/';
+		}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/*
+ * On the store thread, after each commit: the readers of new events wake.
+ * Under readers_lock, which daemon_stop() holds to take them away: an
+ * atomic read alone would not keep one from being freed while it is woken.
+ */
+static void committed(void *userdata)
+{
+	struct ocitapd *d = userdata;
+
+	pthread_mutex_lock(&d->readers_lock);
+	http_events_committed(d->http);
+	push_wake(d->push);
+	pthread_mutex_unlock(&d->readers_lock);
+}
+
+static void bpf_ready(struct ocitapd *d, struct watch *w, uint32_t events)
+{
+	tracer_poll(d->tracer);
+}
+
+static struct ocitapd *ocitapd_new(char **argv)
+{
+	struct ocitapd *d = ocitapd_xcalloc(1, sizeof(*d));
+	ssize_t n;
+
+	d->epfd = d->listen_fd = d->signal_fd = d->keeper_fd = d->successor_pidfd = -1;
+	d->writer.done_fd = -1;
+	d->sync_wakeup = -1;
+	d->next_serial = d->next_cookie = 1;
+	d->argv = argv;
+	pthread_mutex_init(&d->readers_lock, NULL);
+	n = readlink("/proc/self/exe", d->self_path, sizeof(d->self_path) - 1);
+	d->self_path[n > 0 ? n : 0] = '\0';
+	/* replaced on disk since: the path is what SIGUSR2 runs */
+	if (n > 10 && strcmp(d->self_path + n - 10, " (deleted)") == 0)
+		d->self_path[n - 10] = '\0';
+	return d;
+}
+
+/* The parts that read no configuration: the kernel's, the process's. */
+static int start_process(struct ocitapd *d)
+{
+	struct rlimit rl;
+
+	signal(SIGPIPE, SIG_IGN);
+	/* two fds per live container (notify fd, pidfd): use all the hard limit allows */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &d->sizes) < 0) {
+		log_msg(LOG_ERR, "this kernel has no seccomp user notification: %m");
+		return -errno;
+	}
+	d->req =
+		ocitapd_xcalloc(1, d->sizes.seccomp_notif > sizeof(*d->req) ? d->sizes.seccomp_notif : sizeof(*d->req));
+	d->resp = ocitapd_xcalloc(1, d->sizes.seccomp_notif_resp > sizeof(*d->resp) ? d->sizes.seccomp_notif_resp
+										    : sizeof(*d->resp));
+	return 0;
+}
+
+/* The store, and every container it retains. */
+static int start_store(struct ocitapd *d)
+{
+	struct ocitap_error err = { 0 };
+	char line[512];
+	size_t restored = 0;
+	int r = mkdir_p(d->opt.state_dir, 0700);
+
+	if (r < 0) {
+		log_msg(LOG_ERR, "state directory %s: %s", d->opt.state_dir, strerror(-r));
+		return r;
+	}
+	snprintf(d->db_path, sizeof(d->db_path), "%s/ocitap.db", d->opt.state_dir);
+	r = ocitap_store_open(d->db_path, d->opt.sync_interval_ms ? OCITAP_STORE_SYNC_LATER : 0, &d->store, &err);
+	if (r < 0 || (r = container_restore(d, d->store, &restored, &err)) < 0) {
+		log_msg(LOG_ERR, "store: %s", ocitap_error_format(&err, line, sizeof(line)));
+		return r;
+	}
+	if (restored)
+		log_msg(LOG_INFO, "store: %zu container%s known from before", restored, restored == 1 ? "" : "s");
+	return 0;
+}
+
+/* The socket (unless a predecessor handed it over), the signals, the loop. */
+static int start_loop(struct ocitapd *d)
+{
+	struct ocitap_error err = { 0 };
+	char sockdir[PATH_MAX], line[512];
+	sigset_t mask;
+	int r;
+
+	snprintf(sockdir, sizeof(sockdir), "%s", d->opt.socket_path);
+	if (strrchr(sockdir, '/') && strrchr(sockdir, '/') != sockdir) {
+		*strrchr(sockdir, '/') = '\0';
+		mkdir_p(sockdir, 0755);
+	}
+	if (d->listen_fd < 0) {
+		d->listen_fd = ocitap_unix_listen(d->opt.socket_path, 0600, 128, &err);
+		if (d->listen_fd < 0) {
+			log_msg(LOG_ERR, "socket: %s", ocitap_error_format(&err, line, sizeof(line)));
+			return d->listen_fd;
+		}
+	}
+	d->serving = true;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &mask, NULL); /* before the store thread starts: it inherits the mask */
+	d->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (d->signal_fd < 0 || loop_init(d) < 0 ||
+	    writer_init(&d->writer, d->store, d->opt.sync_interval_ms, committed, d) < 0) {
+		log_msg(LOG_ERR, "setup: %m");
+		return -errno;
+	}
+	/* before the store thread takes the store: the spool in one transaction */
+	peers_replay_spool(d, d->store);
+	if ((r = writer_start(&d->writer)) < 0) {
+		log_msg(LOG_ERR, "setup: %s", strerror(-r));
+		return r;
+	}
+	if ((r = loop_add(d, d->listen_fd, &d->listen_w, peers_accept)) < 0 ||
+	    (r = loop_add(d, d->signal_fd, &d->signal_w, loop_on_signal)) < 0 ||
+	    (r = loop_add(d, d->writer.done_fd, &d->writer_w, peers_writer_done)) < 0) {
+		log_msg(LOG_ERR, "epoll: %s", strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+/* BPF is optional: without it (or not permitted) the rest runs on. */
+static void start_bpf(struct ocitapd *d)
+{
+	struct ocitap_error err = { 0 };
+	char line[512];
+	int fd;
+
+	metric_set("ocitap_bpf_up", 0, NULL);
+	metric_set("ocitap_bpf_lost_events_total", 0, NULL);
+	metric_set("ocitap_bpf_traced_containers", 0, NULL);
+	d->tracer = tracer_new();
+	if (!d->tracer)
+		log_oom();
+	if (!d->opt.bpf) {
+		tracer_stop(d->tracer, "turned off (--bpf off)");
+		return;
+	}
+	fd = tracer_load(d->tracer, tracking_event, d, &err);
+	if (fd < 0) {
+		log_msg(LOG_WARN,
+			"bpf: off: %s; exec, exit codes from BPF, OOM kills and syscall profiles are not recorded",
+			ocitap_error_format(&err, line, sizeof(line)));
+	} else if (loop_add(d, fd, &d->bpf_w, bpf_ready) < 0) {
+		log_msg(LOG_WARN, "bpf: off: epoll: %m");
+		tracer_stop(d->tracer, "epoll: cannot wait on the ring buffer");
+	} else {
+		metric_set("ocitap_bpf_up", 1, NULL);
+		log_msg(LOG_INFO, "bpf: programs loaded in %.1f ms (syscall sets: %s)", tracer_load_ms(d->tracer),
+			d->opt.trace == TRACE_ALL   ? "every container"
+			: d->opt.trace == TRACE_OFF ? "off"
+						    : "containers with the " OCITAP_TRACE_ANNOTATION " annotation");
+	}
+}
+
+/* The HTTP export and the webhook push, each on its own threads. */
+static int start_export(struct ocitapd *d)
+{
+	struct ocitap_error err = { 0 };
+	struct http_server *http = NULL;
+	struct pusher *push = NULL;
+	char line[512];
+
+	if (strcmp(d->opt.http, "off") != 0) {
+		d->http_config = (struct http_config){ .addr = d->opt.http,
+						       .token_file = d->opt.http_token_file,
+						       .db_path = d->db_path,
+						       .socket_path = d->opt.socket_path,
+						       .writer = &d->writer,
+						       .tracer = d->tracer,
+						       .tracked_containers = &d->n_containers,
+						       .notify_fds = &d->n_notify_fds };
+		if (http_start(&d->http_config, &http, &err) < 0) {
+			log_msg(LOG_ERR, "%s (--http off serves nothing)",
+				ocitap_error_format(&err, line, sizeof(line)));
+			return -EADDRNOTAVAIL;
+		}
+		pthread_mutex_lock(&d->readers_lock);
+		d->http = http;
+		pthread_mutex_unlock(&d->readers_lock);
+	}
+	if (d->opt.n_push) {
+		d->push_config = (struct push_config){ .urls = d->opt.push,
+						       .n_urls = d->opt.n_push,
+						       .token_file = d->opt.push_token_file,
+						       .ca_file = d->opt.push_ca_file,
+						       .db_path = d->db_path,
+						       .writer = &d->writer,
+						       .max_backlog = d->opt.push_backlog };
+		if (push_start(&d->push_config, &push, &err) < 0) {
+			log_msg(LOG_ERR, "%s", ocitap_error_format(&err, line, sizeof(line)));
+			return -EINVAL;
+		}
+		pthread_mutex_lock(&d->readers_lock);
+		d->push = push;
+		pthread_mutex_unlock(&d->readers_lock);
+	}
+	return 0;
+}
+
+static int daemon_start(struct ocitapd *d)
+{
+	struct ocitap_error err = { 0 };
+	const char *env;
+	char line[512];
+	int r;
+
+	if ((r = ocitap_policy_set_load(d->opt.policy_path, &d->policies, &err)) < 0) {
+		log_msg(LOG_ERR, "policy %s: %s", d->opt.policy_path, ocitap_error_format(&err, line, sizeof(line)));
+		return r;
+	}
+	if ((r = start_process(d)) < 0)
+		return r;
+	if ((env = getenv("OCITAP_LISTEN_FD"))) {
+		d->listen_fd = upgrade_inherited_listen_fd(env);
+		unsetenv("OCITAP_LISTEN_FD");
+		if (d->listen_fd < 0)
+			return d->listen_fd;
+	}
+	if ((env = getenv("OCITAP_REPLACE_PID"))) {
+		r = upgrade_take_over(d, env);
+		unsetenv("OCITAP_REPLACE_PID");
+		if (r < 0)
+			return r;
+	}
+	if ((r = start_store(d)) < 0 || (r = start_loop(d)) < 0)
+		return r;
+	start_bpf(d);
+	if ((r = start_export(d)) < 0)
+		return r;
+	env = getenv("FDSTORE");
+	d->fdstore = getenv("NOTIFY_SOCKET") && env && atoi(env) > 0;
+	if (d->opt.keeper_path || d->fdstore || getenv("LISTEN_FDS"))
+		handover_take_back(d);
+	upgrade_write_pid_file(d);
+	log_msg(LOG_INFO, "listening on %s, store %s, %zu policies, peers: root%s", d->opt.socket_path, d->db_path,
+		ocitap_policy_set_count(d->policies), d->opt.n_allow ? " and --allow-uid" : " only");
+	if (d->takeover_pid)
+		log_msg(LOG_INFO, "took over from pid %d in %lld ms (containers' notified syscalls waited that long)",
+			(int)d->takeover_pid, (long long)(ocitap_now_ms() - d->takeover_ms));
+	return 0;
+}
+
+/* Whatever daemon_start() brought up, in reverse; safe after any failure. */
+static void daemon_stop(struct ocitapd *d)
+{
+	struct http_server *http;
+	struct pusher *push;
+
+	if (d->keeper_fd >= 0) {
+		uint64_t held = __atomic_load_n(&d->n_notify_fds, __ATOMIC_RELAXED);
+
+		if (held)
+			log_msg(LOG_INFO,
+				"the keeper holds %llu notify fd%s: those containers' notified syscalls wait for the "
+				"next ocitapd (stop ocitap-fdkeeper to fail them instead)",
+				(unsigned long long)held, held == 1 ? "" : "s");
+		close(d->keeper_fd);
+	}
+	/* from here on the store thread wakes neither (committed()) */
+	pthread_mutex_lock(&d->readers_lock);
+	http = TAKE_PTR(d->http);
+	push = TAKE_PTR(d->push);
+	pthread_mutex_unlock(&d->readers_lock);
+	http_stop(http);
+	tracer_free(d->tracer);
+	d->tracer = NULL; /* the containers freed below untrack nothing */
+	push_stop(push);  /* before the store thread: its last cursors get written */
+	if (d->listen_fd >= 0)
+		close(d->listen_fd);
+	if (d->serving)
+		upgrade_remove_files(d);
+	writer_stop(&d->writer);
+	while (d->conns)
+		peers_close(d, d->conns);
+	for (size_t b = 0; b < OCITAPD_BUCKETS; b++)
+		while (d->buckets[b]) {
+			struct container *c = d->buckets[b];
+
+			d->buckets[b] = c->next;
+			container_free(d, c);
+		}
+	ocitap_store_close(d->store);
+	ocitap_policy_set_free(d->policies);
+	free(d->req);
+	free(d->resp);
+	loop_release(d);
+	if (d->signal_fd >= 0)
+		close(d->signal_fd);
+}
+
+int main(int argc, char **argv)
+{
+	struct ocitap_error err = { 0 };
+	struct ocitapd *d = ocitapd_new(argv);
+	char line[512];
+	int r, status;
+
+	r = options_parse(&d->opt, argc, argv, stdout, &err);
+	if (r != OPTIONS_RUN) {
+		if (r < 0)
+			fprintf(stderr, "ocitapd: %s\n", ocitap_error_format(&err, line, sizeof(line)));
+		free(d);
+		return r < 0 ? 2 : 0;
+	}
+	log_setup(d->opt.level, getenv("JOURNAL_STREAM") != NULL);
+	if (d->opt.replace) {
+		status = upgrade_replace_running(d);
+		free(d);
+		return status;
+	}
+	if (daemon_start(d) < 0) {
+		status = 1;
+	} else {
+		d->ran = true;
+		status = loop_run(d);
+	}
+	daemon_stop(d);
+	if (d->ran)
+		log_msg(LOG_INFO, "stopped (%llu notifications answered, %llu peers dropped)",
+			(unsigned long long)d->notifications, (unsigned long long)d->dropped_peers);
+	free(d);
+	return status;
+}

@@ -1,0 +1,368 @@
+/*
+ * notify.c: seccomp user notifications, answered by the policy each notify
+ * fd was registered with
+ * (lib/policy.h) on the loop's thread: each notify fd is watched, RECV'd
+ * (the in-flight record written around it, see handover.c), decided, SENT
+ * and counted. Also the hot fd (the one answered last, waited on directly
+ * by loop.c), a fd's hang-up (its processes are gone; the init's means
+ * stopped), policies by name and SIGHUP's reload.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "handover.h"
+#include "http.h"
+#include "keeper-client.h"
+#include "metrics.h"
+#include "notify.h"
+
+/* Debian 12's headers (Linux 6.1) lack these (6.6+); detected at run time. */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
+void notify_count(struct container *c, uint32_t arch, int nr, const struct ocitap_action *a)
+{
+	for (size_t i = 0; i < c->n_counts; i++) {
+		struct counter *k = &c->counts[i];
+
+		if (k->nr == nr && k->arch == arch && k->action.kind == a->kind &&
+		    k->action.errno_value == a->errno_value) {
+			k->count++;
+			return;
+		}
+	}
+	if (c->n_counts == c->cap_counts) {
+		size_t ncap = c->cap_counts ? c->cap_counts * 2 : 8;
+		struct counter *n = realloc(c->counts, ncap * sizeof(*n));
+
+		if (!n)
+			return; /* counting is best effort; the answer was sent */
+		c->counts = n;
+		c->cap_counts = ncap;
+	}
+	c->counts[c->n_counts++] = (struct counter){ arch, nr, *a, 1, 0 };
+}
+
+static void kill_target(int notify_fd, const struct seccomp_notif *req)
+{
+	int pidfd = ocitap_pidfd_open((pid_t)req->pid);
+
+	if (pidfd < 0)
+		return;
+	/* the pid could have been reused between the notification and the open */
+	if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) == 0)
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	close(pidfd);
+}
+
+/*
+ * The in-flight record (ocitapd.h): plain stores to a shared page, ordered
+ * for the compiler only (a killed process's stores are not lost, and its
+ * successor reads them after the kill). Before RECV: which fd, and the
+ * last id answered there (the kernel numbers a filter's notifications one
+ * by one); after it: the notification itself; after SEND: idle.
+ */
+static void inflight_receiving(struct ocitapd *d, struct notify_fd *n)
+{
+	struct inflight *f = d->inflight;
+
+	if (!f)
+		return;
+	if (d->inflight_owner != n) {
+		f->state = INFLIGHT_IDLE;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		snprintf(f->key, sizeof(f->key), "%s", n->key ? n->key : "");
+		d->inflight_owner = n;
+	}
+	f->prev_id = n->last_id;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	f->state = INFLIGHT_RECEIVING;
+}
+
+static void inflight_decided(struct ocitapd *d, const struct seccomp_notif *req)
+{
+	struct inflight *f = d->inflight;
+
+	if (!f)
+		return;
+	f->id = req->id;
+	f->arch = req->data.arch;
+	f->nr = req->data.nr;
+	f->pid = (int32_t)req->pid;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	f->state = INFLIGHT_DECIDED;
+}
+
+static void inflight_idle(struct ocitapd *d)
+{
+	if (d->inflight) {
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		d->inflight->state = INFLIGHT_IDLE;
+	}
+}
+
+/* OCITAP_FAULT (tests only): die by SIGKILL at the chosen point of the Nth notification */
+static void fault_point(struct ocitapd *d, unsigned where)
+{
+	if ((unsigned)d->opt.fault == where && ++d->fault_seen == d->opt.fault_at)
+		raise(SIGKILL);
+}
+
+void notify_send_answer(struct ocitapd *d, struct notify_fd *n, const struct seccomp_notif *req,
+			const struct ocitap_action *a)
+{
+	memset(d->resp, 0, d->sizes.seccomp_notif_resp);
+	d->resp->id = req->id;
+	switch (a->kind) {
+	case OCITAP_ACTION_CONTINUE:
+		d->resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		break;
+	case OCITAP_ACTION_ERRNO:
+		d->resp->error = -a->errno_value;
+		break;
+	case OCITAP_ACTION_KILL:
+		d->resp->error = -EPERM;
+		kill_target(n->fd, req);
+		break;
+	}
+	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_SEND, d->resp) < 0 && errno != ENOENT)
+		log_msg(LOG_WARN, "container %s: cannot answer a notification: %m", n->c->id);
+}
+
+void notify_answer(struct ocitapd *d, struct notify_fd *n)
+{
+	struct container *c = n->c;
+	struct ocitap_action a;
+
+	memset(d->req, 0, d->sizes.seccomp_notif);
+	inflight_receiving(d, n);
+	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_RECV, d->req) < 0) {
+		inflight_idle(d);
+		return; /* ENOENT: the target died before we looked; EINTR: try again on the next wake-up */
+	}
+	fault_point(d, FAULT_AFTER_RECV);
+	inflight_decided(d, d->req);
+	fault_point(d, FAULT_AFTER_DECIDE);
+	a = ocitap_policy_decide(n->policy, d->req->data.arch, d->req->data.nr);
+	notify_send_answer(d, n, d->req, &a);
+	n->last_id = d->req->id;
+	inflight_idle(d);
+	notify_count(c, d->req->data.arch, d->req->data.nr, &a);
+	c->notifications++;
+	d->notifications++;
+}
+
+static void use_sync_wakeup(struct ocitapd *d, int fd)
+{
+	if (d->sync_wakeup == 0)
+		return;
+	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == 0) {
+		if (d->sync_wakeup < 0)
+			log_msg(LOG_INFO, "seccomp: synchronous wake-up in use");
+		d->sync_wakeup = 1;
+	} else if (d->sync_wakeup < 0) {
+		log_msg(LOG_INFO, "seccomp: this kernel has no synchronous wake-up (%m); using the plain one");
+		d->sync_wakeup = 0;
+	}
+}
+
+/*
+ * While a fd is hot it is waited on directly (loop_wait(d)), so it is masked
+ * in the epoll set (no EPOLLIN; hang-ups are always reported) lest every
+ * notification also wake the epoll fd.
+ */
+void notify_set_hot(struct ocitapd *d, struct notify_fd *n)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (d->hot == n)
+		return;
+	if (d->hot) {
+		ev.data.ptr = &d->hot->watch;
+		epoll_ctl(d->epfd, EPOLL_CTL_MOD, d->hot->fd, &ev);
+	}
+	if (n) {
+		ev.events = 0;
+		ev.data.ptr = &n->watch;
+		epoll_ctl(d->epfd, EPOLL_CTL_MOD, n->fd, &ev);
+	}
+	d->hot = n;
+}
+
+static void notify_event(struct ocitapd *d, struct watch *w, uint32_t events)
+{
+	struct notify_fd *n = container_of(w, struct notify_fd, watch);
+
+	if (events & EPOLLIN) {
+		notify_answer(d, n);
+		notify_set_hot(d, n);
+	}
+	if (events & (EPOLLHUP | EPOLLERR)) {
+		struct container *c = n->c;
+		bool init = n->init;
+
+		log_msg(LOG_DEBUG, "container %s: notify fd hung up (%s)", c->id, init ? "init" : "exec");
+		notify_remove_fd(d, n);
+		if (init) {
+			struct ocitap_observation obs = { .phase = OCITAP_PHASE_STOPPED,
+							  .source = OCITAP_SOURCE_HANGUP,
+							  .mono_ns = ocitapd_now_ns(CLOCK_MONOTONIC),
+							  .wall_ns = ocitapd_now_ns(CLOCK_REALTIME) };
+
+			container_observe(d, c, &obs, NULL);
+		}
+		container_settle(d, c);
+	}
+}
+
+int notify_check_fd(int fd, struct ocitap_error *err)
+{
+	char link[64], target[128];
+	ssize_t len;
+	uint64_t id = 0;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	len = readlink(link, target, sizeof(target) - 1);
+	if (len < 0)
+		return ocitap_error_set(err, -errno, "seccompFd", "cannot tell what it is: %s", strerror(errno));
+	target[len] = '\0';
+	if (strcmp(target, "anon_inode:seccomp notify") != 0)
+		return ocitap_error_set(err, -EBADF, "seccompFd", "not a seccomp notify fd (%s)", target);
+	/* the kernel's own answer: a listener knows no notification 0 (ENOENT);
+	 * any other fd refuses the request */
+	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0 || errno != ENOENT)
+		return ocitap_error_set(err, -EBADF, "seccompFd", "not a seccomp notify fd (%s)", target);
+	return 0;
+}
+
+/*
+ * Watch a notify fd of c (taking ownership of fd). key: its name at the
+ * keeper when it came from there; NULL for a new one, which is named here
+ * and handed to the keeper.
+ */
+struct notify_fd *notify_add_fd(struct ocitapd *d, struct container *c, int fd, bool init, const char *key,
+				const struct ocitap_policy *policy)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct notify_fd *n = ocitapd_xcalloc(1, sizeof(*n));
+	char name[OCITAP_KEEPER_NAME_MAX + 1];
+
+	*n = (struct notify_fd){ .watch.fn = notify_event, .fd = fd, .init = init, .c = c };
+	n->policy = policy ? policy : c->policy;
+	snprintf(n->policy_name, sizeof(n->policy_name), "%s", ocitap_policy_name(n->policy));
+	if (!c->fds) { /* the first: the container's own, shown and inherited */
+		c->policy = n->policy;
+		snprintf(c->policy_name, sizeof(c->policy_name), "%s", n->policy_name);
+	}
+	if (!key && ocitap_keeper_key_format(name, sizeof(name), d->next_serial++, init, n->policy_name) == 0)
+		key = name;
+	n->key = key ? ocitapd_xstrdup(key) : NULL;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	use_sync_wakeup(d, fd);
+	ev.data.ptr = &n->watch;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		log_msg(LOG_ERR, "container %s: cannot watch its notify fd: %m", c->id);
+		close(fd);
+		free(n->key);
+		free(n);
+		return NULL;
+	}
+	n->next = c->fds;
+	c->fds = n;
+	c->n_fds++;
+	__atomic_fetch_add(&d->n_notify_fds, 1, __ATOMIC_RELAXED);
+	http_set_notify_fds(d->http, c->id, c->n_fds);
+	if (key == name) {
+		handover_keep(d, n);
+	}
+	return n;
+}
+
+void notify_remove_fd(struct ocitapd *d, struct notify_fd *n)
+{
+	struct container *c = n->c;
+
+	if (d->hot == n)
+		d->hot = NULL;
+	if (d->inflight_owner == n)
+		d->inflight_owner = NULL;
+	handover_drop(d, n);
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, n->fd, NULL);
+	close(n->fd);
+	for (struct notify_fd **p = &c->fds; *p; p = &(*p)->next)
+		if (*p == n) {
+			*p = n->next;
+			break;
+		}
+	c->n_fds--;
+	__atomic_fetch_sub(&d->n_notify_fds, 1, __ATOMIC_RELAXED);
+	http_set_notify_fds(d->http, c->id, c->n_fds);
+	free(n->key);
+	free(n);
+}
+
+const struct ocitap_policy *notify_find_policy(struct ocitapd *d, const char *name)
+{
+	const struct ocitap_policy *p = ocitap_policy_set_find(d->policies, name);
+
+	if (!p) {
+		d->unknown_policy++;
+		metric_add("ocitap_unknown_policy_total", 1, NULL);
+	}
+	return p;
+}
+
+void notify_reload_policies(struct ocitapd *d)
+{
+	struct ocitap_policy_set *set;
+	struct ocitap_error err = { 0 };
+
+	if (ocitap_policy_set_load(d->opt.policy_path, &set, &err) < 0) {
+		char line[512];
+
+		log_msg(LOG_ERR, "policy %s: %s; keeping the policies in use", d->opt.policy_path,
+			ocitap_error_format(&err, line, sizeof(line)));
+		return;
+	}
+	for (size_t b = 0; b < OCITAPD_BUCKETS; b++)
+		for (struct container *c = d->buckets[b]; c; c = c->next) {
+			const struct ocitap_policy *p = ocitap_policy_set_find(set, c->policy_name);
+
+			c->policy = p ? p : ocitap_policy_set_default(set);
+			for (struct notify_fd *n = c->fds; n; n = n->next) {
+				p = ocitap_policy_set_find(set, n->policy_name);
+				n->policy = p ? p : ocitap_policy_set_default(set);
+			}
+		}
+	ocitap_policy_set_free(d->policies);
+	d->policies = set;
+	log_msg(LOG_INFO, "policies reloaded from %s (%zu)", d->opt.policy_path, ocitap_policy_set_count(set));
+}
+
+void notify_drain(struct ocitapd *d)
+{
+	/* answer whatever is pending before the fds close (SIGTERM) */
+	for (size_t b = 0; b < OCITAPD_BUCKETS; b++)
+		for (struct container *c = d->buckets[b]; c; c = c->next)
+			for (struct notify_fd *n = c->fds; n; n = n->next)
+				for (int i = 0; i < 64; i++) {
+					struct pollfd p = { .fd = n->fd, .events = POLLIN };
+
+					if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
+						break;
+					notify_answer(d, n);
+				}
+}

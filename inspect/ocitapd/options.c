@@ -1,0 +1,305 @@
+/*
+ * options.c: ocitapd's command line and environment (options.h): the
+ * option table, the defaults, the checks of every value, and --help.
+ * Nothing here starts anything; a bad value is an error naming the flag.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "ocitapd.h"
+
+#define OCITAPD_PEER_TIMEOUT_MS 2000
+
+void options_run_file(const struct ocitapd_options *o, const char *name, char *buf, size_t size)
+{
+	const char *slash = strrchr(o->socket_path, '/');
+
+	if (slash)
+		snprintf(buf, size, "%.*s/%s", (int)(slash - o->socket_path), o->socket_path, name);
+	else
+		snprintf(buf, size, "%s", name);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: ocitapd [OPTIONS]\n"
+		"\n"
+		"The ocitap daemon: the seccomp notify listener runtimes point\n"
+		"linux.seccomp.listenerPath at, and the recorder the ocitap hooks report to.\n"
+		"\n"
+		"  -s, --socket PATH       listener and hook socket (default %s; $OCITAP_SOCKET)\n"
+		"  -d, --state-dir DIR     database and hook spool (default %s; $OCITAP_STATE_DIR)\n"
+		"      --http ADDR         HTTP export address (default %s; $OCITAP_HTTP; \"off\")\n"
+		"      --push URL          POST every event there as CloudEvents (repeatable)\n"
+		"      --push-token-file F bearer token for the --push receivers\n"
+		"      --push-ca-file F    CA certificates for https receivers (default: the system's)\n"
+		"      --push-backlog N    events a receiver may fall behind before the oldest are skipped (100000)\n"
+		"      --http-token-file F bearer token every HTTP request must carry (required off loopback)\n"
+		"  -p, --policy FILE       policy file (JSON, ocitapd-policy(5)); SIGHUP reloads it\n"
+		"      --keeper PATH       ocitap-fdkeeper's socket, started there when absent (default: keeper.sock\n"
+		"                          next to --socket; $OCITAP_KEEPER); \"off\": a restart fails notified "
+		"syscalls\n"
+		"      --replace           have the ocitapd serving --socket hand over to the binary now at its\n"
+		"                          path (as SIGUSR2 does), wait until it has, print the new pid\n"
+		"      --bpf on|off        load the BPF programs: the init's exec and exit, OOM kills, syscall\n"
+		"                          sets (default on; $OCITAP_BPF); off, or not permitted: the rest runs on\n"
+		"      --trace-syscalls WHICH  whose syscall sets to record: annotated (default: containers with\n"
+		"                          io.containers.trace-syscall), all, or off ($OCITAP_TRACE_SYSCALLS)\n"
+		"      --allow-uid UID     also accept peers with this uid (repeatable; default root only)\n"
+		"      --retention SECONDS keep stopped containers this long (default 86400)\n"
+		"      --peer-timeout MS   drop a peer whose message is not complete by then (default %d)\n"
+		"      --sync-interval MS  a recorded event is on disk within MS (default 1000); 0: before\n"
+		"                          a hook is acknowledged (slower hooks; survives power loss)\n"
+		"      --log-level LEVEL   error, warning, info (default) or debug\n"
+		"  -h, --help              show this help\n"
+		"  -V, --version           show the version\n"
+		"\n"
+		"A flag wins over the environment. Logs go to stderr, one line per event.\n",
+		OCITAPD_DEFAULT_SOCKET, OCITAPD_DEFAULT_STATE_DIR, OCITAPD_DEFAULT_HTTP, OCITAPD_PEER_TIMEOUT_MS);
+}
+
+bool ocitapd_parse_number(const char *s, long long min, long long max, long long *ret)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return false;
+	*ret = v;
+	return true;
+}
+
+static int parse_bpf(struct ocitapd_options *o, const char *v, const char *what, struct ocitap_error *err)
+{
+	if (strcmp(v, "on") == 0 || strcmp(v, "off") == 0) {
+		o->bpf = strcmp(v, "on") == 0;
+		return 0;
+	}
+	return ocitap_error_set(err, -EINVAL, what, "\"%s\" is neither on nor off", v);
+}
+
+static int parse_trace(struct ocitapd_options *o, const char *v, const char *what, struct ocitap_error *err)
+{
+	if (strcmp(v, "annotated") == 0)
+		o->trace = TRACE_ANNOTATED;
+	else if (strcmp(v, "all") == 0)
+		o->trace = TRACE_ALL;
+	else if (strcmp(v, "off") == 0)
+		o->trace = TRACE_OFF;
+	else
+		return ocitap_error_set(err, -EINVAL, what, "\"%s\" is not annotated, all or off", v);
+	return 0;
+}
+
+static int parse_log_level(struct ocitapd_options *o, const char *v, struct ocitap_error *err)
+{
+	static const struct {
+		const char *name;
+		enum log_level level;
+	} levels[] = { { "error", LOG_ERR }, { "warning", LOG_WARN }, { "info", LOG_INFO }, { "debug", LOG_DEBUG } };
+
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (strcmp(v, levels[i].name) == 0) {
+			o->level = levels[i].level;
+			return 0;
+		}
+	return ocitap_error_set(err, -EINVAL, "--log-level", "expected error, warning, info or debug, got '%s'", v);
+}
+
+/* tests only: OCITAP_FAULT=after-recv:N or after-decide:N kills the daemon there */
+static int parse_fault(struct ocitapd_options *o, const char *f, struct ocitap_error *err)
+{
+	const char *colon = strchr(f, ':');
+	long long n;
+
+	if (colon && strncmp(f, "after-recv:", 11) == 0)
+		o->fault = FAULT_AFTER_RECV;
+	else if (colon && strncmp(f, "after-decide:", 13) == 0)
+		o->fault = FAULT_AFTER_DECIDE;
+	if (!o->fault || !ocitapd_parse_number(colon + 1, 1, INT64_MAX, &n))
+		return ocitap_error_set(err, -EINVAL, "OCITAP_FAULT",
+					"expected after-recv:N or after-decide:N, got '%s'", f);
+	o->fault_at = (uint64_t)n;
+	return 0;
+}
+
+enum {
+	OPT_HTTP = 256,
+	OPT_HTTP_TOKEN,
+	OPT_PUSH,
+	OPT_PUSH_TOKEN,
+	OPT_PUSH_CA,
+	OPT_PUSH_BACKLOG,
+	OPT_ALLOW,
+	OPT_RETENTION,
+	OPT_LOG,
+	OPT_PEER_TIMEOUT,
+	OPT_SYNC,
+	OPT_KEEPER,
+	OPT_REPLACE,
+	OPT_BPF,
+	OPT_TRACE
+};
+
+static const struct option long_options[] = {
+	{ "socket", required_argument, NULL, 's' },
+	{ "state-dir", required_argument, NULL, 'd' },
+	{ "http", required_argument, NULL, OPT_HTTP },
+	{ "http-token-file", required_argument, NULL, OPT_HTTP_TOKEN },
+	{ "push", required_argument, NULL, OPT_PUSH },
+	{ "push-token-file", required_argument, NULL, OPT_PUSH_TOKEN },
+	{ "push-backlog", required_argument, NULL, OPT_PUSH_BACKLOG },
+	{ "push-ca-file", required_argument, NULL, OPT_PUSH_CA },
+	{ "policy", required_argument, NULL, 'p' },
+	{ "allow-uid", required_argument, NULL, OPT_ALLOW },
+	{ "retention", required_argument, NULL, OPT_RETENTION },
+	{ "peer-timeout", required_argument, NULL, OPT_PEER_TIMEOUT },
+	{ "sync-interval", required_argument, NULL, OPT_SYNC },
+	{ "keeper", required_argument, NULL, OPT_KEEPER },
+	{ "replace", no_argument, NULL, OPT_REPLACE },
+	{ "bpf", required_argument, NULL, OPT_BPF },
+	{ "trace-syscalls", required_argument, NULL, OPT_TRACE },
+	{ "log-level", required_argument, NULL, OPT_LOG },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ 0 },
+};
+
+/* One flag (getopt's c) with its argument: OPTIONS_RUN, OPTIONS_EXIT or -EINVAL. */
+static int set_option(struct ocitapd_options *o, int c, const char *arg, FILE *out, struct ocitap_error *err)
+{
+	long long v;
+	int r;
+
+	switch (c) {
+	case 's':
+		o->socket_path = arg;
+		break;
+	case 'd':
+		o->state_dir = arg;
+		break;
+	case OPT_HTTP:
+		o->http = arg;
+		break;
+	case OPT_HTTP_TOKEN:
+		o->http_token_file = arg;
+		break;
+	case OPT_PUSH:
+		if (o->n_push == OCITAPD_MAX_PUSH)
+			return ocitap_error_set(err, -EINVAL, "--push", "at most %d receivers", OCITAPD_MAX_PUSH);
+		o->push[o->n_push++] = arg;
+		break;
+	case OPT_PUSH_TOKEN:
+		o->push_token_file = arg;
+		break;
+	case OPT_PUSH_CA:
+		o->push_ca_file = arg;
+		break;
+	case OPT_PUSH_BACKLOG:
+		if (!ocitapd_parse_number(arg, 1, INT64_MAX / 2, &v))
+			return ocitap_error_set(err, -EINVAL, "--push-backlog", "expected a number of events, got '%s'",
+						arg);
+		o->push_backlog = v;
+		break;
+	case 'p':
+		o->policy_path = arg;
+		break;
+	case OPT_BPF:
+		if ((r = parse_bpf(o, arg, "--bpf", err)) < 0)
+			return r;
+		break;
+	case OPT_TRACE:
+		if ((r = parse_trace(o, arg, "--trace-syscalls", err)) < 0)
+			return r;
+		break;
+	case OPT_KEEPER:
+		o->keeper_path = arg;
+		break;
+	case OPT_REPLACE:
+		o->replace = true;
+		break;
+	case OPT_ALLOW:
+		if (!ocitapd_parse_number(arg, 0, UINT32_MAX - 1, &v) || o->n_allow == OCITAPD_MAX_ALLOW_UIDS)
+			return ocitap_error_set(err, -EINVAL, "--allow-uid", "expected a uid (at most %d), got '%s'",
+						OCITAPD_MAX_ALLOW_UIDS, arg);
+		o->allow[o->n_allow++] = (uid_t)v;
+		break;
+	case OPT_RETENTION:
+		if (!ocitapd_parse_number(arg, 0, INT32_MAX, &v))
+			return ocitap_error_set(err, -EINVAL, "--retention", "expected seconds, got '%s'", arg);
+		o->retention_s = v;
+		break;
+	case OPT_PEER_TIMEOUT:
+		if (!ocitapd_parse_number(arg, 1, 600000, &v))
+			return ocitap_error_set(err, -EINVAL, "--peer-timeout", "expected milliseconds, got '%s'", arg);
+		o->timeout_ms = (int)v;
+		break;
+	case OPT_SYNC:
+		if (!ocitapd_parse_number(arg, 0, 3600000, &v))
+			return ocitap_error_set(err, -EINVAL, "--sync-interval",
+						"expected milliseconds (0 to 3600000), got '%s'", arg);
+		o->sync_interval_ms = (int)v;
+		break;
+	case OPT_LOG:
+		if ((r = parse_log_level(o, arg, err)) < 0)
+			return r;
+		break;
+	case 'h':
+		usage(out);
+		return OPTIONS_EXIT;
+	case 'V':
+		fprintf(out, "ocitapd %s\n", OCITAP_VERSION);
+		return OPTIONS_EXIT;
+	default:
+		return ocitap_error_set(err, -EINVAL, NULL, "see 'ocitapd --help'");
+	}
+	return OPTIONS_RUN;
+}
+
+int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, struct ocitap_error *err)
+{
+	const char *env;
+	int c, r;
+
+	*o = (struct ocitapd_options){ .push_backlog = 100000,
+				       .bpf = true,
+				       .trace = TRACE_ANNOTATED,
+				       .level = LOG_INFO,
+				       .retention_s = 86400,
+				       .timeout_ms = OCITAPD_PEER_TIMEOUT_MS,
+				       .sync_interval_ms = 1000 };
+	o->socket_path = getenv("OCITAP_SOCKET") ? getenv("OCITAP_SOCKET") : OCITAPD_DEFAULT_SOCKET;
+	o->state_dir = getenv("OCITAP_STATE_DIR") ? getenv("OCITAP_STATE_DIR") : OCITAPD_DEFAULT_STATE_DIR;
+	o->http = getenv("OCITAP_HTTP") ? getenv("OCITAP_HTTP") : OCITAPD_DEFAULT_HTTP;
+	o->keeper_path = getenv("OCITAP_KEEPER");
+	if ((env = getenv("OCITAP_BPF")) && (r = parse_bpf(o, env, "OCITAP_BPF", err)) < 0)
+		return r;
+	if ((env = getenv("OCITAP_TRACE_SYSCALLS")) && (r = parse_trace(o, env, "OCITAP_TRACE_SYSCALLS", err)) < 0)
+		return r;
+	optind = 1; /* parsed more than once in the unit tests */
+	while ((c = getopt_long(argc, argv, "s:d:p:hV", long_options, NULL)) != -1) {
+		if ((r = set_option(o, c, optarg, out, err)) != OPTIONS_RUN)
+			return r;
+	}
+	if (optind < argc)
+		return ocitap_error_set(err, -EINVAL, NULL, "unexpected argument '%s'", argv[optind]);
+	if (!o->keeper_path || !*o->keeper_path) {
+		/* next to the socket: daemons side by side (tests) get a keeper each */
+		options_run_file(o, "keeper.sock", o->keeper_default, sizeof(o->keeper_default));
+		o->keeper_path = o->keeper_default;
+	} else if (strcmp(o->keeper_path, "off") == 0) {
+		o->keeper_path = NULL;
+	} else if (strlen(o->keeper_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		return ocitap_error_set(err, -EINVAL, "--keeper", "a socket path is at most %zu bytes",
+					sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+	}
+	if ((env = getenv("OCITAP_FAULT")) && *env && (r = parse_fault(o, env, err)) < 0)
+		return r;
+	return OPTIONS_RUN;
+}

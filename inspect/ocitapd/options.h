@@ -1,0 +1,62 @@
+/*
+ * options.h: what ocitapd is told at start, by flag and by environment (a
+ * flag wins), with the defaults of DESIGN.md. Parsed once, read-only after.
+ */
+#ifndef OCITAPD_OPTIONS_H
+#define OCITAPD_OPTIONS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "log.h"
+
+#define OCITAPD_DEFAULT_SOCKET	  "/run/ocitap/ocitap.sock"
+#define OCITAPD_DEFAULT_STATE_DIR "/var/lib/ocitap"
+#define OCITAPD_DEFAULT_HTTP	  "127.0.0.1:9476"
+#define OCITAPD_MAX_PUSH	  16
+#define OCITAPD_MAX_ALLOW_UIDS	  32
+
+enum ocitapd_trace { TRACE_OFF, TRACE_ANNOTATED, TRACE_ALL };
+
+struct ocitapd_options {
+	const char *socket_path, *state_dir, *http, *http_token_file, *policy_path;
+	const char *keeper_path;       /* NULL: --keeper off */
+	char keeper_default[PATH_MAX]; /* keeper.sock next to the socket, when keeper_path points here */
+	bool bpf;
+	enum ocitapd_trace trace;
+	bool replace; /* --replace: ask the running daemon to hand over, then exit */
+	const char *push[OCITAPD_MAX_PUSH], *push_token_file, *push_ca_file;
+	size_t n_push;
+	int64_t push_backlog;
+	uid_t allow[OCITAPD_MAX_ALLOW_UIDS]; /* besides root */
+	size_t n_allow;
+	enum log_level level;
+	int64_t retention_s;
+	int timeout_ms, sync_interval_ms;
+	int fault; /* OCITAP_FAULT (tests only): enum ocitapd_fault, and at which notification */
+	uint64_t fault_at;
+};
+
+enum { OPTIONS_RUN = 0, OPTIONS_EXIT = 1 };
+
+/*
+ * Fill *o from the environment (OCITAP_SOCKET, OCITAP_STATE_DIR,
+ * OCITAP_HTTP, OCITAP_KEEPER, OCITAP_BPF, OCITAP_TRACE_SYSCALLS,
+ * OCITAP_FAULT), then argv. OPTIONS_RUN: go on; OPTIONS_EXIT: --help or
+ * --version was printed to out; -EINVAL: err names the flag and the value
+ * (the caller prints it once and exits 2). o points into argv and the
+ * environment: keep both alive.
+ */
+int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, struct ocitap_error *err);
+
+/* s as a decimal number in [min, max], nothing after it. */
+bool ocitapd_parse_number(const char *s, long long min, long long max, long long *ret);
+
+/* A file next to the socket: ocitapd.pid, ocitapd.replace, ocitapd.inflight, keeper.sock. */
+void options_run_file(const struct ocitapd_options *o, const char *name, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,389 @@
+/*
+ * peers.c: the daemon's socket. Every peer is checked (SO_PEERCRED: root,
+ * or an --allow-uid), bounded in time and size, and read without blocking;
+ * a message with fds is a runtime's seccomp listener message
+ * (ContainerProcessState + seccompFd: the fd is watched, the container
+ * registered), one without is a hook's stage report, answered "ok" once
+ * it is durable (writer.h: struct writer_ack). Also the spool the hooks
+ * wrote while the daemon was away, replayed at start.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "exit.h"
+#include "metrics.h"
+#include "notify.h"
+#include "peers.h"
+#include "tracking.h"
+
+/*
+ * Connections open at once: 256 in all, of which peers other than root
+ * (--allow-uid) hold at most 192 together and 16 per uid, so that slow
+ * peers of one user never keep a runtime (root) from handing over a
+ * container's notify fd, nor another user from reporting.
+ */
+#define OCITAPD_MAX_CONNS	  256
+#define OCITAPD_ROOT_RESERVED	  64
+#define OCITAPD_MAX_CONNS_PER_UID 16
+
+void peers_close(struct ocitapd *d, struct conn *cn)
+{
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, cn->fd, NULL);
+	close(cn->fd);
+	ocitap_scm_reader_release(&cn->reader);
+	if (cn->prev)
+		cn->prev->next = cn->next;
+	else
+		d->conns = cn->next;
+	if (cn->next)
+		cn->next->prev = cn->prev;
+	d->n_conns--;
+	d->n_conns_unprivileged -= cn->peer_uid != 0;
+	free(cn);
+}
+
+static void drop_peer(struct ocitapd *d, struct conn *cn, const char *why)
+{
+	d->dropped_peers++;
+	metric_add("ocitap_dropped_peers_total", 1, NULL);
+	log_msg(LOG_WARN, "dropped peer pid %d uid %u: %s", cn->peer_pid, cn->peer_uid, why);
+	peers_close(d, cn);
+}
+
+static void handle_listener_message(struct ocitapd *d, struct conn *cn)
+{
+	struct ocitap_process_state ps;
+	struct ocitap_error err = { 0 };
+	char name[OCITAP_POLICY_NAME_MAX], line[512];
+	const struct ocitap_policy *policy = NULL;
+	struct container *c;
+	struct notify_fd *n;
+	int sfd, r;
+
+	r = ocitap_scm_reader_finish(&cn->reader, 0, NULL, &ps, &sfd, &err);
+	if (r < 0) {
+		drop_peer(d, cn, ocitap_error_format(&err, line, sizeof(line)));
+		return;
+	}
+	/* a pipe, an eventfd, a socket... would be held and polled forever */
+	if (notify_check_fd(sfd, &err) < 0) {
+		close(sfd);
+		ocitap_process_state_release(&ps);
+		drop_peer(d, cn, ocitap_error_format(&err, line, sizeof(line)));
+		return;
+	}
+	c = container_get(d, ps.state.id, true);
+	r = ocitap_metadata_policy(ps.metadata, name, sizeof(name));
+	if (r == 1) {
+		if (!(policy = notify_find_policy(d, name)))
+			log_msg(LOG_WARN, "container %s: unknown policy \"%s\"; using %s", c->id, name,
+				ocitap_policy_name(c->policy));
+	} else if (r < 0) {
+		d->unknown_policy++;
+		metric_add("ocitap_unknown_policy_total", 1, NULL);
+		log_msg(LOG_WARN, "container %s: bad policy= in listenerMetadata; using %s", c->id,
+			ocitap_policy_name(c->policy));
+	}
+	/* the init's filter comes with status creating; exec brings later ones */
+	n = notify_add_fd(d, c, sfd, ps.state.status == OCITAP_STATUS_CREATING, NULL, policy);
+	if (n)
+		log_msg(LOG_INFO, "container %s: seccomp fd from pid %d (%s, policy %s, %d fd%s)", c->id, ps.pid,
+			n->init ? "init" : "exec", n->policy_name, c->n_fds, c->n_fds == 1 ? "" : "s");
+	container_queue_identity(d, c, &ps.state, n && n->init ? ps.pid : 0);
+	if (ps.state.status == OCITAP_STATUS_CREATING) {
+		exit_watch_init(d, c, ps.pid);
+		tracking_register(d, c, ps.pid, &ps.state);
+	}
+	{
+		struct ocitap_observation obs = { .phase = ocitap_phase_from_status(ps.state.status),
+						  .source = OCITAP_SOURCE_SECCOMP,
+						  .mono_ns = ocitapd_now_ns(CLOCK_MONOTONIC),
+						  .wall_ns = ocitapd_now_ns(CLOCK_REALTIME) };
+
+		container_observe(d, c, &obs, NULL);
+	}
+	ocitap_process_state_release(&ps);
+	peers_close(d, cn);
+}
+
+/*
+ * Record a hook report; ack (may be NULL) is answered once it is durable.
+ * Only a live report (not one replayed from the spool, whose pid may have
+ * been reused since) starts watching the init's pidfd.
+ */
+static void apply_report(struct ocitapd *d, const struct ocitap_hook_report *rep, bool live, struct writer_ack *ack)
+{
+	bool creates = rep->stage == OCITAP_STAGE_CREATE_RUNTIME || rep->stage == OCITAP_STAGE_PRESTART;
+	struct container *c = container_get(d, rep->state.id, true);
+	enum ocitap_stage stage = rep->stage;
+	struct ocitap_observation obs;
+
+	/* a hook that could only tell "prestart or createRuntime": the runtime
+	 * runs prestart first, so the second such report is createRuntime */
+	if (rep->stage_ambiguous && c->prestart_seen)
+		stage = OCITAP_STAGE_CREATE_RUNTIME;
+	if (stage == OCITAP_STAGE_PRESTART)
+		c->prestart_seen = true;
+	metric_add("ocitap_hook_reports_total", 1, "stage", ocitap_stage_to_string(stage), NULL);
+
+	container_queue_identity(d, c, &rep->state, creates ? rep->state.pid : 0);
+	if (live && creates && c->lc.phase < OCITAP_PHASE_STOPPED) {
+		exit_watch_init(d, c, rep->state.pid);
+		tracking_register(d, c, rep->state.pid, &rep->state);
+	}
+	obs = (struct ocitap_observation){ .phase = ocitap_phase_from_stage(stage),
+					   .source = ocitap_stage_to_string(stage),
+					   .mono_ns = rep->mono_ns ? rep->mono_ns : ocitapd_now_ns(CLOCK_MONOTONIC),
+					   .wall_ns = rep->wall_ns ? rep->wall_ns : ocitapd_now_ns(CLOCK_REALTIME) };
+	{
+		/* every report is kept, with the stage's own time: the timeline of stages */
+		struct wop *op = wop_new(WOP_EVENT, c->id);
+
+		op->kind_text = ocitapd_xstrdup(OCITAP_EVENT_HOOK);
+		op->source = ocitapd_xstrdup(obs.source);
+		op->ev.from = c->lc.phase;
+		op->ev.to = obs.phase;
+		op->ev.mono_ns = obs.mono_ns;
+		op->ev.wall_ns = obs.wall_ns;
+		writer_push(&d->writer, op);
+	}
+	container_observe(d, c, &obs, ack);
+}
+
+static void handle_hook_report(struct ocitapd *d, struct conn *cn)
+{
+	struct ocitap_hook_report rep;
+	struct ocitap_error err = { 0 };
+	char line[512];
+
+	if (ocitap_hook_report_parse(cn->reader.buf ? cn->reader.buf : "", cn->reader.len, NULL, &rep, &err) < 0) {
+		char reply[600];
+
+		snprintf(reply, sizeof(reply), "error: %s\n", ocitap_error_format(&err, line, sizeof(line)));
+		(void)send(cn->fd, reply, strlen(reply), MSG_NOSIGNAL | MSG_DONTWAIT);
+		drop_peer(d, cn, line);
+		return;
+	}
+	ocitap_scm_reader_release(&cn->reader);
+	cn->waiting_ack = true;
+	cn->ack = (struct writer_ack){ .fd = cn->fd };
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, cn->fd, NULL);
+	apply_report(d, &rep, true, &cn->ack);
+	ocitap_hook_report_release(&rep);
+}
+
+/*
+ * Reports the hooks spooled while ocitapd was away, oldest first. Runs before
+ * the store thread starts, so all of them and their "applied" marks go into
+ * one transaction: each is applied once, even if ocitapd dies halfway. A
+ * file that does not parse is renamed *.bad and reported.
+ */
+void peers_replay_spool(struct ocitapd *d, struct ocitap_store *store)
+{
+	struct ocitap_error err = { 0 };
+	char dir[PATH_MAX], path[PATH_MAX * 2], line[512];
+	char **names;
+	size_t n, replayed = 0;
+
+	snprintf(dir, sizeof(dir), "%s/spool", d->opt.state_dir);
+	if (ocitap_spool_list(dir, &names, &n, &err) < 0) {
+		log_msg(LOG_ERR, "spool: %s", err.message);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ocitap_hook_report rep;
+		struct wop *op;
+		char *buf = NULL;
+		size_t len;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (ocitap_store_spool_seen(store, names[i], &err) == 1) {
+			unlink(path); /* applied before a crash took the daemon down: only the file was left */
+			continue;
+		}
+		if (ocitap_read_file(path, 1024 * 1024, -1, &buf, &len, &err) < 0 ||
+		    ocitap_hook_report_parse(buf, len, NULL, &rep, &err) < 0) {
+			char bad[PATH_MAX * 2 + 8];
+
+			snprintf(bad, sizeof(bad), "%s.bad", path);
+			log_msg(LOG_ERR, "spool: %s: %s; set aside as %s", names[i],
+				ocitap_error_format(&err, line, sizeof(line)), bad);
+			rename(path, bad);
+			free(buf);
+			continue;
+		}
+		apply_report(d, &rep, false, NULL);
+		ocitap_hook_report_release(&rep);
+		free(buf);
+		op = wop_new(WOP_SPOOL, names[i]);
+		op->path = ocitapd_xstrdup(path);
+		writer_push(&d->writer, op);
+		replayed++;
+		metric_add("ocitap_spool_replays_total", 1, NULL);
+	}
+	if (replayed)
+		log_msg(LOG_INFO, "spool: replaying %zu report%s from %s", replayed, replayed == 1 ? "" : "s", dir);
+	ocitap_spool_list_free(names, n);
+}
+
+static void conn_event(struct ocitapd *d, struct conn *cn)
+{
+	struct ocitap_error err = { 0 };
+	char line[512];
+	int r = ocitap_scm_reader_read(&cn->reader, cn->fd, &err);
+
+	if (r == -EAGAIN)
+		return;
+	if (r < 0) {
+		drop_peer(d, cn, ocitap_error_format(&err, line, sizeof(line)));
+		return;
+	}
+	if (cn->reader.n_fds > 0)
+		handle_listener_message(d, cn);
+	else
+		handle_hook_report(d, cn);
+}
+
+static void conn_ready(struct ocitapd *d, struct watch *w, uint32_t events)
+{
+	conn_event(d, container_of(w, struct conn, watch));
+}
+
+static bool peer_allowed(struct ocitapd *d, uid_t uid)
+{
+	if (uid == 0)
+		return true;
+	for (size_t i = 0; i < d->opt.n_allow; i++)
+		if (d->opt.allow[i] == uid)
+			return true;
+	return false;
+}
+
+/* Why a peer is refused (in buf, or a constant), or NULL when it may speak. */
+static const char *peer_refused(struct ocitapd *d, const struct ucred *cred, char *buf, size_t size)
+{
+	size_t same_uid = 0;
+
+	if (!peer_allowed(d, cred->uid))
+		return "not root and not --allow-uid";
+	if (d->n_conns >= OCITAPD_MAX_CONNS) {
+		snprintf(buf, size, "%d connections already open", OCITAPD_MAX_CONNS);
+		return buf;
+	}
+	if (cred->uid == 0)
+		return NULL;
+	if (d->n_conns_unprivileged >= OCITAPD_MAX_CONNS - OCITAPD_ROOT_RESERVED) {
+		snprintf(buf, size, "%d connections of --allow-uid peers already open (the rest are kept for root)",
+			 OCITAPD_MAX_CONNS - OCITAPD_ROOT_RESERVED);
+		return buf;
+	}
+	for (struct conn *cn = d->conns; cn; cn = cn->next)
+		same_uid += cn->peer_uid == cred->uid;
+	if (same_uid >= OCITAPD_MAX_CONNS_PER_UID) {
+		snprintf(buf, size, "%d connections of uid %u already open", OCITAPD_MAX_CONNS_PER_UID,
+			 (unsigned)cred->uid);
+		return buf;
+	}
+	return NULL;
+}
+
+void peers_accept(struct ocitapd *d, struct watch *w, uint32_t events)
+{
+	for (;;) {
+		struct epoll_event ev = { .events = EPOLLIN };
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		struct conn *cn;
+		const char *why;
+		char line[128];
+		int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log_msg(LOG_WARN, "accept: %m");
+			return;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+			close(fd);
+			continue;
+		}
+		if ((why = peer_refused(d, &cred, line, sizeof(line)))) {
+			d->dropped_peers++;
+			metric_add("ocitap_dropped_peers_total", 1, NULL);
+			log_msg(LOG_WARN, "refused peer pid %d uid %u: %s", cred.pid, cred.uid, why);
+			close(fd);
+			continue;
+		}
+		cn = ocitapd_xcalloc(1, sizeof(*cn));
+		cn->watch.fn = conn_ready;
+		cn->fd = fd;
+		cn->peer_pid = cred.pid;
+		cn->peer_uid = cred.uid;
+		cn->deadline_ms = ocitap_now_ms() + d->opt.timeout_ms;
+		ocitap_scm_reader_init(&cn->reader, NULL);
+		ev.data.ptr = &cn->watch;
+		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			close(fd);
+			free(cn);
+			continue;
+		}
+		cn->next = d->conns;
+		if (d->conns)
+			d->conns->prev = cn;
+		d->conns = cn;
+		d->n_conns++;
+		d->n_conns_unprivileged += cn->peer_uid != 0;
+		/* a hook sends its report right after connect: it is often here
+		 * already, and reading it now saves a trip through epoll_wait */
+		conn_event(d, cn);
+	}
+}
+
+void peers_expire(struct ocitapd *d)
+{
+	int64_t now = ocitap_now_ms();
+
+	for (struct conn *cn = d->conns, *next; cn; cn = next) {
+		next = cn->next;
+		if (!cn->waiting_ack && now >= cn->deadline_ms) {
+			char why[128];
+
+			snprintf(why, sizeof(why), "no complete message within %d ms (%zu bytes)", d->opt.timeout_ms,
+				 cn->reader.len);
+			drop_peer(d, cn, why);
+		}
+	}
+}
+
+/* The connections the store thread has answered (or must be answered
+ * here, with an error) are closed. */
+void peers_collect_acked(struct ocitapd *d)
+{
+	struct writer_ack *ack = writer_take_acked(&d->writer);
+
+	while (ack) {
+		struct writer_ack *next = ack->next;
+		struct conn *cn = container_of(ack, struct conn, ack);
+		char reply[128];
+
+		if (ack->error)
+			snprintf(reply, sizeof(reply), "error: store: %s\n", strerror(-ack->error));
+		else
+			snprintf(reply, sizeof(reply), "%s", OCITAP_REPORT_ACK);
+		if (!ack->sent)
+			(void)send(cn->fd, reply, strlen(reply), MSG_NOSIGNAL | MSG_DONTWAIT);
+		peers_close(d, cn);
+		ack = next;
+	}
+}
+
+/* The store thread's eventfd: acks are back. */
+void peers_writer_done(struct ocitapd *d, struct watch *w, uint32_t events)
+{
+	peers_collect_acked(d);
+}

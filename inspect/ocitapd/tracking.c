@@ -1,0 +1,185 @@
+/*
+ * tracking.c: containers as the BPF programs see them (tracer.c does the
+ * loading and the maps): a container is registered when its init is known
+ * (listener message, prestart/createRuntime hook, or adopted at restart),
+ * its BPF events (exec, exit, OOM) become observations with source "bpf",
+ * and at its stop the syscall profile its io.containers.trace-syscall
+ * annotation asked for goes to the store thread to be written.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "container.h"
+#include "metrics.h"
+#include "ocitap-bpf.h"
+#include "tracer.h"
+#include "tracking.h"
+
+static const char *annotation(const struct ocitap_state *st, const char *key)
+{
+	for (size_t i = 0; st->has_annotations && i < st->n_annotations; i++)
+		if (strcmp(st->annotations[i].key, key) == 0)
+			return st->annotations[i].value;
+	return NULL;
+}
+
+/* The io.containers.trace-syscall annotation: checked when the container is
+ * registered, so that a bad value is reported when it starts. A bad one
+ * never stops the container: it runs, untraced, and the log says why. */
+static bool want_profile(struct ocitapd *d, struct container *c, const struct ocitap_state *st)
+{
+	const char *value = annotation(st, OCITAP_TRACE_ANNOTATION);
+	struct ocitap_trace_spec spec;
+	struct ocitap_error err = { 0 };
+	char line[512];
+
+	if (!value || c->trace_checked)
+		return c->trace_spec != NULL;
+	c->trace_checked = true; /* once: the hooks and the listener bring it again */
+	if (d->opt.trace == TRACE_OFF) {
+		log_msg(LOG_WARN, "container %s: %s ignored: ocitapd runs with --trace-syscalls=off", c->id,
+			OCITAP_TRACE_ANNOTATION);
+		return false;
+	}
+	if (ocitap_trace_spec_parse(value, &spec, &err) < 0) {
+		log_msg(LOG_WARN, "container %s: %s: %s; no profile will be written", c->id, OCITAP_TRACE_ANNOTATION,
+			ocitap_error_format(&err, line, sizeof(line)));
+		metric_add("ocitap_profiles_total", 1, "result", "failed", NULL);
+		return false;
+	}
+	/* that IN can be read, now (it is read and merged when the container stops) */
+	if (spec.in[0] && ocitap_profile_input_check(spec.in, &err) < 0) {
+		log_msg(LOG_WARN, "container %s: %s: if: %s; no profile will be written", c->id,
+			OCITAP_TRACE_ANNOTATION, ocitap_error_format(&err, line, sizeof(line)));
+		metric_add("ocitap_profiles_total", 1, "result", "failed", NULL);
+		return false;
+	}
+	c->trace_spec = ocitapd_xcalloc(1, sizeof(*c->trace_spec));
+	*c->trace_spec = spec;
+	return true;
+}
+
+/* Start tracking the container's init (from the listener message or the
+ * prestart/createRuntime hook): done before the hook is acknowledged, so
+ * nothing the container does after the hook returns is missed. */
+void tracking_register(struct ocitapd *d, struct container *c, pid_t pid, const struct ocitap_state *st)
+{
+	bool profile = want_profile(d, c, st);
+	struct ocitap_error err = { 0 };
+	char line[512];
+	int r;
+
+	if (pid <= 0 || c->lc.phase >= OCITAP_PHASE_STOPPED)
+		return;
+	if (!tracer_is_on(d->tracer, &err)) {
+		if (profile)
+			log_msg(LOG_WARN, "container %s: no profile can be written: BPF is off (%s)", c->id,
+				ocitap_error_format(&err, line, sizeof(line)));
+		return;
+	}
+	if (!c->bpf_cookie)
+		c->bpf_cookie = d->next_cookie++;
+	r = tracer_track(d->tracer, c->id, c->bpf_cookie, pid, profile || d->opt.trace == TRACE_ALL, &err);
+	c->bpf_tracked = true; /* tracer_untrack() of an id it does not hold does nothing */
+	if (r < 0)
+		log_msg(r == -EXDEV ? LOG_INFO : LOG_WARN, "container %s: bpf: %s", c->id,
+			ocitap_error_format(&err, line, sizeof(line)));
+	else
+		log_msg(LOG_DEBUG, "container %s: bpf: tracking init %d%s", c->id, (int)pid,
+			profile || d->opt.trace == TRACE_ALL ? " and its syscalls" : "");
+}
+
+/* Stopped: the syscall set is complete (the init's exit_group was its last
+ * syscall, and its pid namespace died with it). The profile goes out
+ * through the store thread, ahead of whatever this stop acknowledges. */
+void tracking_stopped(struct ocitapd *d, struct container *c)
+{
+	if (!c->bpf_tracked)
+		return;
+	if (c->trace_spec) {
+		struct ocitap_error err = { 0 };
+		char **names = NULL, line[512];
+		int n = tracer_syscall_names(d->tracer, c->id, &names, &err);
+
+		if (n < 0) {
+			log_msg(LOG_ERR, "container %s: no profile written to %s: %s", c->id, c->trace_spec->out,
+				ocitap_error_format(&err, line, sizeof(line)));
+			metric_add("ocitap_profiles_total", 1, "result", "failed", NULL);
+		} else {
+			struct wop *op = wop_new(WOP_PROFILE, c->id);
+
+			op->path = ocitapd_xstrdup(c->trace_spec->out);
+			op->profile_in = c->trace_spec->in[0] ? ocitapd_xstrdup(c->trace_spec->in) : NULL;
+			op->profile_names = names;
+			log_msg(LOG_DEBUG, "container %s: %d syscalls observed", c->id, n);
+			writer_push(&d->writer, op);
+		}
+		free(c->trace_spec);
+		c->trace_spec = NULL;
+	}
+	/* out of the maps; the cookie stays, for the events already in the ring
+	 * (the init's exit code, when the hang-up was seen first) */
+	tracer_untrack(d->tracer, c->id);
+	c->bpf_tracked = false;
+}
+
+void tracking_event(const struct ocitap_bpf_event *e, void *userdata)
+{
+	struct ocitapd *d = userdata;
+	static const char *const kinds[] = {
+		[OCITAP_BPF_EV_EXEC] = "exec", [OCITAP_BPF_EV_EXIT] = "exit", [OCITAP_BPF_EV_OOM] = "oom"
+	};
+	struct container *c = container_by_cookie(d, e->cookie);
+	int64_t mono = ocitapd_now_ns(CLOCK_MONOTONIC);
+	struct ocitap_observation obs = { .source = OCITAP_SOURCE_BPF,
+					  .mono_ns = (int64_t)e->mono_ns,
+					  .wall_ns = ocitapd_now_ns(CLOCK_REALTIME) - (mono - (int64_t)e->mono_ns) };
+	char comm[sizeof(e->comm) + 1];
+
+	if (e->kind < 1 || e->kind > OCITAP_BPF_EV_OOM)
+		return;
+	metric_add("ocitap_bpf_events_total", 1, "kind", kinds[e->kind], NULL);
+	if (!c)
+		return; /* untracked since (the event was already in the ring) */
+	memcpy(comm, e->comm, sizeof(e->comm));
+	comm[sizeof(e->comm)] = '\0';
+	switch (e->kind) {
+	case OCITAP_BPF_EV_EXEC:
+		obs.phase = OCITAP_PHASE_RUNNING;
+		log_msg(LOG_DEBUG, "container %s: bpf: init %u exec'd %s", c->id, e->pid, comm);
+		break;
+	case OCITAP_BPF_EV_EXIT:
+		obs.phase = OCITAP_PHASE_STOPPED;
+		obs.has_exit = true;
+		obs.exit_code = WIFEXITED(e->status) ? WEXITSTATUS(e->status) : 0;
+		obs.signal = WIFSIGNALED(e->status) ? WTERMSIG(e->status) : 0;
+		break;
+	case OCITAP_BPF_EV_OOM:
+		obs.phase = OCITAP_PHASE_UNKNOWN;
+		obs.oom = true;
+		log_msg(LOG_WARN, "container %s: the OOM killer chose pid %u (%s)", c->id, e->pid, comm);
+		break;
+	}
+	container_observe(d, c, &obs, NULL);
+	container_settle(d, c);
+}
+
+/* An adopted container (a restart): its exit and OOM kills from now on; a
+ * syscall set begun by a previous daemon is not complete, so none is recorded. */
+void tracking_adopt(struct ocitapd *d, struct container *c)
+{
+	struct ocitap_error err = { 0 };
+	char line[512];
+	int r;
+
+	if (!tracer_is_on(d->tracer, NULL))
+		return;
+	if (!c->bpf_cookie)
+		c->bpf_cookie = d->next_cookie++;
+	r = tracer_track(d->tracer, c->id, c->bpf_cookie, c->stored_pid, false, &err);
+	c->bpf_tracked = true; /* tracer_untrack() of an id it does not hold does nothing */
+	if (r < 0 && r != -EXDEV)
+		log_msg(LOG_DEBUG, "container %s: bpf: %s", c->id, ocitap_error_format(&err, line, sizeof(line)));
+}

@@ -1,0 +1,125 @@
+/*
+ * writer.h: the store thread. The event loop queues records (struct wop)
+ * and never waits on disk; the thread writes each batch in one transaction
+ * and, once it is durable, answers the hooks that wait for it (struct
+ * writer_ack) and calls the committed callback (the HTTP event stream and
+ * the push thread wake). A failed commit is retried, and nothing it holds
+ * is acknowledged before it lands.
+ */
+#ifndef OCITAPD_WRITER_H
+#define OCITAPD_WRITER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ocitap.h"
+
+/* What the store thread is asked to do; strings are owned by the op. */
+enum wop_kind {
+	WOP_CONTAINER,
+	WOP_EVENT,
+	WOP_NOTIFICATIONS,
+	WOP_PRUNE,
+	WOP_SPOOL,
+	WOP_NOP /* writes nothing, carries an ack */,
+	WOP_META /* id = key, meta_value */,
+	WOP_PROFILE /* write a profile to path (outside the store: a failure is logged, not retried) */
+};
+
+/*
+ * A hook waiting for its report to be durable: the store thread sends
+ * OCITAP_REPORT_ACK on fd itself once the commit holding it lands (sent
+ * true), then hands the ack back to the loop (writer_take_acked()), which
+ * answers an error when there was one and closes the connection.
+ */
+struct writer_ack {
+	int fd;
+	int error; /* 0, or -errno from the store */
+	bool sent; /* the store thread answered "ok" itself */
+	struct writer_ack *next;
+};
+
+struct wop {
+	struct wop *next;
+	enum wop_kind kind;
+	char *id;
+	/* WOP_CONTAINER */
+	char *bundle;
+	pid_t pid;
+	struct ocitap_annotation *annotations; /* keys and values owned */
+	size_t n_annotations;
+	bool has_annotations;
+	/* WOP_EVENT */
+	struct ocitap_event ev;
+	char *kind_text, *source;
+	/* WOP_NOTIFICATIONS */
+	char *syscall, *action;
+	int64_t count;
+	/* WOP_PRUNE */
+	int64_t before_wall_ns;
+	/* WOP_META */
+	char *meta_value;
+	/* WOP_SPOOL: id is the spool file's name, path is unlinked once committed */
+	char *path;
+	int64_t wall_ns;
+	/* WOP_PROFILE: the profile of profile_names (merged with the profile at
+	 * profile_in, if any) written to path */
+	char **profile_names;
+	char *profile_in;
+	bool profile_done;
+	struct writer_ack *ack; /* answered once this op is durable (not owned) */
+};
+
+/* How the store thread fares, for /healthz and /metrics (any thread). */
+struct writer_stats {
+	uint64_t commits, failures, syncs;
+	bool degraded; /* the last commit failed: retrying */
+};
+
+struct writer {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct wop *head, *tail;  /* to write */
+	struct writer_ack *acked; /* acks whose records are durable (or failed) */
+	int done_fd;		  /* eventfd: the loop takes acked */
+	bool stop, started;
+	struct ocitap_store *store;
+	bool degraded; /* last commit failed: retrying */
+	uint64_t commits, failures, syncs;
+	int sync_interval_ms;		   /* 0: every commit is on disk before its ack */
+	int64_t unsynced_since_ms;	   /* 0: everything committed is on disk */
+	void (*committed)(void *userdata); /* after each commit, on the store thread */
+	void *committed_userdata;
+};
+
+/*
+ * Set up the queue (ops may be pushed from now on); the thread starts with
+ * writer_start(). committed (may be NULL) is called with userdata on the
+ * store thread after each commit. -errno on failure.
+ */
+int writer_init(struct writer *w, struct ocitap_store *store, int sync_interval_ms, void (*committed)(void *userdata),
+		void *userdata);
+int writer_start(struct writer *w);
+/* Queue op (takes ownership). Never blocks on disk. The thread takes the
+ * queue at the next writer_kick(), so one event's records share a commit. */
+void writer_push(struct writer *w, struct wop *op);
+void writer_kick(struct writer *w);
+/* The acks answered since the last call (a list through next), or NULL;
+ * clears done_fd. Loop thread. */
+struct writer_ack *writer_take_acked(struct writer *w);
+/* True when acks wait to be taken (a hint, without the lock). */
+bool writer_has_acked(struct writer *w);
+void writer_get_stats(struct writer *w, struct writer_stats *ret);
+/* Write everything queued, then stop the thread (if it was started), and
+ * release what writer_init() set up. */
+void writer_stop(struct writer *w);
+
+/* A new op of kind for container id (copied), its wall time now; aborts on
+ * out-of-memory. */
+struct wop *wop_new(enum wop_kind kind, const char *id);
+void wop_free(struct wop *op);
+
+#endif

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# policy-per-fd.sh: a notify fd keeps the policy it was registered with. A
+# root peer that installs its own seccomp filter and sends a listener message
+# claiming a running container's id with policy=audit (tests/integration/
+# claim-id.c) changes nothing for that container: its notified mkdir is
+# still denied by the policy its own fd came with, before and after the
+# claimer's fd hangs up; a runc exec into the container, whose message names
+# no policy, gets the container's.
+set -uo pipefail
+source "$(dirname "$0")/common.bash"
+require_root "policy per fd"
+OCITAPD="$TOP/$BUILD/bin/ocitapd" CLAIM="$TOP/$BUILD/tests/claim-id"
+
+work=$(mktemp -d /tmp/ocitap-ppf-XXXXXX)
+sock=$work/run/ocitap.sock state=$work/state log=$work/ocitapd.log db=$work/state/ocitap.db
+daemon_pid=
+cleanup() {
+	runc --root "$work/runc" delete --force ppf-victim >/dev/null 2>&1
+	[[ -n $daemon_pid ]] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$OCITAPD" --socket "$sock" --state-dir "$state" --http off --keeper off --bpf off >>"$log" 2>&1 &
+daemon_pid=$!
+wait_for "$sock" || { not_ok "ocitapd started"; cat "$log"; exit 0; }
+
+b=$work/b-victim
+mkdir -p "$b"
+make_rootfs "$b/rootfs"
+(cd "$b" && runc spec)
+jq --arg sock "$sock" '.process.terminal = false | .root.readonly = false
+| .process.args = ["sh", "-c", "while :; do if mkdir /tmp/d 2>/dev/null; then echo OK >>/tmp/res; rmdir /tmp/d; else echo DENIED >>/tmp/res; fi; sleep 0.05; done"]
+| .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $sock, listenerMetadata: "policy=deny",
+    syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY"}]}' "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+timeout 30 runc --root "$work/runc" run -d --bundle "$b" ppf-victim </dev/null >/dev/null 2>&1
+res=$b/rootfs/tmp/res
+# answers since the file was emptied, for a second
+answers() { : >"$res"; sleep 1; sort "$res" | uniq -c | tr -s ' ' | tr '\n' ' '; }
+only_denied() { [[ $1 == *DENIED* && $1 != *OK* ]]; }
+a=$(answers)
+check "the victim's mkdir is denied by its policy ($a)" only_denied "$a"
+
+"$CLAIM" "$sock" ppf-victim audit running 3
+check "a root peer with its own filter claimed the victim's id (policy=audit)" grep -q "container ppf-victim: seccomp fd from pid [0-9]* (exec, policy audit" "$log"
+a=$(answers)
+check "the claim changes nothing: still denied ($a)" only_denied "$a"
+sleep 2.5 # the claimer's filter is gone: its fd hangs up
+a=$(answers)
+check "after the claimer's fd hung up: still denied ($a)" only_denied "$a"
+check "and the victim is still running" bash -c "runc --root '$work/runc' state ppf-victim | jq -e '.status == \"running\"' >/dev/null"
+
+# an exec's message names no policy of its own: it gets the container's
+out=$(timeout 20 runc --root "$work/runc" exec ppf-victim sh -c 'mkdir /tmp/e 2>&1; echo rc=$?')
+check "a runc exec's notified mkdir is denied too (${out//$'\n'/ })" test "${out##*rc=}" = 1
+done_testing

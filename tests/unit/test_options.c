@@ -1,0 +1,286 @@
+/*
+ * test_options.c: ocitapd's command line and environment
+ * (inspect/ocitapd/options.c): the defaults of DESIGN.md, the environment
+ * over the defaults, a flag over the environment, every bad value an error
+ * naming the flag (or variable) and the value, --help and --version, the
+ * keeper's socket next to the daemon's, and the test-only OCITAP_FAULT.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "../../inspect/ocitapd/ocitapd.h"
+#include "testutil.h"
+
+static const char *const env_names[] = { "OCITAP_SOCKET", "OCITAP_STATE_DIR", "OCITAP_HTTP",	      "OCITAP_KEEPER",
+					 "OCITAP_BPF",	  "OCITAP_TRACE_SYSCALLS", "OCITAP_FAULT" };
+
+static int clean_env(void **state)
+{
+	for (size_t i = 0; i < sizeof(env_names) / sizeof(env_names[0]); i++)
+		unsetenv(env_names[i]);
+	return 0;
+}
+
+/* options_parse() of a NULL-terminated argument list (argv[0] is added) */
+static int parse(struct ocitapd_options *o, struct ocitap_error *err, ...)
+{
+	char *argv[32] = { "ocitapd" };
+	int argc = 1;
+	va_list ap;
+	FILE *out = fopen("/dev/null", "we");
+	int r;
+
+	va_start(ap, err);
+	for (char *a; (a = va_arg(ap, char *));)
+		argv[argc++] = a;
+	va_end(ap);
+	ocitap_error_clear(err);
+	r = options_parse(o, argc, argv, out, err);
+	fclose(out);
+	return r;
+}
+
+static void test_defaults(void **unused)
+{
+	struct ocitapd_options o;
+	struct ocitap_error err;
+
+	assert_int_equal(parse(&o, &err, NULL), OPTIONS_RUN);
+	assert_string_equal(o.socket_path, "/run/ocitap/ocitap.sock");
+	assert_string_equal(o.state_dir, "/var/lib/ocitap");
+	assert_string_equal(o.http, "127.0.0.1:9476");
+	assert_string_equal(o.keeper_path, "/run/ocitap/keeper.sock"); /* next to the socket */
+	assert_null(o.policy_path);
+	assert_true(o.bpf);
+	assert_int_equal(o.trace, TRACE_ANNOTATED);
+	assert_int_equal(o.level, LOG_INFO);
+	assert_int_equal(o.retention_s, 86400);
+	assert_int_equal(o.timeout_ms, 2000);
+	assert_int_equal(o.sync_interval_ms, 1000);
+	assert_int_equal(o.push_backlog, 100000);
+	assert_int_equal(o.n_push, 0);
+	assert_int_equal(o.n_allow, 0);
+	assert_false(o.replace);
+	assert_int_equal(o.fault, FAULT_NONE);
+}
+
+static void test_environment_then_flags(void **unused)
+{
+	struct ocitapd_options o;
+	struct ocitap_error err;
+
+	setenv("OCITAP_SOCKET", "/tmp/env/ocitap.sock", 1);
+	setenv("OCITAP_STATE_DIR", "/tmp/env-state", 1);
+	setenv("OCITAP_HTTP", "unix:/tmp/env.http", 1);
+	setenv("OCITAP_BPF", "off", 1);
+	setenv("OCITAP_TRACE_SYSCALLS", "all", 1);
+	assert_int_equal(parse(&o, &err, NULL), OPTIONS_RUN);
+	assert_string_equal(o.socket_path, "/tmp/env/ocitap.sock");
+	assert_string_equal(o.state_dir, "/tmp/env-state");
+	assert_string_equal(o.http, "unix:/tmp/env.http");
+	assert_string_equal(o.keeper_path, "/tmp/env/keeper.sock");
+	assert_false(o.bpf);
+	assert_int_equal(o.trace, TRACE_ALL);
+
+	/* a flag wins over the environment */
+	assert_int_equal(parse(&o, &err, "--socket", "/tmp/flag/s.sock", "-d", "/tmp/flag-state", "--http", "off",
+			       "--bpf", "on", "--trace-syscalls", "off", NULL),
+			 OPTIONS_RUN);
+	assert_string_equal(o.socket_path, "/tmp/flag/s.sock");
+	assert_string_equal(o.state_dir, "/tmp/flag-state");
+	assert_string_equal(o.http, "off");
+	assert_string_equal(o.keeper_path, "/tmp/flag/keeper.sock");
+	assert_true(o.bpf);
+	assert_int_equal(o.trace, TRACE_OFF);
+
+	setenv("OCITAP_KEEPER", "/tmp/k.sock", 1);
+	assert_int_equal(parse(&o, &err, NULL), OPTIONS_RUN);
+	assert_string_equal(o.keeper_path, "/tmp/k.sock");
+	assert_int_equal(parse(&o, &err, "--keeper", "off", NULL), OPTIONS_RUN);
+	assert_null(o.keeper_path);
+}
+
+static void test_every_flag(void **unused)
+{
+	struct ocitapd_options o;
+	struct ocitap_error err;
+
+	assert_int_equal(parse(&o, &err, "-p", "/etc/p.json", "--allow-uid", "1000", "--allow-uid", "0", "--retention",
+			       "60", "--peer-timeout", "500", "--sync-interval", "0", "--log-level", "debug", "--push",
+			       "http://127.0.0.1:1/a", "--push", "http://127.0.0.1:1/b", "--push-backlog", "5",
+			       "--push-token-file", "/t", "--push-ca-file", "/ca", "--http-token-file", "/ht",
+			       "--replace", NULL),
+			 OPTIONS_RUN);
+	assert_string_equal(o.policy_path, "/etc/p.json");
+	assert_int_equal(o.n_allow, 2);
+	assert_int_equal(o.allow[0], 1000);
+	assert_int_equal(o.retention_s, 60);
+	assert_int_equal(o.timeout_ms, 500);
+	assert_int_equal(o.sync_interval_ms, 0);
+	assert_int_equal(o.level, LOG_DEBUG);
+	assert_int_equal(o.n_push, 2);
+	assert_string_equal(o.push[1], "http://127.0.0.1:1/b");
+	assert_int_equal(o.push_backlog, 5);
+	assert_string_equal(o.push_token_file, "/t");
+	assert_string_equal(o.push_ca_file, "/ca");
+	assert_string_equal(o.http_token_file, "/ht");
+	assert_true(o.replace);
+}
+
+/* the value is refused, and the error names the flag and the value */
+static void refused(const char *flag, const char *value, const char *field, const char *says)
+{
+	struct ocitapd_options o;
+	struct ocitap_error err;
+	char line[512];
+
+	assert_int_equal(parse(&o, &err, flag, value, NULL), -EINVAL);
+	ocitap_error_format(&err, line, sizeof(line));
+	if (field)
+		assert_string_equal(err.field, field);
+	if (!strstr(line, says))
+		fail_msg("%s %s: \"%s\" does not say \"%s\"", flag, value ? value : "", line, says);
+}
+
+static void test_bad_values(void **unused)
+{
+	refused("--retention", "x", "--retention", "expected seconds, got 'x'");
+	refused("--retention", "-1", "--retention", "got '-1'");
+	refused("--peer-timeout", "0", "--peer-timeout", "expected milliseconds, got '0'");
+	refused("--peer-timeout", "600001", "--peer-timeout", "got '600001'");
+	refused("--sync-interval", "3600001", "--sync-interval", "0 to 3600000");
+	refused("--push-backlog", "0", "--push-backlog", "expected a number of events");
+	refused("--allow-uid", "root", "--allow-uid", "expected a uid");
+	refused("--allow-uid", "4294967295", "--allow-uid", "expected a uid");
+	refused("--log-level", "loud", "--log-level", "expected error, warning, info or debug, got 'loud'");
+	refused("--bpf", "maybe", "--bpf", "\"maybe\" is neither on nor off");
+	refused("--trace-syscalls", "some", "--trace-syscalls", "is not annotated, all or off");
+	refused("--retention", "12abc", "--retention", "got '12abc'");
+	refused("extra", NULL, NULL, "unexpected argument 'extra'");
+	refused("--no-such-flag", NULL, NULL, "see 'ocitapd --help'");
+	{
+		char path[200];
+
+		memset(path, 'k', sizeof(path) - 1);
+		path[0] = '/';
+		path[sizeof(path) - 1] = '\0';
+		refused("--keeper", path, "--keeper", "a socket path is at most 107 bytes");
+	}
+}
+
+static void test_bad_environment(void **unused)
+{
+	struct ocitapd_options o;
+	struct ocitap_error err;
+
+	setenv("OCITAP_BPF", "yes", 1);
+	assert_int_equal(parse(&o, &err, NULL), -EINVAL);
+	assert_string_equal(err.field, "OCITAP_BPF");
+	/* a bad environment is refused even when a flag would set the same thing */
+	assert_int_equal(parse(&o, &err, "--bpf", "on", NULL), -EINVAL);
+	unsetenv("OCITAP_BPF");
+	setenv("OCITAP_TRACE_SYSCALLS", "none", 1);
+	assert_int_equal(parse(&o, &err, NULL), -EINVAL);
+	assert_string_equal(err.field, "OCITAP_TRACE_SYSCALLS");
+}
+
+static void test_limits(void **unused)
+{
+	struct ocitapd_options o;
+	struct ocitap_error err;
+	char *argv[80] = { "ocitapd" };
+	int argc = 1;
+	FILE *out = fopen("/dev/null", "we");
+
+	for (int i = 0; i < 17; i++) {
+		argv[argc++] = "--push";
+		argv[argc++] = "http://127.0.0.1:1/";
+	}
+	assert_int_equal(options_parse(&o, argc, argv, out, &err), -EINVAL);
+	assert_non_null(strstr(err.message, "at most 16 receivers"));
+	argc = 1;
+	for (int i = 0; i < 33; i++) {
+		argv[argc++] = "--allow-uid";
+		argv[argc++] = "1000";
+	}
+	assert_int_equal(options_parse(&o, argc, argv, out, &err), -EINVAL);
+	assert_non_null(strstr(err.message, "at most 32"));
+	fclose(out);
+}
+
+static void test_help_version(void **unused)
+{
+	struct ocitapd_options o;
+	struct ocitap_error err;
+	char *text = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&text, &size);
+	char *argv[] = { "ocitapd", "--help" };
+
+	assert_int_equal(options_parse(&o, 2, argv, out, &err), OPTIONS_EXIT);
+	fflush(out);
+	assert_non_null(strstr(text, "usage: ocitapd [OPTIONS]"));
+	assert_non_null(strstr(text, "--socket PATH"));
+	assert_non_null(strstr(text, "/run/ocitap/ocitap.sock"));
+	fclose(out);
+	free(text);
+	text = NULL;
+	out = open_memstream(&text, &size);
+	argv[1] = "-V";
+	assert_int_equal(options_parse(&o, 2, argv, out, &err), OPTIONS_EXIT);
+	fflush(out);
+	assert_string_equal(text, "ocitapd " OCITAP_VERSION "\n");
+	fclose(out);
+	free(text);
+}
+
+static void test_fault(void **unused)
+{
+	struct ocitapd_options o;
+	struct ocitap_error err;
+
+	setenv("OCITAP_FAULT", "after-recv:3", 1);
+	assert_int_equal(parse(&o, &err, NULL), OPTIONS_RUN);
+	assert_int_equal(o.fault, FAULT_AFTER_RECV);
+	assert_int_equal(o.fault_at, 3);
+	setenv("OCITAP_FAULT", "after-decide:1", 1);
+	assert_int_equal(parse(&o, &err, NULL), OPTIONS_RUN);
+	assert_int_equal(o.fault, FAULT_AFTER_DECIDE);
+	setenv("OCITAP_FAULT", "after-lunch:1", 1);
+	assert_int_equal(parse(&o, &err, NULL), -EINVAL);
+	assert_string_equal(err.field, "OCITAP_FAULT");
+	setenv("OCITAP_FAULT", "after-recv:0", 1);
+	assert_int_equal(parse(&o, &err, NULL), -EINVAL);
+	setenv("OCITAP_FAULT", "", 1);
+	assert_int_equal(parse(&o, &err, NULL), OPTIONS_RUN);
+	assert_int_equal(o.fault, FAULT_NONE);
+}
+
+static void test_run_file(void **unused)
+{
+	struct ocitapd_options o = { .socket_path = "/run/x/ocitap.sock" };
+	char buf[64];
+
+	options_run_file(&o, "ocitapd.pid", buf, sizeof(buf));
+	assert_string_equal(buf, "/run/x/ocitapd.pid");
+	o.socket_path = "relative.sock";
+	options_run_file(&o, "ocitapd.pid", buf, sizeof(buf));
+	assert_string_equal(buf, "ocitapd.pid");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_defaults, clean_env),
+		cmocka_unit_test_setup(test_environment_then_flags, clean_env),
+		cmocka_unit_test_setup(test_every_flag, clean_env),
+		cmocka_unit_test_setup(test_bad_values, clean_env),
+		cmocka_unit_test_setup(test_bad_environment, clean_env),
+		cmocka_unit_test_setup(test_limits, clean_env),
+		cmocka_unit_test_setup(test_help_version, clean_env),
+		cmocka_unit_test_setup(test_fault, clean_env),
+		cmocka_unit_test_setup(test_run_file, clean_env),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
