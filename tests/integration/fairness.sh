@@ -8,24 +8,14 @@
 set -uo pipefail
 source "$(dirname "$0")/common.bash"
 require_root "fairness"
-OCITAPD="$TOP/$BUILD/bin/ocitapd"
 
-work=$(mktemp -d /tmp/ocitap-fair-XXXXXX)
+test_init fair
 chmod 0755 "$work"
-sock=$work/run/ocitap.sock state=$work/state log=$work/ocitapd.log db=$work/state/ocitap.db
-daemon_pid= flood=
-cleanup() {
-	[[ -n $flood ]] && kill "$flood" 2>/dev/null
-	[[ -n $daemon_pid ]] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
-	runc --root "$work/runc" delete --force fair-real >/dev/null 2>&1
-	rm -rf "$work"
-}
-trap cleanup EXIT
+sock=$work/run/ocitap.sock
+flood=
+test_cleanup() { [[ -n $flood ]] && kill "$flood" 2>/dev/null; }
 
-"$OCITAPD" --socket "$sock" --state-dir "$state" --http off --keeper off --bpf off --allow-uid 65534 \
-	--allow-uid 65533 --peer-timeout 8000 >>"$log" 2>&1 &
-daemon_pid=$!
-wait_for "$sock" || { not_ok "ocitapd started"; cat "$log"; exit 0; }
+start_daemon --http off --keeper off --bpf off --allow-uid 65534 --allow-uid 65533 --peer-timeout 8000
 chmod 0755 "$work/run"
 chmod 0666 "$sock"
 

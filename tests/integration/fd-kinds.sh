@@ -8,21 +8,11 @@
 set -uo pipefail
 source "$(dirname "$0")/common.bash"
 require_root "fd kinds"
-OCITAPD="$TOP/$BUILD/bin/ocitapd"
 
-work=$(mktemp -d /tmp/ocitap-fdkinds-XXXXXX)
-sock=$work/run/ocitap.sock state=$work/state http=$work/http.sock log=$work/ocitapd.log db=$work/state/ocitap.db
-daemon_pid=
-cleanup() {
-	[[ -n $daemon_pid ]] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
-	runc --root "$work/runc" delete --force fdk-real >/dev/null 2>&1
-	rm -rf "$work"
-}
-trap cleanup EXIT
+test_init fdkinds
+sock=$work/run/ocitap.sock http=$work/http.sock
 
-"$OCITAPD" --socket "$sock" --state-dir "$state" --http "unix:$http" --keeper off --bpf off >>"$log" 2>&1 &
-daemon_pid=$!
-wait_for "$sock" || { not_ok "ocitapd started"; cat "$log"; exit 0; }
+start_daemon --http "unix:$http" --keeper off --bpf off
 metric() { curl -s --unix-socket "$http" http://x/metrics | awk -v m="$1" '$1 == m { print $2 }'; }
 fd_targets() { for f in /proc/$daemon_pid/fd/*; do readlink "$f"; done | sort; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$daemon_pid/stat"; }

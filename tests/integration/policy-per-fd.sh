@@ -9,21 +9,12 @@
 set -uo pipefail
 source "$(dirname "$0")/common.bash"
 require_root "policy per fd"
-OCITAPD="$TOP/$BUILD/bin/ocitapd" CLAIM="$TOP/$BUILD/tests/claim-id"
+CLAIM="$TOP/$BUILD/tests/claim-id"
 
-work=$(mktemp -d /tmp/ocitap-ppf-XXXXXX)
-sock=$work/run/ocitap.sock state=$work/state log=$work/ocitapd.log db=$work/state/ocitap.db
-daemon_pid=
-cleanup() {
-	runc --root "$work/runc" delete --force ppf-victim >/dev/null 2>&1
-	[[ -n $daemon_pid ]] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
+test_init ppf
+sock=$work/run/ocitap.sock
 
-"$OCITAPD" --socket "$sock" --state-dir "$state" --http off --keeper off --bpf off >>"$log" 2>&1 &
-daemon_pid=$!
-wait_for "$sock" || { not_ok "ocitapd started"; cat "$log"; exit 0; }
+start_daemon --http off --keeper off --bpf off
 
 b=$work/b-victim
 mkdir -p "$b"
