@@ -220,9 +220,10 @@ struct notify_fd *handover_find_fd(struct ocitapd *d, const char *key)
 static void adopt_fd(const char *key, const char *id, int fd, void *userdata)
 {
 	struct ocitapd *d = userdata;
-	struct container *c = container_get(d, id, true);
-	char name[OCITAP_POLICY_NAME_MAX];
+	struct ocitap_error err = { 0 };
+	char name[OCITAP_POLICY_NAME_MAX], line[512];
 	const struct ocitap_policy *policy;
+	struct container *c;
 	uint64_t serial;
 	bool init;
 	struct notify_fd *n;
@@ -231,6 +232,13 @@ static void adopt_fd(const char *key, const char *id, int fd, void *userdata)
 		close(fd);
 		return;
 	}
+	if (notify_check_fd(fd, &err) < 0) {
+		log_msg(LOG_WARN, "container %s: the fd handed back as \"%s\" is refused: %s", id, key,
+			ocitap_error_format(&err, line, sizeof(line)));
+		close(fd);
+		return;
+	}
+	c = container_get(d, id, true);
 	if (ocitap_keeper_key_parse(key, &serial, &init, name, sizeof(name)) < 0) {
 		log_msg(LOG_WARN, "container %s: keeper key \"%s\" is not one of ours; its fd gets the default policy",
 			id, key);
@@ -330,10 +338,9 @@ static int fdstore_take_back(struct ocitapd *d)
 	    !ocitapd_parse_number(fds, 0, 65536, &n))
 		return 0;
 	for (int i = 0; i < n; i++) {
-		char name[300] = "", link[64], target[64], *slash;
+		char name[300] = "", *slash;
 		size_t w = strcspn(next, ":");
 		int fd = 3 + i;
-		ssize_t len;
 
 		/* names are colon-separated, in fd order */
 		if (w < sizeof(name)) {
@@ -341,11 +348,8 @@ static int fdstore_take_back(struct ocitapd *d)
 			name[w] = '\0';
 		}
 		next += w + (next[w] == ':');
-		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-		len = readlink(link, target, sizeof(target) - 1);
-		target[len > 0 ? len : 0] = '\0';
 		slash = strrchr(name, '/'); /* a policy name may hold one; a container id may not */
-		if (!slash || strcmp(target, "anon_inode:seccomp notify") != 0)
+		if (!slash || notify_check_fd(fd, NULL) < 0)
 			continue; /* not ours: left alone */
 		*slash = '\0';
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
