@@ -21,11 +21,17 @@ skip_rest() {
 	done_testing
 	exit 0
 }
-# check "description" command...: ok when the command succeeds
+# check "description" command...: ok when the command succeeds; returns its
+# status, so that `check ... || echo "# why"` prints the why of a failure
 check() {
 	local what=$1
 	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
+	if "$@"; then
+		ok "$what"
+	else
+		not_ok "$what"
+		return 1
+	fi
 }
 
 # make_rootfs DIR: a busybox-static root filesystem

@@ -245,7 +245,8 @@ else
 	skip "--sync-interval order" "strace is not installed"
 fi
 "$OCITAPD" --sync-interval soon >/dev/null 2>"$work/err"
-check "--sync-interval soon: usage error naming the option" [ $? -eq 2 ] && check "... says what it expected" grep -q "sync-interval: expected milliseconds" "$work/err"
+check "--sync-interval soon: usage error naming the option" [ $? -eq 2 ]
+check "... says what it expected" grep -q "sync-interval: expected milliseconds" "$work/err"
 
 start_daemon
 check "restarted daemon takes reports again" \

@@ -107,7 +107,8 @@ for ((i = 0; i < 50; i++)); do [[ -z $(keeper_pids) ]] && break; sleep 0.1; done
 check "no fd held, no daemon: the keeper exited" [ -z "$(keeper_pids)" ]
 
 "$OCITAPD" --keeper "$(printf '/%0200d/k.sock' 0)" --http off >/dev/null 2>"$work/err"
-check "--keeper with a path too long: usage error" [ $? -eq 2 ] && check "... naming the limit" grep -q "at most 107 bytes" "$work/err"
+check "--keeper with a path too long: usage error" [ $? -eq 2 ]
+check "... naming the limit" grep -q "at most 107 bytes" "$work/err"
 OCITAP_FAULT=sometimes "$OCITAPD" --http off >/dev/null 2>"$work/err"
 check "OCITAP_FAULT malformed: usage error" [ $? -eq 2 ]
 done_testing

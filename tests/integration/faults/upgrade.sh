@@ -71,7 +71,8 @@ out=$("$work/bin/ocitapd.good" --replace --socket "$sock" 2>&1)
 rc=$?
 check "a broken successor: --replace fails (exit 1)" [ "$rc" -eq 1 ]
 check "... saying why" grep -q "exited with status 1 before taking over" <<<"$out"
-check "... and the old daemon still serves" [ -d "/proc/$newer" ] && check "... the loops go on" all_progressing
+check "... and the old daemon still serves" [ -d "/proc/$newer" ]
+check "... the loops go on" all_progressing
 mv "$work/bin/ocitapd.good" "$work/bin/ocitapd"
 
 kill "$client"
@@ -86,5 +87,6 @@ check "every acknowledged report is stored" \
 check "no notified syscall ever failed" no_errors
 
 "$work/bin/ocitapd" --replace --socket "$work/nobody.sock" >/dev/null 2>"$work/err"
-check "--replace with no daemon there: exit 1, naming the socket" [ $? -eq 1 ] && grep -q "no daemon at $work/nobody.sock" "$work/err"
+check "--replace with no daemon there: exit 1, naming the socket" \
+	bash -c '[ "$1" -eq 1 ] && grep -q "no daemon at $2" "$3"' _ $? "$work/nobody.sock" "$work/err"
 done_testing
