@@ -285,6 +285,36 @@ static int add_names(json_object *names, struct nameset *set)
 	return 0;
 }
 
+/*
+ * Allowed in every profile, observed or not: what the runtime's own init may
+ * do between loading the filter and executing the program, which one run
+ * does and the next may not (a Go runtime, runc's, is preempted by signals
+ * and returns from their handlers, parks threads, polls). A profile without
+ * rt_sigreturn kills its container with SIGSEGV whenever such a signal
+ * arrives in that window (seen with runc here); the program itself needs
+ * these too, at one time or another.
+ */
+static const char *const runtime_floor[] = {
+	"rt_sigreturn", "restart_syscall", "rt_sigprocmask", "sigaltstack", "futex",
+	"nanosleep",	"sched_yield",	   "epoll_pwait",    "tgkill",	    "getpid",
+	"gettid",	"madvise",	   "execve",	     "exit",	    "exit_group",
+};
+
+/* IN has a rule for name that is not an unconditional allow (or log): it stays refused. */
+static bool blocked_by(json_object *in_rules, const char *name)
+{
+	for (size_t k = 0; in_rules && k < json_object_array_length(in_rules); k++) {
+		json_object *rule = json_object_array_get_idx(in_rules, k), *rn = NULL, *action = NULL;
+
+		rule_names(rule, "", &rn, NULL);
+		json_object_object_get_ex(rule, "action", &action);
+		if (strcmp(json_object_get_string(action), "SCMP_ACT_ALLOW") != 0 &&
+		    strcmp(json_object_get_string(action), "SCMP_ACT_LOG") != 0 && name_in(rn, name))
+			return true;
+	}
+	return false;
+}
+
 int ocitap_profile_build(char *const *names, const char *in_json, size_t in_len, char **ret_json,
 			 struct ocitap_error *err)
 {
@@ -338,22 +368,16 @@ int ocitap_profile_build(char *const *names, const char *in_json, size_t in_len,
 			goto out;
 		}
 	}
-	for (size_t i = 0; names && names[i]; i++) {
-		bool blocked = false;
-
-		for (size_t k = 0; in_rules && k < json_object_array_length(in_rules) && !blocked; k++) {
-			json_object *rule = json_object_array_get_idx(in_rules, k), *rn = NULL, *action = NULL;
-
-			rule_names(rule, "", &rn, NULL);
-			json_object_object_get_ex(rule, "action", &action);
-			blocked = strcmp(json_object_get_string(action), "SCMP_ACT_ALLOW") != 0 &&
-				  strcmp(json_object_get_string(action), "SCMP_ACT_LOG") != 0 && name_in(rn, names[i]);
-		}
-		if (!blocked && nameset_add(&set, names[i]) < 0) {
+	for (size_t i = 0; names && names[i]; i++)
+		if (!blocked_by(in_rules, names[i]) && nameset_add(&set, names[i]) < 0) {
 			r = -ENOMEM;
 			goto out;
 		}
-	}
+	for (size_t i = 0; i < ARRAY_SIZE(runtime_floor); i++)
+		if (!blocked_by(in_rules, runtime_floor[i]) && nameset_add(&set, runtime_floor[i]) < 0) {
+			r = -ENOMEM;
+			goto out;
+		}
 	for (size_t k = 0; in_rules && k < json_object_array_length(in_rules); k++) {
 		json_object *rule = json_object_array_get_idx(in_rules, k), *rn = NULL, *action = NULL;
 
