@@ -29,9 +29,6 @@
 #include "macro.h"
 #include "ocitap.h"
 
-#define DEFAULT_SOCKET	  "/run/ocitap/ocitap.sock"
-#define DEFAULT_STATE_DIR "/var/lib/ocitap"
-
 static struct {
 	const char *socket_path, *state_dir;
 	int timeout_ms;
@@ -141,7 +138,7 @@ static void usage(FILE *out)
 		"  -V, --version         show the version\n"
 		"\n"
 		"Without --fail-closed every failure is one line on stderr and exit 0.\n",
-		DEFAULT_SOCKET, DEFAULT_STATE_DIR);
+		OCITAP_DEFAULT_SOCKET, OCITAP_DEFAULT_STATE_DIR);
 }
 
 /* 0 to go on; 1 when --help or --version said all there is; a negative
@@ -161,8 +158,8 @@ static int parse_args(int argc, char **argv, struct ocitap_error *err)
 	long v;
 	int c;
 
-	opt.socket_path = getenv("OCITAP_SOCKET") ? getenv("OCITAP_SOCKET") : DEFAULT_SOCKET;
-	opt.state_dir = getenv("OCITAP_STATE_DIR") ? getenv("OCITAP_STATE_DIR") : DEFAULT_STATE_DIR;
+	opt.socket_path = ocitap_default_path(OCITAP_ENV_SOCKET, OCITAP_DEFAULT_SOCKET);
+	opt.state_dir = ocitap_default_path(OCITAP_ENV_STATE_DIR, OCITAP_DEFAULT_STATE_DIR);
 	opt.stage = ocitap_stage_from_program(argv[0]);
 	while ((c = getopt_long(argc, argv, "s:d:t:hV", options, NULL)) != -1) {
 		switch (c) {
@@ -221,7 +218,7 @@ static int record(struct ocitap_hook_report *rep, const char *json)
 	if (r == -EPROTO) /* the daemon read it and said no: spooling would only repeat that */
 		return fail("not recorded", err.message);
 	(void)mkdir(opt.state_dir, 0700); /* ocitapd may never have run here */
-	snprintf(spool, sizeof(spool), "%s/spool", opt.state_dir);
+	snprintf(spool, sizeof(spool), "%s/" OCITAP_SPOOL_DIR_NAME, opt.state_dir);
 	if (ocitap_spool_write(spool, json, rep->wall_ns, rep->hook_pid, rep->stage, name, &spool_err) < 0) {
 		char e[OCITAP_ERROR_FIELD_MAX + OCITAP_ERROR_MESSAGE_MAX + 8];
 

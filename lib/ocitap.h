@@ -3,6 +3,7 @@
  * hooks, the ocitapd daemon and the ocitap CLI.
  *
  *   error.h   struct ocitap_error and the error convention
+ *   defaults.h  the default socket, state directory, HTTP address and their variables
  *   io.h      bounded reads with a deadline, atomic file writes
  *   state.h   OCI State and ContainerProcessState: parse, validate, write
  *   scm.h     the seccomp listener protocol (SCM_RIGHTS) on unix sockets
@@ -25,6 +26,7 @@
 #define OCITAP_H
 
 #include "error.h"
+#include "defaults.h"
 #include "io.h"
 #include "state.h"
 #include "scm.h"

@@ -274,7 +274,8 @@ static void usage(FILE *out)
 		     "ocitapd can take them back and no container's notified syscall fails meanwhile.\n"
 		     "Speaks only to processes of its own uid (or root), on a SOCK_SEQPACKET socket.\n"
 		     "\n"
-		     "  --socket PATH      where to listen (mode 0600)\n"
+		     "  --socket PATH      where to listen (mode 0600); ocitapd looks for\n"
+		     "                     " OCITAP_DEFAULT_KEEPER_NAME " beside its own socket\n"
 		     "  --max-fds N        hold at most N fds (default 4096)\n"
 		     "  --exit-when-idle   exit once no fd is held and no client is connected\n"
 		     "                     (how ocitapd starts it; a service manager's unit does not)\n");

@@ -228,7 +228,7 @@ int cli_http_init(struct cli_http *h, const char *addr, const char *token_file, 
 	int r;
 
 	memset(h, 0, sizeof(*h));
-	h->addr = addr ? addr : getenv("OCITAP_HTTP") ? getenv("OCITAP_HTTP") : CLI_DEFAULT_HTTP;
+	h->addr = addr ? addr : ocitap_default_path(OCITAP_ENV_HTTP, OCITAP_DEFAULT_HTTP);
 	if (token_file && (r = read_token(h, token_file, err)) < 0)
 		return r;
 	if (strncmp(h->addr, "unix:", 5) == 0) {
@@ -381,10 +381,8 @@ void cli_format_age(double seconds, char *buf, size_t size)
 
 void cli_sources_init(struct cli_sources *s)
 {
-	const char *dir = getenv("OCITAP_STATE_DIR");
-
 	memset(s, 0, sizeof(*s));
-	s->state_dir = dir && *dir ? dir : CLI_DEFAULT_STATE_DIR;
+	s->state_dir = ocitap_default_path(OCITAP_ENV_STATE_DIR, OCITAP_DEFAULT_STATE_DIR);
 }
 
 bool cli_sources_option(struct cli_sources *s, int opt, const char *arg)

@@ -132,7 +132,7 @@ static int list_from_store(struct ocitap_error *err)
 	char db[4096];
 	int r;
 
-	snprintf(db, sizeof(db), "%s/ocitap.db", o.src.state_dir);
+	snprintf(db, sizeof(db), "%s/" OCITAP_STATE_DB_NAME, o.src.state_dir);
 	r = ocitap_store_open(db, OCITAP_STORE_READONLY, &s, err);
 	if (r < 0)
 		return r;
