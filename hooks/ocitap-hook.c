@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "macro.h"
 #include "ocitap.h"
 
@@ -40,17 +41,9 @@ static int64_t deadline_ms;
 
 static int left_ms(void)
 {
-	int64_t left = deadline_ms - ocitap_now_ms();
+	int64_t left = deadline_ms - ocitap_mono_ms();
 
 	return left > 0 ? (int)left : 0;
-}
-
-static int64_t clock_ns(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* The one line a hook prints; the exit status follows the fail-open/closed rule. */
@@ -248,8 +241,8 @@ int main(int argc, char **argv)
 	size_t len;
 	int r;
 
-	rep.mono_ns = clock_ns(CLOCK_MONOTONIC);
-	rep.wall_ns = clock_ns(CLOCK_REALTIME);
+	rep.mono_ns = ocitap_mono_ns();
+	rep.wall_ns = ocitap_wall_ns();
 	r = parse_args(argc, argv, &err);
 	if (r < 0) {
 		fprintf(stderr, "ocitap-hook: %s\n", err.message);
@@ -257,7 +250,7 @@ int main(int argc, char **argv)
 	}
 	if (r > 0)
 		return 0;
-	deadline_ms = ocitap_now_ms() + opt.timeout_ms;
+	deadline_ms = ocitap_mono_ms() + opt.timeout_ms;
 	rep.hook_pid = getpid();
 
 	r = ocitap_read_fd(STDIN_FILENO, 1024 * 1024, opt.timeout_ms, OCITAP_READ_DRAIN, &buf, &len, &err);

@@ -27,6 +27,7 @@
 
 #include "error.h"
 #include "defaults.h"
+#include "clock.h"
 #include "io.h"
 #include "state.h"
 #include "scm.h"

@@ -65,7 +65,4 @@ OCITAP_EXPORT int ocitap_runtime_list_dir(const char *runtime, const char *root,
 					  struct ocitap_runtime_container **ret, size_t *ret_n,
 					  struct ocitap_error *err);
 
-/* RFC 3339 ("2026-11-23T05:47:50.312192218Z", or with an offset) to ns since the epoch. */
-OCITAP_EXPORT int ocitap_parse_rfc3339(const char *s, int64_t *ret_ns);
-
 #endif

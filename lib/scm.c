@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "clock.h"
 #include "io.h"
 #include "macro.h"
 #include "scm.h"
@@ -254,7 +255,7 @@ int ocitap_scm_reader_finish(struct ocitap_scm_reader *r, unsigned flags, const 
 int ocitap_scm_recv_process_state(int sock, unsigned flags, const struct ocitap_limits *lim, int timeout_ms,
 				  struct ocitap_process_state *ret, int *ret_seccomp_fd, struct ocitap_error *err)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : ocitap_now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : ocitap_mono_ms() + timeout_ms;
 	struct ocitap_scm_reader r;
 	int rc;
 
@@ -271,7 +272,7 @@ int ocitap_scm_recv_process_state(int sock, unsigned flags, const struct ocitap_
 			return rc;
 		}
 		if (deadline >= 0) {
-			int64_t left = deadline - ocitap_now_ms();
+			int64_t left = deadline - ocitap_mono_ms();
 
 			if (left <= 0) {
 				size_t got = r.len;

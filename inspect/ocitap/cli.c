@@ -420,14 +420,6 @@ const char *cli_json_string(struct json_object *o, const char *key)
 		       : NULL;
 }
 
-int64_t cli_now_wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 int cli_container_id(int argc, char **argv, int first, const char **ret_id, struct ocitap_error *err)
 {
 	if (first >= argc)

@@ -173,9 +173,6 @@ bool cli_sources_option(struct cli_sources *s, int opt, const char *arg);
 /* Member key of o when it is a string, else NULL. */
 const char *cli_json_string(struct json_object *o, const char *key);
 
-/* CLOCK_REALTIME in nanoseconds. */
-int64_t cli_now_wall_ns(void);
-
 /* "3s", "5m12s", "2h03m", "4d05h" for seconds >= 0 */
 void cli_format_age(double seconds, char *buf, size_t size);
 
