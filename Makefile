@@ -69,7 +69,7 @@ override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-LIB_SRCS := lib/error.c lib/clock.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/report.c lib/proc.c lib/spool.c lib/stage.c lib/hooksd.c lib/procinfo.c lib/runtime.c lib/keeper.c lib/profile.c lib/query.c lib/event-json.c lib/goregex.c lib/goregex-class.c
+LIB_SRCS := lib/error.c lib/clock.c lib/number.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/report.c lib/proc.c lib/spool.c lib/stage.c lib/hooksd.c lib/procinfo.c lib/runtime.c lib/keeper.c lib/profile.c lib/query.c lib/event-json.c lib/goregex.c lib/goregex-class.c
 LIB_HDRS := lib/ocitap.h lib/error.h lib/defaults.h lib/io.h lib/state.h lib/scm.h lib/bundle.h lib/lifecycle.h lib/policy.h lib/store.h lib/report.h lib/proc.h lib/spool.h lib/stage.h lib/hooksd.h lib/procinfo.h lib/runtime.h lib/keeper.h lib/profile.h lib/query.h
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 
@@ -77,7 +77,7 @@ CLI_SRCS := $(addprefix inspect/ocitap/,ocitap.c cli.c records.c runtimes.c cmd_
               cmd_inspect.c cmd_profile.c)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
-UNIT_TESTS := error clock io state scm bundle lifecycle policy store report proc spool stage metrics hooksd procinfo runtime keeper profile query \
+UNIT_TESTS := error clock number io state scm bundle lifecycle policy store report proc spool stage metrics hooksd procinfo runtime keeper profile query \
               writer options http_routes push
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 

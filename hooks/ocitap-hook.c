@@ -28,6 +28,7 @@
 
 #include "clock.h"
 #include "macro.h"
+#include "number.h"
 #include "ocitap.h"
 
 static struct {
@@ -147,8 +148,6 @@ static int parse_args(int argc, char **argv, struct ocitap_error *err)
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
-	char *end;
-	long v;
 	int c;
 
 	opt.socket_path = ocitap_default_path(OCITAP_ENV_SOCKET, OCITAP_DEFAULT_SOCKET);
@@ -163,12 +162,9 @@ static int parse_args(int argc, char **argv, struct ocitap_error *err)
 			opt.state_dir = optarg;
 			break;
 		case 't':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || v < 1 || v > 600000)
+			if (ocitap_parse_int(optarg, 1, 600000, &opt.timeout_ms) < 0)
 				return ocitap_error_set(err, -EINVAL, NULL,
 							"--timeout: expected 1 to 600000 ms, got '%s'", optarg);
-			opt.timeout_ms = (int)v;
 			break;
 		case 'F':
 			opt.fail_closed = true;

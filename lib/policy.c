@@ -10,6 +10,7 @@
 #include "io.h"
 #include "json-util.h"
 #include "macro.h"
+#include "number.h"
 #include "policy.h"
 
 #define MAX_POLICIES 256
@@ -45,13 +46,11 @@ int ocitap_action_parse(const char *text, struct ocitap_action *ret, struct ocit
 	}
 	if (strncmp(text, "errno:", 6) == 0) {
 		const char *e = text + 6;
-		char *end;
-		long v;
+		int v;
 
 		if (*e >= '0' && *e <= '9') {
-			v = strtol(e, &end, 10);
-			if (*end == '\0' && v > 0 && v < 4096) {
-				*ret = (struct ocitap_action){ OCITAP_ACTION_ERRNO, (int)v };
+			if (ocitap_parse_int(e, 1, 4095, &v) == 0) {
+				*ret = (struct ocitap_action){ OCITAP_ACTION_ERRNO, v };
 				return 0;
 			}
 		} else {

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "macro.h"
+#include "number.h"
 #include "ocitap.h"
 
 #define TAG_LISTEN ((uint64_t)1 << 62)
@@ -301,10 +302,9 @@ static int parse_args(int argc, char **argv, const char **ret_path, struct ocita
 			path = optarg;
 			break;
 		case 'm': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
+			uint64_t v;
 
-			if (*end || v < 1 || v > 1 << 20)
+			if (ocitap_parse_uint64(optarg, 1 << 20, &v) < 0 || v < 1)
 				return ocitap_error_set(err, -EINVAL, NULL, "--max-fds: 1 to 1048576, not '%s'",
 							optarg);
 			k.max = (size_t)v;

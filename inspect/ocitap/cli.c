@@ -5,6 +5,7 @@
  * and a libcurl client for ocitapd's HTTP API.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "number.h"
 
 #define MAX_BODY (64u << 20)
 
@@ -92,13 +94,13 @@ const char *cli_sgr(const char *code)
 
 int cli_term_width(void)
 {
-	const char *cols = getenv("COLUMNS");
 	struct winsize ws;
+	int cols;
 
 	if (!isatty(STDOUT_FILENO))
 		return 0;
-	if (cols && atoi(cols) > 0)
-		return atoi(cols);
+	if (ocitap_parse_int(getenv("COLUMNS"), 1, INT_MAX, &cols) == 0)
+		return cols;
 	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
 		return ws.ws_col;
 	return 80;

@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "event-json.h"
+#include "number.h"
 #include "ocitap.h"
 
 #define PAGE	 10000
@@ -289,15 +290,10 @@ int cmd_events(int argc, char **argv)
 		case 'f':
 			o.follow = true;
 			break;
-		case OPT_SINCE: {
-			char *end;
-
-			errno = 0;
-			o.since = strtoll(optarg, &end, 10);
-			if (!*optarg || *end || errno || o.since < 0)
+		case OPT_SINCE:
+			if (ocitap_parse_int64(optarg, 0, INT64_MAX, &o.since) < 0)
 				return cli_fail(EXIT_USAGE, "--since: expected a sequence number, got '%s'", optarg);
 			break;
-		}
 		case OPT_ID:
 			o.id = optarg;
 			break;
