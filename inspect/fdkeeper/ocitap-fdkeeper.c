@@ -68,7 +68,7 @@ static void reply(int sock, const struct ocitap_keeper_msg *m, int fd)
 	int n = ocitap_keeper_format(m, line, sizeof(line));
 
 	if (n > 0)
-		ocitap_scm_send(sock, line, (size_t)n, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0, NULL);
+		ocitap_scm_send_msg(sock, line, (size_t)n, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0, NULL);
 }
 
 static void reply_err(int sock, const char *reason)
@@ -162,27 +162,18 @@ static void give(int sock)
 static bool client_message(int sock)
 {
 	char buf[OCITAP_KEEPER_MSG_MAX + 1];
-	union {
-		struct cmsghdr h;
-		char space[CMSG_SPACE(4 * sizeof(int))];
-	} ctl;
-	struct iovec iov = { buf, sizeof(buf) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof(ctl) };
 	struct ocitap_keeper_msg m;
 	struct ocitap_error err = { 0 };
-	int fds[4], n_fds = 0;
-	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	int fds[4];
+	size_t n_fds;
+	ssize_t n = ocitap_scm_recv_msg(sock, buf, sizeof(buf), fds, 4, &n_fds, OCITAP_SCM_NONBLOCK, &err);
 
-	if (n <= 0)
-		return n < 0 && (errno == EAGAIN || errno == EINTR);
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-			for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) && n_fds < 4; i++)
-				memcpy(&fds[n_fds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-		reply_err(sock, mh.msg_flags & MSG_TRUNC ? "message too long" : "too many fds");
-		goto close_fds;
+	if (n == -EMSGSIZE) { /* too long, too many fds: none kept, the client hears why */
+		reply_err(sock, err.message);
+		return true;
 	}
+	if (n <= 0)
+		return n == -EAGAIN;
 	if (ocitap_keeper_parse(buf, (size_t)n, &m, &err) < 0) {
 		reply_err(sock, err.message);
 		goto close_fds;
@@ -215,7 +206,7 @@ static bool client_message(int sock)
 	}
 	return true;
 close_fds:
-	for (int i = 0; i < n_fds; i++)
+	for (size_t i = 0; i < n_fds; i++)
 		close(fds[i]);
 	return true;
 }
