@@ -206,12 +206,9 @@ int ocitap_policy_set_parse(const char *buf, size_t len, const struct ocitap_lim
 		lim = &dflt;
 	}
 	if (buf && len > 0) {
-		r = ocitap_json_parse_bounded(buf, len, lim, &root, err);
+		r = ocitap_json_parse_object(buf, len, lim, "a policy file", &root, err);
 		if (r < 0)
 			return r;
-		r = ocitap_json_expect_object(root, NULL, err);
-		if (r < 0)
-			return ocitap_error_prefix(err, "a policy file must be a JSON object");
 		if (json_object_object_get_ex(root, "policies", &policies) && policies) {
 			if (!json_object_is_type(policies, json_type_object))
 				return ocitap_json_wrong_type(err, "policies", "an object", policies);

@@ -96,14 +96,16 @@ static int fill_common(json_object *o, const char *runtime, struct ocitap_runtim
 	return 0;
 }
 
-static int parse_json(const char *buf, size_t len, json_object **ret, struct ocitap_error *err)
+/* A runtime's JSON within its bounds; an object named what in errors (NULL: any value). */
+static int parse_json(const char *buf, size_t len, const char *what, json_object **ret, struct ocitap_error *err)
 {
 	struct ocitap_limits lim;
 
 	ocitap_limits_init(&lim);
 	lim.max_bytes = MAX_STATE_FILE;
 	lim.max_depth = 32;
-	return ocitap_json_parse_bounded(buf, len, &lim, ret, err);
+	return what ? ocitap_json_parse_object(buf, len, &lim, what, ret, err)
+		    : ocitap_json_parse_bounded(buf, len, &lim, ret, err);
 }
 
 int ocitap_runtime_parse_state(const char *buf, size_t len, const char *runtime, struct ocitap_runtime_container *ret,
@@ -113,9 +115,7 @@ int ocitap_runtime_parse_state(const char *buf, size_t len, const char *runtime,
 	struct ocitap_runtime_container c = { 0 };
 	int r;
 
-	if ((r = parse_json(buf, len, &root, err)) < 0)
-		return r;
-	if ((r = ocitap_json_expect_object(root, NULL, err)) < 0)
+	if ((r = parse_json(buf, len, "a runtime's state", &root, err)) < 0)
 		return r;
 	if ((r = fill_common(root, runtime, &c, err)) < 0 ||
 	    (!c.id && (r = ocitap_error_set(err, -EINVAL, "id", "missing")) < 0)) {
@@ -148,7 +148,7 @@ int ocitap_runtime_parse_list(const char *buf, size_t len, const char *runtime, 
 			return 0;
 		}
 	}
-	if ((r = parse_json(buf, len, &root, err)) < 0)
+	if ((r = parse_json(buf, len, NULL, &root, err)) < 0)
 		return r;
 	if (!json_object_is_type(root, json_type_array))
 		return ocitap_json_wrong_type(err, NULL, "an array", root);
@@ -242,9 +242,7 @@ int ocitap_runtime_parse_state_file(const char *buf, size_t len, const char *run
 	bool runc = strcmp(runtime, "runc") == 0;
 	int r;
 
-	if ((r = parse_json(buf, len, &root, err)) < 0)
-		return r;
-	if ((r = ocitap_json_expect_object(root, NULL, err)) < 0)
+	if ((r = parse_json(buf, len, "a runtime's state file", &root, err)) < 0)
 		return r;
 	snprintf(c.runtime, sizeof(c.runtime), "%s", runtime);
 	c.id = strdup(id);
