@@ -30,6 +30,8 @@
 #include "macro.h"
 #include "number.h"
 #include "ocitap.h"
+#include "spool.h"
+#include "stage.h"
 
 static struct {
 	const char *socket_path, *state_dir;

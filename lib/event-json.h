@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "clock.h" /* ocitap_time_format(), which these use */
-#include "ocitap.h"
+#include "store.h"
 
 /* {"seq", "container", "kind", "from", "to", "source", "time", "wallNs",
  * "monoNs", and "exitCode"/"signal" when known, "oomKilled" when true}.

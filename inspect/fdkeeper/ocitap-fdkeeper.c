@@ -28,6 +28,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "keeper.h"
 #include "macro.h"
 #include "number.h"
 #include "ocitap.h"

@@ -22,7 +22,7 @@
 #include "commands.h"
 #include "event-json.h"
 #include "number.h"
-#include "ocitap.h"
+#include "ocitap-private.h"
 
 #define PAGE	 10000
 #define MAX_BODY (64u << 20)

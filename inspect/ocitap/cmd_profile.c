@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "ocitap.h"
+#include "ocitap-private.h"
 #include "commands.h"
 
 static void usage(FILE *out)

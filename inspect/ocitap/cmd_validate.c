@@ -15,7 +15,7 @@
 #include "commands.h"
 #include "macro.h"
 #include "number.h"
-#include "ocitap.h"
+#include "ocitap-private.h"
 
 enum kind { KIND_AUTO = -1 };
 

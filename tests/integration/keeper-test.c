@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "keeper.h"
 #include "ocitap.h"
 
 static int n_test;

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ocitap.h"
+#include "ocitap-private.h"
 #include "runtime.h"
 #include "testutil.h"
 
