@@ -71,9 +71,9 @@ static void test_accepted(void **unused)
 
 	assert_int_equal(ocitap_json_parse_pool(json, strlen(json), NULL, "a thing", &pool, &err), 0);
 	assert_non_null(pool);
-	assert_int_equal(ocitap_json_get_string(pool->root, "id", true, &(struct ocitap_limits){ .max_string = 16 },
-						&id, &err),
-			 0);
+	assert_int_equal(
+		ocitap_json_get_string(pool->root, "id", true, &(struct ocitap_limits){ .max_string = 16 }, &id, &err),
+		0);
 	assert_string_equal(id, "c1"); /* borrowed from the pool's tree */
 	ocitap_jpool_free(pool);
 }

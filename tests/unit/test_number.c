@@ -130,8 +130,9 @@ static void test_errno_untouched(void **unused)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_int64), cmocka_unit_test(test_int),	      cmocka_unit_test(test_uint64),
-		cmocka_unit_test(test_hex64), cmocka_unit_test(test_errno_untouched),
+		cmocka_unit_test(test_int64),		cmocka_unit_test(test_int),
+		cmocka_unit_test(test_uint64),		cmocka_unit_test(test_hex64),
+		cmocka_unit_test(test_errno_untouched),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
