@@ -51,6 +51,7 @@ endif
 pkg = $(if $(filter undefined,$(origin _pkg$(1)_$(2))),$(eval _pkg$(1)_$(2) := $$(shell $(PKG_CONFIG) $(1) $(2) 2>/dev/null)))$(_pkg$(1)_$(2))
 DEP_CFLAGS  = $(call pkg,--cflags,json-c) $(call pkg,--cflags,libpcre2-8)
 JSONC_LIBS  = $(or $(call pkg,--libs,json-c),-ljson-c)
+SDK_LIBS    = $(JSONC_LIBS)
 DEP_LIBS    = $(JSONC_LIBS) $(EXTRA_LIBS)
 EXTRA_LIBS = $(or $(call pkg,--libs,libseccomp),-lseccomp) \
                $(or $(call pkg,--libs,sqlite3),-lsqlite3) \
@@ -69,15 +70,22 @@ override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-LIB_SRCS := lib/error.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/report.c lib/proc.c lib/spool.c lib/stage.c lib/hooksd.c lib/procinfo.c lib/runtime.c lib/keeper.c lib/profile.c lib/query.c lib/event-json.c lib/goregex.c lib/goregex-class.c
-LIB_HDRS := lib/ocitap.h lib/error.h lib/io.h lib/state.h lib/scm.h lib/bundle.h lib/lifecycle.h lib/policy.h lib/store.h lib/report.h lib/proc.h lib/spool.h lib/stage.h lib/hooksd.h lib/procinfo.h lib/runtime.h lib/keeper.h lib/profile.h lib/query.h
+LIB_SRCS := lib/error.c lib/clock.c lib/number.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/report.c lib/proc.c lib/spool.c lib/stage.c lib/hooksd.c lib/procinfo.c lib/runtime.c lib/keeper.c lib/profile.c lib/query.c lib/event-json.c lib/goregex.c lib/goregex-class.c
+# The installed SDK (docs/design/sdk.md): these headers, and libocitap.so and
+# the installed libocitap.a built from LIB_SDK_SRCS only (the public modules
+# and the private helpers they use, hidden). Everything else in lib/ is for
+# the programs of this tree: never installed, never exported.
+LIB_PUBLIC_HDRS  := lib/ocitap.h lib/error.h lib/defaults.h lib/io.h lib/state.h lib/scm.h lib/bundle.h lib/report.h
+LIB_PRIVATE_HDRS := $(filter-out $(LIB_PUBLIC_HDRS),$(wildcard lib/*.h))
+LIB_SDK_SRCS     := lib/error.c lib/clock.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/report.c
+LIB_SDK_OBJS     := $(LIB_SDK_SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 
 CLI_SRCS := $(addprefix inspect/ocitap/,ocitap.c cli.c records.c runtimes.c cmd_validate.c cmd_events.c cmd_hooks.c cmd_ps.c \
               cmd_inspect.c cmd_profile.c)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
-UNIT_TESTS := error io state scm bundle lifecycle policy store report proc spool stage metrics hooksd procinfo runtime keeper profile query \
+UNIT_TESTS := error defaults clock number json_util io state scm bundle lifecycle policy store report proc spool stage metrics hooksd procinfo runtime keeper profile query \
               writer options http_routes push
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
@@ -98,7 +106,7 @@ DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 
 HOOK_STAGES := prestart createRuntime createContainer startContainer poststart poststop
 
-all: $(BUILD)/libocitap.a $(BUILD)/libocitap.so $(BUILD)/bin/ocitap $(BUILD)/bin/ocitapd $(BUILD)/bin/ocitap-hook \
+all: $(BUILD)/libocitap.a $(BUILD)/libocitap.so $(BUILD)/sdk/libocitap.a $(BUILD)/bin/ocitap $(BUILD)/bin/ocitapd $(BUILD)/bin/ocitap-hook \
      $(BUILD)/bin/ocitap-fdkeeper \
      $(BUILD)/bin/ocitap-hook-static \
      $(HOOK_STAGES:%=$(BUILD)/bin/ocitap-%) $(BUILD)/ocitap.pc
@@ -147,6 +155,12 @@ $(BUILD)/tests/bench/perfbuf-tracer.o: CPPFLAGS += -I$(BUILD)/tests/bench
 $(BUILD)/tests/perfbuf-tracer: $(BUILD)/tests/bench/perfbuf-tracer.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BPF_LIBS)
 
+# The daemon and the unit tests of its parts include "ocitap.h", which declared
+# everything until the SDK split: they see every private header this way until
+# they include "ocitap-private.h" (or the headers they use) themselves; then
+# remove. (All of tests/unit/: in-tree programs may use the private headers.)
+$(BUILD)/inspect/ocitapd/%.o $(BUILD)/tests/unit/%.o: CPPFLAGS += -include lib/ocitap-private.h
+
 $(BUILD)/inspect/ocitapd/tracer.o: $(BPF_SKELS)
 $(BUILD)/inspect/ocitapd/tracer.o: CPPFLAGS += -I$(BUILD)/bpf
 
@@ -154,9 +168,15 @@ $(BUILD)/libocitap.a: $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(BUILD)/libocitap.so: $(LIB_OBJS)
+# the SDK: what a hook or seccomp agent links (json-c is its only dependency)
+$(BUILD)/libocitap.so: $(LIB_SDK_OBJS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) -shared -Wl,-soname,libocitap.so.0 -Wl,--no-undefined $(LDFLAGS) -o $@ $^ $(DEP_LIBS) $(EXTRA_LIBS)
+	$(Q)$(CC) -shared -Wl,-soname,libocitap.so.0 -Wl,--no-undefined $(LDFLAGS) -o $@ $^ $(SDK_LIBS)
+
+$(BUILD)/sdk/libocitap.a: $(LIB_SDK_OBJS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/bin/ocitap: $(CLI_OBJS) $(BUILD)/libocitap.a
 	@mkdir -p $(dir $@)
@@ -415,11 +435,11 @@ install: all man
 	install -d $(DESTDIR)$(DATADIR)/containers/oci/hooks.d
 	for f in ocitap.json ocitap-startcontainer.json; do \
 		sed 's|/usr/local/bin|$(BINDIR)|' hooks/hooks.d/$$f > $(DESTDIR)$(DATADIR)/containers/oci/hooks.d/$$f; done
-	install -m 0644 $(BUILD)/libocitap.a $(DESTDIR)$(LIBDIR)/libocitap.a
+	install -m 0644 $(BUILD)/sdk/libocitap.a $(DESTDIR)$(LIBDIR)/libocitap.a
 	install -m 0755 $(BUILD)/libocitap.so $(DESTDIR)$(LIBDIR)/libocitap.so.$(VERSION)
 	ln -sf libocitap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libocitap.so.0
 	ln -sf libocitap.so.0 $(DESTDIR)$(LIBDIR)/libocitap.so
-	install -m 0644 $(LIB_HDRS) $(DESTDIR)$(INCLUDEDIR)/ocitap/
+	install -m 0644 $(LIB_PUBLIC_HDRS) $(DESTDIR)$(INCLUDEDIR)/ocitap/
 	$(PC_SED) ocitap.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/ocitap.pc
 	install -m 0644 $(BUILD)/man/ocitap.1 $(BUILD)/man/ocitap-hook.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 $(BUILD)/man/ocitapd-policy.5 $(DESTDIR)$(MANDIR)/man5/

@@ -26,11 +26,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "macro.h"
+#include "number.h"
 #include "ocitap.h"
-
-#define DEFAULT_SOCKET	  "/run/ocitap/ocitap.sock"
-#define DEFAULT_STATE_DIR "/var/lib/ocitap"
+#include "spool.h"
+#include "stage.h"
 
 static struct {
 	const char *socket_path, *state_dir;
@@ -43,17 +44,9 @@ static int64_t deadline_ms;
 
 static int left_ms(void)
 {
-	int64_t left = deadline_ms - ocitap_now_ms();
+	int64_t left = deadline_ms - ocitap_mono_ms();
 
 	return left > 0 ? (int)left : 0;
-}
-
-static int64_t clock_ns(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* The one line a hook prints; the exit status follows the fail-open/closed rule. */
@@ -141,7 +134,7 @@ static void usage(FILE *out)
 		"  -V, --version         show the version\n"
 		"\n"
 		"Without --fail-closed every failure is one line on stderr and exit 0.\n",
-		DEFAULT_SOCKET, DEFAULT_STATE_DIR);
+		OCITAP_DEFAULT_SOCKET, OCITAP_DEFAULT_STATE_DIR);
 }
 
 /* 0 to go on; 1 when --help or --version said all there is; a negative
@@ -157,12 +150,10 @@ static int parse_args(int argc, char **argv, struct ocitap_error *err)
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
-	char *end;
-	long v;
 	int c;
 
-	opt.socket_path = getenv("OCITAP_SOCKET") ? getenv("OCITAP_SOCKET") : DEFAULT_SOCKET;
-	opt.state_dir = getenv("OCITAP_STATE_DIR") ? getenv("OCITAP_STATE_DIR") : DEFAULT_STATE_DIR;
+	opt.socket_path = ocitap_default_path(OCITAP_ENV_SOCKET, OCITAP_DEFAULT_SOCKET);
+	opt.state_dir = ocitap_default_path(OCITAP_ENV_STATE_DIR, OCITAP_DEFAULT_STATE_DIR);
 	opt.stage = ocitap_stage_from_program(argv[0]);
 	while ((c = getopt_long(argc, argv, "s:d:t:hV", options, NULL)) != -1) {
 		switch (c) {
@@ -173,12 +164,9 @@ static int parse_args(int argc, char **argv, struct ocitap_error *err)
 			opt.state_dir = optarg;
 			break;
 		case 't':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || v < 1 || v > 600000)
+			if (ocitap_parse_int(optarg, 1, 600000, &opt.timeout_ms) < 0)
 				return ocitap_error_set(err, -EINVAL, NULL,
 							"--timeout: expected 1 to 600000 ms, got '%s'", optarg);
-			opt.timeout_ms = (int)v;
 			break;
 		case 'F':
 			opt.fail_closed = true;
@@ -221,7 +209,7 @@ static int record(struct ocitap_hook_report *rep, const char *json)
 	if (r == -EPROTO) /* the daemon read it and said no: spooling would only repeat that */
 		return fail("not recorded", err.message);
 	(void)mkdir(opt.state_dir, 0700); /* ocitapd may never have run here */
-	snprintf(spool, sizeof(spool), "%s/spool", opt.state_dir);
+	snprintf(spool, sizeof(spool), "%s/" OCITAP_SPOOL_DIR_NAME, opt.state_dir);
 	if (ocitap_spool_write(spool, json, rep->wall_ns, rep->hook_pid, rep->stage, name, &spool_err) < 0) {
 		char e[OCITAP_ERROR_FIELD_MAX + OCITAP_ERROR_MESSAGE_MAX + 8];
 
@@ -251,8 +239,8 @@ int main(int argc, char **argv)
 	size_t len;
 	int r;
 
-	rep.mono_ns = clock_ns(CLOCK_MONOTONIC);
-	rep.wall_ns = clock_ns(CLOCK_REALTIME);
+	rep.mono_ns = ocitap_mono_ns();
+	rep.wall_ns = ocitap_wall_ns();
 	r = parse_args(argc, argv, &err);
 	if (r < 0) {
 		fprintf(stderr, "ocitap-hook: %s\n", err.message);
@@ -260,7 +248,7 @@ int main(int argc, char **argv)
 	}
 	if (r > 0)
 		return 0;
-	deadline_ms = ocitap_now_ms() + opt.timeout_ms;
+	deadline_ms = ocitap_mono_ms() + opt.timeout_ms;
 	rep.hook_pid = getpid();
 
 	r = ocitap_read_fd(STDIN_FILENO, 1024 * 1024, opt.timeout_ms, OCITAP_READ_DRAIN, &buf, &len, &err);

@@ -270,16 +270,10 @@ int ocitap_config_parse(const char *buf, size_t len, unsigned flags, const struc
 		ocitap_limits_init(&dflt);
 		lim = &dflt;
 	}
-	pool = ocitap_jpool_new();
-	if (!pool)
-		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
-	r = ocitap_json_parse_bounded(buf, len, lim, &pool->root, err);
+	r = ocitap_json_parse_pool(buf, len, lim, "a config.json", &pool, err);
 	if (r < 0)
 		return r;
 	root = pool->root;
-	r = ocitap_json_expect_object(root, NULL, err);
-	if (r < 0)
-		return ocitap_error_prefix(err, "a config.json must be a JSON object");
 
 	r = ocitap_json_get_string(root, "ociVersion", flags & OCITAP_PARSE_STRICT, lim, &cfg.oci_version, err);
 	if (r < 0)

@@ -8,19 +8,6 @@
 
 #include "event-json.h"
 
-void ocitap_time_format(int64_t wall_ns, char *buf, size_t size)
-{
-	time_t s = (time_t)(wall_ns / 1000000000);
-	struct tm tm;
-
-	if (wall_ns <= 0 || !gmtime_r(&s, &tm)) {
-		snprintf(buf, size, "%s", "");
-		return;
-	}
-	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09" PRId64 "Z", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, wall_ns % 1000000000);
-}
-
 struct json_object *ocitap_event_json(const struct ocitap_event *ev)
 {
 	struct json_object *o = json_object_new_object();

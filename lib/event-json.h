@@ -11,16 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ocitap.h"
+#include "clock.h" /* ocitap_time_format(), which these use */
+#include "store.h"
 
 /* {"seq", "container", "kind", "from", "to", "source", "time", "wallNs",
  * "monoNs", and "exitCode"/"signal" when known, "oomKilled" when true}.
  * The caller owns the object. */
 struct json_object *ocitap_event_json(const struct ocitap_event *ev);
-
-/* RFC 3339 in UTC with nanoseconds ("2026-11-23T03:41:37.840161011Z"); an
- * empty string for a time not set (<= 0). */
-void ocitap_time_format(int64_t wall_ns, char *buf, size_t size);
 
 /* {"id", "status", "pid", "bundle", "annotations", "created", "updated",
  * "exit", "notifyFds" (null when notify_fds < 0: not known), and

@@ -66,22 +66,22 @@ struct ocitap_regex {
  * repeat of a large group can exceed its compiled size where Go's limit is
  * larger); -ENOMEM. On failure *ret is all zero.
  */
-OCITAP_EXPORT int ocitap_regex_compile(const char *pattern, struct ocitap_regex *ret, struct ocitap_error *err);
+int ocitap_regex_compile(const char *pattern, struct ocitap_regex *ret, struct ocitap_error *err);
 /*
  * 1 when re matches somewhere in text, 0 when not (also when re was never
  * compiled). -ERANGE when the search gave up at its backtracking limits
  * (Go would have answered: this is no verdict), -ENOMEM.
  */
-OCITAP_EXPORT int ocitap_regex_search(const struct ocitap_regex *re, const char *text);
+int ocitap_regex_search(const struct ocitap_regex *re, const char *text);
 /*
  * NULL, or for people a sentence on Go syntax in re that older Go releases
  * refuse (podman built with such a Go fails to set up its hooks):
  * (?<name>...) needs Go 1.22, class names spelled loosely (\p{greek}) Go
  * 1.25. Static text; valid while re is.
  */
-OCITAP_EXPORT const char *ocitap_regex_newer_go(const struct ocitap_regex *re);
+const char *ocitap_regex_newer_go(const struct ocitap_regex *re);
 /* Free what compile made; re may be NULL or never compiled. */
-OCITAP_EXPORT void ocitap_regex_release(struct ocitap_regex *re);
+void ocitap_regex_release(struct ocitap_regex *re);
 
 struct ocitap_hooksd_annotation {
 	char *key_pattern, *value_pattern;
@@ -130,9 +130,9 @@ struct ocitap_hooksd_file {
  * On error ret still holds what could be read (release it) and err says
  * which field is wrong.
  */
-OCITAP_EXPORT int ocitap_hooksd_parse(const char *buf, size_t len, const char *path, struct ocitap_hooksd_file *ret,
-				      struct ocitap_error *err);
-OCITAP_EXPORT void ocitap_hooksd_file_release(struct ocitap_hooksd_file *f);
+int ocitap_hooksd_parse(const char *buf, size_t len, const char *path, struct ocitap_hooksd_file *ret,
+			struct ocitap_error *err);
+void ocitap_hooksd_file_release(struct ocitap_hooksd_file *f);
 
 struct ocitap_hooksd_dir {
 	char *path;
@@ -154,9 +154,8 @@ struct ocitap_hooksd_set {
  * cannot be read is recorded in dirs[].error, not fatal. Fails only when out
  * of memory.
  */
-OCITAP_EXPORT int ocitap_hooksd_load(const char *const *dirs, size_t n_dirs, struct ocitap_hooksd_set *ret,
-				     struct ocitap_error *err);
-OCITAP_EXPORT void ocitap_hooksd_set_release(struct ocitap_hooksd_set *set);
+int ocitap_hooksd_load(const char *const *dirs, size_t n_dirs, struct ocitap_hooksd_set *ret, struct ocitap_error *err);
+void ocitap_hooksd_set_release(struct ocitap_hooksd_set *set);
 
 /* One condition of "when", as evaluated against a bundle. */
 struct ocitap_hooksd_reason {
@@ -180,15 +179,14 @@ struct ocitap_hooksd_verdict {
  * volumes). Fills ret; returns 0, or -EINVAL when containers/common fails
  * the match (commands given, a process with no args), err saying why.
  */
-OCITAP_EXPORT int ocitap_hooksd_match(const struct ocitap_hooksd_file *f, const struct ocitap_config *cfg,
-				      bool has_bind_mounts, struct ocitap_hooksd_verdict *ret,
-				      struct ocitap_error *err);
+int ocitap_hooksd_match(const struct ocitap_hooksd_file *f, const struct ocitap_config *cfg, bool has_bind_mounts,
+			struct ocitap_hooksd_verdict *ret, struct ocitap_error *err);
 
 /*
  * The stage a file's stage name lands in: "prestart" is injected as
  * "createRuntime" (containers/common since 2024); the others as named.
  */
-OCITAP_EXPORT const char *ocitap_hooksd_injected_stage(const char *stage);
+const char *ocitap_hooksd_injected_stage(const char *stage);
 
 /*
  * Whether a bundle has bind mounts as an engine would say: a mount of type
@@ -196,6 +194,6 @@ OCITAP_EXPORT const char *ocitap_hooksd_injected_stage(const char *stage);
  * engine itself adds (/etc/hosts, /etc/hostname, /etc/resolv.conf,
  * /run/.containerenv, /run/secrets, /dev/shm).
  */
-OCITAP_EXPORT bool ocitap_hooksd_bundle_has_bind_mounts(const struct ocitap_config *cfg);
+bool ocitap_hooksd_bundle_has_bind_mounts(const struct ocitap_config *cfg);
 
 #endif

@@ -7,18 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
-
+#include "clock.h"
 #include "io.h"
 #include "macro.h"
-
-int64_t ocitap_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Milliseconds left before deadline (-1: none); 0 once it has passed. */
 static int remaining_ms(int64_t deadline)
@@ -27,7 +18,7 @@ static int remaining_ms(int64_t deadline)
 
 	if (deadline < 0)
 		return -1;
-	left = deadline - ocitap_now_ms();
+	left = deadline - ocitap_mono_ms();
 	if (left <= 0)
 		return 0;
 	return left > INT_MAX ? INT_MAX : (int)left;
@@ -78,7 +69,7 @@ static int drain(int fd, int64_t deadline)
 int ocitap_read_fd(int fd, size_t max_bytes, int timeout_ms, unsigned flags, char **ret_buf, size_t *ret_len,
 		   struct ocitap_error *err)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : ocitap_now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : ocitap_mono_ms() + timeout_ms;
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = 0;
 	struct stat st;

@@ -43,7 +43,4 @@ OCITAP_EXPORT int ocitap_read_file(const char *path, size_t max_bytes, int timeo
 OCITAP_EXPORT int ocitap_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode,
 					   struct ocitap_error *err);
 
-/* CLOCK_MONOTONIC in milliseconds. */
-OCITAP_EXPORT int64_t ocitap_now_ms(void);
-
 #endif

@@ -95,8 +95,8 @@ int ocitap_json_parse_bounded(const char *buf, size_t len, const struct ocitap_l
 	end = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
 
-	if (!obj) {
-		if (jerr == json_tokener_continue || jerr == json_tokener_success)
+	if (!obj && jerr != json_tokener_success) { /* success without an object: the literal null */
+		if (jerr == json_tokener_continue)
 			return ocitap_error_set(err, -EBADMSG, NULL,
 						"invalid JSON: input ends in the middle of a value (%zu bytes)", len);
 		if (jerr == json_tokener_error_depth)
@@ -112,6 +112,42 @@ int ocitap_json_parse_bounded(const char *buf, size_t len, const struct ocitap_l
 					"invalid JSON: unexpected data after the value at byte %zu", end);
 	}
 	*ret = obj;
+	return 0;
+}
+
+int ocitap_json_parse_object(const char *buf, size_t len, const struct ocitap_limits *lim, const char *what,
+			     json_object **ret, struct ocitap_error *err)
+{
+	_cleanup_(json_object_putp) json_object *root = NULL;
+	struct ocitap_limits dflt;
+	int r;
+
+	if (!lim) {
+		ocitap_limits_init(&dflt);
+		lim = &dflt;
+	}
+	r = ocitap_json_parse_bounded(buf, len, lim, &root, err);
+	if (r < 0)
+		return r;
+	r = ocitap_json_expect_object(root, NULL, err);
+	if (r < 0)
+		return ocitap_error_prefix(err, "%s must be a JSON object", what);
+	*ret = TAKE_PTR(root);
+	return 0;
+}
+
+int ocitap_json_parse_pool(const char *buf, size_t len, const struct ocitap_limits *lim, const char *what,
+			   struct jpool **ret_pool, struct ocitap_error *err)
+{
+	_cleanup_(jpool_freep) struct jpool *pool = ocitap_jpool_new();
+	int r;
+
+	if (!pool)
+		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
+	r = ocitap_json_parse_object(buf, len, lim, what, &pool->root, err);
+	if (r < 0)
+		return r;
+	*ret_pool = TAKE_PTR(pool);
 	return 0;
 }
 

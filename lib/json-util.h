@@ -1,6 +1,7 @@
 /*
- * json-util.h: internal helpers for the parsers in state.c and bundle.c
- * (never installed, never exported). JSON stays inside the parsers: these
+ * json-util.h: internal helpers for the parsers of libocitap (state.c,
+ * bundle.c, policy.c, report.c, profile.c, runtime.c; never installed, never
+ * exported). JSON stays inside the parsers: these
  * turn json-c objects into checked C values and name the key that was wrong.
  */
 #ifndef OCITAP_JSON_UTIL_H
@@ -43,9 +44,27 @@ static inline void json_object_putp(json_object **o)
 /*
  * Tokenize exactly len bytes into one JSON value, within lim (size, depth,
  * strict syntax, valid UTF-8, nothing but white space after the value).
+ * JSON null is *ret NULL (json-c's null), which every type test refuses.
  */
 int ocitap_json_parse_bounded(const char *buf, size_t len, const struct ocitap_limits *lim, json_object **ret,
 			      struct ocitap_error *err);
+
+/*
+ * Every parser's prologue: ocitap_json_parse_bounded() within lim (NULL: the
+ * defaults), then the value must be an object, else -EINVAL "WHAT must be a
+ * JSON object: expected an object, got an array" (what: "a hook report").
+ * *ret is the caller's (json_object_put). Syntax errors name the byte.
+ */
+int ocitap_json_parse_object(const char *buf, size_t len, const struct ocitap_limits *lim, const char *what,
+			     json_object **ret, struct ocitap_error *err);
+
+/*
+ * The same into a new pool: (*ret_pool)->root is the object, and the strings a
+ * parser borrows from it live as long as the pool. *ret_pool is set only on
+ * success (ocitap_jpool_free).
+ */
+int ocitap_json_parse_pool(const char *buf, size_t len, const struct ocitap_limits *lim, const char *what,
+			   struct jpool **ret_pool, struct ocitap_error *err);
 
 /* "a string", "a number", ... for messages. */
 const char *ocitap_json_type_word(json_object *o);

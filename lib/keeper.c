@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "keeper.h"
+#include "number.h"
 
 static const struct {
 	const char *word;
@@ -77,17 +78,17 @@ int ocitap_keeper_parse(const char *buf, size_t len, struct ocitap_keeper_msg *r
 		dst[n] = '\0';
 	}
 	if (m.verb == OCITAP_KEEPER_END) {
-		char num[24], *e;
+		char num[24];
+		int64_t count;
 
 		n = word(&p, end, &w);
 		if (n == 0 || n >= sizeof(num))
 			return ocitap_error_set(err, -EINVAL, "count", "END needs a count");
 		memcpy(num, w, n);
 		num[n] = '\0';
-		errno = 0;
-		m.count = strtol(num, &e, 10);
-		if (*e || errno || m.count < 0)
+		if (ocitap_parse_int64(num, 0, LONG_MAX, &count) < 0)
 			return ocitap_error_set(err, -EINVAL, "count", "not a count");
+		m.count = (long)count;
 	}
 	if (m.verb == OCITAP_KEEPER_ERR) {
 		while (p < end && *p == ' ')
@@ -171,14 +172,15 @@ static int hex_digit(char c)
 
 int ocitap_keeper_key_parse(const char *key, uint64_t *serial, bool *init, char *policy, size_t size)
 {
-	char *end;
+	const char *end = strchr(key, '.');
+	char digits[24];
 	size_t n = 0;
 
-	if (*key < '0' || *key > '9')
+	if (!end || (size_t)(end - key) >= sizeof(digits))
 		return -EINVAL;
-	errno = 0;
-	*serial = strtoull(key, &end, 10);
-	if (errno || end[0] != '.' || (end[1] != 'i' && end[1] != 'e') || end[2] != '.')
+	memcpy(digits, key, (size_t)(end - key));
+	digits[end - key] = '\0';
+	if (ocitap_parse_uint64(digits, UINT64_MAX, serial) < 0 || (end[1] != 'i' && end[1] != 'e') || end[2] != '.')
 		return -EINVAL;
 	*init = end[1] == 'i';
 	for (const char *p = end + 3; *p; p++) {

@@ -50,11 +50,10 @@ struct ocitap_keeper_msg {
 
 /* Parse one message of len bytes (not NUL-terminated). -EINVAL with err
  * naming what is wrong. */
-OCITAP_EXPORT int ocitap_keeper_parse(const char *buf, size_t len, struct ocitap_keeper_msg *ret,
-				      struct ocitap_error *err);
+int ocitap_keeper_parse(const char *buf, size_t len, struct ocitap_keeper_msg *ret, struct ocitap_error *err);
 
 /* Write msg as its line into buf; returns the length or -EINVAL (a bad name). */
-OCITAP_EXPORT int ocitap_keeper_format(const struct ocitap_keeper_msg *msg, char *buf, size_t size);
+int ocitap_keeper_format(const struct ocitap_keeper_msg *msg, char *buf, size_t size);
 
 /*
  * ocitapd's KEY for a notify fd: "<serial>.<i|e>.<policy>" (i: the filter
@@ -63,7 +62,7 @@ OCITAP_EXPORT int ocitap_keeper_format(const struct ocitap_keeper_msg *msg, char
  * to serve the fd again. Format: -ENAMETOOLONG when it would not fit in
  * OCITAP_KEEPER_NAME_MAX. Parse: -EINVAL when key is not of that form.
  */
-OCITAP_EXPORT int ocitap_keeper_key_format(char *buf, size_t size, uint64_t serial, bool init, const char *policy);
-OCITAP_EXPORT int ocitap_keeper_key_parse(const char *key, uint64_t *serial, bool *init, char *policy, size_t size);
+int ocitap_keeper_key_format(char *buf, size_t size, uint64_t serial, bool init, const char *policy);
+int ocitap_keeper_key_parse(const char *key, uint64_t *serial, bool *init, char *policy, size_t size);
 
 #endif

@@ -38,13 +38,13 @@ enum ocitap_phase {
 };
 
 /* "unknown", "creating", ... */
-OCITAP_EXPORT const char *ocitap_phase_to_string(enum ocitap_phase phase);
+const char *ocitap_phase_to_string(enum ocitap_phase phase);
 /* The phase a hook stage proves: prestart, createRuntime, createContainer ->
  * creating; startContainer -> created; poststart -> running; poststop -> stopped. */
-OCITAP_EXPORT enum ocitap_phase ocitap_phase_from_stage(enum ocitap_stage stage);
+enum ocitap_phase ocitap_phase_from_stage(enum ocitap_stage stage);
 /* The phase a runtime's status string states (the listener message); UNKNOWN
  * for values outside the spec's four. */
-OCITAP_EXPORT enum ocitap_phase ocitap_phase_from_status(enum ocitap_status status);
+enum ocitap_phase ocitap_phase_from_status(enum ocitap_status status);
 
 /* Where an observation came from: a hook stage, or one of these. */
 #define OCITAP_SOURCE_SECCOMP "seccomp" /* listener message */
@@ -90,14 +90,14 @@ enum ocitap_apply_result {
 	OCITAP_APPLY_IGNORED,	     /* UNKNOWN phase with nothing to add */
 };
 
-OCITAP_EXPORT void ocitap_lifecycle_init(struct ocitap_lifecycle *lc);
+void ocitap_lifecycle_init(struct ocitap_lifecycle *lc);
 
 /*
  * Apply one observation. Returns an enum ocitap_apply_result (>= 0). On
  * OCITAP_APPLY_TRANSITION, *ret_transition (may be NULL) is set to the new
  * transition. Exit information is kept whatever the result.
  */
-OCITAP_EXPORT int ocitap_lifecycle_apply(struct ocitap_lifecycle *lc, const struct ocitap_observation *obs,
-					 struct ocitap_transition_rec *ret_transition);
+int ocitap_lifecycle_apply(struct ocitap_lifecycle *lc, const struct ocitap_observation *obs,
+			   struct ocitap_transition_rec *ret_transition);
 
 #endif

@@ -1,46 +1,30 @@
 /*
- * ocitap.h: the public interface of libocitap, the core shared by the ocitap
- * hooks, the ocitapd daemon and the ocitap CLI.
+ * ocitap.h: the installed interface of libocitap, the SDK for OCI hooks and
+ * seccomp agents written in C (docs/design/sdk.md):
  *
- *   error.h   struct ocitap_error and the error convention
- *   io.h      bounded reads with a deadline, atomic file writes
- *   state.h   OCI State and ContainerProcessState: parse, validate, write
- *   scm.h     the seccomp listener protocol (SCM_RIGHTS) on unix sockets
- *   bundle.h  the parts of a bundle's config.json ocitap needs
- *   lifecycle.h  the state machine ordering status transitions from all sources
- *   policy.h  seccomp notify policies: the policy file and listenerMetadata
- *   spool.h   hook reports kept on disk while ocitapd is away
- *   stage.h   which hook stage is running, told from the State and /proc
- *   hooksd.h  oci-hooks(5) files: read, validate, mask, order, match a bundle
- *   procinfo.h  a process as /proc shows it: namespaces, seccomp, capabilities, start time
- *   runtime.h runc and crun: their state/list output and state directories
- *   keeper.h  the messages between ocitapd and ocitap-fdkeeper
- *   proc.h    pidfds: how a process ended
- *   report.h  the hook report ocitap hooks send to ocitapd
- *   store.h   the durable record (SQLite, WAL): containers, events, notification counts
+ *   error.h     struct ocitap_error and the error convention
+ *   defaults.h  the default socket, state directory, HTTP address and their variables
+ *   io.h        bounded reads with a deadline, atomic file writes
+ *   state.h     OCI State and ContainerProcessState: parse, validate, write
+ *   scm.h       the seccomp listener protocol (SCM_RIGHTS) on unix sockets,
+ *               one message with fds, connect and listen
+ *   bundle.h    the parts of a bundle's config.json ocitap needs
+ *   report.h    the hook report ocitap hooks send to ocitapd
  *
- * Link with -locitap (pkg-config ocitap). Only ocitap_* symbols are exported.
+ * Link with -locitap (pkg-config ocitap). Only the functions declared here are
+ * exported. The daemon's internals (the store, the keeper protocol, policies,
+ * hooks.d, /proc, runtimes, clocks, number parsing, ...) are not part of it:
+ * programs inside the tree include them with ocitap-private.h.
  */
 #ifndef OCITAP_H
 #define OCITAP_H
 
 #include "error.h"
+#include "defaults.h"
 #include "io.h"
 #include "state.h"
 #include "scm.h"
 #include "bundle.h"
-#include "lifecycle.h"
-#include "policy.h"
-#include "store.h"
 #include "report.h"
-#include "proc.h"
-#include "spool.h"
-#include "stage.h"
-#include "hooksd.h"
-#include "procinfo.h"
-#include "runtime.h"
-#include "keeper.h"
-#include "profile.h"
-#include "query.h"
 
 #endif

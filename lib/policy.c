@@ -10,6 +10,7 @@
 #include "io.h"
 #include "json-util.h"
 #include "macro.h"
+#include "number.h"
 #include "policy.h"
 
 #define MAX_POLICIES 256
@@ -45,13 +46,11 @@ int ocitap_action_parse(const char *text, struct ocitap_action *ret, struct ocit
 	}
 	if (strncmp(text, "errno:", 6) == 0) {
 		const char *e = text + 6;
-		char *end;
-		long v;
+		int v;
 
 		if (*e >= '0' && *e <= '9') {
-			v = strtol(e, &end, 10);
-			if (*end == '\0' && v > 0 && v < 4096) {
-				*ret = (struct ocitap_action){ OCITAP_ACTION_ERRNO, (int)v };
+			if (ocitap_parse_int(e, 1, 4095, &v) == 0) {
+				*ret = (struct ocitap_action){ OCITAP_ACTION_ERRNO, v };
 				return 0;
 			}
 		} else {
@@ -207,12 +206,9 @@ int ocitap_policy_set_parse(const char *buf, size_t len, const struct ocitap_lim
 		lim = &dflt;
 	}
 	if (buf && len > 0) {
-		r = ocitap_json_parse_bounded(buf, len, lim, &root, err);
+		r = ocitap_json_parse_object(buf, len, lim, "a policy file", &root, err);
 		if (r < 0)
 			return r;
-		r = ocitap_json_expect_object(root, NULL, err);
-		if (r < 0)
-			return ocitap_error_prefix(err, "a policy file must be a JSON object");
 		if (json_object_object_get_ex(root, "policies", &policies) && policies) {
 			if (!json_object_is_type(policies, json_type_object))
 				return ocitap_json_wrong_type(err, "policies", "an object", policies);

@@ -42,9 +42,9 @@ struct ocitap_action {
 #define OCITAP_POLICY_NAME_MAX 64
 
 /* Parse "continue", "errno:EPERM" (or "errno:1"), "kill". */
-OCITAP_EXPORT int ocitap_action_parse(const char *text, struct ocitap_action *ret, struct ocitap_error *err);
+int ocitap_action_parse(const char *text, struct ocitap_action *ret, struct ocitap_error *err);
 /* "continue", "errno:EPERM", "kill" into buf (at least 32 bytes); returns buf. */
-OCITAP_EXPORT const char *ocitap_action_format(const struct ocitap_action *a, char *buf, size_t size);
+const char *ocitap_action_format(const struct ocitap_action *a, char *buf, size_t size);
 
 struct ocitap_policy;
 struct ocitap_policy_set;
@@ -53,22 +53,22 @@ struct ocitap_policy_set;
  * Parse a policy file's JSON into a set that also holds the built-ins (a
  * file may not redefine "audit" or "deny"). buf NULL/len 0: built-ins only.
  */
-OCITAP_EXPORT int ocitap_policy_set_parse(const char *buf, size_t len, const struct ocitap_limits *lim,
-					  struct ocitap_policy_set **ret, struct ocitap_error *err);
+int ocitap_policy_set_parse(const char *buf, size_t len, const struct ocitap_limits *lim,
+			    struct ocitap_policy_set **ret, struct ocitap_error *err);
 /* Read and parse a policy file; path NULL gives the built-ins only. */
-OCITAP_EXPORT int ocitap_policy_set_load(const char *path, struct ocitap_policy_set **ret, struct ocitap_error *err);
-OCITAP_EXPORT void ocitap_policy_set_free(struct ocitap_policy_set *set);
+int ocitap_policy_set_load(const char *path, struct ocitap_policy_set **ret, struct ocitap_error *err);
+void ocitap_policy_set_free(struct ocitap_policy_set *set);
 
 /* The named policy, or NULL. */
-OCITAP_EXPORT const struct ocitap_policy *ocitap_policy_set_find(const struct ocitap_policy_set *set, const char *name);
+const struct ocitap_policy *ocitap_policy_set_find(const struct ocitap_policy_set *set, const char *name);
 /* "audit". */
-OCITAP_EXPORT const struct ocitap_policy *ocitap_policy_set_default(const struct ocitap_policy_set *set);
-OCITAP_EXPORT size_t ocitap_policy_set_count(const struct ocitap_policy_set *set);
+const struct ocitap_policy *ocitap_policy_set_default(const struct ocitap_policy_set *set);
+size_t ocitap_policy_set_count(const struct ocitap_policy_set *set);
 
-OCITAP_EXPORT const char *ocitap_policy_name(const struct ocitap_policy *p);
+const char *ocitap_policy_name(const struct ocitap_policy *p);
 
 /* The action for syscall nr of audit architecture arch (seccomp_data.arch). */
-OCITAP_EXPORT struct ocitap_action ocitap_policy_decide(const struct ocitap_policy *p, uint32_t arch, int nr);
+struct ocitap_action ocitap_policy_decide(const struct ocitap_policy *p, uint32_t arch, int nr);
 
 /*
  * The answer for a notification whose syscall is not known (one a killed
@@ -77,7 +77,7 @@ OCITAP_EXPORT struct ocitap_action ocitap_policy_decide(const struct ocitap_poli
  * might deny and kills nothing: its first errno action, else EPERM.
  * *exact tells whether the answer is what the policy would have given.
  */
-OCITAP_EXPORT struct ocitap_action ocitap_policy_blind(const struct ocitap_policy *p, bool *exact);
+struct ocitap_action ocitap_policy_blind(const struct ocitap_policy *p, bool *exact);
 
 /*
  * Find "policy=NAME" among listenerMetadata's words (separated by spaces or
@@ -85,6 +85,6 @@ OCITAP_EXPORT struct ocitap_action ocitap_policy_blind(const struct ocitap_polic
  * and it fits, 0 when there is none, -ENAMETOOLONG / -EINVAL for a name that
  * is too long or empty. metadata may be NULL.
  */
-OCITAP_EXPORT int ocitap_metadata_policy(const char *metadata, char *ret_name, size_t size);
+int ocitap_metadata_policy(const char *metadata, char *ret_name, size_t size);
 
 #endif

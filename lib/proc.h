@@ -10,7 +10,7 @@
 #include "error.h"
 
 /* pidfd_open(2) with CLOEXEC; returns the fd or -errno. */
-OCITAP_EXPORT int ocitap_pidfd_open(pid_t pid);
+int ocitap_pidfd_open(pid_t pid);
 
 struct ocitap_exit {
 	bool exited;   /* ended with exit(): code is valid */
@@ -25,6 +25,6 @@ struct ocitap_exit {
  * stays after the process is reaped). -EAGAIN while it still runs,
  * -EOPNOTSUPP when the kernel cannot tell.
  */
-OCITAP_EXPORT int ocitap_pidfd_exit(int pidfd, struct ocitap_exit *ret);
+int ocitap_pidfd_exit(int pidfd, struct ocitap_exit *ret);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "io.h"
 #include "macro.h"
+#include "number.h"
 #include "procinfo.h"
 
 #define MAX_PROC_FILE (256u << 10)
@@ -129,28 +130,14 @@ int ocitap_proc_parse_stat(const char *buf, size_t len, struct ocitap_proc_info 
 	for (i = 3, field = strtok_r(close + 1, " \n", &save); field; field = strtok_r(NULL, " \n", &save), i++) {
 		if (i == 3)
 			ret->state = field[0];
-		else if (i == 4)
-			ret->ppid = (pid_t)strtol(field, NULL, 10);
-		else if (i == 22) {
-			char *end;
+		else if (i == 4) {
+			int ppid;
 
-			errno = 0;
-			ret->start_ticks = strtoull(field, &end, 10);
-			if (errno || *end)
-				return -EINVAL;
-			return 0;
-		}
+			ret->ppid = ocitap_parse_int(field, 0, INT_MAX, &ppid) == 0 ? ppid : 0;
+		} else if (i == 22)
+			return ocitap_parse_uint64(field, UINT64_MAX, &ret->start_ticks) < 0 ? -EINVAL : 0;
 	}
 	return -EINVAL;
-}
-
-static int parse_hex64(const char *s, uint64_t *ret)
-{
-	char *end;
-
-	errno = 0;
-	*ret = strtoull(s, &end, 16);
-	return errno || end == s ? -EINVAL : 0;
 }
 
 int ocitap_proc_parse_status(const char *buf, size_t len, struct ocitap_proc_info *ret)
@@ -170,12 +157,13 @@ int ocitap_proc_parse_status(const char *buf, size_t len, struct ocitap_proc_inf
 			continue;
 		*v++ = '\0';
 		v += strspn(v, " \t");
+		/* a value that is not a number stays -1: not known */
 		if (strcmp(line, "Seccomp") == 0)
-			ret->seccomp = atoi(v);
+			ocitap_parse_int(v, 0, INT_MAX, &ret->seccomp);
 		else if (strcmp(line, "Seccomp_filters") == 0)
-			ret->seccomp_filters = atoi(v);
+			ocitap_parse_int(v, 0, INT_MAX, &ret->seccomp_filters);
 		else if (strcmp(line, "NoNewPrivs") == 0)
-			ret->no_new_privs = atoi(v);
+			ocitap_parse_int(v, 0, 1, &ret->no_new_privs);
 		else if (strcmp(line, "CapInh") == 0)
 			cap = &ret->cap_inh;
 		else if (strcmp(line, "CapPrm") == 0)
@@ -193,7 +181,7 @@ int ocitap_proc_parse_status(const char *buf, size_t len, struct ocitap_proc_inf
 				ret->has_ids = true;
 		}
 		if (cap) {
-			if (parse_hex64(v, cap) < 0)
+			if (ocitap_parse_hex64(v, cap) < 0)
 				return -EINVAL;
 			caps++;
 		}

@@ -59,23 +59,22 @@ struct ocitap_proc_info {
  * such process; otherwise 0, with per-part errors inside ret. Release with
  * ocitap_proc_info_release().
  */
-OCITAP_EXPORT int ocitap_proc_info_read(const char *proc_root, pid_t pid, struct ocitap_proc_info *ret,
-					struct ocitap_error *err);
-OCITAP_EXPORT void ocitap_proc_info_release(struct ocitap_proc_info *info);
+int ocitap_proc_info_read(const char *proc_root, pid_t pid, struct ocitap_proc_info *ret, struct ocitap_error *err);
+void ocitap_proc_info_release(struct ocitap_proc_info *info);
 
 /* Parse /proc/PID/stat (the comm may hold spaces and parentheses). -EINVAL when malformed. */
-OCITAP_EXPORT int ocitap_proc_parse_stat(const char *buf, size_t len, struct ocitap_proc_info *ret);
+int ocitap_proc_parse_stat(const char *buf, size_t len, struct ocitap_proc_info *ret);
 /* Parse /proc/PID/status into the seccomp, NoNewPrivs, capability and id fields. */
-OCITAP_EXPORT int ocitap_proc_parse_status(const char *buf, size_t len, struct ocitap_proc_info *ret);
+int ocitap_proc_parse_status(const char *buf, size_t len, struct ocitap_proc_info *ret);
 
 /* Only the start time of PID (field 22 of stat): 0 or -errno. */
-OCITAP_EXPORT int ocitap_proc_start_ticks(const char *proc_root, pid_t pid, uint64_t *ret);
+int ocitap_proc_start_ticks(const char *proc_root, pid_t pid, uint64_t *ret);
 
 /* Wall-clock time (ns since the epoch) of a start time in ticks, from btime in proc_root/stat. */
-OCITAP_EXPORT int ocitap_proc_start_wall_ns(const char *proc_root, uint64_t start_ticks, int64_t *ret);
+int ocitap_proc_start_wall_ns(const char *proc_root, uint64_t start_ticks, int64_t *ret);
 
 /* "CAP_CHOWN" ... "CAP_CHECKPOINT_RESTORE" for 0..40; NULL beyond. */
-OCITAP_EXPORT const char *ocitap_cap_name(unsigned cap);
+const char *ocitap_cap_name(unsigned cap);
 /* The highest capability number this table knows (40). */
 #define OCITAP_CAP_LAST 40
 /*
@@ -83,9 +82,9 @@ OCITAP_EXPORT const char *ocitap_cap_name(unsigned cap);
  * past the table as "CAP_41"... Returns the length it needed (like
  * snprintf); "" for an empty set.
  */
-OCITAP_EXPORT size_t ocitap_caps_format(uint64_t mask, const char *sep, char *buf, size_t size);
+size_t ocitap_caps_format(uint64_t mask, const char *sep, char *buf, size_t size);
 
 /* "disabled", "strict", "filter" or "unknown" */
-OCITAP_EXPORT const char *ocitap_seccomp_mode_name(int mode);
+const char *ocitap_seccomp_mode_name(int mode);
 
 #endif

@@ -332,10 +332,7 @@ int ocitap_profile_build(char *const *names, const char *in_json, size_t in_len,
 		ocitap_limits_init(&lim);
 		lim.max_bytes = OCITAP_PROFILE_IN_MAX;
 		lim.max_depth = 32;
-		r = ocitap_json_parse_bounded(in_json, in_len, &lim, &in, err);
-		if (r < 0)
-			goto out;
-		r = ocitap_json_expect_object(in, "", err);
+		r = ocitap_json_parse_object(in_json, in_len, &lim, "a seccomp profile", &in, err);
 		if (r < 0)
 			goto out;
 		if (json_object_object_get_ex(in, "syscalls", &in_rules) && in_rules &&

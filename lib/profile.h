@@ -32,10 +32,10 @@ struct ocitap_trace_spec {
 
 /* Parse the annotation's value. -EINVAL with the reason ("of: is missing",
  * "if: must be an absolute path", ...) in err. */
-OCITAP_EXPORT int ocitap_trace_spec_parse(const char *value, struct ocitap_trace_spec *ret, struct ocitap_error *err);
+int ocitap_trace_spec_parse(const char *value, struct ocitap_trace_spec *ret, struct ocitap_error *err);
 
 /* 0 when path is absolute and normalised, else -EINVAL naming why. */
-OCITAP_EXPORT int ocitap_profile_path_check(const char *path, struct ocitap_error *err);
+int ocitap_profile_path_check(const char *path, struct ocitap_error *err);
 
 /*
  * Syscall numbers to names: bits[0] the native ABI's numbers, bits[1] the
@@ -44,9 +44,9 @@ OCITAP_EXPORT int ocitap_profile_path_check(const char *path, struct ocitap_erro
  * (*ret_names, free with ocitap_profile_names_free()); numbers libseccomp
  * cannot name are skipped and counted in *ret_unnamed (may be NULL).
  */
-OCITAP_EXPORT int ocitap_profile_names(const uint64_t *native, const uint64_t *compat, size_t words, char ***ret_names,
-				       size_t *ret_unnamed);
-OCITAP_EXPORT void ocitap_profile_names_free(char **names);
+int ocitap_profile_names(const uint64_t *native, const uint64_t *compat, size_t words, char ***ret_names,
+			 size_t *ret_unnamed);
+void ocitap_profile_names_free(char **names);
 
 /*
  * The profile, as pretty-printed JSON (*ret_json, malloc'd, NUL-terminated):
@@ -54,15 +54,15 @@ OCITAP_EXPORT void ocitap_profile_names_free(char **names);
  * NULL) as described above. -EINVAL when in_json is not a seccomp profile
  * (err names the field).
  */
-OCITAP_EXPORT int ocitap_profile_build(char *const *names, const char *in_json, size_t in_len, char **ret_json,
-				       struct ocitap_error *err);
+int ocitap_profile_build(char *const *names, const char *in_json, size_t in_len, char **ret_json,
+			 struct ocitap_error *err);
 
 /* Cheaply, without reading it: IN can be opened for reading and is a
  * regular file of at most OCITAP_PROFILE_IN_MAX bytes. */
-OCITAP_EXPORT int ocitap_profile_input_check(const char *path, struct ocitap_error *err);
+int ocitap_profile_input_check(const char *path, struct ocitap_error *err);
 
 /* Read IN and check that it is a profile (so that a bad IN is reported when
  * the container starts, not when it stops). */
-OCITAP_EXPORT int ocitap_profile_load(const char *path, char **ret_json, size_t *ret_len, struct ocitap_error *err);
+int ocitap_profile_load(const char *path, char **ret_json, size_t *ret_len, struct ocitap_error *err);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "number.h"
 #include "query.h"
 
 void ocitap_query_init(struct ocitap_query *q)
@@ -21,21 +22,6 @@ void ocitap_query_release(struct ocitap_query *q)
 	}
 	free(q->id);
 	ocitap_query_init(q);
-}
-
-static bool decimal(const char *v, int64_t min, int64_t max, int64_t *ret)
-{
-	char *end;
-	long long n;
-
-	if (!v || !*v || *v == '+' || *v == ' ')
-		return false;
-	errno = 0;
-	n = strtoll(v, &end, 10);
-	if (*end || errno || n < min || n > max)
-		return false;
-	*ret = n;
-	return true;
 }
 
 int ocitap_query_add(struct ocitap_query *q, const char *key, const char *value, struct ocitap_error *err)
@@ -75,7 +61,7 @@ int ocitap_query_add(struct ocitap_query *q, const char *key, const char *value,
 	if (strcmp(key, "since") == 0) {
 		if (q->has_since)
 			return 0;
-		if (!decimal(value, 0, INT64_MAX, &q->since))
+		if (ocitap_parse_int64(value, 0, INT64_MAX, &q->since) < 0)
 			return ocitap_error_set(err, -EINVAL, "since", "expected a sequence number (0 or more)");
 		q->has_since = true;
 		return 0;
@@ -83,7 +69,7 @@ int ocitap_query_add(struct ocitap_query *q, const char *key, const char *value,
 	if (strcmp(key, "limit") == 0) {
 		if (q->has_limit)
 			return 0;
-		if (!decimal(value, 1, OCITAP_QUERY_MAX_LIMIT, &q->limit))
+		if (ocitap_parse_int64(value, 1, OCITAP_QUERY_MAX_LIMIT, &q->limit) < 0)
 			return ocitap_error_set(err, -EINVAL, "limit", "expected 1 to %d", OCITAP_QUERY_MAX_LIMIT);
 		q->has_limit = true;
 		return 0;
@@ -101,7 +87,7 @@ int ocitap_query_add(struct ocitap_query *q, const char *key, const char *value,
 
 int ocitap_query_last_event_id(struct ocitap_query *q, const char *value, struct ocitap_error *err)
 {
-	if (!decimal(value, 0, INT64_MAX, &q->since))
+	if (ocitap_parse_int64(value, 0, INT64_MAX, &q->since) < 0)
 		return ocitap_error_set(err, -EINVAL, "Last-Event-ID", "expected a sequence number");
 	q->has_since = true;
 	return 0;

@@ -39,27 +39,25 @@ struct ocitap_query {
 	char *id;      /* NULL unless given */
 };
 
-OCITAP_EXPORT void ocitap_query_init(struct ocitap_query *q);
-OCITAP_EXPORT void ocitap_query_release(struct ocitap_query *q);
+void ocitap_query_init(struct ocitap_query *q);
+void ocitap_query_release(struct ocitap_query *q);
 
 /*
  * One decoded argument (value NULL: the key came without '='). 0, or
  * -EINVAL with err naming the argument and what it expects ("status:
  * expected unknown, creating, ..."), or -E2BIG for a 17th annotation.
  */
-OCITAP_EXPORT int ocitap_query_add(struct ocitap_query *q, const char *key, const char *value,
-				   struct ocitap_error *err);
+int ocitap_query_add(struct ocitap_query *q, const char *key, const char *value, struct ocitap_error *err);
 
 /* The Last-Event-ID header: a sequence number (0 or more), stored as since. */
-OCITAP_EXPORT int ocitap_query_last_event_id(struct ocitap_query *q, const char *value, struct ocitap_error *err);
+int ocitap_query_last_event_id(struct ocitap_query *q, const char *value, struct ocitap_error *err);
 
 /* A raw query string ("a=1&b=%20x", '+' is a space), len bytes, each
  * argument decoded and added. -EINVAL also for a bad %-escape or a NUL. */
-OCITAP_EXPORT int ocitap_query_parse_string(struct ocitap_query *q, const char *raw, size_t len,
-					    struct ocitap_error *err);
+int ocitap_query_parse_string(struct ocitap_query *q, const char *raw, size_t len, struct ocitap_error *err);
 
 /* Does an annotations object (as the store keeps it: JSON text, may be
  * NULL) match every annotation filter? */
-OCITAP_EXPORT bool ocitap_query_annotations_match(const struct ocitap_query *q, const char *annotations_json);
+bool ocitap_query_annotations_match(const struct ocitap_query *q, const char *annotations_json);
 
 #endif

@@ -24,16 +24,10 @@ int ocitap_hook_report_parse(const char *buf, size_t len, const struct ocitap_li
 		ocitap_limits_init(&dflt);
 		lim = &dflt;
 	}
-	pool = ocitap_jpool_new();
-	if (!pool)
-		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
-	r = ocitap_json_parse_bounded(buf, len, lim, &pool->root, err);
+	r = ocitap_json_parse_pool(buf, len, lim, "a hook report", &pool, err);
 	if (r < 0)
 		return r;
 	root = pool->root;
-	r = ocitap_json_expect_object(root, NULL, err);
-	if (r < 0)
-		return ocitap_error_prefix(err, "a hook report must be a JSON object");
 	r = ocitap_json_get_int(root, "ocitapReport", 1, 1000, &has, &v, err);
 	if (r < 0)
 		return r;

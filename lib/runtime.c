@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "io.h"
 #include "json-util.h"
 #include "macro.h"
@@ -40,49 +40,6 @@ void ocitap_runtime_containers_free(struct ocitap_runtime_container *v, size_t n
 	for (size_t i = 0; v && i < n; i++)
 		ocitap_runtime_container_release(&v[i]);
 	free(v);
-}
-
-int ocitap_parse_rfc3339(const char *s, int64_t *ret_ns)
-{
-	struct tm tm = { 0 };
-	int y, mo, d, h, mi, sec, n = 0;
-	int64_t frac = 0, scale = 100000000, off = 0;
-	time_t t;
-	const char *p;
-
-	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
-		return -EINVAL;
-	p = s + n;
-	if (*p == '.') {
-		for (p++; *p >= '0' && *p <= '9'; p++) {
-			frac += (*p - '0') * scale;
-			scale /= 10;
-		}
-	}
-	if (*p == 'Z' && !p[1]) {
-		off = 0;
-	} else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
-		int oh, om;
-
-		if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2)
-			return -EINVAL;
-		off = (int64_t)(oh * 3600 + om * 60) * (*p == '-' ? -1 : 1);
-	} else {
-		return -EINVAL;
-	}
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-		return -EINVAL;
-	if (y < 1970 || y > 2261) /* what nanoseconds in an int64 reach */
-		return -ERANGE;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	t = timegm(&tm);
-	*ret_ns = ((int64_t)t - off) * 1000000000 + frac;
-	return 0;
 }
 
 static int take_string(json_object *o, const char *key, char **ret, struct ocitap_error *err)
@@ -135,18 +92,20 @@ static int fill_common(json_object *o, const char *runtime, struct ocitap_runtim
 	    (r = take_string(o, "owner", &c->owner, err)) < 0 || (r = take_pid(o, "pid", &c->pid, err)) < 0)
 		return r;
 	if (c->created)
-		ocitap_parse_rfc3339(c->created, &c->created_wall_ns);
+		ocitap_rfc3339_parse(c->created, &c->created_wall_ns, NULL);
 	return 0;
 }
 
-static int parse_json(const char *buf, size_t len, json_object **ret, struct ocitap_error *err)
+/* A runtime's JSON within its bounds; an object named what in errors (NULL: any value). */
+static int parse_json(const char *buf, size_t len, const char *what, json_object **ret, struct ocitap_error *err)
 {
 	struct ocitap_limits lim;
 
 	ocitap_limits_init(&lim);
 	lim.max_bytes = MAX_STATE_FILE;
 	lim.max_depth = 32;
-	return ocitap_json_parse_bounded(buf, len, &lim, ret, err);
+	return what ? ocitap_json_parse_object(buf, len, &lim, what, ret, err)
+		    : ocitap_json_parse_bounded(buf, len, &lim, ret, err);
 }
 
 int ocitap_runtime_parse_state(const char *buf, size_t len, const char *runtime, struct ocitap_runtime_container *ret,
@@ -156,9 +115,7 @@ int ocitap_runtime_parse_state(const char *buf, size_t len, const char *runtime,
 	struct ocitap_runtime_container c = { 0 };
 	int r;
 
-	if ((r = parse_json(buf, len, &root, err)) < 0)
-		return r;
-	if ((r = ocitap_json_expect_object(root, NULL, err)) < 0)
+	if ((r = parse_json(buf, len, "a runtime's state", &root, err)) < 0)
 		return r;
 	if ((r = fill_common(root, runtime, &c, err)) < 0 ||
 	    (!c.id && (r = ocitap_error_set(err, -EINVAL, "id", "missing")) < 0)) {
@@ -191,7 +148,7 @@ int ocitap_runtime_parse_list(const char *buf, size_t len, const char *runtime, 
 			return 0;
 		}
 	}
-	if ((r = parse_json(buf, len, &root, err)) < 0)
+	if ((r = parse_json(buf, len, NULL, &root, err)) < 0)
 		return r;
 	if (!json_object_is_type(root, json_type_array))
 		return ocitap_json_wrong_type(err, NULL, "an array", root);
@@ -285,9 +242,7 @@ int ocitap_runtime_parse_state_file(const char *buf, size_t len, const char *run
 	bool runc = strcmp(runtime, "runc") == 0;
 	int r;
 
-	if ((r = parse_json(buf, len, &root, err)) < 0)
-		return r;
-	if ((r = ocitap_json_expect_object(root, NULL, err)) < 0)
+	if ((r = parse_json(buf, len, "a runtime's state file", &root, err)) < 0)
 		return r;
 	snprintf(c.runtime, sizeof(c.runtime), "%s", runtime);
 	c.id = strdup(id);
@@ -301,7 +256,7 @@ int ocitap_runtime_parse_state_file(const char *buf, size_t len, const char *run
 		return r;
 	}
 	if (c.created)
-		ocitap_parse_rfc3339(c.created, &c.created_wall_ns);
+		ocitap_rfc3339_parse(c.created, &c.created_wall_ns, NULL);
 	*ret = c;
 	return 0;
 }

@@ -30,17 +30,16 @@ struct ocitap_runtime_container {
 	char *error;		 /* a state directory entry that could not be read: why (status "unknown") */
 };
 
-OCITAP_EXPORT void ocitap_runtime_container_release(struct ocitap_runtime_container *c);
-OCITAP_EXPORT void ocitap_runtime_containers_free(struct ocitap_runtime_container *v, size_t n);
+void ocitap_runtime_container_release(struct ocitap_runtime_container *c);
+void ocitap_runtime_containers_free(struct ocitap_runtime_container *v, size_t n);
 
 /* The output of `RUNTIME state ID`: {id, pid, status, bundle, rootfs, created, owner}. */
-OCITAP_EXPORT int ocitap_runtime_parse_state(const char *buf, size_t len, const char *runtime,
-					     struct ocitap_runtime_container *ret, struct ocitap_error *err);
+int ocitap_runtime_parse_state(const char *buf, size_t len, const char *runtime, struct ocitap_runtime_container *ret,
+			       struct ocitap_error *err);
 
 /* The output of `RUNTIME list --format json`: an array of the same (runc prints null for none). */
-OCITAP_EXPORT int ocitap_runtime_parse_list(const char *buf, size_t len, const char *runtime,
-					    struct ocitap_runtime_container **ret, size_t *ret_n,
-					    struct ocitap_error *err);
+int ocitap_runtime_parse_list(const char *buf, size_t len, const char *runtime, struct ocitap_runtime_container **ret,
+			      size_t *ret_n, struct ocitap_error *err);
 
 /*
  * A state file: runc's state.json (init_process_pid, init_process_start,
@@ -49,23 +48,19 @@ OCITAP_EXPORT int ocitap_runtime_parse_list(const char *buf, size_t len, const c
  * rootfs, bundle, created, owner) when "crun". id is the directory's name.
  * The status is left NULL (see ocitap_runtime_read_dir).
  */
-OCITAP_EXPORT int ocitap_runtime_parse_state_file(const char *buf, size_t len, const char *runtime, const char *id,
-						  struct ocitap_runtime_container *ret, struct ocitap_error *err);
+int ocitap_runtime_parse_state_file(const char *buf, size_t len, const char *runtime, const char *id,
+				    struct ocitap_runtime_container *ret, struct ocitap_error *err);
 
 /* Read ROOT/ID's state file and derive the status, looking at proc_root ("/proc"). */
-OCITAP_EXPORT int ocitap_runtime_read_dir(const char *runtime, const char *root, const char *id, const char *proc_root,
-					  struct ocitap_runtime_container *ret, struct ocitap_error *err);
+int ocitap_runtime_read_dir(const char *runtime, const char *root, const char *id, const char *proc_root,
+			    struct ocitap_runtime_container *ret, struct ocitap_error *err);
 
 /*
  * Every container directory under root. An entry that cannot be read is
  * returned too, with status "unknown" and error set. -ENOENT (err set) when
  * root does not exist.
  */
-OCITAP_EXPORT int ocitap_runtime_list_dir(const char *runtime, const char *root, const char *proc_root,
-					  struct ocitap_runtime_container **ret, size_t *ret_n,
-					  struct ocitap_error *err);
-
-/* RFC 3339 ("2026-11-23T05:47:50.312192218Z", or with an offset) to ns since the epoch. */
-OCITAP_EXPORT int ocitap_parse_rfc3339(const char *s, int64_t *ret_ns);
+int ocitap_runtime_list_dir(const char *runtime, const char *root, const char *proc_root,
+			    struct ocitap_runtime_container **ret, size_t *ret_n, struct ocitap_error *err);
 
 #endif

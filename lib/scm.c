@@ -1,6 +1,8 @@
 /*
  * scm.c: receiving and sending a ContainerProcessState with its fds over a
- * unix stream socket (SCM_RIGHTS).
+ * unix stream socket (SCM_RIGHTS); one bounded message with fds for the
+ * message-per-command protocols (the fd keeper's SOCK_SEQPACKET, sd_notify's
+ * datagrams); connecting and listening on unix socket paths.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -11,12 +13,13 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "clock.h"
 #include "io.h"
 #include "macro.h"
 #include "scm.h"
 
 /* The kernel passes at most SCM_MAX_FD (253) fds in one message. */
-#define SCM_FDS_HARD_MAX 253
+#define SCM_FDS_HARD_MAX OCITAP_SCM_MAX_FDS
 
 void ocitap_scm_reader_init(struct ocitap_scm_reader *r, const struct ocitap_limits *lim)
 {
@@ -254,7 +257,7 @@ int ocitap_scm_reader_finish(struct ocitap_scm_reader *r, unsigned flags, const 
 int ocitap_scm_recv_process_state(int sock, unsigned flags, const struct ocitap_limits *lim, int timeout_ms,
 				  struct ocitap_process_state *ret, int *ret_seccomp_fd, struct ocitap_error *err)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : ocitap_now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : ocitap_mono_ms() + timeout_ms;
 	struct ocitap_scm_reader r;
 	int rc;
 
@@ -271,7 +274,7 @@ int ocitap_scm_recv_process_state(int sock, unsigned flags, const struct ocitap_
 			return rc;
 		}
 		if (deadline >= 0) {
-			int64_t left = deadline - ocitap_now_ms();
+			int64_t left = deadline - ocitap_mono_ms();
 
 			if (left <= 0) {
 				size_t got = r.len;
@@ -293,19 +296,20 @@ int ocitap_scm_recv_process_state(int sock, unsigned flags, const struct ocitap_
 	return ocitap_scm_reader_finish(&r, flags, lim, ret, ret_seccomp_fd, err);
 }
 
-int ocitap_scm_send(int sock, const void *buf, size_t len, const int *fds, size_t n_fds, struct ocitap_error *err)
+/* One sendmsg of buf with n_fds fds in an SCM_RIGHTS message: the bytes sent, or -errno (err set). */
+static ssize_t sendmsg_fds(int sock, const void *buf, size_t len, const int *fds, size_t n_fds,
+			   struct ocitap_error *err)
 {
 	union {
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(int) * SCM_FDS_HARD_MAX)];
 	} control;
-	const char *p = buf;
-	struct iovec iov = { .iov_base = (void *)p, .iov_len = len };
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
 	if (n_fds > SCM_FDS_HARD_MAX)
-		return ocitap_error_set(err, -EINVAL, NULL, "cannot send more than %d fds at once", SCM_FDS_HARD_MAX);
+		return ocitap_error_set(err, -EINVAL, "fds", "cannot send more than %d fds at once", SCM_FDS_HARD_MAX);
 	if (len == 0 && n_fds > 0)
 		return ocitap_error_set(err, -EINVAL, NULL, "fds need at least one byte of data to ride with");
 	if (n_fds > 0) {
@@ -325,6 +329,16 @@ int ocitap_scm_send(int sock, const void *buf, size_t len, const int *fds, size_
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return ocitap_error_set(err, -errno, NULL, "send failed: %m");
+	return n;
+}
+
+int ocitap_scm_send(int sock, const void *buf, size_t len, const int *fds, size_t n_fds, struct ocitap_error *err)
+{
+	const char *p = buf;
+	ssize_t n = sendmsg_fds(sock, buf, len, fds, n_fds, err);
+
+	if (n < 0)
+		return (int)n;
 	p += n;
 	len -= (size_t)n;
 	while (len > 0) {
@@ -343,6 +357,81 @@ int ocitap_scm_send(int sock, const void *buf, size_t len, const int *fds, size_
 		p += n;
 		len -= (size_t)n;
 	}
+	return 0;
+}
+
+ssize_t ocitap_scm_recv_msg(int sock, void *buf, size_t size, int *fds, size_t max_fds, size_t *ret_n_fds,
+			    unsigned flags, struct ocitap_error *err)
+{
+	/* room for one more fd than allowed, so "too many" is seen as such and not as MSG_CTRUNC */
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * (SCM_FDS_HARD_MAX + 1))];
+	} control;
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf };
+	size_t n_fds = 0, n_extra = 0;
+	ssize_t n;
+
+	*ret_n_fds = 0;
+	if (max_fds > SCM_FDS_HARD_MAX)
+		max_fds = SCM_FDS_HARD_MAX;
+	msg.msg_controllen = CMSG_SPACE(sizeof(int) * (max_fds + 1));
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | (flags & OCITAP_SCM_NONBLOCK ? MSG_DONTWAIT : 0));
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return -EAGAIN;
+		return ocitap_error_set(err, -errno, NULL, "receive failed: %m");
+	}
+	/* take every fd that came, by value, before deciding anything */
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		const unsigned char *data = CMSG_DATA(c);
+		size_t count;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
+			continue;
+		count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < count; i++) {
+			int fd;
+
+			memcpy(&fd, data + i * sizeof(int), sizeof(fd));
+			if (fd < 0)
+				continue;
+			if (n_fds < max_fds) {
+				fds[n_fds++] = fd;
+			} else {
+				close(fd);
+				n_extra++;
+			}
+		}
+	}
+	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || n_extra) {
+		close_fds(fds, n_fds);
+		if (msg.msg_flags & MSG_CTRUNC)
+			return ocitap_error_set(err, -EMSGSIZE, "fds",
+						"control message truncated (MSG_CTRUNC): more than %zu fds, or not "
+						"only fds, sent; none kept",
+						max_fds);
+		if (n_extra)
+			return ocitap_error_set(err, -EMSGSIZE, "fds", "%zu fds sent, more than the limit of %zu",
+						n_fds + n_extra, max_fds);
+		return ocitap_error_set(err, -EMSGSIZE, NULL,
+					"message truncated (MSG_TRUNC): longer than the limit of %zu bytes", size);
+	}
+	*ret_n_fds = n_fds;
+	return n;
+}
+
+int ocitap_scm_send_msg(int sock, const void *buf, size_t len, const int *fds, size_t n_fds, struct ocitap_error *err)
+{
+	ssize_t n = sendmsg_fds(sock, buf, len, fds, n_fds, err);
+
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n != len)
+		return ocitap_error_set(err, -EMSGSIZE, NULL, "short send: %zd of %zu bytes", n, len);
 	return 0;
 }
 

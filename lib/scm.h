@@ -87,6 +87,42 @@ OCITAP_EXPORT int ocitap_scm_recv_process_state(int sock, unsigned flags, const 
 OCITAP_EXPORT int ocitap_scm_send(int sock, const void *buf, size_t len, const int *fds, size_t n_fds,
 				  struct ocitap_error *err);
 
+/* ---- one message with fds: SOCK_SEQPACKET / SOCK_DGRAM protocols ---- */
+
+/* The most fds one message carries (the kernel's SCM_MAX_FD). */
+#define OCITAP_SCM_MAX_FDS 253
+
+/* ocitap_scm_recv_msg() flags */
+#define OCITAP_SCM_NONBLOCK 0x1u /* MSG_DONTWAIT: -EAGAIN when nothing is there */
+
+/*
+ * Receive one message of at most size bytes into buf and at most max_fds
+ * (<= OCITAP_SCM_MAX_FDS) fds into fds[]. One recvmsg (EINTR retried), with
+ * MSG_CMSG_CLOEXEC: every fd received is close-on-exec. Control messages
+ * other than SCM_RIGHTS are ignored.
+ *
+ * Returns the number of bytes received (0: the peer closed, or an empty
+ * datagram) with *ret_n_fds fds in fds[0..], the caller's to close. Errors
+ * (err set, except for -EAGAIN): -EMSGSIZE when the data did not fit
+ * (MSG_TRUNC), more than max_fds fds came, or the control message was cut
+ * (MSG_CTRUNC: the sender passed more than the control buffer holds); the
+ * message names which. -EAGAIN with OCITAP_SCM_NONBLOCK when no message is
+ * waiting; -errno of recvmsg. On every error no fd received stays open and
+ * *ret_n_fds is 0.
+ */
+OCITAP_EXPORT ssize_t ocitap_scm_recv_msg(int sock, void *buf, size_t size, int *fds, size_t max_fds, size_t *ret_n_fds,
+					  unsigned flags, struct ocitap_error *err);
+
+/*
+ * Send len bytes and n_fds fds (<= OCITAP_SCM_MAX_FDS; fds need len >= 1) as
+ * ONE sendmsg, with MSG_NOSIGNAL (a vanished peer is -EPIPE, not a signal).
+ * On a stream socket a short write is an error (-EMSGSIZE), never half a
+ * message followed by more: use ocitap_scm_send() for streams. Does not close
+ * sock or the fds.
+ */
+OCITAP_EXPORT int ocitap_scm_send_msg(int sock, const void *buf, size_t len, const int *fds, size_t n_fds,
+				      struct ocitap_error *err);
+
 /* Connect a new SOCK_STREAM|SOCK_CLOEXEC socket to path; returns the fd. */
 OCITAP_EXPORT int ocitap_unix_connect(const char *path, struct ocitap_error *err);
 

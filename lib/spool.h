@@ -22,16 +22,16 @@
 
 /* The stage a hook binary was invoked as: "ocitap-poststart" (any directory)
  * is poststart. -EINVAL for anything else (e.g. "ocitap-hook"). */
-OCITAP_EXPORT int ocitap_stage_from_program(const char *argv0);
+int ocitap_stage_from_program(const char *argv0);
 
 /* Write json as a new spool file in dir (created 0700 if missing), mode 0600.
  * ret_name (may be NULL) gets the file name, at least OCITAP_SPOOL_NAME_MAX bytes. */
-OCITAP_EXPORT int ocitap_spool_write(const char *dir, const char *json, int64_t wall_ns, pid_t pid,
-				     enum ocitap_stage stage, char *ret_name, struct ocitap_error *err);
+int ocitap_spool_write(const char *dir, const char *json, int64_t wall_ns, pid_t pid, enum ocitap_stage stage,
+		       char *ret_name, struct ocitap_error *err);
 
 /* The spool files in dir, oldest first (free each and the vector). A missing
  * dir is an empty spool. Temporary files of unfinished writes are skipped. */
-OCITAP_EXPORT int ocitap_spool_list(const char *dir, char ***ret_names, size_t *ret_n, struct ocitap_error *err);
-OCITAP_EXPORT void ocitap_spool_list_free(char **names, size_t n);
+int ocitap_spool_list(const char *dir, char ***ret_names, size_t *ret_n, struct ocitap_error *err);
+void ocitap_spool_list_free(char **names, size_t n);
 
 #endif

@@ -38,13 +38,13 @@ struct ocitap_stage_clues {
 };
 
 /* Look at /proc: the init (st->pid) against the hook itself and its parent. */
-OCITAP_EXPORT void ocitap_stage_clues_read(const struct ocitap_state *st, pid_t parent, struct ocitap_stage_clues *ret);
+void ocitap_stage_clues_read(const struct ocitap_state *st, pid_t parent, struct ocitap_stage_clues *ret);
 /*
  * The stage by the table above, or -EINVAL (a status that no stage sends,
  * such as "paused"). *ret_ambiguous (may be NULL) is set when the answer is
  * prestart but could as well be createRuntime.
  */
-OCITAP_EXPORT int ocitap_stage_infer(const struct ocitap_state *st, const struct ocitap_stage_clues *clues,
-				     bool *ret_ambiguous, struct ocitap_error *err);
+int ocitap_stage_infer(const struct ocitap_state *st, const struct ocitap_stage_clues *clues, bool *ret_ambiguous,
+		       struct ocitap_error *err);
 
 #endif

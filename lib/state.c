@@ -149,10 +149,7 @@ int ocitap_state_parse(const char *buf, size_t len, unsigned flags, const struct
 	int r;
 
 	lim = limits_or_default(lim, &dflt);
-	pool = ocitap_jpool_new();
-	if (!pool)
-		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
-	r = ocitap_json_parse_bounded(buf, len, lim, &pool->root, err);
+	r = ocitap_json_parse_pool(buf, len, lim, "a State", &pool, err);
 	if (r < 0)
 		return r;
 	r = ocitap_state_from_json(pool->root, flags, lim, pool, &st, err);
@@ -201,16 +198,10 @@ int ocitap_process_state_parse(const char *buf, size_t len, unsigned flags, cons
 	int r;
 
 	lim = limits_or_default(lim, &dflt);
-	pool = ocitap_jpool_new();
-	if (!pool)
-		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
-	r = ocitap_json_parse_bounded(buf, len, lim, &pool->root, err);
+	r = ocitap_json_parse_pool(buf, len, lim, "a ContainerProcessState", &pool, err);
 	if (r < 0)
 		return r;
 	root = pool->root;
-	r = ocitap_json_expect_object(root, NULL, err);
-	if (r < 0)
-		return ocitap_error_prefix(err, "a ContainerProcessState must be a JSON object");
 
 	r = ocitap_json_get_string(root, "ociVersion", false, lim, &ps.oci_version, err);
 	if (r < 0)
@@ -260,7 +251,7 @@ enum ocitap_doc_kind ocitap_doc_kind_guess(const char *buf, size_t len, const st
 	json_object *v;
 
 	lim = limits_or_default(lim, &dflt);
-	if (ocitap_json_parse_bounded(buf, len, lim, &o, NULL) < 0 || !json_object_is_type(o, json_type_object))
+	if (ocitap_json_parse_object(buf, len, lim, "a document", &o, NULL) < 0)
 		return OCITAP_DOC_STATE;
 	if (json_object_object_get_ex(o, "fds", NULL) ||
 	    (json_object_object_get_ex(o, "state", &v) && json_object_is_type(v, json_type_object)))

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "macro.h"
 #include "store.h"
 
@@ -300,7 +301,7 @@ int ocitap_store_spool_mark(struct ocitap_store *s, const char *name, struct oci
 	    SQLITE_OK)
 		return db_error(s, err, "spool");
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)time(NULL) * 1000000000);
+	sqlite3_bind_int64(st, 2, ocitap_wall_ns());
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc == SQLITE_CONSTRAINT)

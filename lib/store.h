@@ -28,21 +28,20 @@
 struct ocitap_store;
 
 /* Open (creating and migrating when writable) the database at path. */
-OCITAP_EXPORT int ocitap_store_open(const char *path, unsigned flags, struct ocitap_store **ret,
-				    struct ocitap_error *err);
-OCITAP_EXPORT void ocitap_store_close(struct ocitap_store *store);
+int ocitap_store_open(const char *path, unsigned flags, struct ocitap_store **ret, struct ocitap_error *err);
+void ocitap_store_close(struct ocitap_store *store);
 
-OCITAP_EXPORT int ocitap_store_begin(struct ocitap_store *store, struct ocitap_error *err);
-OCITAP_EXPORT int ocitap_store_commit(struct ocitap_store *store, struct ocitap_error *err);
-OCITAP_EXPORT void ocitap_store_rollback(struct ocitap_store *store);
+int ocitap_store_begin(struct ocitap_store *store, struct ocitap_error *err);
+int ocitap_store_commit(struct ocitap_store *store, struct ocitap_error *err);
+void ocitap_store_rollback(struct ocitap_store *store);
 /* Put every commit so far on disk (fsync of the WAL); 0 at once without
  * OCITAP_STORE_SYNC_LATER, where each commit already was. */
-OCITAP_EXPORT int ocitap_store_sync(struct ocitap_store *store, struct ocitap_error *err);
+int ocitap_store_sync(struct ocitap_store *store, struct ocitap_error *err);
 
 /* Insert or refresh a container's identity (bundle, pid, annotations: NULL keeps what is stored). */
-OCITAP_EXPORT int ocitap_store_put_container(struct ocitap_store *store, const char *id, const char *bundle, pid_t pid,
-					     const struct ocitap_annotation *annotations, size_t n_annotations,
-					     int64_t wall_ns, struct ocitap_error *err);
+int ocitap_store_put_container(struct ocitap_store *store, const char *id, const char *bundle, pid_t pid,
+			       const struct ocitap_annotation *annotations, size_t n_annotations, int64_t wall_ns,
+			       struct ocitap_error *err);
 
 /* Event kinds. */
 #define OCITAP_EVENT_TRANSITION "transition" /* the phase moved forward */
@@ -64,21 +63,20 @@ struct ocitap_event {
 
 /* Append an event (seq is assigned; *ret_seq may be NULL). A transition also
  * sets the container's phase; an exit event its exit fields. */
-OCITAP_EXPORT int ocitap_store_append_event(struct ocitap_store *store, const struct ocitap_event *ev, int64_t *ret_seq,
-					    struct ocitap_error *err);
+int ocitap_store_append_event(struct ocitap_store *store, const struct ocitap_event *ev, int64_t *ret_seq,
+			      struct ocitap_error *err);
 
 /* Add count to the notifications of (id, syscall, action). */
-OCITAP_EXPORT int ocitap_store_add_notifications(struct ocitap_store *store, const char *id, const char *syscall,
-						 const char *action, int64_t count, struct ocitap_error *err);
+int ocitap_store_add_notifications(struct ocitap_store *store, const char *id, const char *syscall, const char *action,
+				   int64_t count, struct ocitap_error *err);
 
 /* Mark a spool file as applied (in the caller's transaction). -EEXIST if it already was. */
-OCITAP_EXPORT int ocitap_store_spool_mark(struct ocitap_store *store, const char *name, struct ocitap_error *err);
+int ocitap_store_spool_mark(struct ocitap_store *store, const char *name, struct ocitap_error *err);
 /* 1 if the spool file name was applied, 0 if not, -errno on error. */
-OCITAP_EXPORT int ocitap_store_spool_seen(struct ocitap_store *store, const char *name, struct ocitap_error *err);
+int ocitap_store_spool_seen(struct ocitap_store *store, const char *name, struct ocitap_error *err);
 
 /* Remove stopped containers (and their events and counts) stopped before wall_ns. Returns how many. */
-OCITAP_EXPORT int ocitap_store_prune(struct ocitap_store *store, int64_t stopped_before_wall_ns,
-				     struct ocitap_error *err);
+int ocitap_store_prune(struct ocitap_store *store, int64_t stopped_before_wall_ns, struct ocitap_error *err);
 
 struct ocitap_store_container {
 	char *id, *bundle, *annotations_json;
@@ -91,49 +89,47 @@ struct ocitap_store_container {
 };
 
 /* Read one container (free with ocitap_store_container_release); -ENOENT if unknown. */
-OCITAP_EXPORT int ocitap_store_get_container(struct ocitap_store *store, const char *id,
-					     struct ocitap_store_container *ret, struct ocitap_error *err);
-OCITAP_EXPORT void ocitap_store_container_release(struct ocitap_store_container *c);
+int ocitap_store_get_container(struct ocitap_store *store, const char *id, struct ocitap_store_container *ret,
+			       struct ocitap_error *err);
+void ocitap_store_container_release(struct ocitap_store_container *c);
 
 /* Call fn for each event with seq > since (of one container when id is set), in order;
  * stops early when fn returns non-zero (that value is returned). Returns 0 otherwise. */
-OCITAP_EXPORT int ocitap_store_foreach_event(struct ocitap_store *store, const char *id, int64_t since,
-					     int (*fn)(const struct ocitap_event *ev, void *userdata), void *userdata,
-					     struct ocitap_error *err);
+int ocitap_store_foreach_event(struct ocitap_store *store, const char *id, int64_t since,
+			       int (*fn)(const struct ocitap_event *ev, void *userdata), void *userdata,
+			       struct ocitap_error *err);
 
 /* Call fn once with the newest event of container id (not at all when it has none). */
-OCITAP_EXPORT int ocitap_store_last_event(struct ocitap_store *store, const char *id,
-					  int (*fn)(const struct ocitap_event *ev, void *userdata), void *userdata,
-					  struct ocitap_error *err);
+int ocitap_store_last_event(struct ocitap_store *store, const char *id,
+			    int (*fn)(const struct ocitap_event *ev, void *userdata), void *userdata,
+			    struct ocitap_error *err);
 
 /* Call fn for each (syscall, action, count) of a container. */
-OCITAP_EXPORT int ocitap_store_foreach_notification(struct ocitap_store *store, const char *id,
-						    int (*fn)(const char *syscall, const char *action, int64_t count,
-							      void *userdata),
-						    void *userdata, struct ocitap_error *err);
+int ocitap_store_foreach_notification(struct ocitap_store *store, const char *id,
+				      int (*fn)(const char *syscall, const char *action, int64_t count, void *userdata),
+				      void *userdata, struct ocitap_error *err);
 
 /* Call fn for every container (owned by the store during the call; copy what
  * you keep). Stops early when fn returns non-zero (that value is returned). */
-OCITAP_EXPORT int ocitap_store_foreach_container(struct ocitap_store *store,
-						 int (*fn)(const struct ocitap_store_container *c,
-							   int64_t stopped_wall_ns, void *userdata),
-						 void *userdata, struct ocitap_error *err);
+int ocitap_store_foreach_container(struct ocitap_store *store,
+				   int (*fn)(const struct ocitap_store_container *c, int64_t stopped_wall_ns,
+					     void *userdata),
+				   void *userdata, struct ocitap_error *err);
 
 /* A small persistent setting (the push cursors): set in the caller's
  * transaction; get copies the value into ret (NUL-terminated, truncated to
  * size) and returns 0, or -ENOENT when the key is not set. */
-OCITAP_EXPORT int ocitap_store_set_meta(struct ocitap_store *store, const char *key, const char *value,
-					struct ocitap_error *err);
-OCITAP_EXPORT int ocitap_store_get_meta(struct ocitap_store *store, const char *key, char *ret, size_t size);
+int ocitap_store_set_meta(struct ocitap_store *store, const char *key, const char *value, struct ocitap_error *err);
+int ocitap_store_get_meta(struct ocitap_store *store, const char *key, char *ret, size_t size);
 
 /* Containers per phase: counts[p] for every phase p. */
-OCITAP_EXPORT int ocitap_store_count_by_phase(struct ocitap_store *store, int64_t counts[OCITAP_PHASE_COUNT]);
+int ocitap_store_count_by_phase(struct ocitap_store *store, int64_t counts[OCITAP_PHASE_COUNT]);
 
 /* The highest event sequence number ever assigned (0 before the first; it
  * never goes back, even when the newest events are pruned); -errno on error. */
-OCITAP_EXPORT int64_t ocitap_store_last_seq(struct ocitap_store *store);
+int64_t ocitap_store_last_seq(struct ocitap_store *store);
 
 /* Number of containers (all, or in phase when phase != UNKNOWN). */
-OCITAP_EXPORT int64_t ocitap_store_count_containers(struct ocitap_store *store, enum ocitap_phase phase);
+int64_t ocitap_store_count_containers(struct ocitap_store *store, enum ocitap_phase phase);
 
 #endif

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # lint.sh: checks on the build itself, as TAP: the shared library exports
 # only ocitap_* symbols, the pkg-config file is valid, the programs answer
-# --help and --version, lib/ never prints or exits, no sprintf anywhere.
+# --help and --version, lib/ never prints or exits, no sprintf anywhere; and
+# the installed SDK (docs/design/sdk.md): only its headers, exactly its
+# functions exported, programs (docs/design/sdk.md's agent too) built against it.
 set -uo pipefail
 source "$(dirname "$0")/integration/common.bash"
 cd "$TOP"
@@ -39,50 +41,86 @@ check "ocitap --version" bash -c "\"$OCITAP\" --version | grep -q '^ocitap [0-9]
 check "ocitap --help lists validate" bash -c "\"$OCITAP\" --help | grep -q validate"
 check "ocitap validate --help" bash -c "\"$OCITAP\" validate --help | grep -q 'exit status'"
 
-# a program built against the installed library and header, via pkg-config
+# programs built against the installed SDK only (headers, libraries, ocitap.pc)
 tmp=$(mktemp -d)
 make --no-print-directory -s install DESTDIR="$tmp" PREFIX=/usr >/dev/null 2>&1
+pc() { PKG_CONFIG_SYSROOT_DIR="$tmp" PKG_CONFIG_PATH="$tmp/usr/lib/pkgconfig" pkg-config "$@"; }
+
+# exactly the headers ocitap.h reaches are installed: no private one
+reach=$(cd lib && { echo ocitap.h; grep -ho '#include "[a-z-]*\.h"' ocitap.h $(grep -o '"[a-z-]*\.h"' ocitap.h | tr -d '"') |
+	grep -o '[a-z-]*\.h'; } | sort -u | tr '\n' ' ')
+installed=$(ls "$tmp/usr/include/ocitap" | sort -u | tr '\n' ' ')
+if [[ $reach == "$installed" ]]; then ok "installed headers are the SDK's only ($installed)"
+else not_ok "installed headers are the SDK's only: installed '$installed', ocitap.h reaches '$reach'"; fi
+private=$(for h in lib/*.h; do [[ -e "$tmp/usr/include/ocitap/${h#lib/}" ]] || echo "${h#lib/}"; done | tr '\n' ' ')
+if grep -q '^OCITAP_EXPORT' $(for h in $private; do echo "lib/$h"; done); then
+	not_ok "private headers export nothing: $(grep -l '^OCITAP_EXPORT' $(for h in $private; do echo "lib/$h"; done))"
+else ok "private headers export nothing ($(echo $private | wc -w) headers)"; fi
+
+# libocitap.so exports what the installed headers declare, and nothing else
+declared=$(cat "$tmp"/usr/include/ocitap/*.h | tr '\n' ' ' | grep -oE 'OCITAP_EXPORT [^;(]*\(' |
+	grep -oE 'ocitap_[a-z0-9_]+ *\($' | tr -d ' (' | sort -u)
+exported=$(nm -D --defined-only "$tmp/usr/lib/libocitap.so" | awk '{print $3}' | sort -u)
+if [[ $declared == "$exported" ]]; then ok "libocitap.so exports exactly the $(echo "$exported" | wc -l) functions the installed headers declare"
+else not_ok "libocitap.so exports exactly what the installed headers declare: $(diff <(echo "$declared") <(echo "$exported") | grep '^[<>]' | tr '\n' ' ')"; fi
+if pc --static --libs ocitap | grep -q json-c && ! pc --print-requires-private ocitap | grep -qv '^json-c'; then
+	ok "ocitap.pc: json-c, the SDK's only dependency, for static links"
+else not_ok "ocitap.pc: json-c, the SDK's only dependency, for static links"; fi
+
 cat >"$tmp/t.c" <<'C'
 #include <ocitap.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 int main(void)
 {
-	struct ocitap_state st;
-	const char *j = "{\"id\":\"a\",\"status\":\"running\",\"pid\":1}";
-	if (ocitap_state_parse(j, strlen(j), 0, NULL, &st, NULL) < 0)
+	const char *j = "{\"id\":\"a\",\"status\":\"running\",\"pid\":1,\"bundle\":\"/b\"}";
+	struct ocitap_hook_report rep = { .version = OCITAP_REPORT_VERSION, .stage = OCITAP_STAGE_POSTSTART,
+					  .hook_pid = 7, .mono_ns = 1, .wall_ns = 2 }, back;
+	struct ocitap_error err = { 0 };
+	int sv[2], p[2], got[2];
+	size_t n_fds;
+	char buf[16], *json;
+
+	if (strcmp(OCITAP_DEFAULT_SOCKET, "/run/ocitap/ocitap.sock") != 0)
 		return 1;
-	ocitap_state_release(&st);
+	if (ocitap_state_parse(j, strlen(j), 0, NULL, &rep.state, &err) < 0)
+		return 2;
+	/* a hook report, to JSON and back */
+	if (ocitap_hook_report_to_json(&rep, &json, &err) < 0 || ocitap_hook_report_parse(json, strlen(json), NULL, &back, &err) < 0 ||
+	    back.stage != OCITAP_STAGE_POSTSTART || strcmp(back.state.id, "a") != 0)
+		return 3;
+	free(json);
+	ocitap_hook_report_release(&back);
+	ocitap_state_release(&rep.state);
+	/* one message with an fd over SCM_RIGHTS */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 || pipe(p) < 0)
+		return 4;
+	if (ocitap_scm_send_msg(sv[0], "KEEP", 4, &p[0], 1, &err) < 0 ||
+	    ocitap_scm_recv_msg(sv[1], buf, sizeof(buf), got, 2, &n_fds, 0, &err) != 4 || n_fds != 1 ||
+	    !(fcntl(got[0], F_GETFD) & FD_CLOEXEC))
+		return 5;
+	close(got[0]);
 	return 0;
 }
 C
-if PKG_CONFIG_SYSROOT_DIR="$tmp" PKG_CONFIG_PATH="$tmp/usr/lib/pkgconfig" \
-	cc -o "$tmp/t" "$tmp/t.c" $(PKG_CONFIG_SYSROOT_DIR="$tmp" PKG_CONFIG_PATH="$tmp/usr/lib/pkgconfig" pkg-config --cflags ocitap) \
-	"$tmp/usr/lib/libocitap.a" -ljson-c -lseccomp -lsqlite3 && "$tmp/t"; then
-	ok "make install gives a usable header, static library and ocitap.pc"
+if cc -o "$tmp/t" "$tmp/t.c" $(pc --cflags ocitap) "$tmp/usr/lib/libocitap.a" $(pc --static --libs-only-l ocitap | sed 's/-locitap//') &&
+	"$tmp/t"; then
+	ok "make install: a program using State, SCM_RIGHTS and hook reports builds with the static library and ocitap.pc"
 else
-	not_ok "make install gives a usable header, static library and ocitap.pc"
+	not_ok "make install: a program using State, SCM_RIGHTS and hook reports builds with the static library and ocitap.pc"
 fi
-# the same with what ocitap.pc says a static link needs (Requires.private: libpcre2-8 for hooks.d patterns)
-cat >"$tmp/r.c" <<'C'
-#include <ocitap.h>
-int main(void)
-{
-	struct ocitap_regex re;
-	int r;
-	if (ocitap_regex_compile("^\\pL+$", &re, NULL) < 0)
-		return 1;
-	r = ocitap_regex_search(&re, "ok");
-	ocitap_regex_release(&re);
-	return r == 1 ? 0 : 1;
-}
-C
-pc() { PKG_CONFIG_SYSROOT_DIR="$tmp" PKG_CONFIG_PATH="$tmp/usr/lib/pkgconfig" pkg-config "$@"; }
-if libs=$(pc --static --libs-only-l ocitap) &&
-	cc -o "$tmp/r" "$tmp/r.c" $(pc --cflags ocitap) "$tmp/usr/lib/libocitap.a" ${libs//-locitap/}; then
-	check "a static link with pkg-config --static ocitap's libraries runs a hooks.d pattern" "$tmp/r"
-else
-	not_ok "a static link with pkg-config --static ocitap's libraries runs a hooks.d pattern"
-fi
+if cc -o "$tmp/t-so" "$tmp/t.c" $(pc --cflags --libs ocitap) && LD_LIBRARY_PATH="$tmp/usr/lib" "$tmp/t-so"; then
+	ok "... and with the shared library"
+else not_ok "... and with the shared library"; fi
+# docs/design/sdk.md's seccomp agent, as printed there
+awk '/<!-- sdk-example: agent.c -->/ {f = 1; next} f && /^```c/ {g = 1; next} g && /^```/ {exit} g' docs/design/sdk.md >"$tmp/agent.c"
+if [[ -s $tmp/agent.c ]] && cc -Wall -Wextra -Werror -o "$tmp/agent" "$tmp/agent.c" $(pc --cflags --libs ocitap) \
+	$(pkg-config --libs libseccomp) && LD_LIBRARY_PATH="$tmp/usr/lib" ldd "$tmp/agent" | grep -q libocitap; then
+	ok "the seccomp agent of docs/design/sdk.md builds against the installed SDK alone"
+else not_ok "the seccomp agent of docs/design/sdk.md builds against the installed SDK alone"; fi
 check "make install puts the man page in place" test -s "$tmp/usr/share/man/man1/ocitap.1"
 rm -rf "$tmp"
 done_testing

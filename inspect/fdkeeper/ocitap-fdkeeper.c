@@ -28,7 +28,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "keeper.h"
 #include "macro.h"
+#include "number.h"
 #include "ocitap.h"
 
 #define TAG_LISTEN ((uint64_t)1 << 62)
@@ -67,7 +69,7 @@ static void reply(int sock, const struct ocitap_keeper_msg *m, int fd)
 	int n = ocitap_keeper_format(m, line, sizeof(line));
 
 	if (n > 0)
-		ocitap_scm_send(sock, line, (size_t)n, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0, NULL);
+		ocitap_scm_send_msg(sock, line, (size_t)n, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0, NULL);
 }
 
 static void reply_err(int sock, const char *reason)
@@ -161,27 +163,18 @@ static void give(int sock)
 static bool client_message(int sock)
 {
 	char buf[OCITAP_KEEPER_MSG_MAX + 1];
-	union {
-		struct cmsghdr h;
-		char space[CMSG_SPACE(4 * sizeof(int))];
-	} ctl;
-	struct iovec iov = { buf, sizeof(buf) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof(ctl) };
 	struct ocitap_keeper_msg m;
 	struct ocitap_error err = { 0 };
-	int fds[4], n_fds = 0;
-	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	int fds[4];
+	size_t n_fds;
+	ssize_t n = ocitap_scm_recv_msg(sock, buf, sizeof(buf), fds, 4, &n_fds, OCITAP_SCM_NONBLOCK, &err);
 
-	if (n <= 0)
-		return n < 0 && (errno == EAGAIN || errno == EINTR);
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-			for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) && n_fds < 4; i++)
-				memcpy(&fds[n_fds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-		reply_err(sock, mh.msg_flags & MSG_TRUNC ? "message too long" : "too many fds");
-		goto close_fds;
+	if (n == -EMSGSIZE) { /* too long, too many fds: none kept, the client hears why */
+		reply_err(sock, err.message);
+		return true;
 	}
+	if (n <= 0)
+		return n == -EAGAIN;
 	if (ocitap_keeper_parse(buf, (size_t)n, &m, &err) < 0) {
 		reply_err(sock, err.message);
 		goto close_fds;
@@ -214,7 +207,7 @@ static bool client_message(int sock)
 	}
 	return true;
 close_fds:
-	for (int i = 0; i < n_fds; i++)
+	for (size_t i = 0; i < n_fds; i++)
 		close(fds[i]);
 	return true;
 }
@@ -274,7 +267,8 @@ static void usage(FILE *out)
 		     "ocitapd can take them back and no container's notified syscall fails meanwhile.\n"
 		     "Speaks only to processes of its own uid (or root), on a SOCK_SEQPACKET socket.\n"
 		     "\n"
-		     "  --socket PATH      where to listen (mode 0600)\n"
+		     "  --socket PATH      where to listen (mode 0600); ocitapd looks for\n"
+		     "                     " OCITAP_DEFAULT_KEEPER_NAME " beside its own socket\n"
 		     "  --max-fds N        hold at most N fds (default 4096)\n"
 		     "  --exit-when-idle   exit once no fd is held and no client is connected\n"
 		     "                     (how ocitapd starts it; a service manager's unit does not)\n");
@@ -300,10 +294,9 @@ static int parse_args(int argc, char **argv, const char **ret_path, struct ocita
 			path = optarg;
 			break;
 		case 'm': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
+			uint64_t v;
 
-			if (*end || v < 1 || v > 1 << 20)
+			if (ocitap_parse_uint64(optarg, 1 << 20, &v) < 0 || v < 1)
 				return ocitap_error_set(err, -EINVAL, NULL, "--max-fds: 1 to 1048576, not '%s'",
 							optarg);
 			k.max = (size_t)v;

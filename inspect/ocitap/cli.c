@@ -5,6 +5,7 @@
  * and a libcurl client for ocitapd's HTTP API.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "number.h"
 
 #define MAX_BODY (64u << 20)
 
@@ -92,13 +94,13 @@ const char *cli_sgr(const char *code)
 
 int cli_term_width(void)
 {
-	const char *cols = getenv("COLUMNS");
 	struct winsize ws;
+	int cols;
 
 	if (!isatty(STDOUT_FILENO))
 		return 0;
-	if (cols && atoi(cols) > 0)
-		return atoi(cols);
+	if (ocitap_parse_int(getenv("COLUMNS"), 1, INT_MAX, &cols) == 0)
+		return cols;
 	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
 		return ws.ws_col;
 	return 80;
@@ -228,7 +230,7 @@ int cli_http_init(struct cli_http *h, const char *addr, const char *token_file, 
 	int r;
 
 	memset(h, 0, sizeof(*h));
-	h->addr = addr ? addr : getenv("OCITAP_HTTP") ? getenv("OCITAP_HTTP") : CLI_DEFAULT_HTTP;
+	h->addr = addr ? addr : ocitap_default_path(OCITAP_ENV_HTTP, OCITAP_DEFAULT_HTTP);
 	if (token_file && (r = read_token(h, token_file, err)) < 0)
 		return r;
 	if (strncmp(h->addr, "unix:", 5) == 0) {
@@ -381,10 +383,8 @@ void cli_format_age(double seconds, char *buf, size_t size)
 
 void cli_sources_init(struct cli_sources *s)
 {
-	const char *dir = getenv("OCITAP_STATE_DIR");
-
 	memset(s, 0, sizeof(*s));
-	s->state_dir = dir && *dir ? dir : CLI_DEFAULT_STATE_DIR;
+	s->state_dir = ocitap_default_path(OCITAP_ENV_STATE_DIR, OCITAP_DEFAULT_STATE_DIR);
 }
 
 bool cli_sources_option(struct cli_sources *s, int opt, const char *arg)
@@ -420,14 +420,6 @@ const char *cli_json_string(struct json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
 		       ? json_object_get_string(v)
 		       : NULL;
-}
-
-int64_t cli_now_wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 int cli_container_id(int argc, char **argv, int first, const char **ret_id, struct ocitap_error *err)

@@ -19,6 +19,7 @@
 
 #include <json-c/json.h>
 
+#include "defaults.h"
 #include "error.h"
 #include "macro.h"
 
@@ -26,8 +27,6 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct json_object *, json_object_put);
 DEFINE_TRIVIAL_CLEANUP_FUNC(char *, curl_free);
 
-#define CLI_DEFAULT_HTTP      "127.0.0.1:9476"
-#define CLI_DEFAULT_STATE_DIR "/var/lib/ocitap"
 #define CLI_DEFAULT_RUNC_ROOT "/run/runc"
 #define CLI_DEFAULT_CRUN_ROOT "/run/crun"
 
@@ -158,23 +157,21 @@ bool cli_sources_option(struct cli_sources *s, int opt, const char *arg);
 
 /* The help lines for CLI_SOURCE_OPTIONS. */
 #define CLI_JSON_HELP "      --json             JSON on stdout (errors too: {\"error\", \"exitCode\"})\n"
-#define CLI_SOURCE_HELP                                                                                    \
-	"      --http ADDR        ocitapd's HTTP API (default 127.0.0.1:9476; $OCITAP_HTTP; unix:/PATH;\n" \
-	"                         off: do not ask the daemon)\n"                                           \
-	"      --http-token-file FILE\n"                                                                   \
-	"                         a bearer token for the API\n"                                            \
-	"      --state-dir DIR    ocitapd's store, read when the daemon is not reachable (default\n"       \
-	"                         /var/lib/ocitap; $OCITAP_STATE_DIR)\n"                                   \
-	"      --runc-root DIR    runc's --root (default /run/runc); $OCITAP_RUNC names the binary\n"      \
+#define CLI_SOURCE_HELP                                                                                   \
+	"      --http ADDR        ocitapd's HTTP API (default " OCITAP_DEFAULT_HTTP "; $" OCITAP_ENV_HTTP \
+	"; unix:/PATH;\n"                                                                                 \
+	"                         off: do not ask the daemon)\n"                                          \
+	"      --http-token-file FILE\n"                                                                  \
+	"                         a bearer token for the API\n"                                           \
+	"      --state-dir DIR    ocitapd's store, read when the daemon is not reachable (default\n"      \
+	"                         " OCITAP_DEFAULT_STATE_DIR "; $" OCITAP_ENV_STATE_DIR ")\n"             \
+	"      --runc-root DIR    runc's --root (default /run/runc); $OCITAP_RUNC names the binary\n"     \
 	"      --crun-root DIR    crun's --root (default /run/crun); $OCITAP_CRUN names the binary\n"
 
 /* ---- small helpers ---- */
 
 /* Member key of o when it is a string, else NULL. */
 const char *cli_json_string(struct json_object *o, const char *key);
-
-/* CLOCK_REALTIME in nanoseconds. */
-int64_t cli_now_wall_ns(void);
 
 /* "3s", "5m12s", "2h03m", "4d05h" for seconds >= 0 */
 void cli_format_age(double seconds, char *buf, size_t size);

@@ -21,7 +21,8 @@
 #include "cli.h"
 #include "commands.h"
 #include "event-json.h"
-#include "ocitap.h"
+#include "number.h"
+#include "ocitap-private.h"
 
 #define PAGE	 10000
 #define MAX_BODY (64u << 20)
@@ -132,7 +133,7 @@ static int list_from_store(struct ocitap_error *err)
 	char db[4096];
 	int r;
 
-	snprintf(db, sizeof(db), "%s/ocitap.db", o.src.state_dir);
+	snprintf(db, sizeof(db), "%s/" OCITAP_STATE_DB_NAME, o.src.state_dir);
 	r = ocitap_store_open(db, OCITAP_STORE_READONLY, &s, err);
 	if (r < 0)
 		return r;
@@ -289,15 +290,10 @@ int cmd_events(int argc, char **argv)
 		case 'f':
 			o.follow = true;
 			break;
-		case OPT_SINCE: {
-			char *end;
-
-			errno = 0;
-			o.since = strtoll(optarg, &end, 10);
-			if (!*optarg || *end || errno || o.since < 0)
+		case OPT_SINCE:
+			if (ocitap_parse_int64(optarg, 0, INT64_MAX, &o.since) < 0)
 				return cli_fail(EXIT_USAGE, "--since: expected a sequence number, got '%s'", optarg);
 			break;
-		}
 		case OPT_ID:
 			o.id = optarg;
 			break;

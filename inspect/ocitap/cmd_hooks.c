@@ -13,7 +13,7 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "ocitap.h"
+#include "ocitap-private.h"
 
 #define MAX_DIRS 64
 

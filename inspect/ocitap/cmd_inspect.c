@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "commands.h"
 #include "records.h"
 #include "runtimes.h"
@@ -502,7 +503,7 @@ int cmd_inspect(int argc, char **argv)
 	}
 	/* the process, if it is still the container's */
 	if (record && cli_json_string(record, "created"))
-		ocitap_parse_rfc3339(cli_json_string(record, "created"), &created_ns);
+		ocitap_rfc3339_parse(cli_json_string(record, "created"), &created_ns, NULL);
 	if (have_rc && rc.created_wall_ns)
 		created_ns = rc.created_wall_ns;
 	if (have_rc && rc.pid > 0 && rc.status && strcmp(rc.status, "stopped") != 0)
@@ -559,12 +560,10 @@ int cmd_inspect(int argc, char **argv)
 		printf("  %-11s %s%s%s\n", "sources", have_rc ? rt_how : "no runtime knows it",
 		       rec_r == 0 ? "; " : "; not recorded by ocitap", rec_r == 0 ? rec_how : "");
 		if (created_ns > 0) {
-			char age[32], when[64];
-			time_t t = (time_t)(created_ns / 1000000000);
-			struct tm tm;
+			char age[32], when[OCITAP_RFC3339_MAX];
 
-			cli_format_age((double)(cli_now_wall_ns() - created_ns) / 1e9, age, sizeof(age));
-			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+			cli_format_age((double)(ocitap_wall_ns() - created_ns) / 1e9, age, sizeof(age));
+			ocitap_rfc3339_format(created_ns, 0, when, sizeof(when));
 			printf("  %-11s %s (%s ago)\n", "created", when, age);
 		}
 		if (bundle)

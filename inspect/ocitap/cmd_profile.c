@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "ocitap.h"
+#include "ocitap-private.h"
 #include "commands.h"
 
 static void usage(FILE *out)
@@ -25,7 +25,8 @@ static void usage(FILE *out)
 		     "ocitapd --trace-syscalls=all. Printed on stdout, or written to FILE atomically.\n"
 		     "\n"
 		     "  -o, --output FILE      write the profile to FILE (replaced atomically)\n"
-		     "      --http ADDR        ocitapd's HTTP API (default 127.0.0.1:9476; $OCITAP_HTTP; unix:/PATH)\n"
+		     "      --http ADDR        ocitapd's HTTP API (default " OCITAP_DEFAULT_HTTP "; $" OCITAP_ENV_HTTP
+		     "; unix:/PATH)\n"
 		     "      --http-token-file FILE\n"
 		     "                         a bearer token for the API\n"
 		     "  -h, --help             this text\n"

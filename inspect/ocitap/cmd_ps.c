@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "commands.h"
 #include "event-json.h"
 #include "records.h"
@@ -66,8 +67,8 @@ static void last_event_text(struct json_object *ev, char *buf, size_t size)
 	char age[32] = "", extra[48] = "";
 	int64_t t;
 
-	if (when && ocitap_parse_rfc3339(when, &t) == 0)
-		cli_format_age((double)(cli_now_wall_ns() - t) / 1e9, age, sizeof(age));
+	if (when && ocitap_rfc3339_parse(when, &t, NULL) == 0)
+		cli_format_age((double)(ocitap_wall_ns() - t) / 1e9, age, sizeof(age));
 	if (json_object_object_get_ex(ev, "exitCode", &v)) {
 		int sig = json_object_get_int(json_object_object_get(ev, "signal"));
 
@@ -186,7 +187,7 @@ int cmd_ps(int argc, char **argv)
 	char how[768];
 	bool all = false, any_source = false;
 	int opt, r;
-	int64_t now = cli_now_wall_ns();
+	int64_t now = ocitap_wall_ns();
 
 	cli.command = "ps";
 	cli_sources_init(&src);
@@ -237,7 +238,7 @@ int cmd_ps(int argc, char **argv)
 				if (json_object_object_get_ex(c, "notifyFds", &v) && v)
 					row->notify_fds = json_object_get_int(v);
 				if (created)
-					ocitap_parse_rfc3339(created, &row->created_ns);
+					ocitap_rfc3339_parse(created, &row->created_ns, NULL);
 			}
 		} else {
 			json_object_object_add(s, "error", json_object_new_string(err.message));

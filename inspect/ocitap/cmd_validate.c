@@ -14,7 +14,8 @@
 
 #include "commands.h"
 #include "macro.h"
-#include "ocitap.h"
+#include "number.h"
+#include "ocitap-private.h"
 
 enum kind { KIND_AUTO = -1 };
 
@@ -65,19 +66,6 @@ static int parse_kind(const char *s)
 		if (strcmp(s, kind_names[i]) == 0)
 			return (int)i;
 	return -2;
-}
-
-static bool parse_size(const char *s, long long min, long long max, long long *ret)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		return false;
-	*ret = v;
-	return true;
 }
 
 static void report(const struct validate_opts *o, const char *label, const char *kind, const struct ocitap_error *err)
@@ -176,7 +164,7 @@ int cmd_validate(int argc, char **argv)
 	};
 	struct validate_opts o = { .kind = KIND_AUTO, .timeout_ms = 10000 };
 	int c, status = EXIT_OK;
-	long long v;
+	int64_t v;
 
 	ocitap_limits_init(&o.lim);
 	optind = 0;
@@ -205,7 +193,7 @@ int cmd_validate(int argc, char **argv)
 			o.quiet = true;
 			break;
 		case OPT_MAX_SIZE:
-			if (!parse_size(optarg, 1, 1LL << 30, &v)) {
+			if (ocitap_parse_int64(optarg, 1, INT64_C(1) << 30, &v) < 0) {
 				fprintf(stderr,
 					"ocitap validate: --max-size: expected bytes from 1 to 1073741824, got '%s'\n",
 					optarg);
@@ -214,7 +202,7 @@ int cmd_validate(int argc, char **argv)
 			o.lim.max_bytes = (size_t)v;
 			break;
 		case OPT_TIMEOUT:
-			if (!parse_size(optarg, 0, INT_MAX, &v)) {
+			if (ocitap_parse_int64(optarg, 0, INT_MAX, &v) < 0) {
 				fprintf(stderr, "ocitap validate: --timeout: expected milliseconds, got '%s'\n",
 					optarg);
 				return EXIT_USAGE;

@@ -16,7 +16,7 @@ static int open_store(const char *state_dir, struct ocitap_store **ret, struct o
 {
 	char db[4096];
 
-	snprintf(db, sizeof(db), "%s/ocitap.db", state_dir);
+	snprintf(db, sizeof(db), "%s/" OCITAP_STATE_DB_NAME, state_dir);
 	if (ocitap_store_open(db, OCITAP_STORE_READONLY, ret, err) < 0)
 		return ocitap_error_wrap(err, -ENOTCONN, "store %.200s", db);
 	return 0;

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "macro.h"
 #include "runtimes.h"
 
@@ -32,14 +33,6 @@ void runtimes_init(struct runtime_source rt[2], const char *runc_root, const cha
 	rt[1] = (struct runtime_source){ "crun", crun_root ? crun_root : "/run/crun", crun && *crun ? crun : "crun" };
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Run BIN --root ROOT ARGS... with stdin closed and a deadline. *ret_out gets
  * stdout (NUL-terminated), err_line the first line of stderr. Returns the
@@ -54,7 +47,7 @@ static int run(const struct runtime_source *rt, const char *const *args, char **
 	posix_spawn_file_actions_t fa;
 	char *buf = NULL, ebuf[1024];
 	size_t len = 0, elen = 0;
-	int64_t deadline = now_ms() + EXEC_TIMEOUT_MS;
+	int64_t deadline = ocitap_mono_ms() + EXEC_TIMEOUT_MS;
 	pid_t pid;
 
 	argv[n++] = rt->bin;
@@ -83,7 +76,7 @@ static int run(const struct runtime_source *rt, const char *const *args, char **
 	}
 	for (int open_fds = 2; open_fds > 0;) {
 		struct pollfd p[2] = { { out[0], POLLIN, 0 }, { errp[0], POLLIN, 0 } };
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - ocitap_mono_ms();
 
 		if (left <= 0 || poll(p, 2, (int)left) == 0) {
 			kill(pid, SIGKILL);

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "ocitap.h"
+#include "ocitap-private.h"
 
 struct runtime_source {
 	const char *name; /* "runc", "crun" */

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ocitap.h"
+#include "ocitap-private.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

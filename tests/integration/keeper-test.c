@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "keeper.h"
 #include "ocitap.h"
 
 static int n_test;
@@ -55,26 +56,19 @@ static int connect_keeper(const char *path)
 static int ask(int sock, const char *line, const int *fds, size_t n_fds, struct ocitap_keeper_msg *ret, int *ret_fd)
 {
 	char buf[OCITAP_KEEPER_MSG_MAX + 1];
-	union {
-		struct cmsghdr h;
-		char space[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct iovec iov = { buf, sizeof(buf) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof(ctl) };
+	int fd = -1;
+	size_t got = 0;
 	ssize_t n;
 
-	if (line && ocitap_scm_send(sock, line, strlen(line), fds, n_fds, NULL) < 0)
+	if (line && ocitap_scm_send_msg(sock, line, strlen(line), fds, n_fds, NULL) < 0)
 		return -1;
-	n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	n = ocitap_scm_recv_msg(sock, buf, sizeof(buf), &fd, 1, &got, 0, NULL);
 	if (n <= 0)
 		return -1;
-	if (ret_fd) {
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-
-		*ret_fd = -1;
-		if (c && c->cmsg_type == SCM_RIGHTS)
-			memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
-	}
+	if (ret_fd)
+		*ret_fd = got ? fd : -1;
+	else if (got)
+		close(fd);
 	return ocitap_keeper_parse(buf, (size_t)n, ret, NULL);
 }
 
@@ -109,7 +103,7 @@ static void child(int sock)
 int main(int argc, char **argv)
 {
 	struct ocitap_keeper_msg m;
-	int pair[2], k, notify = -1, back = -1, status, devnull, two[2];
+	int pair[2], k, notify = -1, back = -1, status, devnull, two[2], six[6];
 	pid_t pid;
 	char c;
 
@@ -193,6 +187,11 @@ int main(int argc, char **argv)
 	tap(ask(k, "KEEP fd-3 ctr-b", two, 2, &m, NULL) == 0 && m.verb == OCITAP_KEEPER_ERR &&
 		    strstr(m.reason, "exactly one"),
 	    "KEEP with two fds: refused");
+	for (size_t i = 0; i < sizeof(six) / sizeof(six[0]); i++)
+		six[i] = devnull;
+	tap(ask(k, "KEEP fd-4 ctr-b", six, 6, &m, NULL) == 0 && m.verb == OCITAP_KEEPER_ERR &&
+		    strstr(m.reason, "more than the limit of 4"),
+	    "KEEP with six fds: refused, says how many");
 	tap(ask(k, "HELLO there", NULL, 0, &m, NULL) == 0 && m.verb == OCITAP_KEEPER_ERR &&
 		    strstr(m.reason, "unknown command"),
 	    "garbage: refused, the connection stays");

@@ -25,7 +25,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "ocitap.h"
+#include "ocitap-private.h"
 
 #define MAX_FDS 64
 

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "hooksd.h"
-#include "ocitap.h"
+#include "ocitap-private.h"
 #include "testutil.h"
 
 /* ---- regular expressions ---- */

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "ocitap.h"
+#include "ocitap-private.h"
 #include "testutil.h"
 
 static const struct {

@@ -4,7 +4,7 @@
  * single rules: forward only, duplicates merged, late phases as events, exit
  * information kept whenever it arrives.
  */
-#include "ocitap.h"
+#include "ocitap-private.h"
 #include "lifecycle.h"
 #include "testutil.h"
 

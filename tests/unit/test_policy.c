@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <seccomp.h>
 
-#include "ocitap.h"
+#include "ocitap-private.h"
 #include "testutil.h"
 
 static struct ocitap_error err;

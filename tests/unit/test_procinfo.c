@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "ocitap.h"
+#include "ocitap-private.h"
 #include "procinfo.h"
 #include "testutil.h"
 

@@ -12,7 +12,7 @@
 
 #include <json-c/json.h>
 
-#include "ocitap.h"
+#include "ocitap-private.h"
 #include "testutil.h"
 
 static void test_annotation(void **state)

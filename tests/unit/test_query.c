@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "ocitap.h"
+#include "ocitap-private.h"
 #include "testutil.h"
 
 static int parse(struct ocitap_query *q, const char *raw, struct ocitap_error *err)

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ocitap.h"
+#include "ocitap-private.h"
 #include "runtime.h"
 #include "testutil.h"
 
@@ -181,28 +181,11 @@ static void test_status_from_dir(void **unused)
 	assert_int_equal(system(p), 0);
 }
 
-static void test_rfc3339(void **unused)
-{
-	int64_t ns;
-
-	assert_int_equal(ocitap_parse_rfc3339("1970-01-01T00:00:01Z", &ns), 0);
-	assert_true(ns == 1000000000ll);
-	assert_int_equal(ocitap_parse_rfc3339("1970-01-01T01:00:01.5+01:00", &ns), 0);
-	assert_true(ns == 1500000000ll);
-	assert_int_equal(ocitap_parse_rfc3339("2026-11-23T05:47:57.458481Z", &ns), 0);
-	assert_true(ns % 1000000000 == 458481000);
-	assert_int_equal(ocitap_parse_rfc3339("2026-11-23 05:47:57Z", &ns), -EINVAL);
-	assert_int_equal(ocitap_parse_rfc3339("2026-13-23T05:47:57Z", &ns), -EINVAL);
-	assert_int_equal(ocitap_parse_rfc3339("2026-11-23T05:47:57", &ns), -EINVAL);
-	assert_int_equal(ocitap_parse_rfc3339("", &ns), -EINVAL);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_state_output), cmocka_unit_test(test_list_output),
 		cmocka_unit_test(test_state_files),  cmocka_unit_test(test_status_from_dir),
-		cmocka_unit_test(test_rfc3339),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

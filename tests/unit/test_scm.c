@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ocitap.h"
 #include "testutil.h"
 
@@ -358,6 +359,150 @@ static void test_send_errors(void **unused)
 	close(pass);
 }
 
+/* ---- one message with fds (ocitap_scm_recv_msg / ocitap_scm_send_msg) ---- */
+
+static void make_seqpacket_pair(int sv[2])
+{
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+}
+
+static void test_msg_fds_arrive(void **unused)
+{
+	int sv[2], pass[3] = { some_fd(), some_fd(), some_fd() }, got[4], before;
+	char buf[64];
+	size_t n_fds = 99;
+
+	make_seqpacket_pair(sv);
+	before = count_open_fds();
+	assert_int_equal(ocitap_scm_send_msg(sv[0], "KEEP a b", 8, pass, 3, &err), 0);
+	assert_int_equal(ocitap_scm_recv_msg(sv[1], buf, sizeof(buf), got, 4, &n_fds, 0, &err), 8);
+	assert_memory_equal(buf, "KEEP a b", 8);
+	assert_int_equal(n_fds, 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(inode_of(got[i]), inode_of(pass[i])); /* in order */
+		assert_true(fcntl(got[i], F_GETFD) & FD_CLOEXEC);
+	}
+	assert_int_equal(count_open_fds(), before + 3);
+	for (size_t i = 0; i < 3; i++) {
+		close(got[i]);
+		close(pass[i]);
+	}
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void test_msg_no_fds(void **unused)
+{
+	int sv[2], got[1] = { -7 }, before;
+	char buf[16];
+	size_t n_fds = 99;
+
+	make_seqpacket_pair(sv);
+	before = count_open_fds();
+	assert_int_equal(ocitap_scm_send_msg(sv[0], "GIVE", 4, NULL, 0, &err), 0);
+	assert_int_equal(ocitap_scm_recv_msg(sv[1], buf, sizeof(buf), got, 1, &n_fds, 0, &err), 4);
+	assert_int_equal(n_fds, 0);
+	assert_int_equal(got[0], -7); /* untouched */
+	/* none allowed, none sent: fine too */
+	assert_int_equal(ocitap_scm_send_msg(sv[0], "OK", 2, NULL, 0, &err), 0);
+	assert_int_equal(ocitap_scm_recv_msg(sv[1], buf, sizeof(buf), NULL, 0, &n_fds, 0, &err), 2);
+	assert_int_equal(count_open_fds(), before);
+	/* nothing waiting */
+	assert_int_equal(ocitap_scm_recv_msg(sv[1], buf, sizeof(buf), got, 1, &n_fds, OCITAP_SCM_NONBLOCK, &err),
+			 -EAGAIN);
+	/* the peer gone: 0 */
+	close(sv[0]);
+	assert_int_equal(ocitap_scm_recv_msg(sv[1], buf, sizeof(buf), got, 1, &n_fds, 0, &err), 0);
+	close(sv[1]);
+}
+
+/* One over the limit: every fd closed, the error says how many came. */
+static void test_msg_too_many_fds(void **unused)
+{
+	int sv[2], pass[3] = { some_fd(), some_fd(), some_fd() }, got[2], before;
+	char buf[16];
+	size_t n_fds = 99;
+
+	make_seqpacket_pair(sv);
+	before = count_open_fds();
+	assert_int_equal(ocitap_scm_send_msg(sv[0], "x", 1, pass, 3, &err), 0);
+	ocitap_error_clear(&err);
+	assert_int_equal(ocitap_scm_recv_msg(sv[1], buf, sizeof(buf), got, 2, &n_fds, 0, &err), -EMSGSIZE);
+	assert_int_equal(err.code, -EMSGSIZE);
+	assert_string_equal(err.field, "fds");
+	assert_non_null(strstr(err.message, "3 fds sent, more than the limit of 2"));
+	assert_int_equal(n_fds, 0);
+	assert_int_equal(count_open_fds(), before); /* none kept */
+	/* the connection goes on */
+	assert_int_equal(ocitap_scm_send_msg(sv[0], "y", 1, pass, 1, &err), 0);
+	assert_int_equal(ocitap_scm_recv_msg(sv[1], buf, sizeof(buf), got, 2, &n_fds, 0, &err), 1);
+	assert_int_equal(n_fds, 1);
+	close(got[0]);
+	for (size_t i = 0; i < 3; i++)
+		close(pass[i]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Far more fds than the control buffer holds: MSG_CTRUNC, named, none kept. */
+static void test_msg_ctrunc(void **unused)
+{
+	int sv[2], pass[16], got[1], before;
+	char buf[16];
+	size_t n_fds = 99;
+
+	for (size_t i = 0; i < 16; i++)
+		pass[i] = some_fd();
+	make_seqpacket_pair(sv);
+	before = count_open_fds();
+	assert_int_equal(ocitap_scm_send_msg(sv[0], "x", 1, pass, 16, &err), 0);
+	ocitap_error_clear(&err);
+	assert_int_equal(ocitap_scm_recv_msg(sv[1], buf, sizeof(buf), got, 1, &n_fds, 0, &err), -EMSGSIZE);
+	assert_non_null(strstr(err.message, "MSG_CTRUNC"));
+	assert_int_equal(n_fds, 0);
+	assert_int_equal(count_open_fds(), before);
+	for (size_t i = 0; i < 16; i++)
+		close(pass[i]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* A message longer than the buffer: MSG_TRUNC, named, its fd closed. */
+static void test_msg_truncated(void **unused)
+{
+	int sv[2], pass = some_fd(), got[1], before;
+	char buf[4];
+	size_t n_fds = 99;
+
+	make_seqpacket_pair(sv);
+	before = count_open_fds();
+	assert_int_equal(ocitap_scm_send_msg(sv[0], "KEEP a b", 8, &pass, 1, &err), 0);
+	ocitap_error_clear(&err);
+	assert_int_equal(ocitap_scm_recv_msg(sv[1], buf, sizeof(buf), got, 1, &n_fds, 0, &err), -EMSGSIZE);
+	assert_non_null(strstr(err.message, "MSG_TRUNC"));
+	assert_non_null(strstr(err.message, "4 bytes"));
+	assert_int_equal(n_fds, 0);
+	assert_int_equal(count_open_fds(), before);
+	close(pass);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void test_msg_send_errors(void **unused)
+{
+	int sv[2], pass = some_fd(), many[OCITAP_SCM_MAX_FDS + 1];
+
+	make_seqpacket_pair(sv);
+	assert_int_equal(ocitap_scm_send_msg(sv[0], "", 0, &pass, 1, &err), -EINVAL);
+	for (size_t i = 0; i < sizeof(many) / sizeof(many[0]); i++)
+		many[i] = pass;
+	assert_int_equal(ocitap_scm_send_msg(sv[0], "x", 1, many, sizeof(many) / sizeof(many[0]), &err), -EINVAL);
+	close(sv[1]);
+	assert_int_equal(ocitap_scm_send_msg(sv[0], "x", 1, NULL, 0, &err), -EPIPE); /* no SIGPIPE */
+	close(sv[0]);
+	close(pass);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +517,12 @@ int main(void)
 		cmocka_unit_test(test_garbage_refused_at_once),
 		cmocka_unit_test(test_listen_connect),
 		cmocka_unit_test(test_send_errors),
+		cmocka_unit_test(test_msg_fds_arrive),
+		cmocka_unit_test(test_msg_no_fds),
+		cmocka_unit_test(test_msg_too_many_fds),
+		cmocka_unit_test(test_msg_ctrunc),
+		cmocka_unit_test(test_msg_truncated),
+		cmocka_unit_test(test_msg_send_errors),
 	};
 
 	return cmocka_run_group_tests_name("scm", tests, NULL, NULL);

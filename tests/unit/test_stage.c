@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ocitap.h"
+#include "ocitap-private.h"
 #include "testutil.h"
 
 static struct ocitap_error err;

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ocitap.h"
+#include "ocitap-private.h"
 #include "testutil.h"
 
 static struct ocitap_error err;
