@@ -155,12 +155,6 @@ $(BUILD)/tests/bench/perfbuf-tracer.o: CPPFLAGS += -I$(BUILD)/tests/bench
 $(BUILD)/tests/perfbuf-tracer: $(BUILD)/tests/bench/perfbuf-tracer.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BPF_LIBS)
 
-# The daemon and the unit tests of its parts include "ocitap.h", which declared
-# everything until the SDK split: they see every private header this way until
-# they include "ocitap-private.h" (or the headers they use) themselves; then
-# remove. (All of tests/unit/: in-tree programs may use the private headers.)
-$(BUILD)/inspect/ocitapd/%.o $(BUILD)/tests/unit/%.o: CPPFLAGS += -include lib/ocitap-private.h
-
 $(BUILD)/inspect/ocitapd/tracer.o: $(BPF_SKELS)
 $(BUILD)/inspect/ocitapd/tracer.o: CPPFLAGS += -I$(BUILD)/bpf
 

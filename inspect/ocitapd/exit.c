@@ -19,8 +19,8 @@ static void pidfd_finish(struct ocitapd *d, struct pid_watch *pw, const struct o
 	struct container *c = pw->c;
 	struct ocitap_observation obs = { .phase = OCITAP_PHASE_STOPPED,
 					  .source = OCITAP_SOURCE_PIDFD,
-					  .mono_ns = ocitapd_now_ns(CLOCK_MONOTONIC),
-					  .wall_ns = ocitapd_now_ns(CLOCK_REALTIME) };
+					  .mono_ns = ocitap_mono_ns(),
+					  .wall_ns = ocitap_wall_ns() };
 
 	if (ex) {
 		obs.has_exit = true;

@@ -21,6 +21,7 @@
 #include "exit.h"
 #include "handover.h"
 #include "keeper-client.h"
+#include "macro.h"
 #include "metrics.h"
 #include "notify.h"
 
@@ -29,36 +30,19 @@ static int sd_notify_fd(const char *text, int fd)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	union {
-		struct cmsghdr h;
-		char space[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct iovec iov = { (void *)text, strlen(text) };
-	struct msghdr mh = { .msg_name = &addr, .msg_iov = &iov, .msg_iovlen = 1 };
+	_cleanup_close_ int sock = -1;
 	size_t len;
-	int sock, r;
 
 	if (!path || (path[0] != '/' && path[0] != '@') || (len = strlen(path)) >= sizeof(addr.sun_path))
 		return -EINVAL;
 	memcpy(addr.sun_path, path, len);
 	if (path[0] == '@')
 		addr.sun_path[0] = '\0';
-	mh.msg_namelen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
-	if (fd >= 0) {
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = &ctl;
-		mh.msg_controllen = sizeof(ctl);
-		ctl.h.cmsg_level = SOL_SOCKET;
-		ctl.h.cmsg_type = SCM_RIGHTS;
-		ctl.h.cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(&ctl.h), &fd, sizeof(int));
-	}
 	sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (sock < 0)
+	if (sock < 0 ||
+	    connect(sock, (struct sockaddr *)&addr, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
 		return -errno;
-	r = sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
-	close(sock);
-	return r;
+	return ocitap_scm_send_msg(sock, text, strlen(text), fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0, NULL);
 }
 
 /* FDNAME of a notify fd: "<keeper key>/<container id>" (printable, no ':', <= 255) */
@@ -331,11 +315,11 @@ static int fdstore_take_back(struct ocitapd *d)
 {
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS"), *names = getenv("LISTEN_FDNAMES");
 	const char *next = names ? names : "";
-	long long v, n;
+	int64_t v, n;
 	int taken = 0;
 
-	if (!pid || !fds || !ocitapd_parse_number(pid, 1, INT32_MAX, &v) || (pid_t)v != getpid() ||
-	    !ocitapd_parse_number(fds, 0, 65536, &n))
+	if (!pid || !fds || ocitap_parse_int64(pid, 1, INT32_MAX, &v) < 0 || (pid_t)v != getpid() ||
+	    ocitap_parse_int64(fds, 0, 65536, &n) < 0)
 		return 0;
 	for (int i = 0; i < n; i++) {
 		char name[300] = "", *slash;

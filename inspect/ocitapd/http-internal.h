@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "http.h"
-#include "ocitap.h"
+#include "ocitap-private.h"
 
 struct json_object;
 

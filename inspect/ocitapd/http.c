@@ -440,7 +440,7 @@ static struct http_server *server_new(const struct http_config *cfg)
 		return NULL;
 	s->cfg = cfg;
 	s->listen_fd = -1;
-	s->started_wall_s = (int64_t)time(NULL);
+	s->started_wall_s = ocitap_wall_ns() / 1000000000;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->live_lock, NULL);
 	pthread_condattr_init(&attr);

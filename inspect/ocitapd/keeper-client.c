@@ -22,7 +22,7 @@
 
 #include "keeper-client.h"
 #include "macro.h"
-#include "ocitap.h"
+#include "ocitap-private.h"
 #include "log.h"
 
 #define REPLY_TIMEOUT_MS 500 /* a local process that answers in microseconds */
@@ -133,39 +133,27 @@ int keeper_connect(const char *path, bool spawn, struct ocitap_error *err)
 static int receive(int sock, struct ocitap_keeper_msg *m, int *ret_fd, struct ocitap_error *err)
 {
 	char buf[OCITAP_KEEPER_MSG_MAX + 1];
-	union {
-		struct cmsghdr h;
-		char space[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct iovec iov = { buf, sizeof(buf) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof(ctl) };
 	struct ocitap_error parse_err = { 0 };
-	ssize_t n;
+	size_t n_fds = 0;
 	int fd = -1;
+	ssize_t n = ocitap_scm_recv_msg(sock, buf, sizeof(buf), &fd, 1, &n_fds, 0, &parse_err);
 
-	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0) {
-		int e = n == 0 ? ECONNRESET : errno;
-
-		return ocitap_error_set(err, -e, NULL, "keeper: %s",
-					n == 0	      ? "gone"
-					: e == EAGAIN ? "no answer in 0.5 s"
-						      : strerror(e));
-	}
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || ocitap_keeper_parse(buf, (size_t)n, m, &parse_err) < 0) {
-		if (fd >= 0)
+	if (n == -EAGAIN) /* the socket's receive timeout */
+		return ocitap_error_set(err, -EAGAIN, NULL, "keeper: no answer in 0.5 s");
+	if (n == 0)
+		return ocitap_error_set(err, -ECONNRESET, NULL, "keeper: gone");
+	if (n == -EMSGSIZE)
+		return ocitap_error_set(err, -EPROTO, NULL, "keeper: unreadable answer (%s)", parse_err.message);
+	if (n < 0)
+		return ocitap_error_set(err, (int)n, NULL, "keeper: %s", parse_err.message);
+	if (ocitap_keeper_parse(buf, (size_t)n, m, &parse_err) < 0) {
+		if (n_fds)
 			close(fd);
-		return ocitap_error_set(err, -EPROTO, NULL, "keeper: unreadable answer (%s)",
-					parse_err.message[0] ? parse_err.message : "truncated");
+		return ocitap_error_set(err, -EPROTO, NULL, "keeper: unreadable answer (%s)", parse_err.message);
 	}
 	if (ret_fd)
-		*ret_fd = fd;
-	else if (fd >= 0)
+		*ret_fd = n_fds ? fd : -1;
+	else if (n_fds)
 		close(fd);
 	return 0;
 }

@@ -63,11 +63,3 @@ char *ocitapd_xstrdup(const char *s)
 		log_oom();
 	return p;
 }
-
-int64_t ocitapd_now_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}

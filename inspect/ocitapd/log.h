@@ -20,7 +20,4 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
  * bookkeeping cannot fail halfway through an event. */
 _Noreturn void log_oom(void);
 
-/* clock in nanoseconds (CLOCK_MONOTONIC, CLOCK_REALTIME) */
-int64_t ocitapd_now_ns(clockid_t clock);
-
 #endif

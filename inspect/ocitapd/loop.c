@@ -126,7 +126,7 @@ static void run_timers(struct ocitapd *d, struct timers *t)
 	if (now >= t->next_prune) {
 		struct wop *op = wop_new(WOP_PRUNE, "");
 
-		op->before_wall_ns = ocitapd_now_ns(CLOCK_REALTIME) - d->opt.retention_s * 1000000000LL;
+		op->before_wall_ns = ocitap_wall_ns() - d->opt.retention_s * 1000000000LL;
 		container_evict_stopped(d, op->before_wall_ns);
 		writer_push(&d->writer, op);
 		t->next_prune = now + t->prune_every;

@@ -122,7 +122,7 @@ static int start_store(struct ocitapd *d)
 		log_msg(LOG_ERR, "state directory %s: %s", d->opt.state_dir, strerror(-r));
 		return r;
 	}
-	snprintf(d->db_path, sizeof(d->db_path), "%s/ocitap.db", d->opt.state_dir);
+	snprintf(d->db_path, sizeof(d->db_path), "%s/" OCITAP_STATE_DB_NAME, d->opt.state_dir);
 	r = ocitap_store_open(d->db_path, d->opt.sync_interval_ms ? OCITAP_STORE_SYNC_LATER : 0, &d->store, &err);
 	if (r < 0 || (r = container_restore(d, d->store, &restored, &err)) < 0) {
 		log_msg(LOG_ERR, "store: %s", ocitap_error_format(&err, line, sizeof(line)));
@@ -291,7 +291,7 @@ static int daemon_start(struct ocitapd *d)
 	if ((r = start_export(d)) < 0)
 		return r;
 	env = getenv("FDSTORE");
-	d->fdstore = getenv("NOTIFY_SOCKET") && env && atoi(env) > 0;
+	d->fdstore = getenv("NOTIFY_SOCKET") && env && ocitap_parse_int(env, 1, INT32_MAX, &(int){ 0 }) == 0;
 	if (d->opt.keeper_path || d->fdstore || getenv("LISTEN_FDS"))
 		handover_take_back(d);
 	upgrade_write_pid_file(d);

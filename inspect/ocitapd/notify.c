@@ -219,8 +219,8 @@ static void notify_event(struct ocitapd *d, struct watch *w, uint32_t events)
 		if (init) {
 			struct ocitap_observation obs = { .phase = OCITAP_PHASE_STOPPED,
 							  .source = OCITAP_SOURCE_HANGUP,
-							  .mono_ns = ocitapd_now_ns(CLOCK_MONOTONIC),
-							  .wall_ns = ocitapd_now_ns(CLOCK_REALTIME) };
+							  .mono_ns = ocitap_mono_ns(),
+							  .wall_ns = ocitap_wall_ns() };
 
 			container_observe(d, c, &obs, NULL);
 		}

@@ -34,7 +34,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "ocitap.h"
+#include "ocitap-private.h"
 #include "log.h"
 #include "options.h"
 #include "http.h"

@@ -59,20 +59,7 @@ static void usage(FILE *out)
 		"  -V, --version           show the version\n"
 		"\n"
 		"A flag wins over the environment. Logs go to stderr, one line per event.\n",
-		OCITAPD_DEFAULT_SOCKET, OCITAPD_DEFAULT_STATE_DIR, OCITAPD_DEFAULT_HTTP, OCITAPD_PEER_TIMEOUT_MS);
-}
-
-bool ocitapd_parse_number(const char *s, long long min, long long max, long long *ret)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		return false;
-	*ret = v;
-	return true;
+		OCITAP_DEFAULT_SOCKET, OCITAP_DEFAULT_STATE_DIR, OCITAP_DEFAULT_HTTP, OCITAPD_PEER_TIMEOUT_MS);
 }
 
 static int parse_bpf(struct ocitapd_options *o, const char *v, const char *what, struct ocitap_error *err)
@@ -116,13 +103,13 @@ static int parse_log_level(struct ocitapd_options *o, const char *v, struct ocit
 static int parse_fault(struct ocitapd_options *o, const char *f, struct ocitap_error *err)
 {
 	const char *colon = strchr(f, ':');
-	long long n;
+	int64_t n;
 
 	if (colon && strncmp(f, "after-recv:", 11) == 0)
 		o->fault = FAULT_AFTER_RECV;
 	else if (colon && strncmp(f, "after-decide:", 13) == 0)
 		o->fault = FAULT_AFTER_DECIDE;
-	if (!o->fault || !ocitapd_parse_number(colon + 1, 1, INT64_MAX, &n))
+	if (!o->fault || ocitap_parse_int64(colon + 1, 1, INT64_MAX, &n) < 0)
 		return ocitap_error_set(err, -EINVAL, "OCITAP_FAULT",
 					"expected after-recv:N or after-decide:N, got '%s'", f);
 	o->fault_at = (uint64_t)n;
@@ -174,7 +161,7 @@ static const struct option long_options[] = {
 /* One flag (getopt's c) with its argument: OPTIONS_RUN, OPTIONS_EXIT or -EINVAL. */
 static int set_option(struct ocitapd_options *o, int c, const char *arg, FILE *out, struct ocitap_error *err)
 {
-	long long v;
+	int64_t v;
 	int r;
 
 	switch (c) {
@@ -202,7 +189,7 @@ static int set_option(struct ocitapd_options *o, int c, const char *arg, FILE *o
 		o->push_ca_file = arg;
 		break;
 	case OPT_PUSH_BACKLOG:
-		if (!ocitapd_parse_number(arg, 1, INT64_MAX / 2, &v))
+		if (ocitap_parse_int64(arg, 1, INT64_MAX / 2, &v) < 0)
 			return ocitap_error_set(err, -EINVAL, "--push-backlog", "expected a number of events, got '%s'",
 						arg);
 		o->push_backlog = v;
@@ -225,23 +212,23 @@ static int set_option(struct ocitapd_options *o, int c, const char *arg, FILE *o
 		o->replace = true;
 		break;
 	case OPT_ALLOW:
-		if (!ocitapd_parse_number(arg, 0, UINT32_MAX - 1, &v) || o->n_allow == OCITAPD_MAX_ALLOW_UIDS)
+		if (ocitap_parse_int64(arg, 0, UINT32_MAX - 1, &v) < 0 || o->n_allow == OCITAPD_MAX_ALLOW_UIDS)
 			return ocitap_error_set(err, -EINVAL, "--allow-uid", "expected a uid (at most %d), got '%s'",
 						OCITAPD_MAX_ALLOW_UIDS, arg);
 		o->allow[o->n_allow++] = (uid_t)v;
 		break;
 	case OPT_RETENTION:
-		if (!ocitapd_parse_number(arg, 0, INT32_MAX, &v))
+		if (ocitap_parse_int64(arg, 0, INT32_MAX, &v) < 0)
 			return ocitap_error_set(err, -EINVAL, "--retention", "expected seconds, got '%s'", arg);
 		o->retention_s = v;
 		break;
 	case OPT_PEER_TIMEOUT:
-		if (!ocitapd_parse_number(arg, 1, 600000, &v))
+		if (ocitap_parse_int64(arg, 1, 600000, &v) < 0)
 			return ocitap_error_set(err, -EINVAL, "--peer-timeout", "expected milliseconds, got '%s'", arg);
 		o->timeout_ms = (int)v;
 		break;
 	case OPT_SYNC:
-		if (!ocitapd_parse_number(arg, 0, 3600000, &v))
+		if (ocitap_parse_int64(arg, 0, 3600000, &v) < 0)
 			return ocitap_error_set(err, -EINVAL, "--sync-interval",
 						"expected milliseconds (0 to 3600000), got '%s'", arg);
 		o->sync_interval_ms = (int)v;
@@ -274,9 +261,9 @@ int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, s
 				       .retention_s = 86400,
 				       .timeout_ms = OCITAPD_PEER_TIMEOUT_MS,
 				       .sync_interval_ms = 1000 };
-	o->socket_path = getenv("OCITAP_SOCKET") ? getenv("OCITAP_SOCKET") : OCITAPD_DEFAULT_SOCKET;
-	o->state_dir = getenv("OCITAP_STATE_DIR") ? getenv("OCITAP_STATE_DIR") : OCITAPD_DEFAULT_STATE_DIR;
-	o->http = getenv("OCITAP_HTTP") ? getenv("OCITAP_HTTP") : OCITAPD_DEFAULT_HTTP;
+	o->socket_path = ocitap_default_path(OCITAP_ENV_SOCKET, OCITAP_DEFAULT_SOCKET);
+	o->state_dir = ocitap_default_path(OCITAP_ENV_STATE_DIR, OCITAP_DEFAULT_STATE_DIR);
+	o->http = ocitap_default_path(OCITAP_ENV_HTTP, OCITAP_DEFAULT_HTTP);
 	o->keeper_path = getenv("OCITAP_KEEPER");
 	if ((env = getenv("OCITAP_BPF")) && (r = parse_bpf(o, env, "OCITAP_BPF", err)) < 0)
 		return r;
@@ -291,7 +278,7 @@ int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, s
 		return ocitap_error_set(err, -EINVAL, NULL, "unexpected argument '%s'", argv[optind]);
 	if (!o->keeper_path || !*o->keeper_path) {
 		/* next to the socket: daemons side by side (tests) get a keeper each */
-		options_run_file(o, "keeper.sock", o->keeper_default, sizeof(o->keeper_default));
+		options_run_file(o, OCITAP_DEFAULT_KEEPER_NAME, o->keeper_default, sizeof(o->keeper_default));
 		o->keeper_path = o->keeper_default;
 	} else if (strcmp(o->keeper_path, "off") == 0) {
 		o->keeper_path = NULL;

@@ -14,11 +14,8 @@
 
 #include "log.h"
 
-#define OCITAPD_DEFAULT_SOCKET	  "/run/ocitap/ocitap.sock"
-#define OCITAPD_DEFAULT_STATE_DIR "/var/lib/ocitap"
-#define OCITAPD_DEFAULT_HTTP	  "127.0.0.1:9476"
-#define OCITAPD_MAX_PUSH	  16
-#define OCITAPD_MAX_ALLOW_UIDS	  32
+#define OCITAPD_MAX_PUSH       16
+#define OCITAPD_MAX_ALLOW_UIDS 32
 
 enum ocitapd_trace { TRACE_OFF, TRACE_ANNOTATED, TRACE_ALL };
 
@@ -52,9 +49,6 @@ enum { OPTIONS_RUN = 0, OPTIONS_EXIT = 1 };
  * environment: keep both alive.
  */
 int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, struct ocitap_error *err);
-
-/* s as a decimal number in [min, max], nothing after it. */
-bool ocitapd_parse_number(const char *s, long long min, long long max, long long *ret);
 
 /* A file next to the socket: ocitapd.pid, ocitapd.replace, ocitapd.inflight, keeper.sock. */
 void options_run_file(const struct ocitapd_options *o, const char *name, char *buf, size_t size);

@@ -102,8 +102,8 @@ static void handle_listener_message(struct ocitapd *d, struct conn *cn)
 	{
 		struct ocitap_observation obs = { .phase = ocitap_phase_from_status(ps.state.status),
 						  .source = OCITAP_SOURCE_SECCOMP,
-						  .mono_ns = ocitapd_now_ns(CLOCK_MONOTONIC),
-						  .wall_ns = ocitapd_now_ns(CLOCK_REALTIME) };
+						  .mono_ns = ocitap_mono_ns(),
+						  .wall_ns = ocitap_wall_ns() };
 
 		container_observe(d, c, &obs, NULL);
 	}
@@ -138,8 +138,8 @@ static void apply_report(struct ocitapd *d, const struct ocitap_hook_report *rep
 	}
 	obs = (struct ocitap_observation){ .phase = ocitap_phase_from_stage(stage),
 					   .source = ocitap_stage_to_string(stage),
-					   .mono_ns = rep->mono_ns ? rep->mono_ns : ocitapd_now_ns(CLOCK_MONOTONIC),
-					   .wall_ns = rep->wall_ns ? rep->wall_ns : ocitapd_now_ns(CLOCK_REALTIME) };
+					   .mono_ns = rep->mono_ns ? rep->mono_ns : ocitap_mono_ns(),
+					   .wall_ns = rep->wall_ns ? rep->wall_ns : ocitap_wall_ns() };
 	{
 		/* every report is kept, with the stage's own time: the timeline of stages */
 		struct wop *op = wop_new(WOP_EVENT, c->id);
@@ -190,7 +190,7 @@ void peers_replay_spool(struct ocitapd *d, struct ocitap_store *store)
 	char **names;
 	size_t n, replayed = 0;
 
-	snprintf(dir, sizeof(dir), "%s/spool", d->opt.state_dir);
+	snprintf(dir, sizeof(dir), "%s/" OCITAP_SPOOL_DIR_NAME, d->opt.state_dir);
 	if (ocitap_spool_list(dir, &names, &n, &err) < 0) {
 		log_msg(LOG_ERR, "spool: %s", err.message);
 		return;

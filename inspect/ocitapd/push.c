@@ -372,8 +372,12 @@ static int add_targets(struct pusher *p, struct ocitap_error *err)
 			return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
 		/* keyed by the URL as given: a changed URL is a new receiver */
 		snprintf(t->key, sizeof(t->key), "push-cursor:%s", p->cfg->urls[i]);
-		if (ocitap_store_get_meta(p->store, t->key, v, sizeof(v)) == 0)
-			t->cursor = strtoll(v, NULL, 10);
+		if (ocitap_store_get_meta(p->store, t->key, v, sizeof(v)) == 0 &&
+		    ocitap_parse_int64(v, 0, INT64_MAX, &t->cursor) < 0) {
+			log_msg(LOG_WARN, "push to %s: the stored cursor \"%s\" is not a number; from the start",
+				t->label, v);
+			t->cursor = 0;
+		}
 		log_msg(LOG_INFO, "push to %s from event %" PRId64, t->label, t->cursor + 1);
 	}
 	return 0;

@@ -28,7 +28,7 @@
 #include "syscalls.skel.h"
 #include "log.h"
 #include "metrics.h"
-#include "ocitap.h"
+#include "ocitap-private.h"
 #include "tracer.h"
 
 struct tracked {
@@ -177,10 +177,9 @@ static int load_programs(struct tracer *t, struct ocitap_error *err)
 
 int tracer_load(struct tracer *t, tracer_event_fn fn, void *userdata, struct ocitap_error *err)
 {
-	struct timespec t0, t1;
+	int64_t t0 = ocitap_mono_ns();
 	int r;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	libbpf_set_print(libbpf_log);
 	r = load_programs(t, err);
 	if (r < 0) {
@@ -194,8 +193,7 @@ int tracer_load(struct tracer *t, tracer_event_fn fn, void *userdata, struct oci
 	t->on_event_userdata = userdata;
 	t->on = true;
 	t->why_off[0] = '\0';
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	t->load_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	t->load_ms = (double)(ocitap_mono_ns() - t0) / 1e6;
 	return ring_buffer__epoll_fd(t->rb);
 }
 

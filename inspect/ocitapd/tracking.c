@@ -132,10 +132,10 @@ void tracking_event(const struct ocitap_bpf_event *e, void *userdata)
 		[OCITAP_BPF_EV_EXEC] = "exec", [OCITAP_BPF_EV_EXIT] = "exit", [OCITAP_BPF_EV_OOM] = "oom"
 	};
 	struct container *c = container_by_cookie(d, e->cookie);
-	int64_t mono = ocitapd_now_ns(CLOCK_MONOTONIC);
+	int64_t mono = ocitap_mono_ns();
 	struct ocitap_observation obs = { .source = OCITAP_SOURCE_BPF,
 					  .mono_ns = (int64_t)e->mono_ns,
-					  .wall_ns = ocitapd_now_ns(CLOCK_REALTIME) - (mono - (int64_t)e->mono_ns) };
+					  .wall_ns = ocitap_wall_ns() - (mono - (int64_t)e->mono_ns) };
 	char comm[sizeof(e->comm) + 1];
 
 	if (e->kind < 1 || e->kind > OCITAP_BPF_EV_OOM)

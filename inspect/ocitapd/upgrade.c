@@ -106,13 +106,13 @@ static pid_t read_pid_file(const char *path)
 {
 	char *text = NULL, *nl;
 	size_t n;
-	long long v = 0;
+	int64_t v = 0;
 
 	if (ocitap_read_file(path, 64, 1000, &text, &n, NULL) < 0)
 		return 0;
 	if ((nl = strchr(text, '\n')))
 		*nl = '\0';
-	if (!ocitapd_parse_number(text, 1, INT32_MAX, &v))
+	if (ocitap_parse_int64(text, 1, INT32_MAX, &v) < 0)
 		v = 0;
 	free(text);
 	return (pid_t)v;
@@ -138,11 +138,11 @@ static bool wait_exit(int pidfd, int timeout_ms)
  */
 int upgrade_take_over(struct ocitapd *d, const char *pid_text)
 {
-	long long v;
+	int64_t v;
 	pid_t old;
 	int pidfd;
 
-	if (!ocitapd_parse_number(pid_text, 1, INT32_MAX, &v)) {
+	if (ocitap_parse_int64(pid_text, 1, INT32_MAX, &v) < 0) {
 		log_msg(LOG_ERR, "OCITAP_REPLACE_PID: not a pid: '%s'", pid_text);
 		return -EINVAL;
 	}
@@ -170,11 +170,11 @@ int upgrade_take_over(struct ocitapd *d, const char *pid_text)
 /* The listening socket a predecessor handed over (OCITAP_LISTEN_FD). */
 int upgrade_inherited_listen_fd(const char *text)
 {
-	long long v;
+	int64_t v;
 	int on = 0, domain = 0;
 	socklen_t len = sizeof(on);
 
-	if (!ocitapd_parse_number(text, 3, INT32_MAX, &v) ||
+	if (ocitap_parse_int64(text, 3, INT32_MAX, &v) < 0 ||
 	    getsockopt((int)v, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) < 0 || !on ||
 	    (len = sizeof(domain), getsockopt((int)v, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0) || domain != AF_UNIX) {
 		log_msg(LOG_ERR, "OCITAP_LISTEN_FD=%s: not a listening unix socket", text);

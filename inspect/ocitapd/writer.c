@@ -342,7 +342,7 @@ struct wop *wop_new(enum wop_kind kind, const char *id)
 		abort();
 	}
 	op->kind = kind;
-	op->wall_ns = ocitapd_now_ns(CLOCK_REALTIME);
+	op->wall_ns = ocitap_wall_ns();
 	return op;
 }
 

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "ocitap.h"
+#include "ocitap-private.h"
 
 /* What the store thread is asked to do; strings are owned by the op. */
 enum wop_kind {
