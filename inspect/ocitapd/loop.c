@@ -6,14 +6,13 @@
  * store (every second) and retention (every minute). What one round
  * queued goes to the store thread in one commit. The wait itself keeps
  * the notify fd answered last "hot" (loop_wait()): the notification round
- * trip depends on it.
+ * trip depends on it. What a signal means is main.c's business.
  */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "container.h"
@@ -24,7 +23,6 @@
 #include "notify.h"
 #include "peers.h"
 #include "tracer.h"
-#include "upgrade.h"
 
 int loop_init(struct ocitapd *d)
 {
@@ -46,28 +44,6 @@ void loop_release(struct ocitapd *d)
 	if (d->epfd >= 0)
 		close(d->epfd);
 	d->epfd = -1;
-}
-
-/* SIGHUP reloads the policies, SIGUSR2 starts a successor; SIGTERM from
- * that successor is the hand-over, any other SIGTERM or SIGINT the end. */
-void loop_on_signal(struct ocitapd *d, struct watch *w, uint32_t events)
-{
-	struct signalfd_siginfo si;
-
-	if (read(d->signal_fd, &si, sizeof(si)) != sizeof(si))
-		return;
-	if (si.ssi_signo == SIGHUP) {
-		notify_reload_policies(d);
-	} else if (si.ssi_signo == SIGUSR2) {
-		upgrade_start_successor(d);
-	} else if (d->successor_pidfd >= 0 && (pid_t)si.ssi_pid == d->successor) {
-		log_msg(LOG_INFO, "handing over to pid %d", (int)d->successor);
-		d->replaced = true;
-		d->stopping = true;
-	} else {
-		log_msg(LOG_INFO, "%s: shutting down", strsignal((int)si.ssi_signo));
-		d->stopping = true;
-	}
 }
 
 /*

@@ -11,8 +11,6 @@ typedef void (*watch_fn)(struct ocitapd *d, struct watch *w, uint32_t events);
 int loop_init(struct ocitapd *d);
 /* Wait for fd to be readable (hang-ups are always reported); fn runs then. -errno. */
 int loop_add(struct ocitapd *d, int fd, struct watch *w, watch_fn fn);
-/* The signalfd's callback. */
-void loop_on_signal(struct ocitapd *d, struct watch *w, uint32_t events);
 /* Until a signal stops it (then the accepted peers get 2 s to finish, and
  * what is pending is answered): 0, or 1 when epoll itself fails. */
 int loop_run(struct ocitapd *d);

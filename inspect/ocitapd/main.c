@@ -23,6 +23,7 @@
 #include "loop.h"
 #include "macro.h"
 #include "metrics.h"
+#include "notify.h"
 #include "peers.h"
 #include "push.h"
 #include "tracer.h"
@@ -62,6 +63,28 @@ static void committed(void *userdata)
 	http_events_committed(d->http);
 	push_wake(d->push);
 	pthread_mutex_unlock(&d->readers_lock);
+}
+
+/* SIGHUP reloads the policies, SIGUSR2 starts a successor; SIGTERM from
+ * that successor is the hand-over, any other SIGTERM or SIGINT the end. */
+static void on_signal(struct ocitapd *d, struct watch *w, uint32_t events)
+{
+	struct signalfd_siginfo si;
+
+	if (read(d->signal_fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGHUP) {
+		notify_reload_policies(d);
+	} else if (si.ssi_signo == SIGUSR2) {
+		upgrade_start_successor(d);
+	} else if (d->successor_pidfd >= 0 && (pid_t)si.ssi_pid == d->successor) {
+		log_msg(LOG_INFO, "handing over to pid %d", (int)d->successor);
+		d->replaced = true;
+		d->stopping = true;
+	} else {
+		log_msg(LOG_INFO, "%s: shutting down", strsignal((int)si.ssi_signo));
+		d->stopping = true;
+	}
 }
 
 static void bpf_ready(struct ocitapd *d, struct watch *w, uint32_t events)
@@ -173,7 +196,7 @@ static int start_loop(struct ocitapd *d)
 		return r;
 	}
 	if ((r = loop_add(d, d->listen_fd, &d->listen_w, peers_accept)) < 0 ||
-	    (r = loop_add(d, d->signal_fd, &d->signal_w, loop_on_signal)) < 0 ||
+	    (r = loop_add(d, d->signal_fd, &d->signal_w, on_signal)) < 0 ||
 	    (r = loop_add(d, d->writer.done_fd, &d->writer_w, peers_writer_done)) < 0) {
 		log_msg(LOG_ERR, "epoll: %s", strerror(-r));
 		return r;
