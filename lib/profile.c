@@ -315,6 +315,46 @@ static bool blocked_by(json_object *in_rules, const char *name)
 	return false;
 }
 
+/* Each of IN's rules (in_rules NULL: none) is an object with names and a
+ * string "action": 0, or a negative errno with err naming the rule. */
+static int rules_check(json_object *in_rules, struct ocitap_error *err)
+{
+	for (size_t i = 0; in_rules && i < json_object_array_length(in_rules); i++) {
+		json_object *rule = json_object_array_get_idx(in_rules, i), *rn = NULL, *action = NULL;
+		char field[48];
+		int r;
+
+		snprintf(field, sizeof(field), "syscalls[%zu]", i);
+		if (!json_object_is_type(rule, json_type_object))
+			return ocitap_json_wrong_type(err, field, "a rule (an object)", rule);
+		r = rule_names(rule, field, &rn, err);
+		if (r < 0)
+			return r;
+		if (!json_object_object_get_ex(rule, "action", &action) ||
+		    !json_object_is_type(action, json_type_string))
+			return ocitap_error_set(err, -EINVAL, field, "a rule without a string \"action\"");
+	}
+	return 0;
+}
+
+/* Appends IN's architectures (in_archs NULL: none) that archs does not list
+ * yet; anything not a string is skipped. */
+static void archs_add_missing(json_object *archs, json_object *in_archs)
+{
+	for (size_t i = 0; in_archs && i < json_object_array_length(in_archs); i++) {
+		json_object *s = json_object_array_get_idx(in_archs, i);
+		bool dup = false;
+
+		if (!json_object_is_type(s, json_type_string))
+			continue;
+		for (size_t k = 0; k < json_object_array_length(archs) && !dup; k++)
+			dup = strcmp(json_object_get_string(json_object_array_get_idx(archs, k)),
+				     json_object_get_string(s)) == 0;
+		if (!dup)
+			json_object_array_add(archs, json_object_get(s));
+	}
+}
+
 int ocitap_profile_build(char *const *names, const char *in_json, size_t in_len, char **ret_json,
 			 struct ocitap_error *err)
 {
@@ -347,24 +387,9 @@ int ocitap_profile_build(char *const *names, const char *in_json, size_t in_len,
 		}
 	}
 	/* IN's rules: which names it allows outright, which it blocks */
-	for (size_t i = 0; in_rules && i < json_object_array_length(in_rules); i++) {
-		json_object *rule = json_object_array_get_idx(in_rules, i), *rn = NULL, *action = NULL;
-		char field[48];
-
-		snprintf(field, sizeof(field), "syscalls[%zu]", i);
-		if (!json_object_is_type(rule, json_type_object)) {
-			r = ocitap_json_wrong_type(err, field, "a rule (an object)", rule);
-			goto out;
-		}
-		r = rule_names(rule, field, &rn, err);
-		if (r < 0)
-			goto out;
-		if (!json_object_object_get_ex(rule, "action", &action) ||
-		    !json_object_is_type(action, json_type_string)) {
-			r = ocitap_error_set(err, -EINVAL, field, "a rule without a string \"action\"");
-			goto out;
-		}
-	}
+	r = rules_check(in_rules, err);
+	if (r < 0)
+		goto out;
 	for (size_t i = 0; names && names[i]; i++)
 		if (!blocked_by(in_rules, names[i]) && nameset_add(&set, names[i]) < 0) {
 			r = -ENOMEM;
@@ -400,18 +425,7 @@ int ocitap_profile_build(char *const *names, const char *in_json, size_t in_len,
 		json_object_object_add(out, "defaultErrnoRet", json_object_get(v));
 	for (size_t i = 0; a && i < ARRAY_SIZE(a->names) && a->names[i]; i++)
 		json_object_array_add(archs, json_object_new_string(a->names[i]));
-	for (size_t i = 0; in_archs && i < json_object_array_length(in_archs); i++) {
-		json_object *s = json_object_array_get_idx(in_archs, i);
-		bool dup = false;
-
-		if (!json_object_is_type(s, json_type_string))
-			continue;
-		for (size_t k = 0; k < json_object_array_length(archs) && !dup; k++)
-			dup = strcmp(json_object_get_string(json_object_array_get_idx(archs, k)),
-				     json_object_get_string(s)) == 0;
-		if (!dup)
-			json_object_array_add(archs, json_object_get(s));
-	}
+	archs_add_missing(archs, in_archs);
 	json_object_object_add(out, "architectures", json_object_get(archs));
 	json_object_object_add(allow, "names", json_object_get(allow_names));
 	json_object_object_add(allow, "action", json_object_new_string("SCMP_ACT_ALLOW"));

@@ -112,13 +112,216 @@ static void print_hook_line(const struct ocitap_hooksd_file *f)
 
 /* ---- explain ---- */
 
+static const char *schema_name(const struct ocitap_hooksd_file *f)
+{
+	return f->legacy ? "0.1.0" : "1.0.0";
+}
+
+/* The head of explain's JSON: the bundle as the rules see it, the directories. */
+static struct json_object *explain_json_new(const char *bundle, const struct ocitap_config *cfg,
+					    const struct ocitap_hooksd_set *set, bool has_bind)
+{
+	struct json_object *out = json_object_new_object();
+
+	json_object_object_add(out, "bundle", json_object_new_string(bundle));
+	json_object_object_add(out, "processArgs0",
+			       cfg->args && cfg->n_args ? json_object_new_string(cfg->args[0]) : NULL);
+	json_object_object_add(out, "annotations", json_object_new_int64((int64_t)cfg->n_annotations));
+	json_object_object_add(out, "hasBindMounts", json_object_new_boolean(has_bind));
+	json_object_object_add(out, "directories", dirs_json(set));
+	return out;
+}
+
+static void print_bundle(const char *bundle, const struct ocitap_config *cfg, const struct ocitap_hooksd_set *set,
+			 bool has_bind, int bind_mounts)
+{
+	printf("%sbundle%s %s: ", cli_sgr(CLI_BOLD), CLI_RESET, bundle);
+	if (cfg->args && cfg->n_args)
+		printf("process.args[0] \"%s\"", cfg->args[0]);
+	else
+		printf("%s", cfg->args ? "process with no args" : "no process");
+	printf(", %zu annotation%s, %s bind mounts%s\n", cfg->n_annotations, cfg->n_annotations == 1 ? "" : "s",
+	       has_bind ? "with" : "no", bind_mounts >= 0 ? " (as told)" : "");
+	print_dirs(set);
+	putchar('\n');
+}
+
+static struct json_object *reasons_json(const struct ocitap_hooksd_verdict *v)
+{
+	struct json_object *reasons = json_object_new_array();
+
+	for (size_t k = 0; k < v->n_reasons; k++) {
+		struct json_object *r = json_object_new_object();
+
+		json_object_object_add(r, "condition", json_object_new_string(v->reasons[k].condition));
+		json_object_object_add(r, "matched", json_object_new_boolean(v->reasons[k].matched));
+		json_object_object_add(r, "detail", json_object_new_string(v->reasons[k].detail));
+		json_object_array_add(reasons, r);
+	}
+	return reasons;
+}
+
+/* One file's verdict; merr is the match's error, NULL when the match did not fail. */
+static struct json_object *file_verdict_json(const struct ocitap_hooksd_file *f, const struct ocitap_hooksd_verdict *v,
+					     const struct ocitap_error *merr)
+{
+	struct json_object *o = json_object_new_object(), *adds = json_object_new_array();
+
+	json_object_object_add(o, "name", json_object_new_string(f->name));
+	json_object_object_add(o, "path", json_object_new_string(f->path));
+	json_object_object_add(o, "status", json_object_new_string(file_status(f, v, merr != NULL)));
+	if (f->version)
+		json_object_object_add(o, "schema", json_object_new_string(schema_name(f)));
+	if (!f->loaded || merr)
+		json_object_object_add(o, "error", error_json(merr ? merr : &f->error));
+	if (f->masked_by)
+		json_object_object_add(o, "maskedBy", json_object_new_string(f->masked_by));
+	json_object_object_add(o, "stages", strv_json(f->stages, f->n_stages));
+	for (size_t k = 0; v->match && k < f->n_stages; k++)
+		json_object_array_add(adds, json_object_new_string(ocitap_hooksd_injected_stage(f->stages[k])));
+	json_object_object_add(o, "adds", adds);
+	json_object_object_add(o, "reasons", reasons_json(v));
+	return o;
+}
+
+/* One file's verdict for people; merr as for file_verdict_json. */
+static void print_file_verdict(const struct ocitap_hooksd_file *f, const struct ocitap_hooksd_verdict *v,
+			       const struct ocitap_error *merr)
+{
+	char buf[512];
+
+	if (!f->loaded) {
+		printf("%sbroken%s  %s: %s\n", cli_sgr(CLI_RED), CLI_RESET, f->path,
+		       ocitap_error_format(&f->error, buf, sizeof(buf)));
+		return;
+	}
+	if (f->masked_by) {
+		printf("%smasked%s  %s: masked by %s\n", cli_sgr(CLI_DIM), CLI_RESET, f->path, f->masked_by);
+		return;
+	}
+	if (merr) {
+		/* -ERANGE: ocitap's pattern search gave up, podman would have decided */
+		printf("%serror%s   %s: %s (%s)\n", cli_sgr(CLI_RED), CLI_RESET, f->path,
+		       ocitap_error_format(merr, buf, sizeof(buf)),
+		       merr->code == -ERANGE ? "ocitap cannot say what podman decides"
+					     : "podman would refuse to create the container");
+		return;
+	}
+	stages_text(f, buf, sizeof(buf));
+	if (v->match)
+		printf("%smatch%s   %s%s%s: adds %s\n", cli_sgr(CLI_GREEN), CLI_RESET, cli_sgr(CLI_BOLD), f->name,
+		       CLI_RESET, buf);
+	else
+		printf("%sno%s      %s%s%s: adds nothing (would add %s)\n", cli_sgr(CLI_YELLOW), CLI_RESET,
+		       cli_sgr(CLI_BOLD), f->name, CLI_RESET, buf);
+	printf("        %s, schema %s%s\n", f->path, schema_name(f),
+	       f->legacy ? " (any one condition is enough)" : " (every condition must hold)");
+	for (size_t k = 0; k < v->n_reasons; k++)
+		printf("        %s %s: %s\n", v->reasons[k].matched ? "+" : "-", v->reasons[k].condition,
+		       v->reasons[k].detail);
+}
+
+/*
+ * Each file against the bundle: its verdict added to files (--json), or
+ * printed when files is NULL. false when a file could not be matched.
+ */
+static bool explain_files(const struct ocitap_hooksd_set *set, const struct ocitap_config *cfg, bool has_bind,
+			  struct json_object *files)
+{
+	bool all_matched = true;
+
+	for (size_t i = 0; i < set->n_files; i++) {
+		const struct ocitap_hooksd_file *f = &set->files[i];
+		struct ocitap_hooksd_verdict v = { 0 };
+		struct ocitap_error merr = { 0 };
+		bool match_failed = f->loaded && !f->masked_by && ocitap_hooksd_match(f, cfg, has_bind, &v, &merr) < 0;
+
+		if (match_failed)
+			all_matched = false;
+		if (files)
+			json_object_array_add(files, file_verdict_json(f, &v, match_failed ? &merr : NULL));
+		else
+			print_file_verdict(f, &v, match_failed ? &merr : NULL);
+	}
+	return all_matched;
+}
+
+/* How many times f's hook runs in stage: once per stage of f injected there
+ * (none unless f is loaded, not masked, and matches). */
+static size_t hook_runs_in(const struct ocitap_hooksd_file *f, const char *stage, const struct ocitap_config *cfg,
+			   bool has_bind)
+{
+	struct ocitap_hooksd_verdict v;
+	size_t n = 0;
+
+	if (!f->loaded || f->masked_by || ocitap_hooksd_match(f, cfg, has_bind, &v, NULL) < 0 || !v.match)
+		return 0;
+	for (size_t k = 0; k < f->n_stages; k++)
+		if (strcmp(ocitap_hooksd_injected_stage(f->stages[k]), stage) == 0)
+			n++;
+	return n;
+}
+
+static struct json_object *hook_json(const struct ocitap_hooksd_file *f)
+{
+	struct json_object *h = json_object_new_object();
+
+	json_object_object_add(h, "path", json_object_new_string(f->hook_path));
+	json_object_object_add(h, "args", f->args ? strv_json(f->args, f->n_args) : NULL);
+	if (f->has_timeout)
+		json_object_object_add(h, "timeout", json_object_new_int(f->timeout));
+	json_object_object_add(h, "file", json_object_new_string(f->path));
+	return h;
+}
+
+/* What the runtime would run, stage by stage, in file order. */
+static struct json_object *runtime_hooks_json(const struct ocitap_hooksd_set *set, const struct ocitap_config *cfg,
+					      bool has_bind)
+{
+	struct json_object *hooks = json_object_new_object();
+
+	for (size_t s = 0; s < ELEMENTSOF(stage_order); s++) {
+		struct json_object *list = json_object_new_array();
+
+		for (size_t i = 0; i < set->n_files; i++)
+			for (size_t n = hook_runs_in(&set->files[i], stage_order[s], cfg, has_bind); n; n--)
+				json_object_array_add(list, hook_json(&set->files[i]));
+		json_object_object_add(hooks, stage_order[s], list);
+	}
+	return hooks;
+}
+
+static void print_runtime_hooks(const struct ocitap_hooksd_set *set, const struct ocitap_config *cfg, bool has_bind)
+{
+	size_t total = 0, own = 0;
+
+	printf("\n%sthe runtime would run%s:\n", cli_sgr(CLI_BOLD), CLI_RESET);
+	for (size_t s = 0; s < ELEMENTSOF(stage_order); s++) {
+		bool header = false;
+
+		for (size_t i = 0; i < set->n_files; i++)
+			for (size_t n = hook_runs_in(&set->files[i], stage_order[s], cfg, has_bind); n; n--) {
+				if (!header)
+					printf("  %s:\n", stage_order[s]);
+				header = true;
+				print_hook_line(&set->files[i]);
+				total++;
+			}
+	}
+	if (total == 0)
+		printf("  nothing from hooks.d\n");
+	for (int s = 0; s < OCITAP_STAGE_COUNT; s++)
+		own += cfg->n_hooks[s];
+	if (own)
+		printf("  (after the %zu hook%s config.json already has: engines append)\n", own, own == 1 ? "" : "s");
+}
+
 static int explain(const char *bundle, const char *const *dirs, size_t n_dirs, int bind_mounts)
 {
 	_cleanup_(ocitap_config_release) struct ocitap_config cfg = { 0 };
 	_cleanup_(ocitap_hooksd_set_release) struct ocitap_hooksd_set set = { 0 };
 	struct ocitap_error err = { 0 };
-	struct json_object *out = NULL, *files = NULL, *hooks = NULL;
-	bool has_bind, failed = false;
+	bool has_bind, all_matched;
 	char buf[512];
 
 	if (ocitap_bundle_load_config(bundle, 0, NULL, &cfg, &err) < 0) {
@@ -131,159 +334,20 @@ static int explain(const char *bundle, const char *const *dirs, size_t n_dirs, i
 		return cli_fail(EXIT_INVALID, "%s", err.message);
 	has_bind = bind_mounts >= 0 ? bind_mounts : ocitap_hooksd_bundle_has_bind_mounts(&cfg);
 	if (cli.json) {
-		out = json_object_new_object();
-		json_object_object_add(out, "bundle", json_object_new_string(bundle));
-		json_object_object_add(out, "processArgs0",
-				       cfg.args && cfg.n_args ? json_object_new_string(cfg.args[0]) : NULL);
-		json_object_object_add(out, "annotations", json_object_new_int64((int64_t)cfg.n_annotations));
-		json_object_object_add(out, "hasBindMounts", json_object_new_boolean(has_bind));
-		json_object_object_add(out, "directories", dirs_json(&set));
-		files = json_object_new_array();
-		hooks = json_object_new_object();
-	} else {
-		printf("%sbundle%s %s: ", cli_sgr(CLI_BOLD), CLI_RESET, bundle);
-		if (cfg.args && cfg.n_args)
-			printf("process.args[0] \"%s\"", cfg.args[0]);
-		else
-			printf("%s", cfg.args ? "process with no args" : "no process");
-		printf(", %zu annotation%s, %s bind mounts%s\n", cfg.n_annotations, cfg.n_annotations == 1 ? "" : "s",
-		       has_bind ? "with" : "no", bind_mounts >= 0 ? " (as told)" : "");
-		print_dirs(&set);
-		putchar('\n');
-	}
-	for (size_t i = 0; i < set.n_files; i++) {
-		const struct ocitap_hooksd_file *f = &set.files[i];
-		struct ocitap_hooksd_verdict v = { 0 };
-		struct ocitap_error merr = { 0 };
-		bool match_failed = false;
-		const char *status;
+		struct json_object *out = explain_json_new(bundle, &cfg, &set, has_bind);
+		struct json_object *files = json_object_new_array();
 
-		if (f->loaded && !f->masked_by && ocitap_hooksd_match(f, &cfg, has_bind, &v, &merr) < 0)
-			match_failed = failed = true;
-		status = file_status(f, &v, match_failed);
-		if (cli.json) {
-			struct json_object *o = json_object_new_object(), *reasons = json_object_new_array(), *adds;
-
-			json_object_object_add(o, "name", json_object_new_string(f->name));
-			json_object_object_add(o, "path", json_object_new_string(f->path));
-			json_object_object_add(o, "status", json_object_new_string(status));
-			if (f->version)
-				json_object_object_add(o, "schema",
-						       json_object_new_string(f->legacy ? "0.1.0" : "1.0.0"));
-			if (!f->loaded || match_failed)
-				json_object_object_add(o, "error", error_json(match_failed ? &merr : &f->error));
-			if (f->masked_by)
-				json_object_object_add(o, "maskedBy", json_object_new_string(f->masked_by));
-			json_object_object_add(o, "stages", strv_json(f->stages, f->n_stages));
-			adds = json_object_new_array();
-			for (size_t k = 0; v.match && k < f->n_stages; k++)
-				json_object_array_add(
-					adds, json_object_new_string(ocitap_hooksd_injected_stage(f->stages[k])));
-			json_object_object_add(o, "adds", adds);
-			for (size_t k = 0; k < v.n_reasons; k++) {
-				struct json_object *r = json_object_new_object();
-
-				json_object_object_add(r, "condition", json_object_new_string(v.reasons[k].condition));
-				json_object_object_add(r, "matched", json_object_new_boolean(v.reasons[k].matched));
-				json_object_object_add(r, "detail", json_object_new_string(v.reasons[k].detail));
-				json_object_array_add(reasons, r);
-			}
-			json_object_object_add(o, "reasons", reasons);
-			json_object_array_add(files, o);
-			continue;
-		}
-		if (!f->loaded) {
-			printf("%sbroken%s  %s: %s\n", cli_sgr(CLI_RED), CLI_RESET, f->path,
-			       ocitap_error_format(&f->error, buf, sizeof(buf)));
-			continue;
-		}
-		if (f->masked_by) {
-			printf("%smasked%s  %s: masked by %s\n", cli_sgr(CLI_DIM), CLI_RESET, f->path, f->masked_by);
-			continue;
-		}
-		if (match_failed) {
-			/* -ERANGE: ocitap's pattern search gave up, podman would have decided */
-			printf("%serror%s   %s: %s (%s)\n", cli_sgr(CLI_RED), CLI_RESET, f->path,
-			       ocitap_error_format(&merr, buf, sizeof(buf)),
-			       merr.code == -ERANGE ? "ocitap cannot say what podman decides"
-						    : "podman would refuse to create the container");
-			continue;
-		}
-		stages_text(f, buf, sizeof(buf));
-		if (v.match)
-			printf("%smatch%s   %s%s%s: adds %s\n", cli_sgr(CLI_GREEN), CLI_RESET, cli_sgr(CLI_BOLD),
-			       f->name, CLI_RESET, buf);
-		else
-			printf("%sno%s      %s%s%s: adds nothing (would add %s)\n", cli_sgr(CLI_YELLOW), CLI_RESET,
-			       cli_sgr(CLI_BOLD), f->name, CLI_RESET, buf);
-		printf("        %s, schema %s%s\n", f->path, f->legacy ? "0.1.0" : "1.0.0",
-		       f->legacy ? " (any one condition is enough)" : " (every condition must hold)");
-		for (size_t k = 0; k < v.n_reasons; k++)
-			printf("        %s %s: %s\n", v.reasons[k].matched ? "+" : "-", v.reasons[k].condition,
-			       v.reasons[k].detail);
-	}
-	/* what the runtime would run, stage by stage, in file order */
-	if (!cli.json)
-		printf("\n%sthe runtime would run%s:\n", cli_sgr(CLI_BOLD), CLI_RESET);
-	{
-		size_t total = 0;
-
-		for (size_t s = 0; s < sizeof(stage_order) / sizeof(stage_order[0]); s++) {
-			struct json_object *list = cli.json ? json_object_new_array() : NULL;
-			bool header = false;
-
-			for (size_t i = 0; i < set.n_files; i++) {
-				const struct ocitap_hooksd_file *f = &set.files[i];
-				struct ocitap_hooksd_verdict v;
-
-				if (!f->loaded || f->masked_by ||
-				    ocitap_hooksd_match(f, &cfg, has_bind, &v, NULL) < 0 || !v.match)
-					continue;
-				for (size_t k = 0; k < f->n_stages; k++) {
-					if (strcmp(ocitap_hooksd_injected_stage(f->stages[k]), stage_order[s]) != 0)
-						continue;
-					total++;
-					if (list) {
-						struct json_object *h = json_object_new_object();
-
-						json_object_object_add(h, "path", json_object_new_string(f->hook_path));
-						json_object_object_add(h, "args",
-								       f->args ? strv_json(f->args, f->n_args) : NULL);
-						if (f->has_timeout)
-							json_object_object_add(h, "timeout",
-									       json_object_new_int(f->timeout));
-						json_object_object_add(h, "file", json_object_new_string(f->path));
-						json_object_array_add(list, h);
-						continue;
-					}
-					if (!header)
-						printf("  %s:\n", stage_order[s]);
-					header = true;
-					print_hook_line(f);
-				}
-			}
-			if (list)
-				json_object_object_add(hooks, stage_order[s], list);
-		}
-		if (!cli.json && total == 0)
-			printf("  nothing from hooks.d\n");
-		if (!cli.json) {
-			size_t own = 0;
-
-			for (int s = 0; s < OCITAP_STAGE_COUNT; s++)
-				own += cfg.n_hooks[s];
-			if (own)
-				printf("  (after the %zu hook%s config.json already has: engines append)\n", own,
-				       own == 1 ? "" : "s");
-		}
-	}
-	if (cli.json) {
+		all_matched = explain_files(&set, &cfg, has_bind, files);
 		json_object_object_add(out, "files", files);
-		json_object_object_add(out, "hooks", hooks);
+		json_object_object_add(out, "hooks", runtime_hooks_json(&set, &cfg, has_bind));
 		cli_print_json(out);
 		json_object_put(out);
+	} else {
+		print_bundle(bundle, &cfg, &set, has_bind, bind_mounts);
+		all_matched = explain_files(&set, &cfg, has_bind, NULL);
+		print_runtime_hooks(&set, &cfg, has_bind);
 	}
-	if (failed)
+	if (!all_matched)
 		return cli_fail(EXIT_INVALID, "a hooks.d file cannot be matched against this bundle (see above)");
 	return EXIT_OK;
 }

@@ -415,7 +415,15 @@ static void usage(FILE *out)
 		     "3 when no source knows the container.\n");
 }
 
-int cmd_inspect(int argc, char **argv)
+struct inspect_options {
+	struct cli_sources src;
+	const char *proc_root;
+	const char *id;
+};
+
+/* true to go on; false when the command ends here with *status (the help
+ * printed, or a bad command line reported) */
+static bool inspect_parse_command_line(int argc, char **argv, struct inspect_options *opts, int *status)
 {
 	enum { OPT_PROC_ROOT = 256 };
 	static const struct option options[] = {
@@ -424,200 +432,326 @@ int cmd_inspect(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	_cleanup_(cli_http_release) struct cli_http http = { 0 };
-	_cleanup_(json_object_putp) struct json_object *record = NULL;
-	_cleanup_(ocitap_runtime_container_release) struct ocitap_runtime_container rc = { 0 };
-	_cleanup_(ocitap_config_release) struct ocitap_config cfg = { 0 };
-	_cleanup_(ocitap_proc_info_release) struct ocitap_proc_info proc = { 0 };
-	_cleanup_(ocitap_proc_info_release) struct ocitap_proc_info host = { 0 };
-	struct ocitap_error err = { 0 }, rec_err = { 0 }, rt_err = { 0 };
-	struct runtime_source rts[2];
-	struct cli_sources src;
-	char rec_how[1024] = "", rt_how[768] = "", bundle_err[600] = "", pid_why[256] = "";
-	const char *proc_root = "/proc", *id, *bundle = NULL;
-	bool have_rc = false, have_cfg = false, have_proc = false, have_host = false;
-	enum pid_check check = PID_NONE;
-	int opt, r, rec_r;
-	int64_t created_ns = 0;
-	pid_t pid = 0;
+	struct ocitap_error err = { 0 };
+	int opt;
 
-	cli.command = "inspect";
-	cli_sources_init(&src);
+	opts->proc_root = "/proc";
+	cli_sources_init(&opts->src);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		if (cli_sources_option(&src, opt, optarg))
+		if (cli_sources_option(&opts->src, opt, optarg))
 			continue;
 		switch (opt) {
 		case OPT_PROC_ROOT:
-			proc_root = optarg;
+			opts->proc_root = optarg;
 			break;
 		case 'h':
 			usage(stdout);
-			return EXIT_OK;
+			*status = EXIT_OK;
+			return false;
 		default:
 			usage(stderr);
-			return cli_fail(EXIT_USAGE, "bad command line");
+			*status = cli_fail(EXIT_USAGE, "bad command line");
+			return false;
 		}
 	}
-	if (cli_container_id(argc, argv, optind, &id, &err) < 0)
-		return cli_fail(EXIT_USAGE, "%s", err.message);
-	if (cli_http_init(&http, src.http, src.token_file, &err) < 0)
-		return cli_fail(EXIT_INVALID, "%s", err.message);
+	if (cli_container_id(argc, argv, optind, &opts->id, &err) < 0) {
+		*status = cli_fail(EXIT_USAGE, "%s", err.message);
+		return false;
+	}
+	return true;
+}
 
-	rec_r = records_get(&http, src.state_dir, id, &record, rec_how, sizeof(rec_how), &rec_err);
-	runtimes_init(rts, src.runc_root, src.crun_root);
-	for (int k = 0; k < 2 && !have_rc; k++) {
-		ocitap_error_clear(&err);
-		r = runtime_get(&rts[k], id, &rc, rt_how, sizeof(rt_how), &err);
+/*
+ * What inspect learnt about one container, from every source. The caller
+ * owns it, zeroed, and releases it with inspection_release.
+ */
+struct inspection {
+	const char *id;
+
+	struct json_object *record; /* ocitap's, or NULL */
+	int rec_r;		    /* records_get's answer: 0, -ENOENT, another -errno with rec_err */
+	struct ocitap_error rec_err;
+	char rec_how[1024];
+
+	struct ocitap_runtime_container rc; /* valid when have_rc */
+	bool have_rc;
+	char rt_how[768];
+
+	const char *bundle;	  /* rc's or the record's, borrowed; NULL when neither says */
+	struct ocitap_config cfg; /* valid when have_cfg */
+	bool have_cfg;
+	char bundle_err[600]; /* "" unless the bundle cannot be read */
+
+	int64_t created_ns; /* 0 unknown */
+	pid_t pid;	    /* the init to look at; 0 none */
+	enum pid_check check;
+	char pid_why[256];
+	struct ocitap_proc_info proc, host; /* valid when have_proc, have_host */
+	bool have_proc, have_host;
+};
+
+static void inspection_release(struct inspection *in)
+{
+	ocitap_proc_info_release(&in->host);
+	ocitap_proc_info_release(&in->proc);
+	ocitap_config_release(&in->cfg);
+	ocitap_runtime_container_release(&in->rc);
+	json_object_put(in->record);
+	in->record = NULL;
+}
+
+static const char *record_status(struct json_object *record)
+{
+	return record ? cli_json_string(record, "status") : NULL;
+}
+
+/* No source has the container: reported, and the exit status returned. */
+static int inspect_fail_unknown(const struct inspection *in, const struct runtime_source rts[2],
+				const struct ocitap_error *rt_err)
+{
+	if (rt_err->code) /* a runtime has it but cannot say what it is */
+		return cli_fail(EXIT_INVALID, "container '%s': %s%s%s", in->id, rt_err->message,
+				in->rec_r == -ENOENT ? "; not recorded by ocitap" : "; ocitap's record: ",
+				in->rec_r == -ENOENT ? "" : in->rec_err.message);
+	if (in->rec_r == -ENOENT)
+		return cli_fail(EXIT_NOT_FOUND, "no container '%s': unknown to runc (%s), crun (%s) and ocitap (%s)",
+				in->id, rts[0].root, rts[1].root, in->rec_how);
+	return cli_fail(EXIT_NOT_FOUND,
+			"no container '%s' in runc (%s) or crun (%s), and ocitap's record cannot be read: %s", in->id,
+			rts[0].root, rts[1].root, in->rec_err.message);
+}
+
+/* ocitap's record and the first runtime that knows the container. false
+ * when none does, with *status (reported). */
+static bool inspect_find(struct inspection *in, struct cli_http *http, const struct cli_sources *src, int *status)
+{
+	struct ocitap_error rt_err = { 0 };
+	struct runtime_source rts[2];
+
+	in->rec_r =
+		records_get(http, src->state_dir, in->id, &in->record, in->rec_how, sizeof(in->rec_how), &in->rec_err);
+	runtimes_init(rts, src->runc_root, src->crun_root);
+	for (int k = 0; k < 2 && !in->have_rc; k++) {
+		struct ocitap_error err = { 0 };
+		int r = runtime_get(&rts[k], in->id, &in->rc, in->rt_how, sizeof(in->rt_how), &err);
+
 		if (r == 0)
-			have_rc = true;
+			in->have_rc = true;
 		else if (r != -ENOENT)
 			rt_err = err;
 	}
-	if (rec_r < 0 && !have_rc) {
-		if (rt_err.code) /* a runtime has it but cannot say what it is */
-			return cli_fail(EXIT_INVALID, "container '%s': %s%s%s", id, rt_err.message,
-					rec_r == -ENOENT ? "; not recorded by ocitap" : "; ocitap's record: ",
-					rec_r == -ENOENT ? "" : rec_err.message);
-		if (rec_r == -ENOENT)
-			return cli_fail(EXIT_NOT_FOUND,
-					"no container '%s': unknown to runc (%s), crun (%s) and ocitap (%s)", id,
-					rts[0].root, rts[1].root, rec_how);
-		return cli_fail(EXIT_NOT_FOUND,
-				"no container '%s' in runc (%s) or crun (%s), and ocitap's record cannot be read: %s",
-				id, rts[0].root, rts[1].root, rec_err.message);
+	if (in->rec_r < 0 && !in->have_rc) {
+		*status = inspect_fail_unknown(in, rts, &rt_err);
+		return false;
 	}
-	if (rec_r < 0 && rec_r != -ENOENT && !cli.json)
-		cli_note("ocitap's record cannot be read: %s", rec_err.message);
-	else if (rec_r == 0 && strncmp(rec_how, "ocitapd", 7) != 0 && !cli.json)
-		cli_note("read %s", rec_how);
+	if (in->rec_r < 0 && in->rec_r != -ENOENT && !cli.json)
+		cli_note("ocitap's record cannot be read: %s", in->rec_err.message);
+	else if (in->rec_r == 0 && strncmp(in->rec_how, "ocitapd", 7) != 0 && !cli.json)
+		cli_note("read %s", in->rec_how);
+	return true;
+}
 
-	/* the bundle */
-	bundle = have_rc && rc.bundle ? rc.bundle : record ? cli_json_string(record, "bundle") : NULL;
-	if (bundle) {
-		ocitap_error_clear(&err);
-		if (ocitap_bundle_load_config(bundle, 0, NULL, &cfg, &err) == 0)
-			have_cfg = true;
-		else
-			ocitap_error_format(&err, bundle_err, sizeof(bundle_err));
-	}
-	/* the process, if it is still the container's */
-	if (record && cli_json_string(record, "created"))
-		ocitap_rfc3339_parse(cli_json_string(record, "created"), &created_ns, NULL);
-	if (have_rc && rc.created_wall_ns)
-		created_ns = rc.created_wall_ns;
-	if (have_rc && rc.pid > 0 && rc.status && strcmp(rc.status, "stopped") != 0)
-		pid = rc.pid;
-	else if (!have_rc && record &&
-		 strcmp(cli_json_string(record, "status") ? cli_json_string(record, "status") : "", "stopped") != 0)
-		pid = json_object_get_int(json_object_object_get(record, "pid"));
-	check = check_pid(proc_root, pid, have_rc ? &rc : NULL, created_ns, pid_why, sizeof(pid_why));
-	if ((check == PID_VERIFIED || check == PID_UNVERIFIED) &&
-	    ocitap_proc_info_read(proc_root, pid, &proc, NULL) == 0)
-		have_proc = true;
+/* The runtime's status when it knows the container, else ocitap's; NULL when neither says. */
+static const char *shown_status(const struct inspection *in)
+{
+	return in->have_rc && in->rc.status ? in->rc.status : record_status(in->record);
+}
+
+static void inspect_load_bundle(struct inspection *in)
+{
+	struct ocitap_error err = { 0 };
+
+	if (in->have_rc && in->rc.bundle)
+		in->bundle = in->rc.bundle;
+	else if (in->record)
+		in->bundle = cli_json_string(in->record, "bundle");
+	if (!in->bundle)
+		return;
+	if (ocitap_bundle_load_config(in->bundle, 0, NULL, &in->cfg, &err) == 0)
+		in->have_cfg = true;
+	else
+		ocitap_error_format(&err, in->bundle_err, sizeof(in->bundle_err));
+}
+
+/* The init process, read only if it is still the container's. */
+static void inspect_read_process(struct inspection *in, const char *proc_root)
+{
+	const char *status = record_status(in->record);
+
+	if (in->record && cli_json_string(in->record, "created"))
+		ocitap_rfc3339_parse(cli_json_string(in->record, "created"), &in->created_ns, NULL);
+	if (in->have_rc && in->rc.created_wall_ns)
+		in->created_ns = in->rc.created_wall_ns;
+	if (in->have_rc && in->rc.pid > 0 && in->rc.status && strcmp(in->rc.status, "stopped") != 0)
+		in->pid = in->rc.pid;
+	else if (!in->have_rc && in->record && strcmp(status ? status : "", "stopped") != 0)
+		in->pid = json_object_get_int(json_object_object_get(in->record, "pid"));
+	in->check = check_pid(proc_root, in->pid, in->have_rc ? &in->rc : NULL, in->created_ns, in->pid_why,
+			      sizeof(in->pid_why));
+	if ((in->check == PID_VERIFIED || in->check == PID_UNVERIFIED) &&
+	    ocitap_proc_info_read(proc_root, in->pid, &in->proc, NULL) == 0)
+		in->have_proc = true;
 	/* "host": the namespaces ocitap itself runs in (pid 1's may be unreadable) */
-	if (have_proc && ocitap_proc_info_read("/proc", getpid(), &host, NULL) == 0)
-		have_host = true;
+	if (in->have_proc && ocitap_proc_info_read("/proc", getpid(), &in->host, NULL) == 0)
+		in->have_host = true;
+}
 
-	if (cli.json) {
-		struct json_object *o = json_object_new_object(), *sources = json_object_new_object(), *pc;
+static struct json_object *sources_json(const struct inspection *in)
+{
+	struct json_object *sources = json_object_new_object();
 
-		json_object_object_add(o, "id", json_object_new_string(id));
-		json_object_object_add(o, "status",
-				       json_object_new_string(have_rc && rc.status ? rc.status
-							      : record && cli_json_string(record, "status")
-								      ? cli_json_string(record, "status")
-								      : "unknown"));
-		json_object_object_add(sources, "runtime", have_rc ? json_object_new_string(rt_how) : NULL);
-		json_object_object_add(sources, "ocitap", rec_r == 0 ? json_object_new_string(rec_how) : NULL);
-		if (rec_r < 0 && rec_r != -ENOENT)
-			json_object_object_add(sources, "ocitapError", json_object_new_string(rec_err.message));
-		json_object_object_add(o, "sources", sources);
-		json_object_object_add(o, "runtime", have_rc ? runtime_json(&rc) : NULL);
-		json_object_object_add(
-			o, "bundle",
-			bundle ? bundle_json(bundle, have_cfg ? &cfg : NULL, bundle_err[0] ? bundle_err : NULL) : NULL);
-		json_object_object_add(o, "record", record ? json_object_get(record) : NULL);
-		pc = json_object_new_object();
-		json_object_object_add(pc, "pid", pid > 0 ? json_object_new_int(pid) : NULL);
-		json_object_object_add(pc, "result", json_object_new_string(pid_check_names[check]));
-		json_object_object_add(pc, "detail", json_object_new_string(pid_why));
-		json_object_object_add(o, "pidCheck", pc);
-		json_object_object_add(o, "process", have_proc ? process_json(&proc, have_host ? &host : NULL) : NULL);
-		cli_print_json(o);
-		json_object_put(o);
-		return EXIT_OK;
-	}
+	json_object_object_add(sources, "runtime", in->have_rc ? json_object_new_string(in->rt_how) : NULL);
+	json_object_object_add(sources, "ocitap", in->rec_r == 0 ? json_object_new_string(in->rec_how) : NULL);
+	if (in->rec_r < 0 && in->rec_r != -ENOENT)
+		json_object_object_add(sources, "ocitapError", json_object_new_string(in->rec_err.message));
+	return sources;
+}
 
-	{
-		const char *st = have_rc && rc.status ? rc.status : record ? cli_json_string(record, "status") : NULL;
-		struct json_object *ex;
+static struct json_object *pid_check_json(const struct inspection *in)
+{
+	struct json_object *pc = json_object_new_object();
 
-		printf("%scontainer %s%s  %s", cli_sgr(CLI_BOLD), id, CLI_RESET, st ? st : "unknown");
-		if (have_rc)
-			printf(" (%s)", rc.runtime);
+	json_object_object_add(pc, "pid", in->pid > 0 ? json_object_new_int(in->pid) : NULL);
+	json_object_object_add(pc, "result", json_object_new_string(pid_check_names[in->check]));
+	json_object_object_add(pc, "detail", json_object_new_string(in->pid_why));
+	return pc;
+}
+
+static void inspect_print_json(const struct inspection *in)
+{
+	struct json_object *o = json_object_new_object();
+	const char *status = shown_status(in);
+
+	json_object_object_add(o, "id", json_object_new_string(in->id));
+	json_object_object_add(o, "status", json_object_new_string(status ? status : "unknown"));
+	json_object_object_add(o, "sources", sources_json(in));
+	json_object_object_add(o, "runtime", in->have_rc ? runtime_json(&in->rc) : NULL);
+	json_object_object_add(o, "bundle",
+			       in->bundle ? bundle_json(in->bundle, in->have_cfg ? &in->cfg : NULL,
+							in->bundle_err[0] ? in->bundle_err : NULL)
+					  : NULL);
+	json_object_object_add(o, "record", in->record ? json_object_get(in->record) : NULL);
+	json_object_object_add(o, "pidCheck", pid_check_json(in));
+	json_object_object_add(o, "process",
+			       in->have_proc ? process_json(&in->proc, in->have_host ? &in->host : NULL) : NULL);
+	cli_print_json(o);
+	json_object_put(o);
+}
+
+/* "process sh -c ...", "config 2 annotations, 1 hook, seccomp ..." */
+static void print_config(const struct ocitap_config *cfg)
+{
+	int n_hooks = 0;
+
+	if (cfg->args) {
+		printf("  %-11s", "process");
+		for (size_t i = 0; i < cfg->n_args; i++)
+			printf(" %s", cfg->args[i]);
 		putchar('\n');
-		printf("  %-11s %s%s%s\n", "sources", have_rc ? rt_how : "no runtime knows it",
-		       rec_r == 0 ? "; " : "; not recorded by ocitap", rec_r == 0 ? rec_how : "");
-		if (created_ns > 0) {
-			char age[32], when[OCITAP_RFC3339_MAX];
-
-			cli_format_age((double)(ocitap_wall_ns() - created_ns) / 1e9, age, sizeof(age));
-			ocitap_rfc3339_format(created_ns, 0, when, sizeof(when));
-			printf("  %-11s %s (%s ago)\n", "created", when, age);
-		}
-		if (bundle)
-			printf("  %-11s %s\n", "bundle", bundle);
-		if (bundle_err[0])
-			printf("  %-11s %sunreadable: %s%s\n", "config", cli_sgr(CLI_YELLOW), bundle_err, CLI_RESET);
-		if (have_cfg) {
-			int n_hooks = 0;
-
-			if (cfg.args) {
-				printf("  %-11s", "process");
-				for (size_t i = 0; i < cfg.n_args; i++)
-					printf(" %s", cfg.args[i]);
-				putchar('\n');
-			}
-			for (int s = 0; s < OCITAP_STAGE_COUNT; s++)
-				n_hooks += (int)cfg.n_hooks[s];
-			printf("  %-11s %zu annotation%s, %d hook%s", "config", cfg.n_annotations,
-			       cfg.n_annotations == 1 ? "" : "s", n_hooks, n_hooks == 1 ? "" : "s");
-			if (cfg.has_seccomp)
-				printf(", seccomp %s%s%s", cfg.seccomp.default_action ? cfg.seccomp.default_action : "",
-				       cfg.seccomp.listener_path ? " listener " : "",
-				       cfg.seccomp.listener_path ? cfg.seccomp.listener_path : "");
-			putchar('\n');
-		}
-		if (have_rc && rc.cgroup)
-			printf("  %-11s %s\n", "cgroup", rc.cgroup);
-		if (record && json_object_object_get_ex(record, "exit", &ex) && ex) {
-			struct json_object *v;
-
-			printf("  %-11s", "exit");
-			if (json_object_object_get_ex(ex, "signal", &v) && json_object_get_int(v))
-				printf(" killed by signal %d", json_object_get_int(v));
-			else if (json_object_object_get_ex(ex, "code", &v))
-				printf(" code %d", json_object_get_int(v));
-			if (json_object_object_get_ex(ex, "oomKilled", &v) && json_object_get_boolean(v))
-				printf(" %s(OOM-killed)%s", cli_sgr(CLI_RED), CLI_RESET);
-			putchar('\n');
-		}
-		if (record)
-			print_timeline(record);
-		if (pid > 0) {
-			char title[160];
-
-			snprintf(title, sizeof(title), "process %d (init)", pid);
-			heading(title);
-			printf("  %-11s %s%s%s: %s\n", "pid check",
-			       cli_sgr(check == PID_VERIFIED	 ? CLI_GREEN
-				       : check == PID_UNVERIFIED ? CLI_YELLOW
-								 : CLI_RED),
-			       pid_check_names[check], CLI_RESET, pid_why);
-			if (have_proc)
-				print_process(&proc, have_host ? &host : NULL);
-		}
 	}
+	for (int s = 0; s < OCITAP_STAGE_COUNT; s++)
+		n_hooks += (int)cfg->n_hooks[s];
+	printf("  %-11s %zu annotation%s, %d hook%s", "config", cfg->n_annotations, cfg->n_annotations == 1 ? "" : "s",
+	       n_hooks, n_hooks == 1 ? "" : "s");
+	if (cfg->has_seccomp)
+		printf(", seccomp %s%s%s", cfg->seccomp.default_action ? cfg->seccomp.default_action : "",
+		       cfg->seccomp.listener_path ? " listener " : "",
+		       cfg->seccomp.listener_path ? cfg->seccomp.listener_path : "");
+	putchar('\n');
+}
+
+/* The record's "exit": a code, or a signal, and an OOM kill. */
+static void print_exit(struct json_object *record)
+{
+	struct json_object *ex, *v;
+
+	if (!record || !json_object_object_get_ex(record, "exit", &ex) || !ex)
+		return;
+	printf("  %-11s", "exit");
+	if (json_object_object_get_ex(ex, "signal", &v) && json_object_get_int(v))
+		printf(" killed by signal %d", json_object_get_int(v));
+	else if (json_object_object_get_ex(ex, "code", &v))
+		printf(" code %d", json_object_get_int(v));
+	if (json_object_object_get_ex(ex, "oomKilled", &v) && json_object_get_boolean(v))
+		printf(" %s(OOM-killed)%s", cli_sgr(CLI_RED), CLI_RESET);
+	putchar('\n');
+}
+
+/* The container's header lines: status, sources, creation, bundle and config, cgroup, exit. */
+static void print_overview(const struct inspection *in)
+{
+	const char *st = shown_status(in);
+
+	printf("%scontainer %s%s  %s", cli_sgr(CLI_BOLD), in->id, CLI_RESET, st ? st : "unknown");
+	if (in->have_rc)
+		printf(" (%s)", in->rc.runtime);
+	putchar('\n');
+	printf("  %-11s %s%s%s\n", "sources", in->have_rc ? in->rt_how : "no runtime knows it",
+	       in->rec_r == 0 ? "; " : "; not recorded by ocitap", in->rec_r == 0 ? in->rec_how : "");
+	if (in->created_ns > 0) {
+		char age[32], when[OCITAP_RFC3339_MAX];
+
+		cli_format_age((double)(ocitap_wall_ns() - in->created_ns) / 1e9, age, sizeof(age));
+		ocitap_rfc3339_format(in->created_ns, 0, when, sizeof(when));
+		printf("  %-11s %s (%s ago)\n", "created", when, age);
+	}
+	if (in->bundle)
+		printf("  %-11s %s\n", "bundle", in->bundle);
+	if (in->bundle_err[0])
+		printf("  %-11s %sunreadable: %s%s\n", "config", cli_sgr(CLI_YELLOW), in->bundle_err, CLI_RESET);
+	if (in->have_cfg)
+		print_config(&in->cfg);
+	if (in->have_rc && in->rc.cgroup)
+		printf("  %-11s %s\n", "cgroup", in->rc.cgroup);
+	print_exit(in->record);
+}
+
+static void print_init(const struct inspection *in)
+{
+	char title[160];
+
+	snprintf(title, sizeof(title), "process %d (init)", in->pid);
+	heading(title);
+	printf("  %-11s %s%s%s: %s\n", "pid check",
+	       cli_sgr(in->check == PID_VERIFIED     ? CLI_GREEN
+		       : in->check == PID_UNVERIFIED ? CLI_YELLOW
+						     : CLI_RED),
+	       pid_check_names[in->check], CLI_RESET, in->pid_why);
+	if (in->have_proc)
+		print_process(&in->proc, in->have_host ? &in->host : NULL);
+}
+
+static void inspect_print_text(const struct inspection *in)
+{
+	print_overview(in);
+	if (in->record)
+		print_timeline(in->record);
+	if (in->pid > 0)
+		print_init(in);
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+	_cleanup_(cli_http_release) struct cli_http http = { 0 };
+	_cleanup_(inspection_release) struct inspection in = { 0 };
+	struct ocitap_error err = { 0 };
+	struct inspect_options opts;
+	int status;
+
+	cli.command = "inspect";
+	if (!inspect_parse_command_line(argc, argv, &opts, &status))
+		return status;
+	if (cli_http_init(&http, opts.src.http, opts.src.token_file, &err) < 0)
+		return cli_fail(EXIT_INVALID, "%s", err.message);
+	in.id = opts.id;
+	if (!inspect_find(&in, &http, &opts.src, &status))
+		return status;
+	inspect_load_bundle(&in);
+	inspect_read_process(&in, opts.proc_root);
+	if (cli.json)
+		inspect_print_json(&in);
+	else
+		inspect_print_text(&in);
 	return EXIT_OK;
 }

@@ -166,7 +166,14 @@ static void usage(FILE *out)
 		     "Exit status: 0; 1 when no source could be read; 2 on a bad command line.\n");
 }
 
-int cmd_ps(int argc, char **argv)
+struct ps_options {
+	struct cli_sources src;
+	bool all;
+};
+
+/* true to go on; false when the command ends here with *status (the help
+ * printed, or a bad command line reported) */
+static bool ps_parse_command_line(int argc, char **argv, struct ps_options *opts, int *status)
 {
 	static const struct option options[] = {
 		{ "all", no_argument, NULL, 'a' },
@@ -174,176 +181,239 @@ int cmd_ps(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	_cleanup_(cli_http_release) struct cli_http http = { 0 };
-	_cleanup_(json_object_putp) struct json_object *records = NULL;
-	_cleanup_(json_object_putp) struct json_object *sources = NULL;
-	_cleanup_(listed_release) struct listed listed = { 0 };
-	_cleanup_(rows_release) struct rows rows = { 0 };
-	struct ocitap_runtime_container **rc = listed.v;
-	size_t *n_rc = listed.n;
-	struct runtime_source rts[2];
-	struct cli_sources src;
-	struct ocitap_error err = { 0 };
-	char how[768];
-	bool all = false, any_source = false;
-	int opt, r;
-	int64_t now = ocitap_wall_ns();
+	int opt;
 
-	cli.command = "ps";
-	cli_sources_init(&src);
+	opts->all = false;
+	cli_sources_init(&opts->src);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "ah", options, NULL)) != -1) {
-		if (cli_sources_option(&src, opt, optarg))
+		if (cli_sources_option(&opts->src, opt, optarg))
 			continue;
 		switch (opt) {
 		case 'a':
-			all = true;
+			opts->all = true;
 			break;
 		case 'h':
 			usage(stdout);
-			return EXIT_OK;
+			*status = EXIT_OK;
+			return false;
 		default:
 			usage(stderr);
-			return cli_fail(EXIT_USAGE, "bad command line");
+			*status = cli_fail(EXIT_USAGE, "bad command line");
+			return false;
 		}
 	}
-	if (optind != argc)
-		return cli_fail(EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
-	if (cli_http_init(&http, src.http, src.token_file, &err) < 0)
-		return cli_fail(EXIT_INVALID, "%s", err.message);
-	sources = json_object_new_array();
-
-	/* what ocitap recorded */
-	{
-		struct json_object *s = json_object_new_object();
-
-		ocitap_error_clear(&err);
-		json_object_object_add(s, "name", json_object_new_string("ocitap"));
-		if (records_list(&http, src.state_dir, &records, how, sizeof(how), &err) == 0) {
-			any_source = true;
-			json_object_object_add(s, "from", json_object_new_string(how));
-			if (strncmp(how, "ocitapd", 7) != 0 && !cli.json)
-				cli_note("read %s", how);
-			for (size_t i = 0; i < json_object_array_length(records); i++) {
-				struct json_object *c = json_object_array_get_idx(records, i), *v;
-				const char *id = cli_json_string(c, "id"), *created = cli_json_string(c, "created");
-				struct row *row;
-
-				if (!id || !(row = find_or_add(&rows, id)))
-					continue;
-				row->record = c;
-				row->ocitap_status = cli_json_string(c, "status");
-				row->status = row->ocitap_status;
-				row->pid = json_object_get_int(json_object_object_get(c, "pid"));
-				if (json_object_object_get_ex(c, "notifyFds", &v) && v)
-					row->notify_fds = json_object_get_int(v);
-				if (created)
-					ocitap_rfc3339_parse(created, &row->created_ns, NULL);
-			}
-		} else {
-			json_object_object_add(s, "error", json_object_new_string(err.message));
-			if (!cli.json)
-				cli_note("no record from ocitap: %s", err.message);
-		}
-		json_object_array_add(sources, s);
+	if (optind != argc) {
+		*status = cli_fail(EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
+		return false;
 	}
+	return true;
+}
 
-	/* what the runtimes report */
-	runtimes_init(rts, src.runc_root, src.crun_root);
+/*
+ * Everything ps gathered. The rows borrow from records and listed, so all
+ * of it lives as long as the rows: the caller owns it, zeroed, and releases
+ * it with gathered_release.
+ */
+struct gathered {
+	struct json_object *records; /* ocitap's, an array */
+	struct listed listed;
+	struct rows rows;
+	struct json_object *sources; /* what each source said, for --json */
+	bool any_source;
+};
+
+static void gathered_release(struct gathered *g)
+{
+	rows_release(&g->rows);
+	listed_release(&g->listed);
+	json_object_put(g->sources);
+	json_object_put(g->records);
+	*g = (struct gathered){ 0 };
+}
+
+static void row_fill_from_record(struct row *row, struct json_object *c)
+{
+	const char *created = cli_json_string(c, "created");
+	struct json_object *v;
+
+	row->record = c;
+	row->ocitap_status = cli_json_string(c, "status");
+	row->status = row->ocitap_status;
+	row->pid = json_object_get_int(json_object_object_get(c, "pid"));
+	if (json_object_object_get_ex(c, "notifyFds", &v) && v)
+		row->notify_fds = json_object_get_int(v);
+	if (created)
+		ocitap_rfc3339_parse(created, &row->created_ns, NULL);
+}
+
+/* A row for each container ocitap recorded (the daemon's, or its store's). */
+static void gather_records(struct gathered *g, struct cli_http *http, const char *state_dir)
+{
+	struct json_object *s = json_object_new_object();
+	struct ocitap_error err = { 0 };
+	char how[768];
+
+	json_object_object_add(s, "name", json_object_new_string("ocitap"));
+	if (records_list(http, state_dir, &g->records, how, sizeof(how), &err) == 0) {
+		g->any_source = true;
+		json_object_object_add(s, "from", json_object_new_string(how));
+		if (strncmp(how, "ocitapd", 7) != 0 && !cli.json)
+			cli_note("read %s", how);
+		for (size_t i = 0; i < json_object_array_length(g->records); i++) {
+			struct json_object *c = json_object_array_get_idx(g->records, i);
+			const char *id = cli_json_string(c, "id");
+			struct row *row;
+
+			if (id && (row = find_or_add(&g->rows, id)))
+				row_fill_from_record(row, c);
+		}
+	} else {
+		json_object_object_add(s, "error", json_object_new_string(err.message));
+		if (!cli.json)
+			cli_note("no record from ocitap: %s", err.message);
+	}
+	json_object_array_add(g->sources, s);
+}
+
+/* The runtime is the authority on status, pid and creation time. */
+static void row_fill_from_runtime(struct row *row, const struct ocitap_runtime_container *rc, const char *runtime)
+{
+	row->rc = rc;
+	row->runtime = runtime;
+	row->runtime_status = rc->status;
+	row->status = rc->status ? rc->status : row->status;
+	if (rc->pid > 0)
+		row->pid = rc->pid;
+	if (rc->created_wall_ns > 0)
+		row->created_ns = rc->created_wall_ns;
+}
+
+/* A row for each container runc and crun list, merged into ocitap's. */
+static void gather_runtime_containers(struct gathered *g, const struct cli_sources *src)
+{
+	struct runtime_source rts[2];
+
+	runtimes_init(rts, src->runc_root, src->crun_root);
 	for (int k = 0; k < 2; k++) {
 		struct json_object *s = json_object_new_object();
+		struct ocitap_runtime_container *rc;
+		struct ocitap_error err = { 0 };
+		char how[768];
+		int r;
 
-		ocitap_error_clear(&err);
 		json_object_object_add(s, "name", json_object_new_string(rts[k].name));
-		r = runtime_list(&rts[k], &rc[k], &n_rc[k], how, sizeof(how), &err);
+		r = runtime_list(&rts[k], &g->listed.v[k], &g->listed.n[k], how, sizeof(how), &err);
 		if (r == 0) {
-			any_source = true;
+			g->any_source = true;
 			json_object_object_add(s, "from", json_object_new_string(how));
 		} else {
 			json_object_object_add(s, "error", json_object_new_string(err.message));
 			if (r != -ENOENT && !cli.json)
 				cli_note("%s: %s", rts[k].name, err.message);
 		}
-		json_object_array_add(sources, s);
-		for (size_t i = 0; i < n_rc[k]; i++) {
-			struct row *row = find_or_add(&rows, rc[k][i].id);
+		json_object_array_add(g->sources, s);
+		rc = g->listed.v[k];
+		for (size_t i = 0; i < g->listed.n[k]; i++) {
+			struct row *row = find_or_add(&g->rows, rc[i].id);
 
-			if (!row)
-				continue;
-			row->rc = &rc[k][i];
-			row->runtime = rts[k].name;
-			row->runtime_status = rc[k][i].status;
-			row->status = rc[k][i].status ? rc[k][i].status : row->status;
-			if (rc[k][i].pid > 0)
-				row->pid = rc[k][i].pid;
-			if (rc[k][i].created_wall_ns > 0)
-				row->created_ns = rc[k][i].created_wall_ns;
+			if (row)
+				row_fill_from_runtime(row, &rc[i], rts[k].name); /* the name is a literal */
 		}
 	}
-	if (rows.n)
-		qsort(rows.v, rows.n, sizeof(*rows.v), row_order);
+}
 
-	if (!any_source)
+static void ps_print_json(const struct rows *rows, struct json_object *sources, bool all, int64_t now)
+{
+	struct json_object *out = json_object_new_object(), *list = json_object_new_array();
+
+	for (size_t i = 0; i < rows->n; i++)
+		if (all || !is_stopped(rows->v[i].status))
+			json_object_array_add(list, row_json(&rows->v[i], now));
+	json_object_object_add(out, "containers", list);
+	json_object_object_add(out, "sources", json_object_get(sources));
+	cli_print_json(out);
+	json_object_put(out);
+}
+
+static void table_add_row(struct cli_table *t, const struct row *row, int64_t now)
+{
+	char pid[16] = "", age[32] = "", fds[16] = "", last[160] = "";
+	struct json_object *ev = NULL;
+	const char *cells[7];
+
+	if (row->pid > 0)
+		snprintf(pid, sizeof(pid), "%d", row->pid);
+	if (row->created_ns > 0)
+		cli_format_age((double)(now - row->created_ns) / 1e9, age, sizeof(age));
+	if (row->notify_fds >= 0)
+		snprintf(fds, sizeof(fds), "%d", row->notify_fds);
+	if (!row->record)
+		snprintf(last, sizeof(last), "not seen by ocitap%s%s", row->rc && row->rc->error ? ": " : "",
+			 row->rc && row->rc->error ? row->rc->error : "");
+	else if (json_object_object_get_ex(row->record, "lastEvent", &ev) && ev)
+		last_event_text(ev, last, sizeof(last));
+	cells[0] = row->id;
+	cells[1] = row->status;
+	cells[2] = pid;
+	cells[3] = age;
+	cells[4] = row->runtime;
+	cells[5] = fds;
+	cells[6] = last;
+	cli_table_add(t, cells);
+	if (row->status && strcmp(row->status, "running") == 0)
+		cli_table_colour(t, 1, CLI_GREEN);
+	else if (is_stopped(row->status))
+		cli_table_colour(t, 1, CLI_DIM);
+	else
+		cli_table_colour(t, 1, CLI_YELLOW);
+	if (!row->record)
+		cli_table_colour(t, 6, CLI_YELLOW);
+}
+
+static void ps_print_table(const struct rows *rows, bool all, int64_t now)
+{
+	static const char *const headers[] = { "ID", "STATUS", "PID", "AGE", "RUNTIME", "FDS", "LAST EVENT" };
+	struct cli_table t;
+	size_t hidden = 0;
+
+	cli_table_init(&t, headers, 7, 6);
+	for (size_t i = 0; i < rows->n; i++) {
+		if (!all && is_stopped(rows->v[i].status))
+			hidden++;
+		else
+			table_add_row(&t, &rows->v[i], now);
+	}
+	cli_table_print(&t, stdout);
+	cli_table_release(&t);
+	if (hidden)
+		printf("%s(%zu stopped not shown: --all)%s\n", cli_sgr(CLI_DIM), hidden, CLI_RESET);
+}
+
+int cmd_ps(int argc, char **argv)
+{
+	_cleanup_(cli_http_release) struct cli_http http = { 0 };
+	_cleanup_(gathered_release) struct gathered g = { 0 };
+	struct ocitap_error err = { 0 };
+	struct ps_options opts;
+	int64_t now = ocitap_wall_ns();
+	int status;
+
+	cli.command = "ps";
+	if (!ps_parse_command_line(argc, argv, &opts, &status))
+		return status;
+	if (cli_http_init(&http, opts.src.http, opts.src.token_file, &err) < 0)
+		return cli_fail(EXIT_INVALID, "%s", err.message);
+	g.sources = json_object_new_array();
+	gather_records(&g, &http, opts.src.state_dir);
+	gather_runtime_containers(&g, &opts.src);
+	if (g.rows.n)
+		qsort(g.rows.v, g.rows.n, sizeof(*g.rows.v), row_order);
+	if (!g.any_source)
 		return cli_fail(EXIT_INVALID, "no source could be read: not ocitap's record, not runc, not crun");
-	if (cli.json) {
-		struct json_object *out = json_object_new_object(), *list = json_object_new_array();
-
-		for (size_t i = 0; i < rows.n; i++)
-			if (all || !is_stopped(rows.v[i].status))
-				json_object_array_add(list, row_json(&rows.v[i], now));
-		json_object_object_add(out, "containers", list);
-		json_object_object_add(out, "sources", json_object_get(sources));
-		cli_print_json(out);
-		json_object_put(out);
-	} else {
-		static const char *const headers[] = { "ID", "STATUS", "PID", "AGE", "RUNTIME", "FDS", "LAST EVENT" };
-		struct cli_table t;
-		size_t hidden = 0;
-
-		cli_table_init(&t, headers, 7, 6);
-		for (size_t i = 0; i < rows.n; i++) {
-			struct row *row = &rows.v[i];
-			char pid[16] = "", age[32] = "", fds[16] = "", last[160] = "";
-			struct json_object *ev = NULL;
-			const char *cells[7];
-
-			if (!all && is_stopped(row->status)) {
-				hidden++;
-				continue;
-			}
-			if (row->pid > 0)
-				snprintf(pid, sizeof(pid), "%d", row->pid);
-			if (row->created_ns > 0)
-				cli_format_age((double)(now - row->created_ns) / 1e9, age, sizeof(age));
-			if (row->notify_fds >= 0)
-				snprintf(fds, sizeof(fds), "%d", row->notify_fds);
-			if (!row->record)
-				snprintf(last, sizeof(last), "not seen by ocitap%s%s",
-					 row->rc && row->rc->error ? ": " : "",
-					 row->rc && row->rc->error ? row->rc->error : "");
-			else if (json_object_object_get_ex(row->record, "lastEvent", &ev) && ev)
-				last_event_text(ev, last, sizeof(last));
-			cells[0] = row->id;
-			cells[1] = row->status;
-			cells[2] = pid;
-			cells[3] = age;
-			cells[4] = row->runtime;
-			cells[5] = fds;
-			cells[6] = last;
-			cli_table_add(&t, cells);
-			if (row->status && strcmp(row->status, "running") == 0)
-				cli_table_colour(&t, 1, CLI_GREEN);
-			else if (is_stopped(row->status))
-				cli_table_colour(&t, 1, CLI_DIM);
-			else
-				cli_table_colour(&t, 1, CLI_YELLOW);
-			if (!row->record)
-				cli_table_colour(&t, 6, CLI_YELLOW);
-		}
-		cli_table_print(&t, stdout);
-		cli_table_release(&t);
-		if (hidden)
-			printf("%s(%zu stopped not shown: --all)%s\n", cli_sgr(CLI_DIM), hidden, CLI_RESET);
-	}
+	if (cli.json)
+		ps_print_json(&g.rows, g.sources, opts.all, now);
+	else
+		ps_print_table(&g.rows, opts.all, now);
 	return EXIT_OK;
 }
