@@ -70,7 +70,7 @@ override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-LIB_SRCS := lib/error.c lib/clock.c lib/number.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/report.c lib/proc.c lib/spool.c lib/stage.c lib/hooksd.c lib/procinfo.c lib/runtime.c lib/keeper.c lib/profile.c lib/query.c lib/event-json.c lib/goregex.c lib/goregex-class.c
+LIB_SRCS := lib/error.c lib/clock.c lib/number.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/report.c lib/proc.c lib/spool.c lib/stage.c lib/hooksd.c lib/procinfo.c lib/runtime.c lib/keeper.c lib/profile.c lib/query.c lib/event-json.c lib/goregex.c lib/goregex-class.c lib/nsid.c
 # The installed SDK (docs/design/sdk.md): these headers, and libocitap.so and
 # the installed libocitap.a built from LIB_SDK_SRCS only (the public modules
 # and the private helpers they use, hidden). Everything else in lib/ is for
@@ -91,7 +91,7 @@ UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/keeper-test $(BUILD)/tests/bench-parse $(BUILD)/tests/min-agent \
              $(BUILD)/tests/scale-client $(BUILD)/tests/notify-loop $(BUILD)/tests/spawn-bench \
-             $(BUILD)/tests/return0 $(BUILD)/tests/bpf-prog $(BUILD)/tests/perfbuf-tracer $(BUILD)/tests/claim-id
+             $(BUILD)/tests/return0 $(BUILD)/tests/bpf-prog $(BUILD)/tests/perfbuf-tracer $(BUILD)/tests/claim-id $(BUILD)/tests/peer-tool
 
 FUZZ_TARGETS := state process_state config policy report hooksd runtime profile query
 FUZZ_BUILD   := $(BUILD)/fuzz
@@ -276,6 +276,10 @@ $(BUILD)/tests/spawn-bench: $(BUILD)/tests/bench/spawn-bench.o
 # a root peer that claims another container's id (tests/integration/policy-per-fd.sh)
 $(BUILD)/tests/claim-id: $(BUILD)/tests/integration/claim-id.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $<
+
+# a peer inside a container (tests/integration/container-peers.sh): static, a busybox rootfs has no socat
+$(BUILD)/tests/peer-tool: $(BUILD)/tests/integration/peer-tool.o
+	$(Q)$(CC) $(LDFLAGS) -static -o $@ $<
 
 # a container's only program (tests/integration/bpf.sh): static
 $(BUILD)/tests/bpf-prog: $(BUILD)/tests/integration/bpf-prog.o

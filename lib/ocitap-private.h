@@ -43,5 +43,6 @@
 #include "keeper.h"
 #include "profile.h"
 #include "query.h"
+#include "nsid.h"
 
 #endif

@@ -52,13 +52,13 @@ jq --arg hook "$hook" --arg out "$out" --arg inroot "$bundle/rootfs/cap" --arg s
 | .process.args = ["sh", "-c", "echo hello from the container; mkdir /tmp/made && echo mkdir: allowed; chmod 600 /tmp || echo chmod: denied; exit 3"]
 | .annotations = {"org.ocitap.demo": "yes", "io.containers.trace-syscall": ("of:" + $sockdir + "/profile.json")}
 | .mounts += [{destination: "/ocitap", type: "bind", source: $bin, options: ["rbind", "ro"]},
-              {destination: $sockdir, type: "bind", source: $sockdir, options: ["rbind"]}]
+              {destination: ($sockdir + "/container"), type: "bind", source: ($sockdir + "/container"), options: ["rbind"]}]
 | .hooks = {
     prestart:        [{path: $hook, args: ["capture-hook", "prestart", $out]}, ocitap("prestart")],
     createRuntime:   [{path: $hook, args: ["capture-hook", "createRuntime", $out]}, ocitap("createRuntime")],
     createContainer: [{path: $hook, args: ["capture-hook", "createContainer", $out, $inroot]}, ocitap("createContainer")],
     startContainer:  [{path: "/capture-hook", args: ["capture-hook", "startContainer", "/cap"]},
-                      {path: "/ocitap/ocitap-hook-static", args: ["ocitap-startContainer", "--socket", $sock, "--state-dir", "/tmp"]}],
+                      {path: "/ocitap/ocitap-hook-static", args: ["ocitap-startContainer", "--socket", ($sockdir + "/container/ocitap.sock"), "--state-dir", "/tmp"]}],
     poststart:       [{path: $hook, args: ["capture-hook", "poststart", $out]}, ocitap("poststart")],
     poststop:        [{path: $hook, args: ["capture-hook", "poststop", $out]}, ocitap("poststop")] }
 | .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $sock, listenerMetadata: "policy=demo",

@@ -5,7 +5,9 @@
  * container's syscall waits) instead of failing them with ENOSYS.
  *
  * Deliberately tiny: one poll loop, one message format (lib/keeper.h), no
- * JSON, peers checked by SO_PEERCRED (same uid only), fds checked to be
+ * JSON, peers checked by SO_PEERCRED (same uid or root) and by their
+ * namespaces (the keeper's own: a process inside a container that can reach
+ * the socket, through a bind mount say, is refused), fds checked to be
  * seccomp notify fds, a copy closed as soon as its filter hangs up. If
  * the keeper itself is killed while ocitapd runs, nothing happens to the
  * containers (ocitapd still holds its copies) and ocitapd hands its fds to
@@ -31,7 +33,7 @@
 #include "keeper.h"
 #include "macro.h"
 #include "number.h"
-#include "ocitap.h"
+#include "ocitap-private.h"
 
 #define TAG_LISTEN ((uint64_t)1 << 62)
 #define TAG_CLIENT ((uint64_t)1 << 61)
@@ -46,8 +48,9 @@ static struct {
 	struct held *v;
 	size_t n, cap, max;
 	size_t n_clients;
-	ino_t sock_ino;	     /* the socket file we made: removed at exit only if still ours */
-	bool exit_when_idle; /* no fd held and no client: nothing left to do */
+	ino_t sock_ino;		     /* the socket file we made: removed at exit only if still ours */
+	struct ocitap_ns_ids own_ns; /* a peer must share them: it is the ocitapd on this host */
+	bool exit_when_idle;	     /* no fd held and no client: nothing left to do */
 	volatile sig_atomic_t stop;
 } k = { .epfd = -1, .listen_fd = -1, .max = 4096 };
 
@@ -218,11 +221,25 @@ static void accept_client(void)
 	socklen_t len = sizeof(cred);
 	struct epoll_event ev = { .events = EPOLLIN };
 	int c = accept4(k.listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	struct ocitap_ns_ids ns;
+	const char *differs;
 
 	if (c < 0)
 		return;
 	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || (cred.uid != geteuid() && cred.uid != 0)) {
 		say("refused a peer of uid %d", (int)cred.uid);
+		close(c);
+		return;
+	}
+	/* root inside a container is uid 0 too: the namespaces tell them apart */
+	if (cred.pid <= 0 || ocitap_ns_ids_read("/proc", cred.pid, &ns, NULL) < 0) {
+		say("refused a peer (pid %d) whose namespaces cannot be read", (int)cred.pid);
+		close(c);
+		return;
+	}
+	if ((differs = ocitap_ns_ids_differ(&ns, &k.own_ns))) {
+		say("refused a peer (pid %d) in another %s namespace: only the ocitapd of this host is served",
+		    (int)cred.pid, differs);
 		close(c);
 		return;
 	}
@@ -327,6 +344,10 @@ static int serve(const char *path, struct ocitap_error *err)
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_LISTEN };
 	struct stat st;
 
+	int r = ocitap_ns_ids_read("/proc", 0, &k.own_ns, err);
+
+	if (r < 0)
+		return ocitap_error_prefix(err, "cannot tell its own namespaces");
 	k.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (k.epfd < 0)
 		return ocitap_error_set(err, -errno, NULL, "cannot listen on %s: epoll: %s", path, strerror(errno));

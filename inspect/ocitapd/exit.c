@@ -103,6 +103,8 @@ void exit_watch_init(struct ocitapd *d, struct container *c, pid_t pid)
 	}
 	c->pidw = pw;
 	c->init_pid = pid;
+	/* read now, while the pidfd vouches that pid is still this init */
+	c->has_init_ns = ocitap_ns_ids_read("/proc", pid, &c->init_ns, NULL) == 0;
 }
 
 /*

@@ -127,6 +127,8 @@ int loop_run(struct ocitapd *d)
 
 		if (d->stopping && !stop_by) {
 			epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->listen_fd, NULL);
+			if (d->report_fd >= 0)
+				epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->report_fd, NULL);
 			stop_by = ocitap_now_ms() + 2000;
 		}
 		n = loop_wait(d, events, 64, d->reaping ? 10 : d->n_conns ? 100 : 1000);

@@ -97,7 +97,7 @@ static struct ocitapd *ocitapd_new(char **argv)
 	struct ocitapd *d = ocitapd_xcalloc(1, sizeof(*d));
 	ssize_t n;
 
-	d->epfd = d->listen_fd = d->signal_fd = d->keeper_fd = d->successor_pidfd = -1;
+	d->epfd = d->listen_fd = d->report_fd = d->signal_fd = d->keeper_fd = d->successor_pidfd = -1;
 	d->writer.done_fd = -1;
 	d->sync_wakeup = -1;
 	d->next_serial = d->next_cookie = 1;
@@ -156,6 +156,32 @@ static int start_store(struct ocitapd *d)
 	return 0;
 }
 
+/*
+ * The report-only socket (--container-socket): the one thing meant to be
+ * mounted into containers, for the hooks that run inside them. Anyone may
+ * connect (its directory holds nothing else); what it may say is checked
+ * per report (peers.c).
+ */
+static int start_report_socket(struct ocitapd *d)
+{
+	struct ocitap_error err = { 0 };
+	char dir[PATH_MAX], line[512];
+
+	if (!d->opt.container_socket)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s", d->opt.container_socket);
+	if (strrchr(dir, '/') && strrchr(dir, '/') != dir) {
+		*strrchr(dir, '/') = '\0';
+		mkdir_p(dir, 0755);
+	}
+	d->report_fd = ocitap_unix_listen(d->opt.container_socket, 0666, 128, &err);
+	if (d->report_fd < 0) {
+		log_msg(LOG_ERR, "container socket: %s", ocitap_error_format(&err, line, sizeof(line)));
+		return d->report_fd;
+	}
+	return 0;
+}
+
 /* The socket (unless a predecessor handed it over), the signals, the loop. */
 static int start_loop(struct ocitapd *d)
 {
@@ -177,6 +203,8 @@ static int start_loop(struct ocitapd *d)
 		}
 	}
 	d->serving = true;
+	if ((r = start_report_socket(d)) < 0)
+		return r;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -197,7 +225,8 @@ static int start_loop(struct ocitapd *d)
 	}
 	if ((r = loop_add(d, d->listen_fd, &d->listen_w, peers_accept)) < 0 ||
 	    (r = loop_add(d, d->signal_fd, &d->signal_w, on_signal)) < 0 ||
-	    (r = loop_add(d, d->writer.done_fd, &d->writer_w, peers_writer_done)) < 0) {
+	    (r = loop_add(d, d->writer.done_fd, &d->writer_w, peers_writer_done)) < 0 ||
+	    (d->report_fd >= 0 && (r = loop_add(d, d->report_fd, &d->report_w, peers_accept)) < 0)) {
 		log_msg(LOG_ERR, "epoll: %s", strerror(-r));
 		return r;
 	}
@@ -296,6 +325,12 @@ static int daemon_start(struct ocitapd *d)
 	}
 	if ((r = start_process(d)) < 0)
 		return r;
+	/* a peer in these is the host's (a runtime, its hooks); one in others is inside a container */
+	if ((r = ocitap_ns_ids_read("/proc", 0, &d->own_ns, &err)) < 0) {
+		log_msg(LOG_ERR, "cannot tell the daemon's own namespaces: %s",
+			ocitap_error_format(&err, line, sizeof(line)));
+		return r;
+	}
 	if ((env = getenv("OCITAP_LISTEN_FD"))) {
 		d->listen_fd = upgrade_inherited_listen_fd(env);
 		unsetenv("OCITAP_LISTEN_FD");
@@ -353,6 +388,8 @@ static void daemon_stop(struct ocitapd *d)
 	push_stop(push);  /* before the store thread: its last cursors get written */
 	if (d->listen_fd >= 0)
 		close(d->listen_fd);
+	if (d->report_fd >= 0)
+		close(d->report_fd);
 	if (d->serving)
 		upgrade_remove_files(d);
 	writer_stop(&d->writer);

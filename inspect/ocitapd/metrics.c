@@ -42,6 +42,9 @@ static const struct family families[] = {
 	{ "ocitap_spool_replays_total", "counter", "Spooled hook reports replayed into the store." },
 	{ "ocitap_dropped_peers_total", "counter",
 	  "Connections to the daemon socket refused or dropped (not allowed, too many, malformed, too slow)." },
+	{ "ocitap_refused_reports_total", "counter",
+	  "Hook reports and listener messages refused because their peer may not say that (docs/design/trust.md), "
+	  "by reason." },
 	{ "ocitap_unknown_policy_total", "counter",
 	  "Containers that asked for a policy the daemon does not have (the default was used)." },
 	{ "ocitap_http_requests_total", "counter", "HTTP requests answered, by status code." },

@@ -109,6 +109,9 @@ struct container {
 	uint64_t identity;  /* hash of the bundle, pid and annotations last queued */
 	pid_t stored_pid;   /* restored from the store: the init, if it is still that process */
 	int64_t stored_created_wall_ns;
+	struct ocitap_ns_ids init_ns; /* the init's namespaces, read when its pid was first watched */
+	bool has_init_ns;
+	unsigned inside_stages;		      /* bits: the in-container stages a container peer reported (once each) */
 	uint64_t bpf_cookie;		      /* the BPF programs' name for it; 0: never tracked */
 	bool bpf_tracked;		      /* in the BPF maps now */
 	bool trace_checked;		      /* its io.containers.trace-syscall annotation was looked at */
@@ -123,9 +126,12 @@ struct conn {
 	int64_t deadline_ms;
 	pid_t peer_pid;
 	uid_t peer_uid;
-	bool waiting_ack;	  /* its report is with the store thread */
-	struct writer_ack ack;	  /* what the store thread answers it */
-	struct conn *prev, *next; /* the live connections */
+	bool inside;		      /* the peer is not in the daemon's namespaces: a container's process */
+	bool report_only;	      /* came through the report-only socket */
+	struct ocitap_ns_ids peer_ns; /* read at accept */
+	bool waiting_ack;	      /* its report is with the store thread */
+	struct writer_ack ack;	      /* what the store thread answers it */
+	struct conn *prev, *next;     /* the live connections */
 };
 
 enum ocitapd_fault { FAULT_NONE, FAULT_AFTER_RECV, FAULT_AFTER_DECIDE };
@@ -133,11 +139,14 @@ enum ocitapd_fault { FAULT_NONE, FAULT_AFTER_RECV, FAULT_AFTER_DECIDE };
 struct ocitapd {
 	struct ocitapd_options opt; /* as parsed; never changed after start */
 
+	struct ocitap_ns_ids own_ns; /* the daemon's namespaces: a peer in them is the host's */
+
 	/* the loop (loop.c) */
 	int epfd;
-	struct watch listen_w, signal_w, writer_w, keeper_w, successor_w, bpf_w;
+	struct watch listen_w, report_w, signal_w, writer_w, keeper_w, successor_w, bpf_w;
 	struct tracer *tracer; /* the BPF programs (tracer.c); NULL before start_bpf(): off */
 	int listen_fd, signal_fd;
+	int report_fd;		   /* the report-only socket (--container-socket), -1: off */
 	bool serving;		   /* the socket is ours: removed when we stop (unless replaced) */
 	bool ran;		   /* the loop ran (the start finished) */
 	bool stopping;		   /* a signal asked us to stop */

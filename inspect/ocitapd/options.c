@@ -43,6 +43,9 @@ static void usage(FILE *out)
 		"      --keeper PATH       ocitap-fdkeeper's socket, started there when absent (default: keeper.sock\n"
 		"                          next to --socket; $OCITAP_KEEPER); \"off\": a restart fails notified "
 		"syscalls\n"
+		"      --container-socket PATH  the report-only socket, the one thing to mount into containers\n"
+		"                          (startContainer reports; default container/ocitap.sock next to --socket;\n"
+		"                          $OCITAP_CONTAINER_SOCKET); \"off\": none\n"
 		"      --replace           have the ocitapd serving --socket hand over to the binary now at its\n"
 		"                          path (as SIGUSR2 does), wait until it has, print the new pid\n"
 		"      --bpf on|off        load the BPF programs: the init's exec and exit, OOM kills, syscall\n"
@@ -129,6 +132,7 @@ enum {
 	OPT_PEER_TIMEOUT,
 	OPT_SYNC,
 	OPT_KEEPER,
+	OPT_CONTAINER_SOCKET,
 	OPT_REPLACE,
 	OPT_BPF,
 	OPT_TRACE
@@ -149,6 +153,7 @@ static const struct option long_options[] = {
 	{ "peer-timeout", required_argument, NULL, OPT_PEER_TIMEOUT },
 	{ "sync-interval", required_argument, NULL, OPT_SYNC },
 	{ "keeper", required_argument, NULL, OPT_KEEPER },
+	{ "container-socket", required_argument, NULL, OPT_CONTAINER_SOCKET },
 	{ "replace", no_argument, NULL, OPT_REPLACE },
 	{ "bpf", required_argument, NULL, OPT_BPF },
 	{ "trace-syscalls", required_argument, NULL, OPT_TRACE },
@@ -205,6 +210,9 @@ static int set_option(struct ocitapd_options *o, int c, const char *arg, FILE *o
 		if ((r = parse_trace(o, arg, "--trace-syscalls", err)) < 0)
 			return r;
 		break;
+	case OPT_CONTAINER_SOCKET:
+		o->container_socket = arg;
+		return OPTIONS_RUN;
 	case OPT_KEEPER:
 		o->keeper_path = arg;
 		break;
@@ -265,6 +273,7 @@ int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, s
 	o->state_dir = ocitap_default_path(OCITAP_ENV_STATE_DIR, OCITAP_DEFAULT_STATE_DIR);
 	o->http = ocitap_default_path(OCITAP_ENV_HTTP, OCITAP_DEFAULT_HTTP);
 	o->keeper_path = getenv("OCITAP_KEEPER");
+	o->container_socket = getenv("OCITAP_CONTAINER_SOCKET");
 	if ((env = getenv("OCITAP_BPF")) && (r = parse_bpf(o, env, "OCITAP_BPF", err)) < 0)
 		return r;
 	if ((env = getenv("OCITAP_TRACE_SYSCALLS")) && (r = parse_trace(o, env, "OCITAP_TRACE_SYSCALLS", err)) < 0)
@@ -286,6 +295,16 @@ int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, s
 		return ocitap_error_set(err, -EINVAL, "--keeper", "a socket path is at most %zu bytes",
 					sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 	}
+	if (!o->container_socket || !*o->container_socket) {
+		options_run_file(o, "container/ocitap.sock", o->container_socket_default,
+				 sizeof(o->container_socket_default));
+		o->container_socket = o->container_socket_default;
+	} else if (strcmp(o->container_socket, "off") == 0) {
+		o->container_socket = NULL;
+	}
+	if (o->container_socket && strlen(o->container_socket) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return ocitap_error_set(err, -EINVAL, "--container-socket", "a socket path is at most %zu bytes",
+					sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 	if ((env = getenv("OCITAP_FAULT")) && *env && (r = parse_fault(o, env, err)) < 0)
 		return r;
 	return OPTIONS_RUN;

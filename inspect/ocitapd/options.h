@@ -23,6 +23,10 @@ struct ocitapd_options {
 	const char *socket_path, *state_dir, *http, *http_token_file, *policy_path;
 	const char *keeper_path;       /* NULL: --keeper off */
 	char keeper_default[PATH_MAX]; /* keeper.sock next to the socket, when keeper_path points here */
+	/* the report-only socket, the one thing meant to be mounted into containers
+	 * (container/ocitap.sock next to the socket); NULL: --container-socket off */
+	const char *container_socket;
+	char container_socket_default[PATH_MAX];
 	bool bpf;
 	enum ocitapd_trace trace;
 	bool replace; /* --replace: ask the running daemon to hand over, then exit */

@@ -8,6 +8,7 @@
  * wrote while the daemon was away, replayed at start.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -43,7 +44,7 @@ void peers_close(struct ocitapd *d, struct conn *cn)
 	if (cn->next)
 		cn->next->prev = cn->prev;
 	d->n_conns--;
-	d->n_conns_unprivileged -= cn->peer_uid != 0;
+	d->n_conns_unprivileged -= cn->peer_uid != 0 || cn->report_only;
 	free(cn);
 }
 
@@ -55,12 +56,132 @@ static void drop_peer(struct ocitapd *d, struct conn *cn, const char *why)
 	peers_close(d, cn);
 }
 
+/* A message the peer may not send: answered, logged with why, counted by
+ * reason, and nothing changes. */
+static void refuse(struct ocitapd *d, struct conn *cn, const char *reason, const char *what)
+{
+	char reply[600];
+
+	metric_add("ocitap_refused_reports_total", 1, "reason", reason, NULL);
+	snprintf(reply, sizeof(reply), "error: refused: %s\n", what);
+	(void)send(cn->fd, reply, strlen(reply), MSG_NOSIGNAL | MSG_DONTWAIT);
+	drop_peer(d, cn, what);
+}
+
+/*
+ * A peer inside a container (docs/design/trust.md) may report only the
+ * stages that run there (createContainer, startContainer), each once, for
+ * the live container whose init shares its namespaces. NULL when rep may
+ * be applied; else the reason (a metric label) and in why what it was.
+ */
+static const char *inside_report_refused(struct ocitapd *d, const struct conn *cn, const struct ocitap_hook_report *rep,
+					 char *why, size_t size)
+{
+	struct container *c;
+	unsigned bit;
+
+	if (!cn->inside && !cn->report_only)
+		return NULL;
+	if (rep->stage != OCITAP_STAGE_CREATE_CONTAINER && rep->stage != OCITAP_STAGE_START_CONTAINER) {
+		snprintf(why, size, "a %s report %s (only createContainer and startContainer run there)",
+			 ocitap_stage_to_string(rep->stage),
+			 cn->inside ? "from inside a container" : "on the report-only socket");
+		return "stage";
+	}
+	c = container_get(d, rep->state.id, false);
+	if (!c || !c->has_init_ns || c->lc.phase >= OCITAP_PHASE_STOPPED) {
+		snprintf(why, size, "a %s report from inside a container for %s, which has no live init",
+			 ocitap_stage_to_string(rep->stage), rep->state.id);
+		return "unknown";
+	}
+	if (!ocitap_ns_ids_equal(&cn->peer_ns, &c->init_ns)) {
+		snprintf(why, size, "a %s report for %s from a process outside it (its %s namespace differs)",
+			 ocitap_stage_to_string(rep->stage), c->id, ocitap_ns_ids_differ(&cn->peer_ns, &c->init_ns));
+		return "namespaces";
+	}
+	bit = 1u << rep->stage;
+	if (c->inside_stages & bit) {
+		snprintf(why, size, "a second %s report for %s from inside it", ocitap_stage_to_string(rep->stage),
+			 c->id);
+		return "repeated";
+	}
+	return NULL;
+}
+
+/* c's init is known and has not exited (its pidfd is not readable yet). */
+static bool init_alive(const struct container *c)
+{
+	struct pollfd p = { .fd = c->pidw ? c->pidw->fd : -1, .events = POLLIN };
+
+	return c->pidw && c->lc.phase < OCITAP_PHASE_STOPPED && poll(&p, 1, 0) == 0;
+}
+
+/*
+ * A peer in the host's namespaces (a runtime, its hooks) speaks for the
+ * container it names only consistently with what is known of its live init:
+ * another init pid, or a stop while the init still runs, contradicts it.
+ */
+static const char *host_report_refused(struct ocitapd *d, const struct conn *cn, const struct ocitap_hook_report *rep,
+				       char *why, size_t size)
+{
+	bool creates = rep->stage == OCITAP_STAGE_CREATE_RUNTIME || rep->stage == OCITAP_STAGE_PRESTART;
+	struct container *c = container_get(d, rep->state.id, false);
+
+	if (cn->inside || !c || !init_alive(c))
+		return NULL;
+	if (creates && rep->state.pid > 0 && rep->state.pid != c->init_pid) {
+		snprintf(why, size, "a %s report for %s names pid %d, but its init is pid %d and still runs",
+			 ocitap_stage_to_string(rep->stage), c->id, (int)rep->state.pid, (int)c->init_pid);
+		return "pid";
+	}
+	if (rep->stage == OCITAP_STAGE_POSTSTOP) {
+		snprintf(why, size, "a poststop report for %s while its init (pid %d) still runs", c->id,
+			 (int)c->init_pid);
+		return "alive";
+	}
+	return NULL;
+}
+
+/* A listener message: only from the host (the runtime), and for a live
+ * container only for a process inside it (an exec). */
+static const char *listener_refused(struct ocitapd *d, const struct conn *cn, const struct ocitap_process_state *ps,
+				    char *why, size_t size)
+{
+	struct container *c = container_get(d, ps->state.id, false);
+	struct ocitap_ns_ids ns;
+
+	if (cn->report_only) {
+		snprintf(why, size, "a seccomp listener message for %s on the report-only socket", ps->state.id);
+		return "listener";
+	}
+	if (cn->inside) {
+		snprintf(why, size, "a seccomp listener message for %s from inside a container", ps->state.id);
+		return "listener";
+	}
+	if (!c || !c->has_init_ns || !init_alive(c))
+		return NULL;
+	if (ps->pid <= 0 || ocitap_ns_ids_read("/proc", ps->pid, &ns, NULL) < 0) {
+		snprintf(why, size,
+			 "a seccomp listener message for the running %s whose process (pid %d) cannot be seen", c->id,
+			 (int)ps->pid);
+		return "namespaces";
+	}
+	if (!ocitap_ns_ids_equal(&ns, &c->init_ns)) {
+		snprintf(why, size,
+			 "a seccomp listener message for the running %s from pid %d, outside it (%s namespace)", c->id,
+			 (int)ps->pid, ocitap_ns_ids_differ(&ns, &c->init_ns));
+		return "namespaces";
+	}
+	return NULL;
+}
+
 static void handle_listener_message(struct ocitapd *d, struct conn *cn)
 {
 	struct ocitap_process_state ps;
 	struct ocitap_error err = { 0 };
 	char name[OCITAP_POLICY_NAME_MAX], line[512];
 	const struct ocitap_policy *policy = NULL;
+	const char *reason;
 	struct container *c;
 	struct notify_fd *n;
 	int sfd, r;
@@ -75,6 +196,12 @@ static void handle_listener_message(struct ocitapd *d, struct conn *cn)
 		close(sfd);
 		ocitap_process_state_release(&ps);
 		drop_peer(d, cn, ocitap_error_format(&err, line, sizeof(line)));
+		return;
+	}
+	if ((reason = listener_refused(d, cn, &ps, line, sizeof(line)))) {
+		close(sfd); /* its filter's notifications fail (ENOSYS): it is not ours to answer */
+		ocitap_process_state_release(&ps);
+		refuse(d, cn, reason, line);
 		return;
 	}
 	c = container_get(d, ps.state.id, true);
@@ -159,7 +286,8 @@ static void handle_hook_report(struct ocitapd *d, struct conn *cn)
 {
 	struct ocitap_hook_report rep;
 	struct ocitap_error err = { 0 };
-	char line[512];
+	char line[512], why[512];
+	const char *reason;
 
 	if (ocitap_hook_report_parse(cn->reader.buf ? cn->reader.buf : "", cn->reader.len, NULL, &rep, &err) < 0) {
 		char reply[600];
@@ -169,6 +297,14 @@ static void handle_hook_report(struct ocitapd *d, struct conn *cn)
 		drop_peer(d, cn, line);
 		return;
 	}
+	if ((reason = inside_report_refused(d, cn, &rep, why, sizeof(why))) ||
+	    (reason = host_report_refused(d, cn, &rep, why, sizeof(why)))) {
+		refuse(d, cn, reason, why);
+		ocitap_hook_report_release(&rep);
+		return;
+	}
+	if (cn->inside || cn->report_only)
+		container_get(d, rep.state.id, false)->inside_stages |= 1u << rep.stage;
 	ocitap_scm_reader_release(&cn->reader);
 	cn->waiting_ack = true;
 	cn->ack = (struct writer_ack){ .fd = cn->fd };
@@ -265,17 +401,18 @@ static bool peer_allowed(struct ocitapd *d, uid_t uid)
 }
 
 /* Why a peer is refused (in buf, or a constant), or NULL when it may speak. */
-static const char *peer_refused(struct ocitapd *d, const struct ucred *cred, char *buf, size_t size)
+static const char *peer_refused(struct ocitapd *d, const struct ucred *cred, bool report_only, char *buf, size_t size)
 {
 	size_t same_uid = 0;
 
-	if (!peer_allowed(d, cred->uid))
+	/* on the report-only socket anyone may ask, within the unprivileged limits */
+	if (!report_only && !peer_allowed(d, cred->uid))
 		return "not root and not --allow-uid";
 	if (d->n_conns >= OCITAPD_MAX_CONNS) {
 		snprintf(buf, size, "%d connections already open", OCITAPD_MAX_CONNS);
 		return buf;
 	}
-	if (cred->uid == 0)
+	if (cred->uid == 0 && !report_only)
 		return NULL;
 	if (d->n_conns_unprivileged >= OCITAPD_MAX_CONNS - OCITAPD_ROOT_RESERVED) {
 		snprintf(buf, size, "%d connections of --allow-uid peers already open (the rest are kept for root)",
@@ -294,6 +431,9 @@ static const char *peer_refused(struct ocitapd *d, const struct ucred *cred, cha
 
 void peers_accept(struct ocitapd *d, struct watch *w, uint32_t events)
 {
+	bool report_only = w == &d->report_w;
+	int listen_fd = report_only ? d->report_fd : d->listen_fd;
+
 	for (;;) {
 		struct epoll_event ev = { .events = EPOLLIN };
 		struct ucred cred;
@@ -301,7 +441,7 @@ void peers_accept(struct ocitapd *d, struct watch *w, uint32_t events)
 		struct conn *cn;
 		const char *why;
 		char line[128];
-		int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
@@ -312,7 +452,7 @@ void peers_accept(struct ocitapd *d, struct watch *w, uint32_t events)
 			close(fd);
 			continue;
 		}
-		if ((why = peer_refused(d, &cred, line, sizeof(line)))) {
+		if ((why = peer_refused(d, &cred, report_only, line, sizeof(line)))) {
 			d->dropped_peers++;
 			metric_add("ocitap_dropped_peers_total", 1, NULL);
 			log_msg(LOG_WARN, "refused peer pid %d uid %u: %s", cred.pid, cred.uid, why);
@@ -324,6 +464,13 @@ void peers_accept(struct ocitapd *d, struct watch *w, uint32_t events)
 		cn->fd = fd;
 		cn->peer_pid = cred.pid;
 		cn->peer_uid = cred.uid;
+		cn->report_only = report_only;
+		/* inside a container: another pid namespace than the daemon's (a runtime
+		 * may well have a mount namespace of its own, crun here does); a peer
+		 * whose namespaces cannot be read (gone already) counts as inside */
+		cn->inside = cred.pid <= 0 || ocitap_ns_ids_read("/proc", cred.pid, &cn->peer_ns, NULL) < 0 ||
+			     cn->peer_ns.ns[OCITAP_NS_PID].ino != d->own_ns.ns[OCITAP_NS_PID].ino ||
+			     cn->peer_ns.ns[OCITAP_NS_PID].dev != d->own_ns.ns[OCITAP_NS_PID].dev;
 		cn->deadline_ms = ocitap_now_ms() + d->opt.timeout_ms;
 		ocitap_scm_reader_init(&cn->reader, NULL);
 		ev.data.ptr = &cn->watch;
@@ -337,7 +484,7 @@ void peers_accept(struct ocitapd *d, struct watch *w, uint32_t events)
 			d->conns->prev = cn;
 		d->conns = cn;
 		d->n_conns++;
-		d->n_conns_unprivileged += cn->peer_uid != 0;
+		d->n_conns_unprivileged += cn->peer_uid != 0 || cn->report_only;
 		/* a hook sends its report right after connect: it is often here
 		 * already, and reading it now saves a trip through epoll_wait */
 		conn_event(d, cn);

@@ -277,6 +277,8 @@ void upgrade_remove_files(struct ocitapd *d)
 	if (d->replaced) /* they are the successor's now */
 		return;
 	unlink(d->opt.socket_path);
+	if (d->report_fd >= 0)
+		unlink(d->opt.container_socket);
 	options_run_file(&d->opt, "ocitapd.pid", path, sizeof(path));
 	if (read_pid_file(path) == getpid())
 		unlink(path);

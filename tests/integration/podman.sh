@@ -43,8 +43,11 @@ run() { # NAME ARGS...: podman run; sets out, rc, id
 # the shipped files, pointed at this build and this test's daemon
 for f in "$TOP"/hooks/hooks.d/*.json; do
 	check "$(basename "$f"): oci-hooks 1.0.0" jqe '.version == "1.0.0" and (.hook.path | startswith("/"))' "$f"
-	jq --arg bin "$BIN" --arg sock "$sock" --arg state "$state" \
-		'.hook.path |= sub("^/usr/local/bin"; $bin) | .hook.args += ["--socket", $sock, "--state-dir", $state]' \
+	# the startContainer file's socket is the report-only one (ocitapd --container-socket)
+	jq --arg bin "$BIN" --arg sock "$sock" --arg csock "$sockdir/container/ocitap.sock" --arg state "$state" \
+		'.hook.path |= sub("^/usr/local/bin"; $bin)
+		| .hook.args |= (map(sub("^/run/ocitap/container/ocitap.sock$"; $csock))
+			+ (if index("/run/ocitap/container/ocitap.sock") then ["--state-dir", $state] else ["--socket", $sock, "--state-dir", $state] end))' \
 		"$f" >"$work/hooks.d/$(basename "$f")"
 done
 check "ocitap.json: always, for every stage a host path can serve" jqe \
@@ -85,9 +88,12 @@ check "podman: podman's own annotations (--rm: io.podman.annotations.autoremove)
 	[ "$(q "select json_extract(annotations, '\$.\"io.podman.annotations.autoremove\"') from containers where id='$id'")" = TRUE ]
 check "podman: the bundle is podman's userdata directory" grep -q "/userdata\$" <<<"$(q "select bundle from containers where id='$id'")"
 
-# startContainer, opted in: the static hook and the socket visible inside
+# startContainer, opted in: the static hook and the report-only socket's
+# directory visible inside (nothing else of the daemon's: not its socket, not the keeper's)
+check "ocitap-startcontainer.json: reports to the report-only socket" \
+	jqe '.hook.args | index("/run/ocitap/container/ocitap.sock")' "$TOP/hooks/hooks.d/ocitap-startcontainer.json"
 run opted --rm --annotation io.ocitap.startContainer=true -v "$BIN/ocitap-hook-static:$BIN/ocitap-hook-static:ro" \
-	-v "$sockdir:$sockdir" localhost/ocitap-busybox:test true
+	-v "$sockdir/container:$sockdir/container" localhost/ocitap-busybox:test true
 check "opted in: the container ran" [ "$rc" -eq 0 ]
 [[ $rc -eq 0 ]] || echo "# $out"
 id=$(q "select id from containers where json_extract(annotations, '\$.\"io.ocitap.startContainer\"') = 'true'")

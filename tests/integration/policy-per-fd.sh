@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# policy-per-fd.sh: a notify fd keeps the policy it was registered with. A
-# root peer that installs its own seccomp filter and sends a listener message
-# claiming a running container's id with policy=audit (tests/integration/
-# claim-id.c) changes nothing for that container: its notified mkdir is
-# still denied by the policy its own fd came with, before and after the
-# claimer's fd hangs up; a runc exec into the container, whose message names
-# no policy, gets the container's.
+# policy-per-fd.sh: a container's notify fd keeps the policy it was
+# registered with, whatever another peer says. A root peer that installs its
+# own seccomp filter and sends a listener message claiming a running
+# container's id with policy=audit (tests/integration/claim-id.c) is refused
+# (it is not inside that container), and changes nothing: the victim's
+# notified mkdir is still denied by its own policy, before and after, and its
+# record keeps its bundle; a runc exec into the container, whose message
+# comes from inside it, is taken and answered by the container's policy.
 set -uo pipefail
 source "$(dirname "$0")/common.bash"
 require_root "policy per fd"
@@ -33,7 +34,10 @@ a=$(answers)
 check "the victim's mkdir is denied by its policy ($a)" only_denied "$a"
 
 "$CLAIM" "$sock" ppf-victim audit running 3
-check "a root peer with its own filter claimed the victim's id (policy=audit)" grep -q "container ppf-victim: seccomp fd from pid [0-9]* (exec, policy audit" "$log"
+check "a root peer with its own filter claiming the running victim's id (policy=audit) is refused, and says why" \
+	grep -q "dropped peer pid [0-9]* uid 0: a seccomp listener message for the running ppf-victim from pid [0-9]*, outside it (mnt namespace)" "$log"
+check "its fd is not registered" bash -c "! grep -q 'container ppf-victim: seccomp fd from pid [0-9]* (exec, policy audit' '$log'"
+check "the victim's record keeps its bundle (not the claimer's)" test "$(q "select bundle from containers where id='ppf-victim'")" = "$b"
 a=$(answers)
 check "the claim changes nothing: still denied ($a)" only_denied "$a"
 sleep 2.5 # the claimer's filter is gone: its fd hangs up
