@@ -11,8 +11,8 @@
 #include "../../inspect/ocitapd/ocitapd.h"
 #include "testutil.h"
 
-static const char *const env_names[] = { "OCITAP_SOCKET", "OCITAP_STATE_DIR", "OCITAP_HTTP",	      "OCITAP_KEEPER",
-					 "OCITAP_BPF",	  "OCITAP_TRACE_SYSCALLS", "OCITAP_FAULT" };
+static const char *const env_names[] = { "OCITAP_SOCKET", "OCITAP_STATE_DIR",	 "OCITAP_HTTP",	 "OCITAP_KEEPER",
+					 "OCITAP_BPF",	  "OCITAP_TRACE_SYSCALLS", "OCITAP_FAULT", "OCITAP_CONTAINER_SOCKET" };
 
 static int clean_env(void **state)
 {
@@ -50,6 +50,7 @@ static void test_defaults(void **unused)
 	assert_string_equal(o.state_dir, "/var/lib/ocitap");
 	assert_string_equal(o.http, "127.0.0.1:9476");
 	assert_string_equal(o.keeper_path, "/run/ocitap/keeper.sock"); /* next to the socket */
+	assert_string_equal(o.container_socket, "/run/ocitap/container/ocitap.sock");
 	assert_null(o.policy_path);
 	assert_true(o.bpf);
 	assert_int_equal(o.trace, TRACE_ANNOTATED);
@@ -92,6 +93,16 @@ static void test_environment_then_flags(void **unused)
 	assert_string_equal(o.keeper_path, "/tmp/flag/keeper.sock");
 	assert_true(o.bpf);
 	assert_int_equal(o.trace, TRACE_OFF);
+
+	assert_string_equal(o.container_socket, "/tmp/flag/container/ocitap.sock");
+	assert_int_equal(parse(&o, &err, "--container-socket", "off", NULL), OPTIONS_RUN);
+	assert_null(o.container_socket);
+	setenv("OCITAP_CONTAINER_SOCKET", "/tmp/c/r.sock", 1);
+	assert_int_equal(parse(&o, &err, NULL), OPTIONS_RUN);
+	assert_string_equal(o.container_socket, "/tmp/c/r.sock");
+	assert_int_equal(parse(&o, &err, "--container-socket", "/tmp/d/r.sock", NULL), OPTIONS_RUN);
+	assert_string_equal(o.container_socket, "/tmp/d/r.sock");
+	unsetenv("OCITAP_CONTAINER_SOCKET");
 
 	setenv("OCITAP_KEEPER", "/tmp/k.sock", 1);
 	assert_int_equal(parse(&o, &err, NULL), OPTIONS_RUN);
