@@ -20,6 +20,10 @@
 #define OCITAP_DEFAULT_STATE_DIR "/var/lib/ocitap"
 #define OCITAP_STATE_DB_NAME	 "ocitap.db"
 #define OCITAP_SPOOL_DIR_NAME	 "spool"
+/* where ocitapd writes the seccomp profiles io.containers.trace-syscall asks
+ * for by a relative name: this directory in the state directory, so
+ * /var/lib/ocitap/profiles by default */
+#define OCITAP_PROFILE_DIR_NAME "profiles"
 /* ocitapd's HTTP API; "unix:/path" is accepted wherever an address is */
 #define OCITAP_DEFAULT_HTTP "127.0.0.1:9476"
 /* ocitap-fdkeeper's socket, in the directory of ocitapd's socket */
@@ -27,9 +31,10 @@
 
 /* The environment variables that override the defaults above (a flag wins
  * over them). */
-#define OCITAP_ENV_SOCKET    "OCITAP_SOCKET"
-#define OCITAP_ENV_STATE_DIR "OCITAP_STATE_DIR"
-#define OCITAP_ENV_HTTP	     "OCITAP_HTTP"
+#define OCITAP_ENV_SOCKET      "OCITAP_SOCKET"
+#define OCITAP_ENV_STATE_DIR   "OCITAP_STATE_DIR"
+#define OCITAP_ENV_HTTP	       "OCITAP_HTTP"
+#define OCITAP_ENV_PROFILE_DIR "OCITAP_PROFILE_DIR"
 
 /*
  * The value of the environment variable env when it is set and not empty,

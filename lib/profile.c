@@ -18,13 +18,13 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-int ocitap_profile_path_check(const char *path, struct ocitap_error *err)
+static int name_check(const char *path, bool relative_ok, struct ocitap_error *err)
 {
 	size_t n = strlen(path);
 
 	if (n == 0)
 		return ocitap_error_set(err, -EINVAL, NULL, "the path is empty");
-	if (path[0] != '/')
+	if (path[0] != '/' && !relative_ok)
 		return ocitap_error_set(err, -EINVAL, NULL, "\"%s\" is not an absolute path", path);
 	if (n >= PATH_MAX)
 		return ocitap_error_set(err, -ENAMETOOLONG, NULL, "the path is longer than %d bytes", PATH_MAX - 1);
@@ -49,13 +49,23 @@ int ocitap_profile_path_check(const char *path, struct ocitap_error *err)
 	return 0;
 }
 
+int ocitap_profile_path_check(const char *path, struct ocitap_error *err)
+{
+	return name_check(path, false, err);
+}
+
+int ocitap_profile_name_check(const char *path, struct ocitap_error *err)
+{
+	return name_check(path, true, err);
+}
+
 static int spec_path(const char *start, size_t len, const char *which, char *ret, struct ocitap_error *err)
 {
 	if (len >= PATH_MAX)
 		return ocitap_error_set(err, -ENAMETOOLONG, which, "the path is longer than %d bytes", PATH_MAX - 1);
 	memcpy(ret, start, len);
 	ret[len] = '\0';
-	if (ocitap_profile_path_check(ret, err) < 0)
+	if (ocitap_profile_name_check(ret, err) < 0)
 		return ocitap_error_nest(err, which);
 	return 0;
 }
@@ -427,6 +437,14 @@ int ocitap_profile_build(char *const *names, const char *in_json, size_t in_len,
 		json_object_array_add(archs, json_object_new_string(a->names[i]));
 	archs_add_missing(archs, in_archs);
 	json_object_object_add(out, "architectures", json_object_get(archs));
+	{
+		/* whose it is: ocitapd replaces a file only while this is in it */
+		json_object *mark = json_object_new_object();
+
+		json_object_object_add(mark, "writer", json_object_new_string("ocitap"));
+		json_object_object_add(mark, "version", json_object_new_string(OCITAP_VERSION));
+		json_object_object_add(out, OCITAP_PROFILE_MARKER, mark);
+	}
 	json_object_object_add(allow, "names", json_object_get(allow_names));
 	json_object_object_add(allow, "action", json_object_new_string("SCMP_ACT_ALLOW"));
 	{
@@ -451,41 +469,4 @@ out:
 	json_object_put(allow_names);
 	json_object_put(allow);
 	return r;
-}
-
-int ocitap_profile_input_check(const char *path, struct ocitap_error *err)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	int r = 0;
-
-	if (fd < 0)
-		return ocitap_error_set(err, -errno, NULL, "cannot read %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0)
-		r = ocitap_error_set(err, -errno, NULL, "cannot read %s: %s", path, strerror(errno));
-	else if (!S_ISREG(st.st_mode))
-		r = ocitap_error_set(err, -EINVAL, NULL, "%s is not a regular file", path);
-	else if (st.st_size > OCITAP_PROFILE_IN_MAX)
-		r = ocitap_error_set(err, -EFBIG, NULL, "%s is larger than %d bytes", path, OCITAP_PROFILE_IN_MAX);
-	close(fd);
-	return r;
-}
-
-int ocitap_profile_load(const char *path, char **ret_json, size_t *ret_len, struct ocitap_error *err)
-{
-	char *buf = NULL, *check = NULL;
-	size_t len = 0;
-	int r = ocitap_read_file(path, OCITAP_PROFILE_IN_MAX, 1000, &buf, &len, err);
-
-	if (r < 0)
-		return ocitap_error_prefix(err, "cannot read %s", path);
-	r = ocitap_profile_build(NULL, buf, len, &check, err);
-	free(check);
-	if (r < 0) {
-		free(buf);
-		return ocitap_error_prefix(err, "%s is not a seccomp profile", path);
-	}
-	*ret_json = buf;
-	*ret_len = len;
-	return 0;
 }

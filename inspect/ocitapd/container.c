@@ -270,7 +270,8 @@ void container_free(struct ocitapd *d, struct container *c)
 	}
 	if (c->bpf_tracked)
 		tracer_untrack(d->tracer, c->id);
-	free(c->trace_spec);
+	free(c->profile);
+	free(c->profile_refused);
 	free(c->counts);
 	free(c->id);
 	free(c);

@@ -60,7 +60,9 @@ static const struct family families[] = {
 	  "BPF events the ring buffer had no room for (ocitapd stalled); exits are still seen by the pidfd." },
 	{ "ocitap_bpf_traced_containers", "gauge", "Containers whose syscall set is being recorded." },
 	{ "ocitap_profiles_total", "counter",
-	  "Seccomp profiles asked for by the io.containers.trace-syscall annotation, by result (written, failed)." },
+	  "Seccomp profiles asked for by the io.containers.trace-syscall annotation, by result (written; refused: a "
+	  "path outside the profile directory and the --profile-allow prefixes, inside the container, through a "
+	  "symbolic link, over a file ocitap did not write; failed: anything else)." },
 	{ "ocitap_keeper_up", "gauge",
 	  "1 while ocitap-fdkeeper holds a copy of every notify fd (a restart then pauses containers instead of "
 	  "failing their notified syscalls), else 0; absent with --keeper off." },

@@ -90,6 +90,13 @@ struct counter {
 	uint64_t count, flushed;
 };
 
+/* The profile a container's io.containers.trace-syscall annotation asked
+ * for, placed by the rules (tracking.c, profile.h). */
+struct profile_request {
+	struct ocitap_profile_place out, in;
+	bool has_in;
+};
+
 struct container {
 	struct container *next; /* hash chain */
 	char *id;
@@ -111,11 +118,12 @@ struct container {
 	int64_t stored_created_wall_ns;
 	struct ocitap_ns_ids init_ns; /* the init's namespaces, read when its pid was first watched */
 	bool has_init_ns;
-	unsigned inside_stages;		      /* bits: the in-container stages a container peer reported (once each) */
-	uint64_t bpf_cookie;		      /* the BPF programs' name for it; 0: never tracked */
-	bool bpf_tracked;		      /* in the BPF maps now */
-	bool trace_checked;		      /* its io.containers.trace-syscall annotation was looked at */
-	struct ocitap_trace_spec *trace_spec; /* the profile to write when it stops (annotation) */
+	unsigned inside_stages;		 /* bits: the in-container stages a container peer reported (once each) */
+	uint64_t bpf_cookie;		 /* the BPF programs' name for it; 0: never tracked */
+	bool bpf_tracked;		 /* in the BPF maps now */
+	bool trace_checked;		 /* its io.containers.trace-syscall annotation was looked at */
+	struct profile_request *profile; /* the profile to write when it stops (annotation) */
+	char *profile_refused;		 /* why the annotation was refused (the profile endpoint says it) */
 };
 
 /* A peer on the daemon's socket: a runtime's listener message or a hook's report. */

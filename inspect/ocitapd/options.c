@@ -52,6 +52,10 @@ static void usage(FILE *out)
 		"                          sets (default on; $OCITAP_BPF); off, or not permitted: the rest runs on\n"
 		"      --trace-syscalls WHICH  whose syscall sets to record: annotated (default: containers with\n"
 		"                          io.containers.trace-syscall), all, or off ($OCITAP_TRACE_SYSCALLS)\n"
+		"      --profile-dir DIR   where io.containers.trace-syscall=of:NAME profiles go (default\n"
+		"                          STATE-DIR/profiles, %s; $OCITAP_PROFILE_DIR)\n"
+		"      --profile-allow DIR also accept absolute of: and if: paths under DIR (repeatable);\n"
+		"                          never inside a container's rootfs or bundle, never through a link\n"
 		"      --allow-uid UID     also accept peers with this uid (repeatable; default root only)\n"
 		"      --retention SECONDS keep stopped containers this long (default 86400)\n"
 		"      --peer-timeout MS   drop a peer whose message is not complete by then (default %d)\n"
@@ -62,7 +66,8 @@ static void usage(FILE *out)
 		"  -V, --version           show the version\n"
 		"\n"
 		"A flag wins over the environment. Logs go to stderr, one line per event.\n",
-		OCITAP_DEFAULT_SOCKET, OCITAP_DEFAULT_STATE_DIR, OCITAP_DEFAULT_HTTP, OCITAPD_PEER_TIMEOUT_MS);
+		OCITAP_DEFAULT_SOCKET, OCITAP_DEFAULT_STATE_DIR, OCITAP_DEFAULT_HTTP,
+		OCITAP_DEFAULT_STATE_DIR "/" OCITAP_PROFILE_DIR_NAME, OCITAPD_PEER_TIMEOUT_MS);
 }
 
 static int parse_bpf(struct ocitapd_options *o, const char *v, const char *what, struct ocitap_error *err)
@@ -135,7 +140,9 @@ enum {
 	OPT_CONTAINER_SOCKET,
 	OPT_REPLACE,
 	OPT_BPF,
-	OPT_TRACE
+	OPT_TRACE,
+	OPT_PROFILE_DIR,
+	OPT_PROFILE_ALLOW
 };
 
 static const struct option long_options[] = {
@@ -157,6 +164,8 @@ static const struct option long_options[] = {
 	{ "replace", no_argument, NULL, OPT_REPLACE },
 	{ "bpf", required_argument, NULL, OPT_BPF },
 	{ "trace-syscalls", required_argument, NULL, OPT_TRACE },
+	{ "profile-dir", required_argument, NULL, OPT_PROFILE_DIR },
+	{ "profile-allow", required_argument, NULL, OPT_PROFILE_ALLOW },
 	{ "log-level", required_argument, NULL, OPT_LOG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -213,6 +222,19 @@ static int set_option(struct ocitapd_options *o, int c, const char *arg, FILE *o
 	case OPT_CONTAINER_SOCKET:
 		o->container_socket = arg;
 		return OPTIONS_RUN;
+	case OPT_PROFILE_DIR:
+		if (ocitap_profile_path_check(arg, err) < 0)
+			return ocitap_error_nest(err, "--profile-dir");
+		o->profile_dir = arg;
+		break;
+	case OPT_PROFILE_ALLOW:
+		if (o->n_profile_allow == OCITAP_PROFILE_ALLOW_MAX)
+			return ocitap_error_set(err, -EINVAL, "--profile-allow", "at most %d prefixes",
+						OCITAP_PROFILE_ALLOW_MAX);
+		if (ocitap_profile_path_check(arg, err) < 0)
+			return ocitap_error_nest(err, "--profile-allow");
+		o->profile_allow[o->n_profile_allow++] = arg;
+		break;
 	case OPT_KEEPER:
 		o->keeper_path = arg;
 		break;
@@ -272,6 +294,11 @@ int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, s
 	o->socket_path = ocitap_default_path(OCITAP_ENV_SOCKET, OCITAP_DEFAULT_SOCKET);
 	o->state_dir = ocitap_default_path(OCITAP_ENV_STATE_DIR, OCITAP_DEFAULT_STATE_DIR);
 	o->http = ocitap_default_path(OCITAP_ENV_HTTP, OCITAP_DEFAULT_HTTP);
+	o->profile_dir = getenv(OCITAP_ENV_PROFILE_DIR);
+	if (o->profile_dir && !*o->profile_dir)
+		o->profile_dir = NULL;
+	if (o->profile_dir && ocitap_profile_path_check(o->profile_dir, err) < 0)
+		return ocitap_error_nest(err, OCITAP_ENV_PROFILE_DIR);
 	o->keeper_path = getenv("OCITAP_KEEPER");
 	o->container_socket = getenv("OCITAP_CONTAINER_SOCKET");
 	if ((env = getenv("OCITAP_BPF")) && (r = parse_bpf(o, env, "OCITAP_BPF", err)) < 0)
@@ -305,6 +332,14 @@ int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, s
 	if (o->container_socket && strlen(o->container_socket) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 		return ocitap_error_set(err, -EINVAL, "--container-socket", "a socket path is at most %zu bytes",
 					sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+	if (!o->profile_dir) {
+		/* in the state directory; a relative one gives no profile
+		 * directory (relative names are then refused, and say why) */
+		snprintf(o->profile_dir_default, sizeof(o->profile_dir_default), "%s/%s", o->state_dir,
+			 OCITAP_PROFILE_DIR_NAME);
+		if (ocitap_profile_path_check(o->profile_dir_default, NULL) == 0)
+			o->profile_dir = o->profile_dir_default;
+	}
 	if ((env = getenv("OCITAP_FAULT")) && *env && (r = parse_fault(o, env, err)) < 0)
 		return r;
 	return OPTIONS_RUN;

@@ -33,6 +33,13 @@ struct ocitapd_options {
 	const char *push[OCITAPD_MAX_PUSH], *push_token_file, *push_ca_file;
 	size_t n_push;
 	int64_t push_backlog;
+	/* seccomp profiles (tracking.c, profile.h): relative names land in
+	 * profile_dir (NULL: none), absolute paths only there or under an
+	 * allowed prefix; each absolute and normalised */
+	const char *profile_dir;
+	char profile_dir_default[PATH_MAX]; /* STATE_DIR/profiles */
+	const char *profile_allow[OCITAP_PROFILE_ALLOW_MAX];
+	size_t n_profile_allow;
 	uid_t allow[OCITAPD_MAX_ALLOW_UIDS]; /* besides root */
 	size_t n_allow;
 	enum log_level level;
@@ -46,7 +53,7 @@ enum { OPTIONS_RUN = 0, OPTIONS_EXIT = 1 };
 
 /*
  * Fill *o from the environment (OCITAP_SOCKET, OCITAP_STATE_DIR,
- * OCITAP_HTTP, OCITAP_KEEPER, OCITAP_BPF, OCITAP_TRACE_SYSCALLS,
+ * OCITAP_HTTP, OCITAP_PROFILE_DIR, OCITAP_KEEPER, OCITAP_BPF, OCITAP_TRACE_SYSCALLS,
  * OCITAP_FAULT), then argv. OPTIONS_RUN: go on; OPTIONS_EXIT: --help or
  * --version was printed to out; -EINVAL: err names the flag and the value
  * (the caller prints it once and exits 2). o points into argv and the

@@ -36,6 +36,7 @@ struct tracked {
 	uint32_t mntns; /* 0: the container shares our mount namespace: not traced by it */
 	pid_t init;
 	bool traced;
+	char *note; /* why its annotation's profile was refused; NULL: it was not */
 };
 
 struct tracer {
@@ -367,10 +368,26 @@ void tracer_untrack(struct tracer *t, const char *id)
 		if (k->traced)
 			t->n_traced--;
 		free(k->id);
+		free(k->note);
 		*k = t->tracked[--t->n_tracked];
 	}
 	pthread_mutex_unlock(&t->lock);
 	sys_enter_update(t);
+}
+
+void tracer_note(struct tracer *t, const char *id, const char *note)
+{
+	struct tracked *k;
+
+	if (!t || !t->on)
+		return;
+	pthread_mutex_lock(&t->lock);
+	k = tracked_find(t, id);
+	if (k) {
+		free(k->note);
+		k->note = note ? strdup(note) : NULL;
+	}
+	pthread_mutex_unlock(&t->lock);
 }
 
 int tracer_syscall_names(struct tracer *t, const char *id, char ***ret_names, struct ocitap_error *err)
@@ -379,6 +396,7 @@ int tracer_syscall_names(struct tracer *t, const char *id, char ***ret_names, st
 	struct tracked *k;
 	uint32_t mntns = 0;
 	bool found, traced = false;
+	char note[512] = "";
 	int r;
 
 	if (!t || !t->on)
@@ -389,12 +407,18 @@ int tracer_syscall_names(struct tracer *t, const char *id, char ***ret_names, st
 	if (k) {
 		mntns = k->mntns;
 		traced = k->traced;
+		if (k->note)
+			snprintf(note, sizeof(note), "%s", k->note);
 	}
 	pthread_mutex_unlock(&t->lock);
 	if (!found)
 		return ocitap_error_set(err, -ENOENT, NULL,
 					"container %s is not tracked (stopped, or registered before ocitapd started)",
 					id);
+	if (!traced && note[0])
+		return ocitap_error_set(err, -ENODATA, NULL,
+					"container %s is not traced: its %s annotation was refused: %s", id,
+					OCITAP_TRACE_ANNOTATION, note);
 	if (!traced)
 		return ocitap_error_set(err, -ENODATA, NULL,
 					"container %s was not started with the %s annotation (or ocitapd "
@@ -440,8 +464,10 @@ void tracer_stop(struct tracer *t, const char *reason)
 	lifecycle_bpf__destroy(t->lc);
 	t->lc = NULL;
 	pthread_mutex_lock(&t->lock);
-	for (size_t i = 0; i < t->n_tracked; i++)
+	for (size_t i = 0; i < t->n_tracked; i++) {
 		free(t->tracked[i].id);
+		free(t->tracked[i].note);
+	}
 	free(t->tracked);
 	t->tracked = NULL;
 	t->n_tracked = t->cap_tracked = 0;

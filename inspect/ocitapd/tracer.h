@@ -57,6 +57,10 @@ uint64_t tracer_lost_events(const struct tracer *t);  /* events the ring buffer 
  * when the maps refuse it. err says why in every case.
  */
 int tracer_track(struct tracer *t, const char *id, uint64_t cookie, pid_t init, bool trace, struct ocitap_error *err);
+/* Why the profile its annotation asked for was refused (copied; NULL
+ * clears): what the profile endpoint answers for it while it is not traced.
+ * An id not tracked is ignored. */
+void tracer_note(struct tracer *t, const char *id, const char *note);
 /* Out of the maps; an id not tracked is ignored. */
 void tracer_untrack(struct tracer *t, const char *id);
 /*

@@ -7,6 +7,7 @@
  * annotation asked for goes to the store thread to be written.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -25,18 +26,62 @@ static const char *annotation(const struct ocitap_state *st, const char *key)
 	return NULL;
 }
 
+/* The container's own trees, which no profile path may enter: its rootfs
+ * (root.path of the bundle's config.json, against the bundle when
+ * relative; "" when it cannot be read) and the bundle. A small bounded
+ * read, on the loop, once per annotated container: the rules must hold
+ * before it starts, and the bundle may be gone when it stops. */
+static void container_trees(const struct ocitap_state *st, char *rootfs, size_t size)
+{
+	struct ocitap_config cfg = { 0 };
+	struct ocitap_limits lim;
+
+	rootfs[0] = '\0';
+	if (!st->bundle || st->bundle[0] != '/')
+		return;
+	ocitap_limits_init(&lim);
+	if (ocitap_bundle_load_config(st->bundle, 0, &lim, &cfg, NULL) < 0)
+		return;
+	if (cfg.root_path && cfg.root_path[0] == '/')
+		snprintf(rootfs, size, "%s", cfg.root_path);
+	else if (cfg.root_path && (size_t)snprintf(rootfs, size, "%s/%s", st->bundle, cfg.root_path) >= size)
+		rootfs[0] = '\0';
+	ocitap_config_release(&cfg);
+}
+
+/* A rule of profile.h refused the annotation: said once, counted, and kept
+ * for the profile endpoint. The container runs, untraced. */
+static void refuse(struct container *c, const char *which, const struct ocitap_error *err)
+{
+	char line[512];
+
+	ocitap_error_format(err, line, sizeof(line));
+	log_msg(LOG_WARN, "container %s: %s: %s: %s; no profile will be written", c->id, OCITAP_TRACE_ANNOTATION, which,
+		line);
+	metric_add("ocitap_profiles_total", 1, "result", "refused", NULL);
+	free(c->profile_refused);
+	c->profile_refused = ocitapd_xstrdup(line);
+}
+
 /* The io.containers.trace-syscall annotation: checked when the container is
  * registered, so that a bad value is reported when it starts. A bad one
- * never stops the container: it runs, untraced, and the log says why. */
+ * never stops the container: it runs, untraced, and the log says why. Where
+ * OUT and IN may be is profile.h's (ocitap_profile_place()); that IN can be
+ * opened by those rules is checked now, the rest when it stops. */
 static bool want_profile(struct ocitapd *d, struct container *c, const struct ocitap_state *st)
 {
 	const char *value = annotation(st, OCITAP_TRACE_ANNOTATION);
 	struct ocitap_trace_spec spec;
 	struct ocitap_error err = { 0 };
-	char line[512];
+	struct profile_request *req;
+	char line[512], rootfs[PATH_MAX];
+	struct ocitap_profile_rules rules = { .dir = d->opt.profile_dir,
+					      .allow = d->opt.profile_allow,
+					      .n_allow = d->opt.n_profile_allow };
+	int r;
 
 	if (!value || c->trace_checked)
-		return c->trace_spec != NULL;
+		return c->profile != NULL;
 	c->trace_checked = true; /* once: the hooks and the listener bring it again */
 	if (d->opt.trace == TRACE_OFF) {
 		log_msg(LOG_WARN, "container %s: %s ignored: ocitapd runs with --trace-syscalls=off", c->id,
@@ -49,15 +94,30 @@ static bool want_profile(struct ocitapd *d, struct container *c, const struct oc
 		metric_add("ocitap_profiles_total", 1, "result", "failed", NULL);
 		return false;
 	}
-	/* that IN can be read, now (it is read and merged when the container stops) */
-	if (spec.in[0] && ocitap_profile_input_check(spec.in, &err) < 0) {
+	container_trees(st, rootfs, sizeof(rootfs));
+	rules.forbidden[0] = rootfs[0] ? rootfs : NULL;
+	rules.forbidden[1] = st->bundle;
+	req = ocitapd_xcalloc(1, sizeof(*req));
+	if ((r = ocitap_profile_place(&rules, spec.out, &req->out, &err)) < 0) {
+		refuse(c, "of", &err);
+		free(req);
+		return false;
+	}
+	req->has_in = spec.in[0] != '\0';
+	if (req->has_in && ((r = ocitap_profile_place(&rules, spec.in, &req->in, &err)) < 0 ||
+			    (r = ocitap_profile_read(&req->in, NULL, NULL, NULL, &err)) == -EPERM)) {
+		refuse(c, "if", &err);
+		free(req);
+		return false;
+	}
+	if (req->has_in && r < 0) {
 		log_msg(LOG_WARN, "container %s: %s: if: %s; no profile will be written", c->id,
 			OCITAP_TRACE_ANNOTATION, ocitap_error_format(&err, line, sizeof(line)));
 		metric_add("ocitap_profiles_total", 1, "result", "failed", NULL);
+		free(req);
 		return false;
 	}
-	c->trace_spec = ocitapd_xcalloc(1, sizeof(*c->trace_spec));
-	*c->trace_spec = spec;
+	c->profile = req;
 	return true;
 }
 
@@ -83,6 +143,8 @@ void tracking_register(struct ocitapd *d, struct container *c, pid_t pid, const 
 		c->bpf_cookie = d->next_cookie++;
 	r = tracer_track(d->tracer, c->id, c->bpf_cookie, pid, profile || d->opt.trace == TRACE_ALL, &err);
 	c->bpf_tracked = true; /* tracer_untrack() of an id it does not hold does nothing */
+	if (c->profile_refused)
+		tracer_note(d->tracer, c->id, c->profile_refused);
 	if (r < 0)
 		log_msg(r == -EXDEV ? LOG_INFO : LOG_WARN, "container %s: bpf: %s", c->id,
 			ocitap_error_format(&err, line, sizeof(line)));
@@ -98,26 +160,30 @@ void tracking_stopped(struct ocitapd *d, struct container *c)
 {
 	if (!c->bpf_tracked)
 		return;
-	if (c->trace_spec) {
+	if (c->profile) {
 		struct ocitap_error err = { 0 };
 		char **names = NULL, line[512];
 		int n = tracer_syscall_names(d->tracer, c->id, &names, &err);
 
 		if (n < 0) {
-			log_msg(LOG_ERR, "container %s: no profile written to %s: %s", c->id, c->trace_spec->out,
+			log_msg(LOG_ERR, "container %s: no profile written to %s: %s", c->id, c->profile->out.path,
 				ocitap_error_format(&err, line, sizeof(line)));
 			metric_add("ocitap_profiles_total", 1, "result", "failed", NULL);
 		} else {
 			struct wop *op = wop_new(WOP_PROFILE, c->id);
 
-			op->path = ocitapd_xstrdup(c->trace_spec->out);
-			op->profile_in = c->trace_spec->in[0] ? ocitapd_xstrdup(c->trace_spec->in) : NULL;
+			op->profile_out = ocitapd_xcalloc(1, sizeof(*op->profile_out));
+			*op->profile_out = c->profile->out;
+			if (c->profile->has_in) {
+				op->profile_in = ocitapd_xcalloc(1, sizeof(*op->profile_in));
+				*op->profile_in = c->profile->in;
+			}
 			op->profile_names = names;
 			log_msg(LOG_DEBUG, "container %s: %d syscalls observed", c->id, n);
 			writer_push(&d->writer, op);
 		}
-		free(c->trace_spec);
-		c->trace_spec = NULL;
+		free(c->profile);
+		c->profile = NULL;
 	}
 	/* out of the maps; the cookie stays, for the events already in the ring
 	 * (the init's exit code, when the hang-up was seen first) */

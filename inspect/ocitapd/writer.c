@@ -39,35 +39,42 @@ void wop_free(struct wop *op)
 	free(op->path);
 	free(op->meta_value);
 	ocitap_profile_names_free(op->profile_names);
+	free(op->profile_out);
 	free(op->profile_in);
 	free(op);
 }
 
 /* A traced container's profile: IN read and merged here, on the store
- * thread, so that no file is read on the loop that answers notifications. */
+ * thread, so that no file is read on the loop that answers notifications.
+ * Both under the rules of profile.h (ocitap_profile_read(), _write()):
+ * what they refuse (-EPERM) is counted as refused, the rest as failed. The
+ * profile is no more readable than IN. */
 static void write_profile(const struct wop *op)
 {
 	struct ocitap_error err = { 0 };
 	char *in = NULL, *json = NULL, line[512];
 	size_t len = 0;
-	const char *what = "";
+	mode_t in_mode = 0644;
+	const char *what = "", *result;
+	int r;
 
-	if (op->profile_in && ocitap_profile_load(op->profile_in, &in, &len, &err) < 0)
+	if (op->profile_in && (r = ocitap_profile_read(op->profile_in, &in, &len, &in_mode, &err)) < 0)
 		what = "if: ";
-	else if (ocitap_profile_build(op->profile_names, in, len, &json, &err) < 0)
+	else if ((r = ocitap_profile_build(op->profile_names, in, len, &json, &err)) < 0)
 		what = "";
-	else if (ocitap_write_file_atomic(op->path, json, strlen(json), 0644, &err) < 0)
+	else if ((r = ocitap_profile_write(op->profile_out, json, strlen(json), (0644 & in_mode) | 0600, &err)) < 0)
 		what = "cannot write it: ";
 	else
 		what = NULL;
 	if (what) {
-		log_msg(LOG_ERR, "container %s: no seccomp profile written to %s: %s%s", op->id, op->path, what,
-			ocitap_error_format(&err, line, sizeof(line)));
-		metric_add("ocitap_profiles_total", 1, "result", "failed", NULL);
+		result = r == -EPERM ? "refused" : "failed";
+		log_msg(LOG_ERR, "container %s: no seccomp profile written to %s: %s%s", op->id, op->profile_out->path,
+			what, ocitap_error_format(&err, line, sizeof(line)));
 	} else {
-		log_msg(LOG_INFO, "container %s: seccomp profile written to %s", op->id, op->path);
-		metric_add("ocitap_profiles_total", 1, "result", "written", NULL);
+		result = "written";
+		log_msg(LOG_INFO, "container %s: seccomp profile written to %s", op->id, op->profile_out->path);
 	}
+	metric_add("ocitap_profiles_total", 1, "result", result, NULL);
 	free(in);
 	free(json);
 }

@@ -65,9 +65,9 @@ struct wop {
 	char *path;
 	int64_t wall_ns;
 	/* WOP_PROFILE: the profile of profile_names (merged with the profile at
-	 * profile_in, if any) written to path */
+	 * profile_in, if any) written to profile_out (profile.h: by its rules) */
 	char **profile_names;
-	char *profile_in;
+	struct ocitap_profile_place *profile_out, *profile_in;
 	bool profile_done;
 	struct writer_ack *ack; /* answered once this op is durable (not owned) */
 };

@@ -12,7 +12,8 @@
 #include "testutil.h"
 
 static const char *const env_names[] = { "OCITAP_SOCKET", "OCITAP_STATE_DIR",	 "OCITAP_HTTP",	 "OCITAP_KEEPER",
-					 "OCITAP_BPF",	  "OCITAP_TRACE_SYSCALLS", "OCITAP_FAULT", "OCITAP_CONTAINER_SOCKET" };
+					 "OCITAP_BPF",	  "OCITAP_TRACE_SYSCALLS", "OCITAP_FAULT", "OCITAP_CONTAINER_SOCKET",
+					 "OCITAP_PROFILE_DIR" };
 
 static int clean_env(void **state)
 {
@@ -63,6 +64,8 @@ static void test_defaults(void **unused)
 	assert_int_equal(o.n_allow, 0);
 	assert_false(o.replace);
 	assert_int_equal(o.fault, FAULT_NONE);
+	assert_string_equal(o.profile_dir, "/var/lib/ocitap/profiles");
+	assert_int_equal(o.n_profile_allow, 0);
 }
 
 static void test_environment_then_flags(void **unused)
@@ -151,6 +154,33 @@ static void refused(const char *flag, const char *value, const char *field, cons
 		assert_string_equal(err.field, field);
 	if (!strstr(line, says))
 		fail_msg("%s %s: \"%s\" does not say \"%s\"", flag, value ? value : "", line, says);
+}
+
+/* the profile directory: in the state directory, unless told; prefixes repeat */
+static void test_profile_dir(void **unused)
+{
+	struct ocitapd_options o;
+	struct ocitap_error err;
+
+	assert_int_equal(parse(&o, &err, "--state-dir", "/srv/state", NULL), OPTIONS_RUN);
+	assert_string_equal(o.profile_dir, "/srv/state/profiles");
+	assert_int_equal(parse(&o, &err, "--state-dir", "state", NULL), OPTIONS_RUN);
+	assert_null(o.profile_dir); /* relative names have nowhere to go: refused, and said */
+	setenv("OCITAP_PROFILE_DIR", "/srv/env-profiles", 1);
+	assert_int_equal(parse(&o, &err, NULL), OPTIONS_RUN);
+	assert_string_equal(o.profile_dir, "/srv/env-profiles");
+	assert_int_equal(parse(&o, &err, "--profile-dir", "/srv/p", "--profile-allow", "/srv/a", "--profile-allow",
+			       "/srv/b", NULL),
+			 OPTIONS_RUN);
+	assert_string_equal(o.profile_dir, "/srv/p");
+	assert_int_equal(o.n_profile_allow, 2);
+	assert_string_equal(o.profile_allow[1], "/srv/b");
+	setenv("OCITAP_PROFILE_DIR", "relative", 1);
+	assert_int_equal(parse(&o, &err, NULL), -EINVAL);
+	unsetenv("OCITAP_PROFILE_DIR");
+	refused("--profile-dir", "profiles", "--profile-dir", "not an absolute path");
+	refused("--profile-allow", "/srv/../etc", "--profile-allow", "\"..\" component");
+	refused("--profile-allow", "/", "--profile-allow", "names a directory");
 }
 
 static void test_bad_values(void **unused)
@@ -286,6 +316,7 @@ int main(void)
 		cmocka_unit_test_setup(test_environment_then_flags, clean_env),
 		cmocka_unit_test_setup(test_every_flag, clean_env),
 		cmocka_unit_test_setup(test_bad_values, clean_env),
+		cmocka_unit_test_setup(test_profile_dir, clean_env),
 		cmocka_unit_test_setup(test_bad_environment, clean_env),
 		cmocka_unit_test_setup(test_limits, clean_env),
 		cmocka_unit_test_setup(test_help_version, clean_env),
