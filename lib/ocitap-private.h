@@ -17,7 +17,7 @@
  *   procinfo.h  a process as /proc shows it: namespaces, seccomp, capabilities, start time
  *   runtime.h   runc and crun: their state/list output and state directories
  *   keeper.h    the messages between ocitapd and ocitap-fdkeeper
- *   profile.h   seccomp profiles written from recorded syscalls
+ *   profile.h   seccomp profiles written from recorded syscalls, and where (profile-path.c)
  *   query.h     the filters of the HTTP API's lists
  *
  * event-json.h (store events as JSON, json-c in its interface), json-util.h

@@ -35,7 +35,7 @@ cat "$work/policy.json"
 port=9476
 while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
 api=http://127.0.0.1:$port
-"$OCITAPD" --socket "$sock" --state-dir "$work/state" --policy "$work/policy.json" --http "127.0.0.1:$port" 2>"$work/ocitapd.log" &
+"$OCITAPD" --socket "$sock" --state-dir "$work/state" --policy "$work/policy.json" --profile-allow "$work" --http "127.0.0.1:$port" 2>"$work/ocitapd.log" &
 daemon=$!
 wait_for "$sock"
 sed 's/^/  /' "$work/ocitapd.log"

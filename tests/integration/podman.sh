@@ -29,7 +29,7 @@ test_cleanup() {
 	pm rm -af >/dev/null 2>&1
 	pm rmi -af >/dev/null 2>&1
 }
-daemon_args=(--http off)
+daemon_args=(--http off --profile-allow "$work") # the trace-syscall profile goes to $work
 jqe() { jq -e "$@" >/dev/null; }
 run() { # NAME ARGS...: podman run; sets out, rc, id
 	local name=$1
