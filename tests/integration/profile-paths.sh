@@ -25,6 +25,7 @@ chmod 0755 "$allowed" "$bundles"
 daemon_args=(--http "$http" --keeper off --log-level debug --profile-dir "$profiles"
 	--profile-allow "$allowed" --profile-allow "$bundles")
 get() { curl -s --unix-socket "$work/http.sock" "http://x$1"; }
+jqe() { jq -e "$@" >/dev/null; }
 
 # bundle ID ARGS-JSON ANNOTATION: a rootfs with bpf-prog only, under $bundles
 # (an allowed prefix: only the rootfs rule keeps a profile out of it)
@@ -142,15 +143,15 @@ run rel-sub "of:team/sub.json"
 wait_for "$profiles/name.json" 30
 wait_for "$profiles/team/sub.json" 30
 check "of:name.json: written in --profile-dir, with the x-ocitap key" \
-	jq -e '.defaultAction == "SCMP_ACT_ERRNO" and .["x-ocitap"].writer == "ocitap"' "$profiles/name.json" >/dev/null
-check "of:team/sub.json: written in a subdirectory made for it" jq -e '.syscalls[0].names | index("write")' "$profiles/team/sub.json" >/dev/null
+	jqe '.defaultAction == "SCMP_ACT_ERRNO" and .["x-ocitap"].writer == "ocitap"' "$profiles/name.json"
+check "of:team/sub.json: written in a subdirectory made for it" jqe '.syscalls[0].names | index("write")' "$profiles/team/sub.json"
 check "the profile directory: root's, 0755" test "$(stat -c '%U %a' "$profiles")" = "root 755"
 
 # 8. an allowed prefix works, and ocitap's own file is replaced on the next run
 run ok "of:$allowed/ok.json"
 check "allowed prefix: the container runs (exit 3)" test "$rc" -eq 3
 wait_for "$allowed/ok.json" 30
-check "allowed prefix: written" jq -e '.["x-ocitap"]' "$allowed/ok.json" >/dev/null
+check "allowed prefix: written" jqe '.["x-ocitap"]' "$allowed/ok.json"
 run ok2 "of:$allowed/ok.json"
 stopped ok2
 wait_log "container ok2: seccomp profile written to $allowed/ok.json"
@@ -162,7 +163,7 @@ check "no temporary file left behind" bash -c "! ls -A '$allowed' '$profiles' | 
 cp "$work/secret/in.json" "$allowed/in.json" && chmod 0600 "$allowed/in.json"
 run merged "if:$allowed/in.json;of:merged.json"
 wait_for "$profiles/merged.json" 30
-check "if: allowed: merged (IN's sysinfo allowed)" jq -e '.syscalls[0].names | index("sysinfo")' "$profiles/merged.json" >/dev/null
+check "if: allowed: merged (IN's sysinfo allowed)" jqe '.syscalls[0].names | index("sysinfo")' "$profiles/merged.json"
 check "if: 0600: the profile is 0600 too" test "$(stat -c %a "$profiles/merged.json")" = 600
 
 # 10. the profile endpoint says why a live container is not traced
