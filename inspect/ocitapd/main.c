@@ -97,7 +97,8 @@ static int check_private_dir(const char *what, const char *dir)
 	}
 }
 
-/* The socket's directory (made 0700 if it is not there), and the state
+/* The socket's directory (made 0700 if it is not there; 0755 with
+ * --allow-uid, whose non-root peers must reach the socket), and the state
  * directory: both the daemon's alone, before anything is opened in them or
  * a predecessor is stopped. */
 static int start_paths(struct ocitapd *d)
@@ -114,7 +115,7 @@ static int start_paths(struct ocitapd *d)
 		slash[1] = '\0';
 	else
 		*slash = '\0';
-	if ((r = mkdir_p(sockdir, 0700)) < 0) {
+	if ((r = mkdir_p(sockdir, d->opt.n_allow ? 0755 : 0700)) < 0) {
 		log_msg(LOG_ERR, "socket directory %s: %s", sockdir, strerror(-r));
 		return r;
 	}
