@@ -441,7 +441,9 @@ static int load_one(const char *dir, const char *name, struct ocitap_hooksd_file
 	int r;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	r = ocitap_read_file(path, OCITAP_HOOKSD_MAX_FILE, -1, &buf, &len, &e);
+	/* podman follows links here, so do we; but a FIFO, a socket, a device
+	 * or a directory named *.json is reported, never opened blocking */
+	r = ocitap_read_regular_file(path, OCITAP_HOOKSD_MAX_FILE, 0, &buf, &len, &e);
 	if (r < 0) {
 		memset(f, 0, sizeof(*f));
 		f->path = strdup(path);

@@ -154,6 +154,47 @@ int ocitap_read_file(const char *path, size_t max_bytes, int timeout_ms, char **
 	return ocitap_read_fd(fd, max_bytes, timeout_ms, 0, ret_buf, ret_len, err);
 }
 
+static const char *file_kind(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFSOCK:
+		return "a socket";
+	case S_IFDIR:
+		return "a directory";
+	case S_IFCHR:
+		return "a character device";
+	case S_IFBLK:
+		return "a block device";
+	case S_IFLNK:
+		return "a symbolic link";
+	}
+	return "of an unknown kind";
+}
+
+int ocitap_read_regular_file(const char *path, size_t max_bytes, unsigned flags, char **ret_buf, size_t *ret_len,
+			     struct ocitap_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	/* before the open too: a socket cannot be opened at all (ENXIO) */
+	if (((flags & OCITAP_READ_NOFOLLOW) ? lstat(path, &st) : stat(path, &st)) == 0 && !S_ISREG(st.st_mode) &&
+	    !S_ISLNK(st.st_mode))
+		return ocitap_error_set(err, -EINVAL, NULL, "not a regular file: %s", file_kind(st.st_mode));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (flags & OCITAP_READ_NOFOLLOW ? O_NOFOLLOW : 0));
+	if (fd < 0 && errno == ELOOP && (flags & OCITAP_READ_NOFOLLOW))
+		return ocitap_error_set(err, -ELOOP, NULL, "a symbolic link, not followed");
+	if (fd < 0)
+		return ocitap_error_set(err, -errno, NULL, "cannot open: %m");
+	if (fstat(fd, &st) < 0)
+		return ocitap_error_set(err, -errno, NULL, "cannot stat: %m");
+	if (!S_ISREG(st.st_mode))
+		return ocitap_error_set(err, -EINVAL, NULL, "not a regular file: %s", file_kind(st.st_mode));
+	return ocitap_read_fd(fd, max_bytes, -1, 0, ret_buf, ret_len, err);
+}
+
 static int fsync_parent_dir(const char *path)
 {
 	_cleanup_free_ char *dir = strdup(path);

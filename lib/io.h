@@ -30,6 +30,17 @@
 OCITAP_EXPORT int ocitap_read_fd(int fd, size_t max_bytes, int timeout_ms, unsigned flags, char **ret_buf,
 				 size_t *ret_len, struct ocitap_error *err);
 
+/* Flags of ocitap_read_regular_file(). */
+#define OCITAP_READ_NOFOLLOW 0x2u /* a symbolic link is refused (-ELOOP) */
+
+/* Read a whole regular file, never blocking: opened O_NONBLOCK (a FIFO
+ * cannot hold the open), then anything that is not a regular file (a FIFO,
+ * a socket, a directory, a device) is -EINVAL, "not a regular file: a
+ * FIFO", without a byte read. Files over max_bytes are -EMSGSIZE. The
+ * message does not repeat the path. */
+int ocitap_read_regular_file(const char *path, size_t max_bytes, unsigned flags, char **ret_buf, size_t *ret_len,
+			     struct ocitap_error *err);
+
 /* Read a whole file ("-" is stdin) with the same bounds. The message does not
  * repeat the path: the caller names the file when it reports. */
 OCITAP_EXPORT int ocitap_read_file(const char *path, size_t max_bytes, int timeout_ms, char **ret_buf, size_t *ret_len,

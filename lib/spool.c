@@ -1,8 +1,12 @@
 /*
- * spool.c: hook reports kept on disk until ocitapd takes them.
+ * spool.c: hook reports kept on disk until ocitapd takes them. Written to
+ * a temporary name (mkostemp: never through a link) and renamed; listed
+ * only when they are regular files, so the daemon never reads through a
+ * link or opens a FIFO someone left there.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -71,8 +75,12 @@ int ocitap_spool_list(const char *dir, char ***ret_names, size_t *ret_n, struct 
 		return ocitap_error_set(err, -errno, NULL, "cannot read the spool directory %s: %m", dir);
 	}
 	while ((e = readdir(d))) {
+		struct stat st;
+
 		if (!is_spool_name(e->d_name))
 			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue; /* a link, a FIFO, a directory: not a report */
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 16;
 			char **nv = realloc(names, ncap * sizeof(char *));

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -100,10 +101,18 @@ static int step_done(struct ocitap_store *s, int which, struct ocitap_error *err
 
 int ocitap_store_open(const char *path, unsigned flags, struct ocitap_store **ret, struct ocitap_error *err)
 {
-	struct ocitap_store *s = calloc(1, sizeof(*s));
-	int oflags = SQLITE_OPEN_NOMUTEX;
+	struct ocitap_store *s;
+	int oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
+	struct stat st;
 	int rc;
 
+	/* a link planted where the database goes is refused, not followed:
+	 * here, and by SQLite itself (SQLITE_OPEN_NOFOLLOW) */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		return ocitap_error_set(err, -ELOOP, NULL, "%s is a symbolic link: refusing to open it", path);
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return ocitap_error_set(err, -EINVAL, NULL, "%s is not a regular file: refusing to open it", path);
+	s = calloc(1, sizeof(*s));
 	if (!s)
 		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
 	s->readonly = flags & OCITAP_STORE_READONLY;

@@ -77,8 +77,9 @@ enum MHD_Result http_get_container(struct http_server *s, struct MHD_Connection 
 	char line[512];
 	int r;
 
-	if (!*id || strlen(id) > 1024)
-		return http_reply_error(conn, MHD_HTTP_BAD_REQUEST, "container id: expected 1 to 1024 bytes");
+	if (!*id || strlen(id) > OCITAP_QUERY_ID_MAX)
+		return http_reply_error(conn, MHD_HTTP_BAD_REQUEST, "container id: expected 1 to %d bytes",
+					OCITAP_QUERY_ID_MAX);
 	r = ocitap_container_detail_json(store, id, http_live_notify_fds(s, id), &o, &err);
 	if (r == -ENOENT) {
 		struct json_object *e = json_object_new_object();
@@ -271,13 +272,14 @@ enum MHD_Result http_get_profile(struct http_server *s, struct MHD_Connection *c
 				 size_t id_len)
 {
 	struct ocitap_error err = { 0 };
-	char id[256], why[512];
+	char id[OCITAP_QUERY_ID_MAX + 1], why[512];
 	char *json = NULL;
 	size_t count = 0;
 	int r;
 
-	if (id_len == 0 || id_len >= sizeof(id))
-		return http_reply_error(conn, MHD_HTTP_NOT_FOUND, "no such container");
+	if (id_len == 0 || id_len > OCITAP_QUERY_ID_MAX)
+		return http_reply_error(conn, MHD_HTTP_BAD_REQUEST, "container id: expected 1 to %d bytes",
+					OCITAP_QUERY_ID_MAX);
 	memcpy(id, id_start, id_len);
 	id[id_len] = '\0';
 	r = tracer_profile(s->cfg->tracer, id, NULL, 0, &json, &count, &err);

@@ -20,6 +20,18 @@
 
 struct json_object;
 
+/* Event streams at once: below the server's connection limit (64), so
+ * that /healthz, /metrics and the API always have connections left. */
+#define HTTP_MAX_STREAMS 32
+/* A stream's connection is closed when nothing could be written for this
+ * long (a client that stopped reading); above the 10 s keep-alive. */
+#define HTTP_STREAM_TIMEOUT_S 30
+/* Read-only store connections the requests and streams share: SQLite keeps
+ * the fd of a connection closed while another of the process holds a lock
+ * (the store thread's, always, in WAL mode), so connections opened per
+ * client would leave as many fds as the peak of clients. */
+#define HTTP_STORE_POOL 4
+
 /* A container's seccomp notify fds as the event loop last said. */
 struct http_live_fds {
 	char *id;
@@ -39,6 +51,14 @@ struct http_server {
 	pthread_cond_t committed; /* CLOCK_MONOTONIC */
 	uint64_t generation;	  /* bumped at every commit of events */
 	bool stopping;
+	unsigned n_streams; /* open event streams, at most HTTP_MAX_STREAMS */
+
+	/* the read-only store connections (HTTP_STORE_POOL at most), taken for
+	 * one request or one read of a stream */
+	pthread_mutex_t pool_lock;
+	pthread_cond_t pool_returned; /* CLOCK_MONOTONIC */
+	struct ocitap_store *idle[HTTP_STORE_POOL];
+	unsigned n_idle, n_open;
 
 	/* notify fds per container, written by the event loop */
 	pthread_mutex_t live_lock;
@@ -48,9 +68,15 @@ struct http_server {
 
 /* One per connection (thread-per-connection: used by one thread at a time). */
 struct http_conn_ctx {
-	struct ocitap_store *store; /* opened at its first request that reads the store */
 	bool niced;
 };
+
+/* A read-only store connection of the pool in *ret, opened if none is idle
+ * and fewer than HTTP_STORE_POOL are open; waits up to 5 s for one to come
+ * back, then -EBUSY. Give it back with http_store_give(). */
+int http_store_take(struct http_server *s, struct ocitap_store **ret, struct ocitap_error *err);
+/* Back to the pool (NULL: nothing). */
+void http_store_give(struct http_server *s, struct ocitap_store *store);
 
 /* Queue body (len bytes, taken: freed here whatever happens) with status
  * and type, and count it in ocitap_http_requests_total. */
@@ -79,7 +105,8 @@ enum MHD_Result http_get_events(struct MHD_Connection *conn, struct ocitap_store
 /* The id is id_len bytes at id (not terminated). */
 enum MHD_Result http_get_profile(struct http_server *s, struct MHD_Connection *conn, const char *id, size_t id_len);
 
-/* http-stream.c: GET /v1/events/stream, on its own store connection. */
+/* http-stream.c: GET /v1/events/stream, taking a store connection of the
+ * pool for each read; 503 beyond HTTP_MAX_STREAMS. */
 enum MHD_Result http_get_stream(struct http_server *s, struct MHD_Connection *conn);
 
 #endif

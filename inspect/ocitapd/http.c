@@ -4,9 +4,9 @@
  * on_request(), which checks the method, the body and the token and
  * dispatches by the route table (http-routes.c) to the handlers of
  * http-api.c and http-stream.c. Every request runs on libmicrohttpd's
- * threads, one per connection, and reads the store through its own
- * read-only SQLite connection (WAL: readers never block the store thread)
- * or the metrics table (metrics.c); nothing here touches the event loop,
+ * threads, one per connection, and reads the store through a read-only
+ * SQLite connection taken from a small pool for the time of the request
+ * (WAL: readers never block the store thread) or the metrics table (metrics.c); nothing here touches the event loop,
  * so no client, however slow, delays a notification. All of it hangs off
  * one struct http_server, libmicrohttpd's callbacks' cls.
  *
@@ -18,8 +18,14 @@
  *   GET /v1/events/stream             Server-Sent Events; resumes after Last-Event-ID (or ?since=)
  *   GET /metrics                      Prometheus text format
  *
- * Errors are JSON: {"error": "...", "status": N}. Paths are never opened from
- * a request; ids are matched against the store only.
+ * Errors are JSON: {"error": "...", "status": N}, and close the connection.
+ * Paths are never opened from a request; ids are matched against the store
+ * only. A path holding a control character, raw or escaped (%00, %0a), is
+ * refused before it is unescaped (400): libmicrohttpd would cut it at a NUL.
+ *
+ * Fairness: at most MAX_CONNECTIONS connections, of which at most
+ * HTTP_MAX_STREAMS event streams, so /healthz, /metrics and the API always
+ * have connections left; a connection idle for CONN_TIMEOUT_S is closed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -47,9 +53,11 @@
 #include "metrics.h"
 
 #define MAX_CONNECTIONS 64
-#define CONN_TIMEOUT_S	30
-#define MAX_TOKEN	4096
-#define HTTP_NICE	10
+#define CONN_TIMEOUT_S                                                                                \
+	10 /* a connection that says nothing for this long is closed (streams: HTTP_STREAM_TIMEOUT_S) \
+	    */
+#define MAX_TOKEN 4096
+#define HTTP_NICE 10
 
 /* ---- listening ------------------------------------------------------------ */
 
@@ -170,6 +178,10 @@ enum MHD_Result http_reply(struct MHD_Connection *conn, unsigned status, const c
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"ocitapd\"");
+	/* the slot goes back at once: a client that sent garbage, or was turned
+	 * away (503), and never reads the answer holds nothing */
+	if (status >= 400)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	r = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	snprintf(code, sizeof(code), "%u", status);
@@ -290,19 +302,47 @@ bool http_read_query(struct MHD_Connection *conn, struct ocitap_query *q, enum M
 
 /* ---- requests ------------------------------------------------------------------- */
 
-/* The connection's read-only store in *ret (the connection's), opened at
- * its first use. */
-static int conn_store(struct http_server *s, struct http_conn_ctx *cc, struct ocitap_store **ret,
-		      struct ocitap_error *err)
+/* ---- the store connections' pool ------------------------------------------------- */
+
+int http_store_take(struct http_server *s, struct ocitap_store **ret, struct ocitap_error *err)
 {
+	struct timespec until;
 	int r;
 
-	if (!cc)
-		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
-	if (!cc->store && (r = ocitap_store_open(s->cfg->db_path, OCITAP_STORE_READONLY, &cc->store, err)) < 0)
-		return r;
-	*ret = cc->store;
-	return 0;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&s->pool_lock);
+	while (s->n_idle == 0 && s->n_open >= HTTP_STORE_POOL)
+		if (pthread_cond_timedwait(&s->pool_returned, &s->pool_lock, &until) == ETIMEDOUT) {
+			pthread_mutex_unlock(&s->pool_lock);
+			return ocitap_error_set(err, -EBUSY, NULL, "all %d store connections busy for 5 s",
+						HTTP_STORE_POOL);
+		}
+	if (s->n_idle) {
+		*ret = s->idle[--s->n_idle];
+		pthread_mutex_unlock(&s->pool_lock);
+		return 0;
+	}
+	s->n_open++;
+	pthread_mutex_unlock(&s->pool_lock);
+	r = ocitap_store_open(s->cfg->db_path, OCITAP_STORE_READONLY, ret, err);
+	if (r < 0) {
+		pthread_mutex_lock(&s->pool_lock);
+		s->n_open--;
+		pthread_cond_signal(&s->pool_returned);
+		pthread_mutex_unlock(&s->pool_lock);
+	}
+	return r;
+}
+
+void http_store_give(struct http_server *s, struct ocitap_store *store)
+{
+	if (!store)
+		return;
+	pthread_mutex_lock(&s->pool_lock);
+	s->idle[s->n_idle++] = store; /* n_idle <= n_open <= HTTP_STORE_POOL */
+	pthread_cond_signal(&s->pool_returned);
+	pthread_mutex_unlock(&s->pool_lock);
 }
 
 static bool authorized(struct http_server *s, struct MHD_Connection *conn)
@@ -335,17 +375,9 @@ static void nice_connection(struct http_conn_ctx *cc)
 }
 
 /* The endpoint route names, with the store it needs. */
-static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *conn, const struct http_route *route,
-				struct http_conn_ctx *cc)
+static enum MHD_Result dispatch_endpoint(struct http_server *s, struct MHD_Connection *conn,
+					 const struct http_route *route, struct ocitap_store *store, const char *why)
 {
-	struct ocitap_error err = { 0 };
-	struct ocitap_store *store = NULL;
-	char why[512] = "";
-
-	if (route->store != HTTP_STORE_NONE && conn_store(s, cc, &store, &err) < 0)
-		ocitap_error_format(&err, why, sizeof(why));
-	if (route->store == HTTP_STORE_REQUIRED && !store)
-		return http_reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store: %s", why);
 	switch (route->endpoint) {
 	case HTTP_ENDPOINT_EVENTS_STREAM:
 		return http_get_stream(s, conn);
@@ -367,19 +399,69 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *co
 	return http_reply_error(conn, MHD_HTTP_NOT_FOUND, HTTP_ROUTES_NOT_FOUND);
 }
 
+/* The endpoint route names, with a store connection of the pool for the
+ * time of the handler (the replies are built before it returns). */
+static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *conn, const struct http_route *route)
+{
+	struct ocitap_error err = { 0 };
+	struct ocitap_store *store = NULL;
+	char why[512] = "";
+	enum MHD_Result r;
+
+	if (route->store != HTTP_STORE_NONE && http_store_take(s, &store, &err) < 0)
+		ocitap_error_format(&err, why, sizeof(why));
+	if (route->store == HTTP_STORE_REQUIRED && !store)
+		return http_reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store: %s", why);
+	r = dispatch_endpoint(s, conn, route, store, why);
+	http_store_give(s, store);
+	return r;
+}
+
+static int bad_path_marker;
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Before libmicrohttpd unescapes it: does the path (up to '?') hold a
+ * control character, raw or %-escaped? */
+static bool path_has_control(const char *uri)
+{
+	for (const char *p = uri; *p && *p != '?'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '%' && hex_value(p[1]) >= 0 && hex_value(p[2]) >= 0)
+			c = (unsigned char)(hex_value(p[1]) * 16 + hex_value(p[2]));
+		if (c < 0x20 || c == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+/* libmicrohttpd's URI log callback, on the raw request target: what it
+ * returns is the request's first *req_ctx. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	return path_has_control(uri) ? &bad_path_marker : NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_data_size,
 				  void **req_ctx)
 {
-	static int first_call;
+	static int first_call, first_call_bad_path;
 	struct http_server *s = cls;
 	const union MHD_ConnectionInfo *ci;
 	struct http_conn_ctx *cc;
 	struct http_route route;
 
-	if (!*req_ctx) {
+	if (!*req_ctx || *req_ctx == &bad_path_marker) {
 		/* headers only so far: decide once the body (if any) is seen */
-		*req_ctx = &first_call;
+		*req_ctx = *req_ctx ? &first_call_bad_path : &first_call;
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
@@ -389,6 +471,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (*req_ctx == (void *)1)
 		return http_reply_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "request bodies are not accepted");
+	if (*req_ctx == &first_call_bad_path)
+		return http_reply_error(conn, MHD_HTTP_BAD_REQUEST,
+					"the path holds a control character (%%00-%%1f, %%7f)");
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return http_reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: only GET and HEAD are served",
 					strlen(method) < 16 ? method : "method");
@@ -398,7 +483,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	cc = ci ? ci->socket_context : NULL;
 	nice_connection(cc);
 	http_route(url, &route);
-	return dispatch(s, conn, &route, cc);
+	return dispatch(s, conn, &route);
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -407,12 +492,9 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	struct http_conn_ctx *cc = *socket_context;
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		*socket_context = calloc(1, sizeof(struct http_conn_ctx)); /* NULL: requests answer 503 */
+		*socket_context = calloc(1, sizeof(struct http_conn_ctx)); /* NULL: not niced */
 		return;
 	}
-	if (!cc)
-		return;
-	ocitap_store_close(cc->store);
 	free(cc);
 	*socket_context = NULL;
 }
@@ -446,6 +528,8 @@ static struct http_server *server_new(const struct http_config *cfg)
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->committed, &attr);
+	pthread_mutex_init(&s->pool_lock, NULL);
+	pthread_cond_init(&s->pool_returned, &attr);
 	pthread_condattr_destroy(&attr);
 	return s;
 }
@@ -464,6 +548,10 @@ static void server_free(struct http_server *s)
 	for (size_t i = 0; i < s->n_live; i++)
 		free(s->live[i].id);
 	free(s->live);
+	for (unsigned i = 0; i < s->n_idle; i++)
+		ocitap_store_close(s->idle[i]);
+	pthread_cond_destroy(&s->pool_returned);
+	pthread_mutex_destroy(&s->pool_lock);
 	pthread_cond_destroy(&s->committed);
 	pthread_mutex_destroy(&s->live_lock);
 	pthread_mutex_destroy(&s->lock);
@@ -508,12 +596,14 @@ int http_start(const struct http_config *cfg, struct http_server **ret, struct o
 		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
 	if ((r = server_listen(s, err)) < 0)
 		return r;
-	s->mhd = MHD_start_daemon(
-		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG, 0,
-		NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->listen_fd, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024, MHD_OPTION_THREAD_STACK_SIZE, (size_t)256 * 1024,
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
+	s->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+					  MHD_USE_ITC | MHD_USE_ERROR_LOG,
+				  0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+				  (unsigned)CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024,
+				  MHD_OPTION_THREAD_STACK_SIZE, (size_t)256 * 1024, MHD_OPTION_NOTIFY_CONNECTION,
+				  on_connection, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_EXTERNAL_LOGGER,
+				  mhd_log, s, MHD_OPTION_END);
 	if (!s->mhd)
 		return ocitap_error_set(err, -EIO, NULL, "cannot start the HTTP server on %s", cfg->addr);
 	log_msg(LOG_INFO, "HTTP on %s%s", cfg->addr, s->token ? " (bearer token required)" : "");

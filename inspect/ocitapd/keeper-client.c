@@ -235,13 +235,19 @@ int keeper_give(int sock, void (*fn)(const char *key, const char *id, int fd, vo
  */
 int inflight_map(const char *path, struct inflight **ret, struct ocitap_error *err)
 {
-	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
 	struct inflight *f;
 	struct stat st;
 
 	if (fd < 0)
 		return ocitap_error_set(err, -errno, NULL, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || (st.st_size != (off_t)sizeof(*f) && ftruncate(fd, sizeof(*f)) < 0))
+	if (fstat(fd, &st) < 0)
+		return ocitap_error_set(err, -errno, NULL, "%s: %s", path, strerror(errno));
+	/* O_NOFOLLOW refused a link; a FIFO or another user's file is refused too */
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())
+		return ocitap_error_set(err, -EPERM, NULL, "%s: not a regular file of uid %u: refusing it", path,
+					(unsigned)geteuid());
+	if (st.st_size != (off_t)sizeof(*f) && ftruncate(fd, sizeof(*f)) < 0)
 		return ocitap_error_set(err, -errno, NULL, "%s: %s", path, strerror(errno));
 	f = mmap(NULL, sizeof(*f), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (f == MAP_FAILED)

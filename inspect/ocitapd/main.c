@@ -1,7 +1,7 @@
 /*
  * main.c: ocitapd's start and its one way out. main() reads the options,
  * daemon_start() brings the parts up in order (policies, the kernel's
- * notification sizes, a predecessor's socket, the store, the socket, the
+ * notification sizes, the directories' owners and modes, a predecessor's socket, the store, the socket, the
  * signals, the store thread after the spool, BPF, HTTP, push, the fds a
  * previous daemon left), loop_run() serves, and daemon_stop() takes down
  * whatever was brought up, whether the start finished or not.
@@ -47,6 +47,85 @@ static int mkdir_p(const char *path, mode_t mode)
 		}
 	if (mkdir(buf, mode) < 0 && errno != EEXIST)
 		return -errno;
+	return 0;
+}
+
+/*
+ * A directory the daemon keeps its files in (the state directory, the
+ * socket's) must be the daemon's alone: it and every directory above it
+ * owned by root or the daemon's uid, and none writable by another user,
+ * but for a root-owned sticky directory above it (/tmp: no one else can
+ * rename or remove what is in it). Otherwise another user could put a
+ * link where the database, the socket or the pid file is about to be.
+ * 0, or logs what is wrong with which directory and returns -EPERM.
+ */
+static int check_private_dir(const char *what, const char *dir)
+{
+	char real[PATH_MAX], *slash;
+	uid_t self = geteuid();
+	bool first = true;
+
+	if (!realpath(dir, real)) {
+		log_msg(LOG_ERR, "%s %s: %s", what, dir, strerror(errno));
+		return -errno;
+	}
+	for (;;) {
+		struct stat st;
+
+		if (stat(real, &st) < 0) {
+			log_msg(LOG_ERR, "%s %s: %s: %s", what, dir, real, strerror(errno));
+			return -errno;
+		}
+		if (st.st_uid != 0 && st.st_uid != self) {
+			log_msg(LOG_ERR, "%s %s: %s is owned by uid %u, not root or the daemon's uid %u: refusing it",
+				what, dir, real, (unsigned)st.st_uid, (unsigned)self);
+			return -EPERM;
+		}
+		if ((st.st_mode & 0022) && (first || !(st.st_mode & S_ISVTX) || st.st_uid != 0)) {
+			log_msg(LOG_ERR, "%s %s: %s is writable by %s (mode %04o): refusing it", what, dir, real,
+				(st.st_mode & 0002) ? "every user" : "its group", (unsigned)(st.st_mode & 07777));
+			return -EPERM;
+		}
+		if (strcmp(real, "/") == 0)
+			return 0;
+		slash = strrchr(real, '/');
+		if (slash == real)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		first = false;
+	}
+}
+
+/* The socket's directory (made 0700 if it is not there; 0755 with
+ * --allow-uid, whose non-root peers must reach the socket), and the state
+ * directory: both the daemon's alone, before anything is opened in them or
+ * a predecessor is stopped. */
+static int start_paths(struct ocitapd *d)
+{
+	char sockdir[PATH_MAX];
+	char *slash;
+	int r;
+
+	snprintf(sockdir, sizeof(sockdir), "%s", d->opt.socket_path);
+	slash = strrchr(sockdir, '/');
+	if (!slash)
+		snprintf(sockdir, sizeof(sockdir), ".");
+	else if (slash == sockdir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if ((r = mkdir_p(sockdir, d->opt.n_allow ? 0755 : 0700)) < 0) {
+		log_msg(LOG_ERR, "socket directory %s: %s", sockdir, strerror(-r));
+		return r;
+	}
+	if ((r = mkdir_p(d->opt.state_dir, 0700)) < 0) {
+		log_msg(LOG_ERR, "state directory %s: %s", d->opt.state_dir, strerror(-r));
+		return r;
+	}
+	if ((r = check_private_dir("socket directory", sockdir)) < 0 ||
+	    (r = check_private_dir("state directory", d->opt.state_dir)) < 0)
+		return r;
 	return 0;
 }
 
@@ -186,15 +265,10 @@ static int start_report_socket(struct ocitapd *d)
 static int start_loop(struct ocitapd *d)
 {
 	struct ocitap_error err = { 0 };
-	char sockdir[PATH_MAX], line[512];
+	char line[512];
 	sigset_t mask;
 	int r;
 
-	snprintf(sockdir, sizeof(sockdir), "%s", d->opt.socket_path);
-	if (strrchr(sockdir, '/') && strrchr(sockdir, '/') != sockdir) {
-		*strrchr(sockdir, '/') = '\0';
-		mkdir_p(sockdir, 0755);
-	}
 	if (d->listen_fd < 0) {
 		d->listen_fd = ocitap_unix_listen(d->opt.socket_path, 0600, 128, &err);
 		if (d->listen_fd < 0) {
@@ -323,7 +397,7 @@ static int daemon_start(struct ocitapd *d)
 		log_msg(LOG_ERR, "policy %s: %s", d->opt.policy_path, ocitap_error_format(&err, line, sizeof(line)));
 		return r;
 	}
-	if ((r = start_process(d)) < 0)
+	if ((r = start_process(d)) < 0 || (r = start_paths(d)) < 0)
 		return r;
 	/* a peer in these is the host's (a runtime, its hooks); one in others is inside a container */
 	if ((r = ocitap_ns_ids_read("/proc", 0, &d->own_ns, &err)) < 0) {

@@ -108,7 +108,9 @@ static pid_t read_pid_file(const char *path)
 	size_t n;
 	int64_t v = 0;
 
-	if (ocitap_read_file(path, 64, 1000, &text, &n, NULL) < 0)
+	/* never through a link, never a FIFO: the directory is the daemon's,
+	 * but the pid file decides whom --replace signals */
+	if (ocitap_read_regular_file(path, 64, OCITAP_READ_NOFOLLOW, &text, &n, NULL) < 0)
 		return 0;
 	if ((nl = strchr(text, '\n')))
 		*nl = '\0';

@@ -6,7 +6,9 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "hooksd.h"
@@ -627,6 +629,63 @@ static void test_load_dirs(void **unused)
 	assert_int_equal(system(p), 0);
 }
 
+/* Only regular files are read: a FIFO (which would block an open or a
+ * read forever), a directory named *.json, a socket and a symlink to a
+ * FIFO are each reported by name and kind, and the rest still loads. */
+static void test_load_not_regular(void **unused)
+{
+	char top[] = "/tmp/test_hooksd.XXXXXX", p[700];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *dirs[1] = { top };
+	struct ocitap_hooksd_set set;
+	const struct ocitap_hooksd_file *f;
+	int sfd;
+
+	assert_non_null(mkdtemp(top));
+	put(top, "a.json", GOOD("poststop"));
+	put(top, "z.json", GOOD("prestart"));
+	snprintf(p, sizeof(p), "%s/fifo.json", top);
+	assert_int_equal(mkfifo(p, 0644), 0);
+	snprintf(p, sizeof(p), "%s/x.json", top);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/link.json", top);
+	assert_int_equal(symlink("fifo.json", p), 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock.json", top);
+	sfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(sfd >= 0);
+	assert_int_equal(bind(sfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	alarm(10); /* a blocking open would hang here: fail instead */
+	assert_int_equal(ocitap_hooksd_load(dirs, 1, &set, NULL), 0);
+	alarm(0);
+	close(sfd);
+	assert_int_equal(set.n_files, 6);
+	assert_int_equal(set.dirs[0].n_json, 6);
+	snprintf(p, sizeof(p), "%s/a.json", top);
+	assert_true(find(&set, p)->loaded);
+	snprintf(p, sizeof(p), "%s/z.json", top);
+	assert_true(find(&set, p)->loaded);
+	snprintf(p, sizeof(p), "%s/fifo.json", top);
+	f = find(&set, p);
+	assert_false(f->loaded);
+	assert_int_equal(f->error.code, -EINVAL);
+	assert_non_null(strstr(f->error.message, "not a regular file: a FIFO"));
+	snprintf(p, sizeof(p), "%s/link.json", top);
+	f = find(&set, p);
+	assert_false(f->loaded);
+	assert_non_null(strstr(f->error.message, "a FIFO"));
+	snprintf(p, sizeof(p), "%s/x.json", top);
+	f = find(&set, p);
+	assert_false(f->loaded);
+	assert_non_null(strstr(f->error.message, "a directory"));
+	snprintf(p, sizeof(p), "%s/sock.json", top);
+	f = find(&set, p);
+	assert_false(f->loaded);
+	assert_non_null(strstr(f->error.message, "not a regular file"));
+	ocitap_hooksd_set_release(&set);
+	snprintf(p, sizeof(p), "rm -rf '%s'", top);
+	assert_int_equal(system(p), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -638,6 +697,7 @@ int main(void)
 		cmocka_unit_test(test_match_table),
 		cmocka_unit_test(test_injection_and_bind_mounts),
 		cmocka_unit_test(test_load_dirs),
+		cmocka_unit_test(test_load_not_regular),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
