@@ -342,7 +342,7 @@ void peers_replay_spool(struct ocitapd *d, struct ocitap_store *store)
 			unlink(path); /* applied before a crash took the daemon down: only the file was left */
 			continue;
 		}
-		if (ocitap_read_file(path, 1024 * 1024, -1, &buf, &len, &err) < 0 ||
+		if (ocitap_read_regular_file(path, 1024 * 1024, OCITAP_READ_NOFOLLOW, &buf, &len, &err) < 0 ||
 		    ocitap_hook_report_parse(buf, len, NULL, &rep, &err) < 0) {
 			char bad[PATH_MAX * 2 + 8];
 
