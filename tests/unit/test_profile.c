@@ -17,6 +17,8 @@
 #include <json-c/json.h>
 
 #include "ocitap-private.h"
+#include <linux/openat2.h>
+#include <fcntl.h>
 #include "testutil.h"
 
 static void test_annotation(void **state)
@@ -338,6 +340,19 @@ static void test_write(void **state)
 	char *names[] = { "read", NULL }, *json = NULL, *got;
 	struct stat st;
 
+	{
+		/* valgrind 3.19 (Debian 12) does not emulate openat2 (437): there the
+		 * writes cannot run; natively and under ASan they do */
+		struct open_how how = { .flags = O_RDONLY | O_DIRECTORY };
+		long fd = syscall(SYS_openat2, AT_FDCWD, "/", &how, sizeof(how));
+
+		if (fd < 0 && errno == ENOSYS) {
+			print_message("# openat2 is not available (ENOSYS): profile writes not tested in this run\n");
+			skip();
+		}
+		if (fd >= 0)
+			close((int)fd);
+	}
 	tmpdir(t, sizeof(t));
 	allow[0] = t;
 	snprintf(dir, sizeof(dir), "%s/profiles", t); /* not there yet: created */
