@@ -66,7 +66,7 @@ int ocitap_re_parse_char_escape(struct re_translation *t, const char **pp, uint3
 		if (*q == '{') {
 			r = 0, n = 0;
 			for (q++; *q != '}'; q++, n++) {
-				int v = unhex(*q);
+				int v = ocitap_hex_digit(*q);
 
 				if (v < 0 || (r = r * 16 + (uint32_t)v) > 0x10ffff)
 					return ocitap_re_fail(t, s, "invalid escape sequence \"%.*s\"",
@@ -78,11 +78,11 @@ int ocitap_re_parse_char_escape(struct re_translation *t, const char **pp, uint3
 			*pp = q + 1;
 			return 0;
 		}
-		if (unhex(q[0]) < 0 || unhex(q[1]) < 0)
+		if (ocitap_hex_digit(q[0]) < 0 || ocitap_hex_digit(q[1]) < 0)
 			return ocitap_re_fail(t, s,
 					      "invalid escape sequence \"%.*s\" (\\x takes two hex digits or {...})",
 					      SPAN(s, 4));
-		*ret = (uint32_t)(unhex(q[0]) * 16 + unhex(q[1]));
+		*ret = (uint32_t)(ocitap_hex_digit(q[0]) * 16 + ocitap_hex_digit(q[1]));
 		*pp = q + 2;
 		return 0;
 	case 'a':

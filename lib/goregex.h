@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "number.h"
 
 #define REGEX_MAX_REPEAT     1000	 /* Go's maxRepeat: one count, and nested counts multiplied */
 #define REGEX_MAX_DEPTH	     1000	 /* Go's maxHeight, counted here as nested groups */
@@ -86,17 +87,6 @@ static inline bool is_ascii_alnum(uint32_t c)
 static inline bool is_surrogate(uint32_t c)
 {
 	return c >= 0xd800 && c <= 0xdfff;
-}
-
-static inline int unhex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* The bytes of the construct at s for a message: up to n bytes, never past the end. */

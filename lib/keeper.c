@@ -159,17 +159,6 @@ int ocitap_keeper_key_format(char *buf, size_t size, uint64_t serial, bool init,
 	return 0;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 int ocitap_keeper_key_parse(const char *key, uint64_t *serial, bool *init, char *policy, size_t size)
 {
 	const char *end = strchr(key, '.');
@@ -187,7 +176,7 @@ int ocitap_keeper_key_parse(const char *key, uint64_t *serial, bool *init, char 
 		if (n + 1 >= size)
 			return -ENAMETOOLONG;
 		if (*p == '%') {
-			int hi = hex_digit(p[1]), lo = hi < 0 ? -1 : hex_digit(p[2]);
+			int hi = ocitap_hex_digit(p[1]), lo = hi < 0 ? -1 : ocitap_hex_digit(p[2]);
 
 			if (lo < 0 || (hi == 0 && lo == 0))
 				return -EINVAL;

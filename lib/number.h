@@ -27,4 +27,16 @@ int ocitap_parse_uint64(const char *s, uint64_t max, uint64_t *ret);
 /* Hexadecimal digits (either case, no "0x"), as /proc writes capability masks. */
 int ocitap_parse_hex64(const char *s, uint64_t *ret);
 
+/* The value of one hexadecimal digit (either case), or -1. */
+static inline int ocitap_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 #endif

@@ -93,17 +93,6 @@ int ocitap_query_last_event_id(struct ocitap_query *q, const char *value, struct
 	return 0;
 }
 
-static int hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode [s, s + n) into a new string; NULL with *bad set on a bad escape or a NUL. */
 static char *decode(const char *s, size_t n, bool *bad)
 {
@@ -117,8 +106,8 @@ static char *decode(const char *s, size_t n, bool *bad)
 		if (c == '+') {
 			c = ' ';
 		} else if (c == '%') {
-			int hi = i + 2 < n ? hex(s[i + 1]) : -1;
-			int lo = i + 2 < n ? hex(s[i + 2]) : -1;
+			int hi = i + 2 < n ? ocitap_hex_digit(s[i + 1]) : -1;
+			int lo = i + 2 < n ? ocitap_hex_digit(s[i + 2]) : -1;
 
 			if (hi < 0 || lo < 0) {
 				*bad = true;
