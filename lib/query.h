@@ -20,11 +20,12 @@
 
 #include "error.h"
 #include "lifecycle.h"
+#include "state.h"
 
 #define OCITAP_QUERY_MAX_ANNOTATIONS 16
 #define OCITAP_QUERY_DEFAULT_LIMIT   1000
 #define OCITAP_QUERY_MAX_LIMIT	     10000
-#define OCITAP_QUERY_ID_MAX	     1024
+#define OCITAP_QUERY_ID_MAX	     OCITAP_ID_MAX
 
 struct ocitap_query {
 	bool has_status;

@@ -66,6 +66,9 @@ static int check_id(const char *id, struct ocitap_error *err)
 		return ocitap_error_set(err, -EINVAL, "id", "must not be empty");
 	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
 		return ocitap_error_set(err, -EINVAL, "id", "must not be \".\" or \"..\"");
+	if (strlen(id) > OCITAP_ID_MAX)
+		return ocitap_error_set(err, -EINVAL, "id", "is %zu bytes, more than the %d an id may have", strlen(id),
+					OCITAP_ID_MAX);
 	for (const char *p = id; *p; p++) {
 		if (*p == '/')
 			return ocitap_error_set(err, -EINVAL, "id", "must not contain '/'");

@@ -22,6 +22,10 @@
 
 #include "error.h"
 
+/* The longest container id taken (bytes): what the HTTP API serves, the
+ * socket takes too. Runtimes allow far shorter ones. */
+#define OCITAP_ID_MAX 1024
+
 /* PID_MAX_LIMIT on 64-bit Linux: no kernel pid is larger. */
 #define OCITAP_PID_MAX 4194304
 

@@ -174,6 +174,11 @@ check "oversized peer dropped" grep -q "dropped peer .*larger than the limit" "$
 check "truncated peer dropped" grep -q "dropped peer .*ends in the middle" "$log"
 check "bad hook report answered with the error" grep -q '^error: stage: unknown stage "bogus"' "$work/bad-report.out"
 check "slow peer dropped at the deadline" grep -q "dropped peer .*no complete message within 1000 ms" "$log"
+long_id=$(printf 'a%.0s' $(seq 1025))
+r=$(printf '{"ocitapReport":1,"stage":"poststop","state":{"id":"%s","status":"stopped"}}' "$long_id" |
+	socat -t5 - UNIX-CONNECT:"$sock")
+check "an id longer than the API serves is refused at the socket too (${r:0:60}...)" \
+	grep -q '^error: state.id: is 1025 bytes, more than the 1024 an id may have' <<<"$r"
 
 # --- SIGHUP reloads the policy file; a broken one is refused, the old one kept --------
 sed -i 's/errno:EACCES/errno:EROFS/g' "$work/policy.json"

@@ -154,6 +154,22 @@ static void test_tolerated(void **unused)
 	ocitap_state_release(&st);
 }
 
+static void test_id_length(void **unused)
+{
+	char buf[OCITAP_ID_MAX + 64], id[OCITAP_ID_MAX + 2];
+	struct ocitap_state st;
+
+	memset(id, 'a', sizeof(id) - 1);
+	id[OCITAP_ID_MAX] = '\0'; /* the longest taken */
+	snprintf(buf, sizeof(buf), "{\"id\":\"%s\",\"status\":\"created\"}", id);
+	assert_int_equal(ocitap_state_parse(buf, strlen(buf), 0, NULL, &st, NULL), 0);
+	ocitap_state_release(&st);
+	id[OCITAP_ID_MAX] = 'a';
+	id[OCITAP_ID_MAX + 1] = '\0'; /* one byte more */
+	snprintf(buf, sizeof(buf), "{\"id\":\"%s\",\"status\":\"created\"}", id);
+	expect_state_error(buf, 0, -EINVAL, "id", "is 1025 bytes, more than the 1024 an id may have");
+}
+
 static void test_rejected(void **unused)
 {
 	expect_state_error("{\"status\":\"created\"}", 0, -EINVAL, "id", "missing");
@@ -500,6 +516,7 @@ int main(void)
 		cmocka_unit_test(test_strict_pid_rules),
 		cmocka_unit_test(test_tolerated),
 		cmocka_unit_test(test_rejected),
+		cmocka_unit_test(test_id_length),
 		cmocka_unit_test(test_bad_json),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_round_trip),
