@@ -43,6 +43,22 @@ make_rootfs() {
 	for a in sh mkdir cat echo true sleep ls rmdir chmod; do ln -sf busybox "$root/bin/$a"; done
 }
 
+# notify_bundle DIR POLICY SHELL-COMMAND [EXTRA-JQ]: a busybox bundle in DIR
+# whose sh runs SHELL-COMMAND with mkdir/mkdirat notified to $sock's ocitapd
+# under POLICY; EXTRA-JQ (with $sock and $rh, the report-hook, defined) is
+# applied last
+notify_bundle() {
+	local b=$1
+	mkdir -p "$b"
+	make_rootfs "$b/rootfs"
+	(cd "$b" && runc spec)
+	jq --arg sock "$sock" --arg pol "$2" --arg cmd "$3" --arg rh "$TOP/tests/integration/report-hook" '
+	  .process.terminal = false | .root.readonly = false | .process.args = ["sh", "-c", $cmd]
+	| .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $sock, listenerMetadata: ("policy=" + $pol),
+	    syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY"}]}
+	| '"${4:-.}" "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+}
+
 # wait_for FILE [TENTHS]: wait until FILE exists (default 5 s)
 wait_for() {
 	local i

@@ -30,16 +30,9 @@ check "the log says why: 16 connections of uid 65534 already open" \
 
 # meanwhile: a real container with hooks on two stages and the listener
 b=$work/b-real
-mkdir -p "$b"
-make_rootfs "$b/rootfs"
-(cd "$b" && runc spec)
-jq --arg sock "$sock" --arg rh "$TOP/tests/integration/report-hook" '.process.terminal = false | .root.readonly = false
-| .process.args = ["sh", "-c", "mkdir /tmp/x 2>/tmp/err; echo $? >/tmp/rc"]
-| .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $sock, listenerMetadata: "policy=deny",
-    syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY"}]}
-| .hooks = {createRuntime: [{path: $rh, args: ["report-hook", "createRuntime", $sock]}],
-            poststart:     [{path: $rh, args: ["report-hook", "poststart", $sock]}]}' "$b/config.json" >"$b/c" &&
-	mv "$b/c" "$b/config.json"
+notify_bundle "$b" deny 'mkdir /tmp/x 2>/tmp/err; echo $? >/tmp/rc' \
+	'.hooks = {createRuntime: [{path: $rh, args: ["report-hook", "createRuntime", $sock]}],
+	           poststart:     [{path: $rh, args: ["report-hook", "poststart", $sock]}]}'
 timeout 30 runc --root "$work/runc" run --bundle "$b" fair-real </dev/null >"$work/runc.out" 2>&1
 rc=$?
 check "the container starts and runs while the slow user holds its slots (runc exit $rc)" test "$rc" = 0

@@ -47,13 +47,7 @@ check "no CPU spent on them afterwards ($((t1 - t0)) ticks in 2 s)" test $((t1 -
 
 # a real container's notify fd is still taken, and answered by its policy (deny)
 b=$work/b-real
-mkdir -p "$b"
-make_rootfs "$b/rootfs"
-(cd "$b" && runc spec)
-jq --arg sock "$sock" '.process.terminal = false | .root.readonly = false
-| .process.args = ["sh", "-c", "mkdir /tmp/x 2>/tmp/err; echo $? >/tmp/rc"]
-| .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $sock, listenerMetadata: "policy=deny",
-    syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY"}]}' "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+notify_bundle "$b" deny 'mkdir /tmp/x 2>/tmp/err; echo $? >/tmp/rc'
 timeout 30 runc --root "$work/runc" run --bundle "$b" fdk-real </dev/null >/dev/null 2>&1
 check "a real notify fd is still taken: the container's mkdir was denied" test "$(cat "$b/rootfs/tmp/rc" 2>/dev/null)" = 1
 denied() { # the denied mkdir reaches the store (counts are flushed every second)

@@ -18,13 +18,7 @@ sock=$work/run/ocitap.sock
 start_daemon --http off --keeper off --bpf off
 
 b=$work/b-victim
-mkdir -p "$b"
-make_rootfs "$b/rootfs"
-(cd "$b" && runc spec)
-jq --arg sock "$sock" '.process.terminal = false | .root.readonly = false
-| .process.args = ["sh", "-c", "while :; do if mkdir /tmp/d 2>/dev/null; then echo OK >>/tmp/res; rmdir /tmp/d; else echo DENIED >>/tmp/res; fi; sleep 0.05; done"]
-| .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $sock, listenerMetadata: "policy=deny",
-    syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY"}]}' "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+notify_bundle "$b" deny 'while :; do if mkdir /tmp/d 2>/dev/null; then echo OK >>/tmp/res; rmdir /tmp/d; else echo DENIED >>/tmp/res; fi; sleep 0.05; done'
 timeout 30 runc --root "$work/runc" run -d --bundle "$b" ppf-victim </dev/null >/dev/null 2>&1
 res=$b/rootfs/tmp/res
 # answers since the file was emptied, for a second
