@@ -57,7 +57,9 @@ struct json_object *ocitap_container_json(const struct ocitap_store_container *c
 	struct json_object *ann = NULL;
 
 	json_object_object_add(o, "id", json_object_new_string(c->id ? c->id : ""));
-	json_object_object_add(o, "status", json_object_new_string(ocitap_phase_to_string(c->phase)));
+	/* failed: stopped before its program started; the exit, if any, was the runtime's */
+	json_object_object_add(o, "status",
+			       json_object_new_string(c->failed ? "failed" : ocitap_phase_to_string(c->phase)));
 	json_object_object_add(o, "pid", json_object_new_int(c->pid));
 	json_object_object_add(o, "bundle", c->bundle ? json_object_new_string(c->bundle) : NULL);
 	if (c->annotations_json)
@@ -69,7 +71,8 @@ struct json_object *ocitap_container_json(const struct ocitap_store_container *c
 	json_object_object_add(o, "annotations", ann);
 	json_object_object_add(o, "created", json_time(c->created_wall_ns));
 	json_object_object_add(o, "updated", json_time(c->updated_wall_ns));
-	if (c->has_exit || c->oom) {
+	json_object_object_add(o, "error", c->failed ? json_object_new_string(c->error ? c->error : "") : NULL);
+	if (!c->failed && (c->has_exit || c->oom)) {
 		struct json_object *e = json_object_new_object();
 
 		if (c->has_exit) {

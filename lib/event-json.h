@@ -19,8 +19,9 @@
  * The caller owns the object. */
 struct json_object *ocitap_event_json(const struct ocitap_event *ev);
 
-/* {"id", "status", "pid", "bundle", "annotations", "created", "updated",
- * "exit", "notifyFds" (null when notify_fds < 0: not known), and
+/* {"id", "status" (a phase, or "failed": stopped before its program
+ * started), "pid", "bundle", "annotations", "created", "updated", "error"
+ * (why it failed, else null), "exit" (null when failed), "notifyFds" (null when notify_fds < 0: not known), and
  * "lastEvent" (an event without "container"; read from store when given)}:
  * a container as GET /v1/containers shows it. The caller owns the object. */
 struct json_object *ocitap_container_json(const struct ocitap_store_container *c, struct ocitap_store *store,

@@ -24,7 +24,8 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS containers ("
 	"  id TEXT PRIMARY KEY, bundle TEXT, pid INTEGER NOT NULL DEFAULT 0, annotations TEXT,"
 	"  phase TEXT NOT NULL DEFAULT 'unknown', created_wall_ns INTEGER NOT NULL, updated_wall_ns INTEGER NOT NULL,"
-	"  stopped_wall_ns INTEGER, exit_code INTEGER, signal INTEGER, oom INTEGER NOT NULL DEFAULT 0);"
+	"  stopped_wall_ns INTEGER, exit_code INTEGER, signal INTEGER, oom INTEGER NOT NULL DEFAULT 0,"
+	"  failed INTEGER NOT NULL DEFAULT 0, error TEXT);"
 	"CREATE TABLE IF NOT EXISTS events ("
 	"  seq INTEGER PRIMARY KEY AUTOINCREMENT, container_id TEXT NOT NULL, kind TEXT NOT NULL,"
 	"  from_phase TEXT, to_phase TEXT, source TEXT, mono_ns INTEGER, wall_ns INTEGER,"
@@ -46,6 +47,7 @@ enum {
 	ST_SET_EXIT,
 	ST_ADD_NOTIF,
 	ST_GET_CONTAINER,
+	ST_SET_FAILED,
 	ST_COUNT,
 };
 
@@ -66,7 +68,8 @@ static const char *const statements[ST_COUNT] = {
 	[ST_ADD_NOTIF] = "INSERT INTO notifications (container_id, syscall, action, count) VALUES (?1, ?2, ?3, ?4)"
 			 " ON CONFLICT DO UPDATE SET count = count + ?4",
 	[ST_GET_CONTAINER] = "SELECT id, bundle, pid, annotations, phase, created_wall_ns, updated_wall_ns,"
-			     " exit_code, signal, oom FROM containers WHERE id = ?1",
+			     " exit_code, signal, oom, failed, error FROM containers WHERE id = ?1",
+	[ST_SET_FAILED] = "UPDATE containers SET failed = 1, error = ?2 WHERE id = ?1",
 };
 
 struct ocitap_store {
@@ -97,6 +100,32 @@ static int step_done(struct ocitap_store *s, int which, struct ocitap_error *err
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return db_error(s, err, statements[which]);
 	return 0;
+}
+
+/* Columns newer than a database made by an earlier ocitapd: added in place. */
+static int add_columns(sqlite3 *db, char **msg)
+{
+	static const char *const added[] = {
+		"ALTER TABLE containers ADD COLUMN failed INTEGER NOT NULL DEFAULT 0",
+		"ALTER TABLE containers ADD COLUMN error TEXT",
+	};
+	sqlite3_stmt *st = NULL;
+	bool has_failed = false;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('containers') WHERE name = 'failed'", -1, &st,
+			       NULL) != SQLITE_OK)
+		return SQLITE_ERROR;
+	has_failed = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (has_failed)
+		return SQLITE_OK;
+	for (size_t i = 0; i < sizeof(added) / sizeof(added[0]); i++) {
+		int rc = sqlite3_exec(db, added[i], NULL, NULL, msg);
+
+		if (rc != SQLITE_OK)
+			return rc;
+	}
+	return SQLITE_OK;
 }
 
 int ocitap_store_open(const char *path, unsigned flags, struct ocitap_store **ret, struct ocitap_error *err)
@@ -139,6 +168,8 @@ int ocitap_store_open(const char *path, unsigned flags, struct ocitap_store **re
 				  NULL, NULL, &msg);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_exec(s->db, schema, NULL, NULL, &msg);
+		if (rc == SQLITE_OK)
+			rc = add_columns(s->db, &msg);
 		if (rc != SQLITE_OK) {
 			int r = ocitap_error_set(err, -EIO, NULL, "cannot set up %s: %s", path, msg ? msg : "?");
 
@@ -289,6 +320,15 @@ int ocitap_store_append_event(struct ocitap_store *s, const struct ocitap_event 
 	return r;
 }
 
+int ocitap_store_set_failed(struct ocitap_store *s, const char *id, const char *error, struct ocitap_error *err)
+{
+	sqlite3_stmt *st = s->st[ST_SET_FAILED];
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, error ? error : "", -1, SQLITE_STATIC);
+	return step_done(s, ST_SET_FAILED, err);
+}
+
 int ocitap_store_add_notifications(struct ocitap_store *s, const char *id, const char *syscall, const char *action,
 				   int64_t count, struct ocitap_error *err)
 {
@@ -407,6 +447,8 @@ int ocitap_store_get_container(struct ocitap_store *s, const char *id, struct oc
 		c.exit_code = sqlite3_column_int(st, 7);
 		c.signal = sqlite3_column_int(st, 8);
 		c.oom = sqlite3_column_int(st, 9);
+		c.failed = sqlite3_column_int(st, 10);
+		c.error = column_strdup(st, 11);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -429,6 +471,7 @@ void ocitap_store_container_release(struct ocitap_store_container *c)
 	free(c->id);
 	free(c->bundle);
 	free(c->annotations_json);
+	free(c->error);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -536,7 +579,8 @@ int ocitap_store_foreach_container(struct ocitap_store *s,
 
 	if (sqlite3_prepare_v2(s->db,
 			       "SELECT id, bundle, pid, annotations, phase, created_wall_ns, updated_wall_ns,"
-			       " exit_code, signal, oom, stopped_wall_ns FROM containers ORDER BY created_wall_ns",
+			       " exit_code, signal, oom, stopped_wall_ns, failed, error FROM containers"
+			       " ORDER BY created_wall_ns",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_error(s, err, "read containers");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -552,6 +596,8 @@ int ocitap_store_foreach_container(struct ocitap_store *s,
 			.exit_code = sqlite3_column_int(st, 7),
 			.signal = sqlite3_column_int(st, 8),
 			.oom = sqlite3_column_int(st, 9),
+			.failed = sqlite3_column_int(st, 11),
+			.error = (char *)sqlite3_column_text(st, 12),
 		};
 
 		r = fn(&c, sqlite3_column_int64(st, 10), userdata);
@@ -595,18 +641,22 @@ int64_t ocitap_store_last_seq(struct ocitap_store *s)
 	return n;
 }
 
-int ocitap_store_count_by_phase(struct ocitap_store *s, int64_t counts[OCITAP_PHASE_COUNT])
+int ocitap_store_count_by_phase(struct ocitap_store *s, int64_t counts[OCITAP_PHASE_COUNT], int64_t *ret_failed)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
 	for (int p = 0; p < OCITAP_PHASE_COUNT; p++)
 		counts[p] = 0;
-	if (sqlite3_prepare_v2(s->db, "SELECT phase, COUNT(*) FROM containers GROUP BY phase", -1, &st, NULL) !=
-	    SQLITE_OK)
+	*ret_failed = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT phase, failed, COUNT(*) FROM containers GROUP BY phase, failed", -1, &st,
+			       NULL) != SQLITE_OK)
 		return -EIO;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		counts[phase_from_text(sqlite3_column_text(st, 0))] += sqlite3_column_int64(st, 1);
+		if (sqlite3_column_int(st, 1))
+			*ret_failed += sqlite3_column_int64(st, 2);
+		else
+			counts[phase_from_text(sqlite3_column_text(st, 0))] += sqlite3_column_int64(st, 2);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }

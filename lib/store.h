@@ -48,6 +48,7 @@ int ocitap_store_put_container(struct ocitap_store *store, const char *id, const
 #define OCITAP_EVENT_LATE	"late"	     /* an earlier phase seen after a later one */
 #define OCITAP_EVENT_EXIT	"exit"	     /* exit code / signal / OOM learned */
 #define OCITAP_EVENT_HOOK	"hook"	     /* a hook reported its stage (source: the stage) */
+#define OCITAP_EVENT_FAILED	"failed"     /* stopped before its program ever started */
 
 struct ocitap_event {
 	int64_t seq;
@@ -70,6 +71,10 @@ int ocitap_store_append_event(struct ocitap_store *store, const struct ocitap_ev
 int ocitap_store_add_notifications(struct ocitap_store *store, const char *id, const char *syscall, const char *action,
 				   int64_t count, struct ocitap_error *err);
 
+/* The container stopped before its program started: it is failed, with why
+ * (its exit code, if any, is the runtime's, not the program's). */
+int ocitap_store_set_failed(struct ocitap_store *store, const char *id, const char *error, struct ocitap_error *err);
+
 /* Mark a spool file as applied (in the caller's transaction). -EEXIST if it already was. */
 int ocitap_store_spool_mark(struct ocitap_store *store, const char *name, struct ocitap_error *err);
 /* 1 if the spool file name was applied, 0 if not, -errno on error. */
@@ -86,6 +91,8 @@ struct ocitap_store_container {
 	bool has_exit;
 	int exit_code, signal;
 	bool oom;
+	bool failed; /* stopped before its program started (error says how) */
+	char *error;
 };
 
 /* Read one container (free with ocitap_store_container_release); -ENOENT if unknown. */
@@ -122,8 +129,9 @@ int ocitap_store_foreach_container(struct ocitap_store *store,
 int ocitap_store_set_meta(struct ocitap_store *store, const char *key, const char *value, struct ocitap_error *err);
 int ocitap_store_get_meta(struct ocitap_store *store, const char *key, char *ret, size_t size);
 
-/* Containers per phase: counts[p] for every phase p. */
-int ocitap_store_count_by_phase(struct ocitap_store *store, int64_t counts[OCITAP_PHASE_COUNT]);
+/* Containers per phase: counts[p] for every phase p, failed ones (stopped
+ * before their program started) apart in *ret_failed. */
+int ocitap_store_count_by_phase(struct ocitap_store *store, int64_t counts[OCITAP_PHASE_COUNT], int64_t *ret_failed);
 
 /* The highest event sequence number ever assigned (0 before the first; it
  * never goes back, even when the newest events are pruned); -errno on error. */

@@ -130,7 +130,8 @@ static void count_exit(const struct container *c, bool had_exit, bool had_oom)
 {
 	char v[32];
 
-	if (c->lc.has_exit && !had_exit) {
+	/* a failed container's exit is its runtime's init's, not a program's */
+	if (c->lc.has_exit && !had_exit && !c->failed) {
 		if (c->lc.signal) {
 			const char *name = sigabbrev_np(c->lc.signal);
 
@@ -151,13 +152,62 @@ static void count_exit(const struct container *c, bool had_exit, bool had_oom)
  * Feed an observation to the container's state machine and queue what it
  * produced. ack (may be NULL) is acknowledged once this is durable.
  */
+/*
+ * A container that stops while BPF, watching its init since before the
+ * exec, never saw that exec, and no hook or runtime said it was created or
+ * running, never ran its program: it failed (a runtime's error, such as a
+ * listenerPath nobody listens on), and the exit that came with the stop is
+ * its runtime's init's. Without BPF ocitap cannot tell, and says nothing.
+ */
+static bool never_started(const struct container *c)
+{
+	return c->bpf_since_create && !c->lc.reached[OCITAP_PHASE_CREATED] && !c->lc.reached[OCITAP_PHASE_RUNNING];
+}
+
+static void queue_failed(struct ocitapd *d, struct container *c, const struct ocitap_observation *obs)
+{
+	struct wop *op = wop_new(WOP_FAILED, c->id), *ev = wop_new(WOP_EVENT, c->id);
+	char why[160];
+
+	if (c->lc.has_exit && c->lc.signal)
+		snprintf(why, sizeof(why), "stopped before its program started (the runtime's init was killed by %s%s)",
+			 sigabbrev_np(c->lc.signal) ? "SIG" : "signal ",
+			 sigabbrev_np(c->lc.signal) ? sigabbrev_np(c->lc.signal) : "?");
+	else if (c->lc.has_exit)
+		snprintf(why, sizeof(why), "stopped before its program started (the runtime's init exited with %d)",
+			 c->lc.exit_code);
+	else
+		snprintf(why, sizeof(why), "stopped before its program started");
+	op->meta_value = ocitapd_xstrdup(why);
+	writer_push(&d->writer, op);
+	ev->kind_text = ocitapd_xstrdup(OCITAP_EVENT_FAILED);
+	ev->source = ocitapd_xstrdup(obs->source);
+	ev->ev.from = ev->ev.to = OCITAP_PHASE_STOPPED;
+	ev->ev.mono_ns = obs->mono_ns;
+	ev->ev.wall_ns = obs->wall_ns;
+	writer_push(&d->writer, ev);
+	metric_add("ocitap_container_failures_total", 1, NULL);
+	log_msg(LOG_WARN, "container %s: failed: %s", c->id, why);
+}
+
 void container_observe(struct ocitapd *d, struct container *c, const struct ocitap_observation *obs,
 		       struct writer_ack *ack)
 {
 	struct ocitap_transition_rec t;
-	bool had_exit = c->lc.has_exit, had_oom = c->lc.oom;
-	int r = ocitap_lifecycle_apply(&c->lc, obs, &t);
+	bool had_exit, had_oom, fails;
 	struct wop *op = NULL;
+	int r;
+
+	/* a stop seen elsewhere (pidfd, hang-up, poststop) while the init's
+	 * exec may still be in BPF's ring: that exec comes first */
+	if (obs->phase == OCITAP_PHASE_STOPPED && c->lc.phase < OCITAP_PHASE_STOPPED && c->bpf_since_create &&
+	    strcmp(obs->source, OCITAP_SOURCE_BPF) != 0)
+		tracer_poll(d->tracer);
+	had_exit = c->lc.has_exit;
+	had_oom = c->lc.oom;
+	r = ocitap_lifecycle_apply(&c->lc, obs, &t);
+	fails = r == OCITAP_APPLY_TRANSITION && t.to == OCITAP_PHASE_STOPPED && never_started(c);
+	c->failed |= fails; /* before the exit is counted: it is not a program's */
 
 	if (r == OCITAP_APPLY_TRANSITION) {
 		op = wop_new(WOP_EVENT, c->id);
@@ -190,7 +240,9 @@ void container_observe(struct ocitapd *d, struct container *c, const struct ocit
 		ex->ev.mono_ns = obs->mono_ns;
 		ex->ev.wall_ns = obs->wall_ns;
 		count_exit(c, had_exit, had_oom);
-		if (c->lc.signal)
+		if (c->failed)
+			;
+		else if (c->lc.signal)
 			log_msg(LOG_INFO, "container %s: init killed by signal %d", c->id, c->lc.signal);
 		else
 			log_msg(LOG_INFO, "container %s: init exited with %d", c->id, c->lc.exit_code);
@@ -205,6 +257,8 @@ void container_observe(struct ocitapd *d, struct container *c, const struct ocit
 		op->ack = ack;
 		writer_push(&d->writer, op);
 	}
+	if (fails)
+		queue_failed(d, c, obs);
 }
 
 void container_flush_counts(struct ocitapd *d, struct container *c)
@@ -329,6 +383,7 @@ static int restore_one(const struct ocitap_store_container *sc, int64_t stopped_
 	c->lc.exit_code = sc->exit_code;
 	c->lc.signal = sc->signal;
 	c->lc.oom = sc->oom;
+	c->failed = sc->failed;
 	c->stored_pid = sc->pid;
 	c->stored_created_wall_ns = sc->created_wall_ns;
 	r->n++;

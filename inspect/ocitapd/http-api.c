@@ -183,12 +183,14 @@ enum MHD_Result http_get_metrics(struct http_server *s, struct MHD_Connection *c
 		OCITAP_VERSION);
 	fprintf(out, "# HELP ocitap_containers Containers in the store, by status.\n# TYPE ocitap_containers gauge\n");
 	{
-		int64_t counts[OCITAP_PHASE_COUNT];
+		int64_t counts[OCITAP_PHASE_COUNT], failed;
 
-		if (store && ocitap_store_count_by_phase(store, counts) == 0)
+		if (store && ocitap_store_count_by_phase(store, counts, &failed) == 0) {
 			for (int p = OCITAP_PHASE_UNKNOWN; p < OCITAP_PHASE_COUNT; p++)
 				fprintf(out, "ocitap_containers{status=\"%s\"} %" PRId64 "\n",
 					ocitap_phase_to_string(p), counts[p]);
+			fprintf(out, "ocitap_containers{status=\"failed\"} %" PRId64 "\n", failed);
+		}
 	}
 	fprintf(out,
 		"# HELP ocitap_tracked_containers Containers ocitapd holds in memory (live ones, and stopped ones "

@@ -33,6 +33,8 @@ static const struct family families[] = {
 	{ "ocitap_container_exits_total", "counter", "Container init processes that exited, by exit code." },
 	{ "ocitap_container_signals_total", "counter", "Container init processes killed by a signal, by signal." },
 	{ "ocitap_oom_kills_total", "counter", "Containers with a process killed by the OOM killer." },
+	{ "ocitap_container_failures_total", "counter",
+	  "Containers that stopped before their program started (a runtime error; needs BPF to tell)." },
 	{ "ocitap_container_create_to_start_seconds", "histogram",
 	  "Time from the first sign of a container's creation to its start (status created, or running when created "
 	  "was not seen first)." },
@@ -286,6 +288,7 @@ void metrics_render(FILE *out)
 		 * absent() work before its first event */
 		if (!any && !histogram &&
 		    (strcmp(families[f].name, "ocitap_oom_kills_total") == 0 ||
+		     strcmp(families[f].name, "ocitap_container_failures_total") == 0 ||
 		     strcmp(families[f].name, "ocitap_spool_replays_total") == 0 ||
 		     strcmp(families[f].name, "ocitap_dropped_peers_total") == 0 ||
 		     strcmp(families[f].name, "ocitap_unknown_policy_total") == 0 ||

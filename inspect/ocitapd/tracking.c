@@ -145,6 +145,10 @@ void tracking_register(struct ocitapd *d, struct container *c, pid_t pid, const 
 	c->bpf_tracked = true; /* tracer_untrack() of an id it does not hold does nothing */
 	if (c->profile_refused)
 		tracer_note(d->tracer, c->id, c->profile_refused);
+	/* watched before its program could have started: if no exec comes
+	 * before the stop, it never started (container.c: failed) */
+	if (r == 0 && c->lc.phase <= OCITAP_PHASE_CREATING && !c->lc.reached[OCITAP_PHASE_RUNNING])
+		c->bpf_since_create = true;
 	if (r < 0)
 		log_msg(r == -EXDEV ? LOG_INFO : LOG_WARN, "container %s: bpf: %s", c->id,
 			ocitap_error_format(&err, line, sizeof(line)));

@@ -102,6 +102,8 @@ static int apply(struct ocitap_store *s, struct wop *op, struct ocitap_error *er
 		return 0;
 	case WOP_META:
 		return ocitap_store_set_meta(s, op->id, op->meta_value, err);
+	case WOP_FAILED:
+		return ocitap_store_set_failed(s, op->id, op->meta_value, err);
 	case WOP_PROFILE:
 		if (!op->profile_done) {
 			op->profile_done = true; /* a batch retried for the store's sake writes it once */

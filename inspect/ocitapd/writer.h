@@ -25,7 +25,8 @@ enum wop_kind {
 	WOP_SPOOL,
 	WOP_NOP /* writes nothing, carries an ack */,
 	WOP_META /* id = key, meta_value */,
-	WOP_PROFILE /* write a profile to path (outside the store: a failure is logged, not retried) */
+	WOP_PROFILE /* write a profile to path (outside the store: a failure is logged, not retried) */,
+	WOP_FAILED /* the container stopped before its program started; meta_value: why */
 };
 
 /*

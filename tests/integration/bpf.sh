@@ -114,9 +114,38 @@ for rt in runc crun; do
 	wait "$runner"
 	wait_q "select phase from containers where id='$id'" stopped
 	check "$rt: killed by SIGKILL recorded" test "$(q "select signal from containers where id='$id'")" = 9
-done
+	check "$rt: a program that ran is not failed (exit 3, SIGKILL)" \
+		test "$(get /v1/containers/$rt-traced | jq -r .status)/$(get /v1/containers/$rt-killed | jq -r .status)" = stopped/stopped
 
-# 5. OOM: a memory limit the program goes over (runc: the memory cgroup)
+	# 5. never started: a program that is not there, and (runc: crun fails
+	# that before any hook runs, so there is nothing to record) a listenerPath
+	# nobody listens on; the runtime fails the start, and the run is failed,
+	# not an exit code
+	whats=noexec
+	[[ $rt == runc ]] && whats="noexec nolistener"
+	for what in $whats; do
+		id=$rt-$what
+		if [[ $what == noexec ]]; then
+			b=$(bundle "$id" '["/bin/not-there"]')
+		else
+			b=$(bundle "$id" '["/bin/prog", "exit3"]' '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+			  listenerPath: "/nonexistent/ocitap.sock", syscalls: [{names: ["mkdir"], action: "SCMP_ACT_NOTIFY"}]}')
+		fi
+		run_rt "$rt" "$id" "$b"
+		check "$rt: $what: the runtime fails the start" test "$rc" -ne 0
+		wait_q "select failed from containers where id='$id'" 1
+		j=$(get "/v1/containers/$id")
+		check "$rt: $what: status failed, no exit code" test "$(jq -r '.status + " " + (.exit | tostring)' <<<"$j")" = "failed null" || echo "# $j"
+		check "$rt: $what: the error says it never started" test "$(jq '.error | test("stopped before its program started")' <<<"$j")" = true
+		check "$rt: $what: a failed event in the timeline" test "$(jq '[.timeline[] | select(.kind == "failed")] | length' <<<"$j")" = 1
+	done
+done
+curl -s --unix-socket "$work/http.sock" http://x/metrics >"$work/metrics.txt"
+check "/metrics: the failed starts counted (3)" grep -qx 'ocitap_container_failures_total 3' "$work/metrics.txt"
+check "/metrics: ocitap_containers{status=\"failed\"} 3" grep -qx 'ocitap_containers{status="failed"} 3' "$work/metrics.txt" ||
+	q "select id, phase, failed from containers" | sed 's/^/# /'
+
+# 6. OOM: a memory limit the program goes over (runc: the memory cgroup)
 id=runc-oom
 b=$(bundle "$id" '["/bin/prog", "oom"]' '.linux.resources.memory = {limit: 33554432, swap: 33554432}')
 run_rt runc "$id" "$b"
@@ -131,7 +160,7 @@ fi
 check "/metrics: exec and exit events counted" \
 	bash -c "m=\$(curl -s --unix-socket '$work/http.sock' http://x/metrics); grep -q '^ocitap_bpf_events_total{kind=\"exec\"} [1-9]' <<<\"\$m\" && grep -q '^ocitap_bpf_events_total{kind=\"exit\"} [1-9]' <<<\"\$m\""
 
-# 6. bad annotations: a clear line in the log, no file, the container runs
+# 7. bad annotations: a clear line in the log, no file, the container runs
 n=0
 echo '[1, 2]' >"$work/not-a-profile.json"
 for value in "of:/etc/ocitap-bpf-$$.json" "if:$work/in.json" "if:$work/nonexistent.json;of:$work/bad-out-3.json" "of:$work/../x.json" \
@@ -155,7 +184,7 @@ for ((i = 0; i < 50; i++)); do grep -q "container bad-5: no seccomp profile writ
 check "if: not a profile: said when the container stops, and nothing written" \
 	bash -c "grep -q 'container bad-5: no seccomp profile written to $work/bad-out-5.json: if: $work/not-a-profile.json is not a seccomp profile' '$log' && [ ! -e '$work/bad-out-5.json' ]"
 
-# 7. if:IN: IN's allowed names join, what IN blocks stays blocked
+# 8. if:IN: IN's allowed names join, what IN blocks stays blocked
 cat >"$work/in.json" <<'JSON'
 {"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
  "syscalls": [{"names": ["sysinfo"], "action": "SCMP_ACT_ALLOW"}, {"names": ["uname"], "action": "SCMP_ACT_ERRNO"}]}
@@ -168,7 +197,7 @@ allowed=$(jq -r '.syscalls[] | select(.action == "SCMP_ACT_ALLOW") | .names[]' "
 check "if:IN: IN's sysinfo allowed, the observed write too" bash -c "grep -qx sysinfo <<<'$allowed' && grep -qx write <<<'$allowed'"
 check "if:IN: uname, blocked by IN, stays blocked though it was made" bash -c "! grep -qx uname <<<'$allowed'"
 
-# 8. a live container: ocitap profile ID, /healthz while traced, untraced after
+# 9. a live container: ocitap profile ID, /healthz while traced, untraced after
 id=live
 b=$(bundle "$id" '["/bin/prog", "sleep"]' ".annotations = {\"io.containers.trace-syscall\": \"of:$work/live-final.json\"}")
 timeout 60 runc --root "$work/runc" run -d --bundle "$b" "$id" </dev/null >/dev/null 2>&1
@@ -207,7 +236,7 @@ check "/metrics: profiles written counted" \
 check "no BPF error in the log" bash -c "! grep -E 'bpf: (cannot|off)' '$log'"
 runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1
 
-# 9. --trace-syscalls all: every container's syscalls, no annotation needed;
+# 10. --trace-syscalls all: every container's syscalls, no annotation needed;
 #    --trace-syscalls off: the annotation is ignored, and the log says so
 stop_daemon
 start_daemon --trace-syscalls all

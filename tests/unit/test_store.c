@@ -4,6 +4,7 @@
  * reader alongside the writer, and retention.
  */
 #include <errno.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -166,11 +167,42 @@ static void test_readonly_refuses_writes(void **unused)
 /* The last seq never goes back, even when pruning removes the newest
  * events (the event stream's Last-Event-ID relies on it); counts by phase;
  * meta values (push cursors) set, replaced and read back. */
+/* A database an earlier ocitapd made (no failed/error columns) opens, keeps
+ * its rows and gains the columns. */
+static void test_old_schema_migrated(void **unused)
+{
+	struct ocitap_store_container c = { 0 };
+	struct ocitap_store *s = NULL;
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(db,
+			     "CREATE TABLE containers (id TEXT PRIMARY KEY, bundle TEXT, pid INTEGER NOT NULL DEFAULT 0,"
+			     " annotations TEXT, phase TEXT NOT NULL DEFAULT 'unknown', created_wall_ns INTEGER NOT NULL,"
+			     " updated_wall_ns INTEGER NOT NULL, stopped_wall_ns INTEGER, exit_code INTEGER,"
+			     " signal INTEGER, oom INTEGER NOT NULL DEFAULT 0);"
+			     "INSERT INTO containers (id, bundle, pid, phase, created_wall_ns, updated_wall_ns, exit_code,"
+			     " signal) VALUES ('old', '/b', 7, 'stopped', 1, 2, 3, 0);",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(ocitap_store_open(path, 0, &s, &err), 0);
+	assert_int_equal(ocitap_store_get_container(s, "old", &c, &err), 0);
+	assert_int_equal(c.exit_code, 3);
+	assert_false(c.failed);
+	ocitap_store_container_release(&c);
+	ocitap_store_close(s);
+	/* and a second open finds them there */
+	assert_int_equal(ocitap_store_open(path, 0, &s, &err), 0);
+	ocitap_store_close(s);
+}
+
 static void test_seq_phases_meta(void **unused)
 {
 	struct ocitap_store *s;
 	struct ocitap_event ev = transition("a", OCITAP_PHASE_RUNNING, OCITAP_PHASE_STOPPED, "hangup", 1000);
-	int64_t counts[OCITAP_PHASE_COUNT], seq = 0;
+	int64_t counts[OCITAP_PHASE_COUNT], seq = 0, failed = -1;
 	char v[32];
 
 	assert_int_equal(ocitap_store_open(path, 0, &s, &err), 0);
@@ -186,10 +218,30 @@ static void test_seq_phases_meta(void **unused)
 	assert_int_equal(ocitap_store_commit(s, &err), 0);
 	assert_int_equal(seq, 2);
 	assert_int_equal(ocitap_store_last_seq(s), 2);
-	assert_int_equal(ocitap_store_count_by_phase(s, counts), 0);
+	assert_int_equal(ocitap_store_count_by_phase(s, counts, &failed), 0);
+	assert_int_equal(failed, 0);
 	assert_int_equal(counts[OCITAP_PHASE_STOPPED], 1);
 	assert_int_equal(counts[OCITAP_PHASE_UNKNOWN], 1);
 	assert_int_equal(counts[OCITAP_PHASE_RUNNING], 0);
+	/* a failed container is counted apart, and says why */
+	{
+		struct ocitap_store_container c = { 0 };
+
+		assert_int_equal(ocitap_store_begin(s, &err), 0);
+		assert_int_equal(ocitap_store_set_failed(s, "b", "never started", &err), 0);
+		assert_int_equal(ocitap_store_commit(s, &err), 0);
+		assert_int_equal(ocitap_store_count_by_phase(s, counts, &failed), 0);
+		assert_int_equal(failed, 1);
+		assert_int_equal(counts[OCITAP_PHASE_UNKNOWN], 0);
+		assert_int_equal(ocitap_store_get_container(s, "b", &c, &err), 0);
+		assert_true(c.failed);
+		assert_string_equal(c.error, "never started");
+		ocitap_store_container_release(&c);
+		assert_int_equal(ocitap_store_get_container(s, "a", &c, &err), 0);
+		assert_false(c.failed);
+		assert_null(c.error);
+		ocitap_store_container_release(&c);
+	}
 	assert_int_equal(ocitap_store_get_meta(s, "push-cursor:x", v, sizeof(v)), 0);
 	assert_string_equal(v, "2");
 	/* every event of "a" pruned: the high-water mark stays */
@@ -218,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test_setup_teardown(test_readonly_refuses_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_phases_meta, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_old_schema_migrated, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
