@@ -126,6 +126,18 @@ static void count_transition(const struct container *c, const struct ocitap_tran
 			       (double)(t->mono_ns - lc->at[OCITAP_PHASE_CREATED].mono_ns) / 1e9, NULL);
 }
 
+/* "SIGKILL", or the number of a signal without a name */
+static const char *signal_label(int sig, char *buf, size_t size)
+{
+	const char *name = sigabbrev_np(sig);
+
+	if (name)
+		snprintf(buf, size, "SIG%s", name);
+	else
+		snprintf(buf, size, "%d", sig);
+	return buf;
+}
+
 static void count_exit(const struct container *c, bool had_exit, bool had_oom)
 {
 	char v[32];
@@ -133,12 +145,8 @@ static void count_exit(const struct container *c, bool had_exit, bool had_oom)
 	/* a failed container's exit is its runtime's init's, not a program's */
 	if (c->lc.has_exit && !had_exit && !c->failed) {
 		if (c->lc.signal) {
-			const char *name = sigabbrev_np(c->lc.signal);
-
-			snprintf(v, sizeof(v), "%s%s", name ? "SIG" : "", name ? name : "");
-			if (!name)
-				snprintf(v, sizeof(v), "%d", c->lc.signal);
-			metric_add("ocitap_container_signals_total", 1, "signal", v, NULL);
+			metric_add("ocitap_container_signals_total", 1, "signal",
+				   signal_label(c->lc.signal, v, sizeof(v)), NULL);
 		} else {
 			snprintf(v, sizeof(v), "%d", c->lc.exit_code);
 			metric_add("ocitap_container_exits_total", 1, "code", v, NULL);
@@ -148,10 +156,6 @@ static void count_exit(const struct container *c, bool had_exit, bool had_oom)
 		metric_add("ocitap_oom_kills_total", 1, NULL);
 }
 
-/*
- * Feed an observation to the container's state machine and queue what it
- * produced. ack (may be NULL) is acknowledged once this is durable.
- */
 /*
  * A container that stops while BPF, watching its init since before the
  * exec, never saw that exec, and no hook or runtime said it was created or
@@ -167,12 +171,11 @@ static bool never_started(const struct container *c)
 static void queue_failed(struct ocitapd *d, struct container *c, const struct ocitap_observation *obs)
 {
 	struct wop *op = wop_new(WOP_FAILED, c->id), *ev = wop_new(WOP_EVENT, c->id);
-	char why[160];
+	char why[160], sig[32];
 
 	if (c->lc.has_exit && c->lc.signal)
-		snprintf(why, sizeof(why), "stopped before its program started (the runtime's init was killed by %s%s)",
-			 sigabbrev_np(c->lc.signal) ? "SIG" : "signal ",
-			 sigabbrev_np(c->lc.signal) ? sigabbrev_np(c->lc.signal) : "?");
+		snprintf(why, sizeof(why), "stopped before its program started (the runtime's init was killed by %s)",
+			 signal_label(c->lc.signal, sig, sizeof(sig)));
 	else if (c->lc.has_exit)
 		snprintf(why, sizeof(why), "stopped before its program started (the runtime's init exited with %d)",
 			 c->lc.exit_code);
@@ -190,6 +193,10 @@ static void queue_failed(struct ocitapd *d, struct container *c, const struct oc
 	log_msg(LOG_WARN, "container %s: failed: %s", c->id, why);
 }
 
+/*
+ * Feed an observation to the container's state machine and queue what it
+ * produced. ack (may be NULL) is acknowledged once this is durable.
+ */
 void container_observe(struct ocitapd *d, struct container *c, const struct ocitap_observation *obs,
 		       struct writer_ack *ack)
 {
@@ -240,11 +247,9 @@ void container_observe(struct ocitapd *d, struct container *c, const struct ocit
 		ex->ev.mono_ns = obs->mono_ns;
 		ex->ev.wall_ns = obs->wall_ns;
 		count_exit(c, had_exit, had_oom);
-		if (c->failed)
-			;
-		else if (c->lc.signal)
+		if (!c->failed && c->lc.signal) /* a failed one says so in queue_failed() */
 			log_msg(LOG_INFO, "container %s: init killed by signal %d", c->id, c->lc.signal);
-		else
+		else if (!c->failed)
 			log_msg(LOG_INFO, "container %s: init exited with %d", c->id, c->lc.exit_code);
 		writer_push(&d->writer, ex);
 	}
