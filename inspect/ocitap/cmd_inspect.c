@@ -585,7 +585,8 @@ static void inspect_read_process(struct inspection *in, const char *proc_root)
 		in->created_ns = in->rc.created_wall_ns;
 	if (in->have_rc && in->rc.pid > 0 && in->rc.status && strcmp(in->rc.status, "stopped") != 0)
 		in->pid = in->rc.pid;
-	else if (!in->have_rc && in->record && strcmp(status ? status : "", "stopped") != 0)
+	else if (!in->have_rc && in->record && strcmp(status ? status : "", "stopped") != 0 &&
+		 strcmp(status ? status : "", "failed") != 0)
 		in->pid = json_object_get_int(json_object_object_get(in->record, "pid"));
 	in->check = check_pid(proc_root, in->pid, in->have_rc ? &in->rc : NULL, in->created_ns, in->pid_why,
 			      sizeof(in->pid_why));
@@ -661,11 +662,15 @@ static void print_config(const struct ocitap_config *cfg)
 	putchar('\n');
 }
 
-/* The record's "exit": a code, or a signal, and an OOM kill. */
+/* The record's "exit": a code, or a signal, and an OOM kill; or why a
+ * start failed before its program ran. */
 static void print_exit(struct json_object *record)
 {
 	struct json_object *ex, *v;
+	const char *error = record ? cli_json_string(record, "error") : NULL;
 
+	if (error)
+		printf("  %-11s %s%s%s\n", "failed", cli_sgr(CLI_RED), error, CLI_RESET);
 	if (!record || !json_object_object_get_ex(record, "exit", &ex) || !ex)
 		return;
 	printf("  %-11s", "exit");

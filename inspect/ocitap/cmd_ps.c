@@ -87,7 +87,8 @@ static void last_event_text(struct json_object *ev, char *buf, size_t size)
 
 static bool is_stopped(const char *status)
 {
-	return !status || strcmp(status, "stopped") == 0 || strcmp(status, "unknown") == 0;
+	return !status || strcmp(status, "stopped") == 0 || strcmp(status, "failed") == 0 ||
+	       strcmp(status, "unknown") == 0;
 }
 
 static struct json_object *row_json(const struct row *r, int64_t now)

@@ -224,7 +224,7 @@ static void handle_listener_message(struct ocitapd *d, struct conn *cn)
 	container_queue_identity(d, c, &ps.state, n && n->init ? ps.pid : 0);
 	if (ps.state.status == OCITAP_STATUS_CREATING) {
 		exit_watch_init(d, c, ps.pid);
-		tracking_register(d, c, ps.pid, &ps.state);
+		tracking_register(d, c, ps.pid, &ps.state, false);
 	}
 	{
 		struct ocitap_observation obs = { .phase = ocitap_phase_from_status(ps.state.status),
@@ -261,7 +261,7 @@ static void apply_report(struct ocitapd *d, const struct ocitap_hook_report *rep
 	container_queue_identity(d, c, &rep->state, creates ? rep->state.pid : 0);
 	if (live && creates && c->lc.phase < OCITAP_PHASE_STOPPED) {
 		exit_watch_init(d, c, rep->state.pid);
-		tracking_register(d, c, rep->state.pid, &rep->state);
+		tracking_register(d, c, rep->state.pid, &rep->state, true);
 	}
 	obs = (struct ocitap_observation){ .phase = ocitap_phase_from_stage(stage),
 					   .source = ocitap_stage_to_string(stage),

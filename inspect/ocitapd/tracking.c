@@ -123,8 +123,13 @@ static bool want_profile(struct ocitapd *d, struct container *c, const struct oc
 
 /* Start tracking the container's init (from the listener message or the
  * prestart/createRuntime hook): done before the hook is acknowledged, so
- * nothing the container does after the hook returns is missed. */
-void tracking_register(struct ocitapd *d, struct container *c, pid_t pid, const struct ocitap_state *st)
+ * nothing the container does after the hook returns is missed. A hook
+ * holds the runtime until it is answered (held_by_hook): the init cannot
+ * have run its program yet. The listener holds nothing: the runtime sends
+ * the fd and goes on, and `runc run` may have exec'd the program before
+ * this runs, so a missing exec proves nothing then. */
+void tracking_register(struct ocitapd *d, struct container *c, pid_t pid, const struct ocitap_state *st,
+		       bool held_by_hook)
 {
 	bool profile = want_profile(d, c, st);
 	struct ocitap_error err = { 0 };
@@ -147,7 +152,7 @@ void tracking_register(struct ocitapd *d, struct container *c, pid_t pid, const 
 		tracer_note(d->tracer, c->id, c->profile_refused);
 	/* watched before its program could have started: if no exec comes
 	 * before the stop, it never started (container.c: failed) */
-	if (r == 0 && c->lc.phase <= OCITAP_PHASE_CREATING && !c->lc.reached[OCITAP_PHASE_RUNNING])
+	if (r == 0 && held_by_hook && c->lc.phase <= OCITAP_PHASE_CREATING && !c->lc.reached[OCITAP_PHASE_RUNNING])
 		c->bpf_since_create = true;
 	if (r < 0)
 		log_msg(r == -EXDEV ? LOG_INFO : LOG_WARN, "container %s: bpf: %s", c->id,

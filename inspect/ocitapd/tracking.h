@@ -12,7 +12,8 @@ struct ocitap_bpf_event;
  * acknowledged, so nothing the container does after the hook is missed;
  * with its trace-syscall annotation (checked here, once) or
  * --trace-syscalls all, its syscall set too. */
-void tracking_register(struct ocitapd *d, struct container *c, pid_t pid, const struct ocitap_state *st);
+void tracking_register(struct ocitapd *d, struct container *c, pid_t pid, const struct ocitap_state *st,
+		       bool held_by_hook);
 /* An adopted container's stored init: its exit and OOM kills only. */
 void tracking_adopt(struct ocitapd *d, struct container *c);
 /* c stopped: its profile (if asked for) is queued, and it leaves the maps. */

@@ -145,6 +145,31 @@ check "/metrics: the failed starts counted (3)" grep -qx 'ocitap_container_failu
 check "/metrics: ocitap_containers{status=\"failed\"} 3" grep -qx 'ocitap_containers{status="failed"} 3' "$work/metrics.txt" ||
 	q "select id, phase, failed from containers" | sed 's/^/# /'
 
+# 5b. the listener holds nothing back: runc sends the fd and goes on, so
+# the program may run before ocitapd reads the message (here: the daemon is
+# stopped until it has). A missing exec proves nothing then: killed, not failed.
+id=runc-late-listener
+b=$(bundle "$id" '["/bin/prog", "sleep"]' '.hooks = {} | .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+  listenerPath: $sock, syscalls: [{names: ["sysinfo"], action: "SCMP_ACT_NOTIFY"}]}')
+kill -STOP "$daemon_pid"
+run_rt runc "$id" "$b" &
+runner=$!
+for ((i = 0; i < 100; i++)); do
+	[[ $(runc --root "$work/runc" state "$id" 2>/dev/null | jq -r .status) == running ]] && break
+	sleep 0.05
+done
+pid=$(runc --root "$work/runc" state "$id" 2>/dev/null | jq -r .pid)
+check "runc: with ocitapd stopped, the program runs (listener message still unread)" \
+	test "$(tr -d '\0' <"/proc/$pid/cmdline" 2>/dev/null)" = /bin/progsleep
+kill -CONT "$daemon_pid"
+wait_q "select count(*) from containers where id='$id'" 1
+kill -KILL "$pid" 2>/dev/null
+wait "$runner"
+wait_q "select phase from containers where id='$id'" stopped
+j=$(get "/v1/containers/$id")
+check "runc: the fd read after the exec: killed by SIGKILL, not failed" \
+	test "$(jq -r '[.status, .exit.signal, (.error | tostring)] | join(" ")' <<<"$j")" = "stopped 9 null" || echo "# $j"
+
 # 6. OOM: a memory limit the program goes over (runc: the memory cgroup)
 id=runc-oom
 b=$(bundle "$id" '["/bin/prog", "oom"]' '.linux.resources.memory = {limit: 33554432, swap: 33554432}')
