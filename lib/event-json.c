@@ -1,6 +1,7 @@
 /*
  * event-json.c: see event-json.h.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,7 @@ struct json_object *ocitap_event_json(const struct ocitap_event *ev)
 	ocitap_time_format(ev->wall_ns, when, sizeof(when));
 	json_object_object_add(o, "seq", json_object_new_int64(ev->seq));
 	json_object_object_add(o, "container", json_object_new_string(ev->container_id ? ev->container_id : ""));
+	json_object_object_add(o, "run", json_object_new_int64(ev->run > 0 ? ev->run : 1));
 	json_object_object_add(o, "kind", json_object_new_string(ev->kind ? ev->kind : ""));
 	json_object_object_add(o, "from", json_object_new_string(ocitap_phase_to_string(ev->from)));
 	json_object_object_add(o, "to", json_object_new_string(ocitap_phase_to_string(ev->to)));
@@ -57,6 +59,8 @@ struct json_object *ocitap_container_json(const struct ocitap_store_container *c
 	struct json_object *ann = NULL;
 
 	json_object_object_add(o, "id", json_object_new_string(c->id ? c->id : ""));
+	json_object_object_add(o, "run", json_object_new_int64(c->run > 0 ? c->run : 1));
+	json_object_object_add(o, "runs", json_object_new_int64(c->runs > 0 ? c->runs : 1));
 	/* failed: stopped before its program started; the exit, if any, was the runtime's */
 	json_object_object_add(o, "status",
 			       json_object_new_string(c->failed ? "failed" : ocitap_phase_to_string(c->phase)));
@@ -88,7 +92,7 @@ struct json_object *ocitap_container_json(const struct ocitap_store_container *c
 	if (store && c->id) {
 		struct json_object *last = NULL;
 
-		ocitap_store_last_event(store, c->id, last_event_json, &last, NULL);
+		ocitap_store_last_event(store, c->id, c->run, last_event_json, &last, NULL);
 		json_object_object_add(o, "lastEvent", last);
 	}
 	return o;
@@ -128,22 +132,41 @@ static int notification_one(const char *syscall, const char *action, int64_t cou
 	return 0;
 }
 
-int ocitap_container_detail_json(struct ocitap_store *store, const char *id, int notify_fds, struct json_object **ret,
-				 struct ocitap_error *err)
+/* The kernel facts the run is bound to (null when none were read). */
+static struct json_object *init_json(const struct ocitap_store_container *c)
+{
+	struct json_object *o;
+
+	if (!c->init_start_ticks && !c->mnt_ns && !c->pid_ns && !c->cgroup)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "pid", json_object_new_int(c->pid));
+	json_object_object_add(o, "startTicks",
+			       c->init_start_ticks ? json_object_new_int64((int64_t)c->init_start_ticks) : NULL);
+	json_object_object_add(o, "mntNs", c->mnt_ns ? json_object_new_int64((int64_t)c->mnt_ns) : NULL);
+	json_object_object_add(o, "pidNs", c->pid_ns ? json_object_new_int64((int64_t)c->pid_ns) : NULL);
+	json_object_object_add(o, "cgroup", c->cgroup ? json_object_new_string(c->cgroup) : NULL);
+	return o;
+}
+
+int ocitap_container_detail_json(struct ocitap_store *store, const char *id, int64_t run, int notify_fds,
+				 struct json_object **ret, struct ocitap_error *err)
 {
 	struct ocitap_store_container c = { 0 };
 	struct timeline t = { 0 };
 	struct json_object *o, *notes;
 	int r;
 
-	r = ocitap_store_get_container(store, id, &c, err);
+	r = ocitap_store_get_container(store, id, run, &c, err);
 	if (r < 0)
 		return r;
-	o = ocitap_container_json(&c, store, notify_fds);
+	/* the live fds are the latest run's */
+	o = ocitap_container_json(&c, store, c.run == c.runs ? notify_fds : 0);
+	json_object_object_add(o, "init", init_json(&c));
 	t.list = json_object_new_array();
 	notes = json_object_new_array();
-	if ((r = ocitap_store_foreach_event(store, c.id, 0, timeline_one, &t, err)) < 0 ||
-	    (r = ocitap_store_foreach_notification(store, c.id, notification_one, notes, err)) < 0) {
+	if ((r = ocitap_store_foreach_event(store, c.id, c.run, 0, timeline_one, &t, err)) < 0 ||
+	    (r = ocitap_store_foreach_notification(store, c.id, c.run, notification_one, notes, err)) < 0) {
 		json_object_put(o);
 		json_object_put(t.list);
 		json_object_put(notes);
@@ -153,6 +176,45 @@ int ocitap_container_detail_json(struct ocitap_store *store, const char *id, int
 	json_object_object_add(o, "timeline", t.list);
 	json_object_object_add(o, "notifications", notes);
 	ocitap_store_container_release(&c);
+	*ret = o;
+	return 0;
+}
+
+struct run_list {
+	struct json_object *list;
+	struct ocitap_store *store;
+	int notify_fds;
+};
+
+static int run_one(const struct ocitap_store_container *c, int64_t stopped_wall_ns, void *userdata)
+{
+	struct run_list *l = userdata;
+	struct json_object *o = ocitap_container_json(c, l->store, c->run == c->runs ? l->notify_fds : 0);
+
+	(void)stopped_wall_ns;
+	json_object_object_add(o, "init", init_json(c));
+	json_object_array_add(l->list, o);
+	return 0;
+}
+
+int ocitap_container_runs_json(struct ocitap_store *store, const char *id, int notify_fds, struct json_object **ret,
+			       struct ocitap_error *err)
+{
+	struct run_list l = { .list = json_object_new_array(), .store = store, .notify_fds = notify_fds };
+	struct json_object *o;
+	int r = ocitap_store_foreach_run(store, id, run_one, &l, err);
+
+	if (r < 0) {
+		json_object_put(l.list);
+		return r;
+	}
+	if (json_object_array_length(l.list) == 0) {
+		json_object_put(l.list);
+		return ocitap_error_set(err, -ENOENT, NULL, "no container \"%s\" in the store", id);
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "runs", l.list);
 	*ret = o;
 	return 0;
 }

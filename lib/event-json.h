@@ -14,23 +14,32 @@
 #include "clock.h" /* ocitap_time_format(), which these use */
 #include "store.h"
 
-/* {"seq", "container", "kind", "from", "to", "source", "time", "wallNs",
+/* {"seq", "container", "run", "kind", "from", "to", "source", "time", "wallNs",
  * "monoNs", and "exitCode"/"signal" when known, "oomKilled" when true}.
  * The caller owns the object. */
 struct json_object *ocitap_event_json(const struct ocitap_event *ev);
 
-/* {"id", "status" (a phase, or "failed": stopped before its program
- * started), "pid", "bundle", "annotations", "created", "updated", "error"
- * (why it failed, else null), "exit" (null when failed), "notifyFds" (null when notify_fds < 0: not known), and
- * "lastEvent" (an event without "container"; read from store when given)}:
- * a container as GET /v1/containers shows it. The caller owns the object. */
+/* {"id", "run" (which run of id: from 1), "runs" (how many the store holds), "status" (a phase, or "failed": stopped
+ * before its program started), "pid", "bundle", "annotations", "created", "updated", "error" (why it failed, else
+ * null), "exit" (null when failed), "notifyFds" (null when notify_fds < 0: not known), and "lastEvent" (an event
+ * without "container"; read from store when given)}: a container as GET /v1/containers shows it. The caller owns the
+ * object. */
 struct json_object *ocitap_container_json(const struct ocitap_store_container *c, struct ocitap_store *store,
 					  int notify_fds);
 
-/* A container with its "timeline" (every event, transitions with
- * "sincePreviousSeconds") and "notifications" ([{syscall, action, count}]):
- * GET /v1/containers/ID. -ENOENT when the store does not know id. */
-int ocitap_container_detail_json(struct ocitap_store *store, const char *id, int notify_fds, struct json_object **ret,
-				 struct ocitap_error *err);
+/* One run of a container (the latest when run is 0) with its "init" (the
+ * kernel facts it is bound to: {pid, startTicks, mntNs, pidNs, cgroup}, or
+ * null), "timeline" (its events, transitions with "sincePreviousSeconds")
+ * and "notifications" ([{syscall, action, count}]): GET /v1/containers/ID.
+ * notify_fds counts for the latest run only. -ENOENT when the store does
+ * not know id (or that run of it). */
+int ocitap_container_detail_json(struct ocitap_store *store, const char *id, int64_t run, int notify_fds,
+				 struct json_object **ret, struct ocitap_error *err);
+
+/* {"id", "runs": [every run of id, oldest first, as ocitap_container_json()
+ * shows it, with "init"]}: GET /v1/containers/ID/runs. -ENOENT when the
+ * store does not know id. */
+int ocitap_container_runs_json(struct ocitap_store *store, const char *id, int notify_fds, struct json_object **ret,
+			       struct ocitap_error *err);
 
 #endif

@@ -273,6 +273,18 @@ static char *cgroup_path(char *buf)
 	return strdup(buf);
 }
 
+int ocitap_proc_cgroup(const char *proc_root, pid_t pid, char **ret)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r;
+
+	if ((r = read_part(proc_root, pid, "cgroup", &buf, &len)) < 0)
+		return r;
+	*ret = cgroup_path(buf);
+	return *ret ? 0 : -ENOMEM;
+}
+
 int ocitap_proc_info_read(const char *proc_root, pid_t pid, struct ocitap_proc_info *ret, struct ocitap_error *err)
 {
 	struct ocitap_proc_info info = { 0 };

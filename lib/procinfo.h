@@ -70,6 +70,9 @@ int ocitap_proc_parse_status(const char *buf, size_t len, struct ocitap_proc_inf
 /* Only the start time of PID (field 22 of stat): 0 or -errno. */
 int ocitap_proc_start_ticks(const char *proc_root, pid_t pid, uint64_t *ret);
 
+/* Only the cgroup of PID (its v2 path, else the whole file), malloc'ed: 0 or -errno. */
+int ocitap_proc_cgroup(const char *proc_root, pid_t pid, char **ret);
+
 /* Wall-clock time (ns since the epoch) of a start time in ticks, from btime in proc_root/stat. */
 int ocitap_proc_start_wall_ns(const char *proc_root, uint64_t start_ticks, int64_t *ret);
 

@@ -35,8 +35,13 @@ int ocitap_query_add(struct ocitap_query *q, const char *key, const char *value,
 				q->status = p;
 				return 0;
 			}
+		if (value && strcmp(value, "failed") == 0) {
+			q->has_status = q->status_failed = true;
+			q->status = OCITAP_PHASE_STOPPED;
+			return 0;
+		}
 		return ocitap_error_set(err, -EINVAL, "status",
-					"expected unknown, creating, created, running or stopped");
+					"expected unknown, creating, created, running, stopped or failed");
 	}
 	if (strcmp(key, "annotation") == 0) {
 		const char *eq;
@@ -72,6 +77,13 @@ int ocitap_query_add(struct ocitap_query *q, const char *key, const char *value,
 		if (ocitap_parse_int64(value, 1, OCITAP_QUERY_MAX_LIMIT, &q->limit) < 0)
 			return ocitap_error_set(err, -EINVAL, "limit", "expected 1 to %d", OCITAP_QUERY_MAX_LIMIT);
 		q->has_limit = true;
+		return 0;
+	}
+	if (strcmp(key, "run") == 0) {
+		if (q->run)
+			return 0;
+		if (ocitap_parse_int64(value, 1, INT64_MAX, &q->run) < 0)
+			return ocitap_error_set(err, -EINVAL, "run", "expected a run number (1 or more)");
 		return 0;
 	}
 	if (strcmp(key, "id") == 0) {

@@ -4,8 +4,9 @@
  * fuzzed). The server hands over each argument already percent-decoded;
  * ocitap_query_parse_string() decodes a raw query string itself.
  *
- *   /v1/containers      status=PHASE, annotation=KEY[=VALUE] (repeatable, at most 16: all must match)
- *   /v1/events          since=SEQ (0..), limit=N (1..10000, default 1000), id=ID
+ *   /v1/containers      status=PHASE|failed, annotation=KEY[=VALUE] (repeatable, at most 16: all must match)
+ *   /v1/containers/ID   run=N (1..: that run instead of the latest)
+ *   /v1/events          since=SEQ (0..), limit=N (1..10000, default 1000), id=ID, run=N (with id)
  *   /v1/events/stream   since=SEQ, or the Last-Event-ID header
  *
  * The first occurrence of a non-repeatable argument counts; unknown
@@ -30,6 +31,7 @@
 struct ocitap_query {
 	bool has_status;
 	enum ocitap_phase status;
+	bool status_failed; /* status=failed: stopped before its program started (status is STOPPED) */
 	size_t n_annotations;
 	char *ann_key[OCITAP_QUERY_MAX_ANNOTATIONS];
 	char *ann_value[OCITAP_QUERY_MAX_ANNOTATIONS]; /* NULL: the key must be present */
@@ -38,6 +40,7 @@ struct ocitap_query {
 	bool has_limit;
 	int64_t limit; /* OCITAP_QUERY_DEFAULT_LIMIT unless given */
 	char *id;      /* NULL unless given */
+	int64_t run;   /* 0 unless given */
 };
 
 void ocitap_query_init(struct ocitap_query *q);

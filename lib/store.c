@@ -17,25 +17,64 @@
 #include "macro.h"
 #include "store.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
+/*
+ * Schema 2: a record is one run of one container id (runs, keyed by id and
+ * run, numbered from 1); events and notification counts carry their run.
+ * containers is a view: the latest run of each id, with how many it had
+ * (what schema 1's table of the same name held, for readers of the SQL).
+ */
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS containers ("
-	"  id TEXT PRIMARY KEY, bundle TEXT, pid INTEGER NOT NULL DEFAULT 0, annotations TEXT,"
+	"CREATE TABLE IF NOT EXISTS runs ("
+	"  id TEXT NOT NULL, run INTEGER NOT NULL, bundle TEXT, pid INTEGER NOT NULL DEFAULT 0, annotations TEXT,"
 	"  phase TEXT NOT NULL DEFAULT 'unknown', created_wall_ns INTEGER NOT NULL, updated_wall_ns INTEGER NOT NULL,"
 	"  stopped_wall_ns INTEGER, exit_code INTEGER, signal INTEGER, oom INTEGER NOT NULL DEFAULT 0,"
-	"  failed INTEGER NOT NULL DEFAULT 0, error TEXT);"
+	"  failed INTEGER NOT NULL DEFAULT 0, error TEXT,"
+	"  init_start INTEGER, mnt_ns INTEGER, pid_ns INTEGER, cgroup TEXT,"
+	"  PRIMARY KEY (id, run));"
+	"CREATE VIEW IF NOT EXISTS containers AS SELECT r.*,"
+	"  (SELECT COUNT(*) FROM runs n WHERE n.id = r.id) AS runs FROM runs r"
+	"  WHERE NOT EXISTS (SELECT 1 FROM runs n WHERE n.id = r.id AND n.run > r.run);"
 	"CREATE TABLE IF NOT EXISTS events ("
 	"  seq INTEGER PRIMARY KEY AUTOINCREMENT, container_id TEXT NOT NULL, kind TEXT NOT NULL,"
 	"  from_phase TEXT, to_phase TEXT, source TEXT, mono_ns INTEGER, wall_ns INTEGER,"
-	"  exit_code INTEGER, signal INTEGER, oom INTEGER NOT NULL DEFAULT 0);"
+	"  exit_code INTEGER, signal INTEGER, oom INTEGER NOT NULL DEFAULT 0, run INTEGER NOT NULL DEFAULT 1);"
 	"CREATE INDEX IF NOT EXISTS events_by_container ON events (container_id, seq);"
+	"CREATE INDEX IF NOT EXISTS events_by_run ON events (container_id, run, seq);"
 	"CREATE TABLE IF NOT EXISTS notifications ("
-	"  container_id TEXT NOT NULL, syscall TEXT NOT NULL, action TEXT NOT NULL, count INTEGER NOT NULL,"
-	"  PRIMARY KEY (container_id, syscall, action));"
+	"  container_id TEXT NOT NULL, run INTEGER NOT NULL DEFAULT 1, syscall TEXT NOT NULL, action TEXT NOT NULL,"
+	"  count INTEGER NOT NULL, PRIMARY KEY (container_id, run, syscall, action));"
 	"CREATE TABLE IF NOT EXISTS spool_applied (name TEXT PRIMARY KEY, wall_ns INTEGER NOT NULL);"
-	"INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1');";
+	"INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '2');";
+
+/* Schema 1 (a containers table, one row per id) to 2, in one transaction:
+ * every record it held becomes run 1 of its id. */
+static const char migrate_1_to_2[] =
+	"BEGIN IMMEDIATE;"
+	"CREATE TABLE runs ("
+	"  id TEXT NOT NULL, run INTEGER NOT NULL, bundle TEXT, pid INTEGER NOT NULL DEFAULT 0, annotations TEXT,"
+	"  phase TEXT NOT NULL DEFAULT 'unknown', created_wall_ns INTEGER NOT NULL, updated_wall_ns INTEGER NOT NULL,"
+	"  stopped_wall_ns INTEGER, exit_code INTEGER, signal INTEGER, oom INTEGER NOT NULL DEFAULT 0,"
+	"  failed INTEGER NOT NULL DEFAULT 0, error TEXT,"
+	"  init_start INTEGER, mnt_ns INTEGER, pid_ns INTEGER, cgroup TEXT,"
+	"  PRIMARY KEY (id, run));"
+	"INSERT INTO runs (id, run, bundle, pid, annotations, phase, created_wall_ns, updated_wall_ns,"
+	"  stopped_wall_ns, exit_code, signal, oom, failed, error)"
+	"  SELECT id, 1, bundle, pid, annotations, phase, created_wall_ns, updated_wall_ns,"
+	"  stopped_wall_ns, exit_code, signal, oom, failed, error FROM containers;"
+	"DROP TABLE containers;"
+	"ALTER TABLE events ADD COLUMN run INTEGER NOT NULL DEFAULT 1;"
+	"CREATE TABLE notifications_2 ("
+	"  container_id TEXT NOT NULL, run INTEGER NOT NULL DEFAULT 1, syscall TEXT NOT NULL, action TEXT NOT NULL,"
+	"  count INTEGER NOT NULL, PRIMARY KEY (container_id, run, syscall, action));"
+	"INSERT INTO notifications_2 (container_id, run, syscall, action, count)"
+	"  SELECT container_id, 1, syscall, action, count FROM notifications;"
+	"DROP TABLE notifications;"
+	"ALTER TABLE notifications_2 RENAME TO notifications;"
+	"INSERT INTO meta (key, value) VALUES ('schema', '2') ON CONFLICT (key) DO UPDATE SET value = '2';"
+	"COMMIT;";
 
 enum {
 	ST_BEGIN,
@@ -48,6 +87,7 @@ enum {
 	ST_ADD_NOTIF,
 	ST_GET_CONTAINER,
 	ST_SET_FAILED,
+	ST_SET_INIT,
 	ST_COUNT,
 };
 
@@ -55,21 +95,27 @@ static const char *const statements[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_PUT_CONTAINER] = "INSERT INTO containers (id, bundle, pid, annotations, created_wall_ns, updated_wall_ns)"
-			     " VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (id) DO UPDATE SET"
+	[ST_PUT_CONTAINER] = "INSERT INTO runs (id, run, bundle, pid, annotations, created_wall_ns, updated_wall_ns)"
+			     " VALUES (?1, ?6, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (id, run) DO UPDATE SET"
 			     " bundle = COALESCE(?2, bundle), pid = CASE WHEN ?3 > 0 THEN ?3 ELSE pid END,"
 			     " annotations = COALESCE(?4, annotations), updated_wall_ns = ?5",
 	[ST_APPEND_EVENT] = "INSERT INTO events (container_id, kind, from_phase, to_phase, source, mono_ns, wall_ns,"
-			    " exit_code, signal, oom) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-	[ST_SET_PHASE] = "UPDATE containers SET phase = ?2, updated_wall_ns = ?3,"
-			 " stopped_wall_ns = CASE WHEN ?2 = 'stopped' THEN ?3 ELSE stopped_wall_ns END WHERE id = ?1",
-	[ST_SET_EXIT] = "UPDATE containers SET exit_code = COALESCE(exit_code, ?2), signal = COALESCE(signal, ?3),"
-			" oom = MAX(oom, ?4) WHERE id = ?1",
-	[ST_ADD_NOTIF] = "INSERT INTO notifications (container_id, syscall, action, count) VALUES (?1, ?2, ?3, ?4)"
-			 " ON CONFLICT DO UPDATE SET count = count + ?4",
+			    " exit_code, signal, oom, run) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[ST_SET_PHASE] = "UPDATE runs SET phase = ?2, updated_wall_ns = ?3,"
+			 " stopped_wall_ns = CASE WHEN ?2 = 'stopped' THEN ?3 ELSE stopped_wall_ns END"
+			 " WHERE id = ?1 AND run = ?4",
+	[ST_SET_EXIT] = "UPDATE runs SET exit_code = COALESCE(exit_code, ?2), signal = COALESCE(signal, ?3),"
+			" oom = MAX(oom, ?4) WHERE id = ?1 AND run = ?5",
+	[ST_ADD_NOTIF] = "INSERT INTO notifications (container_id, run, syscall, action, count)"
+			 " VALUES (?1, ?5, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET count = count + ?4",
 	[ST_GET_CONTAINER] = "SELECT id, bundle, pid, annotations, phase, created_wall_ns, updated_wall_ns,"
-			     " exit_code, signal, oom, failed, error FROM containers WHERE id = ?1",
-	[ST_SET_FAILED] = "UPDATE containers SET failed = 1, error = ?2 WHERE id = ?1",
+			     " exit_code, signal, oom, failed, error, run,"
+			     " (SELECT COUNT(*) FROM runs n WHERE n.id = r.id), init_start, mnt_ns, pid_ns, cgroup"
+			     " FROM runs r WHERE id = ?1 AND (run = ?2 OR (?2 IS NULL AND NOT EXISTS"
+			     " (SELECT 1 FROM runs n WHERE n.id = r.id AND n.run > r.run)))",
+	[ST_SET_FAILED] = "UPDATE runs SET failed = 1, error = ?2 WHERE id = ?1 AND run = ?3",
+	[ST_SET_INIT] = "UPDATE runs SET init_start = ?3, mnt_ns = ?4, pid_ns = ?5, cgroup = COALESCE(?6, cgroup)"
+			" WHERE id = ?1 AND run = ?2",
 };
 
 struct ocitap_store {
@@ -102,30 +148,43 @@ static int step_done(struct ocitap_store *s, int which, struct ocitap_error *err
 	return 0;
 }
 
-/* Columns newer than a database made by an earlier ocitapd: added in place. */
-static int add_columns(sqlite3 *db, char **msg)
+static bool has_row(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	bool yes;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return false;
+	yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
+}
+
+/* A database of schema 1 (its containers a table, not the view): its
+ * columns made current (failed, error), then brought to schema 2. */
+static bool is_schema_1(sqlite3 *db)
+{
+	return has_row(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'containers'");
+}
+
+static int upgrade_schema(sqlite3 *db, char **msg)
 {
 	static const char *const added[] = {
 		"ALTER TABLE containers ADD COLUMN failed INTEGER NOT NULL DEFAULT 0",
 		"ALTER TABLE containers ADD COLUMN error TEXT",
 	};
-	sqlite3_stmt *st = NULL;
-	bool has_failed = false;
+	int rc;
 
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('containers') WHERE name = 'failed'", -1, &st,
-			       NULL) != SQLITE_OK)
-		return SQLITE_ERROR;
-	has_failed = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	if (has_failed)
+	if (!is_schema_1(db))
 		return SQLITE_OK;
-	for (size_t i = 0; i < sizeof(added) / sizeof(added[0]); i++) {
-		int rc = sqlite3_exec(db, added[i], NULL, NULL, msg);
-
-		if (rc != SQLITE_OK)
-			return rc;
-	}
-	return SQLITE_OK;
+	if (!has_row(db, "SELECT 1 FROM pragma_table_info('containers') WHERE name = 'failed'"))
+		for (size_t i = 0; i < sizeof(added) / sizeof(added[0]); i++)
+			if ((rc = sqlite3_exec(db, added[i], NULL, NULL, msg)) != SQLITE_OK)
+				return rc;
+	rc = sqlite3_exec(db, migrate_1_to_2, NULL, NULL, msg);
+	if (rc != SQLITE_OK && sqlite3_get_autocommit(db) == 0)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
 }
 
 int ocitap_store_open(const char *path, unsigned flags, struct ocitap_store **ret, struct ocitap_error *err)
@@ -167,9 +226,9 @@ int ocitap_store_open(const char *path, unsigned flags, struct ocitap_store **re
 						: "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
 				  NULL, NULL, &msg);
 		if (rc == SQLITE_OK)
-			rc = sqlite3_exec(s->db, schema, NULL, NULL, &msg);
+			rc = upgrade_schema(s->db, &msg);
 		if (rc == SQLITE_OK)
-			rc = add_columns(s->db, &msg);
+			rc = sqlite3_exec(s->db, schema, NULL, NULL, &msg);
 		if (rc != SQLITE_OK) {
 			int r = ocitap_error_set(err, -EIO, NULL, "cannot set up %s: %s", path, msg ? msg : "?");
 
@@ -177,6 +236,15 @@ int ocitap_store_open(const char *path, unsigned flags, struct ocitap_store **re
 			ocitap_store_close(s);
 			return r;
 		}
+	}
+	if (s->readonly && is_schema_1(s->db)) {
+		int r = ocitap_error_set(err, -EPROTO, NULL,
+					 "%s was written by an older ocitapd (store schema 1): start ocitapd once to "
+					 "bring it to schema %d",
+					 path, SCHEMA_VERSION);
+
+		ocitap_store_close(s);
+		return r;
 	}
 	for (int i = 0; i < ST_COUNT; i++) {
 		if (s->readonly && i != ST_GET_CONTAINER && i != ST_BEGIN && i != ST_COMMIT && i != ST_ROLLBACK)
@@ -251,7 +319,7 @@ static char *annotations_to_json(const struct ocitap_annotation *a, size_t n)
 	return out;
 }
 
-int ocitap_store_put_container(struct ocitap_store *s, const char *id, const char *bundle, pid_t pid,
+int ocitap_store_put_container(struct ocitap_store *s, const char *id, int64_t run, const char *bundle, pid_t pid,
 			       const struct ocitap_annotation *annotations, size_t n_annotations, int64_t wall_ns,
 			       struct ocitap_error *err)
 {
@@ -270,13 +338,33 @@ int ocitap_store_put_container(struct ocitap_store *s, const char *id, const cha
 	if (ann)
 		sqlite3_bind_text(st, 4, ann, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, wall_ns);
+	sqlite3_bind_int64(st, 6, run > 0 ? run : 1);
 	return step_done(s, ST_PUT_CONTAINER, err);
+}
+
+int ocitap_store_set_run_init(struct ocitap_store *s, const char *id, int64_t run, const struct ocitap_run_init *in,
+			      struct ocitap_error *err)
+{
+	sqlite3_stmt *st = s->st[ST_SET_INIT];
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, run > 0 ? run : 1);
+	if (in->start_ticks)
+		sqlite3_bind_int64(st, 3, (int64_t)in->start_ticks);
+	if (in->mnt_ns)
+		sqlite3_bind_int64(st, 4, (int64_t)in->mnt_ns);
+	if (in->pid_ns)
+		sqlite3_bind_int64(st, 5, (int64_t)in->pid_ns);
+	if (in->cgroup)
+		sqlite3_bind_text(st, 6, in->cgroup, -1, SQLITE_STATIC);
+	return step_done(s, ST_SET_INIT, err);
 }
 
 int ocitap_store_append_event(struct ocitap_store *s, const struct ocitap_event *ev, int64_t *ret_seq,
 			      struct ocitap_error *err)
 {
 	sqlite3_stmt *st = s->st[ST_APPEND_EVENT];
+	int64_t run = ev->run > 0 ? ev->run : 1;
 	int r;
 
 	sqlite3_bind_text(st, 1, ev->container_id, -1, SQLITE_STATIC);
@@ -292,6 +380,7 @@ int ocitap_store_append_event(struct ocitap_store *s, const struct ocitap_event 
 		sqlite3_bind_int(st, 9, ev->signal);
 	}
 	sqlite3_bind_int(st, 10, ev->oom);
+	sqlite3_bind_int64(st, 11, run);
 	r = step_done(s, ST_APPEND_EVENT, err);
 	if (r < 0)
 		return r;
@@ -303,6 +392,7 @@ int ocitap_store_append_event(struct ocitap_store *s, const struct ocitap_event 
 		sqlite3_bind_text(st, 1, ev->container_id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, ocitap_phase_to_string(ev->to), -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, ev->wall_ns);
+		sqlite3_bind_int64(st, 4, run);
 		r = step_done(s, ST_SET_PHASE, err);
 		if (r < 0)
 			return r;
@@ -315,22 +405,25 @@ int ocitap_store_append_event(struct ocitap_store *s, const struct ocitap_event 
 			sqlite3_bind_int(st, 3, ev->signal);
 		}
 		sqlite3_bind_int(st, 4, ev->oom);
+		sqlite3_bind_int64(st, 5, run);
 		r = step_done(s, ST_SET_EXIT, err);
 	}
 	return r;
 }
 
-int ocitap_store_set_failed(struct ocitap_store *s, const char *id, const char *error, struct ocitap_error *err)
+int ocitap_store_set_failed(struct ocitap_store *s, const char *id, int64_t run, const char *error,
+			    struct ocitap_error *err)
 {
 	sqlite3_stmt *st = s->st[ST_SET_FAILED];
 
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, error ? error : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, run > 0 ? run : 1);
 	return step_done(s, ST_SET_FAILED, err);
 }
 
-int ocitap_store_add_notifications(struct ocitap_store *s, const char *id, const char *syscall, const char *action,
-				   int64_t count, struct ocitap_error *err)
+int ocitap_store_add_notifications(struct ocitap_store *s, const char *id, int64_t run, const char *syscall,
+				   const char *action, int64_t count, struct ocitap_error *err)
 {
 	sqlite3_stmt *st = s->st[ST_ADD_NOTIF];
 
@@ -338,6 +431,7 @@ int ocitap_store_add_notifications(struct ocitap_store *s, const char *id, const
 	sqlite3_bind_text(st, 2, syscall, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, count);
+	sqlite3_bind_int64(st, 5, run > 0 ? run : 1);
 	return step_done(s, ST_ADD_NOTIF, err);
 }
 
@@ -383,13 +477,15 @@ int ocitap_store_prune(struct ocitap_store *s, int64_t before, struct ocitap_err
 	char *msg = NULL;
 	int n = 0;
 
-	if (sqlite3_exec(s->db, "CREATE TEMP TABLE IF NOT EXISTS doomed (id TEXT PRIMARY KEY); DELETE FROM doomed;",
+	if (sqlite3_exec(s->db,
+			 "CREATE TEMP TABLE IF NOT EXISTS doomed (id TEXT NOT NULL, run INTEGER NOT NULL,"
+			 " PRIMARY KEY (id, run)); DELETE FROM doomed;",
 			 NULL, NULL, &msg) != SQLITE_OK) {
 		sqlite3_free(msg);
 		return db_error(s, err, "prune");
 	}
 	if (sqlite3_prepare_v2(s->db,
-			       "INSERT INTO doomed SELECT id FROM containers WHERE phase = 'stopped'"
+			       "INSERT INTO doomed SELECT id, run FROM runs WHERE phase = 'stopped'"
 			       " AND stopped_wall_ns < ?1",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_error(s, err, "prune");
@@ -401,9 +497,9 @@ int ocitap_store_prune(struct ocitap_store *s, int64_t before, struct ocitap_err
 	n = sqlite3_changes(s->db);
 	sqlite3_finalize(st);
 	if (sqlite3_exec(s->db,
-			 "DELETE FROM events WHERE container_id IN doomed;"
-			 "DELETE FROM notifications WHERE container_id IN doomed;"
-			 "DELETE FROM containers WHERE id IN doomed; DELETE FROM doomed;",
+			 "DELETE FROM events WHERE (container_id, run) IN (SELECT id, run FROM doomed);"
+			 "DELETE FROM notifications WHERE (container_id, run) IN (SELECT id, run FROM doomed);"
+			 "DELETE FROM runs WHERE (id, run) IN (SELECT id, run FROM doomed); DELETE FROM doomed;",
 			 NULL, NULL, &msg) != SQLITE_OK) {
 		sqlite3_free(msg);
 		return db_error(s, err, "prune");
@@ -426,7 +522,7 @@ static enum ocitap_phase phase_from_text(const unsigned char *t)
 	return OCITAP_PHASE_UNKNOWN;
 }
 
-int ocitap_store_get_container(struct ocitap_store *s, const char *id, struct ocitap_store_container *ret,
+int ocitap_store_get_container(struct ocitap_store *s, const char *id, int64_t run, struct ocitap_store_container *ret,
 			       struct ocitap_error *err)
 {
 	sqlite3_stmt *st = s->st[ST_GET_CONTAINER];
@@ -434,6 +530,8 @@ int ocitap_store_get_container(struct ocitap_store *s, const char *id, struct oc
 	int rc;
 
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (run > 0)
+		sqlite3_bind_int64(st, 2, run);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		c.id = column_strdup(st, 0);
@@ -449,9 +547,18 @@ int ocitap_store_get_container(struct ocitap_store *s, const char *id, struct oc
 		c.oom = sqlite3_column_int(st, 9);
 		c.failed = sqlite3_column_int(st, 10);
 		c.error = column_strdup(st, 11);
+		c.run = sqlite3_column_int64(st, 12);
+		c.runs = sqlite3_column_int64(st, 13);
+		c.init_start_ticks = (uint64_t)sqlite3_column_int64(st, 14);
+		c.mnt_ns = (uint64_t)sqlite3_column_int64(st, 15);
+		c.pid_ns = (uint64_t)sqlite3_column_int64(st, 16);
+		c.cgroup = column_strdup(st, 17);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_DONE && run > 0)
+		return ocitap_error_set(err, -ENOENT, NULL, "no run %lld of container \"%s\" in the store",
+					(long long)run, id);
 	if (rc == SQLITE_DONE)
 		return ocitap_error_set(err, -ENOENT, NULL, "no container \"%s\" in the store", id);
 	if (rc != SQLITE_ROW)
@@ -472,6 +579,7 @@ void ocitap_store_container_release(struct ocitap_store_container *c)
 	free(c->bundle);
 	free(c->annotations_json);
 	free(c->error);
+	free(c->cgroup);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -496,6 +604,7 @@ static int each_event_row(struct ocitap_store *s, sqlite3_stmt *st,
 			.exit_code = sqlite3_column_int(st, 8),
 			.signal = sqlite3_column_int(st, 9),
 			.oom = sqlite3_column_int(st, 10),
+			.run = sqlite3_column_int64(st, 11),
 		};
 
 		r = fn(&ev, userdata);
@@ -508,7 +617,7 @@ static int each_event_row(struct ocitap_store *s, sqlite3_stmt *st,
 	return r;
 }
 
-int ocitap_store_foreach_event(struct ocitap_store *s, const char *id, int64_t since,
+int ocitap_store_foreach_event(struct ocitap_store *s, const char *id, int64_t run, int64_t since,
 			       int (*fn)(const struct ocitap_event *ev, void *userdata), void *userdata,
 			       struct ocitap_error *err)
 {
@@ -518,18 +627,20 @@ int ocitap_store_foreach_event(struct ocitap_store *s, const char *id, int64_t s
 	rc = sqlite3_prepare_v2(
 		s->db,
 		"SELECT seq, container_id, kind, from_phase, to_phase, source, mono_ns, wall_ns,"
-		" exit_code, signal, oom FROM events WHERE seq > ?1 AND (?2 IS NULL OR container_id = ?2)"
-		" ORDER BY seq",
+		" exit_code, signal, oom, run FROM events WHERE seq > ?1 AND (?2 IS NULL OR container_id = ?2)"
+		" AND (?3 IS NULL OR run = ?3) ORDER BY seq",
 		-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return db_error(s, err, "read events");
 	sqlite3_bind_int64(st, 1, since);
 	if (id)
 		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if (id && run > 0)
+		sqlite3_bind_int64(st, 3, run);
 	return each_event_row(s, st, fn, userdata, err);
 }
 
-int ocitap_store_last_event(struct ocitap_store *s, const char *id,
+int ocitap_store_last_event(struct ocitap_store *s, const char *id, int64_t run,
 			    int (*fn)(const struct ocitap_event *ev, void *userdata), void *userdata,
 			    struct ocitap_error *err)
 {
@@ -537,14 +648,17 @@ int ocitap_store_last_event(struct ocitap_store *s, const char *id,
 
 	if (sqlite3_prepare_v2(s->db,
 			       "SELECT seq, container_id, kind, from_phase, to_phase, source, mono_ns, wall_ns,"
-			       " exit_code, signal, oom FROM events WHERE container_id = ?1 ORDER BY seq DESC LIMIT 1",
+			       " exit_code, signal, oom, run FROM events WHERE container_id = ?1"
+			       " AND (?2 IS NULL OR run = ?2) ORDER BY seq DESC LIMIT 1",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_error(s, err, "read events");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (run > 0)
+		sqlite3_bind_int64(st, 2, run);
 	return each_event_row(s, st, fn, userdata, err);
 }
 
-int ocitap_store_foreach_notification(struct ocitap_store *s, const char *id,
+int ocitap_store_foreach_notification(struct ocitap_store *s, const char *id, int64_t run,
 				      int (*fn)(const char *syscall, const char *action, int64_t count, void *userdata),
 				      void *userdata, struct ocitap_error *err)
 {
@@ -553,10 +667,11 @@ int ocitap_store_foreach_notification(struct ocitap_store *s, const char *id,
 
 	if (sqlite3_prepare_v2(s->db,
 			       "SELECT syscall, action, count FROM notifications WHERE container_id = ?1"
-			       " ORDER BY syscall, action",
+			       " AND run = ?2 ORDER BY syscall, action",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_error(s, err, "read notifications");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, run > 0 ? run : 1);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		r = fn((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
 		       sqlite3_column_int64(st, 2), userdata);
@@ -569,20 +684,12 @@ int ocitap_store_foreach_notification(struct ocitap_store *s, const char *id,
 	return r;
 }
 
-int ocitap_store_foreach_container(struct ocitap_store *s,
-				   int (*fn)(const struct ocitap_store_container *c, int64_t stopped_wall_ns,
-					     void *userdata),
-				   void *userdata, struct ocitap_error *err)
+static int each_run_row(struct ocitap_store *s, sqlite3_stmt *st,
+			int (*fn)(const struct ocitap_store_container *c, int64_t stopped_wall_ns, void *userdata),
+			void *userdata, struct ocitap_error *err)
 {
-	sqlite3_stmt *st = NULL;
 	int rc, r = 0;
 
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT id, bundle, pid, annotations, phase, created_wall_ns, updated_wall_ns,"
-			       " exit_code, signal, oom, stopped_wall_ns, failed, error FROM containers"
-			       " ORDER BY created_wall_ns",
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_error(s, err, "read containers");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct ocitap_store_container c = {
 			.id = (char *)sqlite3_column_text(st, 0),
@@ -598,6 +705,12 @@ int ocitap_store_foreach_container(struct ocitap_store *s,
 			.oom = sqlite3_column_int(st, 9),
 			.failed = sqlite3_column_int(st, 11),
 			.error = (char *)sqlite3_column_text(st, 12),
+			.run = sqlite3_column_int64(st, 13),
+			.runs = sqlite3_column_int64(st, 14),
+			.init_start_ticks = (uint64_t)sqlite3_column_int64(st, 15),
+			.mnt_ns = (uint64_t)sqlite3_column_int64(st, 16),
+			.pid_ns = (uint64_t)sqlite3_column_int64(st, 17),
+			.cgroup = (char *)sqlite3_column_text(st, 18),
 		};
 
 		r = fn(&c, sqlite3_column_int64(st, 10), userdata);
@@ -608,6 +721,39 @@ int ocitap_store_foreach_container(struct ocitap_store *s,
 		r = db_error(s, err, "read containers");
 	sqlite3_finalize(st);
 	return r;
+}
+
+#define RUN_COLUMNS                                                                                          \
+	"id, bundle, pid, annotations, phase, created_wall_ns, updated_wall_ns, exit_code, signal, oom,"     \
+	" stopped_wall_ns, failed, error, run, (SELECT COUNT(*) FROM runs n WHERE n.id = r.id), init_start," \
+	" mnt_ns, pid_ns, cgroup"
+
+int ocitap_store_foreach_container(struct ocitap_store *s,
+				   int (*fn)(const struct ocitap_store_container *c, int64_t stopped_wall_ns,
+					     void *userdata),
+				   void *userdata, struct ocitap_error *err)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT " RUN_COLUMNS " FROM runs r WHERE NOT EXISTS"
+			       " (SELECT 1 FROM runs n WHERE n.id = r.id AND n.run > r.run) ORDER BY created_wall_ns",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, err, "read containers");
+	return each_run_row(s, st, fn, userdata, err);
+}
+
+int ocitap_store_foreach_run(struct ocitap_store *s, const char *id,
+			     int (*fn)(const struct ocitap_store_container *c, int64_t stopped_wall_ns, void *userdata),
+			     void *userdata, struct ocitap_error *err)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT " RUN_COLUMNS " FROM runs r WHERE id = ?1 ORDER BY run", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return db_error(s, err, "read runs");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	return each_run_row(s, st, fn, userdata, err);
 }
 
 int64_t ocitap_store_count_containers(struct ocitap_store *s, enum ocitap_phase phase)

@@ -1,7 +1,9 @@
 /*
- * store.h: ocitap's durable record (SQLite, WAL): containers, every
- * transition and notable event with a sequence number that survives
- * restarts, and notification counts per container, syscall and action.
+ * store.h: ocitap's durable record (SQLite, WAL): every run of every
+ * container id (a record is one run: a new init under a used id begins the
+ * next, numbered from 1), every transition and notable event with a
+ * sequence number that survives restarts and the run it belongs to, and
+ * notification counts per run, syscall and action.
  *
  * One writer (ocitapd's store thread) groups writes in transactions
  * (ocitap_store_begin/commit). By default a commit returns only once the
@@ -38,10 +40,22 @@ void ocitap_store_rollback(struct ocitap_store *store);
  * OCITAP_STORE_SYNC_LATER, where each commit already was. */
 int ocitap_store_sync(struct ocitap_store *store, struct ocitap_error *err);
 
-/* Insert or refresh a container's identity (bundle, pid, annotations: NULL keeps what is stored). */
-int ocitap_store_put_container(struct ocitap_store *store, const char *id, const char *bundle, pid_t pid,
+/* Insert (the run begins) or refresh a run's identity (bundle, pid,
+ * annotations: NULL keeps what is stored). run counts from 1. */
+int ocitap_store_put_container(struct ocitap_store *store, const char *id, int64_t run, const char *bundle, pid_t pid,
 			       const struct ocitap_annotation *annotations, size_t n_annotations, int64_t wall_ns,
 			       struct ocitap_error *err);
+
+/* The kernel facts a run is bound to, read when its init was first watched:
+ * the init's start time (clock ticks after boot, /proc/PID/stat), its
+ * mount and pid namespaces (inode numbers) and cgroup (NULL: unknown). */
+struct ocitap_run_init {
+	uint64_t start_ticks;
+	uint64_t mnt_ns, pid_ns;
+	const char *cgroup;
+};
+int ocitap_store_set_run_init(struct ocitap_store *store, const char *id, int64_t run,
+			      const struct ocitap_run_init *init, struct ocitap_error *err);
 
 /* Event kinds. */
 #define OCITAP_EVENT_TRANSITION "transition" /* the phase moved forward */
@@ -53,6 +67,7 @@ int ocitap_store_put_container(struct ocitap_store *store, const char *id, const
 struct ocitap_event {
 	int64_t seq;
 	const char *container_id;
+	int64_t run; /* the run of container_id it belongs to (1 when 0 is written) */
 	const char *kind;
 	enum ocitap_phase from, to;
 	const char *source;
@@ -67,20 +82,21 @@ struct ocitap_event {
 int ocitap_store_append_event(struct ocitap_store *store, const struct ocitap_event *ev, int64_t *ret_seq,
 			      struct ocitap_error *err);
 
-/* Add count to the notifications of (id, syscall, action). */
-int ocitap_store_add_notifications(struct ocitap_store *store, const char *id, const char *syscall, const char *action,
-				   int64_t count, struct ocitap_error *err);
+/* Add count to the notifications of (id, run, syscall, action). */
+int ocitap_store_add_notifications(struct ocitap_store *store, const char *id, int64_t run, const char *syscall,
+				   const char *action, int64_t count, struct ocitap_error *err);
 
-/* The container stopped before its program started: it is failed, with why
+/* The run stopped before its program started: it is failed, with why
  * (its exit code, if any, is the runtime's, not the program's). */
-int ocitap_store_set_failed(struct ocitap_store *store, const char *id, const char *error, struct ocitap_error *err);
+int ocitap_store_set_failed(struct ocitap_store *store, const char *id, int64_t run, const char *error,
+			    struct ocitap_error *err);
 
 /* Mark a spool file as applied (in the caller's transaction). -EEXIST if it already was. */
 int ocitap_store_spool_mark(struct ocitap_store *store, const char *name, struct ocitap_error *err);
 /* 1 if the spool file name was applied, 0 if not, -errno on error. */
 int ocitap_store_spool_seen(struct ocitap_store *store, const char *name, struct ocitap_error *err);
 
-/* Remove stopped containers (and their events and counts) stopped before wall_ns. Returns how many. */
+/* Remove stopped runs (and their events and counts) stopped before wall_ns. Returns how many. */
 int ocitap_store_prune(struct ocitap_store *store, int64_t stopped_before_wall_ns, struct ocitap_error *err);
 
 struct ocitap_store_container {
@@ -93,35 +109,46 @@ struct ocitap_store_container {
 	bool oom;
 	bool failed; /* stopped before its program started (error says how) */
 	char *error;
+	int64_t run;				   /* which run of id this is (from 1) */
+	int64_t runs;				   /* how many runs of id the store holds */
+	uint64_t init_start_ticks, mnt_ns, pid_ns; /* 0: not known (struct ocitap_run_init) */
+	char *cgroup;
 };
 
-/* Read one container (free with ocitap_store_container_release); -ENOENT if unknown. */
-int ocitap_store_get_container(struct ocitap_store *store, const char *id, struct ocitap_store_container *ret,
-			       struct ocitap_error *err);
+/* Read one run of a container, the latest when run is 0 (free with
+ * ocitap_store_container_release); -ENOENT if unknown. */
+int ocitap_store_get_container(struct ocitap_store *store, const char *id, int64_t run,
+			       struct ocitap_store_container *ret, struct ocitap_error *err);
 void ocitap_store_container_release(struct ocitap_store_container *c);
 
-/* Call fn for each event with seq > since (of one container when id is set), in order;
- * stops early when fn returns non-zero (that value is returned). Returns 0 otherwise. */
-int ocitap_store_foreach_event(struct ocitap_store *store, const char *id, int64_t since,
+/* Call fn for each event with seq > since (of one container when id is set,
+ * and of its run when run > 0), in order; stops early when fn returns
+ * non-zero (that value is returned). Returns 0 otherwise. */
+int ocitap_store_foreach_event(struct ocitap_store *store, const char *id, int64_t run, int64_t since,
 			       int (*fn)(const struct ocitap_event *ev, void *userdata), void *userdata,
 			       struct ocitap_error *err);
 
-/* Call fn once with the newest event of container id (not at all when it has none). */
-int ocitap_store_last_event(struct ocitap_store *store, const char *id,
+/* Call fn once with the newest event of a run of container id (not at all when it has none). */
+int ocitap_store_last_event(struct ocitap_store *store, const char *id, int64_t run,
 			    int (*fn)(const struct ocitap_event *ev, void *userdata), void *userdata,
 			    struct ocitap_error *err);
 
-/* Call fn for each (syscall, action, count) of a container. */
-int ocitap_store_foreach_notification(struct ocitap_store *store, const char *id,
+/* Call fn for each (syscall, action, count) of a run of a container. */
+int ocitap_store_foreach_notification(struct ocitap_store *store, const char *id, int64_t run,
 				      int (*fn)(const char *syscall, const char *action, int64_t count, void *userdata),
 				      void *userdata, struct ocitap_error *err);
 
-/* Call fn for every container (owned by the store during the call; copy what
- * you keep). Stops early when fn returns non-zero (that value is returned). */
+/* Call fn for every container's latest run (owned by the store during the
+ * call; copy what you keep), or with id for every run of that container,
+ * oldest first (ocitap_store_foreach_run). Stops early when fn returns
+ * non-zero (that value is returned). */
 int ocitap_store_foreach_container(struct ocitap_store *store,
 				   int (*fn)(const struct ocitap_store_container *c, int64_t stopped_wall_ns,
 					     void *userdata),
 				   void *userdata, struct ocitap_error *err);
+int ocitap_store_foreach_run(struct ocitap_store *store, const char *id,
+			     int (*fn)(const struct ocitap_store_container *c, int64_t stopped_wall_ns, void *userdata),
+			     void *userdata, struct ocitap_error *err);
 
 /* A small persistent setting (the push cursors): set in the caller's
  * transaction; get copies the value into ret (NUL-terminated, truncated to
@@ -129,7 +156,7 @@ int ocitap_store_foreach_container(struct ocitap_store *store,
 int ocitap_store_set_meta(struct ocitap_store *store, const char *key, const char *value, struct ocitap_error *err);
 int ocitap_store_get_meta(struct ocitap_store *store, const char *key, char *ret, size_t size);
 
-/* Containers per phase: counts[p] for every phase p, failed ones (stopped
+/* Containers (their latest runs) per phase: counts[p] for every phase p, failed ones (stopped
  * before their program started) apart in *ret_failed. */
 int ocitap_store_count_by_phase(struct ocitap_store *store, int64_t counts[OCITAP_PHASE_COUNT], int64_t *ret_failed);
 
@@ -137,7 +164,7 @@ int ocitap_store_count_by_phase(struct ocitap_store *store, int64_t counts[OCITA
  * never goes back, even when the newest events are pruned); -errno on error. */
 int64_t ocitap_store_last_seq(struct ocitap_store *store);
 
-/* Number of containers (all, or in phase when phase != UNKNOWN). */
+/* Number of containers, by their latest run (all, or in phase when phase != UNKNOWN). */
 int64_t ocitap_store_count_containers(struct ocitap_store *store, enum ocitap_phase phase);
 
 #endif

@@ -66,8 +66,18 @@ static void print_event(struct json_object *ev)
 	when = STR("time");
 	id = STR("container");
 #undef STR
-	printf("%-6" PRId64 " %-30s %-20s %-10s %-8s -> %-8s %s",
-	       json_object_get_int64(json_object_object_get(ev, "seq")), when, id, kind, from, to, source);
+	{
+		/* a run after the first says which: ID#2 */
+		int64_t run = json_object_get_int64(json_object_object_get(ev, "run"));
+		char who[320];
+
+		if (run > 1)
+			snprintf(who, sizeof(who), "%.280s#%" PRId64, id, run);
+		else
+			snprintf(who, sizeof(who), "%s", id);
+		printf("%-6" PRId64 " %-30s %-20s %-10s %-8s -> %-8s %s",
+		       json_object_get_int64(json_object_object_get(ev, "seq")), when, who, kind, from, to, source);
+	}
 	if (json_object_object_get_ex(ev, "exitCode", &v)) {
 		int sig = json_object_get_int(json_object_object_get(ev, "signal"));
 
@@ -137,7 +147,7 @@ static int list_from_store(struct ocitap_error *err)
 	r = ocitap_store_open(db, OCITAP_STORE_READONLY, &s, err);
 	if (r < 0)
 		return r;
-	return ocitap_store_foreach_event(s, o.id, o.since, print_stored, NULL, err);
+	return ocitap_store_foreach_event(s, o.id, 0, o.since, print_stored, NULL, err);
 }
 
 /* ---- --follow ------------------------------------------------------------------ */

@@ -397,38 +397,45 @@ static void print_timeline(struct json_object *record)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: ocitap inspect ID [--json] [--http ADDR] [--state-dir DIR] [--runc-root DIR]\n"
-		     "                      [--crun-root DIR] [--proc-root DIR]\n"
-		     "\n"
-		     "One container: the runtime's state and the bundle; the timeline ocitap recorded (each\n"
-		     "transition, its source, the time since the previous one), exit code, signal or OOM\n"
-		     "kill, seccomp notification counts; and the init process from /proc: namespaces,\n"
-		     "cgroup, seccomp mode and filters, NoNewPrivs, capabilities, ids and id maps, command\n"
-		     "line. The pid is checked first: its start time must be the one the runtime recorded,\n"
-		     "else it is reported as reused (or gone) and not shown. Works with ocitapd down (its\n"
-		     "store, read-only) and says which sources answered.\n"
-		     "\n" CLI_JSON_HELP CLI_SOURCE_HELP
-		     "      --proc-root DIR    read processes from DIR instead of /proc (a captured copy)\n"
-		     "  -h, --help             this text\n"
-		     "\n"
-		     "Exit status: 0; 1 when the sources could not be read; 2 on a bad command line;\n"
-		     "3 when no source knows the container.\n");
+	fprintf(out,
+		"usage: ocitap inspect ID [--run N] [--json] [--http ADDR] [--state-dir DIR] [--runc-root DIR]\n"
+		"                      [--crun-root DIR] [--proc-root DIR]\n"
+		"\n"
+		"One container: the runtime's state and the bundle; the timeline ocitap recorded (each\n"
+		"transition, its source, the time since the previous one), exit code, signal or OOM\n"
+		"kill, seccomp notification counts; and the init process from /proc: namespaces,\n"
+		"cgroup, seccomp mode and filters, NoNewPrivs, capabilities, ids and id maps, command\n"
+		"line. The pid is checked first: its start time must be the one the runtime recorded,\n"
+		"else it is reported as reused (or gone) and not shown. Works with ocitapd down (its\n"
+		"store, read-only) and says which sources answered. An id run again is a new run:\n"
+		"the latest is shown, and says how many there were.\n"
+		"\n"
+		"      --run N            run N of the container (from 1) instead of the latest; an\n"
+		"                         earlier run's process is gone, so only its record is shown\n" CLI_JSON_HELP
+			CLI_SOURCE_HELP
+		"      --proc-root DIR    read processes from DIR instead of /proc (a captured copy)\n"
+		"  -h, --help             this text\n"
+		"\n"
+		"Exit status: 0; 1 when the sources could not be read; 2 on a bad command line;\n"
+		"3 when no source knows the container.\n");
 }
 
 struct inspect_options {
 	struct cli_sources src;
 	const char *proc_root;
 	const char *id;
+	int64_t run; /* 0: the latest */
 };
 
 /* true to go on; false when the command ends here with *status (the help
  * printed, or a bad command line reported) */
 static bool inspect_parse_command_line(int argc, char **argv, struct inspect_options *opts, int *status)
 {
-	enum { OPT_PROC_ROOT = 256 };
+	enum { OPT_PROC_ROOT = 256, OPT_RUN };
 	static const struct option options[] = {
 		CLI_SOURCE_OPTIONS,
 		{ "proc-root", required_argument, NULL, OPT_PROC_ROOT },
+		{ "run", required_argument, NULL, OPT_RUN },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -436,6 +443,7 @@ static bool inspect_parse_command_line(int argc, char **argv, struct inspect_opt
 	int opt;
 
 	opts->proc_root = "/proc";
+	opts->run = 0;
 	cli_sources_init(&opts->src);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -445,6 +453,20 @@ static bool inspect_parse_command_line(int argc, char **argv, struct inspect_opt
 		case OPT_PROC_ROOT:
 			opts->proc_root = optarg;
 			break;
+		case OPT_RUN: {
+			char *end = NULL;
+			long long n;
+
+			errno = 0;
+			n = strtoll(optarg, &end, 10);
+			if (errno || !*optarg || *end || n < 1) {
+				*status = cli_fail(EXIT_USAGE, "--run: expected a run number (1, 2, ...), not '%s'",
+						   optarg);
+				return false;
+			}
+			opts->run = n;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			*status = EXIT_OK;
@@ -468,6 +490,8 @@ static bool inspect_parse_command_line(int argc, char **argv, struct inspect_opt
  */
 struct inspection {
 	const char *id;
+	int64_t run;  /* asked for (0: the latest) */
+	bool old_run; /* the record is an earlier run than the latest: its process is gone */
 
 	struct json_object *record; /* ocitap's, or NULL */
 	int rec_r;		    /* records_get's answer: 0, -ENOENT, another -errno with rec_err */
@@ -529,8 +553,20 @@ static bool inspect_find(struct inspection *in, struct cli_http *http, const str
 	struct ocitap_error rt_err = { 0 };
 	struct runtime_source rts[2];
 
-	in->rec_r =
-		records_get(http, src->state_dir, in->id, &in->record, in->rec_how, sizeof(in->rec_how), &in->rec_err);
+	in->rec_r = records_get(http, src->state_dir, in->id, in->run, &in->record, in->rec_how, sizeof(in->rec_how),
+				&in->rec_err);
+	if (in->rec_r == 0) {
+		struct json_object *run, *runs;
+
+		if (json_object_object_get_ex(in->record, "run", &run) &&
+		    json_object_object_get_ex(in->record, "runs", &runs))
+			in->old_run = json_object_get_int64(run) < json_object_get_int64(runs);
+	}
+	if (in->run > 0 && in->rec_r == -ENOENT) {
+		*status = cli_fail(EXIT_NOT_FOUND, "no run %lld of container '%s' in ocitap's record (%s)",
+				   (long long)in->run, in->id, in->rec_how);
+		return false;
+	}
 	runtimes_init(rts, src->runc_root, src->crun_root);
 	for (int k = 0; k < 2 && !in->have_rc; k++) {
 		struct ocitap_error err = { 0 };
@@ -555,14 +591,14 @@ static bool inspect_find(struct inspection *in, struct cli_http *http, const str
 /* The runtime's status when it knows the container, else ocitap's; NULL when neither says. */
 static const char *shown_status(const struct inspection *in)
 {
-	return in->have_rc && in->rc.status ? in->rc.status : record_status(in->record);
+	return in->have_rc && in->rc.status && !in->old_run ? in->rc.status : record_status(in->record);
 }
 
 static void inspect_load_bundle(struct inspection *in)
 {
 	struct ocitap_error err = { 0 };
 
-	if (in->have_rc && in->rc.bundle)
+	if (in->have_rc && in->rc.bundle && !in->old_run)
 		in->bundle = in->rc.bundle;
 	else if (in->record)
 		in->bundle = cli_json_string(in->record, "bundle");
@@ -583,7 +619,9 @@ static void inspect_read_process(struct inspection *in, const char *proc_root)
 		ocitap_rfc3339_parse(cli_json_string(in->record, "created"), &in->created_ns, NULL);
 	if (in->have_rc && in->rc.created_wall_ns)
 		in->created_ns = in->rc.created_wall_ns;
-	if (in->have_rc && in->rc.pid > 0 && in->rc.status && strcmp(in->rc.status, "stopped") != 0)
+	if (in->old_run)
+		in->pid = 0; /* an earlier run: whatever runs under its id now is another run's */
+	else if (in->have_rc && in->rc.pid > 0 && in->rc.status && strcmp(in->rc.status, "stopped") != 0)
 		in->pid = in->rc.pid;
 	else if (!in->have_rc && in->record && strcmp(status ? status : "", "stopped") != 0 &&
 		 strcmp(status ? status : "", "failed") != 0)
@@ -626,6 +664,8 @@ static void inspect_print_json(const struct inspection *in)
 
 	json_object_object_add(o, "id", json_object_new_string(in->id));
 	json_object_object_add(o, "status", json_object_new_string(status ? status : "unknown"));
+	json_object_object_add(o, "run", json_object_get(json_object_object_get(in->record, "run")));
+	json_object_object_add(o, "runs", json_object_get(json_object_object_get(in->record, "runs")));
 	json_object_object_add(o, "sources", sources_json(in));
 	json_object_object_add(o, "runtime", in->have_rc ? runtime_json(&in->rc) : NULL);
 	json_object_object_add(o, "bundle",
@@ -688,10 +728,17 @@ static void print_overview(const struct inspection *in)
 {
 	const char *st = shown_status(in);
 
+	int64_t run = json_object_get_int64(json_object_object_get(in->record, "run"));
+	int64_t runs = json_object_get_int64(json_object_object_get(in->record, "runs"));
+
 	printf("%scontainer %s%s  %s", cli_sgr(CLI_BOLD), in->id, CLI_RESET, st ? st : "unknown");
-	if (in->have_rc)
+	if (in->have_rc && !in->old_run)
 		printf(" (%s)", in->rc.runtime);
 	putchar('\n');
+	if (runs > 1)
+		printf("  %-11s %lld of %lld%s\n", "run", (long long)run, (long long)runs,
+		       in->old_run ? " (an earlier run: its process is gone; --run N for another)"
+				   : " (the latest; --run N for an earlier one)");
 	printf("  %-11s %s%s%s\n", "sources", in->have_rc ? in->rt_how : "no runtime knows it",
 	       in->rec_r == 0 ? "; " : "; not recorded by ocitap", in->rec_r == 0 ? in->rec_how : "");
 	if (in->created_ns > 0) {
@@ -750,6 +797,7 @@ int cmd_inspect(int argc, char **argv)
 	if (cli_http_init(&http, opts.src.http, opts.src.token_file, &err) < 0)
 		return cli_fail(EXIT_INVALID, "%s", err.message);
 	in.id = opts.id;
+	in.run = opts.run;
 	if (!inspect_find(&in, &http, &opts.src, &status))
 		return status;
 	inspect_load_bundle(&in);

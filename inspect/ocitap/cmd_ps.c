@@ -116,6 +116,11 @@ static struct json_object *row_json(const struct row *r, int64_t now)
 		json_object_object_add(o, "lastEvent", NULL);
 	if (r->record && json_object_object_get_ex(r->record, "exit", &v))
 		json_object_object_add(o, "exit", json_object_get(v));
+	/* ocitap's record is the id's latest run */
+	if (r->record && json_object_object_get_ex(r->record, "run", &v))
+		json_object_object_add(o, "run", json_object_get(v));
+	if (r->record && json_object_object_get_ex(r->record, "runs", &v))
+		json_object_object_add(o, "runs", json_object_get(v));
 	if (r->rc && r->rc->error)
 		json_object_object_add(o, "error", json_object_new_string(r->rc->error));
 	return o;

@@ -81,8 +81,8 @@ int records_list(struct cli_http *h, const char *state_dir, struct json_object *
 	return ocitap_error_set(err, r, NULL, "ocitapd at %s: %s; %s", h->addr, daemon_err.message, store_err.message);
 }
 
-int records_get(struct cli_http *h, const char *state_dir, const char *id, struct json_object **ret, char *how,
-		size_t how_size, struct ocitap_error *err)
+int records_get(struct cli_http *h, const char *state_dir, const char *id, int64_t run, struct json_object **ret,
+		char *how, size_t how_size, struct ocitap_error *err)
 {
 	_cleanup_(ocitap_store_closep) struct ocitap_store *s = NULL;
 	_cleanup_(curl_freep) char *esc = h->curl ? curl_easy_escape(h->curl, id, 0) : NULL;
@@ -90,7 +90,10 @@ int records_get(struct cli_http *h, const char *state_dir, const char *id, struc
 	char path[2200];
 	int r;
 
-	snprintf(path, sizeof(path), "/v1/containers/%s", esc ? esc : id);
+	if (run > 0)
+		snprintf(path, sizeof(path), "/v1/containers/%s?run=%lld", esc ? esc : id, (long long)run);
+	else
+		snprintf(path, sizeof(path), "/v1/containers/%s", esc ? esc : id);
 	r = cli_http_get_json(h, path, ret, &daemon_err);
 	if (r == 0 || r == -ENOENT) { /* found, or the daemon does not track it */
 		snprintf(how, how_size, "ocitapd at %s", h->addr);
@@ -99,7 +102,7 @@ int records_get(struct cli_http *h, const char *state_dir, const char *id, struc
 	r = open_store(state_dir, &s, &store_err);
 	if (r == 0) {
 		snprintf(how, how_size, "the store in %s (ocitapd at %s: %s)", state_dir, h->addr, daemon_err.message);
-		r = ocitap_container_detail_json(s, id, -1, ret, &store_err);
+		r = ocitap_container_detail_json(s, id, run, -1, ret, &store_err);
 		if (r == 0 || r == -ENOENT)
 			return r;
 		ocitap_error_prefix(&store_err, "store");

@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cli.h"
 
@@ -20,10 +21,11 @@
 int records_list(struct cli_http *h, const char *state_dir, struct json_object **ret, char *how, size_t how_size,
 		 struct ocitap_error *err);
 
-/* One container with its timeline and notifications; -ENOENT when neither
+/* One run of a container (the latest when run is 0) with its timeline and
+ * notifications; -ENOENT when neither
  * source knows it (how still says which source was asked); another negative
  * errno, with err, when neither could be read. */
-int records_get(struct cli_http *h, const char *state_dir, const char *id, struct json_object **ret, char *how,
-		size_t how_size, struct ocitap_error *err);
+int records_get(struct cli_http *h, const char *state_dir, const char *id, int64_t run, struct json_object **ret,
+		char *how, size_t how_size, struct ocitap_error *err);
 
 #endif

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "exit.h"
 #include "metrics.h"
 #include "tracer.h"
 #include "tracking.h"
@@ -39,6 +40,7 @@ struct container *container_get(struct ocitapd *d, const char *id, bool create)
 		return NULL;
 	c = ocitapd_xcalloc(1, sizeof(*c));
 	c->id = ocitapd_xstrdup(id);
+	c->run = 1;
 	ocitap_lifecycle_init(&c->lc);
 	c->policy = ocitap_policy_set_default(d->policies);
 	snprintf(c->policy_name, sizeof(c->policy_name), "%s", ocitap_policy_name(c->policy));
@@ -46,6 +48,14 @@ struct container *container_get(struct ocitapd *d, const char *id, bool create)
 	d->buckets[h] = c;
 	__atomic_fetch_add(&d->n_containers, 1, __ATOMIC_RELAXED);
 	return c;
+}
+
+struct wop *container_wop(const struct container *c, enum wop_kind kind)
+{
+	struct wop *op = wop_new(kind, c->id);
+
+	op->run = c->run;
+	return op;
 }
 
 struct container *container_by_cookie(struct ocitapd *d, uint64_t cookie)
@@ -90,7 +100,7 @@ void container_queue_identity(struct ocitapd *d, struct container *c, const stru
 	if (h == c->identity)
 		return;
 	c->identity = h;
-	op = wop_new(WOP_CONTAINER, st->id);
+	op = container_wop(c, WOP_CONTAINER);
 
 	op->bundle = ocitapd_xstrdup(st->bundle);
 	op->pid = pid;
@@ -170,7 +180,7 @@ static bool never_started(const struct container *c)
 
 static void queue_failed(struct ocitapd *d, struct container *c, const struct ocitap_observation *obs)
 {
-	struct wop *op = wop_new(WOP_FAILED, c->id), *ev = wop_new(WOP_EVENT, c->id);
+	struct wop *op = container_wop(c, WOP_FAILED), *ev = container_wop(c, WOP_EVENT);
 	char why[160], sig[32];
 
 	if (c->lc.has_exit && c->lc.signal)
@@ -217,7 +227,7 @@ void container_observe(struct ocitapd *d, struct container *c, const struct ocit
 	c->failed |= fails; /* before the exit is counted: it is not a program's */
 
 	if (r == OCITAP_APPLY_TRANSITION) {
-		op = wop_new(WOP_EVENT, c->id);
+		op = container_wop(c, WOP_EVENT);
 		op->kind_text = ocitapd_xstrdup(OCITAP_EVENT_TRANSITION);
 		op->ev.from = t.from;
 		op->ev.to = t.to;
@@ -227,7 +237,7 @@ void container_observe(struct ocitapd *d, struct container *c, const struct ocit
 		if (t.to == OCITAP_PHASE_STOPPED)
 			tracking_stopped(d, c);
 	} else if (r == OCITAP_APPLY_LATE) {
-		op = wop_new(WOP_EVENT, c->id);
+		op = container_wop(c, WOP_EVENT);
 		op->kind_text = ocitapd_xstrdup(OCITAP_EVENT_LATE);
 		op->ev.from = c->lc.phase;
 		op->ev.to = obs->phase;
@@ -235,7 +245,7 @@ void container_observe(struct ocitapd *d, struct container *c, const struct ocit
 			ocitap_phase_to_string(obs->phase), obs->source, ocitap_phase_to_string(c->lc.phase));
 	}
 	if ((c->lc.has_exit && !had_exit) || (c->lc.oom && !had_oom)) {
-		struct wop *ex = wop_new(WOP_EVENT, c->id);
+		struct wop *ex = container_wop(c, WOP_EVENT);
 
 		ex->kind_text = ocitapd_xstrdup(OCITAP_EVENT_EXIT);
 		ex->ev.from = ex->ev.to = c->lc.phase;
@@ -254,7 +264,7 @@ void container_observe(struct ocitapd *d, struct container *c, const struct ocit
 		writer_push(&d->writer, ex);
 	}
 	if (!op && ack)
-		op = wop_new(WOP_NOP, c->id);
+		op = container_wop(c, WOP_NOP);
 	if (op) {
 		op->source = op->source ? op->source : ocitapd_xstrdup(obs->source);
 		op->ev.mono_ns = obs->mono_ns;
@@ -277,7 +287,7 @@ void container_flush_counts(struct ocitapd *d, struct container *c)
 		if (k->count == k->flushed)
 			continue;
 		name = seccomp_syscall_resolve_num_arch(k->arch, k->nr);
-		op = wop_new(WOP_NOTIFICATIONS, c->id);
+		op = container_wop(c, WOP_NOTIFICATIONS);
 		if (name) {
 			op->syscall = name;
 		} else {
@@ -308,6 +318,59 @@ void container_settle(struct ocitapd *d, struct container *c)
 	free(c->counts);
 	c->counts = NULL;
 	c->n_counts = c->cap_counts = 0;
+}
+
+/*
+ * A new init under c's id begins the next run. What is left of the
+ * current one is settled under its own number first: the exit its pidfd
+ * or BPF already hold, the counts not yet stored, and a stop (source
+ * next-run) if none was seen, so that no run stays "running" forever.
+ * The next run starts from nothing: lifecycle, counts, identity, policy,
+ * BPF registration, what its hooks said. Notify fds of the old run still
+ * open (its last processes, dying with its pid namespace) stay until they
+ * hang up.
+ */
+void container_begin_run(struct ocitapd *d, struct container *c)
+{
+	if (c->pidw)
+		exit_finish_now(d, c);
+	if (c->bpf_tracked)
+		tracer_poll(d->tracer);
+	if (c->lc.phase != OCITAP_PHASE_UNKNOWN && c->lc.phase < OCITAP_PHASE_STOPPED) {
+		struct ocitap_observation obs = { .phase = OCITAP_PHASE_STOPPED,
+						  .source = OCITAP_SOURCE_NEXT_RUN,
+						  .mono_ns = ocitap_mono_ns(),
+						  .wall_ns = ocitap_wall_ns() };
+
+		container_observe(d, c, &obs, NULL);
+	}
+	container_flush_counts(d, c);
+	if (c->bpf_tracked)
+		tracer_untrack(d->tracer, c->id);
+	free(c->counts);
+	free(c->profile);
+	free(c->profile_refused);
+	c->counts = NULL;
+	c->n_counts = c->cap_counts = 0;
+	c->notifications = 0;
+	ocitap_lifecycle_init(&c->lc);
+	c->policy = ocitap_policy_set_default(d->policies);
+	snprintf(c->policy_name, sizeof(c->policy_name), "%s", ocitap_policy_name(c->policy));
+	c->init_pid = 0;
+	c->init_start_ticks = 0;
+	c->has_init_ns = false;
+	c->prestart_seen = false;
+	c->identity = 0;
+	c->stored_pid = 0;
+	c->stored_created_wall_ns = 0;
+	c->inside_stages = 0;
+	c->bpf_cookie = 0;
+	c->bpf_tracked = c->trace_checked = c->bpf_since_create = c->failed = false;
+	c->profile = NULL;
+	c->profile_refused = NULL;
+	c->run++;
+	metric_add("ocitap_container_runs_total", 1, NULL);
+	log_msg(LOG_INFO, "container %s: run %lld begins (a new init under a used id)", c->id, (long long)c->run);
 }
 
 void container_free(struct ocitapd *d, struct container *c)
@@ -389,6 +452,8 @@ static int restore_one(const struct ocitap_store_container *sc, int64_t stopped_
 	c->lc.signal = sc->signal;
 	c->lc.oom = sc->oom;
 	c->failed = sc->failed;
+	c->run = sc->run > 0 ? sc->run : 1;
+	c->init_start_ticks = sc->init_start_ticks;
 	c->stored_pid = sc->pid;
 	c->stored_created_wall_ns = sc->created_wall_ns;
 	r->n++;

@@ -10,6 +10,11 @@
 /* The container with id; created (default policy, phase unknown) when
  * create is set and there is none, else NULL. */
 struct container *container_get(struct ocitapd *d, const char *id, bool create);
+/* A new op of kind for c's current run. */
+struct wop *container_wop(const struct container *c, enum wop_kind kind);
+/* A new init under c's id: the current run is settled (exit, counts, a stop
+ * if none was seen) and the next begins, from nothing. */
+void container_begin_run(struct ocitapd *d, struct container *c);
 /* The container BPF knows by cookie, or NULL. */
 struct container *container_by_cookie(struct ocitapd *d, uint64_t cookie);
 /* Queue the container's identity (bundle, pid, annotations) for the store

@@ -76,6 +76,41 @@ void exit_retry_reaping(struct ocitapd *d)
 	}
 }
 
+void exit_finish_now(struct ocitapd *d, struct container *c)
+{
+	struct pid_watch *pw = c->pidw;
+	struct ocitap_exit ex;
+
+	if (!pw)
+		return;
+	for (struct pid_watch **p = &d->reaping; *p; p = &(*p)->next_reaping)
+		if (*p == pw) {
+			*p = pw->next_reaping;
+			break;
+		}
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, pw->fd, NULL);
+	pidfd_finish(d, pw, ocitap_pidfd_exit(pw->fd, &ex) == 0 ? &ex : NULL);
+}
+
+/* The kernel facts the run is bound to, read while the pidfd vouches
+ * that pid is still its init: its start time, namespaces and cgroup. */
+static void queue_run_init(struct ocitapd *d, struct container *c, pid_t pid)
+{
+	struct wop *op = container_wop(c, WOP_RUN_INIT);
+	char *cgroup = NULL;
+
+	if (ocitap_proc_start_ticks("/proc", pid, &c->init_start_ticks) < 0)
+		c->init_start_ticks = 0;
+	op->run_init.start_ticks = c->init_start_ticks;
+	if (c->has_init_ns) {
+		op->run_init.mnt_ns = c->init_ns.ns[OCITAP_NS_MNT].ino;
+		op->run_init.pid_ns = c->init_ns.ns[OCITAP_NS_PID].ino;
+	}
+	if (ocitap_proc_cgroup("/proc", pid, &cgroup) == 0)
+		op->path = cgroup; /* writer.c: the cgroup of a WOP_RUN_INIT */
+	writer_push(&d->writer, op);
+}
+
 void exit_watch_init(struct ocitapd *d, struct container *c, pid_t pid)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -105,12 +140,15 @@ void exit_watch_init(struct ocitapd *d, struct container *c, pid_t pid)
 	c->init_pid = pid;
 	/* read now, while the pidfd vouches that pid is still this init */
 	c->has_init_ns = ocitap_ns_ids_read("/proc", pid, &c->init_ns, NULL) == 0;
+	queue_run_init(d, c, pid);
 }
 
 /*
  * The init of an adopted container, if the stored pid is still that
- * process: one that started after the container was first seen is a
- * reused pid (btime has a one-second granularity; two seconds of slack).
+ * process: its start time must be the one the run is bound to (the store
+ * has it since schema 2); for a run stored without it, one that started
+ * after the container was first seen is a reused pid (btime has a
+ * one-second granularity; two seconds of slack).
  */
 void exit_watch_stored_init(struct ocitapd *d, struct container *c)
 {
@@ -122,6 +160,11 @@ void exit_watch_stored_init(struct ocitapd *d, struct container *c)
 	if (ocitap_proc_start_ticks("/proc", c->stored_pid, &ticks) < 0 ||
 	    ocitap_proc_start_wall_ns("/proc", ticks, &start_ns) < 0)
 		return;
+	if (c->init_start_ticks && ticks != c->init_start_ticks) {
+		log_msg(LOG_INFO, "container %s: pid %d is no longer its init (started at tick %llu, not %llu)", c->id,
+			c->stored_pid, (unsigned long long)ticks, (unsigned long long)c->init_start_ticks);
+		return;
+	}
 	if (c->stored_created_wall_ns && start_ns > c->stored_created_wall_ns + 2000000000LL) {
 		log_msg(LOG_DEBUG, "container %s: pid %d is no longer its init", c->id, c->stored_pid);
 		return;

@@ -10,6 +10,9 @@
 void exit_watch_init(struct ocitapd *d, struct container *c, pid_t pid);
 /* At restart: watch the stored init, if that pid is still the same process. */
 void exit_watch_stored_init(struct ocitapd *d, struct container *c);
+/* c's init is being replaced (a new run): its exit now, if the kernel has
+ * it, and its pidfd closed. */
+void exit_finish_now(struct ocitapd *d, struct container *c);
 /* Ask again for the exit status of inits not yet reaped by their parent. */
 void exit_retry_reaping(struct ocitapd *d);
 

@@ -1,6 +1,6 @@
 /*
  * http-api.c: the handlers of the JSON API (/v1/containers,
- * /v1/containers/{id}, /v1/containers/{id}/profile, /v1/events), /metrics
+ * /v1/containers/{id}, .../runs, .../profile, /v1/events), /metrics
  * and /healthz, each answering on its connection's thread from the
  * connection's read-only store, the writer's stats, the tracer and the
  * metrics table. http.c's route table picks the handler; ids are matched
@@ -34,7 +34,7 @@ static int list_one(const struct ocitap_store_container *c, int64_t stopped_wall
 {
 	struct filter *f = userdata;
 
-	if (f->q.has_status && c->phase != f->q.status)
+	if (f->q.has_status && (c->phase != f->q.status || c->failed != f->q.status_failed))
 		return 0;
 	if (!ocitap_query_annotations_match(&f->q, c->annotations_json))
 		return 0;
@@ -69,27 +69,64 @@ out:
 
 /* ---- /v1/containers/{id} ------------------------------------------------------ */
 
+static enum MHD_Result reply_not_found(struct MHD_Connection *conn, const char *id, int64_t run)
+{
+	struct json_object *e = json_object_new_object();
+
+	/* built here so that the id is escaped by json-c, never by hand */
+	json_object_object_add(e, "error", json_object_new_string(run ? "no such run" : "no such container"));
+	json_object_object_add(e, "id", json_object_new_string(id));
+	if (run)
+		json_object_object_add(e, "run", json_object_new_int64(run));
+	json_object_object_add(e, "status", json_object_new_int(404));
+	return http_reply_json(conn, MHD_HTTP_NOT_FOUND, e);
+}
+
 enum MHD_Result http_get_container(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store,
 				   const char *id)
 {
 	struct ocitap_error err = { 0 };
+	struct ocitap_query q;
 	struct json_object *o;
+	enum MHD_Result mr;
+	int64_t run;
 	char line[512];
 	int r;
 
 	if (!*id || strlen(id) > OCITAP_QUERY_ID_MAX)
 		return http_reply_error(conn, MHD_HTTP_BAD_REQUEST, "container id: expected 1 to %d bytes",
 					OCITAP_QUERY_ID_MAX);
-	r = ocitap_container_detail_json(store, id, http_live_notify_fds(s, id), &o, &err);
-	if (r == -ENOENT) {
-		struct json_object *e = json_object_new_object();
+	if (!http_read_query(conn, &q, &mr))
+		return mr;
+	run = q.run;
+	ocitap_query_release(&q);
+	r = ocitap_container_detail_json(store, id, run, http_live_notify_fds(s, id), &o, &err);
+	if (r == -ENOENT)
+		return reply_not_found(conn, id, run);
+	if (r < 0)
+		return http_reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store: %s",
+					ocitap_error_format(&err, line, sizeof(line)));
+	return http_reply_json(conn, MHD_HTTP_OK, o);
+}
 
-		/* built here so that the id is escaped by json-c, never by hand */
-		json_object_object_add(e, "error", json_object_new_string("no such container"));
-		json_object_object_add(e, "id", json_object_new_string(id));
-		json_object_object_add(e, "status", json_object_new_int(404));
-		return http_reply_json(conn, MHD_HTTP_NOT_FOUND, e);
-	}
+/* ---- /v1/containers/{id}/runs ------------------------------------------------- */
+
+enum MHD_Result http_get_container_runs(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store,
+					const char *id_in, size_t id_len)
+{
+	struct ocitap_error err = { 0 };
+	char id[OCITAP_QUERY_ID_MAX + 1], line[512];
+	struct json_object *o;
+	int r;
+
+	if (!id_len || id_len > OCITAP_QUERY_ID_MAX)
+		return http_reply_error(conn, MHD_HTTP_BAD_REQUEST, "container id: expected 1 to %d bytes",
+					OCITAP_QUERY_ID_MAX);
+	memcpy(id, id_in, id_len);
+	id[id_len] = '\0';
+	r = ocitap_container_runs_json(store, id, http_live_notify_fds(s, id), &o, &err);
+	if (r == -ENOENT)
+		return reply_not_found(conn, id, 0);
 	if (r < 0)
 		return http_reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store: %s",
 					ocitap_error_format(&err, line, sizeof(line)));
@@ -124,7 +161,7 @@ enum MHD_Result http_get_events(struct MHD_Connection *conn, struct ocitap_store
 	if (!http_read_query(conn, &q, &r))
 		return r;
 	p = (struct page){ .list = json_object_new_array(), .left = q.limit, .last = q.since };
-	if (ocitap_store_foreach_event(store, q.id, q.since, page_one, &p, &err) < 0) {
+	if (ocitap_store_foreach_event(store, q.id, q.run, q.since, page_one, &p, &err) < 0) {
 		json_object_put(p.list);
 		ocitap_query_release(&q);
 		return http_reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store: %s",

@@ -103,6 +103,8 @@ enum MHD_Result http_get_container(struct http_server *s, struct MHD_Connection 
 				   const char *id);
 enum MHD_Result http_get_events(struct MHD_Connection *conn, struct ocitap_store *store);
 /* The id is id_len bytes at id (not terminated). */
+enum MHD_Result http_get_container_runs(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store,
+					const char *id, size_t id_len);
 enum MHD_Result http_get_profile(struct http_server *s, struct MHD_Connection *conn, const char *id, size_t id_len);
 
 /* http-stream.c: GET /v1/events/stream, taking a store connection of the

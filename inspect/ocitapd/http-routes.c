@@ -26,6 +26,7 @@ static const struct route_row routes[] = {
 	{ "/v1/containers/", false, NULL, HTTP_ENDPOINT_CONTAINERS, HTTP_STORE_REQUIRED },
 	{ "/v1/events", false, NULL, HTTP_ENDPOINT_EVENTS, HTTP_STORE_REQUIRED },
 	{ "/v1/containers/", true, "/profile", HTTP_ENDPOINT_PROFILE, HTTP_STORE_REQUIRED },
+	{ "/v1/containers/", true, "/runs", HTTP_ENDPOINT_RUNS, HTTP_STORE_REQUIRED },
 	{ "/v1/containers/", true, NULL, HTTP_ENDPOINT_CONTAINER, HTTP_STORE_REQUIRED },
 };
 

@@ -17,6 +17,7 @@ enum http_endpoint {
 	HTTP_ENDPOINT_CONTAINERS,    /* GET /v1/containers (or /v1/containers/) */
 	HTTP_ENDPOINT_CONTAINER,     /* GET /v1/containers/ID */
 	HTTP_ENDPOINT_PROFILE,	     /* GET /v1/containers/ID/profile */
+	HTTP_ENDPOINT_RUNS,	     /* GET /v1/containers/ID/runs */
 	HTTP_ENDPOINT_EVENTS,	     /* GET /v1/events */
 	HTTP_ENDPOINT_EVENTS_STREAM, /* GET /v1/events/stream */
 };
@@ -31,18 +32,18 @@ enum http_store_use {
 struct http_route {
 	enum http_endpoint endpoint;
 	enum http_store_use store;
-	const char *id; /* CONTAINER, PROFILE: the id's first byte, inside the path given; else NULL */
+	const char *id; /* CONTAINER, PROFILE, RUNS: the id's first byte, inside the path given; else NULL */
 	size_t id_len;	/* its length (the path is not cut) */
 };
 
 /* The text of the 404 for a path that names no endpoint. */
-#define HTTP_ROUTES_NOT_FOUND                                                                                      \
-	"no such endpoint (GET /healthz, /metrics, /v1/containers, /v1/containers/ID, /v1/containers/ID/profile, " \
-	"/v1/events, /v1/events/stream)"
+#define HTTP_ROUTES_NOT_FOUND                                                                                   \
+	"no such endpoint (GET /healthz, /metrics, /v1/containers, /v1/containers/ID, /v1/containers/ID/runs, " \
+	"/v1/containers/ID/profile, /v1/events, /v1/events/stream)"
 
 /*
  * The endpoint path (a request's URL without its query) names, by exact
- * paths first, then /v1/containers/ID/profile, then /v1/containers/ID
+ * paths first, then /v1/containers/ID/profile and .../runs, then /v1/containers/ID
  * (the rest of the path is the id, slashes and all). Never fails: an
  * unknown path is HTTP_ENDPOINT_NONE. ret->id points into path.
  */

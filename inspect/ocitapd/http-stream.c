@@ -96,7 +96,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 		f.last = st->cursor;
 		store = NULL;
 		if (http_store_take(st->server, &store, &err) < 0 ||
-		    ocitap_store_foreach_event(store, NULL, st->cursor, sse_one, &f, &err) < 0) {
+		    ocitap_store_foreach_event(store, NULL, 0, st->cursor, sse_one, &f, &err) < 0) {
 			fprintf(f.out, "event: error\ndata: {\"error\":\"store unreadable\"}\n\n");
 			st->failed = true;
 		}

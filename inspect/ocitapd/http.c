@@ -11,10 +11,11 @@
  * one struct http_server, libmicrohttpd's callbacks' cls.
  *
  *   GET /healthz                      what works: store, listener, BPF
- *   GET /v1/containers                ?status=S  ?annotation=K=V (repeatable, all must match)
- *   GET /v1/containers/{id}           one container with its timeline and notification counts
+ *   GET /v1/containers                the latest run of each; ?status=S|failed  ?annotation=K=V (repeatable)
+ *   GET /v1/containers/{id}           its latest run (?run=N: another) with its timeline and notification counts
+ *   GET /v1/containers/{id}/runs      every run of the id, oldest first
  *   GET /v1/containers/{id}/profile   the seccomp profile of a traced container's syscalls so far
- *   GET /v1/events                    ?since=SEQ ?limit=N ?id=ID
+ *   GET /v1/events                    ?since=SEQ ?limit=N ?id=ID ?run=N
  *   GET /v1/events/stream             Server-Sent Events; resumes after Last-Event-ID (or ?since=)
  *   GET /metrics                      Prometheus text format
  *
@@ -393,6 +394,8 @@ static enum MHD_Result dispatch_endpoint(struct http_server *s, struct MHD_Conne
 		return http_get_profile(s, conn, route->id, route->id_len);
 	case HTTP_ENDPOINT_CONTAINER:
 		return http_get_container(s, conn, store, route->id);
+	case HTTP_ENDPOINT_RUNS:
+		return http_get_container_runs(s, conn, store, route->id, route->id_len);
 	case HTTP_ENDPOINT_NONE:
 		break;
 	}

@@ -35,6 +35,8 @@ static const struct family families[] = {
 	{ "ocitap_oom_kills_total", "counter", "Containers with a process killed by the OOM killer." },
 	{ "ocitap_container_failures_total", "counter",
 	  "Containers that stopped before their program started (a runtime error; needs BPF to tell)." },
+	{ "ocitap_container_runs_total", "counter",
+	  "Runs begun under an id that had run before (a new init under a used container id)." },
 	{ "ocitap_container_create_to_start_seconds", "histogram",
 	  "Time from the first sign of a container's creation to its start (status created, or running when created "
 	  "was not seen first)." },
@@ -289,6 +291,7 @@ void metrics_render(FILE *out)
 		if (!any && !histogram &&
 		    (strcmp(families[f].name, "ocitap_oom_kills_total") == 0 ||
 		     strcmp(families[f].name, "ocitap_container_failures_total") == 0 ||
+		     strcmp(families[f].name, "ocitap_container_runs_total") == 0 ||
 		     strcmp(families[f].name, "ocitap_spool_replays_total") == 0 ||
 		     strcmp(families[f].name, "ocitap_dropped_peers_total") == 0 ||
 		     strcmp(families[f].name, "ocitap_unknown_policy_total") == 0 ||

@@ -97,10 +97,17 @@ struct profile_request {
 	bool has_in;
 };
 
+/*
+ * A container id and its current run: a record is one run (store.h), and
+ * everything below but id, the hash chain and the fds still open describes
+ * the current one; container_begin_run() starts the next.
+ */
 struct container {
 	struct container *next; /* hash chain */
 	char *id;
+	int64_t run; /* the current run's number (from 1) */
 	pid_t init_pid;
+	uint64_t init_start_ticks; /* the init's start time (/proc/PID/stat), read with its pidfd; 0: unknown */
 	struct ocitap_lifecycle lc;
 	/* the policy of its first notify fd (the init's): what a later fd that
 	 * names none gets, and what the container is shown with */

@@ -117,6 +117,32 @@ static bool init_alive(const struct container *c)
 }
 
 /*
+ * A creation message (a prestart or createRuntime report, a listener
+ * message with status creating) names pid as c's init. It begins the next
+ * run when the current one has begun and is over (stopped, or its init is
+ * gone) and pid is another process than that run's init: another pid, or
+ * the same pid started at another time (reused). A live init with another
+ * pid never gets here (the refusal rules); a run that never named its init
+ * takes this one.
+ */
+static void maybe_next_run(struct ocitapd *d, struct container *c, pid_t pid)
+{
+	pid_t known = c->init_pid ? c->init_pid : c->stored_pid;
+	uint64_t ticks;
+
+	if (pid <= 0 || c->lc.phase == OCITAP_PHASE_UNKNOWN || init_alive(c))
+		return;
+	if (pid == known) {
+		if (!c->init_start_ticks || ocitap_proc_start_ticks("/proc", pid, &ticks) < 0 ||
+		    ticks == c->init_start_ticks)
+			return; /* the same process: a report of this run, maybe late */
+	} else if (!known && c->lc.phase < OCITAP_PHASE_STOPPED) {
+		return;
+	}
+	container_begin_run(d, c);
+}
+
+/*
  * A peer in the host's namespaces (a runtime, its hooks) speaks for the
  * container it names only consistently with what is known of its live init:
  * another init pid, or a stop while the init still runs, contradicts it.
@@ -205,6 +231,8 @@ static void handle_listener_message(struct ocitapd *d, struct conn *cn)
 		return;
 	}
 	c = container_get(d, ps.state.id, true);
+	if (ps.state.status == OCITAP_STATUS_CREATING)
+		maybe_next_run(d, c, ps.pid);
 	r = ocitap_metadata_policy(ps.metadata, name, sizeof(name));
 	if (r == 1) {
 		if (!(policy = notify_find_policy(d, name)))
@@ -250,6 +278,8 @@ static void apply_report(struct ocitapd *d, const struct ocitap_hook_report *rep
 	enum ocitap_stage stage = rep->stage;
 	struct ocitap_observation obs;
 
+	if (creates)
+		maybe_next_run(d, c, rep->state.pid);
 	/* a hook that could only tell "prestart or createRuntime": the runtime
 	 * runs prestart first, so the second such report is createRuntime */
 	if (rep->stage_ambiguous && c->prestart_seen)
@@ -269,7 +299,7 @@ static void apply_report(struct ocitapd *d, const struct ocitap_hook_report *rep
 					   .wall_ns = rep->wall_ns ? rep->wall_ns : ocitap_wall_ns() };
 	{
 		/* every report is kept, with the stage's own time: the timeline of stages */
-		struct wop *op = wop_new(WOP_EVENT, c->id);
+		struct wop *op = container_wop(c, WOP_EVENT);
 
 		op->kind_text = ocitapd_xstrdup(OCITAP_EVENT_HOOK);
 		op->source = ocitapd_xstrdup(obs.source);

@@ -212,7 +212,7 @@ static bool push_target(struct pusher *p, CURL *curl, struct target *t, int64_t 
 	bool sent = false;
 
 	skip_backlog(p, t, last_seq);
-	if (ocitap_store_foreach_event(p->store, NULL, t->cursor, batch_add_event, &b, &err) < 0) {
+	if (ocitap_store_foreach_event(p->store, NULL, 0, t->cursor, batch_add_event, &b, &err) < 0) {
 		log_msg(LOG_ERR, "push: store: %s", err.message);
 		json_object_put(b.list);
 		return false;

@@ -179,7 +179,7 @@ void tracking_stopped(struct ocitapd *d, struct container *c)
 				ocitap_error_format(&err, line, sizeof(line)));
 			metric_add("ocitap_profiles_total", 1, "result", "failed", NULL);
 		} else {
-			struct wop *op = wop_new(WOP_PROFILE, c->id);
+			struct wop *op = container_wop(c, WOP_PROFILE);
 
 			op->profile_out = ocitapd_xcalloc(1, sizeof(*op->profile_out));
 			*op->profile_out = c->profile->out;

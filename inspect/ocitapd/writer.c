@@ -83,16 +83,20 @@ static int apply(struct ocitap_store *s, struct wop *op, struct ocitap_error *er
 {
 	switch (op->kind) {
 	case WOP_CONTAINER:
-		return ocitap_store_put_container(s, op->id, op->bundle, op->pid,
+		return ocitap_store_put_container(s, op->id, op->run, op->bundle, op->pid,
 						  op->has_annotations ? op->annotations : NULL, op->n_annotations,
 						  op->wall_ns, err);
 	case WOP_EVENT:
 		op->ev.container_id = op->id;
 		op->ev.kind = op->kind_text;
 		op->ev.source = op->source;
+		op->ev.run = op->run;
 		return ocitap_store_append_event(s, &op->ev, NULL, err);
 	case WOP_NOTIFICATIONS:
-		return ocitap_store_add_notifications(s, op->id, op->syscall, op->action, op->count, err);
+		return ocitap_store_add_notifications(s, op->id, op->run, op->syscall, op->action, op->count, err);
+	case WOP_RUN_INIT:
+		op->run_init.cgroup = op->path;
+		return ocitap_store_set_run_init(s, op->id, op->run, &op->run_init, err);
 	case WOP_SPOOL: {
 		int r = ocitap_store_spool_mark(s, op->id, err);
 
@@ -103,7 +107,7 @@ static int apply(struct ocitap_store *s, struct wop *op, struct ocitap_error *er
 	case WOP_META:
 		return ocitap_store_set_meta(s, op->id, op->meta_value, err);
 	case WOP_FAILED:
-		return ocitap_store_set_failed(s, op->id, op->meta_value, err);
+		return ocitap_store_set_failed(s, op->id, op->run, op->meta_value, err);
 	case WOP_PROFILE:
 		if (!op->profile_done) {
 			op->profile_done = true; /* a batch retried for the store's sake writes it once */

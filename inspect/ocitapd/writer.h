@@ -26,7 +26,8 @@ enum wop_kind {
 	WOP_NOP /* writes nothing, carries an ack */,
 	WOP_META /* id = key, meta_value */,
 	WOP_PROFILE /* write a profile to path (outside the store: a failure is logged, not retried) */,
-	WOP_FAILED /* the container stopped before its program started; meta_value: why */
+	WOP_FAILED /* the container stopped before its program started; meta_value: why */,
+	WOP_RUN_INIT /* the kernel facts the run is bound to (run_init; cgroup in path) */
 };
 
 /*
@@ -46,6 +47,7 @@ struct wop {
 	struct wop *next;
 	enum wop_kind kind;
 	char *id;
+	int64_t run; /* the run of container id it is about (container_wop() sets it) */
 	/* WOP_CONTAINER */
 	char *bundle;
 	pid_t pid;
@@ -58,6 +60,8 @@ struct wop {
 	/* WOP_NOTIFICATIONS */
 	char *syscall, *action;
 	int64_t count;
+	/* WOP_RUN_INIT */
+	struct ocitap_run_init run_init;
 	/* WOP_PRUNE */
 	int64_t before_wall_ns;
 	/* WOP_META */

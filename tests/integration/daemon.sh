@@ -261,10 +261,14 @@ check "the restarted daemon knew crash-1 was creating (creating -> stopped, not 
 	[ "$(q "select from_phase from events where container_id='crash-1' and kind='transition' and to_phase='stopped'")" = creating ]
 stop_daemon
 start_daemon
+r=$(printf '{"ocitapReport":1,"stage":"createRuntime","state":{"id":"crash-1","status":"creating","pid":100001}}' |
+	socat -t5 - UNIX-CONNECT:"$sock")
+check "after another restart, a replayed createRuntime (its run's init) for a stopped container is late, never a step back" \
+	[ "$r/$(q "select phase from containers where id='crash-1'")/$(q "select count(*) from events where container_id='crash-1' and kind='late'")" = ok/stopped/1 ]
 r=$(printf '{"ocitapReport":1,"stage":"createRuntime","state":{"id":"crash-1","status":"creating","pid":5}}' |
 	socat -t5 - UNIX-CONNECT:"$sock")
-check "after another restart, a replayed createRuntime for a stopped container is late, never a step back" \
-	[ "$r/$(q "select phase from containers where id='crash-1'")/$(q "select count(*) from events where container_id='crash-1' and kind='late'")" = ok/stopped/1 ]
+check "... one naming another init begins run 2 (creating), run 1 stays stopped" \
+	[ "$r/$(q "select run || ' ' || phase from containers where id='crash-1'")/$(q "select phase from runs where id='crash-1' and run=1")" = "ok/2 creating/stopped" ]
 b=$(bundle runc quick audit '["true"]')
 run_rt crun quick "$b"
 wait_stopped quick

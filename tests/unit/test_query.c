@@ -34,6 +34,17 @@ static void test_good(void **state)
 	assert_string_equal(q.id, "web 1");
 	ocitap_query_release(&q);
 
+	/* a run, the first one counting; status=failed is stopped and failed */
+	assert_int_equal(parse(&q, "run=2&run=5&status=failed", &err), 0);
+	assert_int_equal(q.run, 2);
+	assert_true(q.has_status && q.status_failed);
+	assert_int_equal(q.status, OCITAP_PHASE_STOPPED);
+	ocitap_query_release(&q);
+	assert_int_equal(parse(&q, "status=stopped", &err), 0);
+	assert_false(q.status_failed);
+	assert_int_equal(q.run, 0);
+	ocitap_query_release(&q);
+
 	/* the first of a repeated argument counts */
 	assert_int_equal(parse(&q, "status=stopped&status=bogus&limit=1&limit=0", &err), 0);
 	assert_int_equal(q.status, OCITAP_PHASE_STOPPED);
@@ -74,6 +85,9 @@ static void test_bad(void **state)
 		{ "since=", -EINVAL, "since", "sequence number" },
 		{ "since=+5", -EINVAL, "since", "sequence number" },
 		{ "since=99999999999999999999", -EINVAL, "since", "sequence number" },
+		{ "run=0", -EINVAL, "run", "run number" },
+		{ "run=x", -EINVAL, "run", "run number" },
+		{ "run=", -EINVAL, "run", "run number" },
 		{ "limit=0", -EINVAL, "limit", "expected 1 to 10000" },
 		{ "limit=100000", -EINVAL, "limit", "expected 1 to 10000" },
 		{ "id=", -EINVAL, "id", "1 to 1024 bytes" },

@@ -1,7 +1,8 @@
 /*
  * test_store.c: the SQLite store: containers, events with sequence numbers
  * that survive a reopen, exit fields, notification counts, a read-only
- * reader alongside the writer, and retention.
+ * reader alongside the writer, retention, runs of one id kept apart, and
+ * databases of earlier schemas brought up to date.
  */
 #include <errno.h>
 #include <sqlite3.h>
@@ -75,39 +76,39 @@ static void test_lifecycle_round_trip(void **unused)
 
 	assert_int_equal(ocitap_store_open(path, 0, &s, &err), 0);
 	assert_int_equal(ocitap_store_begin(s, &err), 0);
-	assert_int_equal(ocitap_store_put_container(s, "c1", "/b", 42, ann, 1, 100, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "c1", 1, "/b", 42, ann, 1, 100, &err), 0);
 	ev = transition("c1", OCITAP_PHASE_UNKNOWN, OCITAP_PHASE_CREATING, "prestart", 100);
 	assert_int_equal(ocitap_store_append_event(s, &ev, &seq, &err), 0);
 	assert_int_equal(seq, 1);
 	ev = transition("c1", OCITAP_PHASE_CREATING, OCITAP_PHASE_RUNNING, "poststart", 200);
 	assert_int_equal(ocitap_store_append_event(s, &ev, &seq, &err), 0);
-	assert_int_equal(ocitap_store_add_notifications(s, "c1", "mkdir", "errno:EPERM", 3, &err), 0);
-	assert_int_equal(ocitap_store_add_notifications(s, "c1", "mkdir", "errno:EPERM", 2, &err), 0);
-	assert_int_equal(ocitap_store_add_notifications(s, "c1", "chmod", "continue", 1, &err), 0);
+	assert_int_equal(ocitap_store_add_notifications(s, "c1", 1, "mkdir", "errno:EPERM", 3, &err), 0);
+	assert_int_equal(ocitap_store_add_notifications(s, "c1", 1, "mkdir", "errno:EPERM", 2, &err), 0);
+	assert_int_equal(ocitap_store_add_notifications(s, "c1", 1, "chmod", "continue", 1, &err), 0);
 	assert_int_equal(ocitap_store_commit(s, &err), 0);
 
 	/* a reader while the writer is open */
 	assert_int_equal(ocitap_store_open(path, OCITAP_STORE_READONLY, &ro, &err), 0);
-	assert_int_equal(ocitap_store_get_container(ro, "c1", &c, &err), 0);
+	assert_int_equal(ocitap_store_get_container(ro, "c1", 0, &c, &err), 0);
 	assert_string_equal(c.bundle, "/b");
 	assert_int_equal(c.pid, 42);
 	assert_int_equal(c.phase, OCITAP_PHASE_RUNNING);
 	assert_string_equal(c.annotations_json, "{\"io.podman\":\"x\\\"y\"}");
 	assert_false(c.has_exit);
 	ocitap_store_container_release(&c);
-	assert_int_equal(ocitap_store_foreach_notification(ro, "c1", count_notif, notif, &err), 0);
+	assert_int_equal(ocitap_store_foreach_notification(ro, "c1", 1, count_notif, notif, &err), 0);
 	assert_string_equal(notif, "chmod/continue=1;mkdir/errno:EPERM=5;");
-	assert_int_equal(ocitap_store_get_container(ro, "nope", &c, &err), -ENOENT);
+	assert_int_equal(ocitap_store_get_container(ro, "nope", 0, &c, &err), -ENOENT);
 
 	/* the pid is kept when a later report has none; exit and stop */
 	assert_int_equal(ocitap_store_begin(s, &err), 0);
-	assert_int_equal(ocitap_store_put_container(s, "c1", NULL, 0, NULL, 0, 300, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "c1", 1, NULL, 0, NULL, 0, 300, &err), 0);
 	ev = transition("c1", OCITAP_PHASE_RUNNING, OCITAP_PHASE_STOPPED, "hangup", 300);
 	ev.has_exit = true;
 	ev.exit_code = 3;
 	assert_int_equal(ocitap_store_append_event(s, &ev, &seq, &err), 0);
 	assert_int_equal(ocitap_store_commit(s, &err), 0);
-	assert_int_equal(ocitap_store_get_container(ro, "c1", &c, &err), 0);
+	assert_int_equal(ocitap_store_get_container(ro, "c1", 0, &c, &err), 0);
 	assert_int_equal(c.pid, 42);
 	assert_int_equal(c.phase, OCITAP_PHASE_STOPPED);
 	assert_true(c.has_exit);
@@ -120,14 +121,14 @@ static void test_lifecycle_round_trip(void **unused)
 	/* sequence numbers continue after a reopen */
 	assert_int_equal(ocitap_store_open(path, 0, &s, &err), 0);
 	ev = transition("c2", OCITAP_PHASE_UNKNOWN, OCITAP_PHASE_CREATING, "seccomp", 400);
-	assert_int_equal(ocitap_store_put_container(s, "c2", "/b2", 7, NULL, 0, 400, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "c2", 1, "/b2", 7, NULL, 0, 400, &err), 0);
 	assert_int_equal(ocitap_store_append_event(s, &ev, &seq, &err), 0);
 	assert_int_equal(seq, 4);
-	assert_int_equal(ocitap_store_foreach_event(s, NULL, 1, collect, events, &err), 0);
+	assert_int_equal(ocitap_store_foreach_event(s, NULL, 0, 1, collect, events, &err), 0);
 	assert_string_equal(events, "2:transition:creating>running:poststart;3:transition:running>stopped:hangup;"
 				    "4:transition:unknown>creating:seccomp;");
 	events[0] = '\0';
-	assert_int_equal(ocitap_store_foreach_event(s, "c2", 0, collect, events, &err), 0);
+	assert_int_equal(ocitap_store_foreach_event(s, "c2", 0, 0, collect, events, &err), 0);
 	assert_string_equal(events, "4:transition:unknown>creating:seccomp;");
 	assert_int_equal(ocitap_store_count_containers(s, OCITAP_PHASE_UNKNOWN), 2);
 	assert_int_equal(ocitap_store_count_containers(s, OCITAP_PHASE_STOPPED), 1);
@@ -135,9 +136,9 @@ static void test_lifecycle_round_trip(void **unused)
 	/* retention: c1 stopped at 300 goes, c2 (not stopped) stays */
 	assert_int_equal(ocitap_store_prune(s, 250, &err), 0);
 	assert_int_equal(ocitap_store_prune(s, 301, &err), 1);
-	assert_int_equal(ocitap_store_get_container(s, "c1", &c, &err), -ENOENT);
+	assert_int_equal(ocitap_store_get_container(s, "c1", 0, &c, &err), -ENOENT);
 	notif[0] = '\0';
-	assert_int_equal(ocitap_store_foreach_notification(s, "c1", count_notif, notif, &err), 0);
+	assert_int_equal(ocitap_store_foreach_notification(s, "c1", 1, count_notif, notif, &err), 0);
 	assert_string_equal(notif, "");
 	assert_int_equal(ocitap_store_count_containers(s, OCITAP_PHASE_UNKNOWN), 1);
 	ocitap_store_close(s);
@@ -167,34 +168,140 @@ static void test_readonly_refuses_writes(void **unused)
 /* The last seq never goes back, even when pruning removes the newest
  * events (the event stream's Last-Event-ID relies on it); counts by phase;
  * meta values (push cursors) set, replaced and read back. */
-/* A database an earlier ocitapd made (no failed/error columns) opens, keeps
- * its rows and gains the columns. */
+/* A database an earlier ocitapd made (schema 1: a containers table, first
+ * without the failed/error columns) opens, keeps its rows as run 1 of each
+ * id with their events and counts, and a reader finds them; a read-only
+ * open of a database no new ocitapd has opened says what to do. */
 static void test_old_schema_migrated(void **unused)
 {
 	struct ocitap_store_container c = { 0 };
 	struct ocitap_store *s = NULL;
+	char events[256] = "", notif[128] = "";
 	sqlite3 *db = NULL;
 
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(
 		sqlite3_exec(db,
+			     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+			     "INSERT INTO meta VALUES ('schema', '1');"
 			     "CREATE TABLE containers (id TEXT PRIMARY KEY, bundle TEXT, pid INTEGER NOT NULL DEFAULT 0,"
 			     " annotations TEXT, phase TEXT NOT NULL DEFAULT 'unknown', created_wall_ns INTEGER NOT NULL,"
 			     " updated_wall_ns INTEGER NOT NULL, stopped_wall_ns INTEGER, exit_code INTEGER,"
 			     " signal INTEGER, oom INTEGER NOT NULL DEFAULT 0);"
 			     "INSERT INTO containers (id, bundle, pid, phase, created_wall_ns, updated_wall_ns, exit_code,"
-			     " signal) VALUES ('old', '/b', 7, 'stopped', 1, 2, 3, 0);",
+			     " signal) VALUES ('old', '/b', 7, 'stopped', 1, 2, 3, 0);"
+			     "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, container_id TEXT NOT NULL,"
+			     " kind TEXT NOT NULL, from_phase TEXT, to_phase TEXT, source TEXT, mono_ns INTEGER,"
+			     " wall_ns INTEGER, exit_code INTEGER, signal INTEGER, oom INTEGER NOT NULL DEFAULT 0);"
+			     "INSERT INTO events (container_id, kind, from_phase, to_phase, source, mono_ns, wall_ns)"
+			     " VALUES ('old', 'transition', 'running', 'stopped', 'hangup', 2, 2);"
+			     "CREATE TABLE notifications (container_id TEXT NOT NULL, syscall TEXT NOT NULL,"
+			     " action TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (container_id, syscall, action));"
+			     "INSERT INTO notifications VALUES ('old', 'mkdir', 'continue', 5);",
 			     NULL, NULL, NULL),
 		SQLITE_OK);
 	sqlite3_close(db);
+	assert_int_equal(ocitap_store_open(path, OCITAP_STORE_READONLY, &s, &err), -EPROTO);
+	assert_non_null(strstr(err.message, "start ocitapd once"));
 	assert_int_equal(ocitap_store_open(path, 0, &s, &err), 0);
-	assert_int_equal(ocitap_store_get_container(s, "old", &c, &err), 0);
+	assert_int_equal(ocitap_store_get_container(s, "old", 0, &c, &err), 0);
 	assert_int_equal(c.exit_code, 3);
+	assert_int_equal(c.run, 1);
+	assert_int_equal(c.runs, 1);
 	assert_false(c.failed);
 	ocitap_store_container_release(&c);
+	assert_int_equal(ocitap_store_foreach_event(s, "old", 1, 0, collect, events, &err), 0);
+	assert_string_equal(events, "1:transition:running>stopped:hangup;");
+	assert_int_equal(ocitap_store_foreach_notification(s, "old", 1, count_notif, notif, &err), 0);
+	assert_string_equal(notif, "mkdir/continue=5;");
 	ocitap_store_close(s);
-	/* and a second open finds them there */
+	/* and a second open (and a reader) finds schema 2 there */
 	assert_int_equal(ocitap_store_open(path, 0, &s, &err), 0);
+	ocitap_store_close(s);
+	assert_int_equal(ocitap_store_open(path, OCITAP_STORE_READONLY, &s, &err), 0);
+	assert_int_equal(ocitap_store_get_container(s, "old", 1, &c, &err), 0);
+	ocitap_store_container_release(&c);
+	ocitap_store_close(s);
+}
+
+static int collect_run(const struct ocitap_store_container *c, int64_t stopped_wall_ns, void *userdata)
+{
+	char *out = userdata;
+	char line[128];
+
+	snprintf(line, sizeof(line), "%s#%lld/%lld:%s:%d;", c->id, (long long)c->run, (long long)c->runs,
+		 ocitap_phase_to_string(c->phase), c->has_exit ? c->exit_code : -1);
+	(void)stopped_wall_ns;
+	strcat(out, line);
+	return 0;
+}
+
+/* Two runs of one id: each its own phase, exit, events and counts; the
+ * latest is what a container is read as; the older run is pruned first. */
+static void test_runs_apart(void **unused)
+{
+	struct ocitap_store_container c = { 0 };
+	struct ocitap_run_init in = { .start_ticks = 1234, .mnt_ns = 4026531840u, .pid_ns = 4026531836u,
+				      .cgroup = "/ocitap/x" };
+	struct ocitap_store *s = NULL;
+	struct ocitap_event ev;
+	char out[512] = "", notif[128] = "";
+
+	assert_int_equal(ocitap_store_open(path, 0, &s, &err), 0);
+	assert_int_equal(ocitap_store_begin(s, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "x", 1, "/b", 10, NULL, 0, 100, &err), 0);
+	assert_int_equal(ocitap_store_set_run_init(s, "x", 1, &in, &err), 0);
+	ev = transition("x", OCITAP_PHASE_RUNNING, OCITAP_PHASE_STOPPED, "pidfd", 200);
+	ev.has_exit = true;
+	ev.exit_code = 3;
+	assert_int_equal(ocitap_store_append_event(s, &ev, NULL, &err), 0);
+	assert_int_equal(ocitap_store_add_notifications(s, "x", 1, "mkdir", "continue", 2, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "x", 2, "/b", 20, NULL, 0, 300, &err), 0);
+	ev = transition("x", OCITAP_PHASE_UNKNOWN, OCITAP_PHASE_RUNNING, "poststart", 300);
+	ev.run = 2;
+	assert_int_equal(ocitap_store_append_event(s, &ev, NULL, &err), 0);
+	assert_int_equal(ocitap_store_add_notifications(s, "x", 2, "mkdir", "continue", 7, &err), 0);
+	assert_int_equal(ocitap_store_commit(s, &err), 0);
+
+	assert_int_equal(ocitap_store_get_container(s, "x", 0, &c, &err), 0);
+	assert_int_equal(c.run, 2);
+	assert_int_equal(c.runs, 2);
+	assert_int_equal(c.pid, 20);
+	assert_int_equal(c.phase, OCITAP_PHASE_RUNNING);
+	assert_false(c.has_exit);
+	assert_int_equal(c.init_start_ticks, 0);
+	ocitap_store_container_release(&c);
+	assert_int_equal(ocitap_store_get_container(s, "x", 1, &c, &err), 0);
+	assert_int_equal(c.pid, 10);
+	assert_int_equal(c.exit_code, 3);
+	assert_int_equal(c.init_start_ticks, 1234);
+	assert_int_equal(c.mnt_ns, 4026531840u);
+	assert_string_equal(c.cgroup, "/ocitap/x");
+	ocitap_store_container_release(&c);
+	assert_int_equal(ocitap_store_get_container(s, "x", 3, &c, &err), -ENOENT);
+	assert_non_null(strstr(err.message, "no run 3"));
+	assert_int_equal(ocitap_store_foreach_notification(s, "x", 2, count_notif, notif, &err), 0);
+	assert_string_equal(notif, "mkdir/continue=7;");
+	assert_int_equal(ocitap_store_foreach_container(s, collect_run, out, &err), 0);
+	assert_string_equal(out, "x#2/2:running:-1;");
+	out[0] = '\0';
+	assert_int_equal(ocitap_store_foreach_run(s, "x", collect_run, out, &err), 0);
+	assert_string_equal(out, "x#1/2:stopped:3;x#2/2:running:-1;");
+	out[0] = '\0';
+	assert_int_equal(ocitap_store_foreach_event(s, "x", 2, 0, collect, out, &err), 0);
+	assert_string_equal(out, "2:transition:unknown>running:poststart;");
+	assert_int_equal(ocitap_store_count_containers(s, OCITAP_PHASE_UNKNOWN), 1);
+
+	/* retention takes the stopped run 1 only */
+	assert_int_equal(ocitap_store_begin(s, &err), 0);
+	assert_int_equal(ocitap_store_prune(s, 1000, &err), 1);
+	assert_int_equal(ocitap_store_commit(s, &err), 0);
+	out[0] = '\0';
+	assert_int_equal(ocitap_store_foreach_run(s, "x", collect_run, out, &err), 0);
+	assert_string_equal(out, "x#2/1:running:-1;");
+	out[0] = '\0';
+	assert_int_equal(ocitap_store_foreach_event(s, "x", 0, 0, collect, out, &err), 0);
+	assert_string_equal(out, "2:transition:unknown>running:poststart;");
 	ocitap_store_close(s);
 }
 
@@ -209,8 +316,8 @@ static void test_seq_phases_meta(void **unused)
 	assert_int_equal(ocitap_store_last_seq(s), 0);
 	assert_int_equal(ocitap_store_get_meta(s, "push-cursor:x", v, sizeof(v)), -ENOENT);
 	assert_int_equal(ocitap_store_begin(s, &err), 0);
-	assert_int_equal(ocitap_store_put_container(s, "a", "/b", 1, NULL, 0, 1000, &err), 0);
-	assert_int_equal(ocitap_store_put_container(s, "b", "/b", 2, NULL, 0, 1000, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "a", 1, "/b", 1, NULL, 0, 1000, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "b", 1, "/b", 2, NULL, 0, 1000, &err), 0);
 	assert_int_equal(ocitap_store_append_event(s, &ev, NULL, &err), 0);
 	assert_int_equal(ocitap_store_append_event(s, &ev, &seq, &err), 0);
 	assert_int_equal(ocitap_store_set_meta(s, "push-cursor:x", "1", &err), 0);
@@ -228,16 +335,16 @@ static void test_seq_phases_meta(void **unused)
 		struct ocitap_store_container c = { 0 };
 
 		assert_int_equal(ocitap_store_begin(s, &err), 0);
-		assert_int_equal(ocitap_store_set_failed(s, "b", "never started", &err), 0);
+		assert_int_equal(ocitap_store_set_failed(s, "b", 1, "never started", &err), 0);
 		assert_int_equal(ocitap_store_commit(s, &err), 0);
 		assert_int_equal(ocitap_store_count_by_phase(s, counts, &failed), 0);
 		assert_int_equal(failed, 1);
 		assert_int_equal(counts[OCITAP_PHASE_UNKNOWN], 0);
-		assert_int_equal(ocitap_store_get_container(s, "b", &c, &err), 0);
+		assert_int_equal(ocitap_store_get_container(s, "b", 0, &c, &err), 0);
 		assert_true(c.failed);
 		assert_string_equal(c.error, "never started");
 		ocitap_store_container_release(&c);
-		assert_int_equal(ocitap_store_get_container(s, "a", &c, &err), 0);
+		assert_int_equal(ocitap_store_get_container(s, "a", 0, &c, &err), 0);
 		assert_false(c.failed);
 		assert_null(c.error);
 		ocitap_store_container_release(&c);
@@ -271,6 +378,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_readonly_refuses_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_phases_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_schema_migrated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_runs_apart, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);

@@ -112,7 +112,7 @@ static int stored_events(struct fixture *f, const char *id)
 	int n = 0;
 
 	assert_int_equal(ocitap_store_open(f->db, OCITAP_STORE_READONLY, &ro, NULL), 0);
-	assert_int_equal(ocitap_store_foreach_event(ro, id, 0, count_one, &n, NULL), 0);
+	assert_int_equal(ocitap_store_foreach_event(ro, id, 0, 0, count_one, &n, NULL), 0);
 	ocitap_store_close(ro);
 	return n;
 }
