@@ -61,6 +61,7 @@ struct json_object *ocitap_container_json(const struct ocitap_store_container *c
 	json_object_object_add(o, "id", json_object_new_string(c->id ? c->id : ""));
 	json_object_object_add(o, "run", json_object_new_int64(c->run > 0 ? c->run : 1));
 	json_object_object_add(o, "runs", json_object_new_int64(c->runs > 0 ? c->runs : 1));
+	json_object_object_add(o, "owner", c->owner >= 0 ? json_object_new_int64(c->owner) : NULL);
 	/* failed: stopped before its program started; the exit, if any, was the runtime's */
 	json_object_object_add(o, "status",
 			       json_object_new_string(c->failed ? "failed" : ocitap_phase_to_string(c->phase)));

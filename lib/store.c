@@ -32,7 +32,7 @@ static const char schema[] =
 	"  phase TEXT NOT NULL DEFAULT 'unknown', created_wall_ns INTEGER NOT NULL, updated_wall_ns INTEGER NOT NULL,"
 	"  stopped_wall_ns INTEGER, exit_code INTEGER, signal INTEGER, oom INTEGER NOT NULL DEFAULT 0,"
 	"  failed INTEGER NOT NULL DEFAULT 0, error TEXT,"
-	"  init_start INTEGER, mnt_ns INTEGER, pid_ns INTEGER, cgroup TEXT,"
+	"  init_start INTEGER, mnt_ns INTEGER, pid_ns INTEGER, cgroup TEXT, owner INTEGER,"
 	"  PRIMARY KEY (id, run));"
 	"CREATE VIEW IF NOT EXISTS containers AS SELECT r.*,"
 	"  (SELECT COUNT(*) FROM runs n WHERE n.id = r.id) AS runs FROM runs r"
@@ -58,7 +58,7 @@ static const char migrate_1_to_2[] =
 	"  phase TEXT NOT NULL DEFAULT 'unknown', created_wall_ns INTEGER NOT NULL, updated_wall_ns INTEGER NOT NULL,"
 	"  stopped_wall_ns INTEGER, exit_code INTEGER, signal INTEGER, oom INTEGER NOT NULL DEFAULT 0,"
 	"  failed INTEGER NOT NULL DEFAULT 0, error TEXT,"
-	"  init_start INTEGER, mnt_ns INTEGER, pid_ns INTEGER, cgroup TEXT,"
+	"  init_start INTEGER, mnt_ns INTEGER, pid_ns INTEGER, cgroup TEXT, owner INTEGER,"
 	"  PRIMARY KEY (id, run));"
 	"INSERT INTO runs (id, run, bundle, pid, annotations, phase, created_wall_ns, updated_wall_ns,"
 	"  stopped_wall_ns, exit_code, signal, oom, failed, error)"
@@ -95,10 +95,11 @@ static const char *const statements[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_PUT_CONTAINER] = "INSERT INTO runs (id, run, bundle, pid, annotations, created_wall_ns, updated_wall_ns)"
-			     " VALUES (?1, ?6, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (id, run) DO UPDATE SET"
+	[ST_PUT_CONTAINER] = "INSERT INTO runs (id, run, bundle, pid, annotations, created_wall_ns, updated_wall_ns,"
+			     " owner) VALUES (?1, ?6, ?2, ?3, ?4, ?5, ?5, ?7) ON CONFLICT (id, run) DO UPDATE SET"
 			     " bundle = COALESCE(?2, bundle), pid = CASE WHEN ?3 > 0 THEN ?3 ELSE pid END,"
-			     " annotations = COALESCE(?4, annotations), updated_wall_ns = ?5",
+			     " annotations = COALESCE(?4, annotations), updated_wall_ns = ?5,"
+			     " owner = COALESCE(owner, ?7)",
 	[ST_APPEND_EVENT] = "INSERT INTO events (container_id, kind, from_phase, to_phase, source, mono_ns, wall_ns,"
 			    " exit_code, signal, oom, run) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[ST_SET_PHASE] = "UPDATE runs SET phase = ?2, updated_wall_ns = ?3,"
@@ -108,11 +109,12 @@ static const char *const statements[ST_COUNT] = {
 			" oom = MAX(oom, ?4) WHERE id = ?1 AND run = ?5",
 	[ST_ADD_NOTIF] = "INSERT INTO notifications (container_id, run, syscall, action, count)"
 			 " VALUES (?1, ?5, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET count = count + ?4",
-	[ST_GET_CONTAINER] = "SELECT id, bundle, pid, annotations, phase, created_wall_ns, updated_wall_ns,"
-			     " exit_code, signal, oom, failed, error, run,"
-			     " (SELECT COUNT(*) FROM runs n WHERE n.id = r.id), init_start, mnt_ns, pid_ns, cgroup"
-			     " FROM runs r WHERE id = ?1 AND (run = ?2 OR (?2 IS NULL AND NOT EXISTS"
-			     " (SELECT 1 FROM runs n WHERE n.id = r.id AND n.run > r.run)))",
+	[ST_GET_CONTAINER] =
+		"SELECT id, bundle, pid, annotations, phase, created_wall_ns, updated_wall_ns,"
+		" exit_code, signal, oom, failed, error, run,"
+		" (SELECT COUNT(*) FROM runs n WHERE n.id = r.id), init_start, mnt_ns, pid_ns, cgroup, owner"
+		" FROM runs r WHERE id = ?1 AND (run = ?2 OR (?2 IS NULL AND NOT EXISTS"
+		" (SELECT 1 FROM runs n WHERE n.id = r.id AND n.run > r.run)))",
 	[ST_SET_FAILED] = "UPDATE runs SET failed = 1, error = ?2 WHERE id = ?1 AND run = ?3",
 	[ST_SET_INIT] = "UPDATE runs SET init_start = ?3, mnt_ns = ?4, pid_ns = ?5, cgroup = COALESCE(?6, cgroup)"
 			" WHERE id = ?1 AND run = ?2",
@@ -320,8 +322,8 @@ static char *annotations_to_json(const struct ocitap_annotation *a, size_t n)
 }
 
 int ocitap_store_put_container(struct ocitap_store *s, const char *id, int64_t run, const char *bundle, pid_t pid,
-			       const struct ocitap_annotation *annotations, size_t n_annotations, int64_t wall_ns,
-			       struct ocitap_error *err)
+			       const struct ocitap_annotation *annotations, size_t n_annotations, int64_t owner,
+			       int64_t wall_ns, struct ocitap_error *err)
 {
 	_cleanup_free_ char *ann = NULL;
 	sqlite3_stmt *st = s->st[ST_PUT_CONTAINER];
@@ -339,6 +341,8 @@ int ocitap_store_put_container(struct ocitap_store *s, const char *id, int64_t r
 		sqlite3_bind_text(st, 4, ann, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, wall_ns);
 	sqlite3_bind_int64(st, 6, run > 0 ? run : 1);
+	if (owner >= 0)
+		sqlite3_bind_int64(st, 7, owner);
 	return step_done(s, ST_PUT_CONTAINER, err);
 }
 
@@ -553,6 +557,7 @@ int ocitap_store_get_container(struct ocitap_store *s, const char *id, int64_t r
 		c.mnt_ns = (uint64_t)sqlite3_column_int64(st, 15);
 		c.pid_ns = (uint64_t)sqlite3_column_int64(st, 16);
 		c.cgroup = column_strdup(st, 17);
+		c.owner = sqlite3_column_type(st, 18) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 18);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -711,6 +716,7 @@ static int each_run_row(struct ocitap_store *s, sqlite3_stmt *st,
 			.mnt_ns = (uint64_t)sqlite3_column_int64(st, 16),
 			.pid_ns = (uint64_t)sqlite3_column_int64(st, 17),
 			.cgroup = (char *)sqlite3_column_text(st, 18),
+			.owner = sqlite3_column_type(st, 19) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 19),
 		};
 
 		r = fn(&c, sqlite3_column_int64(st, 10), userdata);
@@ -726,7 +732,7 @@ static int each_run_row(struct ocitap_store *s, sqlite3_stmt *st,
 #define RUN_COLUMNS                                                                                          \
 	"id, bundle, pid, annotations, phase, created_wall_ns, updated_wall_ns, exit_code, signal, oom,"     \
 	" stopped_wall_ns, failed, error, run, (SELECT COUNT(*) FROM runs n WHERE n.id = r.id), init_start," \
-	" mnt_ns, pid_ns, cgroup"
+	" mnt_ns, pid_ns, cgroup, owner"
 
 int ocitap_store_foreach_container(struct ocitap_store *s,
 				   int (*fn)(const struct ocitap_store_container *c, int64_t stopped_wall_ns,

@@ -41,10 +41,11 @@ void ocitap_store_rollback(struct ocitap_store *store);
 int ocitap_store_sync(struct ocitap_store *store, struct ocitap_error *err);
 
 /* Insert (the run begins) or refresh a run's identity (bundle, pid,
- * annotations: NULL keeps what is stored). run counts from 1. */
+ * annotations: NULL keeps what is stored). run counts from 1. owner: the
+ * uid that began the run (set once; -1: not known). */
 int ocitap_store_put_container(struct ocitap_store *store, const char *id, int64_t run, const char *bundle, pid_t pid,
-			       const struct ocitap_annotation *annotations, size_t n_annotations, int64_t wall_ns,
-			       struct ocitap_error *err);
+			       const struct ocitap_annotation *annotations, size_t n_annotations, int64_t owner,
+			       int64_t wall_ns, struct ocitap_error *err);
 
 /* The kernel facts a run is bound to, read when its init was first watched:
  * the init's start time (clock ticks after boot, /proc/PID/stat), its
@@ -113,6 +114,7 @@ struct ocitap_store_container {
 	int64_t runs;				   /* how many runs of id the store holds */
 	uint64_t init_start_ticks, mnt_ns, pid_ns; /* 0: not known (struct ocitap_run_init) */
 	char *cgroup;
+	int64_t owner; /* the uid that began the run; -1: not known (a run stored before owners) */
 };
 
 /* Read one run of a container, the latest when run is 0 (free with

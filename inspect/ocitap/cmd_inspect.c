@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -739,6 +740,13 @@ static void print_overview(const struct inspection *in)
 		printf("  %-11s %lld of %lld%s\n", "run", (long long)run, (long long)runs,
 		       in->old_run ? " (an earlier run: its process is gone; --run N for another)"
 				   : " (the latest; --run N for an earlier one)");
+	if (in->record && json_object_get_type(json_object_object_get(in->record, "owner")) == json_type_int) {
+		int64_t owner = json_object_get_int64(json_object_object_get(in->record, "owner"));
+		struct passwd *pw = getpwuid((uid_t)owner);
+
+		printf("  %-11s uid %lld%s%s%s\n", "owner", (long long)owner, pw ? " (" : "", pw ? pw->pw_name : "",
+		       pw ? ")" : "");
+	}
 	printf("  %-11s %s%s%s\n", "sources", in->have_rc ? in->rt_how : "no runtime knows it",
 	       in->rec_r == 0 ? "; " : "; not recorded by ocitap", in->rec_r == 0 ? in->rec_how : "");
 	if (in->created_ns > 0) {

@@ -50,6 +50,17 @@ struct container *container_get(struct ocitapd *d, const char *id, bool create)
 	return c;
 }
 
+struct container *container_get_owned(struct ocitapd *d, const char *id, uid_t owner)
+{
+	struct container *c = container_get(d, id, false);
+
+	if (!c) {
+		c = container_get(d, id, true);
+		c->owner = owner;
+	}
+	return c;
+}
+
 struct wop *container_wop(const struct container *c, enum wop_kind kind)
 {
 	struct wop *op = wop_new(kind, c->id);
@@ -104,6 +115,7 @@ void container_queue_identity(struct ocitapd *d, struct container *c, const stru
 
 	op->bundle = ocitapd_xstrdup(st->bundle);
 	op->pid = pid;
+	op->owner = c->owner;
 	if (st->has_annotations) {
 		op->has_annotations = true;
 		op->annotations = calloc(st->n_annotations + 1, sizeof(*op->annotations));
@@ -330,7 +342,7 @@ void container_settle(struct ocitapd *d, struct container *c)
  * open (its last processes, dying with its pid namespace) stay until they
  * hang up.
  */
-void container_begin_run(struct ocitapd *d, struct container *c)
+void container_begin_run(struct ocitapd *d, struct container *c, uid_t owner)
 {
 	if (c->pidw)
 		exit_finish_now(d, c);
@@ -369,6 +381,7 @@ void container_begin_run(struct ocitapd *d, struct container *c)
 	c->profile = NULL;
 	c->profile_refused = NULL;
 	c->run++;
+	c->owner = owner;
 	metric_add("ocitap_container_runs_total", 1, NULL);
 	log_msg(LOG_INFO, "container %s: run %lld begins (a new init under a used id)", c->id, (long long)c->run);
 }
@@ -453,6 +466,7 @@ static int restore_one(const struct ocitap_store_container *sc, int64_t stopped_
 	c->lc.oom = sc->oom;
 	c->failed = sc->failed;
 	c->run = sc->run > 0 ? sc->run : 1;
+	c->owner = sc->owner > 0 ? (uid_t)sc->owner : 0; /* not known: root's (only root may speak for it) */
 	c->init_start_ticks = sc->init_start_ticks;
 	c->stored_pid = sc->pid;
 	c->stored_created_wall_ns = sc->created_wall_ns;

@@ -125,7 +125,7 @@ static bool init_alive(const struct container *c)
  * pid never gets here (the refusal rules); a run that never named its init
  * takes this one.
  */
-static void maybe_next_run(struct ocitapd *d, struct container *c, pid_t pid)
+static void maybe_next_run(struct ocitapd *d, struct container *c, pid_t pid, uid_t uid)
 {
 	pid_t known = c->init_pid ? c->init_pid : c->stored_pid;
 	uint64_t ticks;
@@ -139,7 +139,27 @@ static void maybe_next_run(struct ocitapd *d, struct container *c, pid_t pid)
 	} else if (!known && c->lc.phase < OCITAP_PHASE_STOPPED) {
 		return;
 	}
-	container_begin_run(d, c);
+	container_begin_run(d, c, uid);
+}
+
+/*
+ * With --allow-uid, a user speaks only for the runs it owns (trust.md): a
+ * host peer other than root may not report on, nor begin a run of, an id
+ * whose current run another uid began, root's included. Root (the
+ * runtimes) speaks for every run. NULL when the peer may go on.
+ */
+static const char *owner_refused(struct ocitapd *d, const struct conn *cn, const char *id, char *why, size_t size)
+{
+	struct container *c;
+
+	if (cn->peer_uid == 0 || cn->inside || cn->report_only)
+		return NULL;
+	c = container_get(d, id, false);
+	if (!c || c->owner == cn->peer_uid)
+		return NULL;
+	snprintf(why, size, "uid %u speaks for %s, whose run %lld uid %u began", (unsigned)cn->peer_uid, id,
+		 (long long)c->run, (unsigned)c->owner);
+	return "owner";
 }
 
 /*
@@ -224,15 +244,16 @@ static void handle_listener_message(struct ocitapd *d, struct conn *cn)
 		drop_peer(d, cn, ocitap_error_format(&err, line, sizeof(line)));
 		return;
 	}
-	if ((reason = listener_refused(d, cn, &ps, line, sizeof(line)))) {
+	if ((reason = owner_refused(d, cn, ps.state.id, line, sizeof(line))) ||
+	    (reason = listener_refused(d, cn, &ps, line, sizeof(line)))) {
 		close(sfd); /* its filter's notifications fail (ENOSYS): it is not ours to answer */
 		ocitap_process_state_release(&ps);
 		refuse(d, cn, reason, line);
 		return;
 	}
-	c = container_get(d, ps.state.id, true);
+	c = container_get_owned(d, ps.state.id, cn->peer_uid);
 	if (ps.state.status == OCITAP_STATUS_CREATING)
-		maybe_next_run(d, c, ps.pid);
+		maybe_next_run(d, c, ps.pid, cn->peer_uid);
 	r = ocitap_metadata_policy(ps.metadata, name, sizeof(name));
 	if (r == 1) {
 		if (!(policy = notify_find_policy(d, name)))
@@ -267,19 +288,21 @@ static void handle_listener_message(struct ocitapd *d, struct conn *cn)
 }
 
 /*
- * Record a hook report; ack (may be NULL) is answered once it is durable.
+ * Record a hook report of a peer of uid (the owner of a run it begins);
+ * ack (may be NULL) is answered once it is durable.
  * Only a live report (not one replayed from the spool, whose pid may have
  * been reused since) starts watching the init's pidfd.
  */
-static void apply_report(struct ocitapd *d, const struct ocitap_hook_report *rep, bool live, struct writer_ack *ack)
+static void apply_report(struct ocitapd *d, const struct ocitap_hook_report *rep, bool live, uid_t uid,
+			 struct writer_ack *ack)
 {
 	bool creates = rep->stage == OCITAP_STAGE_CREATE_RUNTIME || rep->stage == OCITAP_STAGE_PRESTART;
-	struct container *c = container_get(d, rep->state.id, true);
+	struct container *c = container_get_owned(d, rep->state.id, uid);
 	enum ocitap_stage stage = rep->stage;
 	struct ocitap_observation obs;
 
 	if (creates)
-		maybe_next_run(d, c, rep->state.pid);
+		maybe_next_run(d, c, rep->state.pid, uid);
 	/* a hook that could only tell "prestart or createRuntime": the runtime
 	 * runs prestart first, so the second such report is createRuntime */
 	if (rep->stage_ambiguous && c->prestart_seen)
@@ -328,6 +351,7 @@ static void handle_hook_report(struct ocitapd *d, struct conn *cn)
 		return;
 	}
 	if ((reason = inside_report_refused(d, cn, &rep, why, sizeof(why))) ||
+	    (reason = owner_refused(d, cn, rep.state.id, why, sizeof(why))) ||
 	    (reason = host_report_refused(d, cn, &rep, why, sizeof(why)))) {
 		refuse(d, cn, reason, why);
 		ocitap_hook_report_release(&rep);
@@ -339,7 +363,8 @@ static void handle_hook_report(struct ocitapd *d, struct conn *cn)
 	cn->waiting_ack = true;
 	cn->ack = (struct writer_ack){ .fd = cn->fd };
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, cn->fd, NULL);
-	apply_report(d, &rep, true, &cn->ack);
+	/* a report from inside a container is the run's, whoever sent it */
+	apply_report(d, &rep, true, cn->inside || cn->report_only ? 0 : cn->peer_uid, &cn->ack);
 	ocitap_hook_report_release(&rep);
 }
 
@@ -383,7 +408,7 @@ void peers_replay_spool(struct ocitapd *d, struct ocitap_store *store)
 			free(buf);
 			continue;
 		}
-		apply_report(d, &rep, false, NULL);
+		apply_report(d, &rep, false, 0, NULL); /* the spool is root's (the state directory) */
 		ocitap_hook_report_release(&rep);
 		free(buf);
 		op = wop_new(WOP_SPOOL, names[i]);

@@ -85,7 +85,7 @@ static int apply(struct ocitap_store *s, struct wop *op, struct ocitap_error *er
 	case WOP_CONTAINER:
 		return ocitap_store_put_container(s, op->id, op->run, op->bundle, op->pid,
 						  op->has_annotations ? op->annotations : NULL, op->n_annotations,
-						  op->wall_ns, err);
+						  op->owner, op->wall_ns, err);
 	case WOP_EVENT:
 		op->ev.container_id = op->id;
 		op->ev.kind = op->kind_text;

@@ -54,6 +54,7 @@ struct wop {
 	struct ocitap_annotation *annotations; /* keys and values owned */
 	size_t n_annotations;
 	bool has_annotations;
+	int64_t owner; /* the uid that began the run */
 	/* WOP_EVENT */
 	struct ocitap_event ev;
 	char *kind_text, *source;

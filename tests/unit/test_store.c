@@ -76,7 +76,7 @@ static void test_lifecycle_round_trip(void **unused)
 
 	assert_int_equal(ocitap_store_open(path, 0, &s, &err), 0);
 	assert_int_equal(ocitap_store_begin(s, &err), 0);
-	assert_int_equal(ocitap_store_put_container(s, "c1", 1, "/b", 42, ann, 1, 100, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "c1", 1, "/b", 42, ann, 1, 1000, 100, &err), 0);
 	ev = transition("c1", OCITAP_PHASE_UNKNOWN, OCITAP_PHASE_CREATING, "prestart", 100);
 	assert_int_equal(ocitap_store_append_event(s, &ev, &seq, &err), 0);
 	assert_int_equal(seq, 1);
@@ -102,7 +102,7 @@ static void test_lifecycle_round_trip(void **unused)
 
 	/* the pid is kept when a later report has none; exit and stop */
 	assert_int_equal(ocitap_store_begin(s, &err), 0);
-	assert_int_equal(ocitap_store_put_container(s, "c1", 1, NULL, 0, NULL, 0, 300, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "c1", 1, NULL, 0, NULL, 0, 0, 300, &err), 0);
 	ev = transition("c1", OCITAP_PHASE_RUNNING, OCITAP_PHASE_STOPPED, "hangup", 300);
 	ev.has_exit = true;
 	ev.exit_code = 3;
@@ -110,6 +110,7 @@ static void test_lifecycle_round_trip(void **unused)
 	assert_int_equal(ocitap_store_commit(s, &err), 0);
 	assert_int_equal(ocitap_store_get_container(ro, "c1", 0, &c, &err), 0);
 	assert_int_equal(c.pid, 42);
+	assert_int_equal(c.owner, 1000); /* set once: a later refresh does not change it */
 	assert_int_equal(c.phase, OCITAP_PHASE_STOPPED);
 	assert_true(c.has_exit);
 	assert_int_equal(c.exit_code, 3);
@@ -121,7 +122,7 @@ static void test_lifecycle_round_trip(void **unused)
 	/* sequence numbers continue after a reopen */
 	assert_int_equal(ocitap_store_open(path, 0, &s, &err), 0);
 	ev = transition("c2", OCITAP_PHASE_UNKNOWN, OCITAP_PHASE_CREATING, "seccomp", 400);
-	assert_int_equal(ocitap_store_put_container(s, "c2", 1, "/b2", 7, NULL, 0, 400, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "c2", 1, "/b2", 7, NULL, 0, -1, 400, &err), 0);
 	assert_int_equal(ocitap_store_append_event(s, &ev, &seq, &err), 0);
 	assert_int_equal(seq, 4);
 	assert_int_equal(ocitap_store_foreach_event(s, NULL, 0, 1, collect, events, &err), 0);
@@ -208,6 +209,7 @@ static void test_old_schema_migrated(void **unused)
 	assert_int_equal(c.exit_code, 3);
 	assert_int_equal(c.run, 1);
 	assert_int_equal(c.runs, 1);
+	assert_int_equal(c.owner, -1); /* schema 1 did not know */
 	assert_false(c.failed);
 	ocitap_store_container_release(&c);
 	assert_int_equal(ocitap_store_foreach_event(s, "old", 1, 0, collect, events, &err), 0);
@@ -249,14 +251,14 @@ static void test_runs_apart(void **unused)
 
 	assert_int_equal(ocitap_store_open(path, 0, &s, &err), 0);
 	assert_int_equal(ocitap_store_begin(s, &err), 0);
-	assert_int_equal(ocitap_store_put_container(s, "x", 1, "/b", 10, NULL, 0, 100, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "x", 1, "/b", 10, NULL, 0, 1000, 100, &err), 0);
 	assert_int_equal(ocitap_store_set_run_init(s, "x", 1, &in, &err), 0);
 	ev = transition("x", OCITAP_PHASE_RUNNING, OCITAP_PHASE_STOPPED, "pidfd", 200);
 	ev.has_exit = true;
 	ev.exit_code = 3;
 	assert_int_equal(ocitap_store_append_event(s, &ev, NULL, &err), 0);
 	assert_int_equal(ocitap_store_add_notifications(s, "x", 1, "mkdir", "continue", 2, &err), 0);
-	assert_int_equal(ocitap_store_put_container(s, "x", 2, "/b", 20, NULL, 0, 300, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "x", 2, "/b", 20, NULL, 0, 0, 300, &err), 0);
 	ev = transition("x", OCITAP_PHASE_UNKNOWN, OCITAP_PHASE_RUNNING, "poststart", 300);
 	ev.run = 2;
 	assert_int_equal(ocitap_store_append_event(s, &ev, NULL, &err), 0);
@@ -267,6 +269,7 @@ static void test_runs_apart(void **unused)
 	assert_int_equal(c.run, 2);
 	assert_int_equal(c.runs, 2);
 	assert_int_equal(c.pid, 20);
+	assert_int_equal(c.owner, 0);
 	assert_int_equal(c.phase, OCITAP_PHASE_RUNNING);
 	assert_false(c.has_exit);
 	assert_int_equal(c.init_start_ticks, 0);
@@ -316,8 +319,8 @@ static void test_seq_phases_meta(void **unused)
 	assert_int_equal(ocitap_store_last_seq(s), 0);
 	assert_int_equal(ocitap_store_get_meta(s, "push-cursor:x", v, sizeof(v)), -ENOENT);
 	assert_int_equal(ocitap_store_begin(s, &err), 0);
-	assert_int_equal(ocitap_store_put_container(s, "a", 1, "/b", 1, NULL, 0, 1000, &err), 0);
-	assert_int_equal(ocitap_store_put_container(s, "b", 1, "/b", 2, NULL, 0, 1000, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "a", 1, "/b", 1, NULL, 0, 0, 1000, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "b", 1, "/b", 2, NULL, 0, 0, 1000, &err), 0);
 	assert_int_equal(ocitap_store_append_event(s, &ev, NULL, &err), 0);
 	assert_int_equal(ocitap_store_append_event(s, &ev, &seq, &err), 0);
 	assert_int_equal(ocitap_store_set_meta(s, "push-cursor:x", "1", &err), 0);
