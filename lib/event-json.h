@@ -19,12 +19,16 @@
  * The caller owns the object. */
 struct json_object *ocitap_event_json(const struct ocitap_event *ev);
 
-/* {"id", "run" (which run of id: from 1), "runs" (how many the store holds),
- * "owner" (the uid that began the run; null: not known), "status" (a phase, or "failed": stopped
- * before its program started), "pid", "bundle", "annotations", "created", "updated", "error" (why it failed, else
- * null), "exit" (null when failed), "notifyFds" (null when notify_fds < 0: not known), and "lastEvent" (an event
- * without "container"; read from store when given)}: a container as GET /v1/containers shows it. The caller owns the
- * object. */
+/* {"id", "run" (which run of id: from 1), "runs" (how many the store
+ * holds), "owner" (the uid that began the run; null: not known), "status"
+ * (a phase, or "failed": stopped before its program started), "pid",
+ * "bundle", "annotations", "created", "updated", "error" (why it failed,
+ * else null), "exit" (null when failed), "notifyFds" (null when notify_fds
+ * < 0: not known), "profile" (what became of the syscall profile its
+ * io.containers.trace-syscall annotation asked for: {"status":
+ * pending|written|refused|failed, "path", "error"}, or null) and
+ * "lastEvent" (an event without "container"; read from store when given)}:
+ * a container as GET /v1/containers shows it. The caller owns the object. */
 struct json_object *ocitap_container_json(const struct ocitap_store_container *c, struct ocitap_store *store,
 					  int notify_fds);
 

@@ -3,10 +3,14 @@
  * strict and small: the keeper parses nothing else.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "keeper.h"
 #include "number.h"
@@ -16,9 +20,9 @@ static const struct {
 	enum ocitap_keeper_verb verb;
 	int n_names; /* KEY [ID] */
 } verbs[] = {
-	{ "KEEP", OCITAP_KEEPER_KEEP, 2 }, { "DROP", OCITAP_KEEPER_DROP, 1 }, { "GIVE", OCITAP_KEEPER_GIVE, 0 },
-	{ "FD", OCITAP_KEEPER_FD, 2 },	   { "END", OCITAP_KEEPER_END, 0 },   { "OK", OCITAP_KEEPER_OK, 0 },
-	{ "ERR", OCITAP_KEEPER_ERR, 0 },
+	{ "KEEP", OCITAP_KEEPER_KEEP, 2 }, { "DROP", OCITAP_KEEPER_DROP, 1 },	{ "GIVE", OCITAP_KEEPER_GIVE, 0 },
+	{ "FD", OCITAP_KEEPER_FD, 2 },	   { "END", OCITAP_KEEPER_END, 0 },	{ "OK", OCITAP_KEEPER_OK, 0 },
+	{ "ERR", OCITAP_KEEPER_ERR, 0 },   { "HELLO", OCITAP_KEEPER_HELLO, 1 },
 };
 
 static int name_ok(const char *s, size_t n)
@@ -190,4 +194,77 @@ int ocitap_keeper_key_parse(const char *key, uint64_t *serial, bool *init, char 
 	}
 	policy[n] = '\0';
 	return n ? 0 : -EINVAL;
+}
+
+static int secret_create(const char *path, struct ocitap_error *err)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[OCITAP_KEEPER_SECRET_LEN / 2];
+	char text[OCITAP_KEEPER_SECRET_LEN + 1];
+	int fd, r = 0;
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return ocitap_error_set(err, -EIO, NULL, "%s: no random bytes for the keeper's secret: %m", path);
+	for (size_t i = 0; i < sizeof(raw); i++) {
+		text[2 * i] = hex[raw[i] >> 4];
+		text[2 * i + 1] = hex[raw[i] & 15];
+	}
+	text[OCITAP_KEEPER_SECRET_LEN] = '\n';
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno == EEXIST ? 0 : ocitap_error_set(err, -errno, NULL, "cannot create %s: %m", path);
+	if (write(fd, text, sizeof(text)) != (ssize_t)sizeof(text) || fsync(fd) < 0)
+		r = ocitap_error_set(err, -errno ? -errno : -EIO, NULL, "cannot write %s: %m", path);
+	close(fd);
+	if (r < 0)
+		unlink(path);
+	return r;
+}
+
+int ocitap_keeper_secret_load(const char *path, bool create, char ret[OCITAP_KEEPER_SECRET_LEN + 1],
+			      struct ocitap_error *err)
+{
+	char buf[OCITAP_KEEPER_SECRET_LEN + 2];
+	struct stat st;
+	ssize_t n;
+	int fd, r;
+
+	if (create && (r = secret_create(path, err)) < 0)
+		return r;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return ocitap_error_set(err, -errno, NULL, "%s: %s", path,
+					errno == ELOOP ? "a symbolic link: refused" : strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		r = ocitap_error_set(err, -errno, NULL, "%s: %m", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = ocitap_error_set(err, -EINVAL, NULL, "%s: not a regular file: refused", path);
+		goto out;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 077)) {
+		r = ocitap_error_set(err, -EPERM, NULL,
+				     "%s: owned by uid %u, mode %04o: it must be ours (uid %u) and readable by "
+				     "nobody else: refused",
+				     path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
+		goto out;
+	}
+	n = read(fd, buf, sizeof(buf));
+	if (n > 0 && buf[n - 1] == '\n')
+		n--;
+	r = n == OCITAP_KEEPER_SECRET_LEN ? 0 : -EINVAL;
+	for (ssize_t i = 0; r == 0 && i < n; i++)
+		if (!((buf[i] >= '0' && buf[i] <= '9') || (buf[i] >= 'a' && buf[i] <= 'f')))
+			r = -EINVAL;
+	if (r < 0) {
+		r = ocitap_error_set(err, -EINVAL, NULL, "%s: not a keeper secret (%d lowercase hex digits)", path,
+				     OCITAP_KEEPER_SECRET_LEN);
+		goto out;
+	}
+	memcpy(ret, buf, OCITAP_KEEPER_SECRET_LEN);
+	ret[OCITAP_KEEPER_SECRET_LEN] = '\0';
+out:
+	close(fd);
+	return r;
 }

@@ -7,6 +7,9 @@
  * One SOCK_SEQPACKET message per command, text, at most
  * OCITAP_KEEPER_MSG_MAX bytes, one line:
  *
+ *   HELLO SECRET   first, when the keeper runs with --key-file: the
+ *                  secret that file holds (only its owner can read it: the
+ *                  ocitapd it serves); nothing else is served before it
  *   KEEP KEY ID    with exactly one fd (SCM_RIGHTS): hold it
  *   DROP KEY       close the copy held under KEY
  *   GIVE           send every held fd back, one message each:
@@ -38,7 +41,11 @@ enum ocitap_keeper_verb {
 	OCITAP_KEEPER_END,
 	OCITAP_KEEPER_OK,
 	OCITAP_KEEPER_ERR,
+	OCITAP_KEEPER_HELLO, /* key: the secret */
 };
+
+/* The shared secret: OCITAP_KEEPER_SECRET_LEN hex digits. */
+#define OCITAP_KEEPER_SECRET_LEN 64
 
 struct ocitap_keeper_msg {
 	enum ocitap_keeper_verb verb;
@@ -62,6 +69,16 @@ int ocitap_keeper_format(const struct ocitap_keeper_msg *msg, char *buf, size_t 
  * to serve the fd again. Format: -ENAMETOOLONG when it would not fit in
  * OCITAP_KEEPER_NAME_MAX. Parse: -EINVAL when key is not of that form.
  */
+/*
+ * The secret in path (a regular file, not a link, owned by the caller's
+ * effective uid, readable by nobody else, holding OCITAP_KEEPER_SECRET_LEN
+ * hex digits) into ret (NUL-terminated). With create, a missing file is
+ * made first (0600, from getrandom()). -errno with err naming the file and
+ * what is wrong with it.
+ */
+int ocitap_keeper_secret_load(const char *path, bool create, char ret[OCITAP_KEEPER_SECRET_LEN + 1],
+			      struct ocitap_error *err);
+
 int ocitap_keeper_key_format(char *buf, size_t size, uint64_t serial, bool init, const char *policy);
 int ocitap_keeper_key_parse(const char *key, uint64_t *serial, bool *init, char *policy, size_t size);
 

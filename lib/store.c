@@ -33,6 +33,7 @@ static const char schema[] =
 	"  stopped_wall_ns INTEGER, exit_code INTEGER, signal INTEGER, oom INTEGER NOT NULL DEFAULT 0,"
 	"  failed INTEGER NOT NULL DEFAULT 0, error TEXT,"
 	"  init_start INTEGER, mnt_ns INTEGER, pid_ns INTEGER, cgroup TEXT, owner INTEGER,"
+	"  profile_status TEXT, profile_path TEXT, profile_error TEXT,"
 	"  PRIMARY KEY (id, run));"
 	"CREATE VIEW IF NOT EXISTS containers AS SELECT r.*,"
 	"  (SELECT COUNT(*) FROM runs n WHERE n.id = r.id) AS runs FROM runs r"
@@ -59,6 +60,7 @@ static const char migrate_1_to_2[] =
 	"  stopped_wall_ns INTEGER, exit_code INTEGER, signal INTEGER, oom INTEGER NOT NULL DEFAULT 0,"
 	"  failed INTEGER NOT NULL DEFAULT 0, error TEXT,"
 	"  init_start INTEGER, mnt_ns INTEGER, pid_ns INTEGER, cgroup TEXT, owner INTEGER,"
+	"  profile_status TEXT, profile_path TEXT, profile_error TEXT,"
 	"  PRIMARY KEY (id, run));"
 	"INSERT INTO runs (id, run, bundle, pid, annotations, phase, created_wall_ns, updated_wall_ns,"
 	"  stopped_wall_ns, exit_code, signal, oom, failed, error)"
@@ -88,6 +90,7 @@ enum {
 	ST_GET_CONTAINER,
 	ST_SET_FAILED,
 	ST_SET_INIT,
+	ST_SET_PROFILE,
 	ST_COUNT,
 };
 
@@ -112,10 +115,13 @@ static const char *const statements[ST_COUNT] = {
 	[ST_GET_CONTAINER] =
 		"SELECT id, bundle, pid, annotations, phase, created_wall_ns, updated_wall_ns,"
 		" exit_code, signal, oom, failed, error, run,"
-		" (SELECT COUNT(*) FROM runs n WHERE n.id = r.id), init_start, mnt_ns, pid_ns, cgroup, owner"
+		" (SELECT COUNT(*) FROM runs n WHERE n.id = r.id), init_start, mnt_ns, pid_ns, cgroup, owner,"
+		" profile_status, profile_path, profile_error"
 		" FROM runs r WHERE id = ?1 AND (run = ?2 OR (?2 IS NULL AND NOT EXISTS"
 		" (SELECT 1 FROM runs n WHERE n.id = r.id AND n.run > r.run)))",
 	[ST_SET_FAILED] = "UPDATE runs SET failed = 1, error = ?2 WHERE id = ?1 AND run = ?3",
+	[ST_SET_PROFILE] = "UPDATE runs SET profile_status = ?3, profile_path = COALESCE(?4, profile_path),"
+			   " profile_error = ?5 WHERE id = ?1 AND run = ?2",
 	[ST_SET_INIT] = "UPDATE runs SET init_start = ?3, mnt_ns = ?4, pid_ns = ?5, cgroup = COALESCE(?6, cgroup)"
 			" WHERE id = ?1 AND run = ?2",
 };
@@ -415,6 +421,21 @@ int ocitap_store_append_event(struct ocitap_store *s, const struct ocitap_event 
 	return r;
 }
 
+int ocitap_store_set_profile(struct ocitap_store *s, const char *id, int64_t run, const char *status, const char *path,
+			     const char *error, struct ocitap_error *err)
+{
+	sqlite3_stmt *st = s->st[ST_SET_PROFILE];
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, run > 0 ? run : 1);
+	sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
+	if (path)
+		sqlite3_bind_text(st, 4, path, -1, SQLITE_STATIC);
+	if (error)
+		sqlite3_bind_text(st, 5, error, -1, SQLITE_STATIC);
+	return step_done(s, ST_SET_PROFILE, err);
+}
+
 int ocitap_store_set_failed(struct ocitap_store *s, const char *id, int64_t run, const char *error,
 			    struct ocitap_error *err)
 {
@@ -558,6 +579,9 @@ int ocitap_store_get_container(struct ocitap_store *s, const char *id, int64_t r
 		c.pid_ns = (uint64_t)sqlite3_column_int64(st, 16);
 		c.cgroup = column_strdup(st, 17);
 		c.owner = sqlite3_column_type(st, 18) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 18);
+		c.profile_status = column_strdup(st, 19);
+		c.profile_path = column_strdup(st, 20);
+		c.profile_error = column_strdup(st, 21);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -585,6 +609,9 @@ void ocitap_store_container_release(struct ocitap_store_container *c)
 	free(c->annotations_json);
 	free(c->error);
 	free(c->cgroup);
+	free(c->profile_status);
+	free(c->profile_path);
+	free(c->profile_error);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -717,6 +744,9 @@ static int each_run_row(struct ocitap_store *s, sqlite3_stmt *st,
 			.pid_ns = (uint64_t)sqlite3_column_int64(st, 17),
 			.cgroup = (char *)sqlite3_column_text(st, 18),
 			.owner = sqlite3_column_type(st, 19) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 19),
+			.profile_status = (char *)sqlite3_column_text(st, 20),
+			.profile_path = (char *)sqlite3_column_text(st, 21),
+			.profile_error = (char *)sqlite3_column_text(st, 22),
 		};
 
 		r = fn(&c, sqlite3_column_int64(st, 10), userdata);
@@ -732,7 +762,7 @@ static int each_run_row(struct ocitap_store *s, sqlite3_stmt *st,
 #define RUN_COLUMNS                                                                                          \
 	"id, bundle, pid, annotations, phase, created_wall_ns, updated_wall_ns, exit_code, signal, oom,"     \
 	" stopped_wall_ns, failed, error, run, (SELECT COUNT(*) FROM runs n WHERE n.id = r.id), init_start," \
-	" mnt_ns, pid_ns, cgroup, owner"
+	" mnt_ns, pid_ns, cgroup, owner, profile_status, profile_path, profile_error"
 
 int ocitap_store_foreach_container(struct ocitap_store *s,
 				   int (*fn)(const struct ocitap_store_container *c, int64_t stopped_wall_ns,

@@ -92,6 +92,17 @@ int ocitap_store_add_notifications(struct ocitap_store *store, const char *id, i
 int ocitap_store_set_failed(struct ocitap_store *store, const char *id, int64_t run, const char *error,
 			    struct ocitap_error *err);
 
+/* The run's syscall profile (io.containers.trace-syscall): status is
+ * OCITAP_PROFILE_PENDING (to be written at the stop), _WRITTEN, _REFUSED (a
+ * rule of profile.h: error says which) or _FAILED; path: where it goes
+ * (NULL keeps what is stored); error: why not (NULL: none). */
+#define OCITAP_PROFILE_PENDING "pending"
+#define OCITAP_PROFILE_WRITTEN "written"
+#define OCITAP_PROFILE_REFUSED "refused"
+#define OCITAP_PROFILE_FAILED  "failed"
+int ocitap_store_set_profile(struct ocitap_store *store, const char *id, int64_t run, const char *status,
+			     const char *path, const char *error, struct ocitap_error *err);
+
 /* Mark a spool file as applied (in the caller's transaction). -EEXIST if it already was. */
 int ocitap_store_spool_mark(struct ocitap_store *store, const char *name, struct ocitap_error *err);
 /* 1 if the spool file name was applied, 0 if not, -errno on error. */
@@ -115,6 +126,8 @@ struct ocitap_store_container {
 	uint64_t init_start_ticks, mnt_ns, pid_ns; /* 0: not known (struct ocitap_run_init) */
 	char *cgroup;
 	int64_t owner; /* the uid that began the run; -1: not known (a run stored before owners) */
+	/* its io.containers.trace-syscall profile: NULL status when none was asked for */
+	char *profile_status, *profile_path, *profile_error;
 };
 
 /* Read one run of a container, the latest when run is 0 (free with

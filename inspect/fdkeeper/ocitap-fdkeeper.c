@@ -5,9 +5,10 @@
  * container's syscall waits) instead of failing them with ENOSYS.
  *
  * Deliberately tiny: one poll loop, one message format (lib/keeper.h), no
- * JSON, peers checked by SO_PEERCRED (same uid or root) and by their
+ * JSON, peers checked by SO_PEERCRED (same uid or root), by their
  * namespaces (the keeper's own: a process inside a container that can reach
- * the socket, through a bind mount say, is refused), fds checked to be
+ * the socket, through a bind mount say, is refused) and, with --key-file,
+ * by a secret only the ocitapd it serves can read, fds checked to be
  * seccomp notify fds, a copy closed as soon as its filter hangs up. If
  * the keeper itself is killed while ocitapd runs, nothing happens to the
  * containers (ocitapd still holds its copies) and ocitapd hands its fds to
@@ -37,6 +38,7 @@
 
 #define TAG_LISTEN ((uint64_t)1 << 62)
 #define TAG_CLIENT ((uint64_t)1 << 61)
+#define TAG_AUTHED ((uint64_t)1 << 60) /* a client that said HELLO with the secret (or none is asked for) */
 
 struct held {
 	char key[OCITAP_KEEPER_NAME_MAX + 1], id[OCITAP_KEEPER_NAME_MAX + 1];
@@ -51,6 +53,8 @@ static struct {
 	ino_t sock_ino;		     /* the socket file we made: removed at exit only if still ours */
 	struct ocitap_ns_ids own_ns; /* a peer must share them: it is the ocitapd on this host */
 	bool exit_when_idle;	     /* no fd held and no client: nothing left to do */
+	bool have_secret;	     /* --key-file: a client says HELLO with it first */
+	char secret[OCITAP_KEEPER_SECRET_LEN + 1];
 	volatile sig_atomic_t stop;
 } k = { .epfd = -1, .listen_fd = -1, .max = 4096 };
 
@@ -162,8 +166,36 @@ static void give(int sock)
 	reply(sock, &(struct ocitap_keeper_msg){ .verb = OCITAP_KEEPER_END, .count = (long)k.n }, -1);
 }
 
-/* One message from a client; false when the client is gone. */
-static bool client_message(int sock)
+/* Equal secrets, in a time that does not depend on where they differ. */
+static bool same_secret(const char *a, const char *b)
+{
+	unsigned char diff = (unsigned char)(strlen(a) ^ strlen(b));
+
+	for (size_t i = 0; a[i] && b[i]; i++)
+		diff |= (unsigned char)(a[i] ^ b[i]);
+	return diff == 0;
+}
+
+/* HELLO: the secret makes the client one we serve; a wrong one ends it. */
+static bool hello(int sock, uint64_t *tag, const struct ocitap_keeper_msg *m)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (k.have_secret && !same_secret(m->key, k.secret)) {
+		say("refused a peer: wrong secret (not the ocitapd this keeper serves)");
+		reply_err(sock, "wrong secret");
+		return false;
+	}
+	*tag |= TAG_AUTHED;
+	ev.data.u64 = *tag;
+	epoll_ctl(k.epfd, EPOLL_CTL_MOD, sock, &ev);
+	reply(sock, &(struct ocitap_keeper_msg){ .verb = OCITAP_KEEPER_OK }, -1);
+	return true;
+}
+
+/* One message from a client (tag: its epoll tag); false when the client is
+ * gone or must go. */
+static bool client_message(int sock, uint64_t *tag)
 {
 	char buf[OCITAP_KEEPER_MSG_MAX + 1];
 	struct ocitap_keeper_msg m;
@@ -181,6 +213,15 @@ static bool client_message(int sock)
 	if (ocitap_keeper_parse(buf, (size_t)n, &m, &err) < 0) {
 		reply_err(sock, err.message);
 		goto close_fds;
+	}
+	if (m.verb == OCITAP_KEEPER_HELLO && !n_fds)
+		return hello(sock, tag, &m);
+	if (!(*tag & TAG_AUTHED)) {
+		say("refused a peer: no HELLO with the secret first");
+		reply_err(sock, "say HELLO with the secret first (this keeper runs with --key-file)");
+		for (size_t i = 0; i < n_fds; i++)
+			close(fds[i]);
+		return false;
 	}
 	if (m.verb == OCITAP_KEEPER_KEEP) {
 		if (n_fds != 1) {
@@ -243,7 +284,7 @@ static void accept_client(void)
 		close(c);
 		return;
 	}
-	ev.data.u64 = TAG_CLIENT | (uint64_t)c;
+	ev.data.u64 = TAG_CLIENT | (uint64_t)c | (k.have_secret ? 0 : TAG_AUTHED);
 	if (epoll_ctl(k.epfd, EPOLL_CTL_ADD, c, &ev) < 0)
 		close(c);
 	else
@@ -278,7 +319,7 @@ static int listen_on(const char *path)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: ocitap-fdkeeper --socket PATH [--max-fds N] [--exit-when-idle]\n"
+	fprintf(out, "usage: ocitap-fdkeeper --socket PATH [--key-file FILE] [--max-fds N] [--exit-when-idle]\n"
 		     "\n"
 		     "Hold a copy of the seccomp notify fds ocitapd hands over, so that a restarted\n"
 		     "ocitapd can take them back and no container's notified syscall fails meanwhile.\n"
@@ -287,7 +328,12 @@ static void usage(FILE *out)
 		     "\n"
 		     "  --socket PATH      where to listen (mode 0600); ocitapd looks for\n"
 		     "                     " OCITAP_DEFAULT_KEEPER_NAME " beside its own socket\n"
+		     "  --key-file FILE    serve only a peer that first says HELLO with the secret in\n"
+		     "                     FILE (ours, mode 0600, made when missing; ocitapd uses\n"
+		     "                     keeper.key in its state directory, and passes it when it\n"
+		     "                     starts the keeper)\n"
 		     "  --max-fds N        hold at most N fds (default 4096)\n"
+		     "  -V, --version      print the version and exit\n"
 		     "  --exit-when-idle   exit once no fd is held and no client is connected\n"
 		     "                     (how ocitapd starts it; a service manager's unit does not)\n");
 }
@@ -300,14 +346,25 @@ static int parse_args(int argc, char **argv, const char **ret_path, struct ocita
 		{ "socket", required_argument, NULL, 's' },
 		{ "max-fds", required_argument, NULL, 'm' },
 		{ "exit-when-idle", no_argument, NULL, 'i' },
+		{ "key-file", required_argument, NULL, 'k' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *path = NULL;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "hV", options, NULL)) != -1) {
 		switch (opt) {
+		case 'k':
+			/* made when missing: a keeper run by its own unit starts first */
+			if (ocitap_keeper_secret_load(optarg, true, k.secret, err) < 0)
+				return ocitap_error_prefix(err, "--key-file");
+			k.have_secret = true;
+			break;
+		case 'V':
+			printf("ocitap-fdkeeper %s\n", OCITAP_VERSION);
+			return 1;
 		case 's':
 			path = optarg;
 			break;
@@ -371,7 +428,7 @@ static int serve(const char *path, struct ocitap_error *err)
 				int c = (int)(tag & 0xffffffff);
 
 				if (((events[i].events & (EPOLLHUP | EPOLLERR)) && !(events[i].events & EPOLLIN)) ||
-				    !client_message(c)) {
+				    !client_message(c, &tag)) {
 					close(c); /* closing removes it from the epoll set */
 					k.n_clients--;
 				}

@@ -724,6 +724,25 @@ static void print_exit(struct json_object *record)
 	putchar('\n');
 }
 
+/* What became of the syscall profile the run's annotation asked for. */
+static void print_profile(struct json_object *record)
+{
+	struct json_object *p = record ? json_object_object_get(record, "profile") : NULL;
+	const char *status = p ? cli_json_string(p, "status") : NULL;
+	const char *path = p ? cli_json_string(p, "path") : NULL;
+	const char *error = p ? cli_json_string(p, "error") : NULL;
+
+	if (!status)
+		return;
+	if (strcmp(status, "written") == 0)
+		printf("  %-11s written to %s\n", "profile", path ? path : "?");
+	else if (strcmp(status, "pending") == 0)
+		printf("  %-11s to be written to %s when it stops\n", "profile", path ? path : "?");
+	else
+		printf("  %-11s %s%s%s%s%s%s%s\n", "profile", cli_sgr(CLI_YELLOW), status, path ? " " : "",
+		       path ? path : "", error ? ": " : "", error ? error : "", CLI_RESET);
+}
+
 /* The container's header lines: status, sources, creation, bundle and config, cgroup, exit. */
 static void print_overview(const struct inspection *in)
 {
@@ -764,6 +783,7 @@ static void print_overview(const struct inspection *in)
 		print_config(&in->cfg);
 	if (in->have_rc && in->rc.cgroup)
 		printf("  %-11s %s\n", "cgroup", in->rc.cgroup);
+	print_profile(in->record);
 	print_exit(in->record);
 }
 

@@ -163,7 +163,7 @@ void handover_reconnect(struct ocitapd *d)
 	int fd;
 
 	d->keeper_w.fn = keeper_gone;
-	fd = keeper_connect(d->opt.keeper_path, true, &err);
+	fd = keeper_connect(d->opt.keeper_path, true, d->keeper_key, &err);
 
 	if (fd < 0) {
 		if (!d->keeper_said)
@@ -365,7 +365,7 @@ void handover_take_back(struct ocitapd *d)
 			"wait until its container stops)",
 			ocitap_error_format(&err, why, sizeof(why)));
 	if (d->opt.keeper_path) {
-		d->keeper_fd = keeper_connect(d->opt.keeper_path, true, &err);
+		d->keeper_fd = keeper_connect(d->opt.keeper_path, true, d->keeper_key, &err);
 		if (d->keeper_fd < 0) {
 			log_msg(LOG_WARN, "%s; trying again every 5 s", ocitap_error_format(&err, why, sizeof(why)));
 			metric_set("ocitap_keeper_up", 0, NULL);

@@ -58,7 +58,7 @@ static int try_connect(const char *path)
 }
 
 /* ocitap-fdkeeper next to our own binary, else from PATH */
-static void exec_keeper(const char *path)
+static void exec_keeper(const char *path, const char *key_file)
 {
 	char self[PATH_MAX], bin[PATH_MAX + 32];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -68,10 +68,12 @@ static void exec_keeper(const char *path)
 		if (strrchr(self, '/')) {
 			*strrchr(self, '/') = '\0';
 			snprintf(bin, sizeof(bin), "%s/ocitap-fdkeeper", self);
-			execl(bin, "ocitap-fdkeeper", "--socket", path, "--exit-when-idle", (char *)NULL);
+			execl(bin, "ocitap-fdkeeper", "--socket", path, "--key-file", key_file, "--exit-when-idle",
+			      (char *)NULL);
 		}
 	}
-	execlp("ocitap-fdkeeper", "ocitap-fdkeeper", "--socket", path, "--exit-when-idle", (char *)NULL);
+	execlp("ocitap-fdkeeper", "ocitap-fdkeeper", "--socket", path, "--key-file", key_file, "--exit-when-idle",
+	       (char *)NULL);
 }
 
 /*
@@ -79,7 +81,7 @@ static void exec_keeper(const char *path)
  * fork): a kill -9 of ocitapd, or of its process group, must not reach it.
  * It keeps our stderr for its few log lines; every other fd is closed.
  */
-static int spawn_keeper(const char *path)
+static int spawn_keeper(const char *path, const char *key_file)
 {
 	pid_t pid = fork();
 	int status;
@@ -96,7 +98,7 @@ static int spawn_keeper(const char *path)
 		dup2(null, 0);
 		dup2(null, 1);
 		syscall(SYS_close_range, 3, ~0U, 0);
-		exec_keeper(path);
+		exec_keeper(path, key_file);
 		_exit(127);
 	}
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -104,16 +106,58 @@ static int spawn_keeper(const char *path)
 	return 0;
 }
 
-int keeper_connect(const char *path, bool spawn, struct ocitap_error *err)
-{
-	int fd = try_connect(path), r;
+static int request(int sock, const struct ocitap_keeper_msg *m, int fd, struct ocitap_error *err);
 
+/* HELLO with the secret. A keeper from before --key-file does not know the
+ * word: it checks uid and namespaces only, and is used so (said once). */
+static int say_hello(int fd, const char *path, const char *secret, struct ocitap_error *err)
+{
+	static bool said;
+	struct ocitap_keeper_msg m = { .verb = OCITAP_KEEPER_HELLO };
+	int r;
+
+	snprintf(m.key, sizeof(m.key), "%s", secret);
+	r = request(fd, &m, -1, err);
+	if (r == -EREMOTEIO && strstr(err->message, "unknown command")) {
+		if (!said)
+			log_msg(LOG_WARN,
+				"keeper %s predates --key-file: it checks peers by uid and namespaces only "
+				"(restart it to have it check the secret)",
+				path);
+		said = true;
+		*err = (struct ocitap_error){ 0 };
+		return 0;
+	}
+	return r < 0 ? ocitap_error_prefix(err, "keeper %s", path) : 0;
+}
+
+static int connected(int fd, const char *path, const char *secret, struct ocitap_error *err)
+{
+	int r = say_hello(fd, path, secret, err);
+
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int keeper_connect(const char *path, bool spawn, const char *key_file, struct ocitap_error *err)
+{
+	char secret[OCITAP_KEEPER_SECRET_LEN + 1];
+	int fd, r;
+
+	/* ours to make: a keeper we start reads it, and a daemon that replaces
+	 * us (the same state directory) reads it too */
+	if (ocitap_keeper_secret_load(key_file, true, secret, err) < 0)
+		return ocitap_error_prefix(err, "keeper's secret");
+	fd = try_connect(path);
 	if (fd >= 0 || !spawn || (fd != -ENOENT && fd != -ECONNREFUSED)) {
 		if (fd < 0)
 			return ocitap_error_set(err, fd, NULL, "keeper %s: %s", path, strerror(-fd));
-		return fd;
+		return connected(fd, path, secret, err);
 	}
-	r = spawn_keeper(path);
+	r = spawn_keeper(path, key_file);
 	if (r < 0)
 		return ocitap_error_set(err, r, NULL, "cannot start ocitap-fdkeeper: %s", strerror(-r));
 	/* it binds at once; give it two seconds on a loaded machine */
@@ -126,7 +170,7 @@ int keeper_connect(const char *path, bool spawn, struct ocitap_error *err)
 	if (fd < 0)
 		return ocitap_error_set(err, fd, NULL, "ocitap-fdkeeper started but %s does not answer: %s", path,
 					strerror(-fd));
-	return fd;
+	return connected(fd, path, secret, err);
 }
 
 /* One reply; the fd it carries (FD) in *ret_fd. */

@@ -15,9 +15,11 @@
 #include "keeper.h"
 
 /* Connect; when nobody listens at path and spawn is set, start
- * ocitap-fdkeeper --exit-when-idle there (detached) first. Returns the
- * connection (the caller's to close). */
-int keeper_connect(const char *path, bool spawn, struct ocitap_error *err);
+ * ocitap-fdkeeper --exit-when-idle --key-file key_file there (detached)
+ * first; then prove we are the ocitapd it serves (HELLO with the secret in
+ * key_file, made when missing; lib/keeper.h). Returns the connection (the
+ * caller's to close). */
+int keeper_connect(const char *path, bool spawn, const char *key_file, struct ocitap_error *err);
 /* Hand the keeper a copy of fd (still ours) under key, for container id. */
 int keeper_keep(int sock, const char *key, const char *id, int fd, struct ocitap_error *err);
 /* The keeper closes its copy of key. */

@@ -224,6 +224,7 @@ static int start_store(struct ocitapd *d)
 		log_msg(LOG_ERR, "state directory %s: %s", d->opt.state_dir, strerror(-r));
 		return r;
 	}
+	snprintf(d->keeper_key, sizeof(d->keeper_key), "%s/keeper.key", d->opt.state_dir);
 	snprintf(d->db_path, sizeof(d->db_path), "%s/" OCITAP_STATE_DB_NAME, d->opt.state_dir);
 	r = ocitap_store_open(d->db_path, d->opt.sync_interval_ms ? OCITAP_STORE_SYNC_LATER : 0, &d->store, &err);
 	if (r < 0 || (r = container_restore(d, d->store, &restored, &err)) < 0) {

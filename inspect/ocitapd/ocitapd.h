@@ -205,6 +205,7 @@ struct ocitapd {
 
 	/* handing fds over to the next daemon (handover.c) */
 	int keeper_fd;			  /* -1: not connected */
+	char keeper_key[PATH_MAX];	  /* the keeper's secret: keeper.key in the state directory */
 	int64_t keeper_retry_ms;	  /* when to reconnect (and hand everything over again) */
 	bool keeper_said;		  /* the "cannot reach the keeper" warning was logged */
 	uint64_t next_serial;		  /* of keeper keys */

@@ -49,13 +49,33 @@ static void container_trees(const struct ocitap_state *st, char *rootfs, size_t 
 	ocitap_config_release(&cfg);
 }
 
-/* A rule of profile.h refused the annotation: said once, counted, and kept
- * for the profile endpoint. The container runs, untraced. */
-static void refuse(struct container *c, const char *which, const struct ocitap_error *err)
+/* What becomes of the run's profile, on its record (store.h:
+ * ocitap_store_set_profile()): path may be NULL, error is NULL or why. */
+static void queue_profile_status(struct ocitapd *d, const struct container *c, const char *status, const char *path,
+				 const char *error)
+{
+	struct wop *op = container_wop(c, WOP_PROFILE_STATUS);
+
+	op->meta_value = ocitapd_xstrdup(status);
+	op->path = ocitapd_xstrdup(path);
+	op->syscall = ocitapd_xstrdup(error); /* writer.c: the error of a WOP_PROFILE_STATUS */
+	writer_push(&d->writer, op);
+}
+
+/* A rule of profile.h refused the annotation: said once, counted, kept
+ * for the profile endpoint and on the run. The container runs, untraced. */
+static void refuse(struct ocitapd *d, struct container *c, const char *which, const char *path,
+		   const struct ocitap_error *err)
 {
 	char line[512];
 
 	ocitap_error_format(err, line, sizeof(line));
+	{
+		char error[600];
+
+		snprintf(error, sizeof(error), "%s: %s", which, line);
+		queue_profile_status(d, c, OCITAP_PROFILE_REFUSED, path, error);
+	}
 	log_msg(LOG_WARN, "container %s: %s: %s: %s; no profile will be written", c->id, OCITAP_TRACE_ANNOTATION, which,
 		line);
 	metric_add("ocitap_profiles_total", 1, "result", "refused", NULL);
@@ -86,12 +106,14 @@ static bool want_profile(struct ocitapd *d, struct container *c, const struct oc
 	if (d->opt.trace == TRACE_OFF) {
 		log_msg(LOG_WARN, "container %s: %s ignored: ocitapd runs with --trace-syscalls=off", c->id,
 			OCITAP_TRACE_ANNOTATION);
+		queue_profile_status(d, c, OCITAP_PROFILE_REFUSED, NULL, "ocitapd runs with --trace-syscalls=off");
 		return false;
 	}
 	if (ocitap_trace_spec_parse(value, &spec, &err) < 0) {
 		log_msg(LOG_WARN, "container %s: %s: %s; no profile will be written", c->id, OCITAP_TRACE_ANNOTATION,
 			ocitap_error_format(&err, line, sizeof(line)));
 		metric_add("ocitap_profiles_total", 1, "result", "failed", NULL);
+		queue_profile_status(d, c, OCITAP_PROFILE_FAILED, NULL, line);
 		return false;
 	}
 	container_trees(st, rootfs, sizeof(rootfs));
@@ -99,14 +121,14 @@ static bool want_profile(struct ocitapd *d, struct container *c, const struct oc
 	rules.forbidden[1] = st->bundle;
 	req = ocitapd_xcalloc(1, sizeof(*req));
 	if ((r = ocitap_profile_place(&rules, spec.out, &req->out, &err)) < 0) {
-		refuse(c, "of", &err);
+		refuse(d, c, "of", spec.out, &err);
 		free(req);
 		return false;
 	}
 	req->has_in = spec.in[0] != '\0';
 	if (req->has_in && ((r = ocitap_profile_place(&rules, spec.in, &req->in, &err)) < 0 ||
 			    (r = ocitap_profile_read(&req->in, NULL, NULL, NULL, &err)) == -EPERM)) {
-		refuse(c, "if", &err);
+		refuse(d, c, "if", req->out.path, &err);
 		free(req);
 		return false;
 	}
@@ -114,10 +136,12 @@ static bool want_profile(struct ocitapd *d, struct container *c, const struct oc
 		log_msg(LOG_WARN, "container %s: %s: if: %s; no profile will be written", c->id,
 			OCITAP_TRACE_ANNOTATION, ocitap_error_format(&err, line, sizeof(line)));
 		metric_add("ocitap_profiles_total", 1, "result", "failed", NULL);
+		queue_profile_status(d, c, OCITAP_PROFILE_FAILED, req->out.path, line);
 		free(req);
 		return false;
 	}
 	c->profile = req;
+	queue_profile_status(d, c, OCITAP_PROFILE_PENDING, req->out.path, NULL);
 	return true;
 }
 
@@ -139,9 +163,16 @@ void tracking_register(struct ocitapd *d, struct container *c, pid_t pid, const 
 	if (pid <= 0 || c->lc.phase >= OCITAP_PHASE_STOPPED)
 		return;
 	if (!tracer_is_on(d->tracer, &err)) {
-		if (profile)
+		if (profile) { /* said once: the request is dropped */
+			char why[600];
+
 			log_msg(LOG_WARN, "container %s: no profile can be written: BPF is off (%s)", c->id,
 				ocitap_error_format(&err, line, sizeof(line)));
+			snprintf(why, sizeof(why), "BPF is off (%s)", line);
+			queue_profile_status(d, c, OCITAP_PROFILE_FAILED, NULL, why);
+			free(c->profile);
+			c->profile = NULL;
+		}
 		return;
 	}
 	if (!c->bpf_cookie)
@@ -178,6 +209,7 @@ void tracking_stopped(struct ocitapd *d, struct container *c)
 			log_msg(LOG_ERR, "container %s: no profile written to %s: %s", c->id, c->profile->out.path,
 				ocitap_error_format(&err, line, sizeof(line)));
 			metric_add("ocitap_profiles_total", 1, "result", "failed", NULL);
+			queue_profile_status(d, c, OCITAP_PROFILE_FAILED, NULL, line);
 		} else {
 			struct wop *op = container_wop(c, WOP_PROFILE);
 

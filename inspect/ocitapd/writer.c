@@ -49,7 +49,7 @@ void wop_free(struct wop *op)
  * Both under the rules of profile.h (ocitap_profile_read(), _write()):
  * what they refuse (-EPERM) is counted as refused, the rest as failed. The
  * profile is no more readable than IN. */
-static void write_profile(const struct wop *op)
+static void write_profile(struct wop *op)
 {
 	struct ocitap_error err = { 0 };
 	char *in = NULL, *json = NULL, line[512];
@@ -75,6 +75,9 @@ static void write_profile(const struct wop *op)
 		log_msg(LOG_INFO, "container %s: seccomp profile written to %s", op->id, op->profile_out->path);
 	}
 	metric_add("ocitap_profiles_total", 1, "result", result, NULL);
+	/* what became of it, for the run's record (apply()) */
+	op->meta_value = strdup(result);
+	op->syscall = what ? strdup(ocitap_error_format(&err, line, sizeof(line))) : NULL;
 	free(in);
 	free(json);
 }
@@ -94,6 +97,8 @@ static int apply(struct ocitap_store *s, struct wop *op, struct ocitap_error *er
 		return ocitap_store_append_event(s, &op->ev, NULL, err);
 	case WOP_NOTIFICATIONS:
 		return ocitap_store_add_notifications(s, op->id, op->run, op->syscall, op->action, op->count, err);
+	case WOP_PROFILE_STATUS:
+		return ocitap_store_set_profile(s, op->id, op->run, op->meta_value, op->path, op->syscall, err);
 	case WOP_RUN_INIT:
 		op->run_init.cgroup = op->path;
 		return ocitap_store_set_run_init(s, op->id, op->run, &op->run_init, err);
@@ -113,7 +118,8 @@ static int apply(struct ocitap_store *s, struct wop *op, struct ocitap_error *er
 			op->profile_done = true; /* a batch retried for the store's sake writes it once */
 			write_profile(op);
 		}
-		return 0;
+		return ocitap_store_set_profile(s, op->id, op->run, op->meta_value, op->profile_out->path, op->syscall,
+						err);
 	case WOP_PRUNE: {
 		int r = ocitap_store_prune(s, op->before_wall_ns, err);
 

@@ -27,7 +27,8 @@ enum wop_kind {
 	WOP_META /* id = key, meta_value */,
 	WOP_PROFILE /* write a profile to path (outside the store: a failure is logged, not retried) */,
 	WOP_FAILED /* the container stopped before its program started; meta_value: why */,
-	WOP_RUN_INIT /* the kernel facts the run is bound to (run_init; cgroup in path) */
+	WOP_RUN_INIT /* the kernel facts the run is bound to (run_init; cgroup in path) */,
+	WOP_PROFILE_STATUS /* what became of the run's profile: meta_value status, path, syscall the error */
 };
 
 /*

@@ -192,7 +192,7 @@ int main(int argc, char **argv)
 	tap(ask(k, "KEEP fd-4 ctr-b", six, 6, &m, NULL) == 0 && m.verb == OCITAP_KEEPER_ERR &&
 		    strstr(m.reason, "more than the limit of 4"),
 	    "KEEP with six fds: refused, says how many");
-	tap(ask(k, "HELLO there", NULL, 0, &m, NULL) == 0 && m.verb == OCITAP_KEEPER_ERR &&
+	tap(ask(k, "HOWDY there", NULL, 0, &m, NULL) == 0 && m.verb == OCITAP_KEEPER_ERR &&
 		    strstr(m.reason, "unknown command"),
 	    "garbage: refused, the connection stays");
 	tap(ask(k, "DROP nope", NULL, 0, &m, NULL) == 0 && m.verb == OCITAP_KEEPER_ERR,

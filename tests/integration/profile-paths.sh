@@ -75,6 +75,13 @@ check "of:/etc/...: refused, and the log says why" \
 stopped etc
 sleep 0.5
 check "of:/etc/...: nothing written in /etc" test ! -e "$attack"
+j=$(get /v1/containers/etc)
+check "of:/etc/...: the refusal is on the run: profile refused, its path, and why" \
+	test "$(jq -r '.profile | [.status, .path, (.error | startswith("of: '"$attack"' is outside the profile directory"))] | join(" ")' <<<"$j")" = "refused $attack true" ||
+	echo "# $(jq -c .profile <<<"$j")"
+"$BIN/ocitap" inspect etc --http "unix:$work/http.sock" --state-dir "$state" --runc-root "$work/runc" >"$work/etc.txt" 2>&1
+check "of:/etc/...: ocitap inspect says the profile was refused, and why" \
+	grep -q "profile  *refused $attack: of: $attack is outside the profile directory" "$work/etc.txt"
 
 # 2. an existing file that is not a profile ocitap wrote: left alone
 echo "precious, not a profile" >"$allowed/keep.json"
@@ -85,6 +92,8 @@ wait_log "container keep: no seccomp profile written"
 check "existing file: not replaced, and the log says why" \
 	grep -q "container keep: no seccomp profile written to $allowed/keep.json: cannot write it: $allowed/keep.json exists and was not written by ocitap (no \"x-ocitap\" key): not replaced" "$log"
 check "existing file: its content is untouched" test "$(cat "$allowed/keep.json")" = "precious, not a profile"
+check "existing file: refused at the stop, and the run says so" \
+	test "$(get /v1/containers/keep | jq -r '.profile | [.status, .path, (.error | contains("not written by ocitap"))] | join(" ")')" = "refused $allowed/keep.json true"
 
 # 3. a symbolic link the container planted in its rootfs, to a host directory
 b=$(bundle sym '["/bin/prog", "exit3"]' "of:$bundles/b-sym/rootfs/tmp/p/x.json")
@@ -145,6 +154,9 @@ wait_for "$profiles/team/sub.json" 30
 check "of:name.json: written in --profile-dir, with the x-ocitap key" \
 	jqe '.defaultAction == "SCMP_ACT_ERRNO" and .["x-ocitap"].writer == "ocitap"' "$profiles/name.json"
 check "of:team/sub.json: written in a subdirectory made for it" jqe '.syscalls[0].names | index("write")' "$profiles/team/sub.json"
+check "of:name.json: the run says written, and where" \
+	test "$(get /v1/containers/rel | jq -r '.profile | [.status, .path, (.error | tostring)] | join(" ")')" = "written $profiles/name.json null"
+check "/runs shows the profile of each run too" test "$(get /v1/containers/rel-sub/runs | jq -r '.runs[0].profile.status')" = written
 check "the profile directory: root's, 0755" test "$(stat -c '%U %a' "$profiles")" = "root 755"
 
 # 8. an allowed prefix works, and ocitap's own file is replaced on the next run

@@ -1,9 +1,13 @@
 /*
- * test_keeper.c: the ocitapd <-> ocitap-fdkeeper messages, both ways, and
- * what the keeper refuses.
+ * test_keeper.c: the ocitapd <-> ocitap-fdkeeper messages, both ways, what
+ * the keeper refuses, and the rules of the secret file.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ocitap-private.h"
 #include "testutil.h"
@@ -22,6 +26,9 @@ static const struct {
 	{ "END 3", 0, OCITAP_KEEPER_END, "", "" },
 	{ "OK", 0, OCITAP_KEEPER_OK, "", "" },
 	{ "ERR not a seccomp notify fd", 0, OCITAP_KEEPER_ERR, "", "" },
+	{ "HELLO 00ff", 0, OCITAP_KEEPER_HELLO, "00ff", "" },
+	{ "HELLO", -EINVAL, 0, NULL, NULL },
+	{ "HELLO a b", -EINVAL, 0, NULL, NULL },
 	{ "KEEP fd-1", -EINVAL, 0, NULL, NULL },
 	{ "KEEP fd-1 ctr a", -EINVAL, 0, NULL, NULL },
 	{ "GIVE now", -EINVAL, 0, NULL, NULL },
@@ -145,12 +152,53 @@ static void test_keys(void **unused)
 	}
 }
 
+/* The secret: made once (0600, 64 hex digits), read back the same; a file
+ * others can read, a link, a directory or one that is not a secret is
+ * refused, naming the rule. */
+static void test_secret_file(void **unused)
+{
+	char dir[] = "/tmp/ocitap-secret-XXXXXX", path[64], link[80], a[OCITAP_KEEPER_SECRET_LEN + 1],
+	     b[OCITAP_KEEPER_SECRET_LEN + 1];
+	struct ocitap_error err = { 0 };
+	struct stat st;
+	int fd;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/keeper.key", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	assert_int_equal(ocitap_keeper_secret_load(path, false, a, &err), -ENOENT);
+	assert_int_equal(ocitap_keeper_secret_load(path, true, a, &err), 0);
+	assert_int_equal(strlen(a), OCITAP_KEEPER_SECRET_LEN);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(ocitap_keeper_secret_load(path, true, b, &err), 0); /* there: not made again */
+	assert_string_equal(a, b);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(ocitap_keeper_secret_load(link, false, b, &err), -ELOOP);
+	assert_non_null(strstr(err.message, "symbolic link"));
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(ocitap_keeper_secret_load(path, false, b, &err), -EPERM);
+	assert_non_null(strstr(err.message, "readable by nobody else"));
+	assert_int_equal(chmod(path, 0600), 0);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "not-hex\n", 8), 8);
+	close(fd);
+	assert_int_equal(ocitap_keeper_secret_load(path, false, b, &err), -EINVAL);
+	assert_non_null(strstr(err.message, "not a keeper secret"));
+	assert_int_equal(ocitap_keeper_secret_load(dir, false, b, &err), -EINVAL);
+	unlink(link);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_table),
 		cmocka_unit_test(test_limits_and_round_trip),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_secret_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
