@@ -332,7 +332,9 @@ int ocitap_bundle_load_config(const char *bundle, unsigned flags, const struct o
 	n = snprintf(path, sizeof(path), "%s/config.json", bundle);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return ocitap_error_set(err, -ENAMETOOLONG, NULL, "bundle path too long");
-	r = ocitap_read_file(path, lim->max_bytes, -1, &buf, &len, err);
+	/* a regular file only: a FIFO planted as config.json would block
+	 * whoever reads it (ocitapd's loop, for a traced container) */
+	r = ocitap_read_regular_file(path, lim->max_bytes, 0, &buf, &len, err);
 	if (r < 0)
 		return ocitap_error_prefix(err, "%s", path);
 	r = ocitap_config_parse(buf, len, flags, lim, ret, err);

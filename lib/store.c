@@ -876,3 +876,25 @@ int ocitap_store_get_meta(struct ocitap_store *s, const char *key, char *ret, si
 	sqlite3_finalize(st);
 	return r;
 }
+
+int64_t ocitap_store_run_at(struct ocitap_store *s, const char *id, int64_t wall_ns)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t run = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT run FROM events WHERE container_id = ?1 GROUP BY run"
+			       " HAVING MIN(wall_ns) <= ?2 ORDER BY run DESC LIMIT 1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, wall_ns);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		run = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		run = -EIO;
+	sqlite3_finalize(st);
+	return run;
+}

@@ -143,6 +143,10 @@ int ocitap_store_foreach_event(struct ocitap_store *store, const char *id, int64
 			       int (*fn)(const struct ocitap_event *ev, void *userdata), void *userdata,
 			       struct ocitap_error *err);
 
+/* The run of container id that had begun at wall_ns (the newest whose
+ * first event is not later), or 0 when none had; -errno on error. */
+int64_t ocitap_store_run_at(struct ocitap_store *store, const char *id, int64_t wall_ns);
+
 /* Call fn once with the newest event of a run of container id (not at all when it has none). */
 int ocitap_store_last_event(struct ocitap_store *store, const char *id, int64_t run,
 			    int (*fn)(const struct ocitap_event *ev, void *userdata), void *userdata,

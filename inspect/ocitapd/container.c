@@ -50,13 +50,14 @@ struct container *container_get(struct ocitapd *d, const char *id, bool create)
 	return c;
 }
 
-struct container *container_get_owned(struct ocitapd *d, const char *id, uid_t owner)
+struct container *container_get_owned(struct ocitapd *d, const char *id, uid_t owner, int64_t wall_ns)
 {
 	struct container *c = container_get(d, id, false);
 
 	if (!c) {
 		c = container_get(d, id, true);
 		c->owner = owner;
+		c->run_start_wall_ns = wall_ns;
 	}
 	return c;
 }
@@ -342,7 +343,7 @@ void container_settle(struct ocitapd *d, struct container *c)
  * open (its last processes, dying with its pid namespace) stay until they
  * hang up.
  */
-void container_begin_run(struct ocitapd *d, struct container *c, uid_t owner)
+void container_begin_run(struct ocitapd *d, struct container *c, uid_t owner, int64_t wall_ns)
 {
 	if (c->pidw)
 		exit_finish_now(d, c);
@@ -382,6 +383,7 @@ void container_begin_run(struct ocitapd *d, struct container *c, uid_t owner)
 	c->profile_refused = NULL;
 	c->run++;
 	c->owner = owner;
+	c->run_start_wall_ns = wall_ns;
 	metric_add("ocitap_container_runs_total", 1, NULL);
 	log_msg(LOG_INFO, "container %s: run %lld begins (a new init under a used id)", c->id, (long long)c->run);
 }
@@ -467,6 +469,7 @@ static int restore_one(const struct ocitap_store_container *sc, int64_t stopped_
 	c->failed = sc->failed;
 	c->run = sc->run > 0 ? sc->run : 1;
 	c->owner = sc->owner > 0 ? (uid_t)sc->owner : 0; /* not known: root's (only root may speak for it) */
+	c->run_start_wall_ns = sc->created_wall_ns;
 	c->init_start_ticks = sc->init_start_ticks;
 	c->stored_pid = sc->pid;
 	c->stored_created_wall_ns = sc->created_wall_ns;

@@ -11,13 +11,14 @@
  * create is set and there is none, else NULL. */
 struct container *container_get(struct ocitapd *d, const char *id, bool create);
 /* The container with id, created (see container_get) with its first run
- * owned by owner when there is none. */
-struct container *container_get_owned(struct ocitapd *d, const char *id, uid_t owner);
+ * owned by owner, begun at wall_ns, when there is none. */
+struct container *container_get_owned(struct ocitapd *d, const char *id, uid_t owner, int64_t wall_ns);
 /* A new op of kind for c's current run. */
 struct wop *container_wop(const struct container *c, enum wop_kind kind);
 /* A new init under c's id: the current run is settled (exit, counts, a stop
- * if none was seen) and the next begins, from nothing, owned by owner. */
-void container_begin_run(struct ocitapd *d, struct container *c, uid_t owner);
+ * if none was seen) and the next begins, from nothing, owned by owner, at
+ * wall_ns (when the message that began it was sent). */
+void container_begin_run(struct ocitapd *d, struct container *c, uid_t owner, int64_t wall_ns);
 /* The container BPF knows by cookie, or NULL. */
 struct container *container_by_cookie(struct ocitapd *d, uint64_t cookie);
 /* Queue the container's identity (bundle, pid, annotations) for the store

@@ -271,7 +271,8 @@ static int start_loop(struct ocitapd *d)
 	int r;
 
 	if (d->listen_fd < 0) {
-		d->listen_fd = ocitap_unix_listen(d->opt.socket_path, 0600, 128, &err);
+		/* --allow-uid: its users must reach it (SO_PEERCRED still decides) */
+		d->listen_fd = ocitap_unix_listen(d->opt.socket_path, d->opt.n_allow ? 0666 : 0600, 128, &err);
 		if (d->listen_fd < 0) {
 			log_msg(LOG_ERR, "socket: %s", ocitap_error_format(&err, line, sizeof(line)));
 			return d->listen_fd;

@@ -105,8 +105,9 @@ struct profile_request {
 struct container {
 	struct container *next; /* hash chain */
 	char *id;
-	int64_t run; /* the current run's number (from 1) */
-	uid_t owner; /* the uid of the peer that began it (root: 0; with --allow-uid, a user) */
+	int64_t run;		   /* the current run's number (from 1) */
+	uid_t owner;		   /* the uid of the peer that began it (root: 0; with --allow-uid, a user) */
+	int64_t run_start_wall_ns; /* when the message that began it was sent (a spooled one's own time) */
 	pid_t init_pid;
 	uint64_t init_start_ticks; /* the init's start time (/proc/PID/stat), read with its pidfd; 0: unknown */
 	struct ocitap_lifecycle lc;

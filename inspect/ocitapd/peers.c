@@ -125,7 +125,7 @@ static bool init_alive(const struct container *c)
  * pid never gets here (the refusal rules); a run that never named its init
  * takes this one.
  */
-static void maybe_next_run(struct ocitapd *d, struct container *c, pid_t pid, uid_t uid)
+static void maybe_next_run(struct ocitapd *d, struct container *c, pid_t pid, uid_t uid, int64_t wall_ns)
 {
 	pid_t known = c->init_pid ? c->init_pid : c->stored_pid;
 	uint64_t ticks;
@@ -139,7 +139,7 @@ static void maybe_next_run(struct ocitapd *d, struct container *c, pid_t pid, ui
 	} else if (!known && c->lc.phase < OCITAP_PHASE_STOPPED) {
 		return;
 	}
-	container_begin_run(d, c, uid);
+	container_begin_run(d, c, uid, wall_ns);
 }
 
 /*
@@ -251,9 +251,9 @@ static void handle_listener_message(struct ocitapd *d, struct conn *cn)
 		refuse(d, cn, reason, line);
 		return;
 	}
-	c = container_get_owned(d, ps.state.id, cn->peer_uid);
+	c = container_get_owned(d, ps.state.id, cn->peer_uid, ocitap_wall_ns());
 	if (ps.state.status == OCITAP_STATUS_CREATING)
-		maybe_next_run(d, c, ps.pid, cn->peer_uid);
+		maybe_next_run(d, c, ps.pid, cn->peer_uid, ocitap_wall_ns());
 	r = ocitap_metadata_policy(ps.metadata, name, sizeof(name));
 	if (r == 1) {
 		if (!(policy = notify_find_policy(d, name)))
@@ -288,6 +288,37 @@ static void handle_listener_message(struct ocitapd *d, struct conn *cn)
 }
 
 /*
+ * A report replayed from the spool that was sent before the current run of
+ * its id began (a hook that gave up on a running daemon spooled it, and the
+ * id ran again before this restart) belongs to the run that was current
+ * then: it is kept there as the hook event it is, and changes nothing of
+ * the current run. True when it was so kept.
+ */
+static bool spooled_for_earlier_run(struct ocitapd *d, const struct container *c, const struct ocitap_hook_report *rep)
+{
+	int64_t run;
+	struct wop *op;
+
+	if (!rep->wall_ns || c->run <= 1 || !c->run_start_wall_ns || rep->wall_ns >= c->run_start_wall_ns || !d->store)
+		return false;
+	run = ocitap_store_run_at(d->store, c->id, rep->wall_ns);
+	if (run <= 0 || run >= c->run)
+		return false;
+	op = container_wop(c, WOP_EVENT);
+	op->run = run;
+	op->kind_text = ocitapd_xstrdup(OCITAP_EVENT_HOOK);
+	op->source = ocitapd_xstrdup(ocitap_stage_to_string(rep->stage));
+	op->ev.from = op->ev.to = ocitap_phase_from_stage(rep->stage);
+	op->ev.mono_ns = rep->mono_ns;
+	op->ev.wall_ns = rep->wall_ns;
+	writer_push(&d->writer, op);
+	metric_add("ocitap_hook_reports_total", 1, "stage", ocitap_stage_to_string(rep->stage), NULL);
+	log_msg(LOG_INFO, "container %s: a spooled %s report sent before run %lld began: kept on run %lld", c->id,
+		ocitap_stage_to_string(rep->stage), (long long)c->run, (long long)run);
+	return true;
+}
+
+/*
  * Record a hook report of a peer of uid (the owner of a run it begins);
  * ack (may be NULL) is answered once it is durable.
  * Only a live report (not one replayed from the spool, whose pid may have
@@ -297,12 +328,15 @@ static void apply_report(struct ocitapd *d, const struct ocitap_hook_report *rep
 			 struct writer_ack *ack)
 {
 	bool creates = rep->stage == OCITAP_STAGE_CREATE_RUNTIME || rep->stage == OCITAP_STAGE_PRESTART;
-	struct container *c = container_get_owned(d, rep->state.id, uid);
+	int64_t sent = rep->wall_ns ? rep->wall_ns : ocitap_wall_ns();
+	struct container *c = container_get_owned(d, rep->state.id, uid, sent);
 	enum ocitap_stage stage = rep->stage;
 	struct ocitap_observation obs;
 
+	if (!live && spooled_for_earlier_run(d, c, rep))
+		return;
 	if (creates)
-		maybe_next_run(d, c, rep->state.pid, uid);
+		maybe_next_run(d, c, rep->state.pid, uid, sent);
 	/* a hook that could only tell "prestart or createRuntime": the runtime
 	 * runs prestart first, so the second such report is createRuntime */
 	if (rep->stage_ambiguous && c->prestart_seen)

@@ -197,4 +197,20 @@ check "/metrics: refusals counted (result=\"refused\")" \
 check "a refusal is said once per container (hooks and listener bring it again)" \
 	test "$(grep -c 'container etc: io.containers.trace-syscall' "$log")" = 1
 check "the daemon is still up" kill -0 "$daemon_pid"
+
+# a traced container whose bundle's config.json is a FIFO with a writer that
+# never writes: the rules read it on the loop, which must not block on it
+mkdir -p "$work/fifo-b"
+mkfifo "$work/fifo-b/config.json"
+(exec sleep 30) >"$work/fifo-b/config.json" &
+fifo_writer=$!
+sleep 300 &
+fifo_init=$!
+r=$(printf '{"ocitapReport":1,"stage":"createRuntime","state":{"ociVersion":"1.0.2","id":"fifo","status":"creating","pid":%d,"bundle":"%s","annotations":{"io.containers.trace-syscall":"of:fifo.json"}}}' \
+	"$fifo_init" "$work/fifo-b" | timeout 10 socat -t5 - UNIX-CONNECT:"$sock" 2>&1)
+check "a FIFO as the bundle's config.json: the report is answered at once, nothing blocks" test "$r" = ok
+r=$(printf '{"ocitapReport":1,"stage":"poststart","state":{"id":"fifo","status":"running"}}' | timeout 10 socat -t5 - UNIX-CONNECT:"$sock" 2>&1)
+check "... and the next one too" test "$r" = ok
+kill "$fifo_writer" "$fifo_init" 2>/dev/null
+wait "$fifo_writer" "$fifo_init" 2>/dev/null
 done_testing
