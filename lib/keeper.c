@@ -22,7 +22,7 @@ static const struct {
 } verbs[] = {
 	{ "KEEP", OCITAP_KEEPER_KEEP, 2 }, { "DROP", OCITAP_KEEPER_DROP, 1 },	{ "GIVE", OCITAP_KEEPER_GIVE, 0 },
 	{ "FD", OCITAP_KEEPER_FD, 2 },	   { "END", OCITAP_KEEPER_END, 0 },	{ "OK", OCITAP_KEEPER_OK, 0 },
-	{ "ERR", OCITAP_KEEPER_ERR, 0 },   { "HELLO", OCITAP_KEEPER_HELLO, 1 },
+	{ "ERR", OCITAP_KEEPER_ERR, 0 },   { "HELLO", OCITAP_KEEPER_HELLO, 1 }, { "GET", OCITAP_KEEPER_GET, 1 },
 };
 
 static int name_ok(const char *s, size_t n)
@@ -267,4 +267,61 @@ int ocitap_keeper_secret_load(const char *path, bool create, char ret[OCITAP_KEE
 out:
 	close(fd);
 	return r;
+}
+
+int ocitap_keeper_peer_format(const struct ocitap_keeper_peer *p, char *buf, size_t size)
+{
+	size_t used;
+	int n = snprintf(buf, size, "p%du%u", (int)p->pid, (unsigned)p->uid);
+
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	used = (size_t)n;
+	for (int i = 0; p->has_ns && i < OCITAP_NS_N; i++) {
+		n = snprintf(buf + used, size - used, "-%llx:%llx", (unsigned long long)p->ns.ns[i].dev,
+			     (unsigned long long)p->ns.ns[i].ino);
+		if (n < 0 || (size_t)n >= size - used)
+			return -ENAMETOOLONG;
+		used += (size_t)n;
+	}
+	return used <= OCITAP_KEEPER_NAME_MAX ? (int)used : -ENAMETOOLONG;
+}
+
+int ocitap_keeper_peer_parse(const char *id, struct ocitap_keeper_peer *ret)
+{
+	struct ocitap_keeper_peer p = { 0 };
+	const char *s = id;
+	char *end;
+	long long v;
+	unsigned long long dev, ino;
+
+	if (*s++ != 'p')
+		return -EINVAL;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || v < 0 || v > INT32_MAX || *end != 'u')
+		return -EINVAL;
+	p.pid = (pid_t)v;
+	s = end + 1;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || v < 0 || v > UINT32_MAX)
+		return -EINVAL;
+	p.uid = (uid_t)v;
+	s = end;
+	if (*s) {
+		for (int i = 0; i < OCITAP_NS_N; i++) {
+			int used = 0;
+
+			if (sscanf(s, "-%llx:%llx%n", &dev, &ino, &used) != 2 || used == 0)
+				return -EINVAL;
+			p.ns.ns[i].dev = dev;
+			p.ns.ns[i].ino = ino;
+			s += used;
+		}
+		if (*s)
+			return -EINVAL;
+		p.has_ns = true;
+	}
+	*ret = p;
+	return 0;
 }

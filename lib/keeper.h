@@ -12,6 +12,8 @@
  *                  ocitapd it serves); nothing else is served before it
  *   KEEP KEY ID    with exactly one fd (SCM_RIGHTS): hold it
  *   DROP KEY       close the copy held under KEY
+ *   GET KEY        send back the fd held under KEY: "FD KEY ID" with it,
+ *                  or "ERR no such key"
  *   GIVE           send every held fd back, one message each:
  *                  "FD KEY ID" with the fd, then "END N"
  *
@@ -19,7 +21,16 @@
  * (a container may have several: one per exec); ID the container id. Both
  * are 1..255 bytes without white space or control characters. The keeper
  * also closes a copy by itself when its fd hangs up (the last process of
- * the filter exited).
+ * the filter exited). A KEY beginning with OCITAP_KEEPER_LISTEN_PREFIX
+ * holds the daemon's listening unix socket instead of a notify fd, so that
+ * connections made while no daemon runs wait in its backlog. While no
+ * client that said HELLO is connected (no daemon runs), the keeper accepts
+ * on it itself, as soon as a peer connects, notes who the peer is
+ * (SO_PEERCRED and its namespaces, read while it is surely alive) and holds
+ * the connection, unread, under a key beginning with
+ * OCITAP_KEEPER_CONN_PREFIX, its ID the peer (ocitap_keeper_peer_format());
+ * the next daemon takes them with GIVE and serves them as if it had
+ * accepted them.
  */
 #ifndef OCITAP_KEEPER_H
 #define OCITAP_KEEPER_H
@@ -29,6 +40,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "nsid.h"
 
 #define OCITAP_KEEPER_MSG_MAX  600
 #define OCITAP_KEEPER_NAME_MAX 255
@@ -42,7 +54,24 @@ enum ocitap_keeper_verb {
 	OCITAP_KEEPER_OK,
 	OCITAP_KEEPER_ERR,
 	OCITAP_KEEPER_HELLO, /* key: the secret */
+	OCITAP_KEEPER_GET,
 };
+
+#define OCITAP_KEEPER_LISTEN_PREFIX "listen."
+#define OCITAP_KEEPER_CONN_PREFIX   "conn."
+
+/* Who a held connection's peer was when it connected. */
+struct ocitap_keeper_peer {
+	pid_t pid;
+	uid_t uid;
+	bool has_ns; /* its namespaces could be read (else: gone already) */
+	struct ocitap_ns_ids ns;
+};
+
+/* The peer as an ID ("p<pid>u<uid>" and, with has_ns, "-<dev>:<ino>" in hex
+ * for each namespace kind); parse: -EINVAL when id is not one. */
+int ocitap_keeper_peer_format(const struct ocitap_keeper_peer *peer, char *buf, size_t size);
+int ocitap_keeper_peer_parse(const char *id, struct ocitap_keeper_peer *ret);
 
 /* The shared secret: OCITAP_KEEPER_SECRET_LEN hex digits. */
 #define OCITAP_KEEPER_SECRET_LEN 64

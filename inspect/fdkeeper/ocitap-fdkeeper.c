@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "keeper.h"
@@ -50,6 +51,11 @@ static struct {
 	struct held *v;
 	size_t n, cap, max;
 	size_t n_clients;
+	size_t n_authed;	     /* clients that said HELLO (or were served without): a daemon runs */
+	bool accepting;		     /* the held listening sockets are watched: no daemon runs */
+	uint64_t next_conn;	     /* the serial of the next connection held for the daemon */
+	int64_t listen_grace_ms;     /* --exit-when-idle holding only listening sockets: how long */
+	int64_t idle_since_ms;	     /* since when only listening sockets are held, and no client; 0: not */
 	ino_t sock_ino;		     /* the socket file we made: removed at exit only if still ours */
 	struct ocitap_ns_ids own_ns; /* a peer must share them: it is the ocitapd on this host */
 	bool exit_when_idle;	     /* no fd held and no client: nothing left to do */
@@ -115,15 +121,150 @@ static ssize_t find(const char *key)
 	return -1;
 }
 
+/* A listening unix socket (ocitapd's, under a "listen." key). */
+static bool is_listening_socket(int fd)
+{
+	int on = 0, domain = 0;
+	socklen_t len = sizeof(on);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) < 0 || !on)
+		return false;
+	len = sizeof(domain);
+	return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_UNIX;
+}
+
+static bool is_key(const char *key, const char *prefix)
+{
+	return strncmp(key, prefix, strlen(prefix)) == 0;
+}
+
+/* Hold fd under key for id; false (fd closed) when full. watch: hang-ups
+ * are watched (a notify fd); a held connection is not watched: its peer
+ * may well have sent and closed, and what it sent must reach the daemon. */
+static bool hold(const char *key, const char *id, int fd, bool watch)
+{
+	struct epoll_event ev = { .events = 0, .data.u64 = (uint64_t)fd };
+
+	if (k.n == k.max) {
+		close(fd);
+		return false;
+	}
+	if (k.n == k.cap) {
+		size_t cap = k.cap ? k.cap * 2 : 64;
+		struct held *p = realloc(k.v, cap * sizeof(*p));
+
+		if (!p) {
+			close(fd);
+			return false;
+		}
+		k.v = p;
+		k.cap = cap;
+	}
+	if (watch && epoll_ctl(k.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		close(fd);
+		return false;
+	}
+	snprintf(k.v[k.n].key, sizeof(k.v[k.n].key), "%s", key);
+	snprintf(k.v[k.n].id, sizeof(k.v[k.n].id), "%s", id);
+	k.v[k.n++].fd = fd;
+	return true;
+}
+
+/*
+ * No daemon runs: a peer connecting to a held listening socket is accepted
+ * now, while it is surely alive to be told apart (a runtime's process may
+ * be gone by the time the next daemon runs), and its connection held,
+ * unread, for that daemon (lib/keeper.h).
+ */
+static void accept_for_daemon(int listen_fd)
+{
+	for (;;) {
+		struct ocitap_keeper_peer peer = { 0 };
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		char key[OCITAP_KEEPER_NAME_MAX + 1], id[OCITAP_KEEPER_NAME_MAX + 1];
+		int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (c < 0)
+			return;
+		if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+			close(c);
+			continue;
+		}
+		peer.pid = cred.pid;
+		peer.uid = cred.uid;
+		peer.has_ns = cred.pid > 0 && ocitap_ns_ids_read("/proc", cred.pid, &peer.ns, NULL) == 0;
+		snprintf(key, sizeof(key), OCITAP_KEEPER_CONN_PREFIX "%llu", (unsigned long long)k.next_conn++);
+		if (ocitap_keeper_peer_format(&peer, id, sizeof(id)) < 0 || !hold(key, id, c, false))
+			say("a connection for the daemon is not held (%zu fds held already)", k.n);
+	}
+}
+
+/* A held connection whose peer closed it without a byte is nobody's: gone
+ * (a probe, or a peer that gave up). One with data waiting is kept, even
+ * if its peer has closed since: what it sent still counts. */
+static void prune_empty_conns(void)
+{
+	for (size_t i = k.n; i-- > 0;) {
+		char c;
+
+		if (is_key(k.v[i].key, OCITAP_KEEPER_CONN_PREFIX) &&
+		    recv(k.v[i].fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+			drop_at(i);
+	}
+}
+
+static size_t n_listening(void)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < k.n; i++)
+		n += is_key(k.v[i].key, OCITAP_KEEPER_LISTEN_PREFIX);
+	return n;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Watch the held listening sockets only while no daemon is connected
+ * (force: one was just added, watched as the others should be). */
+static void sync_accepting(bool force)
+{
+	bool want = k.n_authed == 0;
+
+	if (want == k.accepting && !force)
+		return;
+	for (size_t i = 0; i < k.n; i++)
+		if (is_key(k.v[i].key, OCITAP_KEEPER_LISTEN_PREFIX)) {
+			struct epoll_event ev = { .events = want ? EPOLLIN : 0, .data.u64 = (uint64_t)k.v[i].fd };
+
+			epoll_ctl(k.epfd, EPOLL_CTL_MOD, k.v[i].fd, &ev);
+		}
+	k.accepting = want;
+}
+
 /* Hold fd (now ours) under m's key, or say why not. */
 static void keep(int sock, const struct ocitap_keeper_msg *m, int fd)
 {
-	struct epoll_event ev = { .events = 0 }; /* hang-ups are always reported */
 	_cleanup_close_ int owned = fd;
 	ssize_t old = find(m->key);
 
-	if (!is_notify_fd(owned)) {
+	if (is_key(m->key, OCITAP_KEEPER_LISTEN_PREFIX)) {
+		if (!is_listening_socket(owned)) {
+			reply_err(sock, "not a listening unix socket");
+			return;
+		}
+	} else if (!is_notify_fd(owned)) {
 		reply_err(sock, "not a seccomp notify fd");
+		return;
+	}
+	if (is_key(m->key, OCITAP_KEEPER_CONN_PREFIX)) {
+		reply_err(sock, "conn. keys are the keeper's own");
 		return;
 	}
 	if (old >= 0)
@@ -132,25 +273,13 @@ static void keep(int sock, const struct ocitap_keeper_msg *m, int fd)
 		reply_err(sock, "holding the most fds allowed (--max-fds)");
 		return;
 	}
-	if (k.n == k.cap) {
-		size_t cap = k.cap ? k.cap * 2 : 64;
-		struct held *p = realloc(k.v, cap * sizeof(*p));
-
-		if (!p) {
-			reply_err(sock, "out of memory");
-			return;
-		}
-		k.v = p;
-		k.cap = cap;
-	}
-	ev.data.u64 = (uint64_t)owned;
-	if (epoll_ctl(k.epfd, EPOLL_CTL_ADD, owned, &ev) < 0) {
-		reply_err(sock, strerror(errno));
+	/* hang-ups are always reported; a listening socket reports none */
+	if (!hold(m->key, m->id, TAKE_FD(owned), true)) {
+		reply_err(sock, "cannot hold it (out of memory, or epoll)");
 		return;
 	}
-	memcpy(k.v[k.n].key, m->key, sizeof(m->key));
-	memcpy(k.v[k.n].id, m->id, sizeof(m->id));
-	k.v[k.n++].fd = TAKE_FD(owned);
+	if (is_key(m->key, OCITAP_KEEPER_LISTEN_PREFIX))
+		sync_accepting(true);
 	reply(sock, &(struct ocitap_keeper_msg){ .verb = OCITAP_KEEPER_OK }, -1);
 }
 
@@ -164,6 +293,10 @@ static void give(int sock)
 		reply(sock, &m, k.v[i].fd);
 	}
 	reply(sock, &(struct ocitap_keeper_msg){ .verb = OCITAP_KEEPER_END, .count = (long)k.n }, -1);
+	/* a held connection is the daemon's now: served once, never handed twice */
+	for (size_t i = k.n; i-- > 0;)
+		if (is_key(k.v[i].key, OCITAP_KEEPER_CONN_PREFIX))
+			drop_at(i);
 }
 
 /* Equal secrets, in a time that does not depend on where they differ. */
@@ -186,6 +319,8 @@ static bool hello(int sock, uint64_t *tag, const struct ocitap_keeper_msg *m)
 		reply_err(sock, "wrong secret");
 		return false;
 	}
+	if (!(*tag & TAG_AUTHED))
+		k.n_authed++;
 	*tag |= TAG_AUTHED;
 	ev.data.u64 = *tag;
 	epoll_ctl(k.epfd, EPOLL_CTL_MOD, sock, &ev);
@@ -246,6 +381,18 @@ static bool client_message(int sock, uint64_t *tag)
 		}
 	} else if (m.verb == OCITAP_KEEPER_GIVE) {
 		give(sock);
+	} else if (m.verb == OCITAP_KEEPER_GET) {
+		ssize_t i = find(m.key);
+
+		if (i < 0) {
+			reply_err(sock, "no such key");
+		} else {
+			struct ocitap_keeper_msg fd_msg = { .verb = OCITAP_KEEPER_FD };
+
+			memcpy(fd_msg.key, k.v[i].key, sizeof(fd_msg.key));
+			memcpy(fd_msg.id, k.v[i].id, sizeof(fd_msg.id));
+			reply(sock, &fd_msg, k.v[i].fd);
+		}
 	} else {
 		reply_err(sock, "not a request");
 	}
@@ -285,10 +432,12 @@ static void accept_client(void)
 		return;
 	}
 	ev.data.u64 = TAG_CLIENT | (uint64_t)c | (k.have_secret ? 0 : TAG_AUTHED);
-	if (epoll_ctl(k.epfd, EPOLL_CTL_ADD, c, &ev) < 0)
+	if (epoll_ctl(k.epfd, EPOLL_CTL_ADD, c, &ev) < 0) {
 		close(c);
-	else
+	} else {
 		k.n_clients++;
+		k.n_authed += !k.have_secret;
+	}
 }
 
 static void on_signal(int sig)
@@ -333,6 +482,9 @@ static void usage(FILE *out)
 		     "                     keeper.key in its state directory, and passes it when it\n"
 		     "                     starts the keeper)\n"
 		     "  --max-fds N        hold at most N fds (default 4096)\n"
+		     "  --listen-grace MS  with --exit-when-idle: holding only ocitapd's listening socket\n"
+		     "                     and no client, wait MS for the next ocitapd, then close it\n"
+		     "                     and exit (default 60000, or $OCITAP_KEEPER_LISTEN_GRACE_MS)\n"
 		     "  -V, --version      print the version and exit\n"
 		     "  --exit-when-idle   exit once no fd is held and no client is connected\n"
 		     "                     (how ocitapd starts it; a service manager's unit does not)\n");
@@ -347,13 +499,18 @@ static int parse_args(int argc, char **argv, const char **ret_path, struct ocita
 		{ "max-fds", required_argument, NULL, 'm' },
 		{ "exit-when-idle", no_argument, NULL, 'i' },
 		{ "key-file", required_argument, NULL, 'k' },
+		{ "listen-grace", required_argument, NULL, 'g' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *path = NULL;
+	const char *path = NULL, *grace = getenv("OCITAP_KEEPER_LISTEN_GRACE_MS");
+	uint64_t grace_ms;
 	int opt;
 
+	k.listen_grace_ms = 60000;
+	if (grace && ocitap_parse_uint64(grace, 86400000, &grace_ms) == 0)
+		k.listen_grace_ms = (int64_t)grace_ms;
 	while ((opt = getopt_long(argc, argv, "hV", options, NULL)) != -1) {
 		switch (opt) {
 		case 'k':
@@ -365,6 +522,16 @@ static int parse_args(int argc, char **argv, const char **ret_path, struct ocita
 		case 'V':
 			printf("ocitap-fdkeeper %s\n", OCITAP_VERSION);
 			return 1;
+		case 'g': {
+			uint64_t v;
+
+			if (ocitap_parse_uint64(optarg, 86400000, &v) < 0)
+				return ocitap_error_set(err, -EINVAL, NULL,
+							"--listen-grace: milliseconds (0 to 86400000), not '%s'",
+							optarg);
+			k.listen_grace_ms = (int64_t)v;
+			break;
+		}
 		case 's':
 			path = optarg;
 			break;
@@ -410,14 +577,43 @@ static int serve(const char *path, struct ocitap_error *err)
 	if (k.epfd < 0)
 		return ocitap_error_set(err, -errno, NULL, "cannot listen on %s: epoll: %s", path, strerror(errno));
 	k.listen_fd = listen_on(path);
+	/* a daemon's listening socket, and nothing else, with no daemon: it
+	 * waits that long for the next daemon, then is closed (connections are
+	 * refused from then on) */
 	if (k.listen_fd < 0)
 		return ocitap_error_set(err, k.listen_fd, NULL, "cannot listen on %s: %s", path,
 					strerror(-k.listen_fd));
 	epoll_ctl(k.epfd, EPOLL_CTL_ADD, k.listen_fd, &ev);
 	while (!k.stop) {
 		struct epoll_event events[32];
-		bool idle = k.exit_when_idle && k.n == 0 && k.n_clients == 0;
-		int n = epoll_wait(k.epfd, events, 32, idle ? 10000 : -1);
+		bool idle, only_listening;
+		int timeout = -1, n;
+
+		sync_accepting(false);
+		prune_empty_conns();
+		idle = k.exit_when_idle && k.n == 0 && k.n_clients == 0;
+		only_listening = k.exit_when_idle && k.n > 0 && k.n == n_listening() && k.n_clients == 0;
+		if (!only_listening)
+			k.idle_since_ms = 0;
+		else if (!k.idle_since_ms)
+			k.idle_since_ms = now_ms();
+		if (idle)
+			timeout = 10000;
+		else if (only_listening)
+			timeout = (int)(k.idle_since_ms + k.listen_grace_ms - now_ms() > 0
+						? k.idle_since_ms + k.listen_grace_ms - now_ms()
+						: 0);
+		/* held connections are not watched: look at them again each second */
+		if (k.exit_when_idle && k.n_clients == 0 && k.n > n_listening() && (timeout < 0 || timeout > 1000))
+			timeout = 1000;
+		if (only_listening && timeout == 0) {
+			say("no ocitapd took its listening socket back in %lld ms: closed",
+			    (long long)k.listen_grace_ms);
+			while (k.n)
+				drop_at(k.n - 1);
+			break;
+		}
+		n = epoll_wait(k.epfd, events, 32, timeout);
 
 		for (int i = 0; i < n; i++) {
 			uint64_t tag = events[i].data.u64;
@@ -431,11 +627,15 @@ static int serve(const char *path, struct ocitap_error *err)
 				    !client_message(c, &tag)) {
 					close(c); /* closing removes it from the epoll set */
 					k.n_clients--;
+					k.n_authed -= (tag & TAG_AUTHED) != 0;
 				}
-			} else { /* a held fd hung up: its filter has no process left */
+			} else { /* a held listening socket with a peer waiting, or a held fd that hung up */
 				for (size_t h = 0; h < k.n; h++)
 					if ((uint64_t)k.v[h].fd == tag) {
-						drop_at(h);
+						if (is_key(k.v[h].key, OCITAP_KEEPER_LISTEN_PREFIX))
+							accept_for_daemon(k.v[h].fd);
+						else
+							drop_at(h); /* its filter has no process left */
 						break;
 					}
 			}

@@ -9,11 +9,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <seccomp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -24,6 +26,7 @@
 #include "macro.h"
 #include "metrics.h"
 #include "notify.h"
+#include "peers.h"
 
 /* One datagram to $NOTIFY_SOCKET ("@..." is abstract), with fd when >= 0. */
 static int sd_notify_fd(const char *text, int fd)
@@ -97,6 +100,7 @@ void handover_keeper_lost(struct ocitapd *d, const char *why)
 		log_msg(LOG_WARN, "%s; until one is back, a restart of ocitapd would fail notified syscalls", why);
 	}
 	metric_set("ocitap_keeper_up", 0, NULL);
+	d->listener_kept = false;
 	/* one that answers nothing (stopped, stuck) would stall the event
 	 * loop on every request: try it again much later */
 	d->keeper_retry_ms = ocitap_now_ms() + (strstr(why, "no answer") ? 30000 : 1000);
@@ -119,6 +123,100 @@ static bool keeper_keep_fd(struct ocitapd *d, struct notify_fd *n)
 	else if (r < 0)
 		handover_keeper_lost(d, why);
 	return r == 0;
+}
+
+/* The keeper's name for our listening socket: one per socket path. */
+static void listen_key(const struct ocitapd *d, char *buf, size_t size)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (const char *p = d->opt.socket_path; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	snprintf(buf, size, OCITAP_KEEPER_LISTEN_PREFIX "%016llx", (unsigned long long)h);
+}
+
+/* The listening socket goes to the keeper too: while no daemon runs, a
+ * runtime's connection waits in its backlog for the next one. */
+static void keeper_keep_listener(struct ocitapd *d)
+{
+	struct ocitap_error err = { 0 };
+	char key[64], why[512];
+	int r;
+
+	if (d->keeper_fd < 0 || d->listen_fd < 0)
+		return;
+	listen_key(d, key, sizeof(key));
+	r = keeper_keep(d->keeper_fd, key, "ocitapd", d->listen_fd, &err);
+	d->listener_kept = r == 0;
+	if (r == -EREMOTEIO) /* an earlier keeper: notify fds only */
+		log_msg(LOG_INFO,
+			"keeper: does not hold the listening socket (%s): connections made while no "
+			"ocitapd runs are refused",
+			ocitap_error_format(&err, why, sizeof(why)));
+	else if (r < 0)
+		handover_keeper_lost(d, ocitap_error_format(&err, why, sizeof(why)));
+}
+
+/*
+ * Before the socket is made: the listening socket a previous daemon left
+ * with the keeper (killed, or stopped), with the connections that waited
+ * for us in its backlog. Taken only if it is bound to our socket's path
+ * and that path is a socket still.
+ */
+void handover_take_listener(struct ocitapd *d)
+{
+	struct ocitap_error err = { 0 };
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+	struct stat st;
+	char key[64];
+	int k, fd = -1;
+
+	if (!d->opt.keeper_path || d->listen_fd >= 0)
+		return;
+	k = keeper_connect(d->opt.keeper_path, false, d->keeper_key, &err);
+	if (k < 0)
+		return; /* no keeper: nothing was kept */
+	listen_key(d, key, sizeof(key));
+	if (keeper_get(k, key, &fd, &err) == 0) {
+		if (getsockname(fd, (struct sockaddr *)&sa, &len) == 0 && sa.sun_family == AF_UNIX &&
+		    len > offsetof(struct sockaddr_un, sun_path) &&
+		    strncmp(sa.sun_path, d->opt.socket_path, sizeof(sa.sun_path)) == 0 &&
+		    lstat(d->opt.socket_path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+			d->listen_fd = fd;
+			log_msg(LOG_INFO,
+				"keeper %s: took back the listening socket %s (connections made meanwhile "
+				"waited in it)",
+				d->opt.keeper_path, d->opt.socket_path);
+		} else {
+			log_msg(LOG_WARN,
+				"keeper %s: the listening socket it held is not bound to %s any more: a new "
+				"one is made",
+				d->opt.keeper_path, d->opt.socket_path);
+			close(fd);
+			keeper_drop(k, key, NULL);
+		}
+	}
+	close(k);
+}
+
+bool handover_keeper_holds_listener(struct ocitapd *d)
+{
+	struct ocitap_error err = { 0 };
+	char key[64];
+	int k, fd = -1;
+	bool held;
+
+	if (!d->opt.keeper_path || (k = keeper_connect(d->opt.keeper_path, false, d->keeper_key, &err)) < 0)
+		return false;
+	listen_key(d, key, sizeof(key));
+	held = keeper_get(k, key, &fd, &err) == 0;
+	if (fd >= 0)
+		close(fd);
+	close(k);
+	return held;
 }
 
 static void keeper_drop_fd(struct ocitapd *d, struct notify_fd *n)
@@ -178,6 +276,7 @@ void handover_reconnect(struct ocitapd *d)
 		handover_keeper_lost(d, "keeper: cannot watch its connection");
 		return;
 	}
+	keeper_keep_listener(d);
 	for (size_t b = 0; b < OCITAPD_BUCKETS && d->keeper_fd >= 0; b++)
 		for (struct container *c = d->buckets[b]; c && d->keeper_fd >= 0; c = c->next)
 			for (struct notify_fd *n = c->fds; n && d->keeper_fd >= 0; n = n->next) {
@@ -212,6 +311,27 @@ static void adopt_fd(const char *key, const char *id, int fd, void *userdata)
 	bool init;
 	struct notify_fd *n;
 
+	if (strncmp(key, OCITAP_KEEPER_LISTEN_PREFIX, strlen(OCITAP_KEEPER_LISTEN_PREFIX)) == 0) {
+		close(fd); /* the listening socket: taken before (handover_take_listener()) */
+		return;
+	}
+	if (strncmp(key, OCITAP_KEEPER_CONN_PREFIX, strlen(OCITAP_KEEPER_CONN_PREFIX)) == 0) {
+		struct ocitap_keeper_peer peer;
+
+		if (ocitap_keeper_peer_parse(id, &peer) < 0) {
+			log_msg(LOG_WARN, "keeper: a connection held as \"%s\" names no peer: closed", id);
+			close(fd);
+		} else {
+			/* served once GIVE is over: serving may talk to the keeper */
+			struct kept_conn *kc = ocitapd_xcalloc(1, sizeof(*kc));
+
+			kc->fd = fd;
+			kc->peer = peer;
+			kc->next = d->kept;
+			d->kept = kc;
+		}
+		return;
+	}
 	if (handover_find_fd(d, key)) { /* both the keeper and systemd's fd store had it */
 		close(fd);
 		return;
@@ -346,9 +466,37 @@ static int fdstore_take_back(struct ocitapd *d)
 	return taken;
 }
 
+/* The connections the keeper accepted while no daemon ran, oldest first
+ * (the list is newest first): each served as if accepted now. */
+static void serve_kept_conns(struct ocitapd *d)
+{
+	struct kept_conn *rev = NULL;
+	size_t n = 0;
+
+	while (d->kept) {
+		struct kept_conn *kc = d->kept;
+
+		d->kept = kc->next;
+		kc->next = rev;
+		rev = kc;
+	}
+	while (rev) {
+		struct kept_conn *kc = rev;
+
+		rev = kc->next;
+		peers_adopt_conn(d, kc->fd, &kc->peer);
+		free(kc);
+		n++;
+	}
+	if (n)
+		log_msg(LOG_INFO, "keeper: served %zu connection%s made while no ocitapd ran", n, n == 1 ? "" : "s");
+	d->kept_conns += n;
+}
+
 /* At start: every notify fd the keeper (or systemd) holds becomes ours again. */
 void handover_take_back(struct ocitapd *d)
 {
+	uint64_t adopted_before = d->adopted;
 	struct ocitap_error err = { 0 };
 	char why[512], path[PATH_MAX];
 	int n = 0, from_store = fdstore_take_back(d);
@@ -372,17 +520,23 @@ void handover_take_back(struct ocitapd *d)
 			d->keeper_retry_ms = ocitap_now_ms() + 5000;
 		} else if ((n = keeper_give(d->keeper_fd, adopt_fd, d, &err)) < 0) {
 			handover_keeper_lost(d, ocitap_error_format(&err, why, sizeof(why)));
+			serve_kept_conns(d); /* those it handed over before it failed */
 			n = 0;
-		} else if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->keeper_fd,
-				     &(struct epoll_event){ .events = EPOLLIN, .data.ptr = &d->keeper_w }) < 0) {
-			handover_keeper_lost(d, "keeper: cannot watch its connection");
 		} else {
-			metric_set("ocitap_keeper_up", 1, NULL);
-			if (n)
-				log_msg(LOG_INFO, "keeper %s: took back %d notify fd%s of a previous ocitapd",
-					d->opt.keeper_path, n, n == 1 ? "" : "s");
-			else
-				log_msg(LOG_INFO, "keeper %s: connected", d->opt.keeper_path);
+			n = (int)(d->adopted - adopted_before);
+			serve_kept_conns(d);
+			if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->keeper_fd,
+				      &(struct epoll_event){ .events = EPOLLIN, .data.ptr = &d->keeper_w }) < 0) {
+				handover_keeper_lost(d, "keeper: cannot watch its connection");
+			} else {
+				metric_set("ocitap_keeper_up", 1, NULL);
+				keeper_keep_listener(d);
+				if (n)
+					log_msg(LOG_INFO, "keeper %s: took back %d notify fd%s of a previous ocitapd",
+						d->opt.keeper_path, n, n == 1 ? "" : "s");
+				else
+					log_msg(LOG_INFO, "keeper %s: connected", d->opt.keeper_path);
+			}
 		}
 	}
 	if (d->inflight)

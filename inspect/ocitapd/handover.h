@@ -11,6 +11,11 @@
  * systemd holds adopted, and what a killed predecessor left unanswered
  * answered. */
 void handover_take_back(struct ocitapd *d);
+/* Before the socket is made: the listening socket the keeper held for a
+ * previous daemon, if it is still bound to ours (d->listen_fd). */
+void handover_take_listener(struct ocitapd *d);
+/* The keeper holds a listening socket for our path (a daemon left it). */
+bool handover_keeper_holds_listener(struct ocitapd *d);
 /* A new notify fd: the keeper and the fd store get their copy. */
 void handover_keep(struct ocitapd *d, struct notify_fd *n);
 /* n hung up: they drop theirs. */

@@ -240,6 +240,34 @@ int keeper_drop(int sock, const char *key, struct ocitap_error *err)
 	return request(sock, &m, -1, err);
 }
 
+int keeper_get(int sock, const char *key, int *ret_fd, struct ocitap_error *err)
+{
+	struct ocitap_keeper_msg m = { .verb = OCITAP_KEEPER_GET };
+	char line[OCITAP_KEEPER_MSG_MAX + 1];
+	int n, r, fd = -1;
+
+	snprintf(m.key, sizeof(m.key), "%s", key);
+	n = ocitap_keeper_format(&m, line, sizeof(line));
+	if (n < 0)
+		return ocitap_error_set(err, -EINVAL, NULL, "keeper: a name it cannot carry");
+	r = ocitap_scm_send(sock, line, (size_t)n, NULL, 0, NULL);
+	if (r < 0)
+		return ocitap_error_set(err, r, NULL, "keeper: %s", strerror(-r));
+	r = receive(sock, &m, &fd, err);
+	if (r < 0)
+		return r;
+	if (m.verb == OCITAP_KEEPER_ERR && strstr(m.reason, "no such key"))
+		return -ENOENT;
+	if (m.verb != OCITAP_KEEPER_FD || fd < 0) {
+		if (fd >= 0)
+			close(fd);
+		return ocitap_error_set(err, -EPROTO, NULL, "keeper: %s",
+					m.verb == OCITAP_KEEPER_ERR ? m.reason : "unexpected answer to GET");
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
 int keeper_give(int sock, void (*fn)(const char *key, const char *id, int fd, void *userdata), void *userdata,
 		struct ocitap_error *err)
 {

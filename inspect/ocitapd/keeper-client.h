@@ -24,6 +24,8 @@ int keeper_connect(const char *path, bool spawn, const char *key_file, struct oc
 int keeper_keep(int sock, const char *key, const char *id, int fd, struct ocitap_error *err);
 /* The keeper closes its copy of key. */
 int keeper_drop(int sock, const char *key, struct ocitap_error *err);
+/* The fd held under key (*ret_fd, the caller's); -ENOENT when none is. */
+int keeper_get(int sock, const char *key, int *ret_fd, struct ocitap_error *err);
 /* Take back every held fd: fn owns each. Returns how many, or -errno. */
 int keeper_give(int sock, void (*fn)(const char *key, const char *id, int fd, void *userdata), void *userdata,
 		struct ocitap_error *err);

@@ -224,7 +224,6 @@ static int start_store(struct ocitapd *d)
 		log_msg(LOG_ERR, "state directory %s: %s", d->opt.state_dir, strerror(-r));
 		return r;
 	}
-	snprintf(d->keeper_key, sizeof(d->keeper_key), "%s/keeper.key", d->opt.state_dir);
 	snprintf(d->db_path, sizeof(d->db_path), "%s/" OCITAP_STATE_DB_NAME, d->opt.state_dir);
 	r = ocitap_store_open(d->db_path, d->opt.sync_interval_ms ? OCITAP_STORE_SYNC_LATER : 0, &d->store, &err);
 	if (r < 0 || (r = container_restore(d, d->store, &restored, &err)) < 0) {
@@ -401,11 +400,31 @@ static int daemon_start(struct ocitapd *d)
 	}
 	if ((r = start_process(d)) < 0 || (r = start_paths(d)) < 0)
 		return r;
+	snprintf(d->keeper_key, sizeof(d->keeper_key), "%s/keeper.key", d->opt.state_dir);
 	/* a peer in these is the host's (a runtime, its hooks); one in others is inside a container */
 	if ((r = ocitap_ns_ids_read("/proc", 0, &d->own_ns, &err)) < 0) {
 		log_msg(LOG_ERR, "cannot tell the daemon's own namespaces: %s",
 			ocitap_error_format(&err, line, sizeof(line)));
 		return r;
+	}
+	/* one daemon per socket: taking over is --replace's (or SIGUSR2's) */
+	if (!getenv("OCITAP_LISTEN_FD") && !getenv("OCITAP_REPLACE_PID") && !getenv("LISTEN_FDS")) {
+		pid_t other = upgrade_live_daemon(d);
+
+		if (other > 0) {
+			log_msg(LOG_ERR,
+				"%s is served by ocitapd pid %d: not starting a second daemon on it (stop that one, or "
+				"take over with ocitapd --replace)",
+				d->opt.socket_path, (int)other);
+			return -EADDRINUSE; /* nothing of its (socket, pid file, keeper) was touched */
+		}
+		if (other < 0) {
+			log_msg(LOG_ERR,
+				"%s is served by another process (no pid file names it): not starting a second "
+				"daemon on it",
+				d->opt.socket_path);
+			return -EADDRINUSE; /* nothing of its (socket, pid file, keeper) was touched */
+		}
 	}
 	if ((env = getenv("OCITAP_LISTEN_FD"))) {
 		d->listen_fd = upgrade_inherited_listen_fd(env);
@@ -419,6 +438,7 @@ static int daemon_start(struct ocitapd *d)
 		if (r < 0)
 			return r;
 	}
+	handover_take_listener(d); /* before start_loop(): a kept socket is not made again */
 	if ((r = start_store(d)) < 0 || (r = start_loop(d)) < 0)
 		return r;
 	start_bpf(d);
@@ -451,6 +471,11 @@ static void daemon_stop(struct ocitapd *d)
 				"the keeper holds %llu notify fd%s: those containers' notified syscalls wait for the "
 				"next ocitapd (stop ocitap-fdkeeper to fail them instead)",
 				(unsigned long long)held, held == 1 ? "" : "s");
+		if (d->listener_kept && !d->replaced)
+			log_msg(LOG_INFO,
+				"the keeper holds the listening socket %s: runtimes and hooks that connect "
+				"wait for the next ocitapd (stop ocitap-fdkeeper to refuse them instead)",
+				d->opt.socket_path);
 		close(d->keeper_fd);
 	}
 	/* from here on the store thread wakes neither (committed()) */

@@ -137,6 +137,13 @@ struct container {
 	char *profile_refused;		 /* why the annotation was refused (the profile endpoint says it) */
 };
 
+/* A connection the keeper accepted while no daemon ran, and its peer then. */
+struct kept_conn {
+	int fd;
+	struct ocitap_keeper_peer peer;
+	struct kept_conn *next;
+};
+
 /* A peer on the daemon's socket: a runtime's listener message or a hook's report. */
 struct conn {
 	struct watch watch;
@@ -206,6 +213,9 @@ struct ocitapd {
 
 	/* handing fds over to the next daemon (handover.c) */
 	int keeper_fd;			  /* -1: not connected */
+	bool listener_kept;		  /* the keeper holds our listening socket too */
+	uint64_t kept_conns;		  /* connections the keeper accepted for us while no daemon ran */
+	struct kept_conn *kept;		  /* those, while the keeper hands fds back (handover.c) */
 	char keeper_key[PATH_MAX];	  /* the keeper's secret: keeper.key in the state directory */
 	int64_t keeper_retry_ms;	  /* when to reconnect (and hand everything over again) */
 	bool keeper_said;		  /* the "cannot reach the keeper" warning was logged */

@@ -8,6 +8,7 @@
  * wrote while the daemon was away, replayed at start.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -518,16 +519,81 @@ static const char *peer_refused(struct ocitapd *d, const struct ucred *cred, boo
 	return NULL;
 }
 
+/*
+ * A connection to serve: accepted now (ns NULL: the peer's namespaces are
+ * read now), or by the keeper while no daemon ran (ns: as it read them
+ * then, or a zeroed set when it could not). Inside a container: another pid
+ * namespace than the daemon's (a runtime may well have a mount namespace
+ * of its own, crun here does); a peer whose namespaces could not be read
+ * (gone already) counts as inside.
+ */
+static void add_conn(struct ocitapd *d, int fd, const struct ucred *cred, bool report_only,
+		     const struct ocitap_ns_ids *ns)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct conn *cn = ocitapd_xcalloc(1, sizeof(*cn));
+	bool have_ns;
+
+	cn->watch.fn = conn_ready;
+	cn->fd = fd;
+	cn->peer_pid = cred->pid;
+	cn->peer_uid = cred->uid;
+	cn->report_only = report_only;
+	if (ns) {
+		cn->peer_ns = *ns;
+		have_ns = ns->ns[OCITAP_NS_PID].ino != 0;
+	} else {
+		have_ns = cred->pid > 0 && ocitap_ns_ids_read("/proc", cred->pid, &cn->peer_ns, NULL) == 0;
+	}
+	cn->inside = !have_ns || cn->peer_ns.ns[OCITAP_NS_PID].ino != d->own_ns.ns[OCITAP_NS_PID].ino ||
+		     cn->peer_ns.ns[OCITAP_NS_PID].dev != d->own_ns.ns[OCITAP_NS_PID].dev;
+	cn->deadline_ms = ocitap_now_ms() + d->opt.timeout_ms;
+	ocitap_scm_reader_init(&cn->reader, NULL);
+	ev.data.ptr = &cn->watch;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		close(fd);
+		free(cn);
+		return;
+	}
+	cn->next = d->conns;
+	if (d->conns)
+		d->conns->prev = cn;
+	d->conns = cn;
+	d->n_conns++;
+	d->n_conns_unprivileged += cn->peer_uid != 0 || cn->report_only;
+	/* a hook sends its report right after connect: it is often here
+	 * already, and reading it now saves a trip through epoll_wait */
+	conn_event(d, cn);
+}
+
+void peers_adopt_conn(struct ocitapd *d, int fd, const struct ocitap_keeper_peer *peer)
+{
+	struct ucred cred = { .pid = peer->pid, .uid = peer->uid };
+	struct ocitap_ns_ids none = { 0 };
+
+	/* the keeper accepted it for us (bounded by its --max-fds): only who
+	 * may speak is checked again, not how many are open */
+	if (!peer_allowed(d, peer->uid)) {
+		d->dropped_peers++;
+		metric_add("ocitap_dropped_peers_total", 1, NULL);
+		log_msg(LOG_WARN, "refused peer pid %d uid %u (kept by the keeper): not root and not --allow-uid",
+			(int)peer->pid, (unsigned)peer->uid);
+		close(fd);
+		return;
+	}
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	add_conn(d, fd, &cred, false, peer->has_ns ? &peer->ns : &none);
+}
+
 void peers_accept(struct ocitapd *d, struct watch *w, uint32_t events)
 {
 	bool report_only = w == &d->report_w;
 	int listen_fd = report_only ? d->report_fd : d->listen_fd;
 
 	for (;;) {
-		struct epoll_event ev = { .events = EPOLLIN };
 		struct ucred cred;
 		socklen_t len = sizeof(cred);
-		struct conn *cn;
 		const char *why;
 		char line[128];
 		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -548,35 +614,7 @@ void peers_accept(struct ocitapd *d, struct watch *w, uint32_t events)
 			close(fd);
 			continue;
 		}
-		cn = ocitapd_xcalloc(1, sizeof(*cn));
-		cn->watch.fn = conn_ready;
-		cn->fd = fd;
-		cn->peer_pid = cred.pid;
-		cn->peer_uid = cred.uid;
-		cn->report_only = report_only;
-		/* inside a container: another pid namespace than the daemon's (a runtime
-		 * may well have a mount namespace of its own, crun here does); a peer
-		 * whose namespaces cannot be read (gone already) counts as inside */
-		cn->inside = cred.pid <= 0 || ocitap_ns_ids_read("/proc", cred.pid, &cn->peer_ns, NULL) < 0 ||
-			     cn->peer_ns.ns[OCITAP_NS_PID].ino != d->own_ns.ns[OCITAP_NS_PID].ino ||
-			     cn->peer_ns.ns[OCITAP_NS_PID].dev != d->own_ns.ns[OCITAP_NS_PID].dev;
-		cn->deadline_ms = ocitap_now_ms() + d->opt.timeout_ms;
-		ocitap_scm_reader_init(&cn->reader, NULL);
-		ev.data.ptr = &cn->watch;
-		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			close(fd);
-			free(cn);
-			continue;
-		}
-		cn->next = d->conns;
-		if (d->conns)
-			d->conns->prev = cn;
-		d->conns = cn;
-		d->n_conns++;
-		d->n_conns_unprivileged += cn->peer_uid != 0 || cn->report_only;
-		/* a hook sends its report right after connect: it is often here
-		 * already, and reading it now saves a trip through epoll_wait */
-		conn_event(d, cn);
+		add_conn(d, fd, &cred, report_only, NULL);
 	}
 }
 

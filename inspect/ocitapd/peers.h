@@ -8,6 +8,9 @@
 
 /* The listening socket is readable: accept every peer waiting (watch callback). */
 void peers_accept(struct ocitapd *d, struct watch *w, uint32_t events);
+/* A connection the keeper accepted for us while no daemon ran, and who its
+ * peer was then (lib/keeper.h): served as if we had accepted it. */
+void peers_adopt_conn(struct ocitapd *d, int fd, const struct ocitap_keeper_peer *peer);
 /* Drop peers whose message is not complete by --peer-timeout. */
 void peers_expire(struct ocitapd *d);
 /* Answer and close the connections whose reports the store thread has made durable. */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "loop.h"
+#include "handover.h"
 #include "upgrade.h"
 
 static void successor_exited(struct ocitapd *d, struct watch *w, uint32_t events)
@@ -259,6 +260,56 @@ int upgrade_replace_running(struct ocitapd *d)
 	return 1;
 }
 
+/* pid runs an ocitapd (its command line's first word, or a later one under
+ * a wrapper such as valgrind, ends in "ocitapd"). */
+static bool is_ocitapd(pid_t pid)
+{
+	char path[64], *buf = NULL;
+	size_t n;
+	bool yes = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	if (pid <= 0 || pid == getpid() || ocitap_read_file(path, 4096, 1000, &buf, &n, NULL) < 0)
+		return false;
+	for (size_t i = 0; i < n && !yes; i += strlen(buf + i) + 1) {
+		const char *word = buf + i, *base = strrchr(word, '/');
+
+		yes = strcmp(base ? base + 1 : word, "ocitapd") == 0;
+	}
+	free(buf);
+	return yes;
+}
+
+pid_t upgrade_live_daemon(struct ocitapd *d)
+{
+	struct ocitap_error err = { 0 };
+	struct ucred cred = { 0 };
+	socklen_t len = sizeof(cred);
+	char path[PATH_MAX];
+	pid_t pid;
+	int fd = ocitap_unix_connect(d->opt.socket_path, &err);
+
+	if (fd < 0)
+		return 0; /* nobody listens: a stale socket file, replaced */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		cred.pid = 0;
+	close(fd);
+	/* the pid file says who serves; one that names a process gone (or not
+	 * an ocitapd) is a daemon's that was killed: the socket answers because
+	 * the keeper holds it for us */
+	options_run_file(&d->opt, "ocitapd.pid", path, sizeof(path));
+	pid = read_pid_file(path);
+	if (is_ocitapd(pid))
+		return pid;
+	if (pid > 0 || access(path, F_OK) == 0)
+		return 0;
+	/* no pid file (a daemon stopped cleanly removes it): a listening
+	 * socket the keeper does not hold is another daemon's */
+	if (handover_keeper_holds_listener(d))
+		return 0;
+	return cred.pid > 0 ? cred.pid : -1;
+}
+
 /* ocitapd.pid next to the socket: who serves it now (for --replace). */
 void upgrade_write_pid_file(struct ocitapd *d)
 {
@@ -278,7 +329,8 @@ void upgrade_remove_files(struct ocitapd *d)
 
 	if (d->replaced) /* they are the successor's now */
 		return;
-	unlink(d->opt.socket_path);
+	if (!d->listener_kept) /* else the keeper still listens on it, for the next daemon */
+		unlink(d->opt.socket_path);
 	if (d->report_fd >= 0)
 		unlink(d->opt.container_socket);
 	options_run_file(&d->opt, "ocitapd.pid", path, sizeof(path));

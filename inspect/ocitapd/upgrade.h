@@ -16,6 +16,10 @@ int upgrade_inherited_listen_fd(const char *text);
 /* ocitapd --replace: the exit status for main. */
 int upgrade_replace_running(struct ocitapd *d);
 void upgrade_write_pid_file(struct ocitapd *d);
+/* Another daemon serving our socket (its pid; -1 when it cannot be told),
+ * or 0: the socket answers, and the pid file names a live ocitapd, or
+ * there is none and the keeper does not hold the socket for us. */
+pid_t upgrade_live_daemon(struct ocitapd *d);
 void upgrade_remove_files(struct ocitapd *d);
 
 #endif

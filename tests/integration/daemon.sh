@@ -294,11 +294,13 @@ check "ocitapd --help" bash -c '"$1" --help | grep -q -- "--allow-uid"' _ "$OCIT
 check "ocitapd --version" bash -c '"$1" --version | grep -q "^ocitapd [0-9]"' _ "$OCITAPD"
 "$OCITAPD" --bogus >/dev/null 2>&1
 check "ocitapd: bad option exits 2" [ $? -eq 2 ]
-OCITAP_SOCKET=$work/env.sock OCITAP_STATE_DIR=$work/envstate "$OCITAPD" --http off >>"$log" 2>&1 &
+OCITAP_SOCKET=$work/env.sock OCITAP_STATE_DIR=$work/envstate "$OCITAPD" --http off --keeper off >>"$log" 2>&1 &
 envd=$!
 wait_for "$work/env.sock"
 check "OCITAP_SOCKET and OCITAP_STATE_DIR are used" test -S "$work/env.sock" -a -f "$work/envstate/ocitap.db"
 kill $envd
 wait $envd 2>/dev/null
-check "SIGTERM: socket removed" test ! -e "$sock"
+check "SIGTERM without a keeper: socket removed" test ! -e "$work/env.sock"
+check "SIGTERM with a keeper: the socket stays, the keeper listens on it for the next daemon" \
+	bash -c "test -S '$sock' && grep -q 'the keeper holds the listening socket $sock' '$log'"
 done_testing

@@ -10,6 +10,8 @@ source "$(dirname "$0")/lib.bash"
 require_root "faults: restart"
 
 faults_init faults
+# the keeper waits this long with only the listening socket (then closes it)
+export OCITAP_KEEPER_LISTEN_GRACE_MS=1500
 ids="loop-a loop-b"
 daemon_args=(--http "unix:$http" --peer-timeout 1000)
 keeper_pids() { pgrep -f "ocitap-fdkeeper --socket $work/keeper.sock"; }
@@ -99,12 +101,14 @@ check "an adopted container's init killed: stopped, signal 9 (pidfd of the store
 	[ "$(q "select phase || '/' || coalesce(signal, '') from containers where id='loop-a'")" = stopped/9 ]
 check "no notified syscall ever failed" no_errors
 
-# --- with nothing left to keep, the keeper goes away with the daemon ---------------
+# --- with nothing left to keep, the keeper goes away after the daemon ---------------
 runc --root "$work/runc" kill loop-b KILL
 sleep 0.5
 kill_daemon TERM
+check "no notify fd held, no daemon: the keeper keeps only the listening socket, for the next daemon" \
+	bash -c "[[ -n \$(pgrep -f 'ocitap-fdkeeper --socket $work/keeper.sock') ]] && socat -t1 /dev/null UNIX-CONNECT:'$sock'"
 for ((i = 0; i < 50; i++)); do [[ -z $(keeper_pids) ]] && break; sleep 0.1; done
-check "no fd held, no daemon: the keeper exited" [ -z "$(keeper_pids)" ]
+check "... and after OCITAP_KEEPER_LISTEN_GRACE_MS with no daemon it closes it and exits" [ -z "$(keeper_pids)" ]
 
 "$OCITAPD" --keeper "$(printf '/%0200d/k.sock' 0)" --http off >/dev/null 2>"$work/err"
 check "--keeper with a path too long: usage error" [ $? -eq 2 ]
