@@ -59,6 +59,11 @@ enum ocitap_keeper_verb {
 
 #define OCITAP_KEEPER_LISTEN_PREFIX "listen."
 #define OCITAP_KEEPER_CONN_PREFIX   "conn."
+/* A key "pid.<serial>.<run>" holds the pidfd of a run's init (ID: its
+ * container): kept past the init's exit, not watched, so that a daemon
+ * started after the init exited still reads how it ended
+ * (PIDFD_INFO_EXIT); the daemon drops it once it has. */
+#define OCITAP_KEEPER_PIDFD_PREFIX "pid."
 
 /* Who a held connection's peer was when it connected. */
 struct ocitap_keeper_peer {

@@ -898,3 +898,21 @@ int64_t ocitap_store_run_at(struct ocitap_store *s, const char *id, int64_t wall
 	sqlite3_finalize(st);
 	return run;
 }
+
+int ocitap_store_has_hook_report(struct ocitap_store *s, const char *id, const char *stage, int64_t mono_ns)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT 1 FROM events WHERE container_id = ?1 AND kind = 'hook' AND source = ?2"
+			       " AND mono_ns = ?3 LIMIT 1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, stage, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, mono_ns);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EIO;
+}

@@ -143,6 +143,11 @@ int ocitap_store_foreach_event(struct ocitap_store *store, const char *id, int64
 			       int (*fn)(const struct ocitap_event *ev, void *userdata), void *userdata,
 			       struct ocitap_error *err);
 
+/* 1 when container id has a hook event of stage (its source) sent at
+ * mono_ns (the hook's clock: one report, sent and spooled), 0 when not,
+ * -errno on error. */
+int ocitap_store_has_hook_report(struct ocitap_store *store, const char *id, const char *stage, int64_t mono_ns);
+
 /* The run of container id that had begun at wall_ns (the newest whose
  * first event is not later), or 0 when none had; -errno on error. */
 int64_t ocitap_store_run_at(struct ocitap_store *store, const char *id, int64_t wall_ns);

@@ -121,6 +121,19 @@ static ssize_t find(const char *key)
 	return -1;
 }
 
+static bool is_pidfd(int fd)
+{
+	char path[64], target[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return strcmp(target, "anon_inode:[pidfd]") == 0;
+}
+
 /* A listening unix socket (ocitapd's, under a "listen." key). */
 static bool is_listening_socket(int fd)
 {
@@ -214,12 +227,14 @@ static void prune_empty_conns(void)
 	}
 }
 
+/* What is held only for the next daemon (a listening socket, inits'
+ * pidfds): with nothing else and no daemon, kept for --listen-grace. */
 static size_t n_listening(void)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < k.n; i++)
-		n += is_key(k.v[i].key, OCITAP_KEEPER_LISTEN_PREFIX);
+		n += is_key(k.v[i].key, OCITAP_KEEPER_LISTEN_PREFIX) || is_key(k.v[i].key, OCITAP_KEEPER_PIDFD_PREFIX);
 	return n;
 }
 
@@ -254,17 +269,22 @@ static void keep(int sock, const struct ocitap_keeper_msg *m, int fd)
 	_cleanup_close_ int owned = fd;
 	ssize_t old = find(m->key);
 
+	if (is_key(m->key, OCITAP_KEEPER_CONN_PREFIX)) {
+		reply_err(sock, "conn. keys are the keeper's own");
+		return;
+	}
 	if (is_key(m->key, OCITAP_KEEPER_LISTEN_PREFIX)) {
 		if (!is_listening_socket(owned)) {
 			reply_err(sock, "not a listening unix socket");
 			return;
 		}
+	} else if (is_key(m->key, OCITAP_KEEPER_PIDFD_PREFIX)) {
+		if (!is_pidfd(owned)) {
+			reply_err(sock, "not a pidfd");
+			return;
+		}
 	} else if (!is_notify_fd(owned)) {
 		reply_err(sock, "not a seccomp notify fd");
-		return;
-	}
-	if (is_key(m->key, OCITAP_KEEPER_CONN_PREFIX)) {
-		reply_err(sock, "conn. keys are the keeper's own");
 		return;
 	}
 	if (old >= 0)
@@ -273,8 +293,9 @@ static void keep(int sock, const struct ocitap_keeper_msg *m, int fd)
 		reply_err(sock, "holding the most fds allowed (--max-fds)");
 		return;
 	}
-	/* hang-ups are always reported; a listening socket reports none */
-	if (!hold(m->key, m->id, TAKE_FD(owned), true)) {
+	/* hang-ups are always reported; a listening socket reports none; a
+	 * pidfd is kept past its process's exit: not watched at all */
+	if (!hold(m->key, m->id, TAKE_FD(owned), !is_key(m->key, OCITAP_KEEPER_PIDFD_PREFIX))) {
 		reply_err(sock, "cannot hold it (out of memory, or epoll)");
 		return;
 	}
@@ -483,8 +504,9 @@ static void usage(FILE *out)
 		     "                     starts the keeper)\n"
 		     "  --max-fds N        hold at most N fds (default 4096)\n"
 		     "  --listen-grace MS  with --exit-when-idle: holding only ocitapd's listening socket\n"
-		     "                     and no client, wait MS for the next ocitapd, then close it\n"
-		     "                     and exit (default 60000, or $OCITAP_KEEPER_LISTEN_GRACE_MS)\n"
+		     "                     and inits' pidfds, and no client, wait MS for the next\n"
+		     "                     ocitapd, then close them and exit (default 60000, or\n"
+		     "                     $OCITAP_KEEPER_LISTEN_GRACE_MS)\n"
 		     "  -V, --version      print the version and exit\n"
 		     "  --exit-when-idle   exit once no fd is held and no client is connected\n"
 		     "                     (how ocitapd starts it; a service manager's unit does not)\n");

@@ -401,8 +401,9 @@ void container_free(struct ocitapd *d, struct container *c)
 		free(n->key);
 		free(n);
 	}
-	if (c->pidw) {
+	if (c->pidw) { /* the keeper's copy, if any, stays: the next daemon reads the exit */
 		close(c->pidw->fd);
+		free(c->pidw->key);
 		free(c->pidw);
 	}
 	if (c->bpf_tracked)

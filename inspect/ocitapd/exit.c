@@ -5,6 +5,7 @@
  * still alive. Its exit is an observation with source "pidfd".
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -12,6 +13,7 @@
 
 #include "container.h"
 #include "exit.h"
+#include "handover.h"
 #include "tracking.h"
 
 static void pidfd_finish(struct ocitapd *d, struct pid_watch *pw, const struct ocitap_exit *ex)
@@ -29,6 +31,7 @@ static void pidfd_finish(struct ocitapd *d, struct pid_watch *pw, const struct o
 	} else {
 		log_msg(LOG_DEBUG, "container %s: the kernel gave no exit status", c->id);
 	}
+	handover_drop_pid(d, pw); /* its exit is ours now: the keeper's copy goes */
 	close(pw->fd);
 	c->pidw = NULL;
 	free(pw);
@@ -111,10 +114,47 @@ static void queue_run_init(struct ocitapd *d, struct container *c, pid_t pid)
 	writer_push(&d->writer, op);
 }
 
-void exit_watch_init(struct ocitapd *d, struct container *c, pid_t pid)
+/* Watch fd, a pidfd of c's init (the keeper's copy, under key). */
+static int watch_pidfd(struct ocitapd *d, struct container *c, int fd, const char *key)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
-	struct pid_watch *pw;
+	struct pid_watch *pw = calloc(1, sizeof(*pw));
+
+	if (!pw)
+		return -ENOMEM;
+	*pw = (struct pid_watch){ .watch.fn = pidfd_event, .fd = fd, .c = c };
+	ev.data.ptr = &pw->watch;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		free(pw);
+		return -errno;
+	}
+	if (key) {
+		pw->key = ocitapd_xstrdup(key);
+		pw->kept = true;
+	}
+	c->pidw = pw;
+	return 0;
+}
+
+int exit_attach_pidfd(struct ocitapd *d, struct container *c, int fd, const char *key)
+{
+	int r;
+
+	if (c->pidw)
+		return -EEXIST;
+	r = watch_pidfd(d, c, fd, key);
+	if (r < 0)
+		return r;
+	c->init_pid = c->stored_pid; /* the run's init, whatever became of it */
+	/* still running (its pidfd not readable): the pid is still that
+	 * process, whose namespaces bind peers that say they are inside it */
+	if (c->init_pid > 0 && poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, 0) == 0)
+		c->has_init_ns = ocitap_ns_ids_read("/proc", c->init_pid, &c->init_ns, NULL) == 0;
+	return 0;
+}
+
+void exit_watch_init(struct ocitapd *d, struct container *c, pid_t pid)
+{
 	int fd;
 
 	if (c->pidw || pid <= 0)
@@ -124,23 +164,15 @@ void exit_watch_init(struct ocitapd *d, struct container *c, pid_t pid)
 		log_msg(LOG_DEBUG, "container %s: no pidfd for pid %d: %s", c->id, pid, strerror(-fd));
 		return;
 	}
-	pw = calloc(1, sizeof(*pw));
-	if (!pw) {
+	if (watch_pidfd(d, c, fd, NULL) < 0) {
 		close(fd);
 		return;
 	}
-	*pw = (struct pid_watch){ .watch.fn = pidfd_event, .fd = fd, .c = c };
-	ev.data.ptr = &pw->watch;
-	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		close(fd);
-		free(pw);
-		return;
-	}
-	c->pidw = pw;
 	c->init_pid = pid;
 	/* read now, while the pidfd vouches that pid is still this init */
 	c->has_init_ns = ocitap_ns_ids_read("/proc", pid, &c->init_ns, NULL) == 0;
 	queue_run_init(d, c, pid);
+	handover_keep_pid(d, c->pidw); /* so that an exit while no daemon runs is still read */
 }
 
 /*

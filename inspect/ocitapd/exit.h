@@ -8,6 +8,10 @@
 
 /* Watch pid as c's init (nothing when c has one already or pid <= 0). */
 void exit_watch_init(struct ocitapd *d, struct container *c, pid_t pid);
+/* At restart: watch fd, the pidfd of c's init the keeper kept under key
+ * (its exit, if it came while no daemon ran, is read at once). 0, or
+ * -EEXIST when c's init is watched already. */
+int exit_attach_pidfd(struct ocitapd *d, struct container *c, int fd, const char *key);
 /* At restart: watch the stored init, if that pid is still the same process. */
 void exit_watch_stored_init(struct ocitapd *d, struct container *c);
 /* c's init is being replaced (a new run): its exit now, if the kernel has

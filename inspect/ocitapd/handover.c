@@ -125,6 +125,40 @@ static bool keeper_keep_fd(struct ocitapd *d, struct notify_fd *n)
 	return r == 0;
 }
 
+void handover_keep_pid(struct ocitapd *d, struct pid_watch *pw)
+{
+	struct ocitap_error err = { 0 };
+	char key[64], why[512];
+	int r;
+
+	if (!pw->key) {
+		snprintf(key, sizeof(key), OCITAP_KEEPER_PIDFD_PREFIX "%llu.%lld", (unsigned long long)d->next_serial++,
+			 (long long)pw->c->run);
+		pw->key = ocitapd_xstrdup(key);
+	}
+	if (d->keeper_fd < 0 || d->giving || pw->kept)
+		return; /* handed over with everything else once the keeper is back, or once GIVE is over */
+	r = keeper_keep(d->keeper_fd, pw->key, pw->c->id, pw->fd, &err);
+	pw->kept = r == 0;
+	if (r < 0)
+		ocitap_error_format(&err, why, sizeof(why));
+	if (r == -EREMOTEIO) /* an earlier keeper: notify fds only */
+		log_msg(LOG_DEBUG, "container %s: the keeper does not hold its init's pidfd: %s", pw->c->id, why);
+	else if (r < 0)
+		handover_keeper_lost(d, why);
+}
+
+void handover_drop_pid(struct ocitapd *d, struct pid_watch *pw)
+{
+	struct ocitap_error err = { 0 };
+
+	if (pw->kept && d->keeper_fd >= 0 && !d->giving)
+		(void)keeper_drop(d->keeper_fd, pw->key, &err);
+	pw->kept = false;
+	free(pw->key);
+	pw->key = NULL;
+}
+
 /* The keeper's name for our listening socket: one per socket path. */
 static void listen_key(const struct ocitapd *d, char *buf, size_t size)
 {
@@ -278,11 +312,16 @@ void handover_reconnect(struct ocitapd *d)
 	}
 	keeper_keep_listener(d);
 	for (size_t b = 0; b < OCITAPD_BUCKETS && d->keeper_fd >= 0; b++)
-		for (struct container *c = d->buckets[b]; c && d->keeper_fd >= 0; c = c->next)
+		for (struct container *c = d->buckets[b]; c && d->keeper_fd >= 0; c = c->next) {
 			for (struct notify_fd *n = c->fds; n && d->keeper_fd >= 0; n = n->next) {
 				held++;
 				handed += keeper_keep_fd(d, n);
 			}
+			if (c->pidw) {
+				c->pidw->kept = false; /* a new keeper holds nothing yet */
+				handover_keep_pid(d, c->pidw);
+			}
+		}
 	if (d->keeper_fd >= 0) {
 		metric_set("ocitap_keeper_up", 1, NULL);
 		log_msg(LOG_INFO, "keeper %s: connected, holds %zu of %zu notify fd%s", d->opt.keeper_path, handed,
@@ -313,6 +352,17 @@ static void adopt_fd(const char *key, const char *id, int fd, void *userdata)
 
 	if (strncmp(key, OCITAP_KEEPER_LISTEN_PREFIX, strlen(OCITAP_KEEPER_LISTEN_PREFIX)) == 0) {
 		close(fd); /* the listening socket: taken before (handover_take_listener()) */
+		return;
+	}
+	if (strncmp(key, OCITAP_KEEPER_PIDFD_PREFIX, strlen(OCITAP_KEEPER_PIDFD_PREFIX)) == 0) {
+		/* attached once GIVE is over (attaching may ask the keeper) */
+		struct kept_pidfd *kp = ocitapd_xcalloc(1, sizeof(*kp));
+
+		kp->fd = fd;
+		kp->key = ocitapd_xstrdup(key);
+		kp->id = ocitapd_xstrdup(id);
+		kp->next = d->kept_pidfds;
+		d->kept_pidfds = kp;
 		return;
 	}
 	if (strncmp(key, OCITAP_KEEPER_CONN_PREFIX, strlen(OCITAP_KEEPER_CONN_PREFIX)) == 0) {
@@ -466,6 +516,45 @@ static int fdstore_take_back(struct ocitapd *d)
 	return taken;
 }
 
+/*
+ * The inits' pidfds the keeper held: each goes back to its run if that run
+ * is still the container's and not known to have stopped (an init that
+ * exited while no daemon ran is read now: its exit code or signal);
+ * anything else is dropped there. Then every init watched is handed to the
+ * keeper again (one opened from the stored pid during GIVE was not).
+ */
+static void attach_kept_pidfds(struct ocitapd *d)
+{
+	while (d->kept_pidfds) {
+		struct kept_pidfd *kp = d->kept_pidfds;
+		struct container *c = container_get(d, kp->id, false);
+		unsigned long long serial = 0;
+		long long run = 0;
+
+		d->kept_pidfds = kp->next;
+		if (sscanf(kp->key, OCITAP_KEEPER_PIDFD_PREFIX "%llu.%lld", &serial, &run) == 2 &&
+		    serial >= d->next_serial)
+			d->next_serial = serial + 1;
+		if (c && c->run == run && !c->pidw && c->lc.phase < OCITAP_PHASE_STOPPED &&
+		    exit_attach_pidfd(d, c, kp->fd, kp->key) == 0) {
+			log_msg(LOG_INFO, "container %s: the keeper kept its init's pidfd (run %lld)", c->id, run);
+		} else {
+			struct ocitap_error err = { 0 };
+
+			close(kp->fd);
+			if (d->keeper_fd >= 0)
+				(void)keeper_drop(d->keeper_fd, kp->key, &err);
+		}
+		free(kp->key);
+		free(kp->id);
+		free(kp);
+	}
+	for (size_t b = 0; b < OCITAPD_BUCKETS; b++)
+		for (struct container *c = d->buckets[b]; c; c = c->next)
+			if (c->pidw)
+				handover_keep_pid(d, c->pidw);
+}
+
 /* The connections the keeper accepted while no daemon ran, oldest first
  * (the list is newest first): each served as if accepted now. */
 static void serve_kept_conns(struct ocitapd *d)
@@ -493,6 +582,17 @@ static void serve_kept_conns(struct ocitapd *d)
 	d->kept_conns += n;
 }
 
+/* GIVE: while the keeper answers, nothing else may be asked of it (giving) */
+static int take_back_all(struct ocitapd *d, struct ocitap_error *err)
+{
+	int n;
+
+	d->giving = true;
+	n = keeper_give(d->keeper_fd, adopt_fd, d, err);
+	d->giving = false;
+	return n;
+}
+
 /* At start: every notify fd the keeper (or systemd) holds becomes ours again. */
 void handover_take_back(struct ocitapd *d)
 {
@@ -518,12 +618,14 @@ void handover_take_back(struct ocitapd *d)
 			log_msg(LOG_WARN, "%s; trying again every 5 s", ocitap_error_format(&err, why, sizeof(why)));
 			metric_set("ocitap_keeper_up", 0, NULL);
 			d->keeper_retry_ms = ocitap_now_ms() + 5000;
-		} else if ((n = keeper_give(d->keeper_fd, adopt_fd, d, &err)) < 0) {
+		} else if (take_back_all(d, &err) < 0) {
 			handover_keeper_lost(d, ocitap_error_format(&err, why, sizeof(why)));
-			serve_kept_conns(d); /* those it handed over before it failed */
+			attach_kept_pidfds(d); /* those it handed over before it failed */
+			serve_kept_conns(d);
 			n = 0;
 		} else {
 			n = (int)(d->adopted - adopted_before);
+			attach_kept_pidfds(d);
 			serve_kept_conns(d);
 			if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->keeper_fd,
 				      &(struct epoll_event){ .events = EPOLLIN, .data.ptr = &d->keeper_w }) < 0) {

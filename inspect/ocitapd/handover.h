@@ -14,6 +14,10 @@ void handover_take_back(struct ocitapd *d);
 /* Before the socket is made: the listening socket the keeper held for a
  * previous daemon, if it is still bound to ours (d->listen_fd). */
 void handover_take_listener(struct ocitapd *d);
+/* An init's pidfd to the keeper too (so that an exit while no daemon runs
+ * is still read), and dropped there once its exit is known. */
+void handover_keep_pid(struct ocitapd *d, struct pid_watch *pw);
+void handover_drop_pid(struct ocitapd *d, struct pid_watch *pw);
 /* The keeper holds a listening socket for our path (a daemon left it). */
 bool handover_keeper_holds_listener(struct ocitapd *d);
 /* A new notify fd: the keeper and the fd store get their copy. */

@@ -80,6 +80,8 @@ struct pid_watch {
 	struct container *c;
 	int64_t give_up_ms; /* waiting for the reap, see exit.c */
 	struct pid_watch *next_reaping;
+	char *key; /* its name at the keeper ("pid.<serial>.<run>"), once handed there */
+	bool kept; /* the keeper holds a copy */
 };
 
 /* Notifications answered, per syscall and answer, not yet all in the store. */
@@ -127,7 +129,14 @@ struct container {
 	int64_t stored_created_wall_ns;
 	struct ocitap_ns_ids init_ns; /* the init's namespaces, read when its pid was first watched */
 	bool has_init_ns;
-	unsigned inside_stages;		 /* bits: the in-container stages a container peer reported (once each) */
+	unsigned inside_stages; /* bits: the in-container stages a container peer reported (once each) */
+	/* the last hook reports taken (stage, the hook's monoNs): one sent, not
+	 * answered in time and spooled too is taken once */
+	struct {
+		int stage;
+		int64_t mono_ns;
+	} recent[8];
+	unsigned n_recent;
 	uint64_t bpf_cookie;		 /* the BPF programs' name for it; 0: never tracked */
 	bool bpf_tracked;		 /* in the BPF maps now */
 	bool trace_checked;		 /* its io.containers.trace-syscall annotation was looked at */
@@ -135,6 +144,13 @@ struct container {
 	bool failed;			 /* stopped before its program started (container.c) */
 	struct profile_request *profile; /* the profile to write when it stops (annotation) */
 	char *profile_refused;		 /* why the annotation was refused (the profile endpoint says it) */
+};
+
+/* An init's pidfd the keeper handed back: key "pid.<serial>.<run>", id its container. */
+struct kept_pidfd {
+	int fd;
+	char *key, *id;
+	struct kept_pidfd *next;
 };
 
 /* A connection the keeper accepted while no daemon ran, and its peer then. */
@@ -216,6 +232,8 @@ struct ocitapd {
 	bool listener_kept;		  /* the keeper holds our listening socket too */
 	uint64_t kept_conns;		  /* connections the keeper accepted for us while no daemon ran */
 	struct kept_conn *kept;		  /* those, while the keeper hands fds back (handover.c) */
+	struct kept_pidfd *kept_pidfds;	  /* inits' pidfds it handed back, attached after GIVE */
+	bool giving;			  /* the keeper is handing fds back: nothing else may be asked */
 	char keeper_key[PATH_MAX];	  /* the keeper's secret: keeper.key in the state directory */
 	int64_t keeper_retry_ms;	  /* when to reconnect (and hand everything over again) */
 	bool keeper_said;		  /* the "cannot reach the keeper" warning was logged */

@@ -289,6 +289,32 @@ static void handle_listener_message(struct ocitapd *d, struct conn *cn)
 }
 
 /*
+ * A hook that sent its report and got no answer in time spools the same
+ * report (the same monoNs); the daemon may then read both: the one sent
+ * (held for it in the backlog, or by the keeper) and the spooled one, in
+ * either order, across a restart too. The second is answered and dropped.
+ * Remembered here for the last few reports of c, and asked of the store
+ * for a replayed one (the first may have been taken by an earlier daemon).
+ */
+static bool already_taken(struct ocitapd *d, struct container *c, const struct ocitap_hook_report *rep, bool live)
+{
+	unsigned n = c->n_recent < 8 ? c->n_recent : 8;
+
+	if (!rep->mono_ns)
+		return false;
+	for (unsigned i = 0; i < n; i++)
+		if (c->recent[i].stage == (int)rep->stage && c->recent[i].mono_ns == rep->mono_ns)
+			return true;
+	if (!live && d->store &&
+	    ocitap_store_has_hook_report(d->store, c->id, ocitap_stage_to_string(rep->stage), rep->mono_ns) == 1)
+		return true;
+	c->recent[c->n_recent % 8].stage = (int)rep->stage;
+	c->recent[c->n_recent % 8].mono_ns = rep->mono_ns;
+	c->n_recent++;
+	return false;
+}
+
+/*
  * A report replayed from the spool that was sent before the current run of
  * its id began (a hook that gave up on a running daemon spooled it, and the
  * id ran again before this restart) belongs to the run that was current
@@ -334,6 +360,17 @@ static void apply_report(struct ocitapd *d, const struct ocitap_hook_report *rep
 	enum ocitap_stage stage = rep->stage;
 	struct ocitap_observation obs;
 
+	if (already_taken(d, c, rep, live)) {
+		log_msg(LOG_DEBUG, "container %s: a %s report taken already (sent, and spooled too): once", c->id,
+			ocitap_stage_to_string(rep->stage));
+		if (ack) { /* answered once durable, as the first was */
+			struct wop *op = container_wop(c, WOP_NOP);
+
+			op->ack = ack;
+			writer_push(&d->writer, op);
+		}
+		return;
+	}
 	if (!live && spooled_for_earlier_run(d, c, rep))
 		return;
 	if (creates)

@@ -183,6 +183,26 @@ int main(int argc, char **argv)
 	tap(ask(k, "KEEP fd-2 ctr-b", &devnull, 1, &m, NULL) == 0 && m.verb == OCITAP_KEEPER_ERR &&
 		    strstr(m.reason, "not a seccomp notify fd"),
 	    "KEEP of /dev/null: refused, says why");
+	tap(ask(k, "KEEP pid.1.1 ctr-b", &devnull, 1, &m, NULL) == 0 && m.verb == OCITAP_KEEPER_ERR &&
+		    strstr(m.reason, "not a pidfd"),
+	    "KEEP of /dev/null as an init's pidfd: refused");
+	tap(ask(k, "KEEP listen.1 ctr-b", &devnull, 1, &m, NULL) == 0 && m.verb == OCITAP_KEEPER_ERR &&
+		    strstr(m.reason, "not a listening unix socket"),
+	    "KEEP of /dev/null as a listening socket: refused");
+	tap(ask(k, "KEEP conn.1 p1u0", &devnull, 1, &m, NULL) == 0 && m.verb == OCITAP_KEEPER_ERR &&
+		    strstr(m.reason, "the keeper's own"),
+	    "KEEP under a conn. key: refused (the keeper's own)");
+	{
+		int pfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+
+		tap(pfd >= 0 && ask(k, "KEEP pid.7.1 ctr-p", &pfd, 1, &m, NULL) == 0 && m.verb == OCITAP_KEEPER_OK &&
+			    ask(k, "GET pid.7.1", NULL, 0, &m, NULL) == 0 && m.verb == OCITAP_KEEPER_FD &&
+			    strcmp(m.id, "ctr-p") == 0 && ask(k, "DROP pid.7.1", NULL, 0, &m, NULL) == 0 &&
+			    m.verb == OCITAP_KEEPER_OK,
+		    "a pidfd is held, handed back by GET, and dropped");
+		if (pfd >= 0)
+			close(pfd);
+	}
 	two[0] = two[1] = devnull;
 	tap(ask(k, "KEEP fd-3 ctr-b", two, 2, &m, NULL) == 0 && m.verb == OCITAP_KEEPER_ERR &&
 		    strstr(m.reason, "exactly one"),
