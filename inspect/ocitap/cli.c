@@ -61,6 +61,8 @@ void cli_print_json(struct json_object *o)
 {
 	int flags = JSON_C_TO_STRING_NOSLASHESCAPE;
 
+	if (cli.degraded && json_object_is_type(o, json_type_object))
+		json_object_object_add(o, "degraded", json_object_new_boolean(true));
 	flags |= isatty(STDOUT_FILENO) ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN;
 	puts(json_object_to_json_string_ext(o, flags));
 	fflush(stdout);
@@ -358,6 +360,12 @@ int cli_http_get_json(struct cli_http *h, const char *path, struct json_object *
 	o = json_tokener_parse(b.data ? b.data : "");
 	if (!o)
 		return ocitap_error_set(err, -EBADMSG, NULL, "ocitapd's answer to %s is not JSON", path);
+	/* said once per command, on stderr; --json has "degraded": true */
+	if (json_object_get_boolean(json_object_object_get(o, "degraded")) && !cli.degraded) {
+		cli.degraded = true;
+		cli_note("warning: ocitapd cannot write its store (disk full?): what it saw since its last "
+			 "commit is held in memory and may be missing here (ocitapd's /healthz says why)");
+	}
 	*ret = o;
 	return 0;
 }

@@ -34,6 +34,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(char *, curl_free);
 extern struct cli_context {
 	const char *command; /* "ps", "hooks explain": prefixes messages */
 	bool json;	     /* errors go to stdout as {"error", "exitCode"} too */
+	bool degraded;	     /* ocitapd said its store cannot be written: its answers may lack the latest */
 } cli;
 
 /* A message on stderr ("ocitap: COMMAND: ..."), and the JSON error object

@@ -21,6 +21,23 @@
 #include "metrics.h"
 #include "tracer.h"
 
+/* While the store cannot be written, an answer read from it may lack what
+ * happened since its last commit (held in memory, retried): said in it. */
+static void say_if_degraded(struct http_server *s, struct json_object *o)
+{
+	struct writer_stats ws;
+
+	writer_get_stats(s->cfg->writer, &ws);
+	if (!ws.degraded)
+		return;
+	json_object_object_add(o, "degraded", json_object_new_boolean(true));
+	json_object_object_add(
+		o, "warning",
+		json_object_new_string("the store cannot be written (see /healthz): what happened since "
+				       "its last commit is held in memory, retried, and not in this answer "
+				       "until it is written"));
+}
+
 /* ---- /v1/containers ---------------------------------------------------------- */
 
 struct filter {
@@ -61,6 +78,7 @@ enum MHD_Result http_get_containers(struct http_server *s, struct MHD_Connection
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "containers", f.list);
+	say_if_degraded(s, o);
 	r = http_reply_json(conn, MHD_HTTP_OK, o);
 out:
 	ocitap_query_release(&f.q);
@@ -106,6 +124,7 @@ enum MHD_Result http_get_container(struct http_server *s, struct MHD_Connection 
 	if (r < 0)
 		return http_reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store: %s",
 					ocitap_error_format(&err, line, sizeof(line)));
+	say_if_degraded(s, o);
 	return http_reply_json(conn, MHD_HTTP_OK, o);
 }
 
@@ -130,6 +149,7 @@ enum MHD_Result http_get_container_runs(struct http_server *s, struct MHD_Connec
 	if (r < 0)
 		return http_reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store: %s",
 					ocitap_error_format(&err, line, sizeof(line)));
+	say_if_degraded(s, o);
 	return http_reply_json(conn, MHD_HTTP_OK, o);
 }
 
@@ -149,7 +169,7 @@ static int page_one(const struct ocitap_event *ev, void *userdata)
 	return --p->left == 0;
 }
 
-enum MHD_Result http_get_events(struct MHD_Connection *conn, struct ocitap_store *store)
+enum MHD_Result http_get_events(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store)
 {
 	struct ocitap_error err = { 0 };
 	struct ocitap_query q;
@@ -171,6 +191,7 @@ enum MHD_Result http_get_events(struct MHD_Connection *conn, struct ocitap_store
 	o = json_object_new_object();
 	json_object_object_add(o, "events", p.list);
 	json_object_object_add(o, "next", json_object_new_int64(p.last)); /* since= for the next page */
+	say_if_degraded(s, o);
 	return http_reply_json(conn, MHD_HTTP_OK, o);
 }
 
@@ -202,6 +223,19 @@ static void process_metrics(struct http_server *s, FILE *out)
 		"# HELP process_start_time_seconds When ocitapd started, in seconds since the epoch.\n"
 		"# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds %" PRId64 "\n",
 		rss * sysconf(_SC_PAGESIZE), fds, s->started_wall_s);
+}
+
+/* Reports waiting in the spool (the daemon takes them within a round;
+ * more than a moment there means it cannot). -1: unreadable. */
+static long spool_pending(const struct http_server *s)
+{
+	char **names;
+	size_t n;
+
+	if (!s->cfg->spool_dir || ocitap_spool_list(s->cfg->spool_dir, &names, &n, NULL) < 0)
+		return -1;
+	ocitap_spool_list_free(names, n);
+	return (long)n;
 }
 
 enum MHD_Result http_get_metrics(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store)
@@ -250,8 +284,10 @@ enum MHD_Result http_get_metrics(struct http_server *s, struct MHD_Connection *c
 		"errors).\n"
 		"# TYPE ocitap_store_failures_total counter\nocitap_store_failures_total %" PRIu64 "\n"
 		"# HELP ocitap_store_degraded 1 while the store cannot be written (records are held and retried).\n"
-		"# TYPE ocitap_store_degraded gauge\nocitap_store_degraded %d\n",
-		ws.commits, ws.failures, ws.degraded ? 1 : 0);
+		"# TYPE ocitap_store_degraded gauge\nocitap_store_degraded %d\n"
+		"# HELP ocitap_spool_pending Hook reports waiting in the spool to be taken.\n"
+		"# TYPE ocitap_spool_pending gauge\nocitap_spool_pending %ld\n",
+		ws.commits, ws.failures, ws.degraded ? 1 : 0, spool_pending(s) > 0 ? spool_pending(s) : 0);
 	metrics_render(out);
 	process_metrics(s, out);
 	fclose(out);
@@ -301,6 +337,13 @@ enum MHD_Result http_get_healthz(struct http_server *s, struct MHD_Connection *c
 	json_object_object_add(o, "store", st);
 	json_object_object_add(o, "listener", li);
 	json_object_object_add(o, "bpf", bpf);
+	{
+		struct json_object *sp = json_object_new_object();
+		long pending = spool_pending(s);
+
+		json_object_object_add(sp, "pending", pending >= 0 ? json_object_new_int64(pending) : NULL);
+		json_object_object_add(o, "spool", sp);
+	}
 	return http_reply_json(conn, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, o);
 }
 

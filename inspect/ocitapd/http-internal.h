@@ -101,7 +101,7 @@ enum MHD_Result http_get_containers(struct http_server *s, struct MHD_Connection
 /* id: NUL-terminated (the rest of the path). */
 enum MHD_Result http_get_container(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store,
 				   const char *id);
-enum MHD_Result http_get_events(struct MHD_Connection *conn, struct ocitap_store *store);
+enum MHD_Result http_get_events(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store);
 /* The id is id_len bytes at id (not terminated). */
 enum MHD_Result http_get_container_runs(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store,
 					const char *id, size_t id_len);

@@ -387,7 +387,7 @@ static enum MHD_Result dispatch_endpoint(struct http_server *s, struct MHD_Conne
 	case HTTP_ENDPOINT_METRICS:
 		return http_get_metrics(s, conn, store);
 	case HTTP_ENDPOINT_EVENTS:
-		return http_get_events(conn, store);
+		return http_get_events(s, conn, store);
 	case HTTP_ENDPOINT_CONTAINERS:
 		return http_get_containers(s, conn, store);
 	case HTTP_ENDPOINT_PROFILE:

@@ -20,8 +20,9 @@ struct http_config {
 	const char *token_file; /* NULL: none (required off loopback) */
 	const char *db_path;
 	const char *socket_path;
-	struct writer *writer;				 /* its stats: writer_get_stats() */
-	struct tracer *tracer;				 /* /healthz and the profile endpoint */
+	const char *spool_dir; /* where the hooks spool: /healthz and /metrics count what waits there */
+	struct writer *writer; /* its stats: writer_get_stats() */
+	struct tracer *tracer; /* /healthz and the profile endpoint */
 	const uint64_t *tracked_containers, *notify_fds; /* read atomically */
 };
 

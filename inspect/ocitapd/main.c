@@ -176,7 +176,7 @@ static struct ocitapd *ocitapd_new(char **argv)
 	struct ocitapd *d = ocitapd_xcalloc(1, sizeof(*d));
 	ssize_t n;
 
-	d->epfd = d->listen_fd = d->report_fd = d->signal_fd = d->keeper_fd = d->successor_pidfd = -1;
+	d->epfd = d->listen_fd = d->report_fd = d->signal_fd = d->keeper_fd = d->successor_pidfd = d->spool_fd = -1;
 	d->writer.done_fd = -1;
 	d->sync_wakeup = -1;
 	d->next_serial = d->next_cookie = 1;
@@ -305,6 +305,7 @@ static int start_loop(struct ocitapd *d)
 		log_msg(LOG_ERR, "epoll: %s", strerror(-r));
 		return r;
 	}
+	peers_watch_spool(d);
 	return 0;
 }
 
@@ -355,6 +356,7 @@ static int start_export(struct ocitapd *d)
 						       .token_file = d->opt.http_token_file,
 						       .db_path = d->db_path,
 						       .socket_path = d->opt.socket_path,
+						       .spool_dir = d->spool_dir,
 						       .writer = &d->writer,
 						       .tracer = d->tracer,
 						       .tracked_containers = &d->n_containers,
@@ -401,6 +403,7 @@ static int daemon_start(struct ocitapd *d)
 	if ((r = start_process(d)) < 0 || (r = start_paths(d)) < 0)
 		return r;
 	snprintf(d->keeper_key, sizeof(d->keeper_key), "%s/keeper.key", d->opt.state_dir);
+	snprintf(d->spool_dir, sizeof(d->spool_dir), "%s/" OCITAP_SPOOL_DIR_NAME, d->opt.state_dir);
 	/* a peer in these is the host's (a runtime, its hooks); one in others is inside a container */
 	if ((r = ocitap_ns_ids_read("/proc", 0, &d->own_ns, &err)) < 0) {
 		log_msg(LOG_ERR, "cannot tell the daemon's own namespaces: %s",
@@ -491,6 +494,8 @@ static void daemon_stop(struct ocitapd *d)
 		close(d->listen_fd);
 	if (d->report_fd >= 0)
 		close(d->report_fd);
+	if (d->spool_fd >= 0)
+		close(d->spool_fd);
 	if (d->serving)
 		upgrade_remove_files(d);
 	writer_stop(&d->writer);

@@ -185,7 +185,8 @@ struct ocitapd {
 
 	/* the loop (loop.c) */
 	int epfd;
-	struct watch listen_w, report_w, signal_w, writer_w, keeper_w, successor_w, bpf_w;
+	struct watch listen_w, report_w, signal_w, writer_w, keeper_w, successor_w, bpf_w, spool_w;
+	int spool_fd;	       /* inotify on the spool directory; -1: not watched */
 	struct tracer *tracer; /* the BPF programs (tracer.c); NULL before start_bpf(): off */
 	int listen_fd, signal_fd;
 	int report_fd;		   /* the report-only socket (--container-socket), -1: off */
@@ -235,6 +236,7 @@ struct ocitapd {
 	struct kept_pidfd *kept_pidfds;	  /* inits' pidfds it handed back, attached after GIVE */
 	bool giving;			  /* the keeper is handing fds back: nothing else may be asked */
 	char keeper_key[PATH_MAX];	  /* the keeper's secret: keeper.key in the state directory */
+	char spool_dir[PATH_MAX];	  /* where the hooks spool (state directory) */
 	int64_t keeper_retry_ms;	  /* when to reconnect (and hand everything over again) */
 	bool keeper_said;		  /* the "cannot reach the keeper" warning was logged */
 	uint64_t next_serial;		  /* of keeper keys */

@@ -21,5 +21,8 @@ void peers_close(struct ocitapd *d, struct conn *cn);
 /* Before the store thread starts: every spooled report, applied once (store
  * is the loop's until then). */
 void peers_replay_spool(struct ocitapd *d, struct ocitap_store *store);
+/* From now on, a report spooled while we run is taken within the loop's
+ * next round (inotify on the spool directory). */
+void peers_watch_spool(struct ocitapd *d);
 
 #endif

@@ -117,6 +117,15 @@ sleep 0.3
 check "restarted again: nothing replayed twice" \
 	[ "$(q "select count(*) from events where container_id='spooled' and kind='hook'")" = 5 ]
 
+# --- a report spooled while the daemon runs is taken within a second ------------------
+printf '{"ociVersion":"1.0.2","id":"spooled-live","status":"stopped","pid":0}' |
+	"$BIN/ocitap-poststop" --socket "$work/nobody.sock" --state-dir "$state" 2>"$work/live.err"
+check "a hook that cannot reach the running daemon spools, and says why" grep -q "spooled as $state/spool/" "$work/live.err"
+for ((i = 0; i < 10; i++)); do [[ $(hook_count spooled-live poststop) == 1 ]] && break; sleep 0.1; done
+check "the running daemon takes it within a second (inotify), once" [ "$(hook_count spooled-live poststop)" = 1 ]
+check "... the spool is empty again, and the log says so" \
+	bash -c "[[ \$(ls '$state/spool' | wc -l) -eq 0 ]] && grep -q 'spool: taking 1 report from $state/spool' '$log'"
+
 # --- --fail-closed with the daemon down fails the container ---------------------------
 stop_daemon
 b=$(bundle closed '["--fail-closed"]')

@@ -161,6 +161,8 @@ check "... and ?since= does the same" \
 sleep 1.2 # web2's notification counts reach the metrics once a second
 check "/healthz: 200, status ok, store readable and writable" \
 	[ "$(code /healthz)" = 200 -a "$(jq -r '.status + (.store.ok|tostring)' "$work/body")" = "oktrue" ]
+check "/healthz: no report waits in the spool (spool.pending 0)" [ "$(jq -r .spool.pending "$work/body")" = 0 ]
+check "/metrics: ocitap_spool_pending 0" bash -c "curl -s '$base/metrics' | grep -qx 'ocitap_spool_pending 0'"
 check "... says whether BPF is on, and why when it is off" \
 	jq -e '(.bpf.enabled == true and (.bpf.tracingSyscalls | type) == "boolean") or
 	       (.bpf.enabled == false and (.bpf.reason | length) > 0)' "$work/body" 

@@ -3,7 +3,8 @@
 # --state-dir) fills up while real runc containers make notified syscalls in
 # a loop. Their syscalls keep being answered and never fail; a container
 # started meanwhile runs (its hooks answer within their timeout, its notified
-# syscall is answered); /healthz and /metrics say degraded; and once space
+# syscall is answered); /healthz and /metrics say degraded, so do the API's
+# answers and the CLI (a warning, "degraded" in --json); and once space
 # returns the daemon catches up: the new container's hooks, exit and every
 # notification counted while the disk was full are in the store.
 set -uo pipefail
@@ -38,6 +39,16 @@ check "disk full: /healthz 503, degraded, the store not writable" \
 check "disk full: /metrics ocitap_store_degraded 1" [ "$(metric ocitap_store_degraded)" = 1 ]
 check "disk full: the loops' notified syscalls are still answered" all_progressing
 check "disk full: none failed" no_errors
+code /v1/containers >/dev/null
+check "disk full: /v1/containers says degraded, and why its answer may lack the latest" \
+	[ "$(jq -r '[.degraded, (.warning | contains("cannot be written"))] | join(" ")' "$work/body")" = "true true" ]
+code /v1/events >/dev/null
+check "disk full: /v1/events says so too" [ "$(jq -r .degraded "$work/body")" = true ]
+"$BIN/ocitap" ps --json --http "unix:$http" --state-dir "$state" --runc-root "$work/runc" >"$work/ps.json" 2>"$work/ps.err"
+check "disk full: ocitap ps --json has \"degraded\": true, and warns on stderr" \
+	bash -c "[[ \$(jq -r .degraded '$work/ps.json') == true ]] && grep -q 'warning: ocitapd cannot write its store' '$work/ps.err'"
+"$BIN/ocitap" events --http "unix:$http" --state-dir "$state" >/dev/null 2>"$work/ev.err"
+check "disk full: ocitap events warns too" grep -q "warning: ocitapd cannot write its store" "$work/ev.err"
 
 # a container started now: ocitap-hook on createRuntime, poststart and poststop (they
 # give up waiting for the record after --timeout and never fail the container), and
@@ -69,6 +80,8 @@ for ((i = 0; i < 100; i++)); do [[ $(code /healthz) == 200 ]] && break; sleep 0.
 check "space back: /healthz 200, /metrics ocitap_store_degraded 0" \
 	[ "$(code /healthz)" = 200 -a "$(metric ocitap_store_degraded)" = 0 ]
 check "space back: the log says it writes again" grep -q "store: writing again" "$log"
+code /v1/containers >/dev/null
+check "space back: /v1/containers no longer says degraded" [ "$(jq -r '.degraded // false' "$work/body")" = false ]
 for ((i = 0; i < 50; i++)); do [[ $(q "select exit_code from containers where id='late'") == 5 ]] && break; sleep 0.1; done
 check "caught up: the late container's exit code 5 is stored" [ "$(q "select exit_code from containers where id='late'")" = 5 ]
 check "caught up: its three hook reports are stored" [ "$(q "select count(*) from events where container_id='late' and kind='hook'")" = 3 ]
