@@ -916,3 +916,16 @@ int ocitap_store_has_hook_report(struct ocitap_store *s, const char *id, const c
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EIO;
 }
+
+int ocitap_store_delete_meta(struct ocitap_store *s, const char *key, struct ocitap_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM meta WHERE key = ?1", -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, err, "meta");
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_error(s, err, "meta");
+}

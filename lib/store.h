@@ -179,6 +179,8 @@ int ocitap_store_foreach_run(struct ocitap_store *store, const char *id,
  * size) and returns 0, or -ENOENT when the key is not set. */
 int ocitap_store_set_meta(struct ocitap_store *store, const char *key, const char *value, struct ocitap_error *err);
 int ocitap_store_get_meta(struct ocitap_store *store, const char *key, char *ret, size_t size);
+/* Remove a setting (in the caller's transaction); 0 whether or not it was set. */
+int ocitap_store_delete_meta(struct ocitap_store *store, const char *key, struct ocitap_error *err);
 
 /* Containers (their latest runs) per phase: counts[p] for every phase p, failed ones (stopped
  * before their program started) apart in *ret_failed. */

@@ -289,7 +289,9 @@ void container_observe(struct ocitapd *d, struct container *c, const struct ocit
 		queue_failed(d, c, obs);
 }
 
-void container_flush_counts(struct ocitapd *d, struct container *c)
+/* Queue what the store lacks of c's counts; release: the counters are
+ * done (freed next), their ledger slots go once this is committed. */
+static void flush_counts(struct ocitapd *d, struct container *c, bool release)
 {
 	for (size_t i = 0; i < c->n_counts; i++) {
 		struct counter *k = &c->counts[i];
@@ -297,7 +299,7 @@ void container_flush_counts(struct ocitapd *d, struct container *c)
 		char *name;
 		struct wop *op;
 
-		if (k->count == k->flushed)
+		if (k->count == k->flushed && !(release && k->slot))
 			continue;
 		name = seccomp_syscall_resolve_num_arch(k->arch, k->nr);
 		op = container_wop(c, WOP_NOTIFICATIONS);
@@ -311,11 +313,78 @@ void container_flush_counts(struct ocitapd *d, struct container *c)
 		}
 		op->action = ocitapd_xstrdup(ocitap_action_format(&k->action, action, sizeof(action)));
 		op->count = (int64_t)(k->count - k->flushed);
+		op->ledger = k->slot;
+		op->ledger_upto = k->count;
+		op->ledger_release = release && k->slot;
 		k->flushed = k->count;
-		metric_add("ocitap_notifications_total", (double)op->count, "syscall", op->syscall, "action",
-			   op->action, NULL);
+		if (release)
+			k->slot = NULL;
+		if (op->count)
+			metric_add("ocitap_notifications_total", (double)op->count, "syscall", op->syscall, "action",
+				   op->action, NULL);
 		writer_push(&d->writer, op);
 	}
+}
+
+void container_flush_counts(struct ocitapd *d, struct container *c)
+{
+	flush_counts(d, c, false);
+}
+
+/*
+ * At start, before the store thread runs: what the ledger holds of counts
+ * answered by a daemon that died before they reached the store. Each slot
+ * adds what the store lacks (answered - committed, the committed part in
+ * the store's meta in the same transaction as the counts), then is freed.
+ */
+void container_recover_counts(struct ocitapd *d, struct ocitap_store *store)
+{
+	uint64_t added = 0, slots = 0;
+
+	if (!d->ledger)
+		return;
+	for (size_t i = 0; i < LEDGER_SLOTS; i++) {
+		struct ledger_slot *s = &d->ledger->slot[i];
+		char key[40], val[32] = "0";
+		int64_t committed = 0;
+		uint64_t answered;
+		char *name;
+		struct wop *op;
+
+		if (!__atomic_load_n(&s->used, __ATOMIC_ACQUIRE))
+			continue;
+		answered = __atomic_load_n(&s->answered, __ATOMIC_ACQUIRE);
+		snprintf(key, sizeof(key), LEDGER_META "%llu", (unsigned long long)s->gen);
+		if (ocitap_store_get_meta(store, key, val, sizeof(val)) == 0)
+			(void)ocitap_parse_int64(val, 0, INT64_MAX, &committed);
+		s->id[sizeof(s->id) - 1] = s->action[sizeof(s->action) - 1] = '\0';
+		op = wop_new(WOP_NOTIFICATIONS, s->id);
+		op->run = s->run;
+		name = seccomp_syscall_resolve_num_arch(s->arch, s->nr);
+		if (!name) {
+			char num[32];
+
+			snprintf(num, sizeof(num), "%d", s->nr);
+			name = ocitapd_xstrdup(num);
+		}
+		op->syscall = name;
+		op->action = ocitapd_xstrdup(s->action);
+		op->count = answered > (uint64_t)committed ? (int64_t)(answered - (uint64_t)committed) : 0;
+		op->ledger = s;
+		op->ledger_upto = answered;
+		op->ledger_release = true;
+		added += (uint64_t)op->count;
+		slots++;
+		writer_push(&d->writer, op);
+	}
+	if (added)
+		log_msg(LOG_INFO,
+			"ledger: %llu notification%s answered before the last stop were not in the store: "
+			"added",
+			(unsigned long long)added, added == 1 ? "" : "s");
+	else if (slots)
+		log_msg(LOG_DEBUG, "ledger: %llu counter%s, all in the store", (unsigned long long)slots,
+			slots == 1 ? "" : "s");
 }
 
 /*
@@ -327,7 +396,7 @@ void container_settle(struct ocitapd *d, struct container *c)
 {
 	if (c->lc.phase != OCITAP_PHASE_STOPPED || c->fds || c->pidw)
 		return;
-	container_flush_counts(d, c);
+	flush_counts(d, c, true);
 	free(c->counts);
 	c->counts = NULL;
 	c->n_counts = c->cap_counts = 0;
@@ -357,7 +426,7 @@ void container_begin_run(struct ocitapd *d, struct container *c, uid_t owner, in
 
 		container_observe(d, c, &obs, NULL);
 	}
-	container_flush_counts(d, c);
+	flush_counts(d, c, true);
 	if (c->bpf_tracked)
 		tracer_untrack(d->tracer, c->id);
 	free(c->counts);

@@ -31,6 +31,9 @@ void container_observe(struct ocitapd *d, struct container *c, const struct ocit
 /* Queue the notification counts not yet stored. */
 void container_flush_counts(struct ocitapd *d, struct container *c);
 void container_flush_all_counts(struct ocitapd *d);
+/* At start, before the store thread: counts the ledger holds that the
+ * store lacks (a daemon killed within a second of answering) are added. */
+void container_recover_counts(struct ocitapd *d, struct ocitap_store *store);
 /* Stopped with no fd or pidfd left: keep only what the state machine needs. */
 void container_settle(struct ocitapd *d, struct container *c);
 /* Close its fds, forget it (it must be out of the table). */

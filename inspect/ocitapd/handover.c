@@ -441,7 +441,7 @@ static void recover_inflight(struct ocitapd *d)
 		req->data.arch = f->arch;
 		req->data.nr = f->nr;
 		notify_send_answer(d, n, req, &a);
-		notify_count(n->c, f->arch, f->nr, &a);
+		notify_count(d, n->c, f->arch, f->nr, &a);
 		n->last_id = f->id;
 		d->recovered++;
 		metric_add("ocitap_recovered_notifications_total", 1, "exact", "true", NULL);

@@ -293,6 +293,17 @@ static int start_loop(struct ocitapd *d)
 		return -errno;
 	}
 	/* before the store thread takes the store: the spool in one transaction */
+	{
+		struct ocitap_error lerr = { 0 };
+		char path[PATH_MAX], why[512];
+
+		/* next to the socket, on its tmpfs: it outlives a kill -9 of the daemon */
+		options_run_file(&d->opt, "ocitapd.counts", path, sizeof(path));
+		if (ledger_map(path, &d->ledger, &lerr) < 0)
+			log_msg(LOG_WARN, "ledger: %s (notification counts of the last second may be lost to a kill)",
+				ocitap_error_format(&lerr, why, sizeof(why)));
+		container_recover_counts(d, d->store);
+	}
 	peers_replay_spool(d, d->store);
 	if ((r = writer_start(&d->writer)) < 0) {
 		log_msg(LOG_ERR, "setup: %s", strerror(-r));

@@ -33,14 +33,18 @@
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
 
-void notify_count(struct container *c, uint32_t arch, int nr, const struct ocitap_action *a)
+void notify_count(struct ocitapd *d, struct container *c, uint32_t arch, int nr, const struct ocitap_action *a)
 {
+	char action[48];
+
 	for (size_t i = 0; i < c->n_counts; i++) {
 		struct counter *k = &c->counts[i];
 
 		if (k->nr == nr && k->arch == arch && k->action.kind == a->kind &&
 		    k->action.errno_value == a->errno_value) {
 			k->count++;
+			if (k->slot) /* durable now: a store into the shared mapping */
+				__atomic_store_n(&k->slot->answered, k->count, __ATOMIC_RELEASE);
 			return;
 		}
 	}
@@ -53,7 +57,12 @@ void notify_count(struct container *c, uint32_t arch, int nr, const struct ocita
 		c->counts = n;
 		c->cap_counts = ncap;
 	}
-	c->counts[c->n_counts++] = (struct counter){ arch, nr, *a, 1, 0 };
+	c->counts[c->n_counts] = (struct counter){ arch, nr, *a, 1, 0, NULL };
+	c->counts[c->n_counts].slot =
+		ledger_take(d->ledger, c->id, c->run, arch, nr, ocitap_action_format(a, action, sizeof(action)));
+	if (c->counts[c->n_counts].slot)
+		__atomic_store_n(&c->counts[c->n_counts].slot->answered, 1, __ATOMIC_RELEASE);
+	c->n_counts++;
 }
 
 static void kill_target(int notify_fd, const struct seccomp_notif *req)
@@ -160,7 +169,7 @@ void notify_answer(struct ocitapd *d, struct notify_fd *n)
 	notify_send_answer(d, n, d->req, &a);
 	n->last_id = d->req->id;
 	inflight_idle(d);
-	notify_count(c, d->req->data.arch, d->req->data.nr, &a);
+	notify_count(d, c, d->req->data.arch, d->req->data.nr, &a);
 	c->notifications++;
 	d->notifications++;
 }

@@ -24,7 +24,7 @@ void notify_answer(struct ocitapd *d, struct notify_fd *n);
 void notify_send_answer(struct ocitapd *d, struct notify_fd *n, const struct seccomp_notif *req,
 			const struct ocitap_action *a);
 /* Count an answered notification for the store (notification counts). */
-void notify_count(struct container *c, uint32_t arch, int nr, const struct ocitap_action *a);
+void notify_count(struct ocitapd *d, struct container *c, uint32_t arch, int nr, const struct ocitap_action *a);
 /* n becomes the hot fd (NULL: none), waited on directly by loop_wait(). */
 void notify_set_hot(struct ocitapd *d, struct notify_fd *n);
 /* The policy named name, or NULL (counted in ocitap_unknown_policy_total). */

@@ -39,6 +39,7 @@
 #include "options.h"
 #include "http.h"
 #include "push.h"
+#include "ledger.h"
 #include "writer.h"
 
 #define OCITAPD_BUCKETS 1024 /* container table: hash chains */
@@ -90,6 +91,7 @@ struct counter {
 	int nr;
 	struct ocitap_action action;
 	uint64_t count, flushed;
+	struct ledger_slot *slot; /* its durable twin (ledger.h); NULL: memory only */
 };
 
 /* The profile a container's io.containers.trace-syscall annotation asked
@@ -241,6 +243,7 @@ struct ocitapd {
 	bool keeper_said;		  /* the "cannot reach the keeper" warning was logged */
 	uint64_t next_serial;		  /* of keeper keys */
 	struct inflight *inflight;	  /* NULL without a keeper */
+	struct ledger *ledger;		  /* notification counts durable when answered (ledger.h); NULL: off */
 	struct notify_fd *inflight_owner; /* whose key inflight->key holds */
 	uint64_t adopted, recovered;
 	bool fdstore; /* systemd's fd store: $NOTIFY_SOCKET with $FDSTORE > 0 */

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ledger.h"
 #include "log.h"
 #include "metrics.h"
 #include "writer.h"
@@ -95,8 +96,21 @@ static int apply(struct ocitap_store *s, struct wop *op, struct ocitap_error *er
 		op->ev.source = op->source;
 		op->ev.run = op->run;
 		return ocitap_store_append_event(s, &op->ev, NULL, err);
-	case WOP_NOTIFICATIONS:
-		return ocitap_store_add_notifications(s, op->id, op->run, op->syscall, op->action, op->count, err);
+	case WOP_NOTIFICATIONS: {
+		char key[40], upto[24];
+		int r = op->count > 0 ? ocitap_store_add_notifications(s, op->id, op->run, op->syscall, op->action,
+								       op->count, err)
+				      : 0;
+
+		if (r < 0 || !op->ledger)
+			return r;
+		/* how far the slot's count is in the store: in the same transaction */
+		snprintf(key, sizeof(key), LEDGER_META "%llu", (unsigned long long)op->ledger->gen);
+		if (op->ledger_release)
+			return ocitap_store_delete_meta(s, key, err);
+		snprintf(upto, sizeof(upto), "%llu", (unsigned long long)op->ledger_upto);
+		return ocitap_store_set_meta(s, key, upto, err);
+	}
 	case WOP_PROFILE_STATUS:
 		return ocitap_store_set_profile(s, op->id, op->run, op->meta_value, op->path, op->syscall, err);
 	case WOP_RUN_INIT:
@@ -245,9 +259,12 @@ static void *writer_main(void *arg)
 		__atomic_fetch_add(&w->commits, 1, __ATOMIC_RELAXED);
 		if (w->sync_interval_ms && !w->unsynced_since_ms)
 			w->unsynced_since_ms = ocitap_now_ms();
-		for (struct wop *op = batch; op; op = op->next)
+		for (struct wop *op = batch; op; op = op->next) {
 			if (op->kind == WOP_SPOOL && unlink(op->path) < 0 && errno != ENOENT)
 				log_msg(LOG_WARN, "spool: cannot remove %s: %m", op->path);
+			if (op->kind == WOP_NOTIFICATIONS && op->ledger && op->ledger_release)
+				__atomic_store_n(&op->ledger->used, 0, __ATOMIC_RELEASE); /* committed: free */
+		}
 		hand_back(w, batch, 0);
 		{
 			if (w->committed)

@@ -16,6 +16,8 @@
 
 #include "ocitap-private.h"
 
+struct ledger_slot;
+
 /* What the store thread is asked to do; strings are owned by the op. */
 enum wop_kind {
 	WOP_CONTAINER,
@@ -62,6 +64,9 @@ struct wop {
 	/* WOP_NOTIFICATIONS */
 	char *syscall, *action;
 	int64_t count;
+	struct ledger_slot *ledger; /* its durable twin: committed up to ledger_upto (meta ledger.<gen>) */
+	uint64_t ledger_upto;
+	bool ledger_release; /* the counter is done: its slot is freed once this is committed */
 	/* WOP_RUN_INIT */
 	struct ocitap_run_init run_init;
 	/* WOP_PRUNE */

@@ -129,8 +129,8 @@ check "run 3 stopped, killed by SIGKILL; run 1 and 2 unchanged" \
 	test "$(get /v1/containers/again/runs | jq -r '[.runs[] | "\(.run):\(.status):\(.exit.code):\(.exit.signal)"] | join(" ")')" = \
 	"1:stopped:3:0 2:stopped:5:0 3:stopped:0:9"
 
-# a report a hook spooled while the daemon ran (it could not reach it) and
-# that is replayed only after the id ran again belongs to the earlier run
+# a report a hook spooled (it could not reach a daemon) that is replayed
+# only after the id ran again belongs to the earlier run
 report() { printf '{"ocitapReport":1,"stage":"%s","state":{"ociVersion":"1.0.2","id":"sp","status":"%s","pid":%d}}' "$1" "$2" "${3:-0}" |
 	socat -t5 - UNIX-CONNECT:"$sock"; }
 sleep 300 &
@@ -139,14 +139,16 @@ report createRuntime creating "$p1" >/dev/null
 kill "$p1"
 wait "$p1" 2>/dev/null
 for ((i = 0; i < 50; i++)); do [[ $(q "select phase from containers where id='sp'") == stopped ]] && break; sleep 0.1; done
-printf '{"ociVersion":"1.0.2","id":"sp","status":"running","pid":%d}' "$p1" |
-	"$BIN/ocitap-poststart" --socket "$work/nowhere.sock" --state-dir "$state" 2>"$work/spool.err"
-check "a hook that cannot reach the daemon spools its report" bash -c "ls '$state/spool' | grep -q 'poststart.json$'"
+t2=$(date +%s%N) # a poststart of run 1, sent now; it reaches the spool only later (below)
 sleep 0.1
 sleep 300 &
 p2=$!
 check "run 2 of sp begins (live)" test "$(report createRuntime creating "$p2")" = ok
 stop_daemon
+# as a hook that gave up on the daemon leaves it (the name orders by time)
+printf '{"ocitapReport":1,"stage":"poststart","hookPid":%d,"monoNs":%d,"wallNs":%d,"state":{"ociVersion":"1.0.2","id":"sp","status":"running","pid":%d}}' \
+	$$ 12345 "$t2" "$p1" >"$state/spool/.tmp.sp"
+mv "$state/spool/.tmp.sp" "$state/spool/$(printf '%020d' "$t2")-$$-poststart.json"
 start_daemon
 check "the spooled report, sent before run 2 began, is kept on run 1" \
 	test "$(q "select run from events where container_id='sp' and kind='hook' and source='poststart'")" = 1
