@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,7 +62,25 @@ static int fail(const char *what, const char *why)
 /* Send json to the daemon and wait for its one-line answer. 0 on "ok";
  * -EPROTO with the answer in err when it refused the report; another
  * negative errno, with err, when it could not be reached in time. */
-static int report_to_daemon(const char *json, struct ocitap_error *err)
+/* The first bytes of json, with the init's pidfd (SCM_RIGHTS). */
+static ssize_t send_with_pidfd(int fd, const char *json, size_t len, int pidfd)
+{
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { (void *)json, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof(ctl) };
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.h.cmsg_level = SOL_SOCKET;
+	ctl.h.cmsg_type = SCM_RIGHTS;
+	ctl.h.cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(&ctl.h), &pidfd, sizeof(int));
+	return sendmsg(fd, &mh, MSG_NOSIGNAL);
+}
+
+static int report_to_daemon(const char *json, int pidfd, struct ocitap_error *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	_cleanup_close_ int fd = -1;
@@ -77,7 +96,11 @@ static int report_to_daemon(const char *json, struct ocitap_error *err)
 					strerror(errno));
 	while (off < len) {
 		struct pollfd p = { .fd = fd, .events = POLLOUT };
-		ssize_t n = send(fd, json + off, len - off, MSG_NOSIGNAL);
+		/* the init's pidfd rides with the first bytes: however late ocitapd
+		 * reads this report (it held in its backlog, or by its fd keeper),
+		 * the pidfd still tells how the init ended */
+		ssize_t n = off == 0 && pidfd >= 0 ? send_with_pidfd(fd, json, len, pidfd)
+						   : send(fd, json + off, len - off, MSG_NOSIGNAL);
 
 		if (n > 0) {
 			off += (size_t)n;
@@ -201,9 +224,13 @@ static int record(struct ocitap_hook_report *rep, const char *json)
 {
 	struct ocitap_error err = { 0 }, spool_err = { 0 };
 	char line[PATH_MAX + 2048], spool[PATH_MAX], name[OCITAP_SPOOL_NAME_MAX];
+	_cleanup_close_ int pidfd = -1;
 	int r;
 
-	r = report_to_daemon(json, &err);
+	/* the stages that name the init (the daemon watches it from them) */
+	if ((rep->stage == OCITAP_STAGE_PRESTART || rep->stage == OCITAP_STAGE_CREATE_RUNTIME) && rep->state.pid > 0)
+		pidfd = (int)syscall(SYS_pidfd_open, rep->state.pid, 0);
+	r = report_to_daemon(json, pidfd, &err);
 	if (r == 0)
 		return 0;
 	if (r == -EPROTO) /* the daemon read it and said no: spooling would only repeat that */

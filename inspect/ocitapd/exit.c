@@ -153,6 +153,22 @@ int exit_attach_pidfd(struct ocitapd *d, struct container *c, int fd, const char
 	return 0;
 }
 
+void exit_watch_init_fd(struct ocitapd *d, struct container *c, pid_t pid, int fd)
+{
+	if (c->pidw || pid <= 0 || watch_pidfd(d, c, fd, NULL) < 0) {
+		close(fd);
+		return;
+	}
+	c->init_pid = pid;
+	/* read now, while the pidfd vouches that pid is still this init (if it
+	 * has exited already, the pidfd still tells how it ended) */
+	if (poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, 0) == 0) {
+		c->has_init_ns = ocitap_ns_ids_read("/proc", pid, &c->init_ns, NULL) == 0;
+		queue_run_init(d, c, pid);
+	}
+	handover_keep_pid(d, c->pidw); /* so that an exit while no daemon runs is still read */
+}
+
 void exit_watch_init(struct ocitapd *d, struct container *c, pid_t pid)
 {
 	int fd;
@@ -164,15 +180,7 @@ void exit_watch_init(struct ocitapd *d, struct container *c, pid_t pid)
 		log_msg(LOG_DEBUG, "container %s: no pidfd for pid %d: %s", c->id, pid, strerror(-fd));
 		return;
 	}
-	if (watch_pidfd(d, c, fd, NULL) < 0) {
-		close(fd);
-		return;
-	}
-	c->init_pid = pid;
-	/* read now, while the pidfd vouches that pid is still this init */
-	c->has_init_ns = ocitap_ns_ids_read("/proc", pid, &c->init_ns, NULL) == 0;
-	queue_run_init(d, c, pid);
-	handover_keep_pid(d, c->pidw); /* so that an exit while no daemon runs is still read */
+	exit_watch_init_fd(d, c, pid, fd);
 }
 
 /*

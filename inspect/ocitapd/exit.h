@@ -6,6 +6,10 @@
 
 #include "ocitapd.h"
 
+/* Watch pid as c's init by fd, a pidfd of it the hook that named it sent
+ * (taken: closed when c has one already); it tells how the init ended even
+ * if that was before this report was read. */
+void exit_watch_init_fd(struct ocitapd *d, struct container *c, pid_t pid, int fd);
 /* Watch pid as c's init (nothing when c has one already or pid <= 0). */
 void exit_watch_init(struct ocitapd *d, struct container *c, pid_t pid);
 /* At restart: watch fd, the pidfd of c's init the keeper kept under key

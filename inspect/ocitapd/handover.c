@@ -535,7 +535,9 @@ static void attach_kept_pidfds(struct ocitapd *d)
 		if (sscanf(kp->key, OCITAP_KEEPER_PIDFD_PREFIX "%llu.%lld", &serial, &run) == 2 &&
 		    serial >= d->next_serial)
 			d->next_serial = serial + 1;
-		if (c && c->run == run && !c->pidw && c->lc.phase < OCITAP_PHASE_STOPPED &&
+		/* a run recorded stopped without its exit (a spooled poststop
+		 * replayed first) still gets it from the pidfd */
+		if (c && c->run == run && !c->pidw && (c->lc.phase < OCITAP_PHASE_STOPPED || !c->lc.has_exit) &&
 		    exit_attach_pidfd(d, c, kp->fd, kp->key) == 0) {
 			log_msg(LOG_INFO, "container %s: the keeper kept its init's pidfd (run %lld)", c->id, run);
 		} else {

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "macro.h"
 #include "exit.h"
 #include "metrics.h"
 #include "notify.h"
@@ -363,7 +364,7 @@ static bool spooled_for_earlier_run(struct ocitapd *d, const struct container *c
  * been reused since) starts watching the init's pidfd.
  */
 static void apply_report(struct ocitapd *d, const struct ocitap_hook_report *rep, bool live, uid_t uid,
-			 struct writer_ack *ack)
+			 struct writer_ack *ack, int pidfd)
 {
 	bool creates = rep->stage == OCITAP_STAGE_CREATE_RUNTIME || rep->stage == OCITAP_STAGE_PRESTART;
 	int64_t sent = rep->wall_ns ? rep->wall_ns : ocitap_wall_ns();
@@ -372,6 +373,11 @@ static void apply_report(struct ocitapd *d, const struct ocitap_hook_report *rep
 	struct ocitap_observation obs;
 
 	if (already_taken(d, c, rep, live)) {
+		/* the spooled copy came first; this one brings the init's pidfd */
+		if (pidfd >= 0 && creates && (c->lc.phase < OCITAP_PHASE_STOPPED || !c->lc.has_exit))
+			exit_watch_init_fd(d, c, rep->state.pid, pidfd);
+		else if (pidfd >= 0)
+			close(pidfd);
 		log_msg(LOG_DEBUG, "container %s: a %s report taken already (sent, and spooled too): once", c->id,
 			ocitap_stage_to_string(rep->stage));
 		if (ack) { /* answered once durable, as the first was */
@@ -382,8 +388,11 @@ static void apply_report(struct ocitapd *d, const struct ocitap_hook_report *rep
 		}
 		return;
 	}
-	if (!live && spooled_for_earlier_run(d, c, rep))
+	if (!live && spooled_for_earlier_run(d, c, rep)) {
+		if (pidfd >= 0)
+			close(pidfd);
 		return;
+	}
 	if (creates)
 		maybe_next_run(d, c, rep->state.pid, uid, sent);
 	/* a hook that could only tell "prestart or createRuntime": the runtime
@@ -396,9 +405,18 @@ static void apply_report(struct ocitapd *d, const struct ocitap_hook_report *rep
 
 	container_queue_identity(d, c, &rep->state, creates ? rep->state.pid : 0);
 	if (live && creates && c->lc.phase < OCITAP_PHASE_STOPPED) {
-		exit_watch_init(d, c, rep->state.pid);
+		if (pidfd >= 0)
+			exit_watch_init_fd(d, c, rep->state.pid, TAKE_FD(pidfd));
+		else
+			exit_watch_init(d, c, rep->state.pid);
 		tracking_register(d, c, rep->state.pid, &rep->state, true);
+	} else if (live && creates && pidfd >= 0 && !c->lc.has_exit) {
+		/* read late (the spooled copies of its later stages came first):
+		 * its pidfd still says how the init ended */
+		exit_watch_init_fd(d, c, rep->state.pid, TAKE_FD(pidfd));
 	}
+	if (pidfd >= 0)
+		close(pidfd); /* not this report's to use */
 	obs = (struct ocitap_observation){ .phase = ocitap_phase_from_stage(stage),
 					   .source = ocitap_stage_to_string(stage),
 					   .mono_ns = rep->mono_ns ? rep->mono_ns : ocitap_mono_ns(),
@@ -418,12 +436,36 @@ static void apply_report(struct ocitapd *d, const struct ocitap_hook_report *rep
 	container_observe(d, c, &obs, ack);
 }
 
+/* The one fd a host peer's report may carry: the pidfd of the init it
+ * names (ocitap-hook sends it, so that the init's end is known even when
+ * this report is read after it). Anything else is closed. */
+static int report_pidfd(const struct conn *cn, struct ocitap_scm_reader *r)
+{
+	char path[64], target[64];
+	int fd = -1;
+	ssize_t n;
+
+	if (r->n_fds == 1 && !cn->inside && !cn->report_only) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", r->fds[0]);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n > 0 && (target[n] = '\0', strcmp(target, "anon_inode:[pidfd]") == 0)) {
+			fd = r->fds[0];
+			r->n_fds = 0;
+		}
+	}
+	for (size_t i = 0; i < r->n_fds; i++)
+		close(r->fds[i]);
+	r->n_fds = 0;
+	return fd;
+}
+
 static void handle_hook_report(struct ocitapd *d, struct conn *cn)
 {
 	struct ocitap_hook_report rep;
 	struct ocitap_error err = { 0 };
 	char line[512], why[512];
 	const char *reason;
+	int pidfd;
 
 	if (ocitap_hook_report_parse(cn->reader.buf ? cn->reader.buf : "", cn->reader.len, NULL, &rep, &err) < 0) {
 		char reply[600];
@@ -442,12 +484,13 @@ static void handle_hook_report(struct ocitapd *d, struct conn *cn)
 	}
 	if (cn->inside || cn->report_only)
 		container_get(d, rep.state.id, false)->inside_stages |= 1u << rep.stage;
+	pidfd = report_pidfd(cn, &cn->reader);
 	ocitap_scm_reader_release(&cn->reader);
 	cn->waiting_ack = true;
 	cn->ack = (struct writer_ack){ .fd = cn->fd };
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, cn->fd, NULL);
 	/* a report from inside a container is the run's, whoever sent it */
-	apply_report(d, &rep, true, cn->inside || cn->report_only ? 0 : cn->peer_uid, &cn->ack);
+	apply_report(d, &rep, true, cn->inside || cn->report_only ? 0 : cn->peer_uid, &cn->ack, pidfd);
 	ocitap_hook_report_release(&rep);
 }
 
@@ -504,7 +547,7 @@ static void replay_spool(struct ocitapd *d, struct ocitap_store *store)
 			free(buf);
 			continue;
 		}
-		apply_report(d, &rep, false, 0, NULL); /* the spool is root's (the state directory) */
+		apply_report(d, &rep, false, 0, NULL, -1); /* the spool is root's (the state directory) */
 		ocitap_hook_report_release(&rep);
 		free(buf);
 		op = wop_new(WOP_SPOOL, names[i]);
@@ -593,7 +636,8 @@ static void conn_event(struct ocitapd *d, struct conn *cn)
 		drop_peer(d, cn, ocitap_error_format(&err, line, sizeof(line)));
 		return;
 	}
-	if (cn->reader.n_fds > 0)
+	/* fds come with a listener message, or (one pidfd) with a hook's report */
+	if (cn->reader.n_fds > 0 && !memmem(cn->reader.buf, cn->reader.len, "\"ocitapReport\"", 14))
 		handle_listener_message(d, cn);
 	else
 		handle_hook_report(d, cn);
