@@ -6,12 +6,12 @@
 #    ContainerProcessState (as runc and crun send them) against json-c's own
 #    json_tokener_parse of the same bytes. Target: at most 1.5x.
 #
-# Arguments pick sections by name (parse notify scale hook http start bpf); none
-# runs them all: tests/bench/run.sh hook start
+# Arguments pick sections by name (parse notify scale hook http start bpf
+# restart); none runs them all: tests/bench/run.sh hook start
 set -uo pipefail
 BUILD=${BUILD:-build}
 cd "$(dirname "$0")/../.."
-sections=" ${*:-parse notify scale hook http start bpf} "
+sections=" ${*:-parse notify scale hook http start bpf restart} "
 want() { [[ $sections == *" $1 "* ]]; }
 
 if want parse; then
@@ -328,3 +328,56 @@ on=$(median <"$bb/start.on") off=$(median <"$bb/start.off")
 awk -v a="$off" -v b="$on" 'BEGIN {printf "ocitapd start: %.1f ms with BPF, %.1f ms with --bpf off: %+.1f ms\n", b / 1000, a / 1000, (b - a) / 1000}'
 echo "(programs loaded in, as ocitapd logs it: $(sed -n 's/.*bpf: programs loaded in \([0-9.]*\) ms.*/\1/p' "$bb/d.log" | median) ms)"
 fi
+
+# 8. Restart: a runc container with a listener started right after ocitapd
+#    is killed (kill -9, then a new daemon at once): how long its first
+#    notified syscall waits (kill to served: the keeper holds the socket and
+#    the connection, the next daemon takes them), against the same
+#    container with the daemon up all along. Both from runc run to the
+#    container's first answered mkdir.
+want restart && {
+echo
+echo "== restart: runc run -d to the first answered notified syscall (median of 7, ms)"
+rs=$work/restart
+mkdir -p "$rs"
+rb() { # -> a bundle whose sh makes one notified mkdir and says when it was answered
+	local b="$rs/b-$RANDOM"
+	mkdir -p "$b"
+	cp -a "$work/rootfs" "$b/rootfs"
+	(cd "$b" && runc spec)
+	jq --arg sock "$rs/r.sock" '.process.terminal = false | .root.readonly = false
+	  | .process.args = ["sh", "-c", "mkdir /tmp/x; touch /tmp/answered; sleep 5"]
+	  | .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $sock, listenerMetadata: "policy=audit",
+	      syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY"}]}' "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+	echo "$b"
+}
+rstart() { "$BUILD/bin/ocitapd" --socket "$rs/r.sock" --state-dir "$rs/state" --http off --bpf off --log-level warning 2>>"$rs/d.log" & daemon=$!; }
+served_ms() { # BUNDLE KILL(0/1) -> ms from runc run to the answer
+	local b=$1 s e id=rs-$RANDOM i
+	if [[ $2 == 1 ]]; then
+		kill -9 "$daemon"; wait "$daemon" 2>/dev/null
+	fi
+	s=$(date +%s%N)
+	runc --root "$work/runc" run -d --bundle "$b" "$id" </dev/null >/dev/null 2>&1 || echo x >>"$rs/refused"
+	[[ $2 == 1 ]] && rstart
+	for ((i = 0; i < 2000; i++)); do [[ -e $b/rootfs/tmp/answered ]] && break; sleep 0.005; done
+	e=$(date +%s%N)
+	runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1
+	echo $(((e - s) / 1000))
+}
+rstart
+wait_for "$rs/r.sock"
+sleep 0.5
+: >"$rs/up" && : >"$rs/killed" && : >"$rs/refused"
+for ((r = 0; r < 7; r++)); do
+	served_ms "$(rb)" 0 >>"$rs/up"
+	served_ms "$(rb)" 1 >>"$rs/killed"
+	sleep 0.3
+done
+up=$(median <"$rs/up") killed=$(median <"$rs/killed")
+awk -v a="$up" -v b="$killed" -v n="$(wc -l <"$rs/refused")" 'BEGIN {printf "daemon up: %.1f ms; killed just before (served by the next daemon): %.1f ms: +%.1f ms, %.2fx; starts refused: %d of 14\n", a / 1000, b / 1000, (b - a) / 1000, b / a, n}'
+kill "$daemon" 2>/dev/null
+wait "$daemon" 2>/dev/null
+daemon=
+pkill -f "ocitap-fdkeeper --socket $rs/" 2>/dev/null
+}
