@@ -21,7 +21,7 @@ say() { printf '\n%s== %s%s\n' "$bold" "$*" "$off"; }
 OCITAPD="$TOP/$BUILD/bin/ocitapd"
 work=$(mktemp -d /tmp/ocitap-demo-XXXXXX)
 daemon=
-trap '[[ -n $daemon ]] && kill $daemon 2>/dev/null; runc --root "$work/runc" delete -f ocitap-demo >/dev/null 2>&1; rm -rf "$work"' EXIT
+trap '[[ -n $daemon ]] && kill $daemon 2>/dev/null; runc --root "$work/runc" delete -f ocitap-demo >/dev/null 2>&1; pkill -f "ocitap-fdkeeper --socket $work/" 2>/dev/null; rm -rf "$work"' EXIT
 bundle=$work/bundle out=$work/out sock=$work/ocitap.sock hook=$TOP/tests/integration/capture-hook
 db=$work/state/ocitap.db
 mkdir -p "$bundle" "$out"

@@ -686,6 +686,15 @@ int main(int argc, char **argv)
 	}
 	if (r > 0)
 		return 0;
+	{
+		/* a parent's blocked signals are inherited through exec (ocitapd
+		 * blocks SIGTERM for its signalfd): unblocked, or SIGTERM would
+		 * never stop a keeper ocitapd started */
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);

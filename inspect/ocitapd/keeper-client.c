@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,12 @@ static int spawn_keeper(const char *path, const char *key_file)
 		dup2(null, 0);
 		dup2(null, 1);
 		syscall(SYS_close_range, 3, ~0U, 0);
+		{
+			sigset_t none; /* ours blocks what our signalfd reads */
+
+			sigemptyset(&none);
+			sigprocmask(SIG_SETMASK, &none, NULL);
+		}
 		exec_keeper(path, key_file);
 		_exit(127);
 	}

@@ -71,4 +71,10 @@ for ((i = 0; i < 50; i++)); do [[ $(grep -c "keeper .*connected" "$log") -ge 2 ]
 check "a restarted ocitapd is served by that keeper (same secret)" \
 	bash -c "[[ \$(grep -c 'keeper .*connected' '$log') -ge 2 ]] && ! grep -q 'wrong secret' '$log'"
 stop_daemon
+kpid=$(pgrep -f "ocitap-fdkeeper --socket $(dirname "$sock")/keeper.sock" | head -1)
+check "a keeper ocitapd started has no signal blocked (ocitapd's signalfd mask is not inherited)" \
+	test "$(awk '/^SigBlk/ { print $2 }' "/proc/$kpid/status")" = 0000000000000000
+kill -TERM "$kpid"
+for ((i = 0; i < 30; i++)); do kill -0 "$kpid" 2>/dev/null || break; sleep 0.1; done
+check "... so SIGTERM stops it" bash -c "! kill -0 $kpid 2>/dev/null"
 done_testing
