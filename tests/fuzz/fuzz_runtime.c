@@ -62,6 +62,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						abort();
 				}
 			}
+			if (m.id[0]) { /* a held connection's peer: what parses formats back the same */
+				struct ocitap_keeper_peer peer, back;
+				char id[OCITAP_KEEPER_NAME_MAX + 1];
+
+				if (ocitap_keeper_peer_parse(m.id, &peer) == 0) {
+					if (ocitap_keeper_peer_format(&peer, id, sizeof(id)) < 0 ||
+					    ocitap_keeper_peer_parse(id, &back) < 0 || back.pid != peer.pid ||
+					    back.uid != peer.uid || back.has_ns != peer.has_ns ||
+					    memcmp(&back.ns, &peer.ns, sizeof(peer.ns)) != 0)
+						abort();
+				}
+			}
 		}
 	}
 	return 0;
