@@ -427,6 +427,7 @@ static void apply_report(struct ocitapd *d, const struct ocitap_hook_report *rep
 
 		op->kind_text = ocitapd_xstrdup(OCITAP_EVENT_HOOK);
 		op->source = ocitapd_xstrdup(obs.source);
+		op->once = !live; /* the store thread asks the store: the loop cannot, while running */
 		op->ev.from = c->lc.phase;
 		op->ev.to = obs.phase;
 		op->ev.mono_ns = obs.mono_ns;

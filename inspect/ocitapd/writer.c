@@ -95,6 +95,9 @@ static int apply(struct ocitap_store *s, struct wop *op, struct ocitap_error *er
 		op->ev.kind = op->kind_text;
 		op->ev.source = op->source;
 		op->ev.run = op->run;
+		if (op->once && op->ev.mono_ns &&
+		    ocitap_store_has_hook_report(s, op->id, op->source, op->ev.mono_ns) == 1)
+			return 0;
 		return ocitap_store_append_event(s, &op->ev, NULL, err);
 	case WOP_NOTIFICATIONS: {
 		char key[40], upto[24];

@@ -61,6 +61,7 @@ struct wop {
 	/* WOP_EVENT */
 	struct ocitap_event ev;
 	char *kind_text, *source;
+	bool once; /* a spooled hook report: not written if the store has it (sent too, taken by a daemon before) */
 	/* WOP_NOTIFICATIONS */
 	char *syscall, *action;
 	int64_t count;

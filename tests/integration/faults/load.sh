@@ -3,7 +3,7 @@
 # containers one after another (hooks on createRuntime, poststart and
 # poststop, a listener with a notified mkdir, an exit code that depends on
 # the container) while ocitapd is killed with SIGKILL three times and
-# restarted about a second later. Afterwards: every container started (no
+# restarted about a second later, and upgraded once (--replace) between. Afterwards: every container started (no
 # "connection refused"), every run is in the store, stopped, with the exit
 # code runc returned, its notified mkdir counted exactly once, every hook
 # report recorded once, and the events have no gap and no repeat.
@@ -58,6 +58,13 @@ for k in 1 2 3; do
 	wait "$daemon_pid" 2>/dev/null
 	sleep 1
 	start_kept
+	if [[ $k == 1 ]]; then # and an upgrade in the middle: the running daemon hands over to a new one
+		sleep 0.5
+		"$OCITAPD" --replace --socket "$sock" --state-dir "$state" "${daemon_args[@]}" >"$work/replace.out" 2>&1
+		replaced=$?
+		wait "$daemon_pid" 2>/dev/null
+		daemon_pid=$(cat "$pidfile")
+	fi
 done
 wait_loops() { for ((i = 0; i < 600; i++)); do [[ $(ls "$work"/rc-* 2>/dev/null | wc -l) -eq $((loops * per)) ]] && return 0; sleep 0.1; done; }
 wait_loops
@@ -95,4 +102,6 @@ check "events: no gap, no repeat (seq 1..max, each once)" \
 	test "$(q "select count(*) || ' ' || count(distinct seq) || ' ' || max(seq) from events")" = "$(q "select max(seq) || ' ' || max(seq) || ' ' || max(seq) from events")"
 check "the three kills came while containers were starting ($during of 3)" test "$during" -eq 3
 check "three kills, three takeovers of the kept socket" test "$(grep -c "took back the listening socket" "$log")" -ge 3
+check "the upgrade in the middle took over (ocitapd --replace)" \
+	bash -c "[[ $replaced -eq 0 ]] && grep -q 'replaced by pid' '$work/replace.out'" || sed 's/^/# /' "$work/replace.out"
 done_testing
