@@ -70,7 +70,7 @@ override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-LIB_SRCS := lib/error.c lib/clock.c lib/number.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/report.c lib/proc.c lib/spool.c lib/stage.c lib/hooksd.c lib/procinfo.c lib/runtime.c lib/keeper.c lib/profile.c lib/profile-path.c lib/query.c lib/event-json.c lib/goregex.c lib/goregex-class.c lib/nsid.c
+LIB_SRCS := lib/error.c lib/clock.c lib/number.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/store-schema.c lib/report.c lib/proc.c lib/spool.c lib/stage.c lib/hooksd.c lib/procinfo.c lib/runtime.c lib/keeper.c lib/profile.c lib/profile-path.c lib/query.c lib/event-json.c lib/goregex.c lib/goregex-class.c lib/nsid.c
 # The installed SDK (docs/design/sdk.md): these headers, and libocitap.so and
 # the installed libocitap.a built from LIB_SDK_SRCS only (the public modules
 # and the private helpers they use, hidden). Everything else in lib/ is for

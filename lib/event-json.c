@@ -100,16 +100,6 @@ struct json_object *ocitap_container_json(const struct ocitap_store_container *c
 	} else {
 		json_object_object_add(o, "profile", NULL);
 	}
-	if (c->profile_status) {
-		struct json_object *p = json_object_new_object();
-
-		json_object_object_add(p, "status", json_object_new_string(c->profile_status));
-		json_object_object_add(p, "path", c->profile_path ? json_object_new_string(c->profile_path) : NULL);
-		json_object_object_add(p, "error", c->profile_error ? json_object_new_string(c->profile_error) : NULL);
-		json_object_object_add(o, "profile", p);
-	} else {
-		json_object_object_add(o, "profile", NULL);
-	}
 	if (store && c->id) {
 		struct json_object *last = NULL;
 

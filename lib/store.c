@@ -15,68 +15,8 @@
 
 #include "clock.h"
 #include "macro.h"
+#include "store-schema.h"
 #include "store.h"
-
-#define SCHEMA_VERSION 2
-
-/*
- * Schema 2: a record is one run of one container id (runs, keyed by id and
- * run, numbered from 1); events and notification counts carry their run.
- * containers is a view: the latest run of each id, with how many it had
- * (what schema 1's table of the same name held, for readers of the SQL).
- */
-static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS runs ("
-	"  id TEXT NOT NULL, run INTEGER NOT NULL, bundle TEXT, pid INTEGER NOT NULL DEFAULT 0, annotations TEXT,"
-	"  phase TEXT NOT NULL DEFAULT 'unknown', created_wall_ns INTEGER NOT NULL, updated_wall_ns INTEGER NOT NULL,"
-	"  stopped_wall_ns INTEGER, exit_code INTEGER, signal INTEGER, oom INTEGER NOT NULL DEFAULT 0,"
-	"  failed INTEGER NOT NULL DEFAULT 0, error TEXT,"
-	"  init_start INTEGER, mnt_ns INTEGER, pid_ns INTEGER, cgroup TEXT, owner INTEGER,"
-	"  profile_status TEXT, profile_path TEXT, profile_error TEXT,"
-	"  PRIMARY KEY (id, run));"
-	"CREATE VIEW IF NOT EXISTS containers AS SELECT r.*,"
-	"  (SELECT COUNT(*) FROM runs n WHERE n.id = r.id) AS runs FROM runs r"
-	"  WHERE NOT EXISTS (SELECT 1 FROM runs n WHERE n.id = r.id AND n.run > r.run);"
-	"CREATE TABLE IF NOT EXISTS events ("
-	"  seq INTEGER PRIMARY KEY AUTOINCREMENT, container_id TEXT NOT NULL, kind TEXT NOT NULL,"
-	"  from_phase TEXT, to_phase TEXT, source TEXT, mono_ns INTEGER, wall_ns INTEGER,"
-	"  exit_code INTEGER, signal INTEGER, oom INTEGER NOT NULL DEFAULT 0, run INTEGER NOT NULL DEFAULT 1);"
-	"CREATE INDEX IF NOT EXISTS events_by_container ON events (container_id, seq);"
-	"CREATE INDEX IF NOT EXISTS events_by_run ON events (container_id, run, seq);"
-	"CREATE TABLE IF NOT EXISTS notifications ("
-	"  container_id TEXT NOT NULL, run INTEGER NOT NULL DEFAULT 1, syscall TEXT NOT NULL, action TEXT NOT NULL,"
-	"  count INTEGER NOT NULL, PRIMARY KEY (container_id, run, syscall, action));"
-	"CREATE TABLE IF NOT EXISTS spool_applied (name TEXT PRIMARY KEY, wall_ns INTEGER NOT NULL);"
-	"INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '2');";
-
-/* Schema 1 (a containers table, one row per id) to 2, in one transaction:
- * every record it held becomes run 1 of its id. */
-static const char migrate_1_to_2[] =
-	"BEGIN IMMEDIATE;"
-	"CREATE TABLE runs ("
-	"  id TEXT NOT NULL, run INTEGER NOT NULL, bundle TEXT, pid INTEGER NOT NULL DEFAULT 0, annotations TEXT,"
-	"  phase TEXT NOT NULL DEFAULT 'unknown', created_wall_ns INTEGER NOT NULL, updated_wall_ns INTEGER NOT NULL,"
-	"  stopped_wall_ns INTEGER, exit_code INTEGER, signal INTEGER, oom INTEGER NOT NULL DEFAULT 0,"
-	"  failed INTEGER NOT NULL DEFAULT 0, error TEXT,"
-	"  init_start INTEGER, mnt_ns INTEGER, pid_ns INTEGER, cgroup TEXT, owner INTEGER,"
-	"  profile_status TEXT, profile_path TEXT, profile_error TEXT,"
-	"  PRIMARY KEY (id, run));"
-	"INSERT INTO runs (id, run, bundle, pid, annotations, phase, created_wall_ns, updated_wall_ns,"
-	"  stopped_wall_ns, exit_code, signal, oom, failed, error)"
-	"  SELECT id, 1, bundle, pid, annotations, phase, created_wall_ns, updated_wall_ns,"
-	"  stopped_wall_ns, exit_code, signal, oom, failed, error FROM containers;"
-	"DROP TABLE containers;"
-	"ALTER TABLE events ADD COLUMN run INTEGER NOT NULL DEFAULT 1;"
-	"CREATE TABLE notifications_2 ("
-	"  container_id TEXT NOT NULL, run INTEGER NOT NULL DEFAULT 1, syscall TEXT NOT NULL, action TEXT NOT NULL,"
-	"  count INTEGER NOT NULL, PRIMARY KEY (container_id, run, syscall, action));"
-	"INSERT INTO notifications_2 (container_id, run, syscall, action, count)"
-	"  SELECT container_id, 1, syscall, action, count FROM notifications;"
-	"DROP TABLE notifications;"
-	"ALTER TABLE notifications_2 RENAME TO notifications;"
-	"INSERT INTO meta (key, value) VALUES ('schema', '2') ON CONFLICT (key) DO UPDATE SET value = '2';"
-	"COMMIT;";
 
 enum {
 	ST_BEGIN,
@@ -156,45 +96,6 @@ static int step_done(struct ocitap_store *s, int which, struct ocitap_error *err
 	return 0;
 }
 
-static bool has_row(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	bool yes;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return false;
-	yes = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return yes;
-}
-
-/* A database of schema 1 (its containers a table, not the view): its
- * columns made current (failed, error), then brought to schema 2. */
-static bool is_schema_1(sqlite3 *db)
-{
-	return has_row(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'containers'");
-}
-
-static int upgrade_schema(sqlite3 *db, char **msg)
-{
-	static const char *const added[] = {
-		"ALTER TABLE containers ADD COLUMN failed INTEGER NOT NULL DEFAULT 0",
-		"ALTER TABLE containers ADD COLUMN error TEXT",
-	};
-	int rc;
-
-	if (!is_schema_1(db))
-		return SQLITE_OK;
-	if (!has_row(db, "SELECT 1 FROM pragma_table_info('containers') WHERE name = 'failed'"))
-		for (size_t i = 0; i < sizeof(added) / sizeof(added[0]); i++)
-			if ((rc = sqlite3_exec(db, added[i], NULL, NULL, msg)) != SQLITE_OK)
-				return rc;
-	rc = sqlite3_exec(db, migrate_1_to_2, NULL, NULL, msg);
-	if (rc != SQLITE_OK && sqlite3_get_autocommit(db) == 0)
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	return rc;
-}
-
 int ocitap_store_open(const char *path, unsigned flags, struct ocitap_store **ret, struct ocitap_error *err)
 {
 	struct ocitap_store *s;
@@ -234,9 +135,7 @@ int ocitap_store_open(const char *path, unsigned flags, struct ocitap_store **re
 						: "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
 				  NULL, NULL, &msg);
 		if (rc == SQLITE_OK)
-			rc = upgrade_schema(s->db, &msg);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_exec(s->db, schema, NULL, NULL, &msg);
+			rc = ocitap_store_schema_setup(s->db, &msg);
 		if (rc != SQLITE_OK) {
 			int r = ocitap_error_set(err, -EIO, NULL, "cannot set up %s: %s", path, msg ? msg : "?");
 
@@ -245,11 +144,11 @@ int ocitap_store_open(const char *path, unsigned flags, struct ocitap_store **re
 			return r;
 		}
 	}
-	if (s->readonly && is_schema_1(s->db)) {
+	if (s->readonly && ocitap_store_schema_is_1(s->db)) {
 		int r = ocitap_error_set(err, -EPROTO, NULL,
 					 "%s was written by an older ocitapd (store schema 1): start ocitapd once to "
 					 "bring it to schema %d",
-					 path, SCHEMA_VERSION);
+					 path, OCITAP_STORE_SCHEMA_VERSION);
 
 		ocitap_store_close(s);
 		return r;

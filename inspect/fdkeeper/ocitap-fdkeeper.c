@@ -93,7 +93,8 @@ static void reply_err(int sock, const char *reason)
 	reply(sock, &m, -1);
 }
 
-static bool is_notify_fd(int fd)
+/* fd is of the kind its /proc/self/fd link names (an anon inode's name) */
+static bool fd_kind_is(int fd, const char *kind)
 {
 	char path[64], target[64];
 	ssize_t n;
@@ -103,7 +104,17 @@ static bool is_notify_fd(int fd)
 	if (n < 0)
 		return false;
 	target[n] = '\0';
-	return strcmp(target, "anon_inode:seccomp notify") == 0;
+	return strcmp(target, kind) == 0;
+}
+
+static bool is_notify_fd(int fd)
+{
+	return fd_kind_is(fd, "anon_inode:seccomp notify");
+}
+
+static bool is_pidfd(int fd)
+{
+	return fd_kind_is(fd, "anon_inode:[pidfd]");
 }
 
 static void drop_at(size_t i)
@@ -119,19 +130,6 @@ static ssize_t find(const char *key)
 		if (strcmp(k.v[i].key, key) == 0)
 			return (ssize_t)i;
 	return -1;
-}
-
-static bool is_pidfd(int fd)
-{
-	char path[64], target[64];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return false;
-	target[n] = '\0';
-	return strcmp(target, "anon_inode:[pidfd]") == 0;
 }
 
 /* A listening unix socket (ocitapd's, under a "listen." key). */
