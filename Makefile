@@ -70,7 +70,7 @@ override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-LIB_SRCS := lib/error.c lib/clock.c lib/number.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/store-schema.c lib/report.c lib/proc.c lib/spool.c lib/stage.c lib/hooksd.c lib/procinfo.c lib/runtime.c lib/keeper.c lib/profile.c lib/profile-path.c lib/query.c lib/event-json.c lib/goregex.c lib/goregex-class.c lib/nsid.c
+LIB_SRCS := lib/error.c lib/clock.c lib/number.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/store-schema.c lib/report.c lib/proc.c lib/spool.c lib/stage.c lib/hooksd.c lib/procinfo.c lib/runtime.c lib/runtime-wrap.c lib/keeper.c lib/profile.c lib/profile-path.c lib/query.c lib/event-json.c lib/goregex.c lib/goregex-class.c lib/nsid.c
 # The installed SDK (docs/design/sdk.md): these headers, and libocitap.so and
 # the installed libocitap.a built from LIB_SDK_SRCS only (the public modules
 # and the private helpers they use, hidden). Everything else in lib/ is for
@@ -108,7 +108,7 @@ HOOK_STAGES := prestart createRuntime createContainer startContainer poststart p
 
 all: $(BUILD)/libocitap.a $(BUILD)/libocitap.so $(BUILD)/sdk/libocitap.a $(BUILD)/bin/ocitap $(BUILD)/bin/ocitapd $(BUILD)/bin/ocitap-hook \
      $(BUILD)/bin/ocitap-fdkeeper \
-     $(BUILD)/bin/ocitap-hook-static \
+     $(BUILD)/bin/ocitap-hook-static $(BUILD)/bin/ocitap-runtime \
      $(HOOK_STAGES:%=$(BUILD)/bin/ocitap-%) $(BUILD)/ocitap.pc
 .PHONY: all
 
@@ -193,6 +193,13 @@ $(BUILD)/bin/ocitap-hook: $(BUILD)/hooks/ocitap-hook.o $(BUILD)/libocitap.a
 
 # for startContainer, which runs inside the container: no shared libraries there
 $(BUILD)/bin/ocitap-hook-static: $(BUILD)/hooks/ocitap-hook.o $(BUILD)/libocitap.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -static -o $@ $< $(BUILD)/libocitap.a -ljson-c
+
+# the runtime wrapper runs before every runtime command Docker or containerd
+# makes: static, so nothing is resolved at start (ocitap-runtime(8))
+$(BUILD)/bin/ocitap-runtime: $(BUILD)/hooks/ocitap-runtime.o $(BUILD)/libocitap.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -static -o $@ $< $(BUILD)/libocitap.a -ljson-c
@@ -429,6 +436,7 @@ install: all man
 	install -m 0755 $(BUILD)/bin/ocitap-fdkeeper $(DESTDIR)$(BINDIR)/ocitap-fdkeeper
 	install -m 0755 $(BUILD)/bin/ocitap-hook $(DESTDIR)$(BINDIR)/ocitap-hook
 	install -m 0755 $(BUILD)/bin/ocitap-hook-static $(DESTDIR)$(BINDIR)/ocitap-hook-static
+	install -m 0755 $(BUILD)/bin/ocitap-runtime $(DESTDIR)$(BINDIR)/ocitap-runtime
 	for s in $(HOOK_STAGES); do ln -sf ocitap-hook $(DESTDIR)$(BINDIR)/ocitap-$$s; done
 	install -d $(DESTDIR)$(DATADIR)/containers/oci/hooks.d
 	for f in ocitap.json ocitap-startcontainer.json; do \
@@ -449,7 +457,7 @@ install: all man
 .PHONY: install
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/ocitap-hook $(DESTDIR)$(BINDIR)/ocitap-hook-static $(HOOK_STAGES:%=$(DESTDIR)$(BINDIR)/ocitap-%) \
+	rm -f $(DESTDIR)$(BINDIR)/ocitap-hook $(DESTDIR)$(BINDIR)/ocitap-hook-static $(DESTDIR)$(BINDIR)/ocitap-runtime $(HOOK_STAGES:%=$(DESTDIR)$(BINDIR)/ocitap-%) \
 		$(DESTDIR)$(DATADIR)/containers/oci/hooks.d/ocitap.json \
 		$(DESTDIR)$(DATADIR)/containers/oci/hooks.d/ocitap-startcontainer.json
 	rm -f $(DESTDIR)$(BINDIR)/ocitap-fdkeeper $(DESTDIR)$(MANDIR)/man8/ocitap-fdkeeper.8
@@ -471,7 +479,7 @@ clean:
 
 # -MMD -MP dependency files, one per object this make builds (the ASan
 # build's are its sub-make's, under its own BUILD)
-HOOK_OBJS := $(BUILD)/hooks/ocitap-hook.o $(BUILD)/inspect/fdkeeper/ocitap-fdkeeper.o
+HOOK_OBJS := $(BUILD)/hooks/ocitap-hook.o $(BUILD)/hooks/ocitap-runtime.o $(BUILD)/inspect/fdkeeper/ocitap-fdkeeper.o
 UNIT_OBJS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%.o)
 TOOL_OBJS := $(addprefix $(BUILD)/tests/,integration/test-receiver.o integration/keeper-test.o integration/bpf-prog.o \
                bench/bench-parse.o bench/min-agent.o bench/spawn-bench.o bench/return0.o bench/scale-client.o \
