@@ -19,6 +19,7 @@
 #include "event-json.h"
 #include "http-internal.h"
 #include "metrics.h"
+#include "push.h"
 #include "tracer.h"
 
 /* While the store cannot be written, an answer read from it may lack what
@@ -344,6 +345,8 @@ enum MHD_Result http_get_healthz(struct http_server *s, struct MHD_Connection *c
 		json_object_object_add(sp, "pending", pending >= 0 ? json_object_new_int64(pending) : NULL);
 		json_object_object_add(o, "spool", sp);
 	}
+	/* a receiver that fails or refuses is its own problem: said here, not a degraded daemon */
+	json_object_object_add(o, "push", push_health_json(s->cfg->push));
 	return http_reply_json(conn, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, o);
 }
 

@@ -14,6 +14,7 @@
 #include "writer.h"
 
 struct tracer;
+struct pusher;
 
 struct http_config {
 	const char *addr;	/* HOST:PORT, [V6]:PORT, unix:/PATH */
@@ -23,6 +24,7 @@ struct http_config {
 	const char *spool_dir; /* where the hooks spool: /healthz and /metrics count what waits there */
 	struct writer *writer; /* its stats: writer_get_stats() */
 	struct tracer *tracer; /* /healthz and the profile endpoint */
+	struct pusher *push;   /* /healthz (NULL: no --push) */
 	const uint64_t *tracked_containers, *notify_fds; /* read atomically */
 };
 

@@ -354,7 +354,8 @@ static void start_bpf(struct ocitapd *d)
 	}
 }
 
-/* The HTTP export and the webhook push, each on its own threads. */
+/* The webhook push and the HTTP export, each on its own threads; the push
+ * first: /healthz shows its receivers. */
 static int start_export(struct ocitapd *d)
 {
 	struct ocitap_error err = { 0 };
@@ -362,6 +363,23 @@ static int start_export(struct ocitapd *d)
 	struct pusher *push = NULL;
 	char line[512];
 
+	if (d->opt.n_push) {
+		d->push_config = (struct push_config){ .urls = d->opt.push,
+						       .n_urls = d->opt.n_push,
+						       .token_file = d->opt.push_token_file,
+						       .ca_file = d->opt.push_ca_file,
+						       .db_path = d->db_path,
+						       .writer = &d->writer,
+						       .max_backlog = d->opt.push_backlog,
+						       .format = d->opt.push_format };
+		if (push_start(&d->push_config, &push, &err) < 0) {
+			log_msg(LOG_ERR, "%s", ocitap_error_format(&err, line, sizeof(line)));
+			return -EINVAL;
+		}
+		pthread_mutex_lock(&d->readers_lock);
+		d->push = push;
+		pthread_mutex_unlock(&d->readers_lock);
+	}
 	if (strcmp(d->opt.http, "off") != 0) {
 		d->http_config = (struct http_config){ .addr = d->opt.http,
 						       .token_file = d->opt.http_token_file,
@@ -370,6 +388,7 @@ static int start_export(struct ocitapd *d)
 						       .spool_dir = d->spool_dir,
 						       .writer = &d->writer,
 						       .tracer = d->tracer,
+						       .push = push,
 						       .tracked_containers = &d->n_containers,
 						       .notify_fds = &d->n_notify_fds };
 		if (http_start(&d->http_config, &http, &err) < 0) {
@@ -379,22 +398,6 @@ static int start_export(struct ocitapd *d)
 		}
 		pthread_mutex_lock(&d->readers_lock);
 		d->http = http;
-		pthread_mutex_unlock(&d->readers_lock);
-	}
-	if (d->opt.n_push) {
-		d->push_config = (struct push_config){ .urls = d->opt.push,
-						       .n_urls = d->opt.n_push,
-						       .token_file = d->opt.push_token_file,
-						       .ca_file = d->opt.push_ca_file,
-						       .db_path = d->db_path,
-						       .writer = &d->writer,
-						       .max_backlog = d->opt.push_backlog };
-		if (push_start(&d->push_config, &push, &err) < 0) {
-			log_msg(LOG_ERR, "%s", ocitap_error_format(&err, line, sizeof(line)));
-			return -EINVAL;
-		}
-		pthread_mutex_lock(&d->readers_lock);
-		d->push = push;
 		pthread_mutex_unlock(&d->readers_lock);
 	}
 	return 0;
@@ -497,7 +500,7 @@ static void daemon_stop(struct ocitapd *d)
 	http = TAKE_PTR(d->http);
 	push = TAKE_PTR(d->push);
 	pthread_mutex_unlock(&d->readers_lock);
-	http_stop(http);
+	http_stop(http); /* before the push: /healthz reads it */
 	tracer_free(d->tracer);
 	d->tracer = NULL; /* the containers freed below untrack nothing */
 	push_stop(push);  /* before the store thread: its last cursors get written */

@@ -54,6 +54,9 @@ static const struct family families[] = {
 	{ "ocitap_http_requests_total", "counter", "HTTP requests answered, by status code." },
 	{ "ocitap_push_events_total", "counter", "Events delivered to a --push receiver (acknowledged with 2xx)." },
 	{ "ocitap_push_failures_total", "counter", "Failed deliveries to a --push receiver (retried with backoff)." },
+	{ "ocitap_push_rejected_total", "counter",
+	  "Deliveries a --push receiver refused with a 4xx answer, by HTTP status (also failures; retried with a "
+	  "longer backoff, nothing dropped; the reason is in the log and /healthz)." },
 	{ "ocitap_push_skipped_events_total", "counter",
 	  "Events a --push receiver never got: it fell more than --push-backlog events behind." },
 	{ "ocitap_push_backlog_events", "gauge", "Events stored and not yet delivered to a --push receiver." },

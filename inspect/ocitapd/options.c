@@ -38,6 +38,9 @@ static void usage(FILE *out)
 		"      --push-token-file F bearer token for the --push receivers\n"
 		"      --push-ca-file F    CA certificates for https receivers (default: the system's)\n"
 		"      --push-backlog N    events a receiver may fall behind before the oldest are skipped (100000)\n"
+		"      --push-format F     what a POST carries: cloudevents-batch (default), cloudevents (one per\n"
+		"                          request), json (an array; Fluent Bit, fluentd) or ndjson "
+		"($OCITAP_PUSH_FORMAT)\n"
 		"      --http-token-file F bearer token every HTTP request must carry (required off loopback)\n"
 		"  -p, --policy FILE       policy file (JSON, ocitapd-policy(5)); SIGHUP reloads it\n"
 		"      --keeper PATH       ocitap-fdkeeper's socket, started there when absent (default: keeper.sock\n"
@@ -107,6 +110,16 @@ static int parse_log_level(struct ocitapd_options *o, const char *v, struct ocit
 	return ocitap_error_set(err, -EINVAL, "--log-level", "expected error, warning, info or debug, got '%s'", v);
 }
 
+static int parse_push_format(struct ocitapd_options *o, const char *v, const char *what, struct ocitap_error *err)
+{
+	for (int f = 0; f < PUSH_FORMAT_COUNT; f++)
+		if (strcmp(v, push_format_name(f)) == 0) {
+			o->push_format = f;
+			return 0;
+		}
+	return ocitap_error_set(err, -EINVAL, what, "\"%s\" is not %s", v, PUSH_FORMATS_ALLOWED);
+}
+
 /* tests only: OCITAP_FAULT=after-recv:N or after-decide:N kills the daemon there */
 static int parse_fault(struct ocitapd_options *o, const char *f, struct ocitap_error *err)
 {
@@ -131,6 +144,7 @@ enum {
 	OPT_PUSH_TOKEN,
 	OPT_PUSH_CA,
 	OPT_PUSH_BACKLOG,
+	OPT_PUSH_FORMAT,
 	OPT_ALLOW,
 	OPT_RETENTION,
 	OPT_LOG,
@@ -154,6 +168,7 @@ static const struct option long_options[] = {
 	{ "push-token-file", required_argument, NULL, OPT_PUSH_TOKEN },
 	{ "push-backlog", required_argument, NULL, OPT_PUSH_BACKLOG },
 	{ "push-ca-file", required_argument, NULL, OPT_PUSH_CA },
+	{ "push-format", required_argument, NULL, OPT_PUSH_FORMAT },
 	{ "policy", required_argument, NULL, 'p' },
 	{ "allow-uid", required_argument, NULL, OPT_ALLOW },
 	{ "retention", required_argument, NULL, OPT_RETENTION },
@@ -207,6 +222,10 @@ static int set_option(struct ocitapd_options *o, int c, const char *arg, FILE *o
 			return ocitap_error_set(err, -EINVAL, "--push-backlog", "expected a number of events, got '%s'",
 						arg);
 		o->push_backlog = v;
+		break;
+	case OPT_PUSH_FORMAT:
+		if ((r = parse_push_format(o, arg, "--push-format", err)) < 0)
+			return r;
 		break;
 	case 'p':
 		o->policy_path = arg;
@@ -304,6 +323,9 @@ int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, s
 	if ((env = getenv("OCITAP_BPF")) && (r = parse_bpf(o, env, "OCITAP_BPF", err)) < 0)
 		return r;
 	if ((env = getenv("OCITAP_TRACE_SYSCALLS")) && (r = parse_trace(o, env, "OCITAP_TRACE_SYSCALLS", err)) < 0)
+		return r;
+	if ((env = getenv("OCITAP_PUSH_FORMAT")) && *env &&
+	    (r = parse_push_format(o, env, "OCITAP_PUSH_FORMAT", err)) < 0)
 		return r;
 	optind = 1; /* parsed more than once in the unit tests */
 	while ((c = getopt_long(argc, argv, "s:d:p:hV", long_options, NULL)) != -1) {

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "log.h"
+#include "push.h"
 
 #define OCITAPD_MAX_PUSH       16
 #define OCITAPD_MAX_ALLOW_UIDS 32
@@ -33,6 +34,7 @@ struct ocitapd_options {
 	const char *push[OCITAPD_MAX_PUSH], *push_token_file, *push_ca_file;
 	size_t n_push;
 	int64_t push_backlog;
+	enum push_format push_format;
 	/* seccomp profiles (tracking.c, profile.h): relative names land in
 	 * profile_dir (NULL: none), absolute paths only there or under an
 	 * allowed prefix; each absolute and normalised */
@@ -54,7 +56,7 @@ enum { OPTIONS_RUN = 0, OPTIONS_EXIT = 1 };
 /*
  * Fill *o from the environment (OCITAP_SOCKET, OCITAP_STATE_DIR,
  * OCITAP_HTTP, OCITAP_PROFILE_DIR, OCITAP_KEEPER, OCITAP_BPF, OCITAP_TRACE_SYSCALLS,
- * OCITAP_FAULT), then argv. OPTIONS_RUN: go on; OPTIONS_EXIT: --help or
+ * OCITAP_PUSH_FORMAT, OCITAP_FAULT), then argv. OPTIONS_RUN: go on; OPTIONS_EXIT: --help or
  * --version was printed to out; -EINVAL: err names the flag and the value
  * (the caller prints it once and exits 2). o points into argv and the
  * environment: keep both alive.

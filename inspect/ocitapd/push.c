@@ -1,7 +1,11 @@
 /*
- * push.c: webhook push. Every event in the store goes to each
- * --push URL as CloudEvents 1.0 in batched mode (one POST of
- * application/cloudevents-batch+json holding up to 100 events), in order.
+ * push.c: webhook push. Every event in the store goes to each --push URL,
+ * in order, in the --push-format: CloudEvents 1.0 in batched mode (the
+ * default: one POST of application/cloudevents-batch+json holding up to
+ * 100 events), or structured (one application/cloudevents+json event per
+ * POST), or plain records for log collectors (Fluent Bit's and fluentd's
+ * HTTP inputs take only application/json: a JSON array of up to 100; or
+ * application/x-ndjson, one per line).
  *
  * The store is the queue: a receiver's cursor (the last seq it acknowledged
  * with a 2xx) is kept in the store's meta table, written through the store
@@ -9,8 +13,12 @@
  * sending resumes after the cursor. A batch is acknowledged as a whole;
  * after a failure it is sent again (at least once), and each event's id is
  * its sequence number, stable across retries and restarts, so a receiver
- * can drop duplicates (CloudEvents: source + id are unique). Failures back
- * off from 0.5 s to 30 s. A receiver more than --push-backlog events behind
+ * can drop duplicates (CloudEvents: source + id are unique; a record's seq).
+ * Failures back off from 0.5 s to 30 s; a receiver that refuses (4xx: it
+ * will likely refuse the same POST again, until someone changes it or
+ * ocitapd's --push-format) from 5 s to 5 min, its reason (the answer's
+ * body, cut to one line) logged and on /healthz; nothing is dropped. A
+ * receiver more than --push-backlog events behind
  * skips the oldest (counted). All of it on this thread, with libcurl
  * timeouts: no receiver can slow the daemon. Its state is one struct
  * pusher (push_start() to push_stop()); tests/unit/test_push.c runs it
@@ -21,6 +29,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,20 +43,37 @@
 #include "metrics.h"
 #include "push.h"
 
-#define BATCH	       100
-#define BACKOFF_MIN_MS 500
-#define BACKOFF_MAX_MS 30000
-#define IDLE_WAIT_MS   5000
-#define MAX_TOKEN      4096
+#define BATCH		      100
+#define BACKOFF_MIN_MS	      500
+#define BACKOFF_MAX_MS	      30000
+#define REJECT_BACKOFF_MIN_MS 5000 /* after a 4xx */
+#define REJECT_BACKOFF_MAX_MS 300000
+#define IDLE_WAIT_MS	      5000
+#define MAX_TOKEN	      4096
+#define MAX_REASON	      256 /* bytes of a receiver's answer kept as its reason */
 
+static const char *const content_types[] = {
+	[PUSH_CLOUDEVENTS_BATCH] = "application/cloudevents-batch+json",
+	[PUSH_CLOUDEVENTS] = "application/cloudevents+json",
+	[PUSH_JSON] = "application/json",
+	[PUSH_NDJSON] = "application/x-ndjson",
+};
+
+/* Written by the push thread only; what /healthz reads (push_health_json())
+ * is written under the pusher's lock. */
 struct target {
 	char *url;
 	char *label;	/* the URL without credentials or query, for /metrics and logs */
 	char key[600];	/* its cursor's key in the store */
 	int64_t cursor; /* last seq acknowledged */
+	int64_t backlog;
 	int64_t retry_at_ms;
 	int backoff_ms;
 	bool failing;
+	long last_status;     /* while failing: the HTTP status answered (0: none, libcurl failed) */
+	int last_curl;	      /* while failing: libcurl's code (CURLE_OK: an HTTP answer) */
+	char last_error[512]; /* while failing: what the receiver or libcurl said */
+	uint64_t rejected;    /* 4xx answers since the start */
 };
 
 struct pusher {
@@ -107,16 +133,42 @@ static void queue_cursor(struct pusher *p, const struct target *t)
 
 struct batch {
 	const struct pusher *p;
-	struct json_object *list;
+	struct json_object *list; /* CloudEvents or records, in order */
 	int64_t last;
-	int n;
+	int n, max;
 };
+
+/* A record of the json and ndjson formats: the event as /v1/events shows
+ * it, with its host, and "time" in seconds since the epoch (a number):
+ * fluentd's HTTP input takes a record's "time" as the record's time and
+ * refuses a string there (400: Time.at of a String). */
+static struct json_object *event_record(const struct pusher *p, const struct ocitap_event *ev)
+{
+	struct json_object *o = ocitap_event_json(ev);
+	char seconds[48];
+
+	if (ev->wall_ns > 0) {
+		snprintf(seconds, sizeof(seconds), "%" PRId64 ".%09" PRId64, ev->wall_ns / 1000000000,
+			 ev->wall_ns % 1000000000);
+		/* printed as written: every nanosecond, which a double does not hold */
+		json_object_object_add(o, "time", json_object_new_double_s((double)ev->wall_ns / 1e9, seconds));
+	}
+	json_object_object_add(o, "host", json_object_new_string(p->host));
+	return o;
+}
 
 static int batch_add_event(const struct ocitap_event *ev, void *userdata)
 {
 	struct batch *b = userdata;
-	struct json_object *ce = json_object_new_object();
+	struct json_object *ce;
 	char id[32], type[64], source[300], when[64];
+
+	if (b->p->cfg->format == PUSH_JSON || b->p->cfg->format == PUSH_NDJSON) {
+		json_object_array_add(b->list, event_record(b->p, ev));
+		b->last = ev->seq;
+		return ++b->n == b->max;
+	}
+	ce = json_object_new_object();
 
 	snprintf(id, sizeof(id), "%" PRId64, ev->seq);
 	snprintf(type, sizeof(type), "io.ocitap.%s", ev->kind ? ev->kind : "event");
@@ -133,7 +185,36 @@ static int batch_add_event(const struct ocitap_event *ev, void *userdata)
 	json_object_object_add(ce, "data", ocitap_event_json(ev));
 	json_object_array_add(b->list, ce);
 	b->last = ev->seq;
-	return ++b->n == BATCH;
+	return ++b->n == b->max;
+}
+
+#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+/* The POST's body for b in the configured format (NULL: out of memory). */
+static char *batch_body(const struct batch *b)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *out;
+
+	switch (b->p->cfg->format) {
+	case PUSH_CLOUDEVENTS:
+		return strdup(json_object_to_json_string_ext(json_object_array_get_idx(b->list, 0), JSON_FLAGS));
+	case PUSH_NDJSON:
+		out = open_memstream(&text, &size);
+		if (!out)
+			return NULL;
+		for (size_t i = 0; i < json_object_array_length(b->list); i++)
+			fprintf(out, "%s\n",
+				json_object_to_json_string_ext(json_object_array_get_idx(b->list, i), JSON_FLAGS));
+		if (fclose(out) != 0) {
+			free(text);
+			return NULL;
+		}
+		return text;
+	default:
+		return strdup(json_object_to_json_string_ext(b->list, JSON_FLAGS));
+	}
 }
 
 /* A transfer in flight ends at once when the daemon stops. */
@@ -144,20 +225,70 @@ static int abort_on_stop(void *clientp, curl_off_t dltotal, curl_off_t dlnow, cu
 	return __atomic_load_n(&p->stop, __ATOMIC_RELAXED) ? 1 : 0;
 }
 
-static size_t discard(char *ptr, size_t size, size_t n, void *userdata)
+/* The start of the receiver's answer: its reason when it refuses. */
+struct answer {
+	char text[MAX_REASON + 1];
+	size_t len;
+	bool cut;
+};
+
+static size_t keep_answer(char *ptr, size_t size, size_t n, void *userdata)
 {
+	struct answer *a = userdata;
+	size_t len = size * n;
+
+	if (len > MAX_REASON - a->len) {
+		a->cut = true;
+		len = MAX_REASON - a->len;
+	}
+	memcpy(a->text + a->len, ptr, len);
+	a->len += len;
+	a->text[a->len] = '\0';
 	return size * n;
 }
 
-/* One POST; 0 on a 2xx, else -EIO with err saying what the receiver or libcurl said. */
-static int post_batch(struct pusher *p, CURL *curl, const struct target *t, const char *body, struct ocitap_error *err)
+/* A receiver's answer as one line fit for a log and JSON: each run of
+ * white space and control characters one space, bytes outside printable
+ * ASCII '?', trimmed, "..." when cut. */
+static void answer_line(const struct answer *a, char *out, size_t size)
+{
+	size_t len = 0;
+	bool space = false;
+
+	for (size_t i = 0; i < a->len && len + 4 < size; i++) {
+		unsigned char c = (unsigned char)a->text[i];
+
+		if (c <= ' ' || c == 0x7f) {
+			space = len > 0;
+			continue;
+		}
+		if (space)
+			out[len++] = ' ';
+		space = false;
+		out[len++] = c < 0x7f ? (char)c : '?';
+	}
+	if (a->cut && len + 4 <= size) {
+		memcpy(out + len, "...", 3);
+		len += 3;
+	}
+	out[len] = '\0';
+}
+
+/* One POST; 0 on a 2xx, else -EIO with err saying what the receiver (its
+ * status and the start of its answer) or libcurl said, *ret_status the
+ * HTTP status (0: no answer) and *ret_curl libcurl's code. */
+static int post_body(struct pusher *p, CURL *curl, const struct target *t, const char *body, long *ret_status,
+		     CURLcode *ret_curl, struct ocitap_error *err)
 {
 	struct curl_slist *hdr = NULL;
-	char auth[MAX_TOKEN + 64], curl_err[CURL_ERROR_SIZE] = "";
+	struct answer answer = { .len = 0 };
+	char auth[MAX_TOKEN + 64], ctype[96], curl_err[CURL_ERROR_SIZE] = "", reason[MAX_REASON + 8];
 	long status = 0;
 	CURLcode rc;
 
-	hdr = curl_slist_append(hdr, "Content-Type: application/cloudevents-batch+json");
+	*ret_status = 0;
+	snprintf(ctype, sizeof(ctype), "Content-Type: %s", content_types[p->cfg->format]);
+	hdr = curl_slist_append(hdr, ctype);
 	if (p->token) {
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", p->token);
 		hdr = curl_slist_append(hdr, auth);
@@ -171,7 +302,8 @@ static int post_batch(struct pusher *p, CURL *curl, const struct target *t, cons
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 15000L);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, keep_answer);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
 	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, abort_on_stop);
 	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, p);
 	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
@@ -181,12 +313,17 @@ static int post_batch(struct pusher *p, CURL *curl, const struct target *t, cons
 		curl_easy_setopt(curl, CURLOPT_CAINFO, p->cfg->ca_file);
 	rc = curl_easy_perform(curl);
 	curl_slist_free_all(hdr);
+	*ret_curl = rc;
 	if (rc != CURLE_OK)
 		return ocitap_error_set(err, -EIO, NULL, "%s", curl_err[0] ? curl_err : curl_easy_strerror(rc));
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	if (status < 200 || status > 299)
+	*ret_status = status;
+	if (status >= 200 && status <= 299)
+		return 0;
+	answer_line(&answer, reason, sizeof(reason));
+	if (!reason[0])
 		return ocitap_error_set(err, -EIO, NULL, "HTTP %ld", status);
-	return 0;
+	return ocitap_error_set(err, -EIO, NULL, "HTTP %ld: %s", status, reason);
 }
 
 /* A receiver more than max_backlog events behind skips the oldest. */
@@ -199,17 +336,89 @@ static void skip_backlog(struct pusher *p, struct target *t, int64_t last_seq)
 	log_msg(LOG_WARN, "push %s: %" PRId64 " events behind; skipping the oldest %" PRId64, t->label,
 		last_seq - t->cursor, skip);
 	metric_add("ocitap_push_skipped_events_total", (double)skip, "receiver", t->label, NULL);
+	pthread_mutex_lock(&p->lock);
 	t->cursor += skip;
+	pthread_mutex_unlock(&p->lock);
 	queue_cursor(p, t);
+}
+
+static int next_backoff(int backoff_ms, int min_ms, int max_ms)
+{
+	backoff_ms = backoff_ms ? backoff_ms * 2 : min_ms;
+	if (backoff_ms < min_ms)
+		backoff_ms = min_ms;
+	return backoff_ms > max_ms ? max_ms : backoff_ms;
+}
+
+/* The POST was acknowledged: t is past it. */
+static void delivered(struct pusher *p, struct target *t, const struct batch *b)
+{
+	if (t->failing)
+		log_msg(LOG_INFO, "push %s: delivering again", t->label);
+	pthread_mutex_lock(&p->lock);
+	t->failing = false;
+	t->backoff_ms = 0;
+	t->last_status = 0;
+	t->last_error[0] = '\0';
+	t->cursor = b->last;
+	pthread_mutex_unlock(&p->lock);
+	queue_cursor(p, t);
+	metric_add("ocitap_push_events_total", b->n, "receiver", t->label, NULL);
+}
+
+/* The POST failed: sent again after a backoff, longer when the receiver
+ * refused it (4xx). Logged when it starts failing and when the failure
+ * changes: another status or libcurl code, or a refusal's other reason
+ * (libcurl's messages vary from one try to the next: "after 3 ms"). */
+static void failed(struct pusher *p, struct target *t, long status, CURLcode rc, const struct ocitap_error *err)
+{
+	bool rejected = status >= 400 && status <= 499;
+	char line[512], code[16];
+	bool changed;
+
+	ocitap_error_format(err, line, sizeof(line));
+	changed = !t->failing || t->last_status != status || t->last_curl != (int)rc ||
+		  (rejected && strcmp(t->last_error, line) != 0);
+	pthread_mutex_lock(&p->lock);
+	t->backoff_ms = rejected ? next_backoff(t->backoff_ms, REJECT_BACKOFF_MIN_MS, REJECT_BACKOFF_MAX_MS)
+				 : next_backoff(t->backoff_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
+	t->retry_at_ms = ocitap_now_ms() + t->backoff_ms;
+	t->failing = true;
+	t->last_status = status;
+	t->last_curl = (int)rc;
+	snprintf(t->last_error, sizeof(t->last_error), "%s", line);
+	if (rejected)
+		t->rejected++;
+	pthread_mutex_unlock(&p->lock);
+	metric_add("ocitap_push_failures_total", 1, "receiver", t->label, NULL);
+	if (rejected) {
+		snprintf(code, sizeof(code), "%ld", status);
+		metric_add("ocitap_push_rejected_total", 1, "receiver", t->label, "code", code, NULL);
+	}
+	if (!changed)
+		log_msg(LOG_DEBUG, "push %s: %s; retrying in %.1f s", t->label, line, t->backoff_ms / 1000.0);
+	else if (rejected)
+		log_msg(LOG_WARN,
+			"push %s: refused: %s (sent as %s, --push-format %s); retrying in %.0f s and less often, "
+			"nothing is dropped",
+			t->label, line, content_types[p->cfg->format], push_format_name(p->cfg->format),
+			t->backoff_ms / 1000.0);
+	else
+		log_msg(LOG_WARN, "push %s: %s; retrying with backoff, nothing is dropped", t->label, line);
 }
 
 /* Send what t has not got yet, one batch; true when a batch went out. */
 static bool push_target(struct pusher *p, CURL *curl, struct target *t, int64_t last_seq)
 {
 	struct ocitap_error err = { 0 };
-	struct batch b = { .p = p, .list = json_object_new_array(), .last = t->cursor };
-	char line[512];
+	struct batch b = { .p = p,
+			   .list = json_object_new_array(),
+			   .last = t->cursor,
+			   .max = p->cfg->format == PUSH_CLOUDEVENTS ? 1 : BATCH };
+	_cleanup_free_ char *body = NULL;
+	CURLcode rc = CURLE_OK;
 	bool sent = false;
+	long status = 0;
 
 	skip_backlog(p, t, last_seq);
 	if (ocitap_store_foreach_event(p->store, NULL, 0, t->cursor, batch_add_event, &b, &err) < 0) {
@@ -219,33 +428,27 @@ static bool push_target(struct pusher *p, CURL *curl, struct target *t, int64_t 
 	}
 	if (b.n == 0) {
 		json_object_put(b.list);
+		pthread_mutex_lock(&p->lock);
+		t->backlog = 0;
+		pthread_mutex_unlock(&p->lock);
 		metric_set("ocitap_push_backlog_events", 0, "receiver", t->label, NULL);
 		return false;
 	}
-	if (post_batch(p, curl, t,
-		       json_object_to_json_string_ext(b.list, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
-		       &err) == 0) {
-		if (t->failing)
-			log_msg(LOG_INFO, "push %s: delivering again", t->label);
-		t->failing = false;
-		t->backoff_ms = 0;
-		t->cursor = b.last;
-		queue_cursor(p, t);
-		metric_add("ocitap_push_events_total", b.n, "receiver", t->label, NULL);
+	body = batch_body(&b);
+	json_object_put(b.list);
+	if (!body) {
+		ocitap_error_set(&err, -ENOMEM, NULL, "out of memory");
+		failed(p, t, 0, CURLE_OUT_OF_MEMORY, &err);
+	} else if (post_body(p, curl, t, body, &status, &rc, &err) == 0) {
+		delivered(p, t, &b);
 		sent = true;
 	} else {
-		if (!t->failing)
-			log_msg(LOG_WARN, "push %s: %s; retrying with backoff, nothing is dropped", t->label,
-				ocitap_error_format(&err, line, sizeof(line)));
-		t->failing = true;
-		t->backoff_ms = t->backoff_ms ? t->backoff_ms * 2 : BACKOFF_MIN_MS;
-		if (t->backoff_ms > BACKOFF_MAX_MS)
-			t->backoff_ms = BACKOFF_MAX_MS;
-		t->retry_at_ms = ocitap_now_ms() + t->backoff_ms;
-		metric_add("ocitap_push_failures_total", 1, "receiver", t->label, NULL);
+		failed(p, t, status, rc, &err);
 	}
+	pthread_mutex_lock(&p->lock);
+	t->backlog = last_seq - t->cursor;
+	pthread_mutex_unlock(&p->lock);
 	metric_set("ocitap_push_backlog_events", (double)(last_seq - t->cursor), "receiver", t->label, NULL);
-	json_object_put(b.list);
 	return sent;
 }
 
@@ -349,6 +552,8 @@ static void pusher_freep(struct pusher **p)
 
 static int check_config(const struct push_config *cfg, struct ocitap_error *err)
 {
+	if ((unsigned)cfg->format >= PUSH_FORMAT_COUNT)
+		return ocitap_error_set(err, -EINVAL, NULL, "--push-format: expected %s", PUSH_FORMATS_ALLOWED);
 	for (size_t i = 0; i < cfg->n_urls; i++)
 		if (strncmp(cfg->urls[i], "http://", 7) != 0 && strncmp(cfg->urls[i], "https://", 8) != 0)
 			return ocitap_error_set(err, -EINVAL, NULL, "--push %s: expected an http:// or https:// URL",
@@ -378,7 +583,8 @@ static int add_targets(struct pusher *p, struct ocitap_error *err)
 				t->label, v);
 			t->cursor = 0;
 		}
-		log_msg(LOG_INFO, "push to %s from event %" PRId64, t->label, t->cursor + 1);
+		log_msg(LOG_INFO, "push to %s from event %" PRId64 " (--push-format %s)", t->label, t->cursor + 1,
+			push_format_name(p->cfg->format));
 	}
 	return 0;
 }
@@ -429,6 +635,44 @@ void push_wake(struct pusher *p)
 	p->generation++;
 	pthread_cond_signal(&p->wake);
 	pthread_mutex_unlock(&p->lock);
+}
+
+struct json_object *push_health_json(struct pusher *p)
+{
+	struct json_object *o = json_object_new_object(), *list = json_object_new_array();
+	bool all_ok = true;
+	int64_t now = ocitap_now_ms();
+
+	if (p) {
+		pthread_mutex_lock(&p->lock);
+		for (size_t i = 0; i < p->n_targets; i++) {
+			const struct target *t = &p->targets[i];
+			struct json_object *r = json_object_new_object();
+
+			json_object_object_add(r, "receiver", json_object_new_string(t->label));
+			json_object_object_add(r, "ok", json_object_new_boolean(!t->failing));
+			json_object_object_add(r, "delivered", json_object_new_int64(t->cursor));
+			json_object_object_add(r, "backlog", json_object_new_int64(t->backlog));
+			json_object_object_add(r, "rejected", json_object_new_int64((int64_t)t->rejected));
+			if (t->failing) {
+				json_object_object_add(r, "error", json_object_new_string(t->last_error));
+				json_object_object_add(r, "lastStatus",
+						       t->last_status ? json_object_new_int64(t->last_status) : NULL);
+				json_object_object_add(r, "retryInSeconds",
+						       json_object_new_double(t->retry_at_ms > now
+										      ? (t->retry_at_ms - now) / 1000.0
+										      : 0));
+			}
+			all_ok = all_ok && !t->failing;
+			json_object_array_add(list, r);
+		}
+		pthread_mutex_unlock(&p->lock);
+	}
+	json_object_object_add(o, "ok", json_object_new_boolean(all_ok));
+	if (p)
+		json_object_object_add(o, "format", json_object_new_string(push_format_name(p->cfg->format)));
+	json_object_object_add(o, "receivers", list);
+	return o;
 }
 
 void push_stop(struct pusher *p)

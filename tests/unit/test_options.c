@@ -13,7 +13,7 @@
 
 static const char *const env_names[] = { "OCITAP_SOCKET", "OCITAP_STATE_DIR",	 "OCITAP_HTTP",	 "OCITAP_KEEPER",
 					 "OCITAP_BPF",	  "OCITAP_TRACE_SYSCALLS", "OCITAP_FAULT", "OCITAP_CONTAINER_SOCKET",
-					 "OCITAP_PROFILE_DIR" };
+					 "OCITAP_PROFILE_DIR", "OCITAP_PUSH_FORMAT" };
 
 static int clean_env(void **state)
 {
@@ -60,6 +60,7 @@ static void test_defaults(void **unused)
 	assert_int_equal(o.timeout_ms, 2000);
 	assert_int_equal(o.sync_interval_ms, 1000);
 	assert_int_equal(o.push_backlog, 100000);
+	assert_int_equal(o.push_format, PUSH_CLOUDEVENTS_BATCH);
 	assert_int_equal(o.n_push, 0);
 	assert_int_equal(o.n_allow, 0);
 	assert_false(o.replace);
@@ -78,7 +79,9 @@ static void test_environment_then_flags(void **unused)
 	setenv("OCITAP_HTTP", "unix:/tmp/env.http", 1);
 	setenv("OCITAP_BPF", "off", 1);
 	setenv("OCITAP_TRACE_SYSCALLS", "all", 1);
+	setenv("OCITAP_PUSH_FORMAT", "ndjson", 1);
 	assert_int_equal(parse(&o, &err, NULL), OPTIONS_RUN);
+	assert_int_equal(o.push_format, PUSH_NDJSON);
 	assert_string_equal(o.socket_path, "/tmp/env/ocitap.sock");
 	assert_string_equal(o.state_dir, "/tmp/env-state");
 	assert_string_equal(o.http, "unix:/tmp/env.http");
@@ -88,8 +91,9 @@ static void test_environment_then_flags(void **unused)
 
 	/* a flag wins over the environment */
 	assert_int_equal(parse(&o, &err, "--socket", "/tmp/flag/s.sock", "-d", "/tmp/flag-state", "--http", "off",
-			       "--bpf", "on", "--trace-syscalls", "off", NULL),
+			       "--bpf", "on", "--trace-syscalls", "off", "--push-format", "json", NULL),
 			 OPTIONS_RUN);
+	assert_int_equal(o.push_format, PUSH_JSON);
 	assert_string_equal(o.socket_path, "/tmp/flag/s.sock");
 	assert_string_equal(o.state_dir, "/tmp/flag-state");
 	assert_string_equal(o.http, "off");
@@ -123,7 +127,7 @@ static void test_every_flag(void **unused)
 			       "60", "--peer-timeout", "500", "--sync-interval", "0", "--log-level", "debug", "--push",
 			       "http://127.0.0.1:1/a", "--push", "http://127.0.0.1:1/b", "--push-backlog", "5",
 			       "--push-token-file", "/t", "--push-ca-file", "/ca", "--http-token-file", "/ht",
-			       "--replace", NULL),
+			       "--push-format", "cloudevents", "--replace", NULL),
 			 OPTIONS_RUN);
 	assert_string_equal(o.policy_path, "/etc/p.json");
 	assert_int_equal(o.n_allow, 2);
@@ -138,7 +142,10 @@ static void test_every_flag(void **unused)
 	assert_string_equal(o.push_token_file, "/t");
 	assert_string_equal(o.push_ca_file, "/ca");
 	assert_string_equal(o.http_token_file, "/ht");
+	assert_int_equal(o.push_format, PUSH_CLOUDEVENTS);
 	assert_true(o.replace);
+	assert_int_equal(parse(&o, &err, "--push-format", "cloudevents-batch", NULL), OPTIONS_RUN);
+	assert_int_equal(o.push_format, PUSH_CLOUDEVENTS_BATCH);
 }
 
 /* the value is refused, and the error names the flag and the value */
@@ -196,6 +203,9 @@ static void test_bad_values(void **unused)
 	refused("--log-level", "loud", "--log-level", "expected error, warning, info or debug, got 'loud'");
 	refused("--bpf", "maybe", "--bpf", "\"maybe\" is neither on nor off");
 	refused("--trace-syscalls", "some", "--trace-syscalls", "is not annotated, all or off");
+	refused("--push-format", "JSON", "--push-format",
+		"\"JSON\" is not cloudevents-batch (the default), cloudevents, json or ndjson");
+	refused("--push-format", "", "--push-format", "\"\" is not cloudevents-batch");
 	refused("--retention", "12abc", "--retention", "got '12abc'");
 	refused("extra", NULL, NULL, "unexpected argument 'extra'");
 	refused("--no-such-flag", NULL, NULL, "see 'ocitapd --help'");
@@ -223,6 +233,11 @@ static void test_bad_environment(void **unused)
 	setenv("OCITAP_TRACE_SYSCALLS", "none", 1);
 	assert_int_equal(parse(&o, &err, NULL), -EINVAL);
 	assert_string_equal(err.field, "OCITAP_TRACE_SYSCALLS");
+	unsetenv("OCITAP_TRACE_SYSCALLS");
+	setenv("OCITAP_PUSH_FORMAT", "fluentbit", 1);
+	assert_int_equal(parse(&o, &err, NULL), -EINVAL);
+	assert_string_equal(err.field, "OCITAP_PUSH_FORMAT");
+	assert_non_null(strstr(err.message, "\"fluentbit\" is not cloudevents-batch (the default), cloudevents, json or ndjson"));
 }
 
 static void test_limits(void **unused)
