@@ -11,7 +11,7 @@ set -euo pipefail
 build_pkgs=(gcc make pkg-config clang llvm bpftool libjson-c-dev libcmocka-dev libseccomp-dev libcurl4-openssl-dev
             libmicrohttpd-dev libsqlite3-dev libbpf-dev libelf-dev zlib1g-dev libpcre2-dev scdoc)
 check_pkgs=(runc crun podman strace busybox-static jq curl valgrind libclang-rt-14-dev util-linux clang-format socat sqlite3
-            prometheus python3 openssl uidmap)
+            prometheus python3 openssl uidmap docker.io containerd runsc)
 bench_pkgs=(hyperfine wrk)
 
 want=("${build_pkgs[@]}")
@@ -36,6 +36,14 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 echo "ocitap: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# docker.io and containerd must not start their services on the host: tests
+# start private daemons of their own. policy-rc.d answering 101 ("action
+# forbidden") keeps invoke-rc.d from starting anything during the install.
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 0755 /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -qq >/dev/null
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "ocitap: packages installed" >&2
