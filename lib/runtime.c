@@ -1,5 +1,5 @@
 /*
- * runtime.c: runc's and crun's own view of their containers, from the JSON
+ * runtime.c: runc's, crun's and runsc's own view of their containers, from the JSON
  * their `state`/`list` print and from their state directories.
  */
 #include <dirent.h>
@@ -234,12 +234,36 @@ static int parse_crun_file(json_object *root, struct ocitap_runtime_container *c
 	return 0;
 }
 
+/* runsc's ROOT/SANDBOX_sandbox:ID.state: bundleDir, createdAt, owner, status, sandbox.pid. */
+static int parse_runsc_file(json_object *root, struct ocitap_runtime_container *c, struct ocitap_error *err)
+{
+	json_object *sandbox;
+	int r;
+
+	if ((r = take_string(root, "bundleDir", &c->bundle, err)) < 0 ||
+	    (r = take_string(root, "createdAt", &c->created, err)) < 0 ||
+	    (r = take_string(root, "owner", &c->owner, err)) < 0 ||
+	    (r = take_string(root, "status", &c->status, err)) < 0)
+		return r;
+	if (c->owner && !*c->owner) {
+		free(c->owner);
+		c->owner = NULL;
+	}
+	if (!json_object_object_get_ex(root, "sandbox", &sandbox) || !sandbox)
+		return 0;
+	if (!json_object_is_type(sandbox, json_type_object))
+		return ocitap_json_wrong_type(err, "sandbox", "an object", sandbox);
+	if ((r = take_pid(sandbox, "pid", &c->pid, err)) < 0)
+		return ocitap_error_nest(err, "sandbox");
+	return 0;
+}
+
 int ocitap_runtime_parse_state_file(const char *buf, size_t len, const char *runtime, const char *id,
 				    struct ocitap_runtime_container *ret, struct ocitap_error *err)
 {
 	_cleanup_(json_object_putp) json_object *root = NULL;
 	struct ocitap_runtime_container c = { 0 };
-	bool runc = strcmp(runtime, "runc") == 0;
+	bool runc = strcmp(runtime, "runc") == 0, runsc = strcmp(runtime, "runsc") == 0;
 	int r;
 
 	if ((r = parse_json(buf, len, "a runtime's state file", &root, err)) < 0)
@@ -248,9 +272,16 @@ int ocitap_runtime_parse_state_file(const char *buf, size_t len, const char *run
 	c.id = strdup(id);
 	if (!c.id)
 		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
-	r = runc ? parse_runc_file(root, &c, err) : parse_crun_file(root, &c, err);
-	if (r == 0 && c.pid <= 0)
-		r = ocitap_error_set(err, -EINVAL, runc ? "init_process_pid" : "pid", "missing or not positive");
+	r = runc    ? parse_runc_file(root, &c, err)
+	    : runsc ? parse_runsc_file(root, &c, err)
+		    : parse_crun_file(root, &c, err);
+	/* runsc keeps a stopped sandbox's file without a pid */
+	if (r == 0 && c.pid <= 0 && !(runsc && c.status && strcmp(c.status, "stopped") == 0))
+		r = ocitap_error_set(err, -EINVAL,
+				     runc    ? "init_process_pid"
+				     : runsc ? "sandbox.pid"
+					     : "pid",
+				     "missing or not positive");
 	if (r < 0) {
 		ocitap_runtime_container_release(&c);
 		return r;
@@ -266,6 +297,61 @@ static bool valid_id(const char *id)
 	return *id && *id != '.' && !strchr(id, '/') && strlen(id) < 1024;
 }
 
+/* The id in a runsc state file's name, SANDBOX_sandbox:ID.state; NULL when it is not one. */
+static char *runsc_file_id(const char *name)
+{
+	const char *colon = strstr(name, "_sandbox:");
+	size_t len = strlen(name);
+
+	if (!colon || len < 6 || strcmp(name + len - 6, ".state") != 0 || name + len - 6 <= colon + 9)
+		return NULL;
+	return strndup(colon + 9, (size_t)(name + len - 6 - (colon + 9)));
+}
+
+/* runsc: find ID's state file (its sandbox's id is not known here) and read it. */
+static int read_runsc(const char *root, const char *id, const char *proc_root, struct ocitap_runtime_container *ret,
+		      struct ocitap_error *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	struct ocitap_runtime_container c;
+	struct dirent **names = NULL;
+	char path[PATH_MAX] = "";
+	size_t len;
+	int count, r;
+
+	count = scandir(root, &names, NULL, alphasort);
+	if (count < 0)
+		return ocitap_error_set(err, -errno, NULL, "%s: %s", root, strerror(errno));
+	for (int i = 0; i < count; i++) {
+		char *fid = runsc_file_id(names[i]->d_name);
+
+		if (fid && strcmp(fid, id) == 0 && !path[0])
+			snprintf(path, sizeof(path), "%s/%s", root, names[i]->d_name);
+		free(fid);
+		free(names[i]);
+	}
+	free(names);
+	if (!path[0])
+		return ocitap_error_set(err, -ENOENT, NULL, "%s: no state file for '%s'", root, id);
+	if ((r = ocitap_read_regular_file(path, MAX_STATE_FILE, OCITAP_READ_NOFOLLOW, &buf, &len, err)) < 0 ||
+	    (r = ocitap_runtime_parse_state_file(buf, len, "runsc", id, &c, err)) < 0) {
+		ocitap_error_prefix(err, "%s", path);
+		return r;
+	}
+	/* the sandbox's recorded status, unless its process is gone */
+	if (c.status && strcmp(c.status, "running") == 0 &&
+	    ocitap_proc_start_ticks(proc_root, c.pid, &(uint64_t){ 0 }) < 0) {
+		free(c.status);
+		c.status = strdup("stopped");
+	}
+	if (!c.status && !(c.status = strdup("unknown"))) {
+		ocitap_runtime_container_release(&c);
+		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
+	}
+	*ret = c;
+	return 0;
+}
+
 int ocitap_runtime_read_dir(const char *runtime, const char *root, const char *id, const char *proc_root,
 			    struct ocitap_runtime_container *ret, struct ocitap_error *err)
 {
@@ -278,6 +364,8 @@ int ocitap_runtime_read_dir(const char *runtime, const char *root, const char *i
 
 	if (!valid_id(id))
 		return ocitap_error_set(err, -EINVAL, NULL, "'%s' is not a container id", id);
+	if (strcmp(runtime, "runsc") == 0)
+		return read_runsc(root, id, proc_root, ret, err);
 	snprintf(path, sizeof(path), "%s/%s/%s", root, id, strcmp(runtime, "runc") == 0 ? "state.json" : "status");
 	if ((r = ocitap_read_file(path, MAX_STATE_FILE, -1, &buf, &len, err)) < 0 ||
 	    (r = ocitap_runtime_parse_state_file(buf, len, runtime, id, &c, err)) < 0) {
@@ -317,8 +405,18 @@ int ocitap_runtime_list_dir(const char *runtime, const char *root, const char *p
 		char path[PATH_MAX];
 		struct stat st;
 
+		_cleanup_free_ char *runsc_id = NULL;
+		const char *id = names[i]->d_name, *layout = runtime;
+
 		snprintf(path, sizeof(path), "%s/%s", root, names[i]->d_name);
-		if (names[i]->d_name[0] == '.' || stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		if (names[i]->d_name[0] == '.' || stat(path, &st) < 0) {
+			free(names[i]);
+			continue;
+		}
+		/* runsc's files can be in any root (Docker's, with runsc behind a wrapper) */
+		if (S_ISREG(st.st_mode) && (runsc_id = runsc_file_id(names[i]->d_name)))
+			id = runsc_id, layout = "runsc";
+		else if (!S_ISDIR(st.st_mode) || strcmp(runtime, "runsc") == 0) {
 			free(names[i]);
 			continue;
 		}
@@ -326,12 +424,12 @@ int ocitap_runtime_list_dir(const char *runtime, const char *root, const char *p
 		if (!p)
 			goto oom;
 		v = p;
-		if (ocitap_runtime_read_dir(runtime, root, names[i]->d_name, proc_root, &v[n], &e) < 0) {
+		if (ocitap_runtime_read_dir(layout, root, id, proc_root, &v[n], &e) < 0) {
 			char msg[OCITAP_ERROR_FIELD_MAX + OCITAP_ERROR_MESSAGE_MAX + 4];
 
 			memset(&v[n], 0, sizeof(v[n]));
-			snprintf(v[n].runtime, sizeof(v[n].runtime), "%s", runtime);
-			v[n].id = strdup(names[i]->d_name);
+			snprintf(v[n].runtime, sizeof(v[n].runtime), "%s", layout);
+			v[n].id = strdup(id);
 			v[n].status = strdup("unknown");
 			v[n].error = strdup(ocitap_error_format(&e, msg, sizeof(msg)));
 			if (!v[n].id || !v[n].status || !v[n].error) {

@@ -1,8 +1,10 @@
 /*
- * runtime.h: what runc and crun themselves say about their containers:
- * the JSON of their `state` and `list` operations, and their state
- * directories (runc ROOT/ID/state.json, crun ROOT/ID/status) for when the
- * binary is absent or refuses. From a state directory the status is
+ * runtime.h: the Runtime interface: an OCI runtime (runc, crun, runsc)
+ * driven by its command line (state, list, create, start, kill, delete),
+ * what it says about its containers (the JSON of its `state` and `list`),
+ * and its state directory (runc ROOT/ID/state.json, crun ROOT/ID/status,
+ * runsc ROOT/SANDBOX_sandbox:ID.state) for when the binary is absent or
+ * refuses. From a state directory the status is
  * derived as the runtimes do: an exec.fifo means "created"; a live init
  * whose start time is the recorded one means "running"; else "stopped".
  *
@@ -20,7 +22,7 @@
 #include "error.h"
 
 struct ocitap_runtime_container {
-	char runtime[8]; /* "runc", "crun" */
+	char runtime[8]; /* "runc", "crun", "runsc": whose layout it was read in */
 	char *id, *status, *bundle, *rootfs, *created, *owner;
 	char *cgroup; /* from the state directory, NULL when unknown */
 	pid_t pid;    /* 0 when unknown */
@@ -62,5 +64,64 @@ int ocitap_runtime_read_dir(const char *runtime, const char *root, const char *i
  */
 int ocitap_runtime_list_dir(const char *runtime, const char *root, const char *proc_root,
 			    struct ocitap_runtime_container **ret, size_t *ret_n, struct ocitap_error *err);
+
+/*
+ * One runtime and one of its roots. Every operation runs BIN --root ROOT
+ * ARGS with stdin closed and a deadline (5 s; the binary is killed after).
+ */
+struct ocitap_runtime {
+	const char *name;  /* "runc", "crun", "runsc": its command line and state layout */
+	const char *root;  /* its --root */
+	const char *bin;   /* the binary; a name is looked up in PATH */
+	const char *label; /* where this root is from ("docker/runtime-runc"); NULL: name */
+};
+
+/*
+ * Run it with args (at most 12). *ret_out gets stdout (NUL-terminated),
+ * err_line the first line of stderr. Returns the exit status, -ENOENT when
+ * the binary is not there, -ETIMEDOUT (it is killed), other -errno.
+ */
+int ocitap_runtime_run(const struct ocitap_runtime *rt, const char *const *args, char **ret_out, size_t *ret_len,
+		       char *err_line, size_t err_size);
+
+/*
+ * Every container rt knows. *how says how it was asked ("runc list", or the
+ * root when read from the directory). 0 (possibly none), or a negative errno
+ * with err saying what both answered when neither the binary nor the
+ * directory did (-ENOENT: the root does not exist here at all).
+ */
+int ocitap_runtime_list(const struct ocitap_runtime *rt, struct ocitap_runtime_container **ret, size_t *ret_n,
+			char *how, size_t how_size, struct ocitap_error *err);
+
+/* One container: 0 found; -ENOENT when rt does not know id; another negative
+ * errno with err when it has the container but cannot say what it is. */
+int ocitap_runtime_state(const struct ocitap_runtime *rt, const char *id, struct ocitap_runtime_container *ret,
+			 char *how, size_t how_size, struct ocitap_error *err);
+
+/* The lifecycle operations: 0, or err with the runtime's exit status and first stderr line. */
+int ocitap_runtime_create(const struct ocitap_runtime *rt, const char *id, const char *bundle, const char *pid_file,
+			  struct ocitap_error *err);
+int ocitap_runtime_start(const struct ocitap_runtime *rt, const char *id, struct ocitap_error *err);
+int ocitap_runtime_kill(const struct ocitap_runtime *rt, const char *id, int sig, bool all, struct ocitap_error *err);
+int ocitap_runtime_delete(const struct ocitap_runtime *rt, const char *id, bool force, struct ocitap_error *err);
+
+/* /run/runc, /run/crun, /var/run/runsc. */
+const char *ocitap_runtime_default_root(const char *name);
+
+struct ocitap_runtimes {
+	struct ocitap_runtime *v; /* root and label are the set's */
+	size_t n;
+};
+
+/*
+ * The roots containers are kept in on this host: runc's and crun's (the
+ * given roots, NULL: the defaults) and, when neither root is given, runsc's,
+ * Docker's (/run/docker/runtime-NAME/moby), containerd's runc shim's
+ * (/run/containerd/runc/NAMESPACE) and rootless podman's
+ * (/run/user/UID/runc, .../crun) where they exist. $OCITAP_RUNC,
+ * $OCITAP_CRUN and $OCITAP_RUNSC name the binaries. -ENOMEM only.
+ */
+int ocitap_runtimes_find(struct ocitap_runtimes *set, const char *runc_root, const char *crun_root);
+void ocitap_runtimes_release(struct ocitap_runtimes *set);
 
 #endif

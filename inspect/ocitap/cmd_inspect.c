@@ -21,8 +21,9 @@
 #include "cli.h"
 #include "clock.h"
 #include "commands.h"
+#include "ocitap-private.h"
 #include "records.h"
-#include "runtimes.h"
+#include "runtime.h"
 
 /* ---- is the pid still the container's init? ---- */
 
@@ -532,19 +533,24 @@ static const char *record_status(struct json_object *record)
 }
 
 /* No source has the container: reported, and the exit status returned. */
-static int inspect_fail_unknown(const struct inspection *in, const struct runtime_source rts[2],
+static int inspect_fail_unknown(const struct inspection *in, const struct ocitap_runtimes *set,
 				const struct ocitap_error *rt_err)
 {
+	char where[2048] = "";
+	size_t used = 0;
+
+	for (size_t k = 0; k < set->n && used < sizeof(where); k++)
+		used += (size_t)snprintf(where + used, sizeof(where) - used, "%s%s (%s)", k ? ", " : "",
+					 set->v[k].label, set->v[k].root);
 	if (rt_err->code) /* a runtime has it but cannot say what it is */
 		return cli_fail(EXIT_INVALID, "container '%s': %s%s%s", in->id, rt_err->message,
 				in->rec_r == -ENOENT ? "; not recorded by ocitap" : "; ocitap's record: ",
 				in->rec_r == -ENOENT ? "" : in->rec_err.message);
 	if (in->rec_r == -ENOENT)
-		return cli_fail(EXIT_NOT_FOUND, "no container '%s': unknown to runc (%s), crun (%s) and ocitap (%s)",
-				in->id, rts[0].root, rts[1].root, in->rec_how);
-	return cli_fail(EXIT_NOT_FOUND,
-			"no container '%s' in runc (%s) or crun (%s), and ocitap's record cannot be read: %s", in->id,
-			rts[0].root, rts[1].root, in->rec_err.message);
+		return cli_fail(EXIT_NOT_FOUND, "no container '%s': unknown to %s and ocitap (%s)", in->id, where,
+				in->rec_how);
+	return cli_fail(EXIT_NOT_FOUND, "no container '%s' in %s, and ocitap's record cannot be read: %s", in->id,
+			where, in->rec_err.message);
 }
 
 /* ocitap's record and the first runtime that knows the container. false
@@ -552,7 +558,7 @@ static int inspect_fail_unknown(const struct inspection *in, const struct runtim
 static bool inspect_find(struct inspection *in, struct cli_http *http, const struct cli_sources *src, int *status)
 {
 	struct ocitap_error rt_err = { 0 };
-	struct runtime_source rts[2];
+	_cleanup_(ocitap_runtimes_release) struct ocitap_runtimes set = { 0 };
 
 	in->rec_r = records_get(http, src->state_dir, in->id, in->run, &in->record, in->rec_how, sizeof(in->rec_how),
 				&in->rec_err);
@@ -568,18 +574,27 @@ static bool inspect_find(struct inspection *in, struct cli_http *http, const str
 				   (long long)in->run, in->id, in->rec_how);
 		return false;
 	}
-	runtimes_init(rts, src->runc_root, src->crun_root);
-	for (int k = 0; k < 2 && !in->have_rc; k++) {
+	if (ocitap_runtimes_find(&set, src->runc_root, src->crun_root) < 0) {
+		*status = cli_fail(EXIT_INVALID, "out of memory");
+		return false;
+	}
+	for (size_t k = 0; k < set.n && !in->have_rc; k++) {
 		struct ocitap_error err = { 0 };
-		int r = runtime_get(&rts[k], in->id, &in->rc, in->rt_how, sizeof(in->rt_how), &err);
+		int r = ocitap_runtime_state(&set.v[k], in->id, &in->rc, in->rt_how, sizeof(in->rt_how), &err);
 
-		if (r == 0)
+		if (r == 0) {
 			in->have_rc = true;
-		else if (r != -ENOENT)
+			if (strcmp(set.v[k].label, set.v[k].name) != 0) { /* say which root */
+				size_t l = strlen(in->rt_how);
+
+				snprintf(in->rt_how + l, sizeof(in->rt_how) - l, " in %s (%s)", set.v[k].label,
+					 set.v[k].root);
+			}
+		} else if (r != -ENOENT)
 			rt_err = err;
 	}
 	if (in->rec_r < 0 && !in->have_rc) {
-		*status = inspect_fail_unknown(in, rts, &rt_err);
+		*status = inspect_fail_unknown(in, &set, &rt_err);
 		return false;
 	}
 	if (in->rec_r < 0 && in->rec_r != -ENOENT && !cli.json)

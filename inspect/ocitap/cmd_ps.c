@@ -18,7 +18,7 @@
 #include "commands.h"
 #include "event-json.h"
 #include "records.h"
-#include "runtimes.h"
+#include "runtime.h"
 
 struct row {
 	char *id;
@@ -134,16 +134,20 @@ static void rows_release(struct rows *rows)
 	*rows = (struct rows){ 0 };
 }
 
-/* What runc and crun listed, one array each. */
+/* What each runtime root listed, one array each. */
 struct listed {
-	struct ocitap_runtime_container *v[2];
-	size_t n[2];
+	struct ocitap_runtimes roots;
+	struct ocitap_runtime_container **v;
+	size_t *n;
 };
 
 static void listed_release(struct listed *l)
 {
-	for (int k = 0; k < 2; k++)
+	for (size_t k = 0; l->v && k < l->roots.n; k++)
 		ocitap_runtime_containers_free(l->v[k], l->n[k]);
+	free(l->v);
+	free(l->n);
+	ocitap_runtimes_release(&l->roots);
 	*l = (struct listed){ 0 };
 }
 
@@ -295,28 +299,39 @@ static void row_fill_from_runtime(struct row *row, const struct ocitap_runtime_c
 		row->created_ns = rc->created_wall_ns;
 }
 
-/* A row for each container runc and crun list, merged into ocitap's. */
+/* A row for each container a runtime root lists, merged into ocitap's. */
 static void gather_runtime_containers(struct gathered *g, const struct cli_sources *src)
 {
-	struct runtime_source rts[2];
+	struct listed *l = &g->listed;
+	const struct ocitap_runtime *rts;
 
-	runtimes_init(rts, src->runc_root, src->crun_root);
-	for (int k = 0; k < 2; k++) {
+	if (ocitap_runtimes_find(&l->roots, src->runc_root, src->crun_root) < 0 ||
+	    !(l->v = calloc(l->roots.n, sizeof(*l->v))) || !(l->n = calloc(l->roots.n, sizeof(*l->n)))) {
+		cli_note("out of memory");
+		listed_release(l);
+		return;
+	}
+	rts = l->roots.v;
+	for (size_t k = 0; k < l->roots.n; k++) {
 		struct json_object *s = json_object_new_object();
 		struct ocitap_runtime_container *rc;
 		struct ocitap_error err = { 0 };
 		char how[768];
 		int r;
 
-		json_object_object_add(s, "name", json_object_new_string(rts[k].name));
-		r = runtime_list(&rts[k], &g->listed.v[k], &g->listed.n[k], how, sizeof(how), &err);
+		json_object_object_add(s, "name", json_object_new_string(rts[k].label));
+		if (strcmp(rts[k].label, rts[k].name) != 0) {
+			json_object_object_add(s, "runtime", json_object_new_string(rts[k].name));
+			json_object_object_add(s, "root", json_object_new_string(rts[k].root));
+		}
+		r = ocitap_runtime_list(&rts[k], &g->listed.v[k], &g->listed.n[k], how, sizeof(how), &err);
 		if (r == 0) {
 			g->any_source = true;
 			json_object_object_add(s, "from", json_object_new_string(how));
 		} else {
 			json_object_object_add(s, "error", json_object_new_string(err.message));
 			if (r != -ENOENT && !cli.json)
-				cli_note("%s: %s", rts[k].name, err.message);
+				cli_note("%s: %s", rts[k].label, err.message);
 		}
 		json_object_array_add(g->sources, s);
 		rc = g->listed.v[k];
@@ -324,7 +339,7 @@ static void gather_runtime_containers(struct gathered *g, const struct cli_sourc
 			struct row *row = find_or_add(&g->rows, rc[i].id);
 
 			if (row)
-				row_fill_from_runtime(row, &rc[i], rts[k].name); /* the name is a literal */
+				row_fill_from_runtime(row, &rc[i], rc[i].runtime); /* rc lives as long as the rows */
 		}
 	}
 }

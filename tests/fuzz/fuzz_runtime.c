@@ -1,6 +1,6 @@
 /*
  * fuzz_runtime.c: libFuzzer target for what runc and crun print and keep
- * (state and list output, runc state.json, crun status) and for /proc's
+ * (state and list output, runc state.json, crun status, runsc's state file) and for /proc's
  * stat and status, which `ocitap inspect` parses; and the fd keeper's
  * messages (lib/keeper.h).
  */
@@ -34,6 +34,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (ocitap_runtime_parse_state_file(buf, size, "crun", "id", &c, &err) == 0)
 		ocitap_runtime_container_release(&c);
+	if (ocitap_runtime_parse_state_file(buf, size, "runsc", "id", &c, &err) == 0) {
+		if (c.pid <= 0 && (!c.status || strcmp(c.status, "stopped") != 0))
+			abort();
+		ocitap_runtime_container_release(&c);
+	}
 	if (ocitap_proc_parse_stat(buf, size, &p) == 0 && p.pid <= 0)
 		abort();
 	(void)ocitap_proc_parse_status(buf, size, &p);

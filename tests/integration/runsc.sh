@@ -11,7 +11,21 @@ require_root "runsc"
 BIN="$TOP/$BUILD/bin"
 if ! command -v runsc >/dev/null; then
 	skip "runsc" "runsc is not installed (scripts/deps.sh check installs it)"
-	done_testing
+	
+# ocitap ps and inspect read runsc's state files (SANDBOX_sandbox:ID.state), in any root
+rm -rf "$b/config.json" && (cd "$b" && runc spec) &&
+	jq '.process.terminal = false | .process.args = ["sleep", "30"]' "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+OCITAP_RUNTIME_CONFIG=$work/runtime.json OCITAP_SOCKET=$sock OCITAP_STATE_DIR=$state \
+	timeout 60 "$BIN/ocitap-runtime" --root "$work/runsc" create --bundle "$b" sandbox2 </dev/null >/dev/null 2>&1
+out=$("$BIN/ocitap" ps --json --http "127.0.0.1:$port" --state-dir "$state" --runc-root "$work/runsc" 2>/dev/null)
+check "ocitap ps lists the created sandbox from runsc's state file (runtime runsc, created)" \
+	test "$(jq -r '[.containers[] | select(.id == "sandbox2") | .runtime, .runtimeStatus] | join(" ")' <<<"$out")" = "runsc created" ||
+	echo "# $out"
+out=$("$BIN/ocitap" inspect --json sandbox2 --http "127.0.0.1:$port" --state-dir "$state" --runc-root "$work/runsc" 2>&1)
+check "ocitap inspect finds it there too: runtime runsc, its bundle" \
+	test "$(jq -r '[.runtime.name, .bundle.path] | join(" ")' <<<"$out")" = "runsc $b" || echo "# $(head -c 600 <<<"$out")"
+runsc --root "$work/runsc" delete -force sandbox2 >/dev/null 2>&1
+done_testing
 	exit 0
 fi
 test_init runsc
@@ -41,4 +55,18 @@ check "... with the hooks runsc ran: createRuntime, poststart" \
 	test "$(jq -r '[.timeline[] | select(.kind == "hook") | .source] | join(" ")' <<<"$j")" = "createRuntime poststart" || echo "# $j"
 check "... and the wrapper added its hooks to the bundle" \
 	test "$(jq -r '[.hooks | keys[]] | join(" ")' "$b/config.json")" = "createRuntime poststart poststop"
+
+# ocitap ps and inspect read runsc's state files (SANDBOX_sandbox:ID.state), in any root
+rm -rf "$b/config.json" && (cd "$b" && runc spec) &&
+	jq '.process.terminal = false | .process.args = ["sleep", "30"]' "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+OCITAP_RUNTIME_CONFIG=$work/runtime.json OCITAP_SOCKET=$sock OCITAP_STATE_DIR=$state \
+	timeout 60 "$BIN/ocitap-runtime" --root "$work/runsc" create --bundle "$b" sandbox2 </dev/null >/dev/null 2>&1
+out=$("$BIN/ocitap" ps --json --http "127.0.0.1:$port" --state-dir "$state" --runc-root "$work/runsc" 2>/dev/null)
+check "ocitap ps lists the created sandbox from runsc's state file (runtime runsc, created)" \
+	test "$(jq -r '[.containers[] | select(.id == "sandbox2") | .runtime, .runtimeStatus] | join(" ")' <<<"$out")" = "runsc created" ||
+	echo "# $out"
+out=$("$BIN/ocitap" inspect --json sandbox2 --http "127.0.0.1:$port" --state-dir "$state" --runc-root "$work/runsc" 2>&1)
+check "ocitap inspect finds it there too: runtime runsc, its bundle" \
+	test "$(jq -r '[.runtime.name, .bundle.path] | join(" ")' <<<"$out")" = "runsc $b" || echo "# $(head -c 600 <<<"$out")"
+runsc --root "$work/runsc" delete -force sandbox2 >/dev/null 2>&1
 done_testing

@@ -3,7 +3,9 @@
  * disk (runc state.json, crun status), as captured from real containers;
  * the status derived from a state directory against a fake /proc
  * (tests/data/proc: pid 100 started at tick 2507605), including a pid that
- * now belongs to another process.
+ * now belongs to another process; runsc's state files (SANDBOX_sandbox:ID.state,
+ * found in any root); the runtime operations' command lines against a fake
+ * runtime that records its argv.
  */
 #include <errno.h>
 #include <sys/stat.h>
@@ -181,11 +183,133 @@ static void test_status_from_dir(void **unused)
 	assert_int_equal(system(p), 0);
 }
 
+static void test_runsc(void **unused)
+{
+	char root[] = "/tmp/test_runtime.XXXXXX", p[700];
+	struct ocitap_runtime_container c, *v;
+	struct ocitap_error err = { 0 };
+	size_t len, n;
+	char *buf = read_test_data("runsc-state-file.json", &len);
+
+	assert_int_equal(ocitap_runtime_parse_state_file(buf, len, "runsc", "fbb867d9c2d3", &c, &err), 0);
+	assert_string_equal(c.runtime, "runsc");
+	assert_int_equal(c.pid, 100);
+	assert_string_equal(c.status, "running");
+	assert_string_equal(c.bundle, "/run/containerd/io.containerd.runtime.v2.task/moby/fbb867d9c2d3");
+	assert_null(c.owner); /* "" */
+	assert_true(c.created_wall_ns > 0);
+	ocitap_runtime_container_release(&c);
+	assert_int_equal(ocitap_runtime_parse_state_file("{\"sandbox\": 3}", 14, "runsc", "x", &c, &err), -EINVAL);
+	assert_string_equal(err.field, "sandbox");
+	assert_int_equal(ocitap_runtime_parse_state_file("{\"status\": \"running\"}", 21, "runsc", "x", &c, &err),
+			 -EINVAL);
+	assert_string_equal(err.field, "sandbox.pid");
+
+	/* in a runc root (Docker's, with runsc behind a wrapper), next to a runc container */
+	assert_non_null(mkdtemp(root));
+	snprintf(p, sizeof(p), "%s/sb1_sandbox:fbb867d9c2d3.state", root);
+	put(p, buf);
+	snprintf(p, sizeof(p), "%s/sb1_sandbox:fbb867d9c2d3.lock", root);
+	put(p, "");
+	snprintf(p, sizeof(p), "%s/r1", root);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/r1/state.json", root);
+	put(p, "{\"init_process_pid\":100,\"init_process_start\":2507605}");
+	assert_int_equal(ocitap_runtime_list_dir("runc", root, PROC, &v, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].id, "r1");
+	assert_string_equal(v[0].runtime, "runc");
+	assert_string_equal(v[1].id, "fbb867d9c2d3");
+	assert_string_equal(v[1].runtime, "runsc");
+	assert_string_equal(v[1].status, "running"); /* pid 100 lives in the fake /proc */
+	ocitap_runtime_containers_free(v, n);
+	assert_int_equal(ocitap_runtime_read_dir("runsc", root, "fbb867d9c2d3", PROC, &c, &err), 0);
+	assert_string_equal(c.status, "running");
+	ocitap_runtime_container_release(&c);
+	assert_int_equal(ocitap_runtime_read_dir("runsc", root, "other", PROC, &c, &err), -ENOENT);
+	free(buf);
+	snprintf(p, sizeof(p), "rm -rf '%s'", root);
+	assert_int_equal(system(p), 0);
+}
+
+/* The fake runtime's argv, one per line. */
+static char *ran(const char *dir)
+{
+	char p[600], *buf = NULL;
+	size_t len;
+
+	snprintf(p, sizeof(p), "%s/argv", dir);
+	assert_int_equal(ocitap_read_file(p, 65536, -1, &buf, &len, NULL), 0);
+	return buf;
+}
+
+static void test_operations(void **unused)
+{
+	char dir[] = "/tmp/test_runtime_ops.XXXXXX", bin[600], script[1400];
+	struct ocitap_runtime rt = { .name = "runc", .root = "/r", .bin = bin };
+	struct ocitap_error err = { 0 };
+	char *a;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(bin, sizeof(bin), "%s/fake", dir);
+	snprintf(script, sizeof(script),
+		 "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done > %s/argv\n[ \"$4\" = fail ] && { echo 'no such thing' >&2; exit 3; }\nexit 0\n",
+		 dir);
+	put(bin, script);
+	assert_int_equal(chmod(bin, 0755), 0);
+	assert_int_equal(ocitap_runtime_create(&rt, "c1", "/b", "/p", &err), 0);
+	assert_string_equal(a = ran(dir), "--root\n/r\ncreate\n--bundle\n/b\n--pid-file\n/p\nc1\n");
+	free(a);
+	assert_int_equal(ocitap_runtime_create(&rt, "c1", "/b", NULL, &err), 0);
+	assert_string_equal(a = ran(dir), "--root\n/r\ncreate\n--bundle\n/b\nc1\n");
+	free(a);
+	assert_int_equal(ocitap_runtime_start(&rt, "c1", &err), 0);
+	assert_string_equal(a = ran(dir), "--root\n/r\nstart\nc1\n");
+	free(a);
+	assert_int_equal(ocitap_runtime_kill(&rt, "c1", 15, false, &err), 0);
+	assert_string_equal(a = ran(dir), "--root\n/r\nkill\nc1\n15\n");
+	free(a);
+	assert_int_equal(ocitap_runtime_kill(&rt, "c1", 9, true, &err), 0);
+	assert_string_equal(a = ran(dir), "--root\n/r\nkill\n--all\nc1\n9\n");
+	free(a);
+	assert_int_equal(ocitap_runtime_delete(&rt, "c1", true, &err), 0);
+	assert_string_equal(a = ran(dir), "--root\n/r\ndelete\n--force\nc1\n");
+	free(a);
+	/* a failure carries the exit status and stderr's first line */
+	assert_int_equal(ocitap_runtime_start(&rt, "fail", &err), -EIO);
+	assert_non_null(strstr(err.message, "start: exit 3: no such thing"));
+	rt.bin = "/nonexistent/runc";
+	assert_int_equal(ocitap_runtime_delete(&rt, "c1", false, &err), -ENOENT);
+	assert_non_null(strstr(err.message, "not installed"));
+	snprintf(script, sizeof(script), "rm -rf '%s'", dir);
+	assert_int_equal(system(script), 0);
+}
+
+static void test_roots(void **unused)
+{
+	struct ocitap_runtimes set;
+
+	assert_int_equal(ocitap_runtimes_find(&set, "/x/runc", NULL), 0);
+	assert_int_equal(set.n, 2); /* a named root: only runc's and crun's */
+	assert_string_equal(set.v[0].root, "/x/runc");
+	assert_string_equal(set.v[1].root, "/run/crun");
+	assert_string_equal(set.v[1].label, "crun");
+	ocitap_runtimes_release(&set);
+	assert_int_equal(ocitap_runtimes_find(&set, NULL, NULL), 0);
+	assert_true(set.n >= 2);
+	for (size_t i = 2; i < set.n; i++) /* whatever this host has: each a directory that exists */
+		assert_int_equal(access(set.v[i].root, F_OK), 0);
+	ocitap_runtimes_release(&set);
+	assert_string_equal(ocitap_runtime_default_root("runsc"), "/var/run/runsc");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_state_output), cmocka_unit_test(test_list_output),
 		cmocka_unit_test(test_state_files),  cmocka_unit_test(test_status_from_dir),
+		cmocka_unit_test(test_runsc),	     cmocka_unit_test(test_operations),
+		cmocka_unit_test(test_roots),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
