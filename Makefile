@@ -420,7 +420,7 @@ demo:
 .PHONY: demo
 
 MANPAGES := $(BUILD)/man/ocitap.1 $(BUILD)/man/ocitap-hook.1 $(BUILD)/man/ocitapd.8 $(BUILD)/man/ocitap-fdkeeper.8 $(BUILD)/man/ocitapd-policy.5 \
-            $(BUILD)/man/ocitap-bpf.7
+            $(BUILD)/man/ocitap-bpf.7 $(BUILD)/man/ocitap-runtime.8
 $(BUILD)/man/%: docs/%.scd
 	@mkdir -p $(dir $@)
 	$(Q)$(SCDOC) < $< > $@
@@ -450,7 +450,7 @@ install: all man
 	install -m 0644 $(BUILD)/man/ocitap.1 $(BUILD)/man/ocitap-hook.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 $(BUILD)/man/ocitapd-policy.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 $(BUILD)/man/ocitap-bpf.7 $(DESTDIR)$(MANDIR)/man7/
-	install -m 0644 $(BUILD)/man/ocitapd.8 $(BUILD)/man/ocitap-fdkeeper.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(BUILD)/man/ocitapd.8 $(BUILD)/man/ocitap-fdkeeper.8 $(BUILD)/man/ocitap-runtime.8 $(DESTDIR)$(MANDIR)/man8/
 	sed 's|/usr/local/bin|$(BINDIR)|' inspect/ocitapd/ocitapd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/ocitapd.service
 	sed 's|/usr/local/bin|$(BINDIR)|' inspect/fdkeeper/ocitap-fdkeeper.service > \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/ocitap-fdkeeper.service
@@ -460,7 +460,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ocitap-hook $(DESTDIR)$(BINDIR)/ocitap-hook-static $(DESTDIR)$(BINDIR)/ocitap-runtime $(HOOK_STAGES:%=$(DESTDIR)$(BINDIR)/ocitap-%) \
 		$(DESTDIR)$(DATADIR)/containers/oci/hooks.d/ocitap.json \
 		$(DESTDIR)$(DATADIR)/containers/oci/hooks.d/ocitap-startcontainer.json
-	rm -f $(DESTDIR)$(BINDIR)/ocitap-fdkeeper $(DESTDIR)$(MANDIR)/man8/ocitap-fdkeeper.8
+	rm -f $(DESTDIR)$(BINDIR)/ocitap-fdkeeper $(DESTDIR)$(MANDIR)/man8/ocitap-fdkeeper.8 $(DESTDIR)$(MANDIR)/man8/ocitap-runtime.8
 	rm -f $(DESTDIR)$(BINDIR)/ocitap $(DESTDIR)$(BINDIR)/ocitapd $(DESTDIR)$(LIBDIR)/libocitap.a $(DESTDIR)$(LIBDIR)/libocitap.so* \
 		$(DESTDIR)$(PKGCONFIGDIR)/ocitap.pc $(DESTDIR)$(MANDIR)/man1/ocitap.1 $(DESTDIR)$(MANDIR)/man1/ocitap-hook.1 \
 		$(DESTDIR)$(MANDIR)/man5/ocitapd-policy.5 $(DESTDIR)$(MANDIR)/man8/ocitapd.8 $(DESTDIR)$(MANDIR)/man7/ocitap-bpf.7 \

@@ -206,6 +206,42 @@ static int default_hook(char *buf, size_t size, struct ocitap_error *err)
 	return 0;
 }
 
+/*
+ * Replace path with text: a temporary file beside it, renamed over it, so
+ * the runtime reads the old file or the new one, never a part. No fsync: a
+ * bundle does not outlive a crash of the machine, and a create waits on it.
+ */
+static int replace_file(const char *path, const char *text, mode_t mode, struct ocitap_error *err)
+{
+	char tmp[PATH_MAX];
+	size_t len = strlen(text), done = 0;
+	int fd, r = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.ocitap-XXXXXX", path) >= (int)sizeof(tmp))
+		return ocitap_error_set(err, -ENAMETOOLONG, NULL, "path too long");
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
+		return ocitap_error_set(err, -errno, NULL, "%s", strerror(errno));
+	while (done < len && r == 0) {
+		ssize_t n = write(fd, text + done, len - done);
+
+		if (n < 0 && errno != EINTR)
+			r = -errno;
+		else if (n > 0)
+			done += (size_t)n;
+	}
+	if (r == 0 && fchmod(fd, mode) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		return ocitap_error_set(err, r, NULL, "%s", strerror(-r));
+	}
+	return 0;
+}
+
 /* "PATH: what went wrong" for a failure about a file. */
 static int failed(char *msg, size_t size, const char *path, int r, const struct ocitap_error *err)
 {
@@ -259,7 +295,7 @@ static int wrap_bundle(const char *bundle, const struct ocitap_wrap_config *cfg,
 		return failed(msg, msg_size, path, r, err);
 	}
 	text = json_object_to_json_string_ext(config, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (!text || (r = ocitap_write_file_atomic(path, text, strlen(text), st.st_mode & 07777, err)) < 0)
+	if (!text || (r = replace_file(path, text, st.st_mode & 07777, err)) < 0)
 		return failed(msg, msg_size, path, text ? r : -ENOMEM,
 			      text ? err : &(struct ocitap_error){ .code = -ENOMEM, .message = "out of memory" });
 	return 0;

@@ -25,6 +25,7 @@ static double run_once(char **argv, const char *input)
 		int null = open("/dev/null", O_WRONLY);
 
 		dup2(fd, 0);
+		dup2(null, 1);
 		dup2(null, 2);
 		execv(argv[0], argv);
 		_exit(127);
