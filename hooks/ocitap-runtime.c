@@ -30,6 +30,7 @@
 #include "json-util.h"
 #include "macro.h"
 #include "runtime-wrap.h"
+#include "runtime.h"
 
 #define MAX_CONFIG_JSON	 (64u << 20)
 #define MAX_RUNTIME_JSON (1u << 20)
@@ -301,37 +302,18 @@ static int wrap_bundle(const char *bundle, const struct ocitap_wrap_config *cfg,
 	return 0;
 }
 
-/* Is path this very program (installed as "runc", say)? */
-static bool is_self(const char *path)
-{
-	struct stat a, b;
-
-	return stat(path, &a) == 0 && stat("/proc/self/exe", &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
 /* The real runtime's path: as given when it has a '/', else the first in PATH that is not us. */
 static int find_runtime(const char *name, char *buf, size_t size, struct ocitap_error *err)
 {
-	const char *path = getenv("PATH");
+	int r = ocitap_runtime_which(name, true, buf, size);
 
-	if (strchr(name, '/')) {
-		if (is_self(name))
-			return ocitap_error_set(err, -ELOOP, NULL, "the runtime %s is ocitap-runtime itself", name);
-		snprintf(buf, size, "%s", name);
-		return 0;
-	}
-	for (const char *p = path && *path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	     *p;) {
-		size_t n = strcspn(p, ":");
-
-		if (n > 0 && snprintf(buf, size, "%.*s/%s", (int)n, p, name) < (int)size && access(buf, X_OK) == 0 &&
-		    !is_self(buf))
-			return 0;
-		p += n;
-		if (*p == ':')
-			p++;
-	}
-	return ocitap_error_set(err, -ENOENT, NULL, "the runtime '%s' is not in PATH", name);
+	if (r == -ELOOP)
+		return ocitap_error_set(err, r, NULL, "the runtime %s is ocitap-runtime itself", name);
+	if (r == -ENOENT && !strchr(name, '/'))
+		return ocitap_error_set(err, r, NULL, "the runtime '%s' is not in PATH", name);
+	if (r < 0)
+		return ocitap_error_set(err, r, NULL, "the runtime %s: %s", name, strerror(-r));
+	return 0;
 }
 
 int main(int argc, char **argv)

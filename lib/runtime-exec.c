@@ -38,26 +38,37 @@ extern char **environ;
  * exit status, -ENOENT when the binary is not there, -ETIMEDOUT (it is
  * killed), other -errno.
  */
-/* Is bin there to run (a path, or a name in PATH)? Asked first: a failed
- * exec is not always told apart from the program's own exit 127. */
-static bool installed(const char *bin)
+/* Is path the program running now (ocitap-runtime installed as "runc", say)? */
+static bool is_self(const char *path)
+{
+	struct stat a, b;
+
+	return stat(path, &a) == 0 && stat("/proc/self/exe", &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+int ocitap_runtime_which(const char *bin, bool not_self, char *buf, size_t size)
 {
 	const char *path = getenv("PATH");
-	char buf[PATH_MAX];
 
-	if (strchr(bin, '/'))
-		return access(bin, X_OK) == 0;
-	for (const char *p = path && *path ? path : "/usr/local/bin:/usr/bin:/bin"; *p;) {
+	if (strchr(bin, '/')) {
+		if (access(bin, X_OK) < 0)
+			return -errno;
+		if (not_self && is_self(bin))
+			return -ELOOP;
+		return snprintf(buf, size, "%s", bin) < (int)size ? 0 : -ENAMETOOLONG;
+	}
+	for (const char *p = path && *path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	     *p;) {
 		size_t n = strcspn(p, ":");
 
-		if (n > 0 && snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, p, bin) < (int)sizeof(buf) &&
-		    access(buf, X_OK) == 0)
-			return true;
+		if (n > 0 && snprintf(buf, size, "%.*s/%s", (int)n, p, bin) < (int)size && access(buf, X_OK) == 0 &&
+		    !(not_self && is_self(buf)))
+			return 0;
 		p += n;
 		if (*p == ':')
 			p++;
 	}
-	return false;
+	return -ENOENT;
 }
 
 int ocitap_runtime_run(const struct ocitap_runtime *rt, const char *const *args, char **ret_out, size_t *ret_len,
@@ -71,7 +82,8 @@ int ocitap_runtime_run(const struct ocitap_runtime *rt, const char *const *args,
 	int64_t deadline = ocitap_mono_ms() + EXEC_TIMEOUT_MS;
 	pid_t pid;
 
-	if (!installed(rt->bin))
+	/* asked first: a failed exec is not always told apart from the program's own exit 127 */
+	if (ocitap_runtime_which(rt->bin, false, (char[PATH_MAX]){ 0 }, PATH_MAX) < 0)
 		return -ENOENT;
 	argv[n++] = rt->bin;
 	argv[n++] = "--root";

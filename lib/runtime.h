@@ -77,6 +77,14 @@ struct ocitap_runtime {
 };
 
 /*
+ * Where bin is: itself when it has a '/', else the first match in $PATH
+ * (a default PATH when unset). not_self skips the running program (a
+ * wrapper installed under the runtime's name). 0, -ENOENT, -ELOOP (only
+ * the program itself), -ENAMETOOLONG.
+ */
+int ocitap_runtime_which(const char *bin, bool not_self, char *buf, size_t size);
+
+/*
  * Run it with args (at most 12). *ret_out gets stdout (NUL-terminated),
  * err_line the first line of stderr. Returns the exit status, -ENOENT when
  * the binary is not there, -ETIMEDOUT (it is killed), other -errno.
