@@ -22,9 +22,90 @@
 #include "push.h"
 #include "tracer.h"
 
+/* What the store does not have yet, per run: from the writer's held ops. */
+struct held_run {
+	char id[OCITAP_QUERY_ID_MAX + 1];
+	int64_t run;
+	int64_t events, notifications;
+	bool has_phase, has_exit;
+	enum ocitap_phase phase;
+	int exit_code, signal;
+};
+
+struct held {
+	const char *only; /* NULL: every container */
+	struct held_run *v;
+	size_t n;
+};
+
+static void hold_one(const struct wop *op, void *userdata)
+{
+	struct held *h = userdata;
+	struct held_run *r = NULL;
+
+	if (!op->id || (h->only && strcmp(op->id, h->only) != 0) ||
+	    (op->kind != WOP_EVENT && op->kind != WOP_NOTIFICATIONS && op->kind != WOP_CONTAINER))
+		return;
+	for (size_t i = 0; i < h->n && !r; i++)
+		if (h->v[i].run == op->run && strcmp(h->v[i].id, op->id) == 0)
+			r = &h->v[i];
+	if (!r) {
+		struct held_run *v = h->n < 4096 ? realloc(h->v, (h->n + 1) * sizeof(*v)) : NULL;
+
+		if (!v)
+			return;
+		h->v = v;
+		r = memset(&v[h->n++], 0, sizeof(*v));
+		snprintf(r->id, sizeof(r->id), "%s", op->id);
+		r->run = op->run;
+	}
+	if (op->kind == WOP_NOTIFICATIONS)
+		r->notifications += op->count;
+	if (op->kind != WOP_EVENT)
+		return;
+	r->events++;
+	if (op->kind_text && strcmp(op->kind_text, OCITAP_EVENT_TRANSITION) == 0)
+		r->has_phase = true, r->phase = op->ev.to;
+	if (op->ev.has_exit)
+		r->has_exit = true, r->exit_code = op->ev.exit_code, r->signal = op->ev.signal;
+}
+
+/* The runs whose latest records are held in memory (only: one container's, or NULL). */
+static struct json_object *held_json(struct http_server *s, const char *only)
+{
+	struct held h = { .only = only };
+	struct json_object *a = json_object_new_array();
+
+	writer_foreach_held(s->cfg->writer, hold_one, &h);
+	for (size_t i = 0; i < h.n; i++) {
+		struct json_object *o = json_object_new_object();
+		const struct held_run *r = &h.v[i];
+
+		json_object_object_add(o, "id", json_object_new_string(r->id));
+		json_object_object_add(o, "run", json_object_new_int64(r->run));
+		json_object_object_add(o, "status",
+				       r->has_phase ? json_object_new_string(ocitap_phase_to_string(r->phase)) : NULL);
+		if (r->has_exit) {
+			struct json_object *e = json_object_new_object();
+
+			json_object_object_add(e, "code", json_object_new_int(r->exit_code));
+			json_object_object_add(e, "signal", json_object_new_int(r->signal));
+			json_object_object_add(o, "exit", e);
+		} else {
+			json_object_object_add(o, "exit", NULL);
+		}
+		json_object_object_add(o, "events", json_object_new_int64(r->events));
+		json_object_object_add(o, "notifications", json_object_new_int64(r->notifications));
+		json_object_array_add(a, o);
+	}
+	free(h.v);
+	return a;
+}
+
 /* While the store cannot be written, an answer read from it may lack what
- * happened since its last commit (held in memory, retried): said in it. */
-static void say_if_degraded(struct http_server *s, struct json_object *o)
+ * happened since its last commit (held in memory, retried): said in it,
+ * with what is held ("held": per run, its latest status and exit). */
+static void say_if_degraded(struct http_server *s, struct json_object *o, const char *only)
 {
 	struct writer_stats ws;
 
@@ -36,7 +117,8 @@ static void say_if_degraded(struct http_server *s, struct json_object *o)
 		o, "warning",
 		json_object_new_string("the store cannot be written (see /healthz): what happened since "
 				       "its last commit is held in memory, retried, and not in this answer "
-				       "until it is written"));
+				       "until it is written; \"held\" lists it by run"));
+	json_object_object_add(o, "held", held_json(s, only));
 }
 
 /* ---- /v1/containers ---------------------------------------------------------- */
@@ -79,7 +161,7 @@ enum MHD_Result http_get_containers(struct http_server *s, struct MHD_Connection
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "containers", f.list);
-	say_if_degraded(s, o);
+	say_if_degraded(s, o, NULL);
 	r = http_reply_json(conn, MHD_HTTP_OK, o);
 out:
 	ocitap_query_release(&f.q);
@@ -88,7 +170,10 @@ out:
 
 /* ---- /v1/containers/{id} ------------------------------------------------------ */
 
-static enum MHD_Result reply_not_found(struct MHD_Connection *conn, const char *id, int64_t run)
+static void say_if_degraded(struct http_server *s, struct json_object *o, const char *only);
+
+/* 404, and while degraded what is held of id (a run the store has not got yet). */
+static enum MHD_Result reply_not_found(struct http_server *s, struct MHD_Connection *conn, const char *id, int64_t run)
 {
 	struct json_object *e = json_object_new_object();
 
@@ -98,6 +183,7 @@ static enum MHD_Result reply_not_found(struct MHD_Connection *conn, const char *
 	if (run)
 		json_object_object_add(e, "run", json_object_new_int64(run));
 	json_object_object_add(e, "status", json_object_new_int(404));
+	say_if_degraded(s, e, id);
 	return http_reply_json(conn, MHD_HTTP_NOT_FOUND, e);
 }
 
@@ -121,11 +207,11 @@ enum MHD_Result http_get_container(struct http_server *s, struct MHD_Connection 
 	ocitap_query_release(&q);
 	r = ocitap_container_detail_json(store, id, run, http_live_notify_fds(s, id), &o, &err);
 	if (r == -ENOENT)
-		return reply_not_found(conn, id, run);
+		return reply_not_found(s, conn, id, run);
 	if (r < 0)
 		return http_reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store: %s",
 					ocitap_error_format(&err, line, sizeof(line)));
-	say_if_degraded(s, o);
+	say_if_degraded(s, o, id);
 	return http_reply_json(conn, MHD_HTTP_OK, o);
 }
 
@@ -146,11 +232,11 @@ enum MHD_Result http_get_container_runs(struct http_server *s, struct MHD_Connec
 	id[id_len] = '\0';
 	r = ocitap_container_runs_json(store, id, http_live_notify_fds(s, id), &o, &err);
 	if (r == -ENOENT)
-		return reply_not_found(conn, id, 0);
+		return reply_not_found(s, conn, id, 0);
 	if (r < 0)
 		return http_reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store: %s",
 					ocitap_error_format(&err, line, sizeof(line)));
-	say_if_degraded(s, o);
+	say_if_degraded(s, o, id);
 	return http_reply_json(conn, MHD_HTTP_OK, o);
 }
 
@@ -192,7 +278,7 @@ enum MHD_Result http_get_events(struct http_server *s, struct MHD_Connection *co
 	o = json_object_new_object();
 	json_object_object_add(o, "events", p.list);
 	json_object_object_add(o, "next", json_object_new_int64(p.last)); /* since= for the next page */
-	say_if_degraded(s, o);
+	say_if_degraded(s, o, NULL);
 	return http_reply_json(conn, MHD_HTTP_OK, o);
 }
 

@@ -245,17 +245,26 @@ static void *writer_main(void *arg)
 			r = ocitap_store_commit(w->store, &err);
 		if (r < 0) {
 			ocitap_store_rollback(w->store);
+			pthread_mutex_lock(&w->lock);
+			w->retrying = batch;
+			pthread_mutex_unlock(&w->lock);
 			__atomic_fetch_add(&w->failures, 1, __ATOMIC_RELAXED);
 			if (!w->degraded)
 				log_msg(LOG_ERR, "store: %s; retrying, the daemon keeps answering", err.message);
 			__atomic_store_n(&w->degraded, true, __ATOMIC_RELAXED);
 			if (w->stop && w->failures > 50) {
+				pthread_mutex_lock(&w->lock);
+				w->retrying = NULL;
+				pthread_mutex_unlock(&w->lock);
 				hand_back(w, batch, r);
 				break;
 			}
 			nanosleep(&(struct timespec){ 0, 200 * 1000 * 1000 }, NULL);
 			continue;
 		}
+		pthread_mutex_lock(&w->lock);
+		w->retrying = NULL;
+		pthread_mutex_unlock(&w->lock);
 		if (w->degraded)
 			log_msg(LOG_INFO, "store: writing again");
 		__atomic_store_n(&w->degraded, false, __ATOMIC_RELAXED);
@@ -287,6 +296,16 @@ static void *writer_main(void *arg)
 		batch = next;
 	}
 	return NULL;
+}
+
+void writer_foreach_held(struct writer *w, void (*fn)(const struct wop *op, void *userdata), void *userdata)
+{
+	pthread_mutex_lock(&w->lock);
+	for (const struct wop *op = w->retrying; op; op = op->next)
+		fn(op, userdata);
+	for (const struct wop *op = w->head; op; op = op->next) /* moved to the batch, under this lock, at its retry */
+		fn(op, userdata);
+	pthread_mutex_unlock(&w->lock);
 }
 
 int writer_init(struct writer *w, struct ocitap_store *store, int sync_interval_ms, void (*committed)(void *userdata),

@@ -100,7 +100,8 @@ struct writer {
 	int done_fd;		  /* eventfd: the loop takes acked */
 	bool stop, started;
 	struct ocitap_store *store;
-	bool degraded; /* last commit failed: retrying */
+	bool degraded;	      /* last commit failed: retrying */
+	struct wop *retrying; /* the batch being retried, readable under lock (writer_foreach_held) */
 	uint64_t commits, failures, syncs;
 	int sync_interval_ms;		   /* 0: every commit is on disk before its ack */
 	int64_t unsynced_since_ms;	   /* 0: everything committed is on disk */
@@ -126,6 +127,10 @@ struct writer_ack *writer_take_acked(struct writer *w);
 /* True when acks wait to be taken (a hint, without the lock). */
 bool writer_has_acked(struct writer *w);
 void writer_get_stats(struct writer *w, struct writer_stats *ret);
+/* Each op not yet in the store (a failed batch being retried, then the
+ * queue), under the queue's lock: fn must only read the op, and quickly.
+ * Any thread. */
+void writer_foreach_held(struct writer *w, void (*fn)(const struct wop *op, void *userdata), void *userdata);
 /* Write everything queued, then stop the thread (if it was started), and
  * release what writer_init() set up. */
 void writer_stop(struct writer *w);

@@ -72,6 +72,13 @@ check "disk full: a new container runs, its notified mkdir answered (exit 5)" [ 
 check "disk full: ... its three hooks waited at most their timeout each (< 5 s in all)" [ $(((e - s) / 1000000)) -lt 5000 ]
 check "disk full: the loops never failed" no_errors
 sleep 1.5 # another round of notification counts goes into the held batch
+code /v1/containers >/dev/null
+check "disk full: /v1/containers shows the run held in memory: late, stopped, exit 5, its mkdir" \
+	[ "$(jq -r '[.held[] | select(.id == "late") | .status, .exit.code, (.notifications >= 1)] | join(" ")' "$work/body")" = "stopped 5 true" ] ||
+	echo "# $(jq -c .held "$work/body")"
+check "disk full: /v1/containers/late (not in the store yet): 404 with what is held of it" \
+	[ "$(code /v1/containers/late)/$(jq -r '[.degraded, (.held | length), .held[0].exit.code] | join(" ")' "$work/body")" = "404/true 1 5" ] ||
+	echo "# $(cat "$work/body")"
 before_a=$(count loop-a) before_b=$(count loop-b)
 
 # --- space returns: everything held is written --------------------------------
