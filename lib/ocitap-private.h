@@ -19,6 +19,7 @@
  *   keeper.h    the messages between ocitapd and ocitap-fdkeeper
  *   profile.h   seccomp profiles written from recorded syscalls, and where (profile-path.c)
  *   query.h     the filters of the HTTP API's lists
+ *   names.h     a container's name, pod, namespace and manager; names and id prefixes as arguments
  *
  * event-json.h (store events as JSON, json-c in its interface), json-util.h
  * (the parsers' json-c helpers) and macro.h (cleanup attributes) are private
@@ -44,5 +45,6 @@
 #include "profile.h"
 #include "query.h"
 #include "nsid.h"
+#include "names.h"
 
 #endif

@@ -31,6 +31,7 @@ enum {
 	ST_SET_FAILED,
 	ST_SET_INIT,
 	ST_SET_PROFILE,
+	ST_SET_NAMES,
 	ST_COUNT,
 };
 
@@ -56,7 +57,7 @@ static const char *const statements[ST_COUNT] = {
 		"SELECT id, bundle, pid, annotations, phase, created_wall_ns, updated_wall_ns,"
 		" exit_code, signal, oom, failed, error, run,"
 		" (SELECT COUNT(*) FROM runs n WHERE n.id = r.id), init_start, mnt_ns, pid_ns, cgroup, owner,"
-		" profile_status, profile_path, profile_error"
+		" profile_status, profile_path, profile_error, name, pod, namespace, manager"
 		" FROM runs r WHERE id = ?1 AND (run = ?2 OR (?2 IS NULL AND NOT EXISTS"
 		" (SELECT 1 FROM runs n WHERE n.id = r.id AND n.run > r.run)))",
 	[ST_SET_FAILED] = "UPDATE runs SET failed = 1, error = ?2 WHERE id = ?1 AND run = ?3",
@@ -64,6 +65,10 @@ static const char *const statements[ST_COUNT] = {
 			   " profile_error = ?5 WHERE id = ?1 AND run = ?2",
 	[ST_SET_INIT] = "UPDATE runs SET init_start = ?3, mnt_ns = ?4, pid_ns = ?5, cgroup = COALESCE(?6, cgroup)"
 			" WHERE id = ?1 AND run = ?2",
+	/* the first known is kept: what the run's creation said */
+	[ST_SET_NAMES] = "UPDATE runs SET name = COALESCE(name, ?3), pod = COALESCE(pod, ?4),"
+			 " namespace = COALESCE(namespace, ?5), manager = COALESCE(manager, ?6)"
+			 " WHERE id = ?1 AND run = ?2",
 };
 
 struct ocitap_store {
@@ -138,6 +143,18 @@ int ocitap_store_open(const char *path, unsigned flags, struct ocitap_store **re
 			rc = ocitap_store_schema_setup(s->db, &msg);
 		if (rc != SQLITE_OK) {
 			int r = ocitap_error_set(err, -EIO, NULL, "cannot set up %s: %s", path, msg ? msg : "?");
+
+			sqlite3_free(msg);
+			ocitap_store_close(s);
+			return r;
+		}
+	}
+	if (s->readonly && ocitap_store_schema_is_2(s->db)) {
+		char *msg = NULL;
+
+		if (ocitap_store_schema_read_2(s->db, &msg) != SQLITE_OK) {
+			int r = ocitap_error_set(err, -EIO, NULL, "cannot read %s (store schema 2): %s", path,
+						 msg ? msg : "?");
 
 			sqlite3_free(msg);
 			ocitap_store_close(s);
@@ -335,6 +352,26 @@ int ocitap_store_set_profile(struct ocitap_store *s, const char *id, int64_t run
 	return step_done(s, ST_SET_PROFILE, err);
 }
 
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+int ocitap_store_set_names(struct ocitap_store *s, const char *id, int64_t run, const struct ocitap_names *names,
+			   struct ocitap_error *err)
+{
+	sqlite3_stmt *st = s->st[ST_SET_NAMES];
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, run > 0 ? run : 1);
+	bind_text_or_null(st, 3, names->name);
+	bind_text_or_null(st, 4, names->pod);
+	bind_text_or_null(st, 5, names->pod_namespace);
+	bind_text_or_null(st, 6, names->manager);
+	return step_done(s, ST_SET_NAMES, err);
+}
+
 int ocitap_store_set_failed(struct ocitap_store *s, const char *id, int64_t run, const char *error,
 			    struct ocitap_error *err)
 {
@@ -481,6 +518,10 @@ int ocitap_store_get_container(struct ocitap_store *s, const char *id, int64_t r
 		c.profile_status = column_strdup(st, 19);
 		c.profile_path = column_strdup(st, 20);
 		c.profile_error = column_strdup(st, 21);
+		c.name = column_strdup(st, 22);
+		c.pod = column_strdup(st, 23);
+		c.pod_namespace = column_strdup(st, 24);
+		c.manager = column_strdup(st, 25);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -511,6 +552,10 @@ void ocitap_store_container_release(struct ocitap_store_container *c)
 	free(c->profile_status);
 	free(c->profile_path);
 	free(c->profile_error);
+	free(c->name);
+	free(c->pod);
+	free(c->pod_namespace);
+	free(c->manager);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -646,6 +691,10 @@ static int each_run_row(struct ocitap_store *s, sqlite3_stmt *st,
 			.profile_status = (char *)sqlite3_column_text(st, 20),
 			.profile_path = (char *)sqlite3_column_text(st, 21),
 			.profile_error = (char *)sqlite3_column_text(st, 22),
+			.name = (char *)sqlite3_column_text(st, 23),
+			.pod = (char *)sqlite3_column_text(st, 24),
+			.pod_namespace = (char *)sqlite3_column_text(st, 25),
+			.manager = (char *)sqlite3_column_text(st, 26),
 		};
 
 		r = fn(&c, sqlite3_column_int64(st, 10), userdata);
@@ -661,7 +710,8 @@ static int each_run_row(struct ocitap_store *s, sqlite3_stmt *st,
 #define RUN_COLUMNS                                                                                          \
 	"id, bundle, pid, annotations, phase, created_wall_ns, updated_wall_ns, exit_code, signal, oom,"     \
 	" stopped_wall_ns, failed, error, run, (SELECT COUNT(*) FROM runs n WHERE n.id = r.id), init_start," \
-	" mnt_ns, pid_ns, cgroup, owner, profile_status, profile_path, profile_error"
+	" mnt_ns, pid_ns, cgroup, owner, profile_status, profile_path, profile_error, name, pod, namespace," \
+	" manager"
 
 int ocitap_store_foreach_container(struct ocitap_store *s,
 				   int (*fn)(const struct ocitap_store_container *c, int64_t stopped_wall_ns,

@@ -22,6 +22,7 @@
 
 #include "error.h"
 #include "lifecycle.h"
+#include "names.h"
 #include "state.h"
 
 #define OCITAP_STORE_READONLY	0x1u
@@ -103,6 +104,11 @@ int ocitap_store_set_failed(struct ocitap_store *store, const char *id, int64_t 
 int ocitap_store_set_profile(struct ocitap_store *store, const char *id, int64_t run, const char *status,
 			     const char *path, const char *error, struct ocitap_error *err);
 
+/* The names of a run (names.h): each one set only while the run has none
+ * (the first known, from its creation, is kept); NULL members change nothing. */
+int ocitap_store_set_names(struct ocitap_store *store, const char *id, int64_t run, const struct ocitap_names *names,
+			   struct ocitap_error *err);
+
 /* Mark a spool file as applied (in the caller's transaction). -EEXIST if it already was. */
 int ocitap_store_spool_mark(struct ocitap_store *store, const char *name, struct ocitap_error *err);
 /* 1 if the spool file name was applied, 0 if not, -errno on error. */
@@ -128,6 +134,8 @@ struct ocitap_store_container {
 	int64_t owner; /* the uid that began the run; -1: not known (a run stored before owners) */
 	/* its io.containers.trace-syscall profile: NULL status when none was asked for */
 	char *profile_status, *profile_path, *profile_error;
+	/* the names people use for it (names.h), each NULL when not known */
+	char *name, *pod, *pod_namespace, *manager;
 };
 
 /* Read one run of a container, the latest when run is 0 (free with

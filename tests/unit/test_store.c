@@ -1,8 +1,8 @@
 /*
  * test_store.c: the SQLite store: containers, events with sequence numbers
  * that survive a reopen, exit fields, notification counts, a read-only
- * reader alongside the writer, retention, runs of one id kept apart, and
- * databases of earlier schemas brought up to date.
+ * reader alongside the writer, retention, runs of one id kept apart, each
+ * run's names, and databases of earlier schemas brought up to date.
  */
 #include <errno.h>
 #include <sqlite3.h>
@@ -32,6 +32,23 @@ static int teardown(void **unused)
 	return system(cmd);
 }
 
+/* meta's schema, as any reader of the database file sees it */
+static const char *schema_of(const char *db_path)
+{
+	static char v[16];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+
+	v[0] = '\0';
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema'", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		snprintf(v, sizeof(v), "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
 static int collect(const struct ocitap_event *ev, void *userdata)
 {
 	char *out = userdata;
@@ -49,6 +66,20 @@ static int count_notif(const char *syscall, const char *action, int64_t count, v
 	char line[128];
 
 	snprintf(line, sizeof(line), "%s/%s=%lld;", syscall, action, (long long)count);
+	strcat(out, line);
+	return 0;
+}
+
+#define OR_DASH(s) ((s) ? (s) : "-")
+
+static int collect_names(const struct ocitap_store_container *c, int64_t stopped_wall_ns, void *userdata)
+{
+	char *out = userdata;
+	char line[300];
+
+	snprintf(line, sizeof(line), "%s#%lld:%s/%s/%s/%s;", c->id, (long long)c->run, OR_DASH(c->name),
+		 OR_DASH(c->pod), OR_DASH(c->pod_namespace), OR_DASH(c->manager));
+	(void)stopped_wall_ns;
 	strcat(out, line);
 	return 0;
 }
@@ -217,12 +248,149 @@ static void test_old_schema_migrated(void **unused)
 	assert_int_equal(ocitap_store_foreach_notification(s, "old", 1, count_notif, notif, &err), 0);
 	assert_string_equal(notif, "mkdir/continue=5;");
 	ocitap_store_close(s);
-	/* and a second open (and a reader) finds schema 2 there */
+	/* and a second open (and a reader) finds the current schema there, names unknown */
 	assert_int_equal(ocitap_store_open(path, 0, &s, &err), 0);
 	ocitap_store_close(s);
 	assert_int_equal(ocitap_store_open(path, OCITAP_STORE_READONLY, &s, &err), 0);
 	assert_int_equal(ocitap_store_get_container(s, "old", 1, &c, &err), 0);
+	assert_null(c.name);
+	assert_null(c.manager);
 	ocitap_store_container_release(&c);
+	ocitap_store_close(s);
+	assert_string_equal(schema_of(path), "3");
+}
+
+/* The store as schema 2 left it (runs without names; the containers view) */
+static const char schema_2[] =
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"INSERT INTO meta VALUES ('schema', '2');"
+	"CREATE TABLE runs (id TEXT NOT NULL, run INTEGER NOT NULL, bundle TEXT, pid INTEGER NOT NULL DEFAULT 0,"
+	" annotations TEXT, phase TEXT NOT NULL DEFAULT 'unknown', created_wall_ns INTEGER NOT NULL,"
+	" updated_wall_ns INTEGER NOT NULL, stopped_wall_ns INTEGER, exit_code INTEGER, signal INTEGER,"
+	" oom INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0, error TEXT, init_start INTEGER,"
+	" mnt_ns INTEGER, pid_ns INTEGER, cgroup TEXT, owner INTEGER, profile_status TEXT, profile_path TEXT,"
+	" profile_error TEXT, PRIMARY KEY (id, run));"
+	"CREATE VIEW containers AS SELECT r.*, (SELECT COUNT(*) FROM runs n WHERE n.id = r.id) AS runs FROM runs r"
+	" WHERE NOT EXISTS (SELECT 1 FROM runs n WHERE n.id = r.id AND n.run > r.run);"
+	"CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, container_id TEXT NOT NULL, kind TEXT NOT NULL,"
+	" from_phase TEXT, to_phase TEXT, source TEXT, mono_ns INTEGER, wall_ns INTEGER, exit_code INTEGER,"
+	" signal INTEGER, oom INTEGER NOT NULL DEFAULT 0, run INTEGER NOT NULL DEFAULT 1);"
+	"CREATE TABLE notifications (container_id TEXT NOT NULL, run INTEGER NOT NULL DEFAULT 1,"
+	" syscall TEXT NOT NULL, action TEXT NOT NULL, count INTEGER NOT NULL,"
+	" PRIMARY KEY (container_id, run, syscall, action));"
+	"CREATE TABLE spool_applied (name TEXT PRIMARY KEY, wall_ns INTEGER NOT NULL);"
+	"INSERT INTO runs (id, run, bundle, pid, phase, created_wall_ns, updated_wall_ns, exit_code, signal, owner)"
+	" VALUES ('two', 1, '/b', 5, 'stopped', 1, 2, 0, 0, 0), ('two', 2, '/b', 6, 'running', 3, 4, NULL, NULL, 0);"
+	"INSERT INTO events (container_id, kind, from_phase, to_phase, source, mono_ns, wall_ns, run)"
+	" VALUES ('two', 'transition', 'created', 'running', 'poststart', 3, 3, 2);";
+
+/* A database ocitapd made with schema 2: a reader sees its runs with no
+ * names (the database untouched); a writer adds the names to every run in
+ * one step, keeps the rest, and names can be stored from then on. */
+static void test_schema_2_migrated(void **unused)
+{
+	static const struct ocitap_names names = { .name = "web", .manager = "podman" };
+	struct ocitap_store_container c = { 0 };
+	struct ocitap_store *s = NULL;
+	char events[256] = "", out[256] = "";
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, schema_2, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_int_equal(ocitap_store_open(path, OCITAP_STORE_READONLY, &s, &err), 0);
+	assert_int_equal(ocitap_store_get_container(s, "two", 0, &c, &err), 0);
+	assert_int_equal(c.run, 2);
+	assert_int_equal(c.runs, 2);
+	assert_null(c.name);
+	assert_null(c.pod);
+	ocitap_store_container_release(&c);
+	assert_int_equal(ocitap_store_foreach_run(s, "two", collect_names, out, &err), 0);
+	assert_string_equal(out, "two#1:-/-/-/-;two#2:-/-/-/-;");
+	assert_int_equal(ocitap_store_count_containers(s, OCITAP_PHASE_RUNNING), 1);
+	ocitap_store_close(s);
+	assert_string_equal(schema_of(path), "2"); /* a reader changes nothing */
+
+	assert_int_equal(ocitap_store_open(path, 0, &s, &err), 0);
+	assert_string_equal(schema_of(path), "3");
+	assert_int_equal(ocitap_store_begin(s, &err), 0);
+	assert_int_equal(ocitap_store_set_names(s, "two", 2, &names, &err), 0);
+	assert_int_equal(ocitap_store_commit(s, &err), 0);
+	assert_int_equal(ocitap_store_get_container(s, "two", 0, &c, &err), 0);
+	assert_string_equal(c.name, "web");
+	assert_string_equal(c.manager, "podman");
+	assert_int_equal(c.pid, 6);
+	ocitap_store_container_release(&c);
+	assert_int_equal(ocitap_store_get_container(s, "two", 1, &c, &err), 0);
+	assert_null(c.name);
+	assert_int_equal(c.exit_code, 0);
+	assert_true(c.has_exit);
+	ocitap_store_container_release(&c);
+	assert_int_equal(ocitap_store_foreach_event(s, "two", 2, 0, collect, events, &err), 0);
+	assert_string_equal(events, "1:transition:created>running:poststart;");
+	ocitap_store_close(s);
+
+	/* the view of the latest runs has the names too (readers of the SQL) */
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	{
+		sqlite3_stmt *st = NULL;
+
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT name, manager, runs FROM containers WHERE id = 'two'",
+						    -1, &st, NULL),
+				 SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_string_equal((const char *)sqlite3_column_text(st, 0), "web");
+		assert_string_equal((const char *)sqlite3_column_text(st, 1), "podman");
+		assert_int_equal(sqlite3_column_int(st, 2), 2);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	/* and opened again, nothing more to do */
+	assert_int_equal(ocitap_store_open(path, 0, &s, &err), 0);
+	ocitap_store_close(s);
+	assert_string_equal(schema_of(path), "3");
+}
+
+/* A run's names: stored, read by every reader; the first known of each is
+ * kept (a later report cannot rename a run), an unknown one may still be
+ * learnt; each run its own. */
+static void test_names(void **unused)
+{
+	static const struct ocitap_names first = { .name = "web", .manager = "docker" };
+	static const struct ocitap_names later = { .name = "evil", .pod = "web-0", .pod_namespace = "shop",
+						   .manager = "kubernetes" };
+	struct ocitap_store_container c = { 0 };
+	struct ocitap_store *s = NULL;
+	char out[256] = "";
+
+	assert_int_equal(ocitap_store_open(path, 0, &s, &err), 0);
+	assert_int_equal(ocitap_store_begin(s, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "n", 1, "/b", 10, NULL, 0, 0, 100, &err), 0);
+	assert_int_equal(ocitap_store_set_names(s, "n", 1, &first, &err), 0);
+	assert_int_equal(ocitap_store_set_names(s, "n", 1, &later, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "n", 2, "/b", 20, NULL, 0, 0, 200, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "m", 1, "/b", 30, NULL, 0, 0, 300, &err), 0);
+	assert_int_equal(ocitap_store_set_names(s, "m", 1, &later, &err), 0);
+	assert_int_equal(ocitap_store_commit(s, &err), 0);
+	ocitap_store_close(s);
+
+	assert_int_equal(ocitap_store_open(path, OCITAP_STORE_READONLY, &s, &err), 0);
+	assert_int_equal(ocitap_store_get_container(s, "n", 1, &c, &err), 0);
+	assert_string_equal(c.name, "web");
+	assert_string_equal(c.manager, "docker");
+	assert_string_equal(c.pod, "web-0");
+	assert_string_equal(c.pod_namespace, "shop");
+	ocitap_store_container_release(&c);
+	assert_int_equal(ocitap_store_get_container(s, "n", 0, &c, &err), 0);
+	assert_int_equal(c.run, 2);
+	assert_null(c.name);
+	ocitap_store_container_release(&c);
+	assert_int_equal(ocitap_store_foreach_run(s, "n", collect_names, out, &err), 0);
+	assert_string_equal(out, "n#1:web/web-0/shop/docker;n#2:-/-/-/-;");
+	out[0] = '\0';
+	assert_int_equal(ocitap_store_foreach_container(s, collect_names, out, &err), 0);
+	assert_string_equal(out, "n#2:-/-/-/-;m#1:evil/web-0/shop/kubernetes;");
 	ocitap_store_close(s);
 }
 
@@ -382,6 +550,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_seq_phases_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_schema_migrated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runs_apart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schema_2_migrated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
