@@ -61,6 +61,10 @@ struct json_object *ocitap_container_json(const struct ocitap_store_container *c
 	json_object_object_add(o, "id", json_object_new_string(c->id ? c->id : ""));
 	json_object_object_add(o, "run", json_object_new_int64(c->run > 0 ? c->run : 1));
 	json_object_object_add(o, "runs", json_object_new_int64(c->runs > 0 ? c->runs : 1));
+	json_object_object_add(o, "name", c->name ? json_object_new_string(c->name) : NULL);
+	json_object_object_add(o, "pod", c->pod ? json_object_new_string(c->pod) : NULL);
+	json_object_object_add(o, "namespace", c->pod_namespace ? json_object_new_string(c->pod_namespace) : NULL);
+	json_object_object_add(o, "manager", c->manager ? json_object_new_string(c->manager) : NULL);
 	json_object_object_add(o, "owner", c->owner >= 0 ? json_object_new_int64(c->owner) : NULL);
 	/* failed: stopped before its program started; the exit, if any, was the runtime's */
 	json_object_object_add(o, "status",

@@ -20,7 +20,8 @@
 struct json_object *ocitap_event_json(const struct ocitap_event *ev);
 
 /* {"id", "run" (which run of id: from 1), "runs" (how many the store
- * holds), "owner" (the uid that began the run; null: not known), "status"
+ * holds), "name", "pod", "namespace", "manager" (names.h; each null when
+ * not known), "owner" (the uid that began the run; null: not known), "status"
  * (a phase, or "failed": stopped before its program started), "pid",
  * "bundle", "annotations", "created", "updated", "error" (why it failed,
  * else null), "exit" (null when failed), "notifyFds" (null when notify_fds

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
 #include "number.h"
 #include "query.h"
 
@@ -21,7 +22,22 @@ void ocitap_query_release(struct ocitap_query *q)
 		free(q->ann_value[i]);
 	}
 	free(q->id);
+	free(q->name);
+	free(q->pod);
+	free(q->pod_namespace);
+	free(q->manager);
 	ocitap_query_init(q);
+}
+
+/* name=, pod=, namespace=, manager=: the first counts; 1 to OCITAP_NAME_MAX bytes. */
+static int add_name(char **slot, const char *key, const char *value, struct ocitap_error *err)
+{
+	if (*slot)
+		return 0;
+	if (!value || !*value || strlen(value) > OCITAP_NAME_MAX)
+		return ocitap_error_set(err, -EINVAL, key, "expected 1 to %d bytes", OCITAP_NAME_MAX);
+	*slot = strdup(value);
+	return *slot ? 0 : -ENOMEM;
 }
 
 int ocitap_query_add(struct ocitap_query *q, const char *key, const char *value, struct ocitap_error *err)
@@ -86,6 +102,14 @@ int ocitap_query_add(struct ocitap_query *q, const char *key, const char *value,
 			return ocitap_error_set(err, -EINVAL, "run", "expected a run number (1 or more)");
 		return 0;
 	}
+	if (strcmp(key, "name") == 0)
+		return add_name(&q->name, key, value, err);
+	if (strcmp(key, "pod") == 0)
+		return add_name(&q->pod, key, value, err);
+	if (strcmp(key, "namespace") == 0)
+		return add_name(&q->pod_namespace, key, value, err);
+	if (strcmp(key, "manager") == 0)
+		return add_name(&q->manager, key, value, err);
 	if (strcmp(key, "id") == 0) {
 		if (q->id)
 			return 0;
@@ -194,4 +218,16 @@ bool ocitap_query_annotations_match(const struct ocitap_query *q, const char *an
 	}
 	json_object_put(ann);
 	return ok;
+}
+
+static bool name_matches(const char *want, const char *have)
+{
+	return !want || (have && strcmp(want, have) == 0);
+}
+
+bool ocitap_query_names_match(const struct ocitap_query *q, const char *name, const char *pod,
+			      const char *pod_namespace, const char *manager)
+{
+	return name_matches(q->name, name) && name_matches(q->pod, pod) &&
+	       name_matches(q->pod_namespace, pod_namespace) && name_matches(q->manager, manager);
 }

@@ -4,7 +4,8 @@
  * fuzzed). The server hands over each argument already percent-decoded;
  * ocitap_query_parse_string() decodes a raw query string itself.
  *
- *   /v1/containers      status=PHASE|failed, annotation=KEY[=VALUE] (repeatable, at most 16: all must match)
+ *   /v1/containers      status=PHASE|failed, annotation=KEY[=VALUE] (repeatable, at most 16: all must match),
+ *                       name=, pod=, namespace=, manager= (each equal to the container's, names.h)
  *   /v1/containers/ID   run=N (1..: that run instead of the latest)
  *   /v1/events          since=SEQ (0..), limit=N (1..10000, default 1000), id=ID, run=N (with id)
  *   /v1/events/stream   since=SEQ, or the Last-Event-ID header
@@ -41,6 +42,8 @@ struct ocitap_query {
 	int64_t limit; /* OCITAP_QUERY_DEFAULT_LIMIT unless given */
 	char *id;      /* NULL unless given */
 	int64_t run;   /* 0 unless given */
+	/* the names a container must have (names.h), each NULL unless given */
+	char *name, *pod, *pod_namespace, *manager;
 };
 
 void ocitap_query_init(struct ocitap_query *q);
@@ -63,5 +66,10 @@ int ocitap_query_parse_string(struct ocitap_query *q, const char *raw, size_t le
 /* Does an annotations object (as the store keeps it: JSON text, may be
  * NULL) match every annotation filter? */
 bool ocitap_query_annotations_match(const struct ocitap_query *q, const char *annotations_json);
+
+/* Does a container with these names (each NULL: not known) match every
+ * name filter? An unknown name matches no filter of it. */
+bool ocitap_query_names_match(const struct ocitap_query *q, const char *name, const char *pod,
+			      const char *pod_namespace, const char *manager);
 
 #endif

@@ -3,8 +3,9 @@
  * one path every observation takes: the container's lifecycle state
  * machine (lib/lifecycle.h) orders it, and what it produced (a transition,
  * a late event, an exit) is counted for /metrics and queued for the store.
- * Also the notification counts on their way to the store, what is kept of
- * a stopped container, eviction past retention, and the restore at start.
+ * Also the run's names on their way to the store thread, the notification
+ * counts on their way to the store, what is kept of a stopped container,
+ * eviction past retention, and the restore at start.
  */
 #include <errno.h>
 #include <seccomp.h>
@@ -120,6 +121,32 @@ void container_queue_identity(struct ocitapd *d, struct container *c, const stru
 	if (st->has_annotations) {
 		op->has_annotations = true;
 		op->annotations = calloc(st->n_annotations + 1, sizeof(*op->annotations));
+		if (!op->annotations)
+			abort();
+		for (size_t i = 0; i < st->n_annotations; i++) {
+			op->annotations[i].key = ocitapd_xstrdup(st->annotations[i].key);
+			op->annotations[i].value = ocitapd_xstrdup(st->annotations[i].value);
+		}
+		op->n_annotations = st->n_annotations;
+	}
+	writer_push(&d->writer, op);
+}
+
+/* Not on the loop: the names may be in the engines' files (Docker's
+ * config.v2.json, podman's containers.json), which the store thread reads. */
+void container_queue_names(struct ocitapd *d, struct container *c, const struct ocitap_state *st)
+{
+	struct wop *op;
+
+	if (c->names_queued)
+		return;
+	c->names_queued = true;
+	op = container_wop(c, WOP_NAMES);
+	op->bundle = ocitapd_xstrdup(st->bundle);
+	op->owner = c->owner;
+	op->path = ocitapd_xstrdup(d->opt.docker_root);
+	if (st->has_annotations && st->n_annotations) {
+		op->annotations = calloc(st->n_annotations, sizeof(*op->annotations));
 		if (!op->annotations)
 			abort();
 		for (size_t i = 0; i < st->n_annotations; i++) {
@@ -443,6 +470,7 @@ void container_begin_run(struct ocitapd *d, struct container *c, uid_t owner, in
 	c->has_init_ns = false;
 	c->prestart_seen = false;
 	c->identity = 0;
+	c->names_queued = false;
 	c->stored_pid = 0;
 	c->stored_created_wall_ns = 0;
 	c->inside_stages = 0;

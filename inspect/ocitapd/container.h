@@ -24,6 +24,11 @@ struct container *container_by_cookie(struct ocitapd *d, uint64_t cookie);
 /* Queue the container's identity (bundle, pid, annotations) for the store
  * when it differs from what was queued last. */
 void container_queue_identity(struct ocitapd *d, struct container *c, const struct ocitap_state *st, pid_t pid);
+/* Once per run, from the message that created it (a host peer's: the
+ * runtime's prestart/createRuntime report or listener message): the run's
+ * names, told by the store thread from st's bundle and annotations, the
+ * owner and the Docker data root (names.h). */
+void container_queue_names(struct ocitapd *d, struct container *c, const struct ocitap_state *st);
 /* Feed obs to c's state machine and queue what it produced; ack (may be
  * NULL) is answered once that is durable. */
 void container_observe(struct ocitapd *d, struct container *c, const struct ocitap_observation *obs,

@@ -136,7 +136,8 @@ static int list_one(const struct ocitap_store_container *c, int64_t stopped_wall
 
 	if (f->q.has_status && (c->phase != f->q.status || c->failed != f->q.status_failed))
 		return 0;
-	if (!ocitap_query_annotations_match(&f->q, c->annotations_json))
+	if (!ocitap_query_names_match(&f->q, c->name, c->pod, c->pod_namespace, c->manager) ||
+	    !ocitap_query_annotations_match(&f->q, c->annotations_json))
 		return 0;
 	json_object_array_add(f->list, ocitap_container_json(c, f->store, http_live_notify_fds(f->server, c->id)));
 	return 0;

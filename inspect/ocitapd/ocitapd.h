@@ -127,6 +127,7 @@ struct container {
 	uint64_t notifications;
 	bool prestart_seen; /* tells an ambiguous report's stage (stage.h) */
 	uint64_t identity;  /* hash of the bundle, pid and annotations last queued */
+	bool names_queued;  /* the run's names were asked of the store thread (container_queue_names) */
 	pid_t stored_pid;   /* restored from the store: the init, if it is still that process */
 	int64_t stored_created_wall_ns;
 	struct ocitap_ns_ids init_ns; /* the init's namespaces, read when its pid was first watched */

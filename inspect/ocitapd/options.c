@@ -59,6 +59,8 @@ static void usage(FILE *out)
 		"                          STATE-DIR/profiles, %s; $OCITAP_PROFILE_DIR)\n"
 		"      --profile-allow DIR also accept absolute of: and if: paths under DIR (repeatable);\n"
 		"                          never inside a container's rootfs or bundle, never through a link\n"
+		"      --docker-root DIR   Docker's data root, where the names of its containers are read\n"
+		"                          (default %s; $%s); off: not read\n"
 		"      --allow-uid UID     also accept peers with this uid (repeatable; default root only)\n"
 		"      --retention SECONDS keep stopped containers this long (default 86400)\n"
 		"      --peer-timeout MS   drop a peer whose message is not complete by then (default %d)\n"
@@ -70,7 +72,21 @@ static void usage(FILE *out)
 		"\n"
 		"A flag wins over the environment. Logs go to stderr, one line per event.\n",
 		OCITAP_DEFAULT_SOCKET, OCITAP_DEFAULT_STATE_DIR, OCITAP_DEFAULT_HTTP,
-		OCITAP_DEFAULT_STATE_DIR "/" OCITAP_PROFILE_DIR_NAME, OCITAPD_PEER_TIMEOUT_MS);
+		OCITAP_DEFAULT_STATE_DIR "/" OCITAP_PROFILE_DIR_NAME, OCITAP_DEFAULT_DOCKER_ROOT,
+		OCITAP_ENV_DOCKER_ROOT, OCITAPD_PEER_TIMEOUT_MS);
+}
+
+/* An absolute directory, or off (NULL). */
+static int parse_docker_root(struct ocitapd_options *o, const char *v, const char *what, struct ocitap_error *err)
+{
+	if (strcmp(v, "off") == 0) {
+		o->docker_root = NULL;
+		return 0;
+	}
+	if (v[0] != '/')
+		return ocitap_error_set(err, -EINVAL, what, "expected an absolute directory or off, got '%s'", v);
+	o->docker_root = v;
+	return 0;
 }
 
 static int parse_bpf(struct ocitapd_options *o, const char *v, const char *what, struct ocitap_error *err)
@@ -156,7 +172,8 @@ enum {
 	OPT_BPF,
 	OPT_TRACE,
 	OPT_PROFILE_DIR,
-	OPT_PROFILE_ALLOW
+	OPT_PROFILE_ALLOW,
+	OPT_DOCKER_ROOT
 };
 
 static const struct option long_options[] = {
@@ -181,6 +198,7 @@ static const struct option long_options[] = {
 	{ "trace-syscalls", required_argument, NULL, OPT_TRACE },
 	{ "profile-dir", required_argument, NULL, OPT_PROFILE_DIR },
 	{ "profile-allow", required_argument, NULL, OPT_PROFILE_ALLOW },
+	{ "docker-root", required_argument, NULL, OPT_DOCKER_ROOT },
 	{ "log-level", required_argument, NULL, OPT_LOG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -257,6 +275,10 @@ static int set_option(struct ocitapd_options *o, int c, const char *arg, FILE *o
 	case OPT_KEEPER:
 		o->keeper_path = arg;
 		break;
+	case OPT_DOCKER_ROOT:
+		if ((r = parse_docker_root(o, arg, "--docker-root", err)) < 0)
+			return r;
+		break;
 	case OPT_REPLACE:
 		o->replace = true;
 		break;
@@ -326,6 +348,10 @@ int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, s
 		return r;
 	if ((env = getenv("OCITAP_PUSH_FORMAT")) && *env &&
 	    (r = parse_push_format(o, env, "OCITAP_PUSH_FORMAT", err)) < 0)
+		return r;
+	o->docker_root = OCITAP_DEFAULT_DOCKER_ROOT;
+	if ((env = getenv(OCITAP_ENV_DOCKER_ROOT)) && *env &&
+	    (r = parse_docker_root(o, env, OCITAP_ENV_DOCKER_ROOT, err)) < 0)
 		return r;
 	optind = 1; /* parsed more than once in the unit tests */
 	while ((c = getopt_long(argc, argv, "s:d:p:hV", long_options, NULL)) != -1) {

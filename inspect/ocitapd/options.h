@@ -42,6 +42,7 @@ struct ocitapd_options {
 	char profile_dir_default[PATH_MAX]; /* STATE_DIR/profiles */
 	const char *profile_allow[OCITAP_PROFILE_ALLOW_MAX];
 	size_t n_profile_allow;
+	const char *docker_root;	     /* Docker's data root, where its containers' names are; NULL: off */
 	uid_t allow[OCITAPD_MAX_ALLOW_UIDS]; /* besides root */
 	size_t n_allow;
 	enum log_level level;
@@ -56,7 +57,7 @@ enum { OPTIONS_RUN = 0, OPTIONS_EXIT = 1 };
 /*
  * Fill *o from the environment (OCITAP_SOCKET, OCITAP_STATE_DIR,
  * OCITAP_HTTP, OCITAP_PROFILE_DIR, OCITAP_KEEPER, OCITAP_BPF, OCITAP_TRACE_SYSCALLS,
- * OCITAP_PUSH_FORMAT, OCITAP_FAULT), then argv. OPTIONS_RUN: go on; OPTIONS_EXIT: --help or
+ * OCITAP_PUSH_FORMAT, OCITAP_DOCKER_ROOT, OCITAP_FAULT), then argv. OPTIONS_RUN: go on; OPTIONS_EXIT: --help or
  * --version was printed to out; -EINVAL: err names the flag and the value
  * (the caller prints it once and exits 2). o points into argv and the
  * environment: keep both alive.

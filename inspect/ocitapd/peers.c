@@ -276,6 +276,7 @@ static void handle_listener_message(struct ocitapd *d, struct conn *cn)
 		log_msg(LOG_INFO, "container %s: seccomp fd from pid %d (%s, policy %s, %d fd%s)", c->id, ps.pid,
 			n->init ? "init" : "exec", n->policy_name, c->n_fds, c->n_fds == 1 ? "" : "s");
 	container_queue_identity(d, c, &ps.state, n && n->init ? ps.pid : 0);
+	container_queue_names(d, c, &ps.state); /* a listener message comes from the runtime */
 	if (ps.state.status == OCITAP_STATUS_CREATING) {
 		exit_watch_init(d, c, ps.pid);
 		tracking_register(d, c, ps.pid, &ps.state, false);
@@ -404,6 +405,10 @@ static void apply_report(struct ocitapd *d, const struct ocitap_hook_report *rep
 	metric_add("ocitap_hook_reports_total", 1, "stage", ocitap_stage_to_string(stage), NULL);
 
 	container_queue_identity(d, c, &rep->state, creates ? rep->state.pid : 0);
+	/* the stages that run in the runtime's namespaces: the runtime's word,
+	 * never a process's inside the container (createContainer, startContainer) */
+	if (stage != OCITAP_STAGE_CREATE_CONTAINER && stage != OCITAP_STAGE_START_CONTAINER)
+		container_queue_names(d, c, &rep->state);
 	if (live && creates && c->lc.phase < OCITAP_PHASE_STOPPED) {
 		if (pidfd >= 0)
 			exit_watch_init_fd(d, c, rep->state.pid, TAKE_FD(pidfd));

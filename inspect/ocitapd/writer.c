@@ -7,7 +7,9 @@
  * written to the WAL and this thread fsyncs it within MS: a power loss can
  * take at most that much; with 0 every commit is on disk before its ack. A failed commit
  * (disk full) keeps the batch and retries; the daemon meanwhile keeps
- * answering notifications and says it is degraded.
+ * answering notifications and says it is degraded. A run's names are told
+ * here too (names.h reads the engines' files), before the transaction of
+ * their batch.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -42,7 +44,39 @@ void wop_free(struct wop *op)
 	ocitap_profile_names_free(op->profile_names);
 	free(op->profile_out);
 	free(op->profile_in);
+	ocitap_names_release(&op->names);
 	free(op);
+}
+
+/* A run's names from what its creation said (bundle, annotations, owner)
+ * and the engines' own records (Docker's data root, in path; podman's
+ * storage): files are read here, on the store thread, never on the loop,
+ * and before the batch's transaction, which no read delays. Once: a batch
+ * retried for the store's sake is not told again. */
+static void tell_names(struct wop *op)
+{
+	struct ocitap_names_source src = { .id = op->id,
+					   .bundle = op->bundle,
+					   .annotations = op->annotations,
+					   .n_annotations = op->n_annotations,
+					   .docker_root = op->path,
+					   .owner = op->owner };
+	struct ocitap_error err = { 0 };
+	struct ocitap_names *n = &op->names;
+	char line[512];
+
+	op->names_done = true;
+	if (ocitap_names_derive(&src, n, &err) < 0) {
+		log_msg(LOG_ERR, "container %s: its names: out of memory", op->id);
+		return;
+	}
+	if (err.code)
+		log_msg(LOG_WARN, "container %s: its name is not known: %s", op->id,
+			ocitap_error_format(&err, line, sizeof(line)));
+	if (n->name || n->pod || n->pod_namespace || n->manager)
+		log_msg(LOG_DEBUG, "container %s: name %s, pod %s, namespace %s, manager %s", op->id,
+			n->name ? n->name : "-", n->pod ? n->pod : "-", n->pod_namespace ? n->pod_namespace : "-",
+			n->manager ? n->manager : "-");
 }
 
 /* A traced container's profile: IN read and merged here, on the store
@@ -116,6 +150,10 @@ static int apply(struct ocitap_store *s, struct wop *op, struct ocitap_error *er
 	}
 	case WOP_PROFILE_STATUS:
 		return ocitap_store_set_profile(s, op->id, op->run, op->meta_value, op->path, op->syscall, err);
+	case WOP_NAMES:
+		if (!op->names_done)
+			tell_names(op);
+		return ocitap_store_set_names(s, op->id, op->run, &op->names, err);
 	case WOP_RUN_INIT:
 		op->run_init.cgroup = op->path;
 		return ocitap_store_set_run_init(s, op->id, op->run, &op->run_init, err);
@@ -238,6 +276,9 @@ static void *writer_main(void *arg)
 		}
 		pthread_mutex_unlock(&w->lock);
 
+		for (struct wop *op = batch; op; op = op->next)
+			if (op->kind == WOP_NAMES && !op->names_done)
+				tell_names(op);
 		r = ocitap_store_begin(w->store, &err);
 		for (struct wop *op = batch; r >= 0 && op; op = op->next)
 			r = apply(w->store, op, &err);

@@ -30,7 +30,8 @@ enum wop_kind {
 	WOP_PROFILE /* write a profile to path (outside the store: a failure is logged, not retried) */,
 	WOP_FAILED /* the container stopped before its program started; meta_value: why */,
 	WOP_RUN_INIT /* the kernel facts the run is bound to (run_init; cgroup in path) */,
-	WOP_PROFILE_STATUS /* what became of the run's profile: meta_value status, path, syscall the error */
+	WOP_PROFILE_STATUS /* what became of the run's profile: meta_value status, path, syscall the error */,
+	WOP_NAMES /* the run's names, told from bundle, annotations, owner and the Docker data root (path) */
 };
 
 /*
@@ -51,7 +52,7 @@ struct wop {
 	enum wop_kind kind;
 	char *id;
 	int64_t run; /* the run of container id it is about (container_wop() sets it) */
-	/* WOP_CONTAINER */
+	/* WOP_CONTAINER (and WOP_NAMES: bundle, annotations, owner) */
 	char *bundle;
 	pid_t pid;
 	struct ocitap_annotation *annotations; /* keys and values owned */
@@ -70,6 +71,9 @@ struct wop {
 	bool ledger_release; /* the counter is done: its slot is freed once this is committed */
 	/* WOP_RUN_INIT */
 	struct ocitap_run_init run_init;
+	/* WOP_NAMES: what was told (names.h), once, before the batch's transaction */
+	struct ocitap_names names;
+	bool names_done;
 	/* WOP_PRUNE */
 	int64_t before_wall_ns;
 	/* WOP_META */

@@ -19,8 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ocitap_query_parse_string(&q, (const char *)data, size, &err) == 0) {
 		if (q.n_annotations > OCITAP_QUERY_MAX_ANNOTATIONS || q.limit < 1 || q.limit > OCITAP_QUERY_MAX_LIMIT ||
 		    q.since < 0 || (q.has_status && q.status >= OCITAP_PHASE_COUNT) ||
-		    (q.id && (!*q.id || strlen(q.id) > OCITAP_QUERY_ID_MAX)))
+		    (q.id && (!*q.id || strlen(q.id) > OCITAP_QUERY_ID_MAX)) ||
+		    (q.name && (!*q.name || strlen(q.name) > OCITAP_NAME_MAX)))
 			abort();
+		(void)ocitap_query_names_match(&q, "web", NULL, "default", "docker");
 		for (size_t i = 0; i < q.n_annotations; i++)
 			if (!q.ann_key[i] || !*q.ann_key[i])
 				abort();

@@ -13,7 +13,7 @@
 
 static const char *const env_names[] = { "OCITAP_SOCKET", "OCITAP_STATE_DIR",	 "OCITAP_HTTP",	 "OCITAP_KEEPER",
 					 "OCITAP_BPF",	  "OCITAP_TRACE_SYSCALLS", "OCITAP_FAULT", "OCITAP_CONTAINER_SOCKET",
-					 "OCITAP_PROFILE_DIR", "OCITAP_PUSH_FORMAT" };
+					 "OCITAP_PROFILE_DIR", "OCITAP_PUSH_FORMAT", "OCITAP_DOCKER_ROOT" };
 
 static int clean_env(void **state)
 {
@@ -67,6 +67,7 @@ static void test_defaults(void **unused)
 	assert_int_equal(o.fault, FAULT_NONE);
 	assert_string_equal(o.profile_dir, "/var/lib/ocitap/profiles");
 	assert_int_equal(o.n_profile_allow, 0);
+	assert_string_equal(o.docker_root, "/var/lib/docker");
 }
 
 static void test_environment_then_flags(void **unused)
@@ -116,6 +117,19 @@ static void test_environment_then_flags(void **unused)
 	assert_string_equal(o.keeper_path, "/tmp/k.sock");
 	assert_int_equal(parse(&o, &err, "--keeper", "off", NULL), OPTIONS_RUN);
 	assert_null(o.keeper_path);
+
+	/* Docker's data root, where its containers' names are */
+	setenv("OCITAP_DOCKER_ROOT", "/srv/docker", 1);
+	assert_int_equal(parse(&o, &err, NULL), OPTIONS_RUN);
+	assert_string_equal(o.docker_root, "/srv/docker");
+	assert_int_equal(parse(&o, &err, "--docker-root", "/data/docker", NULL), OPTIONS_RUN);
+	assert_string_equal(o.docker_root, "/data/docker");
+	assert_int_equal(parse(&o, &err, "--docker-root", "off", NULL), OPTIONS_RUN);
+	assert_null(o.docker_root);
+	setenv("OCITAP_DOCKER_ROOT", "docker", 1);
+	assert_int_equal(parse(&o, &err, NULL), -EINVAL);
+	assert_string_equal(err.field, "OCITAP_DOCKER_ROOT");
+	unsetenv("OCITAP_DOCKER_ROOT");
 }
 
 static void test_every_flag(void **unused)
@@ -206,6 +220,7 @@ static void test_bad_values(void **unused)
 	refused("--push-format", "JSON", "--push-format",
 		"\"JSON\" is not cloudevents-batch (the default), cloudevents, json or ndjson");
 	refused("--push-format", "", "--push-format", "\"\" is not cloudevents-batch");
+	refused("--docker-root", "var/lib/docker", "--docker-root", "expected an absolute directory or off");
 	refused("--retention", "12abc", "--retention", "got '12abc'");
 	refused("extra", NULL, NULL, "unexpected argument 'extra'");
 	refused("--no-such-flag", NULL, NULL, "see 'ocitapd --help'");

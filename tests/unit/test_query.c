@@ -1,7 +1,8 @@
 /*
  * test_query.c: the HTTP API's query arguments: each argument's range and
  * message, repeated and unknown arguments, the annotation filters and their
- * limit, %-decoding of a raw query string, and matching annotations.
+ * limit, %-decoding of a raw query string, and matching annotations and
+ * names.
  */
 #include <errno.h>
 #include <string.h>
@@ -64,6 +65,26 @@ static void test_good(void **state)
 	assert_false(ocitap_query_annotations_match(&q, "not json"));
 	ocitap_query_release(&q);
 
+	/* the names: each must be the container's; an unknown one matches none */
+	assert_int_equal(parse(&q, "name=web&name=db&pod=web-0&namespace=shop&manager=cri-o", &err), 0);
+	assert_string_equal(q.name, "web");
+	assert_string_equal(q.pod, "web-0");
+	assert_string_equal(q.pod_namespace, "shop");
+	assert_string_equal(q.manager, "cri-o");
+	assert_true(ocitap_query_names_match(&q, "web", "web-0", "shop", "cri-o"));
+	assert_false(ocitap_query_names_match(&q, "db", "web-0", "shop", "cri-o"));
+	assert_false(ocitap_query_names_match(&q, "web", "web-0", "default", "cri-o"));
+	assert_false(ocitap_query_names_match(&q, "web", "web-0", "shop", NULL));
+	ocitap_query_release(&q);
+	assert_int_equal(parse(&q, "manager=docker", &err), 0);
+	assert_null(q.name);
+	assert_true(ocitap_query_names_match(&q, NULL, NULL, NULL, "docker"));
+	assert_false(ocitap_query_names_match(&q, "web", NULL, NULL, "podman"));
+	ocitap_query_release(&q);
+	assert_int_equal(parse(&q, "", &err), 0);
+	assert_true(ocitap_query_names_match(&q, NULL, NULL, NULL, NULL));
+	ocitap_query_release(&q);
+
 	ocitap_query_init(&q);
 	assert_int_equal(ocitap_query_last_event_id(&q, "9", &err), 0);
 	assert_true(q.has_since);
@@ -92,6 +113,10 @@ static void test_bad(void **state)
 		{ "limit=100000", -EINVAL, "limit", "expected 1 to 10000" },
 		{ "id=", -EINVAL, "id", "1 to 1024 bytes" },
 		{ "annotation=", -EINVAL, "annotation", "KEY or KEY=VALUE" },
+		{ "name=", -EINVAL, "name", "1 to 253 bytes" },
+		{ "pod", -EINVAL, "pod", "1 to 253 bytes" },
+		{ "namespace=", -EINVAL, "namespace", "1 to 253 bytes" },
+		{ "manager=", -EINVAL, "manager", "1 to 253 bytes" },
 		{ "annotation==v", -EINVAL, "annotation", "KEY or KEY=VALUE" },
 		{ "id=a%2", -EINVAL, "", "%-escape" },
 		{ "id=a%zzb", -EINVAL, "", "%-escape" },
@@ -131,6 +156,11 @@ static void test_bad(void **state)
 
 		memset(raw + 3, 'a', 1025);
 		assert_int_equal(parse(&q, raw, &err), -EINVAL);
+		ocitap_query_release(&q);
+		snprintf(raw, sizeof(raw), "name=");
+		memset(raw + 5, 'n', 254);
+		assert_int_equal(parse(&q, raw, &err), -EINVAL);
+		assert_string_equal(err.field, "name");
 		ocitap_query_release(&q);
 	}
 }
