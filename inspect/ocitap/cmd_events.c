@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "records.h"
 #include "event-json.h"
 #include "number.h"
 #include "ocitap-private.h"
@@ -265,12 +266,25 @@ static void usage(FILE *out)
 		"  -f, --follow           keep printing events as they happen (the daemon's event stream;\n"
 		"                         reconnects after the last event seen, nothing missed or repeated)\n"
 		"      --since SEQ        only events after SEQ\n"
-		"      --id ID            only this container's events\n"
+		"      --id ID            only this container's events (its id, its name, or a unique prefix\n"
+		"                         of its id of 3 characters or more)\n"
 		"      --json             one JSON object per line (as GET /v1/events gives them)\n" CLI_SOURCE_HELP
 		"                         (events are ocitap's own record: the roots change nothing here)\n"
 		"  -h, --help             this text\n"
 		"\n"
-		"Exit status: 0, 1 when no source could be read, 2 on a bad command line.\n");
+		"Exit status: 0, 1 when no source could be read or --id means several containers, 2 on\n"
+		"a bad command line (an --id prefix under 3 characters too).\n");
+}
+
+/* o.id made the id it means on ocitap's record (borrowed from refs). */
+static int resolve_id(struct records_refs *refs, struct ocitap_error *err)
+{
+	int r = records_refs_load(refs, &o.http, o.src.state_dir);
+
+	if (r < 0)
+		return ocitap_error_set(err, r, NULL, "out of memory");
+	r = records_refs_resolve(refs, o.id, &o.id, err);
+	return r == -ENOENT ? 0 : r;
 }
 
 static void on_signal(int sig)
@@ -286,6 +300,7 @@ int cmd_events(int argc, char **argv)
 		{ "id", required_argument, NULL, OPT_ID }, CLI_SOURCE_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },	   { 0 },
 	};
+	_cleanup_(records_refs_release) struct records_refs refs = { 0 };
 	struct ocitap_error err = { 0 }, store_err = { 0 };
 	int opt_c, r;
 
@@ -322,6 +337,11 @@ int cmd_events(int argc, char **argv)
 	if (cli_http_off(&o.http) && o.follow) {
 		cli_http_release(&o.http);
 		return cli_fail(EXIT_USAGE, "--follow needs ocitapd's HTTP API (--http is off)");
+	}
+	/* --id NAME or a prefix: the id it means; an id nothing knows yet is followed as it is */
+	if (o.id && (r = resolve_id(&refs, &err)) < 0) {
+		cli_http_release(&o.http);
+		return cli_fail(r == -ENOMEM ? EXIT_INVALID : records_refs_exit_status(r), "%s", err.message);
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

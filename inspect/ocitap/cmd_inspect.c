@@ -403,6 +403,9 @@ static void usage(FILE *out)
 		"usage: ocitap inspect ID [--run N] [--json] [--http ADDR] [--state-dir DIR] [--runc-root DIR]\n"
 		"                      [--crun-root DIR] [--proc-root DIR]\n"
 		"\n"
+		"ID is a container's id, its name (the live one's, when stopped ones had it too), or\n"
+		"a prefix of its id of at least 3 characters that no other id has.\n"
+		"\n"
 		"One container: the runtime's state and the bundle; the timeline ocitap recorded (each\n"
 		"transition, its source, the time since the previous one), exit code, signal or OOM\n"
 		"kill, seccomp notification counts; and the init process from /proc: namespaces,\n"
@@ -418,8 +421,9 @@ static void usage(FILE *out)
 		"      --proc-root DIR    read processes from DIR instead of /proc (a captured copy)\n"
 		"  -h, --help             this text\n"
 		"\n"
-		"Exit status: 0; 1 when the sources could not be read; 2 on a bad command line;\n"
-		"3 when no source knows the container.\n");
+		"Exit status: 0; 1 when the sources could not be read, or ID means several containers\n"
+		"(they are listed); 2 on a bad command line (a prefix under 3 characters too); 3 when\n"
+		"no source knows the container.\n");
 }
 
 struct inspect_options {
@@ -551,6 +555,59 @@ static int inspect_fail_unknown(const struct inspection *in, const struct ocitap
 				in->rec_how);
 	return cli_fail(EXIT_NOT_FOUND, "no container '%s' in %s, and ocitap's record cannot be read: %s", in->id,
 			where, in->rec_err.message);
+}
+
+/*
+ * The container ref means (an id, a name, an id prefix of at least 3
+ * characters): among ocitap's record and, when that knows nothing of it,
+ * the runtimes' containers too. *ret_id is borrowed from refs; an id
+ * nothing knows is taken as it is (inspect_find says it is unknown). false
+ * with *status (reported) when ref is ambiguous or a short prefix.
+ */
+static bool inspect_resolve(const char *ref, struct cli_http *http, const struct cli_sources *src,
+			    struct records_refs *refs, const char **ret_id, int *status)
+{
+	struct ocitap_error err = { 0 };
+	int r;
+
+	if (records_refs_load(refs, http, src->state_dir) < 0) {
+		*status = cli_fail(EXIT_INVALID, "out of memory");
+		return false;
+	}
+	r = records_refs_resolve(refs, ref, ret_id, &err);
+	if (r == -ENOENT || r == -EINVAL) {
+		_cleanup_(ocitap_runtimes_release) struct ocitap_runtimes set = { 0 };
+
+		if (ocitap_runtimes_find(&set, src->runc_root, src->crun_root) < 0)
+			r = -ENOMEM;
+		for (size_t k = 0; r != -ENOMEM && k < set.n; k++) {
+			struct ocitap_runtime_container *v = NULL;
+			struct ocitap_error rt_err = { 0 };
+			size_t n = 0;
+			char how[768];
+
+			if (ocitap_runtime_list(&set.v[k], &v, &n, how, sizeof(how), &rt_err) < 0)
+				continue; /* inspect_find asks it again, and says what it answers */
+			for (size_t i = 0; i < n; i++)
+				if (v[i].id &&
+				    records_refs_add(refs, v[i].id,
+						     !v[i].status || strcmp(v[i].status, "stopped") != 0) < 0)
+					r = -ENOMEM;
+			ocitap_runtime_containers_free(v, n);
+		}
+		if (r != -ENOMEM)
+			r = records_refs_resolve(refs, ref, ret_id, &err);
+	}
+	if (r == -ENOENT) {
+		*ret_id = ref;
+		return true;
+	}
+	if (r < 0) {
+		*status = r == -ENOMEM ? cli_fail(EXIT_INVALID, "out of memory")
+				       : cli_fail(records_refs_exit_status(r), "%s", err.message);
+		return false;
+	}
+	return true;
 }
 
 /* ocitap's record and the first runtime that knows the container. false
@@ -758,7 +815,23 @@ static void print_profile(struct json_object *record)
 		       path ? path : "", error ? ": " : "", error ? error : "", CLI_RESET);
 }
 
-/* The container's header lines: status, sources, creation, bundle and config, cgroup, exit. */
+/* The names the run is known by: "name web", "pod shop/web-0", "manager kubernetes". */
+static void print_names(struct json_object *record)
+{
+	const char *name = record ? cli_json_string(record, "name") : NULL;
+	const char *pod = record ? cli_json_string(record, "pod") : NULL;
+	const char *ns = record ? cli_json_string(record, "namespace") : NULL;
+	const char *manager = record ? cli_json_string(record, "manager") : NULL;
+
+	if (name)
+		printf("  %-11s %s\n", "name", name);
+	if (pod || ns)
+		printf("  %-11s %s%s%s\n", "pod", ns ? ns : "", ns ? "/" : "", pod ? pod : "?");
+	if (manager)
+		printf("  %-11s %s\n", "manager", manager);
+}
+
+/* The container's header lines: status, names, sources, creation, bundle and config, cgroup, exit. */
 static void print_overview(const struct inspection *in)
 {
 	const char *st = shown_status(in);
@@ -770,6 +843,7 @@ static void print_overview(const struct inspection *in)
 	if (in->have_rc && !in->old_run)
 		printf(" (%s)", in->rc.runtime);
 	putchar('\n');
+	print_names(in->record);
 	if (runs > 1)
 		printf("  %-11s %lld of %lld%s\n", "run", (long long)run, (long long)runs,
 		       in->old_run ? " (an earlier run: its process is gone; --run N for another)"
@@ -830,6 +904,7 @@ int cmd_inspect(int argc, char **argv)
 {
 	_cleanup_(cli_http_release) struct cli_http http = { 0 };
 	_cleanup_(inspection_release) struct inspection in = { 0 };
+	_cleanup_(records_refs_release) struct records_refs refs = { 0 };
 	struct ocitap_error err = { 0 };
 	struct inspect_options opts;
 	int status;
@@ -839,7 +914,8 @@ int cmd_inspect(int argc, char **argv)
 		return status;
 	if (cli_http_init(&http, opts.src.http, opts.src.token_file, &err) < 0)
 		return cli_fail(EXIT_INVALID, "%s", err.message);
-	in.id = opts.id;
+	if (!inspect_resolve(opts.id, &http, &opts.src, &refs, &in.id, &status))
+		return status;
 	in.run = opts.run;
 	if (!inspect_find(&in, &http, &opts.src, &status))
 		return status;

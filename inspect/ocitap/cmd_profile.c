@@ -14,11 +14,13 @@
 #include "cli.h"
 #include "ocitap-private.h"
 #include "commands.h"
+#include "records.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: ocitap profile ID [-o FILE] [--http ADDR] [--http-token-file FILE]\n"
 		     "\n"
+		     "ID is a container's id, its name, or a unique prefix of its id (3 characters or more).\n"
 		     "The seccomp profile (OCI format: defaultAction SCMP_ACT_ERRNO, every syscall the\n"
 		     "container made so far allowed) of a running container whose syscalls ocitapd\n"
 		     "records: started with the io.containers.trace-syscall annotation, or under\n"
@@ -32,7 +34,8 @@ static void usage(FILE *out)
 		     "  -h, --help             this text\n"
 		     "\n"
 		     "Exit status: 0; 1 when ocitapd cannot give the profile (not reachable, BPF off, the\n"
-		     "container not traced); 2 on a bad command line; 3 when ocitapd does not track ID.\n");
+		     "container not traced) or ID means several containers; 2 on a bad command line (a\n"
+		     "prefix under 3 characters too); 3 when ocitapd does not track ID.\n");
 }
 
 /* The profile as text, to FILE (atomically) or stdout. */
@@ -76,6 +79,7 @@ int cmd_profile(int argc, char **argv)
 	_cleanup_(cli_http_release) struct cli_http http = { 0 };
 	_cleanup_(json_object_putp) struct json_object *profile = NULL;
 	_cleanup_(curl_freep) char *esc = NULL;
+	_cleanup_(records_refs_release) struct records_refs refs = { 0 };
 	struct ocitap_error err = { 0 };
 	struct cli_sources src;
 	const char *output = NULL, *id;
@@ -105,6 +109,12 @@ int cmd_profile(int argc, char **argv)
 		return cli_fail(EXIT_INVALID, "%s", err.message);
 	if (cli_http_off(&http))
 		return cli_fail(EXIT_USAGE, "--http off: only ocitapd knows a container's syscalls");
+	/* a name or an id prefix: the id it means on ocitap's record */
+	if (records_refs_load(&refs, &http, src.state_dir) < 0)
+		return cli_fail(EXIT_INVALID, "out of memory");
+	r = records_refs_resolve(&refs, id, &id, &err);
+	if (r < 0 && r != -ENOENT)
+		return cli_fail(records_refs_exit_status(r), "%s", err.message);
 	esc = curl_easy_escape(http.curl, id, 0);
 	if (!esc)
 		return cli_fail(EXIT_INVALID, "out of memory");

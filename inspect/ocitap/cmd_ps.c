@@ -2,8 +2,9 @@
  * cmd_ps.c: `ocitap ps`: every container, merged from what ocitap recorded
  * (the daemon, or its store) and what runc and crun themselves report, so
  * that containers started before ocitap (or without its hooks) show too.
- * The runtime is the authority on a live status; ocitap adds the notify
- * fds it holds and the last event it saw.
+ * The runtime is the authority on a live status; ocitap adds the names
+ * (name, pod, namespace, manager), the notify fds it holds and the last
+ * event it saw. Ids are cut to 12 characters for people, as Docker does.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -91,11 +92,25 @@ static bool is_stopped(const char *status)
 	       strcmp(status, "unknown") == 0;
 }
 
+#define PS_ID_WIDTH 12 /* Docker's short ids */
+
+/* Member key of ocitap's record, or JSON null: the names. */
+static struct json_object *record_member(const struct row *r, const char *key)
+{
+	struct json_object *v;
+
+	return r->record && json_object_object_get_ex(r->record, key, &v) ? json_object_get(v) : NULL;
+}
+
 static struct json_object *row_json(const struct row *r, int64_t now)
 {
 	struct json_object *o = json_object_new_object(), *v;
 
 	json_object_object_add(o, "id", json_object_new_string(r->id));
+	json_object_object_add(o, "name", record_member(r, "name"));
+	json_object_object_add(o, "pod", record_member(r, "pod"));
+	json_object_object_add(o, "namespace", record_member(r, "namespace"));
+	json_object_object_add(o, "manager", record_member(r, "manager"));
 	json_object_object_add(o, "status", json_object_new_string(r->status ? r->status : "unknown"));
 	json_object_object_add(o, "pid", r->pid > 0 ? json_object_new_int(r->pid) : NULL);
 	json_object_object_add(o, "runtime", r->runtime ? json_object_new_string(r->runtime) : NULL);
@@ -162,38 +177,45 @@ static int row_order(const void *a, const void *b)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: ocitap ps [--all] [--json] [--http ADDR] [--state-dir DIR] [--runc-root DIR]\n"
-		     "                 [--crun-root DIR]\n"
-		     "\n"
-		     "Containers: what ocitapd recorded (or its store, when the daemon is down) merged with\n"
-		     "what runc and crun report (`list`, or their state directories when the binary is\n"
-		     "absent), so containers started before ocitap are listed too (LAST EVENT says \"not\n"
-		     "seen by ocitap\"). STATUS is the runtime's when it knows the container.\n"
-		     "\n"
-		     "  -a, --all              stopped containers too\n" CLI_JSON_HELP CLI_SOURCE_HELP
-		     "  -h, --help             this text\n"
-		     "\n"
-		     "Exit status: 0; 1 when no source could be read; 2 on a bad command line.\n");
+	fprintf(out,
+		"usage: ocitap ps [--all] [--no-trunc] [--json] [--http ADDR] [--state-dir DIR]\n"
+		"                 [--runc-root DIR] [--crun-root DIR]\n"
+		"\n"
+		"Containers: what ocitapd recorded (or its store, when the daemon is down) merged with\n"
+		"what runc and crun report (`list`, or their state directories when the binary is\n"
+		"absent), so containers started before ocitap are listed too (LAST EVENT says \"not\n"
+		"seen by ocitap\"). STATUS is the runtime's when it knows the container. NAME is\n"
+		"Docker's, podman's or the Kubernetes container's (and --json has pod, namespace and\n"
+		"manager). Ids are cut to 12 characters, which other commands take as a prefix.\n"
+		"\n"
+		"  -a, --all              stopped containers too\n"
+		"      --no-trunc         ids in full (--json always has them in full)\n" CLI_JSON_HELP CLI_SOURCE_HELP
+		"  -h, --help             this text\n"
+		"\n"
+		"Exit status: 0; 1 when no source could be read; 2 on a bad command line.\n");
 }
 
 struct ps_options {
 	struct cli_sources src;
 	bool all;
+	bool no_trunc; /* ids in full in the table */
 };
 
 /* true to go on; false when the command ends here with *status (the help
  * printed, or a bad command line reported) */
 static bool ps_parse_command_line(int argc, char **argv, struct ps_options *opts, int *status)
 {
+	enum { OPT_NO_TRUNC = 256 };
 	static const struct option options[] = {
 		{ "all", no_argument, NULL, 'a' },
+		{ "no-trunc", no_argument, NULL, OPT_NO_TRUNC },
 		CLI_SOURCE_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int opt;
 
-	opts->all = false;
+	opts->all = opts->no_trunc = false;
 	cli_sources_init(&opts->src);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "ah", options, NULL)) != -1) {
@@ -202,6 +224,9 @@ static bool ps_parse_command_line(int argc, char **argv, struct ps_options *opts
 		switch (opt) {
 		case 'a':
 			opts->all = true;
+			break;
+		case OPT_NO_TRUNC:
+			opts->no_trunc = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -357,11 +382,11 @@ static void ps_print_json(const struct rows *rows, struct json_object *sources, 
 	json_object_put(out);
 }
 
-static void table_add_row(struct cli_table *t, const struct row *row, int64_t now)
+static void table_add_row(struct cli_table *t, const struct row *row, bool no_trunc, int64_t now)
 {
-	char pid[16] = "", age[32] = "", fds[16] = "", last[160] = "";
+	char pid[16] = "", age[32] = "", fds[16] = "", last[160] = "", id[PS_ID_WIDTH + 1];
 	struct json_object *ev = NULL;
-	const char *cells[7];
+	const char *cells[8];
 
 	if (row->pid > 0)
 		snprintf(pid, sizeof(pid), "%d", row->pid);
@@ -374,36 +399,38 @@ static void table_add_row(struct cli_table *t, const struct row *row, int64_t no
 			 row->rc && row->rc->error ? row->rc->error : "");
 	else if (json_object_object_get_ex(row->record, "lastEvent", &ev) && ev)
 		last_event_text(ev, last, sizeof(last));
-	cells[0] = row->id;
-	cells[1] = row->status;
-	cells[2] = pid;
-	cells[3] = age;
-	cells[4] = row->runtime;
-	cells[5] = fds;
-	cells[6] = last;
+	snprintf(id, sizeof(id), "%s", row->id); /* cut: a prefix the other commands take */
+	cells[0] = no_trunc ? row->id : id;
+	cells[1] = row->record ? cli_json_string(row->record, "name") : NULL;
+	cells[2] = row->status;
+	cells[3] = pid;
+	cells[4] = age;
+	cells[5] = row->runtime;
+	cells[6] = fds;
+	cells[7] = last;
 	cli_table_add(t, cells);
 	if (row->status && strcmp(row->status, "running") == 0)
-		cli_table_colour(t, 1, CLI_GREEN);
+		cli_table_colour(t, 2, CLI_GREEN);
 	else if (is_stopped(row->status))
-		cli_table_colour(t, 1, CLI_DIM);
+		cli_table_colour(t, 2, CLI_DIM);
 	else
-		cli_table_colour(t, 1, CLI_YELLOW);
+		cli_table_colour(t, 2, CLI_YELLOW);
 	if (!row->record)
-		cli_table_colour(t, 6, CLI_YELLOW);
+		cli_table_colour(t, 7, CLI_YELLOW);
 }
 
-static void ps_print_table(const struct rows *rows, bool all, int64_t now)
+static void ps_print_table(const struct rows *rows, bool all, bool no_trunc, int64_t now)
 {
-	static const char *const headers[] = { "ID", "STATUS", "PID", "AGE", "RUNTIME", "FDS", "LAST EVENT" };
+	static const char *const headers[] = { "ID", "NAME", "STATUS", "PID", "AGE", "RUNTIME", "FDS", "LAST EVENT" };
 	struct cli_table t;
 	size_t hidden = 0;
 
-	cli_table_init(&t, headers, 7, 6);
+	cli_table_init(&t, headers, 8, 7);
 	for (size_t i = 0; i < rows->n; i++) {
 		if (!all && is_stopped(rows->v[i].status))
 			hidden++;
 		else
-			table_add_row(&t, &rows->v[i], now);
+			table_add_row(&t, &rows->v[i], no_trunc, now);
 	}
 	cli_table_print(&t, stdout);
 	cli_table_release(&t);
@@ -435,6 +462,6 @@ int cmd_ps(int argc, char **argv)
 	if (cli.json)
 		ps_print_json(&g.rows, g.sources, opts.all, now);
 	else
-		ps_print_table(&g.rows, opts.all, now);
+		ps_print_table(&g.rows, opts.all, opts.no_trunc, now);
 	return EXIT_OK;
 }

@@ -1,11 +1,14 @@
 /*
  * records.c: ocitap's record of containers for the CLI: the daemon's HTTP
  * API first; its store, opened read-only, when the daemon is down or off.
+ * And which container an argument (an id, a name, an id prefix) means.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
 #include "event-json.h"
 #include "records.h"
 
@@ -108,4 +111,89 @@ int records_get(struct cli_http *h, const char *state_dir, const char *id, int64
 		ocitap_error_prefix(&store_err, "store");
 	}
 	return ocitap_error_set(err, r, NULL, "ocitapd at %s: %s; %s", h->addr, daemon_err.message, store_err.message);
+}
+
+/* ---- container arguments ---- */
+
+static bool status_live(const char *status)
+{
+	return status && strcmp(status, "stopped") != 0 && strcmp(status, "failed") != 0 &&
+	       strcmp(status, "unknown") != 0;
+}
+
+static int refs_grow(struct records_refs *refs)
+{
+	struct ocitap_ref_candidate *c = realloc(refs->cands, (refs->n + 1) * sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	refs->cands = c;
+	return 0;
+}
+
+int records_refs_load(struct records_refs *refs, struct cli_http *h, const char *state_dir)
+{
+	struct ocitap_error err = { 0 };
+	char how[768];
+
+	*refs = (struct records_refs){ 0 };
+	if (records_list(h, state_dir, &refs->records, how, sizeof(how), &err) < 0)
+		return 0; /* nothing to match against: the id is taken as it is */
+	for (size_t i = 0; i < json_object_array_length(refs->records); i++) {
+		struct json_object *c = json_object_array_get_idx(refs->records, i);
+		const char *id = cli_json_string(c, "id"), *status = cli_json_string(c, "status");
+
+		if (!id)
+			continue;
+		if (refs_grow(refs) < 0)
+			return -ENOMEM;
+		refs->cands[refs->n++] = (struct ocitap_ref_candidate){
+			.id = id, .name = cli_json_string(c, "name"), .status = status, .live = status_live(status)
+		};
+	}
+	return 0;
+}
+
+int records_refs_add(struct records_refs *refs, const char *id, bool live)
+{
+	char **extra, *copy;
+
+	for (size_t i = 0; i < refs->n; i++)
+		if (strcmp(refs->cands[i].id, id) == 0)
+			return 0;
+	extra = realloc(refs->extra, (refs->n_extra + 1) * sizeof(*extra));
+	if (!extra)
+		return -ENOMEM;
+	refs->extra = extra;
+	if (refs_grow(refs) < 0 || !(copy = strdup(id)))
+		return -ENOMEM;
+	refs->extra[refs->n_extra++] = copy;
+	refs->cands[refs->n++] = (struct ocitap_ref_candidate){ .id = copy, .live = live };
+	return 0;
+}
+
+int records_refs_resolve(const struct records_refs *refs, const char *ref, const char **ret_id,
+			 struct ocitap_error *err)
+{
+	size_t i;
+	int r = ocitap_ref_resolve(ref, refs->cands, refs->n, &i, NULL, NULL, err);
+
+	if (r == 0)
+		*ret_id = refs->cands[i].id;
+	return r;
+}
+
+void records_refs_release(struct records_refs *refs)
+{
+	for (size_t i = 0; i < refs->n_extra; i++)
+		free(refs->extra[i]);
+	free(refs->extra);
+	free(refs->cands);
+	json_object_put(refs->records);
+	*refs = (struct records_refs){ 0 };
+}
+
+int records_refs_exit_status(int r)
+{
+	return r == -EINVAL ? EXIT_USAGE : EXIT_INVALID;
 }

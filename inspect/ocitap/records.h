@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "ocitap-private.h"
 
 /*
  * Every container: *ret is a JSON array (the caller owns it). how says
@@ -27,5 +28,37 @@ int records_list(struct cli_http *h, const char *state_dir, struct json_object *
  * errno, with err, when neither could be read. */
 int records_get(struct cli_http *h, const char *state_dir, const char *id, int64_t run, struct json_object **ret,
 		char *how, size_t how_size, struct ocitap_error *err);
+
+/*
+ * What a container argument (an id, a name, or an id prefix of at least 3
+ * characters: ocitap_ref_resolve()) may mean: every container of ocitap's
+ * record (records_list; its latest run's name), and ids other sources
+ * know (records_refs_add: the runtimes'). Release with records_refs_release.
+ */
+struct records_refs {
+	struct json_object *records;	    /* NULL when the record could not be read */
+	struct ocitap_ref_candidate *cands; /* borrowed from records, and the extra ids */
+	char **extra;
+	size_t n, n_extra;
+};
+
+/* Load ocitap's record; a record that cannot be read leaves only the extra ids. 0 or -ENOMEM. */
+int records_refs_load(struct records_refs *refs, struct cli_http *h, const char *state_dir);
+/* Another source's container (copied), unless the record has it; live: not stopped. */
+int records_refs_add(struct records_refs *refs, const char *id, bool live);
+/*
+ * The id ref means: 0 with *ret_id (borrowed from refs); -ENOENT when no
+ * candidate matches (the caller goes on with ref as an id, and says it is
+ * unknown as it would); -EINVAL for a prefix under 3 characters that is no
+ * id or name, -ENOTUNIQ when several match, each with err saying so (and
+ * listing them).
+ */
+int records_refs_resolve(const struct records_refs *refs, const char *ref, const char **ret_id,
+			 struct ocitap_error *err);
+void records_refs_release(struct records_refs *refs);
+
+/* The exit status for a records_refs_resolve() failure other than -ENOENT:
+ * a short prefix is a bad command line, an ambiguous one a failure. */
+int records_refs_exit_status(int r);
 
 #endif

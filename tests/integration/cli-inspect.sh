@@ -75,7 +75,7 @@ check "ps --json: each source says how it answered" \
 	[ "$(jq -r '.sources | map(.from | split(" ")[0]) | join(",")' "$work/ps.json")" = "ocitapd,runc,crun" ]
 COLUMNS=200 ot ps >"$work/ps.txt"
 check "ps: a table, the untracked container says so" \
-	bash -c 'head -1 "$1" | grep -q "^ID  *STATUS  *PID  *AGE  *RUNTIME  *FDS  *LAST EVENT" &&
+	bash -c 'head -1 "$1" | grep -q "^ID  *NAME  *STATUS  *PID  *AGE  *RUNTIME  *FDS  *LAST EVENT" &&
 		grep -q "^u-runc .*not seen by ocitap" "$1" && ! grep -q $'"'"'\e'"'"' "$1"' _ "$work/ps.txt"
 
 if command -v script >/dev/null; then

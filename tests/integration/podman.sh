@@ -2,8 +2,8 @@
 # podman.sh: podman runs ocitap's hooks from hooks/hooks.d (--hooks-dir), as
 # shipped: one oci-hooks(5) file for five stages, ocitap-hook told no stage;
 # and the opt-in file for startContainer. ocitapd records every stage once,
-# with podman's annotations and the exit code; with ocitapd stopped the
-# container runs anyway and the spool is replayed once.
+# with podman's annotations, its name (--name) and the exit code; with
+# ocitapd stopped the container runs anyway and the spool is replayed once.
 #
 # Quirks of this machine (docs/design/runtimes.md): the hybrid cgroup layout
 # makes crun refuse, so podman runs runc with the cgroupfs manager; no
@@ -87,6 +87,20 @@ check "podman: the user's annotation" [ "$(q "select json_extract(annotations, '
 check "podman: podman's own annotations (--rm: io.podman.annotations.autoremove)" \
 	[ "$(q "select json_extract(annotations, '\$.\"io.podman.annotations.autoremove\"') from containers where id='$id'")" = TRUE ]
 check "podman: the bundle is podman's userdata directory" grep -q "/userdata\$" <<<"$(q "select bundle from containers where id='$id'")"
+
+# names (issue 18): podman's name is in containers/storage's containers.json
+# beside the bundle, its manager in io.container.manager=libpod
+plain=$id
+run web --rm localhost/ocitap-busybox:test sh -c 'exit 4'
+check "podman run --name web: the container ran (exit 4)" [ "$rc" -eq 4 ]
+web=$(q "select id from containers where json_extract(annotations, '\$.\"org.ocitap.test\"') = 'podman' order by created_wall_ns desc limit 1")
+wait_hooks "$web" 5
+check "podman --name web: the run is recorded under the name web, manager podman, exit 4" \
+	[ "$(q "select name || ' ' || manager || ' ' || exit_code from containers where id='$web'")" = "web podman 4" ]
+check "... and the first container under its own, plain" [ "$(q "select name from containers where id='$plain'")" = plain ]
+"$OCITAP" inspect web --http off --state-dir "$state" --json >"$work/web.json" 2>"$work/web.err"
+check "ocitap inspect web (from the store): podman's web" \
+	[ "$(jq -r '[.id, .record.name, .record.manager] | join(" ")' "$work/web.json")" = "$web web podman" ] || sed 's/^/# /' "$work/web.err"
 
 # startContainer, opted in: the static hook and the report-only socket's
 # directory visible inside (nothing else of the daemon's: not its socket, not the keeper's)
