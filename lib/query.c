@@ -22,6 +22,7 @@ void ocitap_query_release(struct ocitap_query *q)
 		free(q->ann_value[i]);
 	}
 	free(q->id);
+	free(q->after);
 	free(q->name);
 	free(q->pod);
 	free(q->pod_namespace);
@@ -78,6 +79,18 @@ int ocitap_query_add(struct ocitap_query *q, const char *key, const char *value,
 		}
 		q->n_annotations++;
 		return 0;
+	}
+	if (strcmp(key, "after") == 0) {
+		if (q->after)
+			return 0;
+		if (!value || !*value || strlen(value) > OCITAP_QUERY_ID_MAX + 24)
+			return ocitap_error_set(err, -EINVAL, "after",
+						"expected the \"next\" of a page or a container id");
+		/* a number is also /v1/events' since= */
+		if (!q->has_since && ocitap_parse_int64(value, 0, INT64_MAX, &q->since) == 0)
+			q->has_since = true;
+		q->after = strdup(value);
+		return q->after ? 0 : -ENOMEM;
 	}
 	if (strcmp(key, "since") == 0) {
 		if (q->has_since)

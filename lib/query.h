@@ -6,8 +6,11 @@
  *
  *   /v1/containers      status=PHASE|failed, annotation=KEY[=VALUE] (repeatable, at most 16: all must match),
  *                       name=, pod=, namespace=, manager= (each equal to the container's, names.h)
+ *                       limit=N (1..10000; none: every container), after=CURSOR (the "next" of the
+ *                       page before, or a container id: the containers created after it)
  *   /v1/containers/ID   run=N (1..: that run instead of the latest)
- *   /v1/events          since=SEQ (0..), limit=N (1..10000, default 1000), id=ID, run=N (with id)
+ *   /v1/events          since=SEQ (0..; after=SEQ the same), limit=N (1..10000, default 1000), id=ID,
+ *                       run=N (with id)
  *   /v1/events/stream   since=SEQ, or the Last-Event-ID header
  *
  * The first occurrence of a non-repeatable argument counts; unknown
@@ -41,6 +44,7 @@ struct ocitap_query {
 	bool has_limit;
 	int64_t limit; /* OCITAP_QUERY_DEFAULT_LIMIT unless given */
 	char *id;      /* NULL unless given */
+	char *after;   /* /v1/containers' page cursor, NULL unless given */
 	int64_t run;   /* 0 unless given */
 	/* the names a container must have (names.h), each NULL unless given */
 	char *name, *pod, *pod_namespace, *manager;

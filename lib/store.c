@@ -720,10 +720,11 @@ int ocitap_store_foreach_container(struct ocitap_store *s,
 {
 	sqlite3_stmt *st = NULL;
 
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT " RUN_COLUMNS " FROM runs r WHERE NOT EXISTS"
-			       " (SELECT 1 FROM runs n WHERE n.id = r.id AND n.run > r.run) ORDER BY created_wall_ns",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		    s->db,
+		    "SELECT " RUN_COLUMNS " FROM runs r WHERE NOT EXISTS"
+		    " (SELECT 1 FROM runs n WHERE n.id = r.id AND n.run > r.run) ORDER BY created_wall_ns, id",
+		    -1, &st, NULL) != SQLITE_OK)
 		return db_error(s, err, "read containers");
 	return each_run_row(s, st, fn, userdata, err);
 }

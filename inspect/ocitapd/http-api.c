@@ -128,18 +128,65 @@ struct filter {
 	struct ocitap_query q;
 	struct json_object *list;
 	struct ocitap_store *store; /* for each container's last event */
+	/* a page (limit=, after=): the list is in creation order, then id */
+	bool skipping;	  /* still before the cursor */
+	int64_t after_ns; /* the cursor's creation time; -1: a bare id (skip through it) */
+	const char *after_id;
+	int64_t taken;
+	bool more;	 /* a container matched past the page */
+	int64_t last_ns; /* the page's last container */
+	char last_id[OCITAP_QUERY_ID_MAX + 1];
 };
+
+/* after=: "CREATED_NS:ID" (a page's "next"), or a container id. */
+static void filter_cursor(struct filter *f)
+{
+	const char *a = f->q.after, *colon = a ? strchr(a, ':') : NULL;
+
+	f->skipping = a != NULL;
+	f->after_ns = -1;
+	f->after_id = a;
+	if (colon && colon > a && strspn(a, "0123456789") == (size_t)(colon - a) && colon - a < 20) {
+		f->after_ns = strtoll(a, NULL, 10);
+		f->after_id = colon + 1;
+	}
+}
+
+/* Is c at or before the cursor? Clears skipping at the first one past it. */
+static bool before_cursor(struct filter *f, const struct ocitap_store_container *c)
+{
+	if (!f->skipping)
+		return false;
+	if (f->after_ns < 0) { /* a bare id: everything up to and including it */
+		if (strcmp(c->id, f->after_id) == 0)
+			f->skipping = false;
+		return true;
+	}
+	if (c->created_wall_ns < f->after_ns || (c->created_wall_ns == f->after_ns && strcmp(c->id, f->after_id) <= 0))
+		return true;
+	f->skipping = false;
+	return false;
+}
 
 static int list_one(const struct ocitap_store_container *c, int64_t stopped_wall_ns, void *userdata)
 {
 	struct filter *f = userdata;
 
+	if (before_cursor(f, c))
+		return 0;
 	if (f->q.has_status && (c->phase != f->q.status || c->failed != f->q.status_failed))
 		return 0;
 	if (!ocitap_query_names_match(&f->q, c->name, c->pod, c->pod_namespace, c->manager) ||
 	    !ocitap_query_annotations_match(&f->q, c->annotations_json))
 		return 0;
+	if (f->q.has_limit && f->taken == f->q.limit) {
+		f->more = true;
+		return 1; /* the page is full: stop */
+	}
 	json_object_array_add(f->list, ocitap_container_json(c, f->store, http_live_notify_fds(f->server, c->id)));
+	f->taken++;
+	f->last_ns = c->created_wall_ns;
+	snprintf(f->last_id, sizeof(f->last_id), "%s", c->id);
 	return 0;
 }
 
@@ -153,6 +200,7 @@ enum MHD_Result http_get_containers(struct http_server *s, struct MHD_Connection
 
 	if (!http_read_query(conn, &f.q, &r))
 		return r;
+	filter_cursor(&f);
 	f.list = json_object_new_array();
 	if (ocitap_store_foreach_container(store, list_one, &f, &err) < 0) {
 		json_object_put(f.list);
@@ -162,6 +210,12 @@ enum MHD_Result http_get_containers(struct http_server *s, struct MHD_Connection
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "containers", f.list);
+	if (f.q.has_limit || f.q.after) { /* a page: where the next one starts, null after the last */
+		char next[OCITAP_QUERY_ID_MAX + 32];
+
+		snprintf(next, sizeof(next), "%lld:%s", (long long)f.last_ns, f.last_id);
+		json_object_object_add(o, "next", f.more ? json_object_new_string(next) : NULL);
+	}
 	say_if_degraded(s, o, NULL);
 	r = http_reply_json(conn, MHD_HTTP_OK, o);
 out:

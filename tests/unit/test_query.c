@@ -117,6 +117,8 @@ static void test_bad(void **state)
 		{ "pod", -EINVAL, "pod", "1 to 253 bytes" },
 		{ "namespace=", -EINVAL, "namespace", "1 to 253 bytes" },
 		{ "manager=", -EINVAL, "manager", "1 to 253 bytes" },
+		{ "after=", -EINVAL, "after", "the \"next\" of a page" },
+		{ "after", -EINVAL, "after", "the \"next\" of a page" },
 		{ "annotation==v", -EINVAL, "annotation", "KEY or KEY=VALUE" },
 		{ "id=a%2", -EINVAL, "", "%-escape" },
 		{ "id=a%zzb", -EINVAL, "", "%-escape" },
