@@ -52,6 +52,13 @@ wait_q() { # SQL EXPECTED: until the store answers it (5 s)
 
 start_daemon
 h=$(get /healthz)
+if ! jq -e .bpf <<<"$h" >/dev/null 2>&1; then
+	# no answer is a failure, never a reason to skip
+	not_ok "ocitapd answers /healthz with its BPF state: got '${h:0:200}'"
+	tail -n 20 "$log" | sed 's/^/# /'
+	done_testing
+	exit 0
+fi
 if [[ $(jq -r .bpf.enabled <<<"$h") != true ]]; then
 	# the only reason to skip: the kernel or our privileges do not allow BPF here
 	skip_rest "bpf" "BPF is off on this machine: $(jq -r .bpf.reason <<<"$h")"

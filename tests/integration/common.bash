@@ -137,7 +137,9 @@ kill_daemon() {
 
 # free_port: a loopback TCP port nothing listens on
 free_port() {
-	local p=$((20000 + RANDOM % 20000))
+	# below the kernel's ephemeral range (32768-60999): a port there can be
+	# the local end of any client's connection by the time ocitapd binds it
+	local p=$((20000 + RANDOM % 12000))
 	while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
 	echo "$p"
 }
