@@ -130,7 +130,7 @@ printf 'daemon down (spooling): '
 if want http; then
 echo
 echo "== HTTP: 1,000 containers in the store, wrk -t2 -c16 -d5s"
-port=$((20000 + RANDOM % 20000))
+port=$((20000 + RANDOM % 12000)) # below the ephemeral range
 while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
 "$BUILD/bin/ocitapd" --socket "$work/w.sock" --state-dir "$work/wstate" --http "127.0.0.1:$port" --log-level warning \
 	2>"$work/w.log" &
