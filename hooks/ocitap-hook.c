@@ -86,6 +86,7 @@ static int report_to_daemon(const char *json, int pidfd, struct ocitap_error *er
 	_cleanup_close_ int fd = -1;
 	char answer[512];
 	size_t len = strlen(json), off = 0, got = 0;
+	int send_errno = 0;
 
 	if (strlen(opt.socket_path) >= sizeof(sa.sun_path))
 		return ocitap_error_set(err, -ENAMETOOLONG, NULL, "socket path too long");
@@ -105,6 +106,11 @@ static int report_to_daemon(const char *json, int pidfd, struct ocitap_error *er
 		if (n > 0) {
 			off += (size_t)n;
 			continue;
+		}
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+			/* closed on us: maybe with a refusal that says why */
+			send_errno = errno;
+			break;
 		}
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			return ocitap_error_set(err, -errno, NULL, "send: %s", strerror(errno));
@@ -133,6 +139,8 @@ static int report_to_daemon(const char *json, int pidfd, struct ocitap_error *er
 	answer[strcspn(answer, "\n")] = '\0';
 	if (strcmp(answer, "ok") == 0)
 		return 0;
+	if (got == 0 && send_errno)
+		return ocitap_error_set(err, -send_errno, NULL, "send: %s", strerror(send_errno));
 	if (got == 0)
 		return ocitap_error_set(err, -ECONNRESET, NULL, "ocitapd closed the connection without an answer");
 	return ocitap_error_set(err, -EPROTO, NULL, "ocitapd refused the report: %s", answer);

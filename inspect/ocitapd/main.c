@@ -97,13 +97,46 @@ static int check_private_dir(const char *what, const char *dir)
 	}
 }
 
-/* The socket's directory (made 0700 if it is not there; 0755 with
- * --allow-uid, whose non-root peers must reach the socket), and the state
- * directory: both the daemon's alone, before anything is opened in them or
- * a predecessor is stopped. */
+static void warn_line(void *userdata, const char *line)
+{
+	log_msg(LOG_WARN, "%s", line);
+}
+
+/*
+ * The socket's directory must let the socket's audience through: others
+ * (the socket's mode gives them write), or its group. A directory the
+ * daemon makes is made so; one that is there keeps its mode, and is said
+ * when it keeps them out.
+ */
+static void check_socket_dir_search(const struct ocitapd_options *o, const char *sockdir)
+{
+	struct stat st;
+
+	if (stat(sockdir, &st) < 0)
+		return;
+	if ((o->socket_mode & 0002) && !(st.st_mode & 0001))
+		log_msg(LOG_WARN,
+			"socket directory %s (mode %04o) keeps other users from the socket its mode %04o opens to "
+			"them: chmod o+x it",
+			sockdir, (unsigned)(st.st_mode & 07777), (unsigned)o->socket_mode);
+	else if ((o->socket_mode & 0020) && o->socket_group && !(st.st_mode & 0001) &&
+		 !(st.st_gid == o->socket_gid && (st.st_mode & 0010)))
+		log_msg(LOG_WARN,
+			"socket directory %s (mode %04o, gid %u) keeps group %s from the socket: give that group "
+			"search permission (chgrp and chmod g+x)",
+			sockdir, (unsigned)(st.st_mode & 07777), (unsigned)st.st_gid, o->socket_group);
+}
+
+/* The socket's directory (made 0700 if it is not there; 0755 when the
+ * socket's mode opens it to others, 0750 and the socket's group with
+ * --socket-group), and the state directory: both the daemon's alone,
+ * before anything is opened in them or a predecessor is stopped. */
 static int start_paths(struct ocitapd *d)
 {
+	mode_t m = d->opt.socket_mode, dir_mode = (m & 0002) ? 0755 : (m & 0020) && d->opt.socket_group ? 0750 : 0700;
 	char sockdir[PATH_MAX];
+	struct stat st;
+	bool made;
 	char *slash;
 	int r;
 
@@ -115,10 +148,13 @@ static int start_paths(struct ocitapd *d)
 		slash[1] = '\0';
 	else
 		*slash = '\0';
-	if ((r = mkdir_p(sockdir, d->opt.n_allow ? 0755 : 0700)) < 0) {
+	made = stat(sockdir, &st) < 0 && errno == ENOENT;
+	if ((r = mkdir_p(sockdir, dir_mode)) < 0) {
 		log_msg(LOG_ERR, "socket directory %s: %s", sockdir, strerror(-r));
 		return r;
 	}
+	if (made && dir_mode == 0750 && (chown(sockdir, (uid_t)-1, d->opt.socket_gid) < 0 || chmod(sockdir, 0750) < 0))
+		log_msg(LOG_WARN, "socket directory %s: cannot give it to group %s: %m", sockdir, d->opt.socket_group);
 	if ((r = mkdir_p(d->opt.state_dir, 0700)) < 0) {
 		log_msg(LOG_ERR, "state directory %s: %s", d->opt.state_dir, strerror(-r));
 		return r;
@@ -126,6 +162,32 @@ static int start_paths(struct ocitapd *d)
 	if ((r = check_private_dir("socket directory", sockdir)) < 0 ||
 	    (r = check_private_dir("state directory", d->opt.state_dir)) < 0)
 		return r;
+	check_socket_dir_search(&d->opt, sockdir);
+	options_socket_warnings(&d->opt, warn_line, NULL);
+	return 0;
+}
+
+/*
+ * The socket's group and mode, as the options say, whether it was bound
+ * now or handed over (by the keeper, a predecessor) with a predecessor's:
+ * group first, so that nothing is opened wider than asked for meanwhile.
+ */
+static int set_socket_access(struct ocitapd *d)
+{
+	const char *path = d->opt.socket_path;
+	struct stat st;
+
+	if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return 0; /* not ours to change (a systemd socket unit's, gone) */
+	if (st.st_gid != d->opt.socket_gid && lchown(path, (uid_t)-1, d->opt.socket_gid) < 0) {
+		log_msg(LOG_ERR, "socket %s: cannot give it to group %s: %m", path,
+			d->opt.socket_group ? d->opt.socket_group : "of the daemon");
+		return -errno;
+	}
+	if ((st.st_mode & 07777) != d->opt.socket_mode && chmod(path, d->opt.socket_mode) < 0) {
+		log_msg(LOG_ERR, "socket %s: cannot make it mode %04o: %m", path, (unsigned)d->opt.socket_mode);
+		return -errno;
+	}
 	return 0;
 }
 
@@ -270,14 +332,16 @@ static int start_loop(struct ocitapd *d)
 	int r;
 
 	if (d->listen_fd < 0) {
-		/* --allow-uid: its users must reach it (SO_PEERCRED still decides) */
-		d->listen_fd = ocitap_unix_listen(d->opt.socket_path, d->opt.n_allow ? 0666 : 0600, 128, &err);
+		/* its mode says who may connect (SO_PEERCRED still decides who is served) */
+		d->listen_fd = ocitap_unix_listen(d->opt.socket_path, d->opt.socket_mode, 128, &err);
 		if (d->listen_fd < 0) {
 			log_msg(LOG_ERR, "socket: %s", ocitap_error_format(&err, line, sizeof(line)));
 			return d->listen_fd;
 		}
 	}
 	d->serving = true;
+	if ((r = set_socket_access(d)) < 0)
+		return r;
 	if ((r = start_report_socket(d)) < 0)
 		return r;
 	sigemptyset(&mask);
@@ -466,7 +530,8 @@ static int daemon_start(struct ocitapd *d)
 	if (d->opt.keeper_path || d->fdstore || getenv("LISTEN_FDS"))
 		handover_take_back(d);
 	upgrade_write_pid_file(d);
-	log_msg(LOG_INFO, "listening on %s, store %s, %zu policies, peers: root%s", d->opt.socket_path, d->db_path,
+	log_msg(LOG_INFO, "listening on %s (mode %04o, gid %u), store %s, %zu policies, peers: root%s",
+		d->opt.socket_path, (unsigned)d->opt.socket_mode, (unsigned)d->opt.socket_gid, d->db_path,
 		ocitap_policy_set_count(d->policies), d->opt.n_allow ? " and --allow-uid" : " only");
 	if (d->takeover_pid)
 		log_msg(LOG_INFO, "took over from pid %d in %lld ms (containers' notified syscalls waited that long)",

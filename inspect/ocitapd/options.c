@@ -5,9 +5,12 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "ocitapd.h"
 
@@ -62,6 +65,10 @@ static void usage(FILE *out)
 		"      --docker-root DIR   Docker's data root, where the names of its containers are read\n"
 		"                          (default %s; $%s); off: not read\n"
 		"      --allow-uid UID     also accept peers with this uid (repeatable; default root only)\n"
+		"      --socket-group GROUP  the socket's group, so that its members may connect (mode 0660\n"
+		"                          unless --socket-mode; $OCITAP_SOCKET_GROUP); served: root, --allow-uid\n"
+		"      --socket-mode MODE  the socket's mode, octal (default 0600; 0660 with --socket-group,\n"
+		"                          0666 with --allow-uid alone; $OCITAP_SOCKET_MODE)\n"
 		"      --retention SECONDS keep stopped containers this long (default 86400)\n"
 		"      --peer-timeout MS   drop a peer whose message is not complete by then (default %d)\n"
 		"      --sync-interval MS  a recorded event is on disk within MS (default 1000); 0: before\n"
@@ -136,6 +143,45 @@ static int parse_push_format(struct ocitapd_options *o, const char *v, const cha
 	return ocitap_error_set(err, -EINVAL, what, "\"%s\" is not %s", v, PUSH_FORMATS_ALLOWED);
 }
 
+/* A name in the group database, or a number (a gid without a name). */
+static int parse_socket_group(struct ocitapd_options *o, const char *v, const char *what, struct ocitap_error *err)
+{
+	struct group gr, *found = NULL;
+	char buf[16384];
+	int64_t n;
+
+	if (!*v)
+		return ocitap_error_set(err, -EINVAL, what, "expected a group name or gid, got ''");
+	if (getgrnam_r(v, &gr, buf, sizeof(buf), &found) == 0 && found) {
+		o->socket_gid = found->gr_gid;
+	} else if (ocitap_parse_int64(v, 0, UINT32_MAX - 1, &n) == 0) {
+		o->socket_gid = (gid_t)n;
+	} else {
+		return ocitap_error_set(err, -EINVAL, what, "no group named '%s' (and not a gid)", v);
+	}
+	o->socket_group = v;
+	return 0;
+}
+
+/* Octal permission bits only (0660, 660): no setuid, setgid or sticky bit. */
+static int parse_socket_mode(struct ocitapd_options *o, const char *v, const char *what, struct ocitap_error *err)
+{
+	unsigned long m = 0;
+	size_t n = strlen(v);
+
+	if (n == 0 || n > 4 || strspn(v, "01234567") != n)
+		return ocitap_error_set(err, -EINVAL, what, "expected an octal mode such as 0660, got '%s'", v);
+	for (size_t i = 0; i < n; i++)
+		m = m * 8 + (unsigned long)(v[i] - '0');
+	if (m > 0777)
+		return ocitap_error_set(err, -EINVAL, what,
+					"'%s': only permission bits (at most 0777), no setuid, setgid or sticky bit",
+					v);
+	o->socket_mode = (mode_t)m;
+	o->socket_mode_given = true;
+	return 0;
+}
+
 /* tests only: OCITAP_FAULT=after-recv:N or after-decide:N kills the daemon there */
 static int parse_fault(struct ocitapd_options *o, const char *f, struct ocitap_error *err)
 {
@@ -173,7 +219,9 @@ enum {
 	OPT_TRACE,
 	OPT_PROFILE_DIR,
 	OPT_PROFILE_ALLOW,
-	OPT_DOCKER_ROOT
+	OPT_DOCKER_ROOT,
+	OPT_SOCKET_GROUP,
+	OPT_SOCKET_MODE
 };
 
 static const struct option long_options[] = {
@@ -188,6 +236,8 @@ static const struct option long_options[] = {
 	{ "push-format", required_argument, NULL, OPT_PUSH_FORMAT },
 	{ "policy", required_argument, NULL, 'p' },
 	{ "allow-uid", required_argument, NULL, OPT_ALLOW },
+	{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
+	{ "socket-mode", required_argument, NULL, OPT_SOCKET_MODE },
 	{ "retention", required_argument, NULL, OPT_RETENTION },
 	{ "peer-timeout", required_argument, NULL, OPT_PEER_TIMEOUT },
 	{ "sync-interval", required_argument, NULL, OPT_SYNC },
@@ -288,6 +338,14 @@ static int set_option(struct ocitapd_options *o, int c, const char *arg, FILE *o
 						OCITAPD_MAX_ALLOW_UIDS, arg);
 		o->allow[o->n_allow++] = (uid_t)v;
 		break;
+	case OPT_SOCKET_GROUP:
+		if ((r = parse_socket_group(o, arg, "--socket-group", err)) < 0)
+			return r;
+		break;
+	case OPT_SOCKET_MODE:
+		if ((r = parse_socket_mode(o, arg, "--socket-mode", err)) < 0)
+			return r;
+		break;
 	case OPT_RETENTION:
 		if (ocitap_parse_int64(arg, 0, INT32_MAX, &v) < 0)
 			return ocitap_error_set(err, -EINVAL, "--retention", "expected seconds, got '%s'", arg);
@@ -318,6 +376,97 @@ static int set_option(struct ocitapd_options *o, int c, const char *arg, FILE *o
 		return ocitap_error_set(err, -EINVAL, NULL, "see 'ocitapd --help'");
 	}
 	return OPTIONS_RUN;
+}
+
+/* The socket's group as the operator knows it: its name, else its number. */
+static void group_name(const struct ocitapd_options *o, char *buf, size_t size)
+{
+	struct group gr, *found = NULL;
+	char gbuf[16384];
+
+	if (o->socket_group)
+		snprintf(buf, size, "%s", o->socket_group);
+	else if (getgrgid_r(o->socket_gid, &gr, gbuf, sizeof(gbuf), &found) == 0 && found)
+		snprintf(buf, size, "%s", found->gr_name);
+	else
+		snprintf(buf, size, "%u", (unsigned)o->socket_gid);
+}
+
+/* 1: uid is in group gid (its primary group or a supplementary one), 0: it
+ * is not, -1: no such user here (cannot tell). */
+static int uid_in_group(uid_t uid, gid_t gid)
+{
+	struct passwd pw, *found = NULL;
+	char buf[16384];
+	gid_t groups[256];
+	int n = 256;
+
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &found) != 0 || !found)
+		return -1;
+	if (found->pw_gid == gid)
+		return 1;
+	if (getgrouplist(found->pw_name, found->pw_gid, groups, &n) < 0)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return 1;
+	return 0;
+}
+
+size_t options_socket_warnings(const struct ocitapd_options *o, void (*warn)(void *userdata, const char *line),
+			       void *userdata)
+{
+	mode_t m = o->socket_mode;
+	char line[512], group[128];
+	size_t n = 0;
+
+	group_name(o, group, sizeof(group));
+	if (o->socket_mode_given && (m & 0002)) {
+		snprintf(line, sizeof(line),
+			 "--socket-mode %04o: every user of this host may connect to the socket (only root%s %s "
+			 "served)",
+			 (unsigned)m, o->n_allow ? " and --allow-uid" : "", o->n_allow ? "are" : "is");
+		warn(userdata, line);
+		n++;
+	}
+	if (o->socket_group && !(m & 0020)) {
+		snprintf(line, sizeof(line),
+			 "--socket-group %s: its members cannot connect: the socket's mode %04o gives the group no "
+			 "write permission (connect needs it)",
+			 group, (unsigned)m);
+		warn(userdata, line);
+		n++;
+	}
+	if (!o->n_allow && ((m & 0002) || (o->socket_group && (m & 0020)))) {
+		if (m & 0002)
+			snprintf(line, sizeof(line), "every user may connect to the socket");
+		else
+			snprintf(line, sizeof(line), "the members of group %s may connect to the socket", group);
+		snprintf(line + strlen(line), sizeof(line) - strlen(line),
+			 ", but without --allow-uid only root is served: the others are refused");
+		warn(userdata, line);
+		n++;
+	}
+	for (size_t i = 0; i < o->n_allow && !(m & 0002); i++) {
+		int in = o->allow[i] == 0 ? 1 : uid_in_group(o->allow[i], o->socket_gid);
+
+		if (o->allow[i] == 0 || (in == 1 && (m & 0020)))
+			continue;
+		if (!(m & 0020))
+			snprintf(line, sizeof(line),
+				 "--allow-uid %u cannot connect: the socket's mode %04o lets neither group %s nor "
+				 "others write to it",
+				 (unsigned)o->allow[i], (unsigned)m, group);
+		else
+			snprintf(line, sizeof(line),
+				 "--allow-uid %u cannot connect: the socket is mode %04o, group %s, and uid %u is %s "
+				 "(add it to the group, or see --socket-mode)",
+				 (unsigned)o->allow[i], (unsigned)m, group, (unsigned)o->allow[i],
+				 in == 0 ? "not a member" : "no user of this host (not known to be a member)");
+		warn(userdata, line);
+		n++;
+	}
+	return n;
 }
 
 int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, struct ocitap_error *err)
@@ -353,6 +502,12 @@ int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, s
 	if ((env = getenv(OCITAP_ENV_DOCKER_ROOT)) && *env &&
 	    (r = parse_docker_root(o, env, OCITAP_ENV_DOCKER_ROOT, err)) < 0)
 		return r;
+	if ((env = getenv("OCITAP_SOCKET_GROUP")) && *env &&
+	    (r = parse_socket_group(o, env, "OCITAP_SOCKET_GROUP", err)) < 0)
+		return r;
+	if ((env = getenv("OCITAP_SOCKET_MODE")) && *env &&
+	    (r = parse_socket_mode(o, env, "OCITAP_SOCKET_MODE", err)) < 0)
+		return r;
 	optind = 1; /* parsed more than once in the unit tests */
 	while ((c = getopt_long(argc, argv, "s:d:p:hV", long_options, NULL)) != -1) {
 		if ((r = set_option(o, c, optarg, out, err)) != OPTIONS_RUN)
@@ -360,6 +515,10 @@ int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, s
 	}
 	if (optind < argc)
 		return ocitap_error_set(err, -EINVAL, NULL, "unexpected argument '%s'", argv[optind]);
+	if (!o->socket_group)
+		o->socket_gid = getegid();
+	if (!o->socket_mode_given)
+		o->socket_mode = o->socket_group ? 0660 : o->n_allow ? 0666 : 0600;
 	if (!o->keeper_path || !*o->keeper_path) {
 		/* next to the socket: daemons side by side (tests) get a keeper each */
 		options_run_file(o, OCITAP_DEFAULT_KEEPER_NAME, o->keeper_default, sizeof(o->keeper_default));

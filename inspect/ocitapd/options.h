@@ -45,6 +45,12 @@ struct ocitapd_options {
 	const char *docker_root;	     /* Docker's data root, where its containers' names are; NULL: off */
 	uid_t allow[OCITAPD_MAX_ALLOW_UIDS]; /* besides root */
 	size_t n_allow;
+	/* who may connect to the socket (its group and mode); who is served is
+	 * still root and the --allow-uid users (SO_PEERCRED) */
+	const char *socket_group; /* as named (--socket-group); NULL: the daemon's group */
+	gid_t socket_gid;	  /* socket_group's gid, else the daemon's egid */
+	mode_t socket_mode;	  /* as given, else 0660 with a group, 0666 with --allow-uid, 0600 */
+	bool socket_mode_given;
 	enum log_level level;
 	int64_t retention_s;
 	int timeout_ms, sync_interval_ms;
@@ -57,12 +63,23 @@ enum { OPTIONS_RUN = 0, OPTIONS_EXIT = 1 };
 /*
  * Fill *o from the environment (OCITAP_SOCKET, OCITAP_STATE_DIR,
  * OCITAP_HTTP, OCITAP_PROFILE_DIR, OCITAP_KEEPER, OCITAP_BPF, OCITAP_TRACE_SYSCALLS,
- * OCITAP_PUSH_FORMAT, OCITAP_DOCKER_ROOT, OCITAP_FAULT), then argv. OPTIONS_RUN: go on; OPTIONS_EXIT: --help or
+ * OCITAP_PUSH_FORMAT, OCITAP_DOCKER_ROOT, OCITAP_SOCKET_GROUP, OCITAP_SOCKET_MODE, OCITAP_FAULT), then argv.
+ * OPTIONS_RUN: go on; OPTIONS_EXIT: --help or
  * --version was printed to out; -EINVAL: err names the flag and the value
  * (the caller prints it once and exits 2). o points into argv and the
  * environment: keep both alive.
  */
 int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, struct ocitap_error *err);
+
+/*
+ * What the socket's group and mode mean for who can connect, that the
+ * operator should hear at start (valid values, but maybe not what was
+ * meant): every user may connect; a group that cannot; peers that can
+ * connect but are not served; an --allow-uid user that cannot connect.
+ * Each is one line given to warn. Returns how many there were.
+ */
+size_t options_socket_warnings(const struct ocitapd_options *o, void (*warn)(void *userdata, const char *line),
+			       void *userdata);
 
 /* A file next to the socket: ocitapd.pid, ocitapd.replace, ocitapd.inflight, keeper.sock. */
 void options_run_file(const struct ocitapd_options *o, const char *name, char *buf, size_t size);

@@ -654,6 +654,23 @@ static void conn_ready(struct ocitapd *d, struct watch *w, uint32_t events)
 	conn_event(d, container_of(w, struct conn, watch));
 }
 
+/*
+ * A peer the socket's group or mode let connect, but not root and not an
+ * --allow-uid: told why before it is closed, so that its hook says so
+ * (and does not spool what would be refused again).
+ */
+static void refuse_unallowed(struct ocitapd *d, int fd, pid_t pid, uid_t uid, const char *how)
+{
+	char reply[160];
+
+	d->dropped_peers++;
+	metric_add("ocitap_dropped_peers_total", 1, NULL);
+	log_msg(LOG_WARN, "refused peer pid %d uid %u%s: not root and not --allow-uid", (int)pid, (unsigned)uid, how);
+	snprintf(reply, sizeof(reply), "error: refused: uid %u is not root and not --allow-uid\n", (unsigned)uid);
+	(void)send(fd, reply, strlen(reply), MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+}
+
 static bool peer_allowed(struct ocitapd *d, uid_t uid)
 {
 	if (uid == 0)
@@ -664,14 +681,11 @@ static bool peer_allowed(struct ocitapd *d, uid_t uid)
 	return false;
 }
 
-/* Why a peer is refused (in buf, or a constant), or NULL when it may speak. */
+/* Why a peer allowed to speak is not served now (in buf), or NULL when it is. */
 static const char *peer_refused(struct ocitapd *d, const struct ucred *cred, bool report_only, char *buf, size_t size)
 {
 	size_t same_uid = 0;
 
-	/* on the report-only socket anyone may ask, within the unprivileged limits */
-	if (!report_only && !peer_allowed(d, cred->uid))
-		return "not root and not --allow-uid";
 	if (d->n_conns >= OCITAPD_MAX_CONNS) {
 		snprintf(buf, size, "%d connections already open", OCITAPD_MAX_CONNS);
 		return buf;
@@ -748,11 +762,7 @@ void peers_adopt_conn(struct ocitapd *d, int fd, const struct ocitap_keeper_peer
 	/* the keeper accepted it for us (bounded by its --max-fds): only who
 	 * may speak is checked again, not how many are open */
 	if (!peer_allowed(d, peer->uid)) {
-		d->dropped_peers++;
-		metric_add("ocitap_dropped_peers_total", 1, NULL);
-		log_msg(LOG_WARN, "refused peer pid %d uid %u (kept by the keeper): not root and not --allow-uid",
-			(int)peer->pid, (unsigned)peer->uid);
-		close(fd);
+		refuse_unallowed(d, fd, peer->pid, peer->uid, " (kept by the keeper)");
 		return;
 	}
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -779,6 +789,11 @@ void peers_accept(struct ocitapd *d, struct watch *w, uint32_t events)
 		}
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 			close(fd);
+			continue;
+		}
+		/* on the report-only socket anyone may ask, within the unprivileged limits */
+		if (!report_only && !peer_allowed(d, cred.uid)) {
+			refuse_unallowed(d, fd, cred.pid, cred.uid, "");
 			continue;
 		}
 		if ((why = peer_refused(d, &cred, report_only, line, sizeof(line)))) {

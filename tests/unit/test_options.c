@@ -7,13 +7,15 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "../../inspect/ocitapd/ocitapd.h"
 #include "testutil.h"
 
 static const char *const env_names[] = { "OCITAP_SOCKET", "OCITAP_STATE_DIR",	 "OCITAP_HTTP",	 "OCITAP_KEEPER",
 					 "OCITAP_BPF",	  "OCITAP_TRACE_SYSCALLS", "OCITAP_FAULT", "OCITAP_CONTAINER_SOCKET",
-					 "OCITAP_PROFILE_DIR", "OCITAP_PUSH_FORMAT", "OCITAP_DOCKER_ROOT" };
+					 "OCITAP_PROFILE_DIR", "OCITAP_PUSH_FORMAT", "OCITAP_DOCKER_ROOT", "OCITAP_SOCKET_GROUP",
+					 "OCITAP_SOCKET_MODE" };
 
 static int clean_env(void **state)
 {
@@ -68,6 +70,10 @@ static void test_defaults(void **unused)
 	assert_string_equal(o.profile_dir, "/var/lib/ocitap/profiles");
 	assert_int_equal(o.n_profile_allow, 0);
 	assert_string_equal(o.docker_root, "/var/lib/docker");
+	assert_null(o.socket_group);
+	assert_int_equal(o.socket_gid, getegid());
+	assert_int_equal(o.socket_mode, 0600);
+	assert_false(o.socket_mode_given);
 }
 
 static void test_environment_then_flags(void **unused)
@@ -175,6 +181,114 @@ static void refused(const char *flag, const char *value, const char *field, cons
 		assert_string_equal(err.field, field);
 	if (!strstr(line, says))
 		fail_msg("%s %s: \"%s\" does not say \"%s\"", flag, value ? value : "", line, says);
+}
+
+/* what the socket-access warnings said, one line after another */
+struct said {
+	char text[2048];
+};
+
+static void collect(void *userdata, const char *line)
+{
+	struct said *s = userdata;
+
+	snprintf(s->text + strlen(s->text), sizeof(s->text) - strlen(s->text), "%s\n", line);
+}
+
+static size_t warnings(struct said *s, ...)
+{
+	char *argv[32] = { "ocitapd" };
+	struct ocitapd_options o;
+	struct ocitap_error err = { 0 };
+	FILE *out = fopen("/dev/null", "we");
+	int argc = 1;
+	va_list ap;
+
+	va_start(ap, s);
+	for (char *a; (a = va_arg(ap, char *));)
+		argv[argc++] = a;
+	va_end(ap);
+	assert_int_equal(options_parse(&o, argc, argv, out, &err), OPTIONS_RUN);
+	fclose(out);
+	s->text[0] = '\0';
+	return options_socket_warnings(&o, collect, s);
+}
+
+/* --socket-group and --socket-mode: who may connect, by flag and by the
+ * environment; the default mode follows them and --allow-uid */
+static void test_socket_access(void **unused)
+{
+	struct ocitapd_options o;
+	struct ocitap_error err;
+	struct said s;
+
+	assert_int_equal(parse(&o, &err, "--allow-uid", "1000", NULL), OPTIONS_RUN);
+	assert_int_equal(o.socket_mode, 0666); /* as before: SO_PEERCRED decides */
+	assert_int_equal(parse(&o, &err, "--socket-group", "daemon", NULL), OPTIONS_RUN);
+	assert_string_equal(o.socket_group, "daemon");
+	assert_int_equal(o.socket_gid, 1);
+	assert_int_equal(o.socket_mode, 0660);
+	assert_int_equal(parse(&o, &err, "--socket-group", "daemon", "--allow-uid", "1000", NULL), OPTIONS_RUN);
+	assert_int_equal(o.socket_mode, 0660); /* the group, not everyone */
+	assert_int_equal(parse(&o, &err, "--socket-group", "4242", "--socket-mode", "620", NULL), OPTIONS_RUN);
+	assert_int_equal(o.socket_gid, 4242);
+	assert_int_equal(o.socket_mode, 0620);
+	assert_true(o.socket_mode_given);
+	assert_int_equal(parse(&o, &err, "--socket-mode", "0", NULL), OPTIONS_RUN);
+	assert_int_equal(o.socket_mode, 0);
+
+	setenv("OCITAP_SOCKET_GROUP", "daemon", 1);
+	setenv("OCITAP_SOCKET_MODE", "0640", 1);
+	assert_int_equal(parse(&o, &err, NULL), OPTIONS_RUN);
+	assert_int_equal(o.socket_gid, 1);
+	assert_int_equal(o.socket_mode, 0640);
+	assert_int_equal(parse(&o, &err, "--socket-group", "root", "--socket-mode", "0660", NULL), OPTIONS_RUN);
+	assert_int_equal(o.socket_gid, 0);
+	assert_int_equal(o.socket_mode, 0660);
+	setenv("OCITAP_SOCKET_MODE", "rw-r-----", 1);
+	assert_int_equal(parse(&o, &err, NULL), -EINVAL);
+	assert_string_equal(err.field, "OCITAP_SOCKET_MODE");
+	unsetenv("OCITAP_SOCKET_MODE");
+	setenv("OCITAP_SOCKET_GROUP", "no-such-group-here", 1);
+	assert_int_equal(parse(&o, &err, NULL), -EINVAL);
+	assert_string_equal(err.field, "OCITAP_SOCKET_GROUP");
+	unsetenv("OCITAP_SOCKET_GROUP");
+
+	refused("--socket-group", "no-such-group-here", "--socket-group", "no group named 'no-such-group-here'");
+	refused("--socket-group", "", "--socket-group", "expected a group name or gid");
+	refused("--socket-mode", "rw-rw----", "--socket-mode", "expected an octal mode such as 0660, got 'rw-rw----'");
+	refused("--socket-mode", "0680", "--socket-mode", "expected an octal mode");
+	refused("--socket-mode", "", "--socket-mode", "expected an octal mode");
+	refused("--socket-mode", "-660", "--socket-mode", "expected an octal mode");
+	refused("--socket-mode", "4660", "--socket-mode", "only permission bits (at most 0777)");
+	refused("--socket-mode", "00660", "--socket-mode", "expected an octal mode");
+
+	/* valid, and said at start when they are not what was likely meant */
+	assert_int_equal(warnings(&s, NULL), 0);
+	assert_int_equal(warnings(&s, "--allow-uid", "65534", NULL), 0);
+	assert_int_equal(warnings(&s, "--allow-uid", "65534", "--socket-group", "nogroup", NULL), 0);
+	assert_int_equal(warnings(&s, "--allow-uid", "65534", "--socket-group", "daemon", NULL), 1);
+	assert_non_null(strstr(s.text, "--allow-uid 65534 cannot connect: the socket is mode 0660, group daemon, and "
+				       "uid 65534 is not a member (add it to the group, or see --socket-mode)"));
+	assert_int_equal(warnings(&s, "--allow-uid", "3999999", "--socket-group", "daemon", NULL), 1);
+	assert_non_null(strstr(s.text, "uid 3999999 is no user of this host"));
+	assert_int_equal(warnings(&s, "--allow-uid", "0", "--socket-mode", "0600", NULL), 0); /* root: always */
+	assert_int_equal(warnings(&s, "--allow-uid", "65534", "--socket-mode", "0600", NULL), 1);
+	assert_non_null(strstr(s.text, "--allow-uid 65534 cannot connect"));
+	assert_int_equal(warnings(&s, "--socket-mode", "0666", NULL), 2);
+	assert_non_null(strstr(s.text, "--socket-mode 0666: every user of this host may connect to the socket (only "
+				       "root is served)\n"));
+	assert_non_null(strstr(s.text, "every user may connect to the socket, but without --allow-uid only root is "
+				       "served: the others are refused\n"));
+	assert_int_equal(warnings(&s, "--socket-mode", "0622", "--allow-uid", "65534", NULL), 1);
+	assert_non_null(strstr(s.text, "(only root and --allow-uid are served)"));
+	assert_int_equal(warnings(&s, "--socket-group", "daemon", NULL), 1);
+	assert_string_equal(s.text, "the members of group daemon may connect to the socket, but without --allow-uid "
+				    "only root is served: the others are refused\n");
+	assert_int_equal(warnings(&s, "--socket-group", "daemon", "--socket-mode", "0640", "--allow-uid", "0", NULL),
+			 1);
+	assert_string_equal(s.text, "--socket-group daemon: its members cannot connect: the socket's mode 0640 gives "
+				    "the group no write permission (connect needs it)\n");
 }
 
 /* the profile directory: in the state directory, unless told; prefixes repeat */
@@ -347,6 +461,7 @@ int main(void)
 		cmocka_unit_test_setup(test_every_flag, clean_env),
 		cmocka_unit_test_setup(test_bad_values, clean_env),
 		cmocka_unit_test_setup(test_profile_dir, clean_env),
+		cmocka_unit_test_setup(test_socket_access, clean_env),
 		cmocka_unit_test_setup(test_bad_environment, clean_env),
 		cmocka_unit_test_setup(test_limits, clean_env),
 		cmocka_unit_test_setup(test_help_version, clean_env),
