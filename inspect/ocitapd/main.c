@@ -26,6 +26,7 @@
 #include "notify.h"
 #include "peers.h"
 #include "push.h"
+#include "replay.h"
 #include "tracer.h"
 #include "tracking.h"
 #include "upgrade.h"
@@ -368,7 +369,7 @@ static int start_loop(struct ocitapd *d)
 				ocitap_error_format(&lerr, why, sizeof(why)));
 		container_recover_counts(d, d->store);
 	}
-	peers_replay_spool(d, d->store);
+	replay_spools(d, d->store);
 	if ((r = writer_start(&d->writer)) < 0) {
 		log_msg(LOG_ERR, "setup: %s", strerror(-r));
 		return r;
@@ -380,7 +381,7 @@ static int start_loop(struct ocitapd *d)
 		log_msg(LOG_ERR, "epoll: %s", strerror(-r));
 		return r;
 	}
-	peers_watch_spool(d);
+	replay_watch(d);
 	return 0;
 }
 

@@ -12,7 +12,8 @@
  *   main.c       setup, the one cleanup path        options.c  flags, environment, usage
  *   loop.c       epoll with callback watches        log.c      the log
  *   container.c  the container table, lifecycle     notify.c   seccomp notifications by policy
- *   peers.c      the socket: listener messages, hook reports, the spool
+ *   peers.c      the socket: listener messages, hook reports
+ *   replay.c     the hooks' spools, replayed at start and while running
  *   exit.c       the init's pidfd                   tracking.c containers as BPF sees them
  *   handover.c   the keeper, systemd's fd store, the in-flight record, taking back
  *   upgrade.c    --replace, SIGUSR2, the pid file

@@ -1,5 +1,5 @@
 /*
- * peers.h: the daemon's socket and the spool (peers.c). Loop thread only.
+ * peers.h: the daemon's socket (peers.c). Loop thread only.
  */
 #ifndef OCITAPD_PEERS_H
 #define OCITAPD_PEERS_H
@@ -18,11 +18,14 @@ void peers_collect_acked(struct ocitapd *d);
 /* The store thread's eventfd (watch callback): peers_collect_acked(). */
 void peers_writer_done(struct ocitapd *d, struct watch *w, uint32_t events);
 void peers_close(struct ocitapd *d, struct conn *cn);
-/* Before the store thread starts: every spooled report, applied once (store
- * is the loop's until then). */
-void peers_replay_spool(struct ocitapd *d, struct ocitap_store *store);
-/* From now on, a report spooled while we run is taken within the loop's
- * next round (inotify on the spool directory). */
-void peers_watch_spool(struct ocitapd *d);
+/*
+ * Record a hook report of a peer of uid (the owner of a run it begins);
+ * ack (may be NULL) is answered once it is durable. live: read from a
+ * peer now; only such a report (not one replayed from the spool, whose pid
+ * may have been reused since) starts watching the init (pidfd: the one it
+ * brought, taken; -1: none).
+ */
+void peers_apply_report(struct ocitapd *d, const struct ocitap_hook_report *rep, bool live, uid_t uid,
+			struct writer_ack *ack, int pidfd);
 
 #endif

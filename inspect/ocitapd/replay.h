@@ -1,0 +1,16 @@
+/*
+ * replay.h: the hook spool, replayed (replay.c). Loop thread only.
+ */
+#ifndef OCITAPD_REPLAY_H
+#define OCITAPD_REPLAY_H
+
+#include "ocitapd.h"
+
+/* Before the store thread starts: every spooled report, applied once (store
+ * is the loop's until then). */
+void replay_spools(struct ocitapd *d, struct ocitap_store *store);
+/* From now on, a report spooled while we run is taken within the loop's
+ * next round (inotify on the spool directory). */
+void replay_watch(struct ocitapd *d);
+
+#endif
