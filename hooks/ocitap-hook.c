@@ -6,8 +6,9 @@
  * runtime never gets SIGPIPE), validates it, sends a stage report to ocitapd
  * (docs/ocitapd-protocol.md) and waits for "ok". When the daemon is away or
  * slow, the report goes to the spool directory and ocitapd replays it when
- * it starts. --timeout bounds everything. By default a failure is one line
- * on stderr and exit 0, so the container never depends on ocitap;
+ * it starts; a hook that cannot write there (rootless podman's, root only
+ * in its user's namespace) spools in that user's runtime directory. --timeout bounds everything. By default a failure
+ * is one line on stderr and exit 0, so the container never depends on ocitap;
  * --fail-closed makes any failure to record exit 1.
  *
  * Links only libocitap's parsing and json-c: no libcurl, no SQLite.
@@ -35,7 +36,7 @@
 #include "stage.h"
 
 static struct {
-	const char *socket_path, *state_dir;
+	const char *socket_path, *state_dir, *user_runtime_dir;
 	int timeout_ms;
 	bool fail_closed;
 	int stage;
@@ -159,13 +160,17 @@ static void usage(FILE *out)
 		"\n"
 		"  -s, --socket PATH     ocitapd's socket (default %s; $OCITAP_SOCKET)\n"
 		"  -d, --state-dir DIR   where the spool is (default %s; $OCITAP_STATE_DIR)\n"
+		"      --user-runtime-dir DIR  where a user's hook spools when it cannot write the state\n"
+		"                        directory: DIR/UID/" OCITAP_USER_SPOOL_DIR_NAME " (default %s;\n"
+		"                        $OCITAP_USER_RUNTIME_DIR), else $XDG_RUNTIME_DIR/" OCITAP_USER_SPOOL_DIR_NAME
+		"\n"
 		"  -t, --timeout MS      bound on everything the hook does (default 500)\n"
 		"      --fail-closed     exit 1 when the stage could not be recorded\n"
 		"  -h, --help            show this help\n"
 		"  -V, --version         show the version\n"
 		"\n"
 		"Without --fail-closed every failure is one line on stderr and exit 0.\n",
-		OCITAP_DEFAULT_SOCKET, OCITAP_DEFAULT_STATE_DIR);
+		OCITAP_DEFAULT_SOCKET, OCITAP_DEFAULT_STATE_DIR, OCITAP_DEFAULT_USER_RUNTIME_DIR);
 }
 
 /* 0 to go on; 1 when --help or --version said all there is; a negative
@@ -175,6 +180,7 @@ static int parse_args(int argc, char **argv, struct ocitap_error *err)
 	static const struct option options[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, 'd' },
+		{ "user-runtime-dir", required_argument, NULL, 'U' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "fail-closed", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
@@ -185,6 +191,7 @@ static int parse_args(int argc, char **argv, struct ocitap_error *err)
 
 	opt.socket_path = ocitap_default_path(OCITAP_ENV_SOCKET, OCITAP_DEFAULT_SOCKET);
 	opt.state_dir = ocitap_default_path(OCITAP_ENV_STATE_DIR, OCITAP_DEFAULT_STATE_DIR);
+	opt.user_runtime_dir = ocitap_default_path(OCITAP_ENV_USER_RUNTIME_DIR, OCITAP_DEFAULT_USER_RUNTIME_DIR);
 	opt.stage = ocitap_stage_from_program(argv[0]);
 	while ((c = getopt_long(argc, argv, "s:d:t:hV", options, NULL)) != -1) {
 		switch (c) {
@@ -193,6 +200,9 @@ static int parse_args(int argc, char **argv, struct ocitap_error *err)
 			break;
 		case 'd':
 			opt.state_dir = optarg;
+			break;
+		case 'U':
+			opt.user_runtime_dir = optarg;
 			break;
 		case 't':
 			if (ocitap_parse_int(optarg, 1, 600000, &opt.timeout_ms) < 0)
@@ -227,12 +237,69 @@ static int parse_args(int argc, char **argv, struct ocitap_error *err)
 	return 0;
 }
 
+/* A directory of this process's uid (as its own user namespace sees it). */
+static bool own_dir(const char *path)
+{
+	struct stat st;
+
+	return path && path[0] == '/' && stat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid();
+}
+
+/*
+ * Where a hook that cannot write the state directory's spool spools: its
+ * user's runtime directory, the user being who this process is outside its
+ * user namespace (rootless podman's hooks are root only inside it). That is
+ * --user-runtime-dir/UID when it is this user's (ocitapd replays it), else
+ * $XDG_RUNTIME_DIR (podman passes it to the hooks the runtime runs, not to
+ * the poststop it runs itself with an empty environment). 0 with the spool
+ * directory in buf (its parent made), the user in *ret_uid and in
+ * *ret_replayed whether ocitapd looks there; else -errno and why in err.
+ */
+static int user_spool_dir(char *buf, size_t size, uid_t *ret_uid, bool *ret_replayed, struct ocitap_error *err)
+{
+	_cleanup_free_ char *map = NULL;
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char dir[PATH_MAX], parent[PATH_MAX];
+	uid_t uid;
+	size_t len;
+	int r;
+
+	r = ocitap_read_file("/proc/self/uid_map", 64 * 1024, left_ms(), &map, &len, err);
+	if (r < 0)
+		return ocitap_error_nest(err, "/proc/self/uid_map");
+	if ((r = ocitap_uid_map_outside(map, geteuid(), &uid)) < 0)
+		return ocitap_error_set(err, r, NULL, "uid %u is not in this user namespace's uid_map",
+					(unsigned)geteuid());
+	if (uid == 0)
+		return ocitap_error_set(err, -EPERM, NULL, "root's reports go to the state directory only");
+	*ret_uid = uid;
+	snprintf(dir, sizeof(dir), "%s/%u", opt.user_runtime_dir, (unsigned)uid);
+	*ret_replayed = own_dir(dir);
+	if (!*ret_replayed) {
+		if (!own_dir(xdg))
+			return ocitap_error_set(err, -ENOENT, NULL,
+						"uid %u has no runtime directory here (%s, nor $XDG_RUNTIME_DIR%s%s)",
+						(unsigned)uid, dir, xdg ? " " : "", xdg ? xdg : "");
+		snprintf(dir, sizeof(dir), "%s", xdg);
+	}
+	if ((size_t)snprintf(parent, sizeof(parent), "%s/" OCITAP_USER_DIR_NAME, dir) >= sizeof(parent))
+		return ocitap_error_set(err, -ENAMETOOLONG, NULL, "spool path too long");
+	if (mkdir(parent, 0700) < 0 && errno != EEXIST)
+		return ocitap_error_set(err, -errno, NULL, "cannot create %s: %m", parent);
+	if ((size_t)snprintf(buf, size, "%s/" OCITAP_USER_SPOOL_DIR_NAME, dir) >= size)
+		return ocitap_error_set(err, -ENAMETOOLONG, NULL, "spool path too long");
+	return 0;
+}
+
 /* Tell the daemon, or the spool when the daemon is away. Returns the exit status. */
 static int record(struct ocitap_hook_report *rep, const char *json)
 {
-	struct ocitap_error err = { 0 }, spool_err = { 0 };
-	char line[PATH_MAX + 2048], spool[PATH_MAX], name[OCITAP_SPOOL_NAME_MAX];
+	struct ocitap_error err = { 0 }, spool_err = { 0 }, user_err = { 0 };
+	char line[3 * PATH_MAX + 2048], spool[PATH_MAX], user[PATH_MAX], name[OCITAP_SPOOL_NAME_MAX];
+	char e[OCITAP_ERROR_FIELD_MAX + OCITAP_ERROR_MESSAGE_MAX + 8];
 	_cleanup_close_ int pidfd = -1;
+	bool replayed = true;
+	uid_t uid = 0;
 	int r;
 
 	/* the stages that name the init (the daemon watches it from them) */
@@ -245,14 +312,25 @@ static int record(struct ocitap_hook_report *rep, const char *json)
 		return fail("not recorded", err.message);
 	(void)mkdir(opt.state_dir, 0700); /* ocitapd may never have run here */
 	snprintf(spool, sizeof(spool), "%s/" OCITAP_SPOOL_DIR_NAME, opt.state_dir);
-	if (ocitap_spool_write(spool, json, rep->wall_ns, rep->hook_pid, rep->stage, name, &spool_err) < 0) {
-		char e[OCITAP_ERROR_FIELD_MAX + OCITAP_ERROR_MESSAGE_MAX + 8];
+	if (ocitap_spool_write(spool, json, rep->wall_ns, rep->hook_pid, rep->stage, name, &spool_err) == 0) {
+		snprintf(line, sizeof(line), "%s; spooled as %s/%s for ocitapd to replay", err.message, spool, name);
+	} else if (user_spool_dir(user, sizeof(user), &uid, &replayed, &user_err) < 0 ||
+		   ocitap_spool_write(user, json, rep->wall_ns, rep->hook_pid, rep->stage, name, &user_err) < 0) {
+		char ue[sizeof(e)];
 
-		snprintf(line, sizeof(line), "%s; and the spool failed: %s", err.message,
-			 ocitap_error_format(&spool_err, e, sizeof(e)));
+		snprintf(line, sizeof(line), "%s; and the spool failed: %s; and the user's: %s", err.message,
+			 ocitap_error_format(&spool_err, e, sizeof(e)), ocitap_error_format(&user_err, ue, sizeof(ue)));
 		return fail("lost", line);
+	} else {
+		/* why not the state directory, and whether ocitapd will look where it went */
+		char where[PATH_MAX + 64] = "for ocitapd to replay";
+
+		if (!replayed)
+			snprintf(where, sizeof(where), "where ocitapd does not look (it replays %s/%u/%s)",
+				 opt.user_runtime_dir, (unsigned)uid, OCITAP_USER_SPOOL_DIR_NAME);
+		snprintf(line, sizeof(line), "%s; spooled as %s/%s %s (%s)", err.message, user, name, where,
+			 ocitap_error_format(&spool_err, e, sizeof(e)));
 	}
-	snprintf(line, sizeof(line), "%s; spooled as %s/%s for ocitapd to replay", err.message, spool, name);
 	if (opt.fail_closed)
 		return fail("not recorded", line);
 	fprintf(stderr, "ocitap-%s: %s\n", ocitap_stage_to_string(rep->stage), line);

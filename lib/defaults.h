@@ -26,15 +26,23 @@
 #define OCITAP_PROFILE_DIR_NAME "profiles"
 /* ocitapd's HTTP API; "unix:/path" is accepted wherever an address is */
 #define OCITAP_DEFAULT_HTTP "127.0.0.1:9476"
+/* where a user's hook spools when the state directory is not its to write
+ * (rootless podman: the hook is root only in the user's namespace): in the
+ * user's runtime directory, /run/user/UID (pam_systemd's, podman's
+ * XDG_RUNTIME_DIR), this directory; ocitapd replays it for each --allow-uid */
+#define OCITAP_DEFAULT_USER_RUNTIME_DIR "/run/user"
+#define OCITAP_USER_DIR_NAME		"ocitap"
+#define OCITAP_USER_SPOOL_DIR_NAME	OCITAP_USER_DIR_NAME "/" OCITAP_SPOOL_DIR_NAME
 /* ocitap-fdkeeper's socket, in the directory of ocitapd's socket */
 #define OCITAP_DEFAULT_KEEPER_NAME "keeper.sock"
 
 /* The environment variables that override the defaults above (a flag wins
  * over them). */
-#define OCITAP_ENV_SOCKET      "OCITAP_SOCKET"
-#define OCITAP_ENV_STATE_DIR   "OCITAP_STATE_DIR"
-#define OCITAP_ENV_HTTP	       "OCITAP_HTTP"
-#define OCITAP_ENV_PROFILE_DIR "OCITAP_PROFILE_DIR"
+#define OCITAP_ENV_SOCKET	    "OCITAP_SOCKET"
+#define OCITAP_ENV_STATE_DIR	    "OCITAP_STATE_DIR"
+#define OCITAP_ENV_HTTP		    "OCITAP_HTTP"
+#define OCITAP_ENV_PROFILE_DIR	    "OCITAP_PROFILE_DIR"
+#define OCITAP_ENV_USER_RUNTIME_DIR "OCITAP_USER_RUNTIME_DIR"
 
 /*
  * The value of the environment variable env when it is set and not empty,

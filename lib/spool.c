@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "io.h"
 #include "macro.h"
@@ -61,12 +62,9 @@ static int is_spool_name(const char *s)
 
 int ocitap_spool_list(const char *dir, char ***ret_names, size_t *ret_n, struct ocitap_error *err)
 {
-	DIR *d = opendir(dir);
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *e;
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (!d) {
+	if (dfd < 0) {
 		if (errno == ENOENT) {
 			*ret_names = NULL;
 			*ret_n = 0;
@@ -74,6 +72,25 @@ int ocitap_spool_list(const char *dir, char ***ret_names, size_t *ret_n, struct 
 		}
 		return ocitap_error_set(err, -errno, NULL, "cannot read the spool directory %s: %m", dir);
 	}
+	return ocitap_spool_list_at(dfd, ret_names, ret_n, err);
+}
+
+int ocitap_spool_list_at(int dfd, char ***ret_names, size_t *ret_n, struct ocitap_error *err)
+{
+	int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+
+	if (!d) {
+		int r = -errno;
+
+		if (fd >= 0)
+			close(fd);
+		return ocitap_error_set(err, r, NULL, "cannot read the spool directory: %s", strerror(-r));
+	}
+	rewinddir(d);
 	while ((e = readdir(d))) {
 		struct stat st;
 
@@ -112,4 +129,33 @@ void ocitap_spool_list_free(char **names, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+}
+
+int ocitap_uid_map_outside(const char *map, uid_t uid, uid_t *ret_outside)
+{
+	const char *p = map;
+
+	while (p && *p) {
+		unsigned long long in, out, count;
+		int used = 0;
+
+		if (*p == '\n') {
+			p++;
+			continue;
+		}
+		if (sscanf(p, " %llu %llu %llu%n", &in, &out, &count, &used) != 3)
+			return -EINVAL;
+		p += used;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p && *p != '\n')
+			return -EINVAL;
+		if (uid >= in && uid - in < count) {
+			if (out + (uid - in) > UINT32_MAX - 1)
+				return -EINVAL;
+			*ret_outside = (uid_t)(out + (uid - in));
+			return 0;
+		}
+	}
+	return -ENOENT;
 }

@@ -7,6 +7,10 @@
  * order. ocitapd replays them at start, in that order, and records each
  * file's name in the same transaction as its records, so a report is
  * applied once even if the daemon dies halfway through a replay.
+ *
+ * A hook that cannot write there (rootless podman's: root only inside the
+ * user's namespace) spools in its user's runtime directory instead
+ * (OCITAP_USER_SPOOL_DIR_NAME), and the file's owner is whom it speaks for.
  */
 #ifndef OCITAP_SPOOL_H
 #define OCITAP_SPOOL_H
@@ -32,6 +36,17 @@ int ocitap_spool_write(const char *dir, const char *json, int64_t wall_ns, pid_t
 /* The spool files in dir, oldest first (free each and the vector). A missing
  * dir is an empty spool. Temporary files of unfinished writes are skipped. */
 int ocitap_spool_list(const char *dir, char ***ret_names, size_t *ret_n, struct ocitap_error *err);
+/* The same, of the directory open as dfd (not closed; its position moves). */
+int ocitap_spool_list_at(int dfd, char ***ret_names, size_t *ret_n, struct ocitap_error *err);
 void ocitap_spool_list_free(char **names, size_t n);
+
+/*
+ * The uid that uid is outside its user namespace, by the namespace's
+ * uid_map (map: the text of /proc/PID/uid_map, lines of "inside outside
+ * count"): the host's uid for a namespace made from the host's, as
+ * rootless podman's is. -ENOENT when uid is not mapped, -EINVAL for a
+ * line that is not three numbers.
+ */
+int ocitap_uid_map_outside(const char *map, uid_t uid, uid_t *ret_outside);
 
 #endif

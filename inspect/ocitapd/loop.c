@@ -3,7 +3,7 @@
  * watch (ocitapd.h) whose callback runs when the fd is ready, in the manner
  * of redis' ae.c; between rounds, the timers: peers past their deadline,
  * inits not yet reaped, the keeper's reconnect, notification counts to the
- * store (every second) and retention (every minute). What one round
+ * store and the users' spools (every second), and retention (every minute). What one round
  * queued goes to the store thread in one commit. The wait itself keeps
  * the notify fd answered last "hot" (loop_wait()): the notification round
  * trip depends on it. What a signal means is main.c's business.
@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "peers.h"
+#include "replay.h"
 #include "tracer.h"
 
 int loop_init(struct ocitapd *d)
@@ -97,6 +98,8 @@ static void run_timers(struct ocitapd *d, struct timers *t)
 	if (now >= t->next_flush) {
 		container_flush_all_counts(d);
 		metric_set("ocitap_bpf_lost_events_total", (double)tracer_lost_events(d->tracer), NULL);
+		if (!d->stopping)
+			replay_users(d);
 		t->next_flush = now + 1000;
 	}
 	if (now >= t->next_prune) {

@@ -69,6 +69,9 @@ static void usage(FILE *out)
 		"                          unless --socket-mode; $OCITAP_SOCKET_GROUP); served: root, --allow-uid\n"
 		"      --socket-mode MODE  the socket's mode, octal (default 0600; 0660 with --socket-group,\n"
 		"                          0666 with --allow-uid alone; $OCITAP_SOCKET_MODE)\n"
+		"      --user-runtime-dir DIR  replay each --allow-uid user's spool, "
+		"DIR/UID/" OCITAP_USER_SPOOL_DIR_NAME "\n"
+		"                          (default %s; $OCITAP_USER_RUNTIME_DIR; \"off\")\n"
 		"      --retention SECONDS keep stopped containers this long (default 86400)\n"
 		"      --peer-timeout MS   drop a peer whose message is not complete by then (default %d)\n"
 		"      --sync-interval MS  a recorded event is on disk within MS (default 1000); 0: before\n"
@@ -80,7 +83,7 @@ static void usage(FILE *out)
 		"A flag wins over the environment. Logs go to stderr, one line per event.\n",
 		OCITAP_DEFAULT_SOCKET, OCITAP_DEFAULT_STATE_DIR, OCITAP_DEFAULT_HTTP,
 		OCITAP_DEFAULT_STATE_DIR "/" OCITAP_PROFILE_DIR_NAME, OCITAP_DEFAULT_DOCKER_ROOT,
-		OCITAP_ENV_DOCKER_ROOT, OCITAPD_PEER_TIMEOUT_MS);
+		OCITAP_ENV_DOCKER_ROOT, OCITAP_DEFAULT_USER_RUNTIME_DIR, OCITAPD_PEER_TIMEOUT_MS);
 }
 
 /* An absolute directory, or off (NULL). */
@@ -221,7 +224,8 @@ enum {
 	OPT_PROFILE_ALLOW,
 	OPT_DOCKER_ROOT,
 	OPT_SOCKET_GROUP,
-	OPT_SOCKET_MODE
+	OPT_SOCKET_MODE,
+	OPT_USER_RUNTIME_DIR
 };
 
 static const struct option long_options[] = {
@@ -238,6 +242,7 @@ static const struct option long_options[] = {
 	{ "allow-uid", required_argument, NULL, OPT_ALLOW },
 	{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
 	{ "socket-mode", required_argument, NULL, OPT_SOCKET_MODE },
+	{ "user-runtime-dir", required_argument, NULL, OPT_USER_RUNTIME_DIR },
 	{ "retention", required_argument, NULL, OPT_RETENTION },
 	{ "peer-timeout", required_argument, NULL, OPT_PEER_TIMEOUT },
 	{ "sync-interval", required_argument, NULL, OPT_SYNC },
@@ -345,6 +350,9 @@ static int set_option(struct ocitapd_options *o, int c, const char *arg, FILE *o
 	case OPT_SOCKET_MODE:
 		if ((r = parse_socket_mode(o, arg, "--socket-mode", err)) < 0)
 			return r;
+		break;
+	case OPT_USER_RUNTIME_DIR:
+		o->user_runtime_dir = arg;
 		break;
 	case OPT_RETENTION:
 		if (ocitap_parse_int64(arg, 0, INT32_MAX, &v) < 0)
@@ -490,6 +498,7 @@ int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, s
 	if (o->profile_dir && ocitap_profile_path_check(o->profile_dir, err) < 0)
 		return ocitap_error_nest(err, OCITAP_ENV_PROFILE_DIR);
 	o->keeper_path = getenv("OCITAP_KEEPER");
+	o->user_runtime_dir = ocitap_default_path(OCITAP_ENV_USER_RUNTIME_DIR, OCITAP_DEFAULT_USER_RUNTIME_DIR);
 	o->container_socket = getenv("OCITAP_CONTAINER_SOCKET");
 	if ((env = getenv("OCITAP_BPF")) && (r = parse_bpf(o, env, "OCITAP_BPF", err)) < 0)
 		return r;
@@ -515,6 +524,11 @@ int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, s
 	}
 	if (optind < argc)
 		return ocitap_error_set(err, -EINVAL, NULL, "unexpected argument '%s'", argv[optind]);
+	if (strcmp(o->user_runtime_dir, "off") == 0)
+		o->user_runtime_dir = NULL;
+	else if (o->user_runtime_dir[0] != '/')
+		return ocitap_error_set(err, -EINVAL, "--user-runtime-dir",
+					"expected an absolute directory or off, got '%s'", o->user_runtime_dir);
 	if (!o->socket_group)
 		o->socket_gid = getegid();
 	if (!o->socket_mode_given)

@@ -51,6 +51,9 @@ struct ocitapd_options {
 	gid_t socket_gid;	  /* socket_group's gid, else the daemon's egid */
 	mode_t socket_mode;	  /* as given, else 0660 with a group, 0666 with --allow-uid, 0600 */
 	bool socket_mode_given;
+	/* the users' runtime directories: each --allow-uid's hooks spool in
+	 * DIR/UID/ocitap/spool when the state directory is not theirs; NULL: off */
+	const char *user_runtime_dir;
 	enum log_level level;
 	int64_t retention_s;
 	int timeout_ms, sync_interval_ms;
@@ -63,8 +66,8 @@ enum { OPTIONS_RUN = 0, OPTIONS_EXIT = 1 };
 /*
  * Fill *o from the environment (OCITAP_SOCKET, OCITAP_STATE_DIR,
  * OCITAP_HTTP, OCITAP_PROFILE_DIR, OCITAP_KEEPER, OCITAP_BPF, OCITAP_TRACE_SYSCALLS,
- * OCITAP_PUSH_FORMAT, OCITAP_DOCKER_ROOT, OCITAP_SOCKET_GROUP, OCITAP_SOCKET_MODE, OCITAP_FAULT), then argv.
- * OPTIONS_RUN: go on; OPTIONS_EXIT: --help or
+ * OCITAP_PUSH_FORMAT, OCITAP_DOCKER_ROOT, OCITAP_SOCKET_GROUP, OCITAP_SOCKET_MODE,
+ * OCITAP_USER_RUNTIME_DIR, OCITAP_FAULT), then argv. OPTIONS_RUN: go on; OPTIONS_EXIT: --help or
  * --version was printed to out; -EINVAL: err names the flag and the value
  * (the caller prints it once and exits 2). o points into argv and the
  * environment: keep both alive.

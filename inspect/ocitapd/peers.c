@@ -147,24 +147,27 @@ static void maybe_next_run(struct ocitapd *d, struct container *c, pid_t pid, ui
 	container_begin_run(d, c, uid, wall_ns);
 }
 
-/*
- * With --allow-uid, a user speaks only for the runs it owns (trust.md): a
- * host peer other than root may not report on, nor begin a run of, an id
- * whose current run another uid began, root's included. Root (the
- * runtimes) speaks for every run. NULL when the peer may go on.
- */
-static const char *owner_refused(struct ocitapd *d, const struct conn *cn, const char *id, char *why, size_t size)
+const char *peers_owner_refused(struct ocitapd *d, uid_t uid, const char *id, char *why, size_t size)
 {
 	struct container *c;
 
-	if (cn->peer_uid == 0 || cn->inside || cn->report_only)
+	if (uid == 0)
 		return NULL;
 	c = container_get(d, id, false);
-	if (!c || c->owner == cn->peer_uid)
+	if (!c || c->owner == uid)
 		return NULL;
-	snprintf(why, size, "uid %u speaks for %s, whose run %lld uid %u began", (unsigned)cn->peer_uid, id,
-		 (long long)c->run, (unsigned)c->owner);
+	snprintf(why, size, "uid %u speaks for %s, whose run %lld uid %u began", (unsigned)uid, id, (long long)c->run,
+		 (unsigned)c->owner);
 	return "owner";
+}
+
+/* The owner rule for a host peer (one inside a container, or on the
+ * report-only socket, is held to its own rules). */
+static const char *owner_refused(struct ocitapd *d, const struct conn *cn, const char *id, char *why, size_t size)
+{
+	if (cn->inside || cn->report_only)
+		return NULL;
+	return peers_owner_refused(d, cn->peer_uid, id, why, size);
 }
 
 /*
@@ -535,7 +538,7 @@ static void refuse_unallowed(struct ocitapd *d, int fd, pid_t pid, uid_t uid, co
 	close(fd);
 }
 
-static bool peer_allowed(struct ocitapd *d, uid_t uid)
+bool peers_uid_allowed(struct ocitapd *d, uid_t uid)
 {
 	if (uid == 0)
 		return true;
@@ -625,7 +628,7 @@ void peers_adopt_conn(struct ocitapd *d, int fd, const struct ocitap_keeper_peer
 
 	/* the keeper accepted it for us (bounded by its --max-fds): only who
 	 * may speak is checked again, not how many are open */
-	if (!peer_allowed(d, peer->uid)) {
+	if (!peers_uid_allowed(d, peer->uid)) {
 		refuse_unallowed(d, fd, peer->pid, peer->uid, " (kept by the keeper)");
 		return;
 	}
@@ -656,7 +659,7 @@ void peers_accept(struct ocitapd *d, struct watch *w, uint32_t events)
 			continue;
 		}
 		/* on the report-only socket anyone may ask, within the unprivileged limits */
-		if (!report_only && !peer_allowed(d, cred.uid)) {
+		if (!report_only && !peers_uid_allowed(d, cred.uid)) {
 			refuse_unallowed(d, fd, cred.pid, cred.uid, "");
 			continue;
 		}

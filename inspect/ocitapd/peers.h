@@ -25,6 +25,16 @@ void peers_close(struct ocitapd *d, struct conn *cn);
  * may have been reused since) starts watching the init (pidfd: the one it
  * brought, taken; -1: none).
  */
+/* uid may speak: root, or an --allow-uid. */
+bool peers_uid_allowed(struct ocitapd *d, uid_t uid);
+/*
+ * With --allow-uid, a user speaks only for the runs it owns (trust.md): a
+ * uid other than root may not report on, nor begin a run of, an id whose
+ * current run another uid began, root's included. Root (the runtimes)
+ * speaks for every run. NULL when uid may go on; else the reason (a metric
+ * label) and in why what it was.
+ */
+const char *peers_owner_refused(struct ocitapd *d, uid_t uid, const char *id, char *why, size_t size);
 void peers_apply_report(struct ocitapd *d, const struct ocitap_hook_report *rep, bool live, uid_t uid,
 			struct writer_ack *ack, int pidfd);
 

@@ -1,12 +1,18 @@
 /*
- * replay.c: the spool, the reports the hooks wrote to disk when no daemon
- * took them (it was away, or did not answer in time). All of them at start,
+ * replay.c: the spools, the reports the hooks wrote to disk when no daemon
+ * took them (it was away, or did not answer in time). The state
+ * directory's, and each --allow-uid user's (--user-runtime-dir/UID/
+ * ocitap/spool: a rootless podman's hooks are root only in the user's
+ * namespace and cannot write the state directory). All of them at start,
  * each once, before the store thread runs; while running, a file that
- * appears (inotify) within the loop's next round. Each is applied as the
- * report it is (peers.c).
+ * appears within the loop's next round (inotify on the state directory's,
+ * a look every second at the users'). Each is applied as the report it is
+ * (peers.c), spoken by the file's owner, as SO_PEERCRED names a peer: in a
+ * user's spool only that user, and only for the runs it owns.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -19,95 +25,249 @@
 #include "replay.h"
 
 #define SPOOL_TAKEN ".taken" /* a spool file being applied while the daemon runs */
+/* files of one user's spool taken in one go: a user with a full spool
+ * neither holds up the start nor takes all of the loop's round */
+#define USER_SPOOL_MAX_FILES 1000
+
+/* One spool directory, and whose it is. */
+struct spool {
+	struct wop_dir *dir; /* every file is reached through it, never by path */
+	char path[PATH_MAX]; /* for the log */
+	char mark[32];	     /* how the store's "applied" marks name its files: "", or "user/UID/" */
+	bool user;	     /* a user's: its files must be uid's */
+	uid_t uid;
+	size_t max; /* files taken in one go */
+};
+
+static void spool_release(struct spool *sp)
+{
+	wop_dir_unref(sp->dir);
+	sp->dir = NULL;
+}
+
+static int open_state_spool(struct ocitapd *d, struct spool *sp)
+{
+	int fd = open(d->spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	*sp = (struct spool){ .dir = wop_dir_new(fd), .max = SIZE_MAX };
+	snprintf(sp->path, sizeof(sp->path), "%s", d->spool_dir);
+	return 0;
+}
 
 /*
- * The spool: reports the hooks wrote when they could not reach a daemon (it
- * was away, or did not answer in time), oldest first. At start (store set:
- * the loop's, before the store thread runs) all of them and their
- * "applied" marks go into one transaction: each is applied once, even if
- * ocitapd dies halfway. While running (store NULL), a file that appears is
- * renamed *.json.taken first, so that it is taken once, and unlinked once
- * its records are committed; a start puts any left *.taken back. A file
- * that does not parse is renamed *.bad and reported.
+ * uid's spool, --user-runtime-dir/UID/ocitap/spool, opened a component at a
+ * time without following a link, each of the three uid's own directory;
+ * say: log what keeps it from being read (at start; not every second).
+ * -ENOENT when it is not there (nothing was spooled).
  */
-static void replay_spool(struct ocitapd *d, struct ocitap_store *store)
+static int open_user_spool(struct ocitapd *d, uid_t uid, struct spool *sp, bool say)
+{
+	char part[16];
+	const char *parts[] = { part, OCITAP_USER_DIR_NAME, OCITAP_SPOOL_DIR_NAME };
+	int fd = open(d->opt.user_runtime_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	snprintf(part, sizeof(part), "%u", (unsigned)uid);
+	*sp = (struct spool){ .user = true, .uid = uid, .max = USER_SPOOL_MAX_FILES };
+	snprintf(sp->path, sizeof(sp->path), "%s/%u/" OCITAP_USER_SPOOL_DIR_NAME, d->opt.user_runtime_dir,
+		 (unsigned)uid);
+	snprintf(sp->mark, sizeof(sp->mark), "user/%u/", (unsigned)uid);
+	for (size_t i = 0; fd >= 0 && i < sizeof(parts) / sizeof(parts[0]); i++) {
+		int next = openat(fd, parts[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		struct stat st;
+
+		close(fd);
+		fd = next;
+		if (fd < 0 && errno != ENOENT && say)
+			log_msg(LOG_WARN, "spool %s: %s: %s: not read", sp->path, parts[i],
+				errno == ELOOP || errno == ENOTDIR ? "a symbolic link, or not a directory"
+								   : strerror(errno));
+		if (fd >= 0 && fstat(fd, &st) == 0 && st.st_uid != uid) {
+			if (say)
+				log_msg(LOG_WARN, "spool %s: %s is owned by uid %u, not %u: not read", sp->path,
+					parts[i], (unsigned)st.st_uid, (unsigned)uid);
+			close(fd);
+			return -EPERM;
+		}
+	}
+	if (fd < 0)
+		return -errno;
+	sp->dir = wop_dir_new(fd);
+	return 0;
+}
+
+/* A file that cannot be taken is renamed NAME.SUFFIX (.bad, .refused) in
+ * its directory: kept for whoever wants to see it, never read again. */
+static void set_aside(const struct spool *sp, const char *cur, const char *name, const char *suffix, const char *why)
+{
+	char aside[NAME_MAX + 16];
+
+	snprintf(aside, sizeof(aside), "%s%s", name, suffix);
+	log_msg(LOG_ERR, "spool: %s/%s: %s; set aside as %s", sp->path, name, why, aside);
+	renameat(sp->dir->fd, cur, sp->dir->fd, aside);
+}
+
+/*
+ * Who the file speaks for, as SO_PEERCRED says who a peer is: its owner
+ * (root's hooks: root). NULL when it may; else the reason (a metric label)
+ * and in why what it was.
+ */
+static const char *spooled_refused(struct ocitapd *d, const struct spool *sp, uid_t owner,
+				   const struct ocitap_hook_report *rep, char *why, size_t size)
+{
+	if (sp->user && owner != sp->uid) {
+		snprintf(why, size, "owned by uid %u, in uid %u's spool", (unsigned)owner, (unsigned)sp->uid);
+		return "uid";
+	}
+	if (!peers_uid_allowed(d, owner)) {
+		snprintf(why, size, "a report of uid %u, which is not root and not --allow-uid", (unsigned)owner);
+		return "uid";
+	}
+	return peers_owner_refused(d, owner, rep->state.id, why, size);
+}
+
+/*
+ * One spool's reports, oldest first. At start (store set: the loop's,
+ * before the store thread runs) each one and its "applied" mark go into
+ * the start's one transaction: each is applied once, even if ocitapd dies
+ * halfway. While running (store NULL), a file is renamed *.json.taken
+ * first, so that it is taken once, and unlinked once its records are
+ * committed; a start puts any left *.taken back. A file that cannot be
+ * read or parsed is set aside as *.bad, one its owner may not speak for as
+ * *.refused (logged and counted as a refused report).
+ */
+static void replay_spool(struct ocitapd *d, struct ocitap_store *store, struct spool *sp)
 {
 	struct ocitap_error err = { 0 };
-	char dir[PATH_MAX], path[PATH_MAX * 2], line[512];
+	char line[512];
 	char **names;
 	size_t n, replayed = 0;
 
-	snprintf(dir, sizeof(dir), "%s/" OCITAP_SPOOL_DIR_NAME, d->opt.state_dir);
-	if (ocitap_spool_list(dir, &names, &n, &err) < 0) {
+	if (ocitap_spool_list_at(sp->dir->fd, &names, &n, &err) < 0) {
 		if (store)
-			log_msg(LOG_ERR, "spool: %s", err.message);
+			log_msg(LOG_ERR, "spool %s: %s", sp->path, err.message);
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && replayed < sp->max; i++) {
 		struct ocitap_hook_report rep;
+		char mark[sizeof(sp->mark) + OCITAP_SPOOL_NAME_MAX], taken[NAME_MAX + 16], why[400];
+		const char *cur = names[i], *reason;
+		struct stat st;
 		struct wop *op;
-		char *buf = NULL, taken[PATH_MAX * 2 + 8];
+		char *buf = NULL;
 		size_t len;
+		int fd;
 
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if (store && ocitap_store_spool_seen(store, names[i], &err) == 1) {
-			unlink(path); /* applied before a crash took the daemon down: only the file was left */
+		snprintf(mark, sizeof(mark), "%s%s", sp->mark, names[i]);
+		if (store && ocitap_store_spool_seen(store, mark, &err) == 1) {
+			/* applied before a crash took the daemon down: only the file was left */
+			unlinkat(sp->dir->fd, names[i], 0);
 			continue;
 		}
 		if (!store) {
-			snprintf(taken, sizeof(taken), "%s" SPOOL_TAKEN, path);
-			if (rename(path, taken) < 0)
+			snprintf(taken, sizeof(taken), "%s" SPOOL_TAKEN, names[i]);
+			if (renameat(sp->dir->fd, names[i], sp->dir->fd, taken) < 0)
 				continue; /* gone, or taken by a start meanwhile */
+			cur = taken;
 		}
-		if (ocitap_read_regular_file(store ? path : taken, 1024 * 1024, OCITAP_READ_NOFOLLOW, &buf, &len,
-					     &err) < 0 ||
+		fd = openat(sp->dir->fd, cur, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			set_aside(sp, cur, names[i], ".bad", fd < 0 ? strerror(errno) : "not a regular file");
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		if (ocitap_read_fd(fd, 1024 * 1024, -1, 0, &buf, &len, &err) < 0 ||
 		    ocitap_hook_report_parse(buf, len, NULL, &rep, &err) < 0) {
-			char bad[PATH_MAX * 2 + 8];
-
-			snprintf(bad, sizeof(bad), "%s.bad", path);
-			log_msg(LOG_ERR, "spool: %s: %s; set aside as %s", names[i],
-				ocitap_error_format(&err, line, sizeof(line)), bad);
-			rename(store ? path : taken, bad);
+			close(fd);
+			set_aside(sp, cur, names[i], ".bad", ocitap_error_format(&err, line, sizeof(line)));
 			free(buf);
 			continue;
 		}
-		peers_apply_report(d, &rep, false, 0, NULL, -1); /* the spool is root's (the state directory) */
-		ocitap_hook_report_release(&rep);
+		close(fd);
 		free(buf);
-		op = wop_new(WOP_SPOOL, names[i]);
-		op->path = ocitapd_xstrdup(store ? path : taken);
+		if ((reason = spooled_refused(d, sp, st.st_uid, &rep, why, sizeof(why)))) {
+			metric_add("ocitap_refused_reports_total", 1, "reason", reason, NULL);
+			snprintf(line, sizeof(line), "refused: %s", why);
+			set_aside(sp, cur, names[i], ".refused", line);
+			ocitap_hook_report_release(&rep);
+			continue;
+		}
+		peers_apply_report(d, &rep, false, st.st_uid, NULL, -1);
+		ocitap_hook_report_release(&rep);
+		op = wop_new(WOP_SPOOL, mark);
+		op->path = ocitapd_xstrdup(cur);
+		op->dir = wop_dir_ref(sp->dir);
 		writer_push(&d->writer, op);
 		replayed++;
 		metric_add("ocitap_spool_replays_total", 1, NULL);
 	}
 	if (replayed)
 		log_msg(LOG_INFO, "spool: %s %zu report%s from %s", store ? "replaying" : "taking", replayed,
-			replayed == 1 ? "" : "s", dir);
+			replayed == 1 ? "" : "s", sp->path);
 	ocitap_spool_list_free(names, n);
+}
+
+/* Files a daemon took while running and did not get to commit: again. */
+static void put_back_taken(const struct spool *sp)
+{
+	int fd = fcntl(sp->dir->fd, F_DUPFD_CLOEXEC, 3);
+	DIR *dp = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+
+	if (!dp) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(dp))) {
+		size_t n = strlen(e->d_name), t = strlen(SPOOL_TAKEN);
+		char to[NAME_MAX + 1];
+
+		if (n <= t || strcmp(e->d_name + n - t, SPOOL_TAKEN) != 0)
+			continue;
+		snprintf(to, sizeof(to), "%.*s", (int)(n - t), e->d_name);
+		renameat(sp->dir->fd, e->d_name, sp->dir->fd, to);
+	}
+	closedir(dp);
+}
+
+/* Every user's spool (store: at start, as replay_spool()). */
+static void replay_user_spools(struct ocitapd *d, struct ocitap_store *store)
+{
+	if (!d->opt.user_runtime_dir)
+		return;
+	for (size_t i = 0; i < d->opt.n_allow; i++) {
+		struct spool sp;
+
+		if (d->opt.allow[i] == 0 || open_user_spool(d, d->opt.allow[i], &sp, store != NULL) < 0)
+			continue;
+		if (store)
+			put_back_taken(&sp);
+		replay_spool(d, store, &sp);
+		spool_release(&sp);
+	}
 }
 
 void replay_spools(struct ocitapd *d, struct ocitap_store *store)
 {
-	char dir[PATH_MAX];
-	DIR *dp;
-	struct dirent *e;
+	struct spool sp;
+	int r;
 
-	/* files a daemon took while running and did not get to commit: again */
-	snprintf(dir, sizeof(dir), "%s/" OCITAP_SPOOL_DIR_NAME, d->opt.state_dir);
-	if ((dp = opendir(dir))) {
-		while ((e = readdir(dp))) {
-			size_t n = strlen(e->d_name), t = strlen(SPOOL_TAKEN);
-			char from[PATH_MAX * 2], to[PATH_MAX * 2];
-
-			if (n <= t || strcmp(e->d_name + n - t, SPOOL_TAKEN) != 0)
-				continue;
-			snprintf(from, sizeof(from), "%s/%s", dir, e->d_name);
-			snprintf(to, sizeof(to), "%s/%.*s", dir, (int)(n - t), e->d_name);
-			rename(from, to);
-		}
-		closedir(dp);
+	if ((r = open_state_spool(d, &sp)) == 0) {
+		put_back_taken(&sp);
+		replay_spool(d, store, &sp);
+		spool_release(&sp);
+	} else if (r != -ENOENT) {
+		log_msg(LOG_ERR, "spool: cannot read the spool directory %s: %s", d->spool_dir, strerror(-r));
 	}
-	replay_spool(d, store);
+	replay_user_spools(d, store);
+}
+
+void replay_users(struct ocitapd *d)
+{
+	replay_user_spools(d, NULL);
 }
 
 /* inotify on the spool directory (watch callback): a hook spooled while we
@@ -115,25 +275,27 @@ void replay_spools(struct ocitapd *d, struct ocitap_store *store)
 static void spool_changed(struct ocitapd *d, struct watch *w, uint32_t events)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	struct spool sp;
 
 	while (read(d->spool_fd, buf, sizeof(buf)) > 0)
 		;
-	replay_spool(d, NULL);
+	if (open_state_spool(d, &sp) == 0) {
+		replay_spool(d, NULL, &sp);
+		spool_release(&sp);
+	}
 }
 
 void replay_watch(struct ocitapd *d)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &d->spool_w };
-	char dir[PATH_MAX];
 
-	snprintf(dir, sizeof(dir), "%s/" OCITAP_SPOOL_DIR_NAME, d->opt.state_dir);
-	(void)mkdir(dir, 0700); /* where the hooks spool: watched from the start */
+	(void)mkdir(d->spool_dir, 0700); /* where the hooks spool: watched from the start */
 	d->spool_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (d->spool_fd < 0 || inotify_add_watch(d->spool_fd, dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+	if (d->spool_fd < 0 || inotify_add_watch(d->spool_fd, d->spool_dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
 		log_msg(LOG_WARN,
 			"spool %s: cannot watch it (%m): reports spooled while ocitapd runs wait for its "
 			"next start",
-			dir);
+			d->spool_dir);
 		if (d->spool_fd >= 0)
 			close(d->spool_fd);
 		d->spool_fd = -1;
@@ -145,5 +307,5 @@ void replay_watch(struct ocitapd *d)
 		d->spool_fd = -1;
 		return;
 	}
-	replay_spool(d, NULL); /* spooled between the start's replay and now */
+	spool_changed(d, &d->spool_w, 0); /* spooled between the start's replay and now */
 }

@@ -12,5 +12,8 @@ void replay_spools(struct ocitapd *d, struct ocitap_store *store);
 /* From now on, a report spooled while we run is taken within the loop's
  * next round (inotify on the spool directory). */
 void replay_watch(struct ocitapd *d);
+/* The users' spools, looked at again (the loop's timer, every second):
+ * their directories come and go with their users, and are not watched. */
+void replay_users(struct ocitapd *d);
 
 #endif

@@ -40,6 +40,7 @@ void wop_free(struct wop *op)
 	free(op->syscall);
 	free(op->action);
 	free(op->path);
+	wop_dir_unref(op->dir);
 	free(op->meta_value);
 	ocitap_profile_names_free(op->profile_names);
 	free(op->profile_out);
@@ -313,7 +314,8 @@ static void *writer_main(void *arg)
 		if (w->sync_interval_ms && !w->unsynced_since_ms)
 			w->unsynced_since_ms = ocitap_now_ms();
 		for (struct wop *op = batch; op; op = op->next) {
-			if (op->kind == WOP_SPOOL && unlink(op->path) < 0 && errno != ENOENT)
+			if (op->kind == WOP_SPOOL &&
+			    (op->dir ? unlinkat(op->dir->fd, op->path, 0) : unlink(op->path)) < 0 && errno != ENOENT)
 				log_msg(LOG_WARN, "spool: cannot remove %s: %m", op->path);
 			if (op->kind == WOP_NOTIFICATIONS && op->ledger && op->ledger_release)
 				__atomic_store_n(&op->ledger->used, 0, __ATOMIC_RELEASE); /* committed: free */
@@ -443,6 +445,33 @@ struct wop *wop_new(enum wop_kind kind, const char *id)
 	op->kind = kind;
 	op->wall_ns = ocitap_wall_ns();
 	return op;
+}
+
+struct wop_dir *wop_dir_new(int fd)
+{
+	struct wop_dir *dir = malloc(sizeof(*dir));
+
+	if (!dir) {
+		log_msg(LOG_ERR, "out of memory");
+		abort();
+	}
+	dir->fd = fd;
+	dir->refs = 1;
+	return dir;
+}
+
+struct wop_dir *wop_dir_ref(struct wop_dir *dir)
+{
+	__atomic_add_fetch(&dir->refs, 1, __ATOMIC_RELAXED);
+	return dir;
+}
+
+void wop_dir_unref(struct wop_dir *dir)
+{
+	if (dir && __atomic_sub_fetch(&dir->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		close(dir->fd);
+		free(dir);
+	}
 }
 
 void writer_stop(struct writer *w)

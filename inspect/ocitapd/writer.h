@@ -47,6 +47,14 @@ struct writer_ack {
 	struct writer_ack *next;
 };
 
+/* A spool directory, open once for the WOP_SPOOL ops of its files and
+ * freed with the last of them (a user's is never reached by its path
+ * again: the user could change what the path leads to). */
+struct wop_dir {
+	int fd;
+	unsigned refs; /* atomic: the store thread frees ops too */
+};
+
 struct wop {
 	struct wop *next;
 	enum wop_kind kind;
@@ -78,8 +86,10 @@ struct wop {
 	int64_t before_wall_ns;
 	/* WOP_META */
 	char *meta_value;
-	/* WOP_SPOOL: id is the spool file's name, path is unlinked once committed */
+	/* WOP_SPOOL: id is the spool file's name as marked applied, path (in dir,
+	 * when set) is unlinked once committed */
 	char *path;
+	struct wop_dir *dir;
 	int64_t wall_ns;
 	/* WOP_PROFILE: the profile of profile_names (merged with the profile at
 	 * profile_in, if any) written to profile_out (profile.h: by its rules) */
@@ -143,5 +153,11 @@ void writer_stop(struct writer *w);
  * out-of-memory. */
 struct wop *wop_new(enum wop_kind kind, const char *id);
 void wop_free(struct wop *op);
+/* A directory for WOP_SPOOL ops: takes fd, one reference (aborts on
+ * out-of-memory); _ref adds one, _unref drops one and closes with the last
+ * (any thread; NULL is fine). */
+struct wop_dir *wop_dir_new(int fd);
+struct wop_dir *wop_dir_ref(struct wop_dir *dir);
+void wop_dir_unref(struct wop_dir *dir);
 
 #endif

@@ -19,6 +19,9 @@ static void test_names(void **unused)
 	assert_string_equal(OCITAP_ENV_SOCKET, "OCITAP_SOCKET");
 	assert_string_equal(OCITAP_ENV_STATE_DIR, "OCITAP_STATE_DIR");
 	assert_string_equal(OCITAP_ENV_HTTP, "OCITAP_HTTP");
+	assert_string_equal(OCITAP_DEFAULT_USER_RUNTIME_DIR, "/run/user");
+	assert_string_equal(OCITAP_USER_SPOOL_DIR_NAME, "ocitap/spool");
+	assert_string_equal(OCITAP_ENV_USER_RUNTIME_DIR, "OCITAP_USER_RUNTIME_DIR");
 }
 
 static void test_environment(void **unused)

@@ -15,7 +15,7 @@
 static const char *const env_names[] = { "OCITAP_SOCKET", "OCITAP_STATE_DIR",	 "OCITAP_HTTP",	 "OCITAP_KEEPER",
 					 "OCITAP_BPF",	  "OCITAP_TRACE_SYSCALLS", "OCITAP_FAULT", "OCITAP_CONTAINER_SOCKET",
 					 "OCITAP_PROFILE_DIR", "OCITAP_PUSH_FORMAT", "OCITAP_DOCKER_ROOT", "OCITAP_SOCKET_GROUP",
-					 "OCITAP_SOCKET_MODE" };
+					 "OCITAP_SOCKET_MODE", "OCITAP_USER_RUNTIME_DIR" };
 
 static int clean_env(void **state)
 {
@@ -74,6 +74,7 @@ static void test_defaults(void **unused)
 	assert_int_equal(o.socket_gid, getegid());
 	assert_int_equal(o.socket_mode, 0600);
 	assert_false(o.socket_mode_given);
+	assert_string_equal(o.user_runtime_dir, "/run/user");
 }
 
 static void test_environment_then_flags(void **unused)
@@ -253,6 +254,15 @@ static void test_socket_access(void **unused)
 	assert_int_equal(parse(&o, &err, NULL), -EINVAL);
 	assert_string_equal(err.field, "OCITAP_SOCKET_GROUP");
 	unsetenv("OCITAP_SOCKET_GROUP");
+
+	/* where the users' spools are */
+	setenv("OCITAP_USER_RUNTIME_DIR", "/tmp/rt", 1);
+	assert_int_equal(parse(&o, &err, NULL), OPTIONS_RUN);
+	assert_string_equal(o.user_runtime_dir, "/tmp/rt");
+	assert_int_equal(parse(&o, &err, "--user-runtime-dir", "off", NULL), OPTIONS_RUN);
+	assert_null(o.user_runtime_dir);
+	unsetenv("OCITAP_USER_RUNTIME_DIR");
+	refused("--user-runtime-dir", "run/user", "--user-runtime-dir", "expected an absolute directory or off");
 
 	refused("--socket-group", "no-such-group-here", "--socket-group", "no group named 'no-such-group-here'");
 	refused("--socket-group", "", "--socket-group", "expected a group name or gid");

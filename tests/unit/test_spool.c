@@ -25,6 +25,38 @@ static void test_stage_from_program(void **unused)
 	assert_int_equal(ocitap_stage_from_program(NULL), -EINVAL);
 }
 
+/* rootless podman's map (0 is the user, 1.. its subordinate ids) and the host's */
+static void test_uid_map_outside(void **unused)
+{
+	const char *podman = "         0       1001          1\n         1     100000      65536\n";
+	uid_t out = 7;
+
+	assert_int_equal(ocitap_uid_map_outside(podman, 0, &out), 0);
+	assert_int_equal(out, 1001);
+	assert_int_equal(ocitap_uid_map_outside(podman, 1, &out), 0);
+	assert_int_equal(out, 100000);
+	assert_int_equal(ocitap_uid_map_outside(podman, 65536, &out), 0);
+	assert_int_equal(out, 165535);
+	out = 7;
+	assert_int_equal(ocitap_uid_map_outside(podman, 65537, &out), -ENOENT);
+	assert_int_equal(out, 7); /* set only on success */
+	assert_int_equal(ocitap_uid_map_outside("         0          0 4294967295\n", 1001, &out), 0);
+	assert_int_equal(out, 1001);
+	assert_int_equal(ocitap_uid_map_outside("", 0, &out), -ENOENT);
+	assert_int_equal(ocitap_uid_map_outside("0 1001\n", 0, &out), -EINVAL);
+	assert_int_equal(ocitap_uid_map_outside("0 1001 1 junk\n", 0, &out), -EINVAL);
+	assert_int_equal(ocitap_uid_map_outside("0 4294967295 1\n", 0, &out), -EINVAL); /* (uid_t)-1 is no uid */
+	/* the map of this process: a uid it has maps somewhere */
+	{
+		char *map = NULL;
+		size_t len;
+
+		assert_int_equal(ocitap_read_file("/proc/self/uid_map", 4096, 1000, &map, &len, &err), 0);
+		assert_int_equal(ocitap_uid_map_outside(map, geteuid(), &out), 0);
+		free(map);
+	}
+}
+
 static void test_write_and_list(void **unused)
 {
 	char dir[] = "/tmp/ocitap-spool-XXXXXX", spool[128], name[OCITAP_SPOOL_NAME_MAX], path[256];
@@ -53,6 +85,21 @@ static void test_write_and_list(void **unused)
 	assert_string_equal(names[1], "00000000000000002000-7-poststart.json");
 	assert_string_equal(names[2], "00000000000000030000-1-poststop.json");
 	ocitap_spool_list_free(names, n);
+	{
+		/* by an open directory, twice: the same, the fd left open */
+		int dfd = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		assert_true(dfd >= 0);
+		for (int i = 0; i < 2; i++) {
+			assert_int_equal(ocitap_spool_list_at(dfd, &names, &n, &err), 0);
+			assert_int_equal(n, 3);
+			assert_string_equal(names[0], "00000000000000001000-99999-prestart.json");
+			ocitap_spool_list_free(names, n);
+		}
+		assert_int_equal(fcntl(dfd, F_GETFD), FD_CLOEXEC);
+		close(dfd);
+		assert_int_equal(ocitap_spool_list_at(dfd, &names, &n, &err), -EBADF);
+	}
 	snprintf(path, sizeof(path), "%s/%s", spool, name);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -91,6 +138,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stage_from_program),
+		cmocka_unit_test(test_uid_map_outside),
 		cmocka_unit_test(test_write_and_list),
 		cmocka_unit_test(test_store_once),
 	};
