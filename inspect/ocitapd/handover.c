@@ -93,6 +93,8 @@ static void fdstore_remove(struct ocitapd *d, const struct notify_fd *n)
 
 void handover_keeper_lost(struct ocitapd *d, const char *why)
 {
+	int64_t now;
+
 	if (d->keeper_fd >= 0) {
 		epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->keeper_fd, NULL);
 		close(d->keeper_fd);
@@ -101,9 +103,18 @@ void handover_keeper_lost(struct ocitapd *d, const char *why)
 	}
 	metric_set("ocitap_keeper_up", 0, NULL);
 	d->listener_kept = false;
-	/* one that answers nothing (stopped, stuck) would stall the event
-	 * loop on every request: try it again much later */
-	d->keeper_retry_ms = ocitap_now_ms() + (strstr(why, "no answer") ? 30000 : 1000);
+	/* Until a new keeper holds them, our fds have no second copy: a kill
+	 * of ocitapd now would lose them. So a keeper gone is replaced at
+	 * once, in this loop round, unless one went less than a second ago (a
+	 * keeper that dies on start is not restarted in a busy loop). One that
+	 * answers nothing (stopped, stuck) would stall the event loop on every
+	 * request: try it again much later. */
+	now = ocitap_now_ms();
+	if (strstr(why, "no answer"))
+		d->keeper_retry_ms = now + 30000;
+	else
+		d->keeper_retry_ms = now - d->keeper_lost_ms >= 1000 ? now : now + 1000;
+	d->keeper_lost_ms = now;
 }
 
 /* Hand the keeper its copy of n; false when it has none. */
