@@ -47,11 +47,12 @@ enum ocitap_phase ocitap_phase_from_stage(enum ocitap_stage stage);
 enum ocitap_phase ocitap_phase_from_status(enum ocitap_status status);
 
 /* Where an observation came from: a hook stage, or one of these. */
-#define OCITAP_SOURCE_SECCOMP  "seccomp" /* listener message */
-#define OCITAP_SOURCE_HANGUP   "hangup"	 /* notify fd POLLHUP: every process gone */
-#define OCITAP_SOURCE_PIDFD    "pidfd"	 /* init process exit */
-#define OCITAP_SOURCE_BPF      "bpf"
-#define OCITAP_SOURCE_NEXT_RUN "next-run" /* a new init under its id: this run is over */
+#define OCITAP_SOURCE_SECCOMP	"seccomp" /* listener message */
+#define OCITAP_SOURCE_HANGUP	"hangup"  /* notify fd POLLHUP: every process gone */
+#define OCITAP_SOURCE_PIDFD	"pidfd"	  /* init process exit */
+#define OCITAP_SOURCE_BPF	"bpf"
+#define OCITAP_SOURCE_NEXT_RUN	"next-run"  /* a new init under its id: this run is over */
+#define OCITAP_SOURCE_INIT_GONE "init-gone" /* a restarted daemon found the init gone, unseen: exit unknown */
 
 #define OCITAP_SOURCE_MAX 24
 

@@ -184,31 +184,84 @@ void exit_watch_init(struct ocitapd *d, struct container *c, pid_t pid)
 }
 
 /*
- * The init of an adopted container, if the stored pid is still that
- * process: its start time must be the one the run is bound to (the store
- * has it since schema 2); for a run stored without it, one that started
- * after the container was first seen is a reused pid (btime has a
- * one-second granularity; two seconds of slack).
+ * The init of a restored run, if the stored pid is still that process:
+ * its start time must be the one the run is bound to (the store has it
+ * since schema 2); for a run stored without it, one that started after
+ * the container was first seen is a reused pid (btime has a one-second
+ * granularity; two seconds of slack). 1: watched; -ESRCH: the run's init
+ * is gone (only said of a run bound to its init's start time); 0: neither.
  */
-void exit_watch_stored_init(struct ocitapd *d, struct container *c)
+int exit_watch_stored_init(struct ocitapd *d, struct container *c)
 {
 	uint64_t ticks;
 	int64_t start_ns;
+	int r;
 
-	if (c->pidw || c->stored_pid <= 0 || c->lc.phase == OCITAP_PHASE_STOPPED)
-		return;
-	if (ocitap_proc_start_ticks("/proc", c->stored_pid, &ticks) < 0 ||
-	    ocitap_proc_start_wall_ns("/proc", ticks, &start_ns) < 0)
-		return;
+	if (c->pidw)
+		return 1;
+	if (c->stored_pid <= 0 || c->lc.phase == OCITAP_PHASE_STOPPED)
+		return 0;
+	r = ocitap_proc_start_ticks("/proc", c->stored_pid, &ticks);
+	if (r == -ENOENT || r == -ESRCH)
+		return c->init_start_ticks ? -ESRCH : 0;
+	if (r < 0 || ocitap_proc_start_wall_ns("/proc", ticks, &start_ns) < 0)
+		return 0;
 	if (c->init_start_ticks && ticks != c->init_start_ticks) {
 		log_msg(LOG_INFO, "container %s: pid %d is no longer its init (started at tick %llu, not %llu)", c->id,
 			c->stored_pid, (unsigned long long)ticks, (unsigned long long)c->init_start_ticks);
-		return;
+		return -ESRCH;
 	}
 	if (c->stored_created_wall_ns && start_ns > c->stored_created_wall_ns + 2000000000LL) {
 		log_msg(LOG_DEBUG, "container %s: pid %d is no longer its init", c->id, c->stored_pid);
-		return;
+		return 0;
 	}
 	exit_watch_init(d, c, c->stored_pid);
+	if (!c->pidw) /* it ended between the two looks */
+		return c->init_start_ticks ? -ESRCH : 0;
 	tracking_adopt(d, c);
+	return 1;
+}
+
+/*
+ * At start, once the keeper and systemd's fd store have given back what
+ * they held: every run the store has as not stopped whose init is not
+ * watched yet (neither kept its pidfd nor its notify fd: both killed
+ * together, --keeper off) is watched from the stored pid if that is still
+ * its init. One whose init is gone ended while nothing watched it: it is
+ * stopped now (source init-gone), its exit unknown, rather than left
+ * running forever.
+ */
+void exit_watch_restored(struct ocitapd *d)
+{
+	size_t watched = 0, gone = 0;
+
+	for (size_t b = 0; b < OCITAPD_BUCKETS; b++)
+		for (struct container *c = d->buckets[b]; c; c = c->next) {
+			struct ocitap_observation obs = { .phase = OCITAP_PHASE_STOPPED,
+							  .source = OCITAP_SOURCE_INIT_GONE };
+			bool had = c->pidw != NULL;
+			int r;
+
+			if (had || c->lc.phase == OCITAP_PHASE_UNKNOWN || c->lc.phase == OCITAP_PHASE_STOPPED)
+				continue;
+			r = exit_watch_stored_init(d, c);
+			if (r > 0) {
+				watched++;
+				continue;
+			}
+			if (r != -ESRCH)
+				continue;
+			log_msg(LOG_WARN,
+				"container %s: its init (pid %d) ended while no ocitapd and no keeper watched it: "
+				"stopped, exit unknown",
+				c->id, c->stored_pid);
+			obs.mono_ns = ocitap_mono_ns();
+			obs.wall_ns = ocitap_wall_ns();
+			container_observe(d, c, &obs, NULL);
+			container_settle(d, c);
+			gone++;
+		}
+	if (watched || gone)
+		log_msg(LOG_INFO, "store: %zu init%s watched again from the stored pid (no pidfd was kept), %zu gone",
+			watched, watched == 1 ? "" : "s", gone);
 }

@@ -16,8 +16,15 @@ void exit_watch_init(struct ocitapd *d, struct container *c, pid_t pid);
  * (its exit, if it came while no daemon ran, is read at once). 0, or
  * -EEXIST when c's init is watched already. */
 int exit_attach_pidfd(struct ocitapd *d, struct container *c, int fd, const char *key);
-/* At restart: watch the stored init, if that pid is still the same process. */
-void exit_watch_stored_init(struct ocitapd *d, struct container *c);
+/* At restart: watch the stored init, if that pid is still the same process.
+ * 1: watched (or was); -ESRCH: the run's init is gone (said only of a run
+ * bound to its init's start time); 0: neither (no pid stored, stopped, or
+ * cannot tell). */
+int exit_watch_stored_init(struct ocitapd *d, struct container *c);
+/* At start, after what was kept is taken back: every run not stopped and
+ * not watched is watched from its stored init, or stopped (source
+ * init-gone, exit unknown) when that init is gone. */
+void exit_watch_restored(struct ocitapd *d);
 /* c's init is being replaced (a new run): its exit now, if the kernel has
  * it, and its pidfd closed. */
 void exit_finish_now(struct ocitapd *d, struct container *c);

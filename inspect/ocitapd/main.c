@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "exit.h"
 #include "handover.h"
 #include "http.h"
 #include "loop.h"
@@ -530,6 +531,7 @@ static int daemon_start(struct ocitapd *d)
 	d->fdstore = getenv("NOTIFY_SOCKET") && env && ocitap_parse_int(env, 1, INT32_MAX, &(int){ 0 }) == 0;
 	if (d->opt.keeper_path || d->fdstore || getenv("LISTEN_FDS"))
 		handover_take_back(d);
+	exit_watch_restored(d); /* the runs none of those kept an init of */
 	upgrade_write_pid_file(d);
 	log_msg(LOG_INFO, "listening on %s (mode %04o, gid %u), store %s, %zu policies, peers: root%s",
 		d->opt.socket_path, (unsigned)d->opt.socket_mode, (unsigned)d->opt.socket_gid, d->db_path,
