@@ -365,7 +365,11 @@ static int start_loop(struct ocitapd *d)
 
 		/* next to the socket, on its tmpfs: it outlives a kill -9 of the daemon */
 		options_run_file(&d->opt, "ocitapd.counts", path, sizeof(path));
-		if (ledger_map(path, &d->ledger, &lerr) < 0)
+		/* the benchmark of the ledger's own cost (docs/benchmarks.md), nothing else */
+		if (getenv("OCITAP_BENCH_NO_LEDGER") && strcmp(getenv("OCITAP_BENCH_NO_LEDGER"), "1") == 0)
+			log_msg(LOG_WARN, "ledger: off (OCITAP_BENCH_NO_LEDGER=1, for benchmarks only): counts of the "
+					  "last second are lost to a kill");
+		else if (ledger_map(path, &d->ledger, &lerr) < 0)
 			log_msg(LOG_WARN, "ledger: %s (notification counts of the last second may be lost to a kill)",
 				ocitap_error_format(&lerr, why, sizeof(why)));
 		container_recover_counts(d, d->store);
