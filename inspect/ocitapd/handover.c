@@ -91,10 +91,23 @@ static void fdstore_remove(struct ocitapd *d, const struct notify_fd *n)
 	sd_notify_fd(msg, -1);
 }
 
+/*
+ * When to try for a keeper again. Until a new keeper holds them, our fds
+ * have no second copy: a kill of ocitapd now would lose them. So the first
+ * try after one is lost is at once (this loop round), the next few soon
+ * after (one just killed may still take a connection into the socket it is
+ * closing), then every base_ms: a keeper that cannot start, or dies on
+ * start, is not restarted in a busy loop.
+ */
+static void keeper_schedule_retry(struct ocitapd *d, int64_t base_ms)
+{
+	unsigned n = ++d->keeper_failures;
+
+	d->keeper_retry_ms = ocitap_now_ms() + (n == 1 ? 0 : n <= 6 ? 100 : base_ms);
+}
+
 void handover_keeper_lost(struct ocitapd *d, const char *why)
 {
-	int64_t now;
-
 	if (d->keeper_fd >= 0) {
 		epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->keeper_fd, NULL);
 		close(d->keeper_fd);
@@ -103,18 +116,14 @@ void handover_keeper_lost(struct ocitapd *d, const char *why)
 	}
 	metric_set("ocitap_keeper_up", 0, NULL);
 	d->listener_kept = false;
-	/* Until a new keeper holds them, our fds have no second copy: a kill
-	 * of ocitapd now would lose them. So a keeper gone is replaced at
-	 * once, in this loop round, unless one went less than a second ago (a
-	 * keeper that dies on start is not restarted in a busy loop). One that
-	 * answers nothing (stopped, stuck) would stall the event loop on every
-	 * request: try it again much later. */
-	now = ocitap_now_ms();
-	if (strstr(why, "no answer"))
-		d->keeper_retry_ms = now + 30000;
-	else
-		d->keeper_retry_ms = now - d->keeper_lost_ms >= 1000 ? now : now + 1000;
-	d->keeper_lost_ms = now;
+	/* one that answers nothing (stopped, stuck) would stall the event
+	 * loop on every request: try it again much later */
+	if (strstr(why, "no answer")) {
+		d->keeper_failures++;
+		d->keeper_retry_ms = ocitap_now_ms() + 30000;
+	} else {
+		keeper_schedule_retry(d, 1000);
+	}
 }
 
 /* Hand the keeper its copy of n; false when it has none. */
@@ -310,9 +319,9 @@ void handover_reconnect(struct ocitapd *d)
 
 	if (fd < 0) {
 		if (!d->keeper_said)
-			log_msg(LOG_WARN, "%s; trying again every 5 s", ocitap_error_format(&err, line, sizeof(line)));
+			log_msg(LOG_WARN, "%s; trying again", ocitap_error_format(&err, line, sizeof(line)));
 		d->keeper_said = true;
-		d->keeper_retry_ms = ocitap_now_ms() + 5000;
+		keeper_schedule_retry(d, 5000);
 		return;
 	}
 	d->keeper_said = false;
@@ -334,6 +343,7 @@ void handover_reconnect(struct ocitapd *d)
 			}
 		}
 	if (d->keeper_fd >= 0) {
+		d->keeper_failures = 0;
 		metric_set("ocitap_keeper_up", 1, NULL);
 		log_msg(LOG_INFO, "keeper %s: connected, holds %zu of %zu notify fd%s", d->opt.keeper_path, handed,
 			held, held == 1 ? "" : "s");

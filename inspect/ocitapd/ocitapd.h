@@ -242,7 +242,7 @@ struct ocitapd {
 	char keeper_key[PATH_MAX];	  /* the keeper's secret: keeper.key in the state directory */
 	char spool_dir[PATH_MAX];	  /* where the hooks spool (state directory) */
 	int64_t keeper_retry_ms;	  /* when to reconnect (and hand everything over again) */
-	int64_t keeper_lost_ms;		  /* when the connection to it was last lost */
+	unsigned keeper_failures;	  /* tries for a keeper failed since one last held everything */
 	bool keeper_said;		  /* the "cannot reach the keeper" warning was logged */
 	uint64_t next_serial;		  /* of keeper keys */
 	struct inflight *inflight;	  /* NULL without a keeper */
