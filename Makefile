@@ -7,7 +7,7 @@
 #   make fuzz            each libFuzzer target for FUZZ_SECONDS (corpus: build/fuzz/corpus/)
 #   make fuzz-seeds      the committed seeds (tests/fuzz/corpus/) merged again from it
 #   make bench           benchmarks, printed as ratios against a baseline
-#   make soak            1,000 container lifecycles, then 30 minutes of each fuzz target
+#   make soak            1,000 container lifecycles, thousands more with a kill a minute, 30 min of each fuzz target
 #   make demo            a real runc container, end to end
 #   make install         PREFIX=/usr/local DESTDIR=
 #
@@ -400,13 +400,22 @@ fuzz-seeds: fuzz-build
 	done
 .PHONY: fuzz-seeds
 
-# The long runs: SOAK_N container lifecycles (default 1000), then every fuzz
-# target for SOAK_FUZZ_SECONDS (default 1800; 0 skips). Results: docs/reliability.md,
+# The long runs: SOAK_N container lifecycles (default 1000) one after
+# another; then faults/load.sh at scale: SOAK_LOAD_N lifecycles (default
+# 4800, in six parallel loops; 0 skips) while ocitapd is killed with SIGKILL
+# every SOAK_KILL_EVERY seconds (default 60), every other kill right after
+# one of its keeper, and upgraded once; then every fuzz target for
+# SOAK_FUZZ_SECONDS (default 1800; 0 skips). Results: docs/reliability.md,
 # docs/fuzzing.md.
 SOAK_FUZZ_SECONDS ?= 1800
+SOAK_LOAD_N ?= 4800
+SOAK_KILL_EVERY ?= 60
 soak: all $(TOOL_BINS)
 	$(Q)scripts/deps.sh check
 	$(Q)BUILD=$(BUILD) tests/soak/soak.sh
+	$(Q)if [ "$(SOAK_LOAD_N)" != 0 ]; then BUILD=$(BUILD) LOAD_NAME=soak-load LOAD_LOOPS=6 \
+		LOAD_PER=$$(( ($(SOAK_LOAD_N) + 5) / 6 )) LOAD_KILLS=100000 LOAD_KILL_EVERY=$(SOAK_KILL_EVERY) \
+		LOAD_KEEPER=alternate tests/integration/faults/load.sh; fi
 	$(Q)if [ "$(SOAK_FUZZ_SECONDS)" != 0 ]; then $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(SOAK_FUZZ_SECONDS); fi
 .PHONY: soak
 

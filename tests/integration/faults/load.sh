@@ -13,7 +13,7 @@
 # faults/load-keeper.sh and make soak run the same test:
 #   LOAD_LOOPS (6), LOAD_PER (16)  loops, and containers each runs
 #   LOAD_KILLS (3)                 SIGKILLs of ocitapd at most, one every
-#   LOAD_KILL_EVERY (1)            seconds while containers are still starting
+#   LOAD_KILL_EVERY (1)            seconds (whole) while containers are starting
 #   LOAD_KEEPER (no)               first: each kill begins with a SIGKILL of
 #                                  ocitap-fdkeeper, and ocitapd is killed once
 #                                  it has handed a new keeper every fd it
@@ -88,7 +88,7 @@ kill_keeper() {
 }
 killed=0 keeper_killed=0 replaced=
 for ((k = 1; k <= kills; k++)); do
-	sleep "$every"
+	for ((t = 0; t < every * 10 && $(finished) < total; t++)); do sleep 0.1; done
 	[[ $(finished) -lt $total ]] || break # a kill only while containers are starting
 	if [[ $keeper_mode == first || ($keeper_mode == alternate && $((k % 2)) == 0) ]]; then
 		kill_keeper
@@ -106,7 +106,7 @@ for ((k = 1; k <= kills; k++)); do
 		wait "$daemon_pid" 2>/dev/null
 		daemon_pid=$(cat "$pidfile")
 	fi
-	((k % 10 == 0)) && echo "# $k kills, $(finished) of $total lifecycles, $(($(date +%s) - start)) s"
+	echo "# kill $k: $(finished) of $total lifecycles, $(($(date +%s) - start)) s"
 done
 # at 2 s a lifecycle at worst, the loops end within 60 s of the last kill
 for ((i = 0; i < 600 && $(finished) < total; i++)); do sleep 0.1; done
@@ -135,7 +135,11 @@ check "every run has the exit code runc returned" test -z "$wrong" ||
 	{ echo "# wrong exit:${wrong:0:400}"; w=${wrong# }; w=${w%% *}; q "select seq, kind, source, to_phase, exit_code, signal from events where container_id='$w' order by seq" | sed 's/^/# /'; grep -n "container $w:\|listening on\|keeper" "$log" | sed 's/^/# /' | head -60; }
 check "every run's notified mkdir counted exactly once" \
 	test "$(q "select count(*) from (select container_id, sum(count) n from notifications where container_id like 'ld-%' and syscall like 'mkdir%' group by container_id) where n = 1")" = "$total" ||
-	q "select container_id, sum(count) from notifications where container_id like 'ld-%' group by container_id having sum(count) != 1" | head | sed 's/^/# /'
+	{
+		q "select container_id, sum(count) from notifications where container_id like 'ld-%' group by container_id having sum(count) != 1" | head | sed 's/^/# /'
+		none=$(q "select id from containers where id like 'ld-%' and id not in (select container_id from notifications where syscall like 'mkdir%')" | head -3)
+		for w in $none; do echo "# $w: no mkdir counted"; grep -n "container $w:" "$log" | sed 's/^/#   /'; done
+	}
 check "every hook report recorded once (3 per run)" \
 	test "$(q "select count(*) from (select container_id, source, count(*) n from events where container_id like 'ld-%' and kind = 'hook' group by container_id, source) where n = 1")" = $((3 * total)) ||
 	q "select container_id, source, count(*) from events where container_id like 'ld-%' and kind = 'hook' group by container_id, source having count(*) != 1" | head | sed 's/^/# /'
@@ -149,6 +153,11 @@ check "$killed kills, as many takeovers of the kept socket" \
 	test "$(grep -c "took back the listening socket" "$log")" -ge "$killed"
 check "the upgrade in the middle took over (ocitapd --replace)" \
 	bash -c "[[ $replaced -eq 0 ]] && grep -q 'replaced by pid' '$work/replace.out'" || sed 's/^/# /' "$work/replace.out"
+# every container is gone: what the keeper holds for them must be too
+kfds=$(ls -l "/proc/$(keeper_pid | head -1)/fd" 2>/dev/null)
+check "the keeper holds no notify fd and no pidfd of the stopped containers" \
+	test "$(grep -c 'anon_inode:\(seccomp notify\|\[pidfd\]\)' <<<"$kfds")" = 0 -a -n "$kfds" ||
+	grep 'anon_inode' <<<"$kfds" | sed 's/.*-> //' | sort | uniq -c | sed 's/^/# /'
 if [[ $keeper_mode != no ]]; then
 	# "H of N notify fds": the new keeper was handed all N the daemon held
 	check "the keeper killed $keeper_killed times: each time ocitapd handed a new one every notify fd it held" \
