@@ -59,6 +59,13 @@ enum ocitap_keeper_verb {
 
 #define OCITAP_KEEPER_LISTEN_PREFIX "listen."
 #define OCITAP_KEEPER_CONN_PREFIX   "conn."
+/* A key "wait.<daemon pid>.<serial>" holds a connection the daemon has
+ * accepted and not read yet (ID: its peer, as for a held connection): a
+ * runtime's listener message carries a container's only notify fd, so a
+ * daemon killed before reading it leaves it to the next, which takes it
+ * with GIVE and serves it as a held connection. Not watched; the daemon
+ * drops it once it has taken what it brought. */
+#define OCITAP_KEEPER_WAIT_PREFIX "wait."
 /* A key "pid.<serial>.<run>" holds the pidfd of a run's init (ID: its
  * container): kept past the init's exit, not watched, so that a daemon
  * started after the init exited still reads how it ended

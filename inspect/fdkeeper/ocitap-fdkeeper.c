@@ -149,6 +149,28 @@ static bool is_key(const char *key, const char *prefix)
 	return strncmp(key, prefix, strlen(prefix)) == 0;
 }
 
+/* A connection held for a daemon: one we accepted (conn.), or one a daemon
+ * accepted and has not read yet (wait.). */
+static bool is_held_conn(const char *key)
+{
+	return is_key(key, OCITAP_KEEPER_CONN_PREFIX) || is_key(key, OCITAP_KEEPER_WAIT_PREFIX);
+}
+
+/* A connected (not listening) unix stream socket. */
+static bool is_connected_socket(int fd)
+{
+	int on = 1, domain = 0, type = 0;
+	socklen_t len = sizeof(on);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) < 0 || on)
+		return false;
+	len = sizeof(domain);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 || domain != AF_UNIX)
+		return false;
+	len = sizeof(type);
+	return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM;
+}
+
 /* Hold fd under key for id; false (fd closed) when full. watch: hang-ups
  * are watched (a notify fd); a held connection is not watched: its peer
  * may well have sent and closed, and what it sent must reach the daemon. */
@@ -219,8 +241,7 @@ static void prune_empty_conns(void)
 	for (size_t i = k.n; i-- > 0;) {
 		char c;
 
-		if (is_key(k.v[i].key, OCITAP_KEEPER_CONN_PREFIX) &&
-		    recv(k.v[i].fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+		if (is_held_conn(k.v[i].key) && recv(k.v[i].fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
 			drop_at(i);
 	}
 }
@@ -281,6 +302,11 @@ static void keep(int sock, const struct ocitap_keeper_msg *m, int fd)
 			reply_err(sock, "not a pidfd");
 			return;
 		}
+	} else if (is_key(m->key, OCITAP_KEEPER_WAIT_PREFIX)) {
+		if (!is_connected_socket(owned)) {
+			reply_err(sock, "not a connected unix stream socket");
+			return;
+		}
 	} else if (!is_notify_fd(owned)) {
 		reply_err(sock, "not a seccomp notify fd");
 		return;
@@ -292,8 +318,10 @@ static void keep(int sock, const struct ocitap_keeper_msg *m, int fd)
 		return;
 	}
 	/* hang-ups are always reported; a listening socket reports none; a
-	 * pidfd is kept past its process's exit: not watched at all */
-	if (!hold(m->key, m->id, TAKE_FD(owned), !is_key(m->key, OCITAP_KEEPER_PIDFD_PREFIX))) {
+	 * pidfd is kept past its process's exit, and a connection past its
+	 * peer's close (what it sent still counts): not watched at all */
+	if (!hold(m->key, m->id, TAKE_FD(owned),
+		  !is_key(m->key, OCITAP_KEEPER_PIDFD_PREFIX) && !is_key(m->key, OCITAP_KEEPER_WAIT_PREFIX))) {
 		reply_err(sock, "cannot hold it (out of memory, or epoll)");
 		return;
 	}
@@ -314,7 +342,7 @@ static void give(int sock)
 	reply(sock, &(struct ocitap_keeper_msg){ .verb = OCITAP_KEEPER_END, .count = (long)k.n }, -1);
 	/* a held connection is the daemon's now: served once, never handed twice */
 	for (size_t i = k.n; i-- > 0;)
-		if (is_key(k.v[i].key, OCITAP_KEEPER_CONN_PREFIX))
+		if (is_held_conn(k.v[i].key))
 			drop_at(i);
 }
 

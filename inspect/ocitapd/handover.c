@@ -273,6 +273,54 @@ bool handover_keeper_holds_listener(struct ocitapd *d)
 	return held;
 }
 
+void handover_keep_conn(struct ocitapd *d, struct conn *cn)
+{
+	struct ocitap_keeper_peer peer = { .pid = cn->peer_pid, .uid = cn->peer_uid, .ns = cn->peer_ns };
+	struct ocitap_error err = { 0 };
+	char key[64], id[OCITAP_KEEPER_NAME_MAX + 1], why[512];
+	int r;
+
+	if (d->keeper_fd < 0 || d->giving || d->keeper_no_wait || cn->wait_key || cn->report_only)
+		return;
+	peer.has_ns = cn->peer_ns.ns[OCITAP_NS_PID].ino != 0;
+	if (ocitap_keeper_peer_format(&peer, id, sizeof(id)) < 0)
+		return;
+	snprintf(key, sizeof(key), OCITAP_KEEPER_WAIT_PREFIX "%d.%llu", (int)getpid(),
+		 (unsigned long long)d->next_wait++);
+	r = keeper_keep(d->keeper_fd, key, id, cn->fd, &err);
+	if (r == 0) {
+		cn->wait_key = ocitapd_xstrdup(key);
+		log_msg(LOG_DEBUG, "keeper: holds the connection of pid %d too until it is read", (int)cn->peer_pid);
+		return;
+	}
+	ocitap_error_format(&err, why, sizeof(why));
+	if (r == -EREMOTEIO) { /* an earlier keeper: it answered, so the connection is fine */
+		d->keeper_no_wait = true;
+		log_msg(LOG_INFO,
+			"keeper: does not hold connections not read yet (%s): a listener message is lost if "
+			"ocitapd is killed between accepting and reading it",
+			why);
+	} else {
+		handover_keeper_lost(d, why);
+	}
+}
+
+void handover_drop_conn(struct ocitapd *d, struct conn *cn)
+{
+	struct ocitap_error err = { 0 };
+	char why[512];
+	int r;
+
+	if (!cn->wait_key)
+		return;
+	/* "no such key": the keeper saw the peer gone with nothing left to read */
+	if (d->keeper_fd >= 0 && !d->giving && (r = keeper_drop(d->keeper_fd, cn->wait_key, &err)) < 0 &&
+	    r != -EREMOTEIO)
+		handover_keeper_lost(d, ocitap_error_format(&err, why, sizeof(why)));
+	free(cn->wait_key);
+	cn->wait_key = NULL;
+}
+
 static void keeper_drop_fd(struct ocitapd *d, struct notify_fd *n)
 {
 	struct ocitap_error err = { 0 };
@@ -325,6 +373,7 @@ void handover_reconnect(struct ocitapd *d)
 		return;
 	}
 	d->keeper_said = false;
+	d->keeper_no_wait = false;
 	d->keeper_fd = fd;
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		handover_keeper_lost(d, "keeper: cannot watch its connection");
@@ -386,7 +435,8 @@ static void adopt_fd(const char *key, const char *id, int fd, void *userdata)
 		d->kept_pidfds = kp;
 		return;
 	}
-	if (strncmp(key, OCITAP_KEEPER_CONN_PREFIX, strlen(OCITAP_KEEPER_CONN_PREFIX)) == 0) {
+	if (strncmp(key, OCITAP_KEEPER_CONN_PREFIX, strlen(OCITAP_KEEPER_CONN_PREFIX)) == 0 ||
+	    strncmp(key, OCITAP_KEEPER_WAIT_PREFIX, strlen(OCITAP_KEEPER_WAIT_PREFIX)) == 0) {
 		struct ocitap_keeper_peer peer;
 
 		if (ocitap_keeper_peer_parse(id, &peer) < 0) {

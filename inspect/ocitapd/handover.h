@@ -24,6 +24,13 @@ bool handover_keeper_holds_listener(struct ocitapd *d);
 void handover_keep(struct ocitapd *d, struct notify_fd *n);
 /* n hung up: they drop theirs. */
 void handover_drop(struct ocitapd *d, struct notify_fd *n);
+/* A connection accepted with nothing to read yet: the keeper holds it too
+ * (lib/keeper.h: OCITAP_KEEPER_WAIT_PREFIX) until handover_drop_conn(), so
+ * that what it will bring (a listener message: a container's only notify
+ * fd) reaches the next daemon if this one is killed first. */
+void handover_keep_conn(struct ocitapd *d, struct conn *cn);
+/* What cn brought is taken (or cn is closed): the keeper's copy goes. */
+void handover_drop_conn(struct ocitapd *d, struct conn *cn);
 /* The keeper's connection failed (why): retried by handover_reconnect(). */
 void handover_keeper_lost(struct ocitapd *d, const char *why);
 /* Reach a keeper again (starting one) and hand it every fd held. */

@@ -175,6 +175,7 @@ struct conn {
 	bool inside;		      /* the peer is not in the daemon's namespaces: a container's process */
 	bool report_only;	      /* came through the report-only socket */
 	struct ocitap_ns_ids peer_ns; /* read at accept */
+	char *wait_key;		      /* held by the keeper too until read (handover_keep_conn()); NULL: not */
 	bool waiting_ack;	      /* its report is with the store thread */
 	struct writer_ack ack;	      /* what the store thread answers it */
 	struct conn *prev, *next;     /* the live connections */
@@ -243,6 +244,8 @@ struct ocitapd {
 	char spool_dir[PATH_MAX];	  /* where the hooks spool (state directory) */
 	int64_t keeper_retry_ms;	  /* when to reconnect (and hand everything over again) */
 	unsigned keeper_failures;	  /* tries for a keeper failed since one last held everything */
+	bool keeper_no_wait;		  /* the keeper holds no connection not yet read (an older one) */
+	uint64_t next_wait;		  /* of the keeper keys of those connections */
 	bool keeper_said;		  /* the "cannot reach the keeper" warning was logged */
 	uint64_t next_serial;		  /* of keeper keys */
 	struct inflight *inflight;	  /* NULL without a keeper */

@@ -22,6 +22,7 @@
 #include "container.h"
 #include "macro.h"
 #include "exit.h"
+#include "handover.h"
 #include "metrics.h"
 #include "notify.h"
 #include "peers.h"
@@ -39,6 +40,7 @@
 
 void peers_close(struct ocitapd *d, struct conn *cn)
 {
+	handover_drop_conn(d, cn);
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, cn->fd, NULL);
 	close(cn->fd);
 	ocitap_scm_reader_release(&cn->reader);
@@ -497,28 +499,42 @@ static void handle_hook_report(struct ocitapd *d, struct conn *cn)
 	ocitap_hook_report_release(&rep);
 }
 
-static void conn_event(struct ocitapd *d, struct conn *cn)
+/* Read what cn sent and act on it once whole. true: cn waits for more
+ * (still open); false: cn may be gone. */
+static bool conn_event(struct ocitapd *d, struct conn *cn)
 {
 	struct ocitap_error err = { 0 };
 	char line[512];
 	int r = ocitap_scm_reader_read(&cn->reader, cn->fd, &err);
 
 	if (r == -EAGAIN)
-		return;
+		return true;
 	if (r < 0) {
 		drop_peer(d, cn, ocitap_error_format(&err, line, sizeof(line)));
-		return;
+		return false;
 	}
 	/* fds come with a listener message, or (one pidfd) with a hook's report */
-	if (cn->reader.n_fds > 0 && !memmem(cn->reader.buf, cn->reader.len, "\"ocitapReport\"", 14))
-		handle_listener_message(d, cn);
-	else
+	if (cn->reader.n_fds > 0 && !memmem(cn->reader.buf, cn->reader.len, "\"ocitapReport\"", 14)) {
+		handle_listener_message(d, cn); /* closes cn, once its notify fd is the keeper's too */
+		return false;
+	}
+	/* a report is here: the keeper's copy goes, so that a hook whose
+	 * daemon is killed before the answer sees its connection end (and
+	 * spools) rather than wait on a successor that can read nothing; once
+	 * the report is with the store thread, so that its commit and the
+	 * keeper's answer overlap (cn may be gone by then) */
+	{
+		struct conn held = { .wait_key = TAKE_PTR(cn->wait_key) };
+
 		handle_hook_report(d, cn);
+		handover_drop_conn(d, &held);
+	}
+	return false;
 }
 
 static void conn_ready(struct ocitapd *d, struct watch *w, uint32_t events)
 {
-	conn_event(d, container_of(w, struct conn, watch));
+	(void)conn_event(d, container_of(w, struct conn, watch));
 }
 
 /*
@@ -617,8 +633,11 @@ static void add_conn(struct ocitapd *d, int fd, const struct ucred *cred, bool r
 	d->n_conns++;
 	d->n_conns_unprivileged += cn->peer_uid != 0 || cn->report_only;
 	/* a hook sends its report right after connect: it is often here
-	 * already, and reading it now saves a trip through epoll_wait */
-	conn_event(d, cn);
+	 * already, and reading it now saves a trip through epoll_wait. Nothing
+	 * sent yet: the keeper holds it too until it is read, lest a kill of
+	 * ocitapd in between lose a listener message's notify fd. */
+	if (conn_event(d, cn) && cn->reader.len == 0)
+		handover_keep_conn(d, cn);
 }
 
 void peers_adopt_conn(struct ocitapd *d, int fd, const struct ocitap_keeper_peer *peer)

@@ -18,6 +18,7 @@
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,6 +203,48 @@ int main(int argc, char **argv)
 		    "a pidfd is held, handed back by GET, and dropped");
 		if (pfd >= 0)
 			close(pfd);
+	}
+	tap(ask(k, "KEEP wait.1.1 p1u0", &devnull, 1, &m, NULL) == 0 && m.verb == OCITAP_KEEPER_ERR &&
+		    strstr(m.reason, "not a connected unix stream socket"),
+	    "KEEP of /dev/null as a connection not read yet: refused");
+	{
+		int sp[2];
+		char buf[8] = "";
+		int got = -1;
+
+		/* what the peer sent before the daemon read anything reaches the
+		 * next daemon through GIVE, and the keeper holds it no longer */
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0) {
+			bool kept = ask(k, "KEEP wait.1.2 p1u0", &sp[0], 1, &m, NULL) == 0 && m.verb == OCITAP_KEEPER_OK;
+
+			close(sp[0]);
+			if (write(sp[1], "hi", 2) == 2) {
+				int k2 = connect_keeper(argv[1]);
+
+				/* GIVE: it comes among every fd held (the notify fds are gone) */
+				ask(k2, "GIVE", NULL, 0, &m, &got);
+				while (m.verb == OCITAP_KEEPER_FD && strncmp(m.key, "wait.", 5) != 0) {
+					if (got >= 0)
+						close(got);
+					got = -1;
+					ask(k2, NULL, NULL, 0, &m, &got);
+				}
+				tap(kept && m.verb == OCITAP_KEEPER_FD && strcmp(m.key, "wait.1.2") == 0 &&
+					    strcmp(m.id, "p1u0") == 0 && got >= 0 && read(got, buf, sizeof(buf)) == 2 &&
+					    memcmp(buf, "hi", 2) == 0,
+				    "a connection not read yet is held, and handed back by GIVE with what was sent");
+				while (m.verb == OCITAP_KEEPER_FD)
+					ask(k2, NULL, NULL, 0, &m, NULL);
+				ask(k2, "GIVE", NULL, 0, &m, NULL);
+				while (m.verb == OCITAP_KEEPER_FD)
+					ask(k2, NULL, NULL, 0, &m, NULL);
+				tap(m.verb == OCITAP_KEEPER_END && m.count == 0, "... once: a second GIVE has it no more");
+				close(k2);
+			}
+			if (got >= 0)
+				close(got);
+			close(sp[1]);
+		}
 	}
 	two[0] = two[1] = devnull;
 	tap(ask(k, "KEEP fd-3 ctr-b", two, 2, &m, NULL) == 0 && m.verb == OCITAP_KEEPER_ERR &&

@@ -6,7 +6,8 @@
 # with a seccomp listener starts with ocitapd down, and a hook's report sent
 # meanwhile waits for its answer. The next daemon takes the socket back and
 # serves both: the container's notified mkdir is answered by its policy
-# (deny), the report is acknowledged and stored.
+# (deny), the report is acknowledged and stored. And a connection the
+# daemon had accepted but not read when it was killed is served by the next.
 set -uo pipefail
 source "$(dirname "$0")/../common.bash"
 source "$(dirname "$0")/lib.bash"
@@ -62,7 +63,21 @@ check "SIGTERM: the socket stays, the log says the keeper listens on it" \
 	bash -c "test -S '$sock' && grep -q 'the keeper holds the listening socket $sock' '$log'"
 start_kept
 check "after a clean stop the next daemon takes it back too, and serves" test "$(report poststop after-stop stopped)" = ok
-check "no daemon ever refused a start: both takeovers logged" \
-	test "$(grep -c "took back the listening socket $sock" "$log")" -eq 2
+
+# a connection the daemon accepted and had not read yet when it was killed
+# (a listener message would carry a container's only notify fd): the keeper
+# holds it too until it is read, and the next daemon serves what it brings
+msg='{"ocitapReport":1,"stage":"poststop","state":{"ociVersion":"1.0.2","id":"accepted-unread","status":"stopped"}}'
+(sleep 1.5; printf '%s' "$msg") | socat -t15 - UNIX-CONNECT:"$sock" >"$work/unread.out" 2>&1 &
+slow=$!
+sleep 0.5 # accepted by now, nothing sent yet
+kill_daemon 9
+start_kept
+wait "$slow"
+check "a connection accepted, not yet read, when ocitapd is killed: the next daemon answers what it then sends" \
+	test "$(cat "$work/unread.out")" = ok || sed 's/^/# /' "$work/unread.out"
+check "... and stores it" test "$(q "select phase from containers where id='accepted-unread'")" = stopped
+check "no daemon ever refused a start: all three takeovers logged" \
+	test "$(grep -c "took back the listening socket $sock" "$log")" -eq 3
 runc --root "$work/runc" delete -f started-down >/dev/null 2>&1
 done_testing
