@@ -3,6 +3,7 @@
  * once at open; every write goes through them.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <sqlite3.h>
@@ -32,6 +33,7 @@ enum {
 	ST_SET_INIT,
 	ST_SET_PROFILE,
 	ST_SET_NAMES,
+	ST_LAST_EVENT, /* of one run: read for every container of a list */
 	ST_COUNT,
 };
 
@@ -69,6 +71,9 @@ static const char *const statements[ST_COUNT] = {
 	[ST_SET_NAMES] = "UPDATE runs SET name = COALESCE(name, ?3), pod = COALESCE(pod, ?4),"
 			 " namespace = COALESCE(namespace, ?5), manager = COALESCE(manager, ?6)"
 			 " WHERE id = ?1 AND run = ?2",
+	[ST_LAST_EVENT] = "SELECT seq, container_id, kind, from_phase, to_phase, source, mono_ns, wall_ns,"
+			  " exit_code, signal, oom, run FROM events WHERE container_id = ?1 AND run = ?2"
+			  " ORDER BY seq DESC LIMIT 1",
 };
 
 struct ocitap_store {
@@ -101,8 +106,17 @@ static int step_done(struct ocitap_store *s, int which, struct ocitap_error *err
 	return 0;
 }
 
+/* SQLite's memory statistics take a process-wide mutex on every allocation:
+ * every HTTP thread's answer contended on it. Off, before SQLite starts. */
+static void sqlite_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int ocitap_store_open(const char *path, unsigned flags, struct ocitap_store **ret, struct ocitap_error *err)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
 	struct ocitap_store *s;
 	int oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
 	struct stat st;
@@ -114,6 +128,7 @@ int ocitap_store_open(const char *path, unsigned flags, struct ocitap_store **re
 		return ocitap_error_set(err, -ELOOP, NULL, "%s is a symbolic link: refusing to open it", path);
 	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
 		return ocitap_error_set(err, -EINVAL, NULL, "%s is not a regular file: refusing to open it", path);
+	pthread_once(&once, sqlite_setup);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
@@ -171,7 +186,8 @@ int ocitap_store_open(const char *path, unsigned flags, struct ocitap_store **re
 		return r;
 	}
 	for (int i = 0; i < ST_COUNT; i++) {
-		if (s->readonly && i != ST_GET_CONTAINER && i != ST_BEGIN && i != ST_COMMIT && i != ST_ROLLBACK)
+		if (s->readonly && i != ST_GET_CONTAINER && i != ST_LAST_EVENT && i != ST_BEGIN && i != ST_COMMIT &&
+		    i != ST_ROLLBACK)
 			continue;
 		if (sqlite3_prepare_v3(s->db, statements[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) !=
 		    SQLITE_OK) {
@@ -589,7 +605,12 @@ static int each_event_row(struct ocitap_store *s, sqlite3_stmt *st,
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		r = db_error(s, err, "read events");
-	sqlite3_finalize(st);
+	if (st == s->st[ST_LAST_EVENT]) { /* kept for the next call */
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	} else {
+		sqlite3_finalize(st);
+	}
 	return r;
 }
 
@@ -622,6 +643,12 @@ int ocitap_store_last_event(struct ocitap_store *s, const char *id, int64_t run,
 {
 	sqlite3_stmt *st = NULL;
 
+	if (run > 0 && s->st[ST_LAST_EVENT]) {
+		st = s->st[ST_LAST_EVENT];
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, run);
+		return each_event_row(s, st, fn, userdata, err);
+	}
 	if (sqlite3_prepare_v2(s->db,
 			       "SELECT seq, container_id, kind, from_phase, to_phase, source, mono_ns, wall_ns,"
 			       " exit_code, signal, oom, run FROM events WHERE container_id = ?1"

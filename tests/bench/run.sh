@@ -182,7 +182,7 @@ for ((i = 1; i <= 1000; i++)); do
 		"$BUILD/bin/ocitap-poststop" --socket "$work/w.sock" --state-dir "$work/wstate"
 done
 echo "(stored: $(curl -s "http://127.0.0.1:$port/v1/containers" | jq '.containers | length') containers)"
-for path in /metrics /v1/containers/w-500 /v1/containers?status=stopped; do
+for path in /metrics /v1/containers/w-500 /v1/containers?status=stopped /v1/containers "/v1/containers?limit=100"; do
 	wrk -t2 -c16 -d5s --latency "http://127.0.0.1:$port$path" >"$work/wrk.out" 2>&1
 	printf '%-30s %10s req/s   p99 %s\n' "$path" "$(awk '/^Requests\/sec/ {print $2}' "$work/wrk.out")" \
 		"$(awk '$1 == "99%" {print $2}' "$work/wrk.out")"
