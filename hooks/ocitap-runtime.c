@@ -263,7 +263,8 @@ static int wrap_bundle(const char *bundle, const struct ocitap_wrap_config *cfg,
 		.max_annotations = 1u << 20,
 		.max_items = 1u << 20,
 	};
-	_cleanup_(json_object_putp) json_object *config = NULL;
+	/* never freed: the runtime is executed next (freeing it cost a third of the edit) */
+	json_object *config = NULL;
 	_cleanup_free_ char *buf = NULL;
 	struct ocitap_wrap_changes ch;
 	char path[PATH_MAX], hook[PATH_MAX];
