@@ -103,6 +103,19 @@ static uint64_t identity_hash(const struct ocitap_state *st, pid_t pid)
 	return h | 1; /* 0 is "nothing queued yet" */
 }
 
+/* The State's annotations, copied into op (which owns them). */
+static void copy_annotations(struct wop *op, const struct ocitap_state *st)
+{
+	op->annotations = calloc(st->n_annotations + 1, sizeof(*op->annotations));
+	if (!op->annotations)
+		abort();
+	for (size_t i = 0; i < st->n_annotations; i++) {
+		op->annotations[i].key = ocitapd_xstrdup(st->annotations[i].key);
+		op->annotations[i].value = ocitapd_xstrdup(st->annotations[i].value);
+	}
+	op->n_annotations = st->n_annotations;
+}
+
 /* The container's identity, when it differs from what was last queued:
  * the six stages of one container mostly repeat it. */
 void container_queue_identity(struct ocitapd *d, struct container *c, const struct ocitap_state *st, pid_t pid)
@@ -120,14 +133,7 @@ void container_queue_identity(struct ocitapd *d, struct container *c, const stru
 	op->owner = c->owner;
 	if (st->has_annotations) {
 		op->has_annotations = true;
-		op->annotations = calloc(st->n_annotations + 1, sizeof(*op->annotations));
-		if (!op->annotations)
-			abort();
-		for (size_t i = 0; i < st->n_annotations; i++) {
-			op->annotations[i].key = ocitapd_xstrdup(st->annotations[i].key);
-			op->annotations[i].value = ocitapd_xstrdup(st->annotations[i].value);
-		}
-		op->n_annotations = st->n_annotations;
+		copy_annotations(op, st);
 	}
 	writer_push(&d->writer, op);
 }
@@ -145,16 +151,8 @@ void container_queue_names(struct ocitapd *d, struct container *c, const struct 
 	op->bundle = ocitapd_xstrdup(st->bundle);
 	op->owner = c->owner;
 	op->path = ocitapd_xstrdup(d->opt.docker_root);
-	if (st->has_annotations && st->n_annotations) {
-		op->annotations = calloc(st->n_annotations, sizeof(*op->annotations));
-		if (!op->annotations)
-			abort();
-		for (size_t i = 0; i < st->n_annotations; i++) {
-			op->annotations[i].key = ocitapd_xstrdup(st->annotations[i].key);
-			op->annotations[i].value = ocitapd_xstrdup(st->annotations[i].value);
-		}
-		op->n_annotations = st->n_annotations;
-	}
+	if (st->has_annotations && st->n_annotations)
+		copy_annotations(op, st);
 	writer_push(&d->writer, op);
 }
 

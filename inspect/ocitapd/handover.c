@@ -391,6 +391,10 @@ void handover_reconnect(struct ocitapd *d)
 				handover_keep_pid(d, c->pidw);
 			}
 		}
+	/* connections accepted while no keeper was there, nothing read from them yet */
+	for (struct conn *cn = d->conns; cn && d->keeper_fd >= 0; cn = cn->next)
+		if (!cn->wait_key && !cn->waiting_ack && cn->reader.len == 0 && cn->reader.n_fds == 0)
+			handover_keep_conn(d, cn);
 	if (d->keeper_fd >= 0) {
 		d->keeper_failures = 0;
 		metric_set("ocitap_keeper_up", 1, NULL);
