@@ -70,7 +70,7 @@ override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-LIB_SRCS := lib/error.c lib/clock.c lib/number.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/store-schema.c lib/report.c lib/proc.c lib/spool.c lib/stage.c lib/hooksd.c lib/procinfo.c lib/runtime.c lib/runtime-exec.c lib/runtime-wrap.c lib/keeper.c lib/profile.c lib/profile-path.c lib/query.c lib/event-json.c lib/goregex.c lib/goregex-class.c lib/nsid.c lib/names.c
+LIB_SRCS := lib/error.c lib/clock.c lib/number.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/store-schema.c lib/store-meta.c lib/report.c lib/proc.c lib/spool.c lib/stage.c lib/hooksd.c lib/procinfo.c lib/runtime.c lib/runtime-exec.c lib/runtime-wrap.c lib/keeper.c lib/profile.c lib/profile-path.c lib/query.c lib/event-json.c lib/goregex.c lib/goregex-class.c lib/nsid.c lib/names.c
 # The installed SDK (docs/design/sdk.md): these headers, and libocitap.so and
 # the installed libocitap.a built from LIB_SDK_SRCS only (the public modules
 # and the private helpers they use, hidden). Everything else in lib/ is for
@@ -81,7 +81,7 @@ LIB_SDK_SRCS     := lib/error.c lib/clock.c lib/io.c lib/json-util.c lib/state.c
 LIB_SDK_OBJS     := $(LIB_SDK_SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 
-CLI_SRCS := $(addprefix inspect/ocitap/,ocitap.c cli.c records.c cmd_validate.c cmd_events.c cmd_hooks.c cmd_ps.c \
+CLI_SRCS := $(addprefix inspect/ocitap/,ocitap.c cli.c records.c inspect-process.c cmd_validate.c cmd_events.c cmd_hooks.c cmd_ps.c \
               cmd_inspect.c cmd_profile.c)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 

@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "macro.h"
 #include "store-schema.h"
+#include "store-internal.h"
 #include "store.h"
 
 enum {
@@ -83,7 +84,12 @@ struct ocitap_store {
 	char *wal_path;
 };
 
-static int db_error(struct ocitap_store *s, struct ocitap_error *err, const char *what)
+sqlite3 *ocitap_store_db(struct ocitap_store *s)
+{
+	return s->db;
+}
+
+int ocitap_store_db_error(struct ocitap_store *s, struct ocitap_error *err, const char *what)
 {
 	int rc = sqlite3_extended_errcode(s->db);
 	int code = (rc & 0xff) == SQLITE_FULL	    ? -ENOSPC
@@ -92,6 +98,11 @@ static int db_error(struct ocitap_store *s, struct ocitap_error *err, const char
 						    : -EIO;
 
 	return ocitap_error_set(err, code, NULL, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static int db_error(struct ocitap_store *s, struct ocitap_error *err, const char *what)
+{
+	return ocitap_store_db_error(s, err, what);
 }
 
 static int step_done(struct ocitap_store *s, int which, struct ocitap_error *err)
@@ -410,42 +421,6 @@ int ocitap_store_add_notifications(struct ocitap_store *s, const char *id, int64
 	sqlite3_bind_int64(st, 4, count);
 	sqlite3_bind_int64(st, 5, run > 0 ? run : 1);
 	return step_done(s, ST_ADD_NOTIF, err);
-}
-
-int ocitap_store_spool_mark(struct ocitap_store *s, const char *name, struct ocitap_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO spool_applied (name, wall_ns) VALUES (?1, ?2)", -1, &st, NULL) !=
-	    SQLITE_OK)
-		return db_error(s, err, "spool");
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, ocitap_wall_ns());
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_CONSTRAINT)
-		return ocitap_error_set(err, -EEXIST, NULL, "spool file %s was already applied", name);
-	if (rc != SQLITE_DONE)
-		return db_error(s, err, "spool");
-	return 0;
-}
-
-int ocitap_store_spool_seen(struct ocitap_store *s, const char *name, struct ocitap_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM spool_applied WHERE name = ?1", -1, &st, NULL) != SQLITE_OK)
-		return db_error(s, err, "spool");
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc != SQLITE_DONE)
-		return db_error(s, err, "spool");
-	return 0;
 }
 
 int ocitap_store_prune(struct ocitap_store *s, int64_t before, struct ocitap_error *err)
@@ -820,40 +795,6 @@ int ocitap_store_count_by_phase(struct ocitap_store *s, int64_t counts[OCITAP_PH
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-int ocitap_store_set_meta(struct ocitap_store *s, const char *key, const char *value, struct ocitap_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(
-		    s->db, "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
-		    -1, &st, NULL) != SQLITE_OK)
-		return db_error(s, err, "meta");
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_error(s, err, "meta");
-	return 0;
-}
-
-int ocitap_store_get_meta(struct ocitap_store *s, const char *key, char *ret, size_t size)
-{
-	sqlite3_stmt *st = NULL;
-	int r = -ENOENT;
-
-	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(ret, size, "%s", (const char *)sqlite3_column_text(st, 0));
-		r = 0;
-	}
-	sqlite3_finalize(st);
-	return r;
-}
-
 int64_t ocitap_store_run_at(struct ocitap_store *s, const char *id, int64_t wall_ns)
 {
 	sqlite3_stmt *st = NULL;
@@ -892,17 +833,4 @@ int ocitap_store_has_hook_report(struct ocitap_store *s, const char *id, const c
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EIO;
-}
-
-int ocitap_store_delete_meta(struct ocitap_store *s, const char *key, struct ocitap_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(s->db, "DELETE FROM meta WHERE key = ?1", -1, &st, NULL) != SQLITE_OK)
-		return db_error(s, err, "meta");
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_error(s, err, "meta");
 }

@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "commands.h"
+#include "inspect-process.h"
 #include "ocitap-private.h"
 #include "records.h"
 #include "runtime.h"
@@ -78,116 +79,6 @@ static enum pid_check check_pid(const char *proc_root, pid_t pid, const struct o
 
 /* ---- JSON of the parts ---- */
 
-static struct json_object *strv_json(char *const *v, size_t n)
-{
-	struct json_object *a = json_object_new_array();
-
-	for (size_t i = 0; i < n; i++)
-		json_object_array_add(a, json_object_new_string(v[i]));
-	return a;
-}
-
-static struct json_object *caps_json(uint64_t mask)
-{
-	struct json_object *a = json_object_new_array();
-
-	for (unsigned bit = 0; bit < 64; bit++)
-		if (mask & (UINT64_C(1) << bit)) {
-			char name[16];
-
-			if (!ocitap_cap_name(bit))
-				snprintf(name, sizeof(name), "CAP_%u", bit);
-			json_object_array_add(
-				a, json_object_new_string(ocitap_cap_name(bit) ? ocitap_cap_name(bit) : name));
-		}
-	return a;
-}
-
-static struct json_object *unreadable(int error)
-{
-	return json_object_new_string(strerror(-error));
-}
-
-static struct json_object *process_json(const struct ocitap_proc_info *p, const struct ocitap_proc_info *host)
-{
-	struct json_object *o = json_object_new_object(), *ns = json_object_new_object(),
-			   *errs = json_object_new_object();
-
-	json_object_object_add(o, "pid", json_object_new_int(p->pid));
-	if (!p->stat_error) {
-		char state[2] = { p->state, 0 };
-
-		json_object_object_add(o, "comm", json_object_new_string(p->comm));
-		json_object_object_add(o, "state", json_object_new_string(state));
-		json_object_object_add(o, "ppid", json_object_new_int(p->ppid));
-		json_object_object_add(o, "startTicks", json_object_new_int64((int64_t)p->start_ticks));
-	} else {
-		json_object_object_add(errs, "stat", unreadable(p->stat_error));
-	}
-	if (!p->cmdline_error)
-		json_object_object_add(o, "cmdline", strv_json(p->argv, p->argc));
-	else
-		json_object_object_add(errs, "cmdline", unreadable(p->cmdline_error));
-	if (!p->status_error) {
-		struct json_object *caps = json_object_new_object(), *ids = json_object_new_object();
-
-		json_object_object_add(o, "seccomp", json_object_new_string(ocitap_seccomp_mode_name(p->seccomp)));
-		json_object_object_add(o, "seccompFilters",
-				       p->seccomp_filters >= 0 ? json_object_new_int(p->seccomp_filters) : NULL);
-		json_object_object_add(o, "noNewPrivileges",
-				       p->no_new_privs >= 0 ? json_object_new_boolean(p->no_new_privs) : NULL);
-		if (p->has_caps) {
-			json_object_object_add(caps, "effective", caps_json(p->cap_eff));
-			json_object_object_add(caps, "permitted", caps_json(p->cap_prm));
-			json_object_object_add(caps, "inheritable", caps_json(p->cap_inh));
-			json_object_object_add(caps, "bounding", caps_json(p->cap_bnd));
-			json_object_object_add(caps, "ambient", caps_json(p->cap_amb));
-		}
-		json_object_object_add(o, "capabilities", caps);
-		if (p->has_ids) {
-			struct json_object *u = json_object_new_array(), *g = json_object_new_array();
-
-			for (int i = 0; i < 4; i++) {
-				json_object_array_add(u, json_object_new_int64(p->uid[i]));
-				json_object_array_add(g, json_object_new_int64(p->gid[i]));
-			}
-			json_object_object_add(ids, "uid", u); /* real, effective, saved, filesystem */
-			json_object_object_add(ids, "gid", g);
-		}
-		json_object_object_add(o, "ids", ids);
-	} else {
-		json_object_object_add(errs, "status", unreadable(p->status_error));
-	}
-	for (int i = 0; i < OCITAP_PROC_N_NS; i++) {
-		struct json_object *n = json_object_new_object();
-
-		if (p->ns[i].error) {
-			json_object_object_add(errs, p->ns[i].name, unreadable(p->ns[i].error));
-			json_object_put(n);
-			continue;
-		}
-		json_object_object_add(n, "inode", json_object_new_int64((int64_t)p->ns[i].inode));
-		json_object_object_add(n, "host",
-				       host && !host->ns[i].error
-					       ? json_object_new_boolean(host->ns[i].inode == p->ns[i].inode)
-					       : NULL);
-		json_object_object_add(ns, p->ns[i].name, n);
-	}
-	json_object_object_add(o, "namespaces", ns);
-	if (!p->cgroup_error)
-		json_object_object_add(o, "cgroup", json_object_new_string(p->cgroup));
-	else
-		json_object_object_add(errs, "cgroup", unreadable(p->cgroup_error));
-	if (!p->maps_error) {
-		json_object_object_add(o, "uidMap", json_object_new_string(p->uid_map));
-		json_object_object_add(o, "gidMap", json_object_new_string(p->gid_map));
-	} else {
-		json_object_object_add(errs, "maps", unreadable(p->maps_error));
-	}
-	json_object_object_add(o, "unreadable", errs);
-	return o;
-}
-
 static struct json_object *bundle_json(const char *bundle, const struct ocitap_config *cfg, const char *error)
 {
 	struct json_object *o = json_object_new_object();
@@ -204,7 +95,8 @@ static struct json_object *bundle_json(const char *bundle, const struct ocitap_c
 
 		json_object_object_add(o, "ociVersion",
 				       cfg->oci_version ? json_object_new_string(cfg->oci_version) : NULL);
-		json_object_object_add(o, "args", cfg->args ? strv_json((char *const *)cfg->args, cfg->n_args) : NULL);
+		json_object_object_add(o, "args",
+				       cfg->args ? inspect_strv_json((char *const *)cfg->args, cfg->n_args) : NULL);
 		for (size_t i = 0; i < cfg->n_annotations; i++)
 			json_object_object_add(
 				ann, cfg->annotations[i].key,
@@ -258,99 +150,6 @@ static struct json_object *runtime_json(const struct ocitap_runtime_container *r
 static void heading(const char *title)
 {
 	printf("\n%s%s%s\n", cli_sgr(CLI_BOLD), title, CLI_RESET);
-}
-
-static void print_caps(const char *label, uint64_t mask)
-{
-	char buf[2048];
-
-	ocitap_caps_format(mask, " ", buf, sizeof(buf));
-	printf("  %-11s %s\n", label, mask == 0 ? "(none)" : buf);
-}
-
-/* "         0          0 4294967295\n" -> "0 0 4294967295"; lines joined with "; " */
-static void squeeze(const char *in, char *out, size_t size)
-{
-	size_t n = 0;
-	bool space = false;
-
-	for (; *in && n + 3 < size; in++) {
-		if (*in == '\n') {
-			if (in[1] && n + 3 < size) {
-				out[n++] = ';';
-				out[n++] = ' ';
-			}
-			space = false;
-		} else if (*in == ' ' || *in == '\t') {
-			space = n > 0 && out[n - 1] != ' ';
-		} else {
-			if (space)
-				out[n++] = ' ';
-			space = false;
-			out[n++] = *in;
-		}
-	}
-	out[n] = '\0';
-}
-
-static void print_process(const struct ocitap_proc_info *p, const struct ocitap_proc_info *host)
-{
-	if (!p->cmdline_error) {
-		printf("  %-11s", "cmdline");
-		for (size_t i = 0; i < p->argc; i++)
-			printf(" %s", p->argv[i]);
-		putchar('\n');
-	}
-	if (!p->stat_error)
-		printf("  %-11s %c (%s), parent %d\n", "state", p->state, p->comm, p->ppid);
-	if (!p->cgroup_error)
-		printf("  %-11s %s\n", "cgroup", p->cgroup);
-	if (!p->status_error) {
-		printf("  %-11s %s", "seccomp", ocitap_seccomp_mode_name(p->seccomp));
-		if (p->seccomp_filters >= 0)
-			printf(" (%d filter%s)", p->seccomp_filters, p->seccomp_filters == 1 ? "" : "s");
-		printf(", NoNewPrivs %s\n", p->no_new_privs < 0 ? "unknown" : p->no_new_privs ? "yes" : "no");
-		if (p->has_caps) {
-			print_caps("effective", p->cap_eff);
-			if (p->cap_prm != p->cap_eff)
-				print_caps("permitted", p->cap_prm);
-			print_caps("bounding", p->cap_bnd);
-			if (p->cap_inh)
-				print_caps("inheritable", p->cap_inh);
-			if (p->cap_amb)
-				print_caps("ambient", p->cap_amb);
-		}
-		if (p->has_ids)
-			printf("  %-11s uid %ld/%ld/%ld/%ld gid %ld/%ld/%ld/%ld (real/effective/saved/fs)\n", "ids",
-			       p->uid[0], p->uid[1], p->uid[2], p->uid[3], p->gid[0], p->gid[1], p->gid[2], p->gid[3]);
-	}
-	if (!p->maps_error) {
-		char u[128], g[128];
-
-		squeeze(p->uid_map, u, sizeof(u));
-		squeeze(p->gid_map, g, sizeof(g));
-		printf("  %-11s uid %s, gid %s%s\n", "id maps", u, g,
-		       strcmp(u, "0 0 4294967295") == 0 ? " (no user namespace)" : "");
-	}
-	printf("  %-11s", "namespaces");
-	for (int i = 0; i < OCITAP_PROC_N_NS; i++) {
-		if (p->ns[i].error)
-			continue;
-		if (host && !host->ns[i].error && host->ns[i].inode == p->ns[i].inode)
-			printf(" %s%s:host%s", cli_sgr(CLI_DIM), p->ns[i].name, CLI_RESET); /* ocitap's own */
-		else
-			printf(" %s:%" PRIu64, p->ns[i].name, p->ns[i].inode);
-	}
-	putchar('\n');
-	{
-		const char *parts[] = { "stat", "status", "cgroup", "id maps", "cmdline" };
-		int errs[] = { p->stat_error, p->status_error, p->cgroup_error, p->maps_error, p->cmdline_error };
-
-		for (size_t i = 0; i < 5; i++)
-			if (errs[i])
-				printf("  %-11s %sunreadable: %s%s\n", parts[i], cli_sgr(CLI_YELLOW),
-				       strerror(-errs[i]), CLI_RESET);
-	}
 }
 
 static void print_timeline(struct json_object *record)
@@ -747,8 +546,8 @@ static void inspect_print_json(const struct inspection *in)
 					  : NULL);
 	json_object_object_add(o, "record", in->record ? json_object_get(in->record) : NULL);
 	json_object_object_add(o, "pidCheck", pid_check_json(in));
-	json_object_object_add(o, "process",
-			       in->have_proc ? process_json(&in->proc, in->have_host ? &in->host : NULL) : NULL);
+	json_object_object_add(
+		o, "process", in->have_proc ? inspect_process_json(&in->proc, in->have_host ? &in->host : NULL) : NULL);
 	cli_print_json(o);
 	json_object_put(o);
 }
@@ -888,7 +687,7 @@ static void print_init(const struct inspection *in)
 						     : CLI_RED),
 	       pid_check_names[in->check], CLI_RESET, in->pid_why);
 	if (in->have_proc)
-		print_process(&in->proc, in->have_host ? &in->host : NULL);
+		inspect_print_process(&in->proc, in->have_host ? &in->host : NULL);
 }
 
 static void inspect_print_text(const struct inspection *in)
