@@ -421,7 +421,7 @@ static void adopt_fd(const char *key, const char *id, int fd, void *userdata)
 	const struct ocitap_policy *policy;
 	struct container *c;
 	uint64_t serial;
-	bool init;
+	bool init, gone;
 	struct notify_fd *n;
 
 	if (strncmp(key, OCITAP_KEEPER_LISTEN_PREFIX, strlen(OCITAP_KEEPER_LISTEN_PREFIX)) == 0) {
@@ -477,10 +477,13 @@ static void adopt_fd(const char *key, const char *id, int fd, void *userdata)
 		d->next_serial = serial + 1;
 	}
 	policy = name[0] ? notify_find_policy(d, name) : NULL;
-	if (name[0] && !policy)
-		log_msg(LOG_WARN, "container %s: its policy \"%s\" is gone from the policy file; using %s", id, name,
-			ocitap_policy_name(c->policy));
-	n = notify_add_fd(d, c, fd, init, key, policy);
+	gone = name[0] && !policy;
+	if (gone) {
+		policy = notify_fallback_policy(d, c);
+		log_msg(LOG_WARN, "container %s: its policy \"%s\" is gone from the policy file; answered by %s", id,
+			name, ocitap_policy_name(policy));
+	}
+	n = notify_add_fd(d, c, fd, init, key, policy, gone ? name : NULL);
 	if (!n)
 		return;
 	d->adopted++;

@@ -183,7 +183,12 @@ static int list_one(const struct ocitap_store_container *c, int64_t stopped_wall
 		f->more = true;
 		return 1; /* the page is full: stop */
 	}
-	json_object_array_add(f->list, ocitap_container_json(c, f->store, http_live_notify_fds(f->server, c->id)));
+	{
+		struct json_object *o = ocitap_container_json(c, f->store, http_live_notify_fds(f->server, c->id));
+
+		http_add_live_policies(f->server, c->id, o);
+		json_object_array_add(f->list, o);
+	}
 	f->taken++;
 	f->last_ns = c->created_wall_ns;
 	snprintf(f->last_id, sizeof(f->last_id), "%s", c->id);
@@ -266,6 +271,7 @@ enum MHD_Result http_get_container(struct http_server *s, struct MHD_Connection 
 	if (r < 0)
 		return http_reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store: %s",
 					ocitap_error_format(&err, line, sizeof(line)));
+	http_add_live_policies(s, id, o);
 	say_if_degraded(s, o, id);
 	return http_reply_json(conn, MHD_HTTP_OK, o);
 }

@@ -36,6 +36,7 @@ struct json_object;
 struct http_live_fds {
 	char *id;
 	int n;
+	char *policies; /* JSON array: each fd's policy (http_set_notify_fds()); may be NULL */
 };
 
 struct http_server {
@@ -91,6 +92,10 @@ enum MHD_Result http_reply_error(struct MHD_Connection *conn, unsigned status, c
 bool http_read_query(struct MHD_Connection *conn, struct ocitap_query *q, enum MHD_Result *ret);
 /* How many notify fds the loop holds for id (0: none). */
 int http_live_notify_fds(struct http_server *s, const char *id);
+/* Add the live fds' policies of id to its container object o: "notifyFdPolicies"
+ * and, from the init's fd (else the oldest), "policy", "policyFallback",
+ * "policyRequested". Nothing when o shows no live fd. */
+void http_add_live_policies(struct http_server *s, const char *id, struct json_object *o);
 
 /* http-api.c: the JSON API, /metrics and /healthz. store may be NULL where
  * the endpoint allows it (store_why then says why it is). */

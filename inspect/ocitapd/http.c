@@ -223,7 +223,7 @@ enum MHD_Result http_reply_error(struct MHD_Connection *conn, unsigned status, c
 
 /* ---- live notify fds (written by the event loop, read by requests) ---- */
 
-void http_set_notify_fds(struct http_server *s, const char *id, int n)
+void http_set_notify_fds(struct http_server *s, const char *id, int n, const char *policies)
 {
 	size_t i;
 
@@ -234,8 +234,11 @@ void http_set_notify_fds(struct http_server *s, const char *id, int n)
 		;
 	if (i < s->n_live && n > 0) {
 		s->live[i].n = n;
+		free(s->live[i].policies);
+		s->live[i].policies = policies ? strdup(policies) : NULL;
 	} else if (i < s->n_live) {
 		free(s->live[i].id);
+		free(s->live[i].policies);
 		s->live[i] = s->live[--s->n_live];
 	} else if (n > 0) {
 		if (s->n_live == s->cap_live) {
@@ -248,11 +251,48 @@ void http_set_notify_fds(struct http_server *s, const char *id, int n)
 			s->cap_live = cap;
 		}
 		s->live[s->n_live].id = strdup(id);
+		s->live[s->n_live].policies = policies ? strdup(policies) : NULL;
 		if (s->live[s->n_live].id)
 			s->live[s->n_live++].n = n;
+		else
+			free(s->live[s->n_live].policies);
 	}
 out:
 	pthread_mutex_unlock(&s->live_lock);
+}
+
+void http_add_live_policies(struct http_server *s, const char *id, struct json_object *o)
+{
+	struct json_object *list = NULL, *v, *pick = NULL;
+
+	if (!json_object_object_get_ex(o, "notifyFds", &v) || json_object_get_int(v) <= 0)
+		return;
+	pthread_mutex_lock(&s->live_lock);
+	for (size_t i = 0; i < s->n_live; i++)
+		if (strcmp(s->live[i].id, id) == 0) {
+			if (s->live[i].policies)
+				list = json_tokener_parse(s->live[i].policies);
+			break;
+		}
+	pthread_mutex_unlock(&s->live_lock);
+	if (!json_object_is_type(list, json_type_array)) {
+		json_object_put(list);
+		return;
+	}
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *fd = json_object_array_get_idx(list, i);
+
+		if (!pick || (json_object_object_get_ex(fd, "init", &v) && json_object_get_boolean(v)))
+			pick = fd;
+	}
+	if (pick) {
+		static const char *const keys[] = { "policy", "policyFallback", "policyRequested" };
+
+		for (size_t k = 0; k < 3; k++)
+			json_object_object_add(
+				o, keys[k], json_object_object_get_ex(pick, keys[k], &v) ? json_object_get(v) : NULL);
+	}
+	json_object_object_add(o, "notifyFdPolicies", list);
 }
 
 int http_live_notify_fds(struct http_server *s, const char *id)
@@ -548,8 +588,10 @@ static void server_free(struct http_server *s)
 		unlink(s->unix_path);
 	free(s->unix_path);
 	free(s->token);
-	for (size_t i = 0; i < s->n_live; i++)
+	for (size_t i = 0; i < s->n_live; i++) {
 		free(s->live[i].id);
+		free(s->live[i].policies);
+	}
 	free(s->live);
 	for (unsigned i = 0; i < s->n_idle; i++)
 		ocitap_store_close(s->idle[i]);

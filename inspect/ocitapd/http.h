@@ -43,8 +43,10 @@ void http_events_committed(struct http_server *s);
  * NULL is ignored. */
 void http_stop(struct http_server *s);
 /* The event loop tells how many seccomp notify fds it holds for a container
- * (0: none left), for "notifyFds" in /v1/containers. s may be NULL (no
- * HTTP): nothing to tell. */
-void http_set_notify_fds(struct http_server *s, const char *id, int n);
+ * (0: none left), for "notifyFds" in /v1/containers, and their policies
+ * (policies: a JSON array of {"init", "policy", "policyFallback",
+ * "policyRequested"}, copied; NULL: none). s may be NULL (no HTTP):
+ * nothing to tell. */
+void http_set_notify_fds(struct http_server *s, const char *id, int n, const char *policies);
 
 #endif

@@ -50,7 +50,8 @@ static const struct family families[] = {
 	  "Hook reports and listener messages refused because their peer may not say that (docs/design/trust.md), "
 	  "by reason." },
 	{ "ocitap_unknown_policy_total", "counter",
-	  "Containers that asked for a policy the daemon does not have (the default was used)." },
+	  "Notify fds whose listenerMetadata named a policy the daemon does not have (answered as --unknown-policy "
+	  "says: deny by default)." },
 	{ "ocitap_http_requests_total", "counter", "HTTP requests answered, by status code." },
 	{ "ocitap_push_events_total", "counter", "Events delivered to a --push receiver (acknowledged with 2xx)." },
 	{ "ocitap_push_failures_total", "counter", "Failed deliveries to a --push receiver (retried with backoff)." },

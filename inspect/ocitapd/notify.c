@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <json-c/json.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -63,6 +64,29 @@ void notify_count(struct ocitapd *d, struct container *c, uint32_t arch, int nr,
 	if (c->counts[c->n_counts].slot)
 		__atomic_store_n(&c->counts[c->n_counts].slot->answered, 1, __ATOMIC_RELEASE);
 	c->n_counts++;
+}
+
+/* The container's live fds and their policies, for the API (http.h). */
+static void tell_http(struct ocitapd *d, const struct container *c)
+{
+	struct json_object *list;
+	int i = 0;
+
+	if (!d->http)
+		return;
+	list = json_object_new_array();
+	for (const struct notify_fd *n = c->fds; n && i < c->n_fds; n = n->next) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "init", json_object_new_boolean(n->init));
+		json_object_object_add(o, "policy", json_object_new_string(n->policy_name));
+		json_object_object_add(o, "policyFallback", json_object_new_boolean(n->policy_fallback));
+		json_object_object_add(o, "policyRequested",
+				       n->policy_fallback ? json_object_new_string(n->policy_requested) : NULL);
+		json_object_array_put_idx(list, (size_t)(c->n_fds - 1 - i++), o); /* c->fds: newest first */
+	}
+	http_set_notify_fds(d->http, c->id, c->n_fds, json_object_to_json_string_ext(list, JSON_C_TO_STRING_PLAIN));
+	json_object_put(list);
 }
 
 static void kill_target(int notify_fd, const struct seccomp_notif *req)
@@ -263,7 +287,7 @@ int notify_check_fd(int fd, struct ocitap_error *err)
  * and handed to the keeper.
  */
 struct notify_fd *notify_add_fd(struct ocitapd *d, struct container *c, int fd, bool init, const char *key,
-				const struct ocitap_policy *policy)
+				const struct ocitap_policy *policy, const char *requested)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct notify_fd *n = ocitapd_xcalloc(1, sizeof(*n));
@@ -272,11 +296,18 @@ struct notify_fd *notify_add_fd(struct ocitapd *d, struct container *c, int fd, 
 	*n = (struct notify_fd){ .watch.fn = notify_event, .fd = fd, .init = init, .c = c };
 	n->policy = policy ? policy : c->policy;
 	snprintf(n->policy_name, sizeof(n->policy_name), "%s", ocitap_policy_name(n->policy));
+	n->policy_fallback = requested != NULL;
+	snprintf(n->policy_requested, sizeof(n->policy_requested), "%s", requested ? requested : "");
 	if (!c->fds) { /* the first: the container's own, shown and inherited */
 		c->policy = n->policy;
 		snprintf(c->policy_name, sizeof(c->policy_name), "%s", n->policy_name);
+		c->policy_fallback = n->policy_fallback;
+		snprintf(c->policy_requested, sizeof(c->policy_requested), "%s", n->policy_requested);
 	}
-	if (!key && ocitap_keeper_key_format(name, sizeof(name), d->next_serial++, init, n->policy_name) == 0)
+	/* a fallback is named by the policy asked for: after a restart it is
+	 * again answered as an unknown name is, and shown so */
+	if (!key && ocitap_keeper_key_format(name, sizeof(name), d->next_serial++, init,
+					     n->policy_requested[0] ? n->policy_requested : n->policy_name) == 0)
 		key = name;
 	n->key = key ? ocitapd_xstrdup(key) : NULL;
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -293,7 +324,7 @@ struct notify_fd *notify_add_fd(struct ocitapd *d, struct container *c, int fd, 
 	c->fds = n;
 	c->n_fds++;
 	__atomic_fetch_add(&d->n_notify_fds, 1, __ATOMIC_RELAXED);
-	http_set_notify_fds(d->http, c->id, c->n_fds);
+	tell_http(d, c);
 	if (key == name) {
 		handover_keep(d, n);
 	}
@@ -318,7 +349,7 @@ void notify_remove_fd(struct ocitapd *d, struct notify_fd *n)
 		}
 	c->n_fds--;
 	__atomic_fetch_sub(&d->n_notify_fds, 1, __ATOMIC_RELAXED);
-	http_set_notify_fds(d->http, c->id, c->n_fds);
+	tell_http(d, c);
 	free(n->key);
 	free(n);
 }
@@ -334,6 +365,34 @@ const struct ocitap_policy *notify_find_policy(struct ocitapd *d, const char *na
 	return p;
 }
 
+const struct ocitap_policy *notify_fallback_policy(struct ocitapd *d, const struct container *c)
+{
+	if (d->opt.unknown_policy == UNKNOWN_POLICY_AUDIT)
+		return c->policy ? c->policy : ocitap_policy_set_default(d->policies);
+	return ocitap_policy_set_find(d->policies, "deny");
+}
+
+/* After a reload: the policy for what was registered as name (updated),
+ * fallback and requested (c->policy NULL while the container's own is picked). */
+static const struct ocitap_policy *reload_pick(struct ocitapd *d, const struct container *c, char *name, bool *fallback,
+					       char *requested)
+{
+	const struct ocitap_policy *p = ocitap_policy_set_find(d->policies, *fallback ? requested : name);
+
+	if (p) {
+		*fallback = false;
+		requested[0] = '\0';
+	} else if (!*fallback) {
+		log_msg(LOG_WARN, "container %s: policy \"%s\" is gone from the policy file", c->id, name);
+		*fallback = true;
+		snprintf(requested, OCITAP_POLICY_NAME_MAX, "%s", name);
+	}
+	if (!p)
+		p = notify_fallback_policy(d, c);
+	snprintf(name, OCITAP_POLICY_NAME_MAX, "%s", ocitap_policy_name(p));
+	return p;
+}
+
 void notify_reload_policies(struct ocitapd *d)
 {
 	struct ocitap_policy_set *set;
@@ -346,18 +405,19 @@ void notify_reload_policies(struct ocitapd *d)
 			ocitap_error_format(&err, line, sizeof(line)));
 		return;
 	}
-	for (size_t b = 0; b < OCITAPD_BUCKETS; b++)
-		for (struct container *c = d->buckets[b]; c; c = c->next) {
-			const struct ocitap_policy *p = ocitap_policy_set_find(set, c->policy_name);
-
-			c->policy = p ? p : ocitap_policy_set_default(set);
-			for (struct notify_fd *n = c->fds; n; n = n->next) {
-				p = ocitap_policy_set_find(set, n->policy_name);
-				n->policy = p ? p : ocitap_policy_set_default(set);
-			}
-		}
+	/* a policy gone from the file: its fds get what an unknown name gets
+	 * (never more than they had, unless --unknown-policy audit); one that
+	 * asked for a name the file now has gets it */
 	ocitap_policy_set_free(d->policies);
 	d->policies = set;
+	for (size_t b = 0; b < OCITAPD_BUCKETS; b++)
+		for (struct container *c = d->buckets[b]; c; c = c->next) {
+			c->policy = NULL;
+			c->policy = reload_pick(d, c, c->policy_name, &c->policy_fallback, c->policy_requested);
+			for (struct notify_fd *n = c->fds; n; n = n->next)
+				n->policy = reload_pick(d, c, n->policy_name, &n->policy_fallback, n->policy_requested);
+			tell_http(d, c);
+		}
 	log_msg(LOG_INFO, "policies reloaded from %s (%zu)", d->opt.policy_path, ocitap_policy_set_count(set));
 }
 

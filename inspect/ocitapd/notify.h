@@ -13,9 +13,15 @@ int notify_check_fd(int fd, struct ocitap_error *err);
  * for as long as it lives (NULL: the container's, that of its first fd;
  * the first fd's policy becomes the container's). key: its name at the
  * keeper when it came back from there; NULL for a new one, which is named
- * here and handed to the keeper and systemd's fd store. */
+ * here and handed to the keeper and systemd's fd store. requested: the
+ * policy name its message asked for when there is none of that name
+ * (policy is then the fallback, notify_fallback_policy()); NULL otherwise. */
 struct notify_fd *notify_add_fd(struct ocitapd *d, struct container *c, int fd, bool init, const char *key,
-				const struct ocitap_policy *policy);
+				const struct ocitap_policy *policy, const char *requested);
+/* What answers a fd of c whose message named an unknown policy: deny, or
+ * with --unknown-policy audit the container's own (that of its first fd,
+ * else audit). */
+const struct ocitap_policy *notify_fallback_policy(struct ocitapd *d, const struct container *c);
 /* Stop watching n, close it, drop it from the keeper and the fd store. */
 void notify_remove_fd(struct ocitapd *d, struct notify_fd *n);
 /* Take one notification from n and answer it. */

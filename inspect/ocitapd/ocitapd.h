@@ -73,6 +73,10 @@ struct notify_fd {
 	/* the policy this fd was registered with: no later message changes it */
 	const struct ocitap_policy *policy;
 	char policy_name[OCITAP_POLICY_NAME_MAX];
+	/* its message named a policy there is not (policy_requested, "" when
+	 * malformed): policy is the --unknown-policy answer */
+	bool policy_fallback;
+	char policy_requested[OCITAP_POLICY_NAME_MAX];
 };
 
 /* The init's pidfd: its exit status. */
@@ -120,6 +124,8 @@ struct container {
 	 * names none gets, and what the container is shown with */
 	char policy_name[OCITAP_POLICY_NAME_MAX];
 	const struct ocitap_policy *policy;
+	bool policy_fallback; /* as its first fd's */
+	char policy_requested[OCITAP_POLICY_NAME_MAX];
 	struct notify_fd *fds;
 	int n_fds;
 	struct pid_watch *pidw;

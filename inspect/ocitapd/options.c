@@ -46,6 +46,8 @@ static void usage(FILE *out)
 		"($OCITAP_PUSH_FORMAT)\n"
 		"      --http-token-file F bearer token every HTTP request must carry (required off loopback)\n"
 		"  -p, --policy FILE       policy file (JSON, ocitapd-policy(5)); SIGHUP reloads it\n"
+		"      --unknown-policy deny|audit|refuse  the answer when listenerMetadata names a policy\n"
+		"                          there is not: deny (default, EPERM), audit, or refuse the container\n"
 		"      --keeper PATH       ocitap-fdkeeper's socket, started there when absent (default: keeper.sock\n"
 		"                          next to --socket; $OCITAP_KEEPER); \"off\": a restart fails notified "
 		"syscalls\n"
@@ -225,7 +227,8 @@ enum {
 	OPT_DOCKER_ROOT,
 	OPT_SOCKET_GROUP,
 	OPT_SOCKET_MODE,
-	OPT_USER_RUNTIME_DIR
+	OPT_USER_RUNTIME_DIR,
+	OPT_UNKNOWN_POLICY
 };
 
 static const struct option long_options[] = {
@@ -239,6 +242,7 @@ static const struct option long_options[] = {
 	{ "push-ca-file", required_argument, NULL, OPT_PUSH_CA },
 	{ "push-format", required_argument, NULL, OPT_PUSH_FORMAT },
 	{ "policy", required_argument, NULL, 'p' },
+	{ "unknown-policy", required_argument, NULL, OPT_UNKNOWN_POLICY },
 	{ "allow-uid", required_argument, NULL, OPT_ALLOW },
 	{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
 	{ "socket-mode", required_argument, NULL, OPT_SOCKET_MODE },
@@ -302,6 +306,15 @@ static int set_option(struct ocitapd_options *o, int c, const char *arg, FILE *o
 		break;
 	case 'p':
 		o->policy_path = arg;
+		break;
+	case OPT_UNKNOWN_POLICY:
+		if (strcmp(arg, "deny") == 0 || strcmp(arg, "audit") == 0)
+			o->unknown_policy = strcmp(arg, "deny") == 0 ? UNKNOWN_POLICY_DENY : UNKNOWN_POLICY_AUDIT;
+		else if (strcmp(arg, "refuse") == 0)
+			o->unknown_policy = UNKNOWN_POLICY_REFUSE;
+		else
+			return ocitap_error_set(err, -EINVAL, "--unknown-policy",
+						"expected deny, audit or refuse, got '%s'", arg);
 		break;
 	case OPT_BPF:
 		if ((r = parse_bpf(o, arg, "--bpf", err)) < 0)

@@ -19,6 +19,8 @@
 #define OCITAPD_MAX_ALLOW_UIDS 32
 
 enum ocitapd_trace { TRACE_OFF, TRACE_ANNOTATED, TRACE_ALL };
+/* --unknown-policy: a notify fd whose message names a policy there is not */
+enum ocitapd_unknown_policy { UNKNOWN_POLICY_DENY = 0, UNKNOWN_POLICY_AUDIT, UNKNOWN_POLICY_REFUSE };
 
 struct ocitapd_options {
 	const char *socket_path, *state_dir, *http, *http_token_file, *policy_path;
@@ -30,6 +32,7 @@ struct ocitapd_options {
 	char container_socket_default[PATH_MAX];
 	bool bpf;
 	enum ocitapd_trace trace;
+	enum ocitapd_unknown_policy unknown_policy;
 	bool replace; /* --replace: ask the running daemon to hand over, then exit */
 	const char *push[OCITAPD_MAX_PUSH], *push_token_file, *push_ca_file;
 	size_t n_push;

@@ -11,12 +11,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "container.h"
@@ -231,12 +234,45 @@ static const char *listener_refused(struct ocitapd *d, const struct conn *cn, co
 	return NULL;
 }
 
+/*
+ * --unknown-policy refuse: the runtime cannot be told (it reads no answer),
+ * so the process its message named is killed, which fails its start. Only
+ * a process under a seccomp filter, and for a peer other than root only
+ * one of the peer's own uid (nothing it could not kill itself).
+ */
+static void kill_refused_process(const struct conn *cn, pid_t pid)
+{
+	char path[64], row[128];
+	bool filtered = false, own = cn->peer_uid == 0;
+	FILE *f;
+	int pidfd;
+
+	if (pid <= 1 || (pidfd = ocitap_pidfd_open(pid)) < 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "re"))) {
+		while (fgets(row, sizeof(row), f)) {
+			unsigned v;
+
+			if (sscanf(row, "Seccomp: %u", &v) == 1)
+				filtered = v == 2;
+			else if (sscanf(row, "Uid: %u", &v) == 1 && v == cn->peer_uid)
+				own = true;
+		}
+		fclose(f);
+	}
+	if (filtered && own)
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	close(pidfd);
+}
+
 static void handle_listener_message(struct ocitapd *d, struct conn *cn)
 {
 	struct ocitap_process_state ps;
 	struct ocitap_error err = { 0 };
 	char name[OCITAP_POLICY_NAME_MAX], line[512];
 	const struct ocitap_policy *policy = NULL;
+	bool unknown = false;
 	const char *reason;
 	struct container *c;
 	struct notify_fd *n;
@@ -261,22 +297,36 @@ static void handle_listener_message(struct ocitapd *d, struct conn *cn)
 		refuse(d, cn, reason, line);
 		return;
 	}
+	r = ocitap_metadata_policy(ps.metadata, name, sizeof(name));
+	if (r == 1) {
+		unknown = !(policy = notify_find_policy(d, name));
+	} else if (r < 0) {
+		unknown = true;
+		d->unknown_policy++;
+		metric_add("ocitap_unknown_policy_total", 1, NULL);
+		snprintf(name, sizeof(name), "%s", r == -ENAMETOOLONG ? "(too long)" : "");
+	}
+	if (unknown && d->opt.unknown_policy == UNKNOWN_POLICY_REFUSE) {
+		snprintf(line, sizeof(line),
+			 "the listenerMetadata of %s names policy \"%s\", which there is not (--unknown-policy refuse)",
+			 ps.state.id, name);
+		close(sfd); /* its notified syscalls fail (ENOSYS); the kill fails the runtime's start */
+		kill_refused_process(cn, ps.pid);
+		ocitap_process_state_release(&ps);
+		refuse(d, cn, "policy", line);
+		return;
+	}
 	c = container_get_owned(d, ps.state.id, cn->peer_uid, ocitap_wall_ns());
 	if (ps.state.status == OCITAP_STATUS_CREATING)
 		maybe_next_run(d, c, ps.pid, cn->peer_uid, ocitap_wall_ns());
-	r = ocitap_metadata_policy(ps.metadata, name, sizeof(name));
-	if (r == 1) {
-		if (!(policy = notify_find_policy(d, name)))
-			log_msg(LOG_WARN, "container %s: unknown policy \"%s\"; using %s", c->id, name,
-				ocitap_policy_name(c->policy));
-	} else if (r < 0) {
-		d->unknown_policy++;
-		metric_add("ocitap_unknown_policy_total", 1, NULL);
-		log_msg(LOG_WARN, "container %s: bad policy= in listenerMetadata; using %s", c->id,
-			ocitap_policy_name(c->policy));
+	if (unknown) {
+		policy = notify_fallback_policy(d, c);
+		log_msg(LOG_WARN,
+			"container %s: %s policy \"%s\" in listenerMetadata; answered by %s (--unknown-policy)", c->id,
+			r < 0 ? "bad" : "unknown", name, ocitap_policy_name(policy));
 	}
 	/* the init's filter comes with status creating; exec brings later ones */
-	n = notify_add_fd(d, c, sfd, ps.state.status == OCITAP_STATUS_CREATING, NULL, policy);
+	n = notify_add_fd(d, c, sfd, ps.state.status == OCITAP_STATUS_CREATING, NULL, policy, unknown ? name : NULL);
 	if (n)
 		log_msg(LOG_INFO, "container %s: seccomp fd from pid %d (%s, policy %s, %d fd%s)", c->id, ps.pid,
 			n->init ? "init" : "exec", n->policy_name, c->n_fds, c->n_fds == 1 ? "" : "s");
