@@ -16,6 +16,135 @@
 #define MAX_POLICIES 256
 #define MAX_RULES    1024
 
+/* Where a parse went wrong, for people: line and column (from 1; the
+ * column counts bytes) of byte off of buf. */
+static void text_position(const char *buf, size_t len, size_t off, unsigned *ret_line, unsigned *ret_col)
+{
+	unsigned line = 1, col = 1;
+
+	for (size_t i = 0; i < off && i < len; i++) {
+		if (buf[i] == '\n') {
+			line++;
+			col = 1;
+		} else {
+			col++;
+		}
+	}
+	*ret_line = line;
+	*ret_col = col;
+}
+
+/*
+ * The offset in buf of the key at path (path[0] a key of the top-level
+ * object, path[1] one of the object under it, ...), found by a small scan of
+ * the text (json-c keeps no positions). Keys are compared as written, so
+ * one with escapes is not found. -ENOENT when not found.
+ */
+static int key_offset(const char *buf, size_t len, const char *const *path, size_t n_path, size_t *ret)
+{
+	struct frame {
+		bool object, want_key;
+		size_t key, key_len; /* the key whose value is being read */
+	} st[64];
+	int top = -1;
+
+	for (size_t i = 0; i < len; i++) {
+		char ch = buf[i];
+
+		if (ch == '{' || ch == '[') {
+			if (++top == (int)ELEMENTSOF(st))
+				return -ENOENT;
+			st[top] = (struct frame){ ch == '{', ch == '{', 0, 0 };
+		} else if (ch == '}' || ch == ']') {
+			if (top-- < 0)
+				return -ENOENT;
+		} else if (ch == ',' && top >= 0 && st[top].object) {
+			st[top].want_key = true;
+		} else if (ch == '"') {
+			size_t start = ++i;
+			bool match;
+
+			while (i < len && buf[i] != '"')
+				i += buf[i] == '\\' ? 2 : 1;
+			if (i >= len || top < 0 || !st[top].want_key)
+				continue;
+			st[top].want_key = false;
+			st[top].key = start;
+			st[top].key_len = i - start;
+			match = (size_t)top + 1 == n_path;
+			for (int k = 0; match && k <= top; k++)
+				match = strlen(path[k]) == st[k].key_len &&
+					memcmp(buf + st[k].key, path[k], st[k].key_len) == 0;
+			if (match) {
+				*ret = start - 1;
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+/* Add where the key at path is to err's message: " at line L, column C". */
+static int at_key(struct ocitap_error *err, int r, const char *buf, size_t len, const char *a, const char *b,
+		  const char *c)
+{
+	const char *path[3] = { a, b, c };
+	size_t n = c ? 3 : b ? 2 : 1, off, used;
+	unsigned line, col;
+
+	if (!err || key_offset(buf, len, path, n, &off) < 0)
+		return r;
+	text_position(buf, len, off, &line, &col);
+	used = strlen(err->message);
+	snprintf(err->message + used, sizeof(err->message) - used, " at line %u, column %u", line, col);
+	return r;
+}
+
+/* The keys an object may have: an unknown one is an error naming it (the
+ * object's path, a then b, is the caller's to put in err->field). */
+static int only_keys(json_object *obj, const char *const *known, const char *expected, const char *buf, size_t len,
+		     const char *a, const char *b, struct ocitap_error *err)
+{
+	json_object_object_foreach (obj, key, val) {
+		bool ok = false;
+
+		(void)val;
+		for (size_t i = 0; known[i] && !ok; i++)
+			ok = strcmp(key, known[i]) == 0;
+		if (ok)
+			continue;
+		ocitap_error_set(err, -EINVAL, NULL, "unknown key \"%s\" (expected %s)", key, expected);
+		at_key(err, 0, buf, len, a ? a : key, a ? (b ? b : key) : NULL, a && b ? key : NULL);
+		return err ? err->code : -EINVAL;
+	}
+	return 0;
+}
+
+/* A JSON syntax error "... at byte N ..." also says the line and column. */
+static int syntax_position(struct ocitap_error *err, int r, const char *buf, size_t len)
+{
+	const char *at = err ? strstr(err->message, "byte ") : NULL;
+	char tail[OCITAP_ERROR_MESSAGE_MAX];
+	unsigned long long off;
+	unsigned line, col;
+	int used;
+
+	if (err && !at && strstr(err->message, "ends in the middle")) {
+		text_position(buf, len, len, &line, &col);
+		used = (int)strlen(err->message);
+		snprintf(err->message + used, sizeof(err->message) - (size_t)used, ", at line %u, column %u", line,
+			 col);
+		return r;
+	}
+	if (!at || sscanf(at, "byte %llu%n", &off, &used) != 1)
+		return r;
+	snprintf(tail, sizeof(tail), "%s", at + used);
+	text_position(buf, len, (size_t)off, &line, &col);
+	snprintf(err->message + (at - err->message), sizeof(err->message) - (size_t)(at - err->message),
+		 "line %u, column %u (byte %llu)%s", line, col, off, tail);
+	return r;
+}
+
 struct rule {
 	uint32_t arch;
 	int nr;
@@ -116,9 +245,24 @@ static size_t host_arches(uint32_t *arches, size_t max)
 	return n;
 }
 
-static int parse_policy(const char *name, json_object *obj, const struct ocitap_limits *lim, struct ocitap_policy *p,
-			struct ocitap_error *err)
+/* The position of syscalls.sc of policy name (a path of four keys). */
+static void syscall_position(struct ocitap_error *err, const char *buf, size_t len, const char *name, const char *sc)
 {
+	const char *path[4] = { "policies", name, "syscalls", sc };
+	size_t off, used;
+	unsigned line, col;
+
+	if (!err || key_offset(buf, len, path, 4, &off) < 0)
+		return;
+	text_position(buf, len, off, &line, &col);
+	used = strlen(err->message);
+	snprintf(err->message + used, sizeof(err->message) - used, " at line %u, column %u", line, col);
+}
+
+static int parse_policy(const char *name, json_object *obj, const struct ocitap_limits *lim, struct ocitap_policy *p,
+			const char *buf, size_t len, struct ocitap_error *err)
+{
+	static const char *const keys[] = { "default", "syscalls", "comment", NULL };
 	uint32_t arches[4];
 	size_t n_arches = host_arches(arches, ELEMENTSOF(arches));
 	const char *fallback;
@@ -131,20 +275,26 @@ static int parse_policy(const char *name, json_object *obj, const struct ocitap_
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	r = ocitap_json_expect_object(obj, NULL, err);
 	if (r < 0)
+		return at_key(err, r, buf, len, "policies", name, NULL);
+	r = only_keys(obj, keys, "default, syscalls or comment", buf, len, "policies", name, err);
+	if (r < 0)
 		return r;
 	r = ocitap_json_get_string(obj, "default", false, lim, &fallback, err);
 	if (r < 0)
-		return r;
+		return at_key(err, r, buf, len, "policies", name, "default");
 	p->fallback = (struct ocitap_action){ OCITAP_ACTION_CONTINUE, 0 };
 	if (fallback) {
 		r = ocitap_action_parse(fallback, &p->fallback, err);
-		if (r < 0)
+		if (r < 0) {
+			at_key(err, r, buf, len, "policies", name, "default");
 			return ocitap_error_nest(err, "default");
+		}
 	}
 	if (!json_object_object_get_ex(obj, "syscalls", &syscalls) || !syscalls)
 		return 0;
 	if (!json_object_is_type(syscalls, json_type_object))
-		return ocitap_json_wrong_type(err, "syscalls", "an object of syscall: action", syscalls);
+		return at_key(err, ocitap_json_wrong_type(err, "syscalls", "an object of syscall: action", syscalls),
+			      buf, len, "policies", name, "syscalls");
 	n = (size_t)json_object_object_length(syscalls);
 	if (n > MAX_RULES)
 		return ocitap_error_set(err, -E2BIG, "syscalls", "%zu rules, more than the limit of %d", n, MAX_RULES);
@@ -160,6 +310,7 @@ static int parse_policy(const char *name, json_object *obj, const struct ocitap_
 		if (r >= 0)
 			r = ocitap_action_parse(text, &action, err);
 		if (r < 0) {
+			syscall_position(err, buf, len, name, sc);
 			if (!err || !err->field[0])
 				ocitap_error_nest(err, sc);
 			return ocitap_error_nest(err, "syscalls");
@@ -174,6 +325,7 @@ static int parse_policy(const char *name, json_object *obj, const struct ocitap_
 		}
 		if (!known) {
 			ocitap_error_set(err, -EINVAL, sc, "unknown syscall");
+			syscall_position(err, buf, len, name, sc);
 			return ocitap_error_nest(err, "syscalls");
 		}
 	}
@@ -206,12 +358,18 @@ int ocitap_policy_set_parse(const char *buf, size_t len, const struct ocitap_lim
 		lim = &dflt;
 	}
 	if (buf && len > 0) {
+		static const char *const keys[] = { "policies", "comment", NULL };
+
 		r = ocitap_json_parse_object(buf, len, lim, "a policy file", &root, err);
+		if (r < 0)
+			return syntax_position(err, r, buf, len);
+		r = only_keys(root, keys, "policies or comment", buf, len, NULL, NULL, err);
 		if (r < 0)
 			return r;
 		if (json_object_object_get_ex(root, "policies", &policies) && policies) {
 			if (!json_object_is_type(policies, json_type_object))
-				return ocitap_json_wrong_type(err, "policies", "an object", policies);
+				return at_key(err, ocitap_json_wrong_type(err, "policies", "an object", policies), buf,
+					      len, "policies", NULL, NULL);
 			n = (size_t)json_object_object_length(policies);
 			if (n > MAX_POLICIES)
 				return ocitap_error_set(err, -E2BIG, "policies",
@@ -230,12 +388,14 @@ int ocitap_policy_set_parse(const char *buf, size_t len, const struct ocitap_lim
 	if (policies) {
 		json_object_object_foreach (policies, name, obj) {
 			if (ocitap_policy_set_find(set, name)) {
-				ocitap_error_set(err, -EEXIST, name,
-						 "a policy of that name is built in or already defined");
+				at_key(err,
+				       ocitap_error_set(err, -EEXIST, name,
+							"a policy of that name is built in or already defined"),
+				       buf, len, "policies", name, NULL);
 				ocitap_policy_set_free(set);
 				return ocitap_error_nest(err, "policies");
 			}
-			r = parse_policy(name, obj, lim, &set->policies[set->n], err);
+			r = parse_policy(name, obj, lim, &set->policies[set->n], buf, len, err);
 			set->n++; /* counted even on failure: free() releases its rules */
 			if (r < 0) {
 				if (err && strcmp(err->field, name) != 0 &&

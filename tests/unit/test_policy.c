@@ -63,7 +63,7 @@ static void test_file(void **unused)
 	static const char json[] = "{\"policies\":{"
 				   "\"strict\":{\"default\":\"errno:EPERM\",\"syscalls\":{\"getpid\":\"continue\","
 				   "\"mkdir\":\"errno:EACCES\",\"chmod\":\"kill\"}},"
-				   "\"empty\":{}},\"comment\":\"ignored\"}";
+				   "\"empty\":{\"comment\":\"a note\"}},\"comment\":\"a note\"}";
 	struct ocitap_policy_set *set;
 	const struct ocitap_policy *p;
 	struct ocitap_action a;
@@ -167,6 +167,33 @@ static void test_file_errors(void **unused)
 	expect_error("{\"policies\":", -EBADMSG, "", "invalid JSON");
 }
 
+/* unknown keys and words name the key, with its line and column */
+static void test_file_positions(void **unused)
+{
+	expect_error("{\n  \"policies\": {\n    \"strict\": {\n      \"defualt\": \"errno:EPERM\"\n    }\n  }\n}\n",
+		     -EINVAL, "policies.strict",
+		     "unknown key \"defualt\" (expected default, syscalls or comment) at line 4, column 7");
+	expect_error("{\"policy\": {\"strict\": {}}}", -EINVAL, "", "unknown key \"policy\" (expected policies or comment) at line 1, column 2");
+	expect_error("{\"policies\": {}, \"x\": 1}", -EINVAL, "", "unknown key \"x\" (expected policies or comment) at line 1, column 18");
+	expect_error("{\"policies\": {\"p\": {\"syscalls\": {}, \"sycalls\": {}}}}", -EINVAL, "policies.p",
+		     "unknown key \"sycalls\" (expected default, syscalls or comment) at line 1, column 37");
+	expect_error("{\n\"policies\": {\n\t\"p\": {\"syscalls\": {\"chmod\": \"kill\",\n\t\t\"mkdir\": \"contine\"}}}}", -EINVAL,
+		     "policies.p.syscalls.mkdir", "unknown action \"contine\"");
+	expect_error("{\n\"policies\": {\n\t\"p\": {\"syscalls\": {\"chmod\": \"kill\",\n\t\t\"mkdir\": \"contine\"}}}}", -EINVAL,
+		     "policies.p.syscalls.mkdir", "at line 4, column 3");
+	/* the same key name elsewhere (a policy called "mkdir") is not taken for it */
+	expect_error("{\"policies\": {\"mkdir\": {},\n \"p\": {\"default\": \"errno:EWHAT\"}}}", -EINVAL,
+		     "policies.p.default", "unknown errno \"EWHAT\" (expected a name such as EPERM) at line 2, column 8");
+	expect_error("{\"policies\": {\"p\": {\"syscalls\": {\"mkdr\": \"kill\"}}}}", -EINVAL,
+		     "policies.p.syscalls.mkdr", "unknown syscall at line 1, column 34");
+	expect_error("{\"policies\": {\"p\": {},\n\"deny\": {}}}", -EEXIST, "policies.deny", "at line 2, column 1");
+	expect_error("{\"policies\": {\"p\": 3}}", -EINVAL, "policies.p", "expected an object, got an integer at line 1, column 15");
+	/* JSON syntax: line and column, and the byte */
+	expect_error("{\n \"policies\": {\n  \"p\": {\"default\": \"kill\",}\n }\n}\n", -EBADMSG, "",
+		     "invalid JSON at line 3, column 27 (byte 43)");
+	expect_error("{\n \"policies\": {\n", -EBADMSG, "", "ends in the middle of a value (17 bytes), at line 3, column 1");
+}
+
 static void test_metadata(void **unused)
 {
 	char name[OCITAP_POLICY_NAME_MAX];
@@ -190,6 +217,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_actions),	    cmocka_unit_test(test_builtins), cmocka_unit_test(test_file),
 		cmocka_unit_test(test_file_errors), cmocka_unit_test(test_metadata), cmocka_unit_test(test_blind),
+		cmocka_unit_test(test_file_positions),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
