@@ -454,6 +454,11 @@ size_t ocitap_policy_set_count(const struct ocitap_policy_set *set)
 	return set->n;
 }
 
+const struct ocitap_policy *ocitap_policy_set_get(const struct ocitap_policy_set *set, size_t i)
+{
+	return i < set->n ? &set->policies[i] : NULL;
+}
+
 const char *ocitap_policy_name(const struct ocitap_policy *p)
 {
 	return p->name;

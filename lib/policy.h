@@ -64,6 +64,8 @@ const struct ocitap_policy *ocitap_policy_set_find(const struct ocitap_policy_se
 /* "audit". */
 const struct ocitap_policy *ocitap_policy_set_default(const struct ocitap_policy_set *set);
 size_t ocitap_policy_set_count(const struct ocitap_policy_set *set);
+/* The i-th policy (i < count): audit, deny, then the file's in its order. */
+const struct ocitap_policy *ocitap_policy_set_get(const struct ocitap_policy_set *set, size_t i);
 
 const char *ocitap_policy_name(const struct ocitap_policy *p);
 

@@ -1,7 +1,7 @@
 /*
  * cmd_validate.c: `ocitap validate`: parse and validate what a runtime sends
  * (a hook's State, a seccomp agent's ContainerProcessState) or a bundle's
- * config.json, and print it normalized. The same parsers the hooks and the
+ * config.json, and print it normalized; or check an ocitapd policy file. The same parsers the hooks and the
  * daemon use, so what passes here passes there.
  */
 #include <errno.h>
@@ -17,12 +17,13 @@
 #include "number.h"
 #include "ocitap-private.h"
 
-enum kind { KIND_AUTO = -1 };
+enum kind { KIND_AUTO = -1, KIND_POLICY = OCITAP_DOC_CONFIG + 1 };
 
 static const char *const kind_names[] = {
 	[OCITAP_DOC_STATE] = "state",
 	[OCITAP_DOC_PROCESS_STATE] = "process-state",
 	[OCITAP_DOC_CONFIG] = "config",
+	[KIND_POLICY] = "policy",
 };
 
 struct validate_opts {
@@ -41,10 +42,11 @@ static void help(FILE *out)
 		     "\n"
 		     "Parse and validate an OCI State (what a hook reads on stdin), a\n"
 		     "ContainerProcessState (what a seccomp agent receives) or a config.json,\n"
-		     "and print it normalized. With no FILE, or FILE -, read standard input.\n"
+		     "and print it normalized; or check an ocitapd policy file (ocitapd-policy(5))\n"
+		     "and print its policies. With no FILE, or FILE -, read standard input.\n"
 		     "\n"
-		     "  -k, --kind KIND     state, process-state, config, or auto (default:\n"
-		     "                      guessed from the top-level keys)\n"
+		     "  -k, --kind KIND     state, process-state, config, policy, or auto (default:\n"
+		     "                      guessed from the top-level keys; \"policies\" is a policy)\n"
 		     "  -s, --strict        also require what the spec requires but runtimes\n"
 		     "                      omit (pid while created/running, ociVersion, bundle)\n"
 		     "      --json          on failure, also print the error as JSON on stdout\n"
@@ -90,6 +92,61 @@ static void report(const struct validate_opts *o, const char *label, const char 
 	}
 }
 
+/* A policy file has "policies" at the top (or "default", a policy's key
+ * put one level too high), and none of the OCI documents' keys. */
+static bool looks_like_policy(const char *buf, size_t len)
+{
+	static const char *const oci[] = { "ociVersion", "id", "status", "process", "root", "state", "fds" };
+	json_tokener *tok = json_tokener_new();
+	json_object *root = tok ? json_tokener_parse_ex(tok, buf, (int)(len > INT_MAX ? INT_MAX : len)) : NULL;
+	bool yes = json_object_is_type(root, json_type_object) && (json_object_object_get_ex(root, "policies", NULL) ||
+								   json_object_object_get_ex(root, "policy", NULL) ||
+								   json_object_object_get_ex(root, "default", NULL));
+
+	for (size_t i = 0; yes && i < ELEMENTSOF(oci); i++)
+		yes = !json_object_object_get_ex(root, oci[i], NULL);
+	json_object_put(root);
+	if (tok)
+		json_tokener_free(tok);
+	return yes;
+}
+
+/* Check a policy file as ocitapd would load it; print its policies. */
+static int validate_policy(const struct validate_opts *o, const char *label, const char *buf, size_t len)
+{
+	struct ocitap_policy_set *set = NULL;
+	struct ocitap_error err = { 0 };
+	json_object *names;
+
+	if (ocitap_policy_set_parse(buf, len, &o->lim, &set, &err) < 0) {
+		report(o, label, "policy", &err);
+		return EXIT_INVALID;
+	}
+	names = json_object_new_array();
+	for (size_t i = 0; i < ocitap_policy_set_count(set); i++)
+		json_object_array_add(names, json_object_new_string(ocitap_policy_name(ocitap_policy_set_get(set, i))));
+	if (!o->quiet && o->json) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "valid", json_object_new_boolean(1));
+		json_object_object_add(j, "file", json_object_new_string(label));
+		json_object_object_add(j, "kind", json_object_new_string("policy"));
+		json_object_object_add(j, "policies", json_object_get(names));
+		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+		json_object_put(j);
+	} else if (!o->quiet) {
+		printf("%s: a valid policy file: %zu policies (built in: audit, deny)", label,
+		       ocitap_policy_set_count(set) - 2);
+		for (size_t i = 2; i < json_object_array_length(names); i++)
+			printf("%s%s", i == 2 ? ": " : ", ",
+			       json_object_get_string(json_object_array_get_idx(names, i)));
+		printf("\n");
+	}
+	json_object_put(names);
+	ocitap_policy_set_free(set);
+	return EXIT_OK;
+}
+
 static int validate_one(const struct validate_opts *o, const char *path)
 {
 	const char *label = strcmp(path, "-") == 0 ? "<stdin>" : path;
@@ -105,7 +162,9 @@ static int validate_one(const struct validate_opts *o, const char *path)
 		return EXIT_INVALID;
 	}
 	if (kind == KIND_AUTO)
-		kind = (int)ocitap_doc_kind_guess(buf, len, &o->lim);
+		kind = looks_like_policy(buf, len) ? KIND_POLICY : (int)ocitap_doc_kind_guess(buf, len, &o->lim);
+	if (kind == KIND_POLICY)
+		return validate_policy(o, label, buf, len);
 
 	switch (kind) {
 	case OCITAP_DOC_STATE: {
@@ -174,8 +233,8 @@ int cmd_validate(int argc, char **argv)
 			o.kind = parse_kind(optarg);
 			if (o.kind == -2) {
 				fprintf(stderr,
-					"ocitap validate: unknown kind '%s' (expected state, process-state, config or "
-					"auto)\n",
+					"ocitap validate: unknown kind '%s' (expected state, process-state, config, "
+					"policy or auto)\n",
 					optarg);
 				return EXIT_USAGE;
 			}

@@ -190,7 +190,7 @@ check "SIGHUP: the reloaded policy answers (EROFS)" grep -q "Read-only file syst
 echo '{"policies": {"strict": {"syscalls": {"mkdr": "continue"}}}}' >"$work/policy.json"
 kill -HUP "$daemon_pid"
 sleep 0.3
-check "SIGHUP: a broken policy file is reported" grep -q "policies.strict.syscalls.mkdr: unknown syscall; keeping the policies in use" "$log"
+check "SIGHUP: a broken policy file is reported" grep -q "policies.strict.syscalls.mkdr: unknown syscall at line 1, column 39; keeping the policies in use" "$log"
 b=$(bundle runc kept strict '["sh","-c","mkdir /tmp/k"]')
 run_rt runc kept "$b"
 check "SIGHUP: the policies in use are kept" grep -q "Read-only file system" <<<"$out"
