@@ -614,6 +614,25 @@ static void print_profile(struct json_object *record)
 		       path ? path : "", error ? ": " : "", error ? error : "", CLI_RESET);
 }
 
+/* Each live notify fd's policy: "policy      deny (init's fd), a fallback:
+ * listenerMetadata asked for "strcit", which ocitapd does not have". */
+static void print_policies(struct json_object *record)
+{
+	struct json_object *fds = record ? json_object_object_get(record, "notifyFdPolicies") : NULL;
+
+	for (size_t i = 0; json_object_is_type(fds, json_type_array) && i < json_object_array_length(fds); i++) {
+		struct json_object *fd = json_object_array_get_idx(fds, i);
+		const char *policy = cli_json_string(fd, "policy"), *asked = cli_json_string(fd, "policyRequested");
+		bool init = json_object_get_boolean(json_object_object_get(fd, "init"));
+
+		printf("  %-11s %s (%s fd)", "policy", policy ? policy : "?", init ? "the init's" : "an exec's");
+		if (json_object_get_boolean(json_object_object_get(fd, "policyFallback")))
+			printf(", %sa fallback: listenerMetadata asked for \"%s\", which ocitapd does not have%s",
+			       cli_sgr(CLI_YELLOW), asked ? asked : "", CLI_RESET);
+		printf("\n");
+	}
+}
+
 /* The names the run is known by: "name web", "pod shop/web-0", "manager kubernetes". */
 static void print_names(struct json_object *record)
 {
@@ -672,6 +691,7 @@ static void print_overview(const struct inspection *in)
 	if (in->have_rc && in->rc.cgroup)
 		printf("  %-11s %s\n", "cgroup", in->rc.cgroup);
 	print_profile(in->record);
+	print_policies(in->record);
 	print_exit(in->record);
 }
 

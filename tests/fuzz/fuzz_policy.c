@@ -1,8 +1,10 @@
 /*
  * fuzz_policy.c: libFuzzer target for the policy file parser and the
- * listenerMetadata "policy=NAME" scanner.
+ * listenerMetadata "policy=NAME" scanner; a refusal must say what, and the
+ * line and column it gives must lie inside the input.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +24,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ocitap_policy_set_count(set) < 2 || !ocitap_policy_set_find(set, "deny"))
 			abort();
 		ocitap_policy_set_free(set);
+	} else {
+		/* every refusal says what; a position it gives lies inside the text */
+		const char *at = strstr(err.message, "at line ");
+		unsigned line, col;
+
+		if (!err.message[0])
+			abort();
+		if (at && sscanf(at, "at line %u, column %u", &line, &col) == 2 &&
+		    (line < 1 || col < 1 || line > size + 1 || col > size + 1))
+			abort();
 	}
 	text = malloc(size + 1);
 	if (!text)

@@ -5,7 +5,7 @@
 # is counted in the store and in ocitap_unknown_policy_total, and the API
 # shows the fd's policy as a fallback with the name asked for; with
 # --unknown-policy audit the mkdir runs; with refuse the container never
-# starts its program.
+# starts its program. ocitap inspect shows the fallback too.
 set -uo pipefail
 source "$(dirname "$0")/common.bash"
 require_root "unknown policy"
@@ -34,6 +34,9 @@ check "and per notify fd" \
 	test "$(jq -r '.notifyFdPolicies | map("\(.init) \(.policy) \(.policyFallback) \(.policyRequested)") | join(",")' <<<"$j")" = "true deny true strcit"
 check "the list shows it too" \
 	test "$(api /v1/containers | jq -r '.containers[]? // .[]? | select(.id == "pun-deny") | .policyFallback')" = true
+out=$("$OCITAP" inspect pun-deny --http "127.0.0.1:$port" --state-dir "$state" --runc-root "$work/runc" 2>&1)
+check "ocitap inspect shows it ($(grep policy <<<"$out"))" \
+	grep -q "policy *deny (the init's fd), a fallback: listenerMetadata asked for \"strcit\", which ocitapd does not have" <<<"$out"
 check "ocitap_unknown_policy_total counts it" bash -c "curl -fsS http://127.0.0.1:$port/metrics | grep -qx 'ocitap_unknown_policy_total 1'"
 runc --root "$work/runc" delete -f pun-deny >/dev/null 2>&1
 for ((i = 0; i < 50; i++)); do
