@@ -5,7 +5,9 @@
 # is counted in the store and in ocitap_unknown_policy_total, and the API
 # shows the fd's policy as a fallback with the name asked for; with
 # --unknown-policy audit the mkdir runs; with refuse the container never
-# starts its program. ocitap inspect shows the fallback too.
+# starts its program. ocitap inspect shows the fallback too; a policy that a
+# SIGHUP drops is treated as unknown, and a fallback stays one across a
+# restart (the keeper holds the fd under the name asked for).
 set -uo pipefail
 source "$(dirname "$0")/common.bash"
 require_root "unknown policy"
@@ -57,6 +59,35 @@ check "--unknown-policy audit: the mkdir runs ($a)" bash -c "[[ '$a' == *OK* && 
 check "shown as audit, a fallback" \
 	test "$(api /v1/containers/pun-audit | jq -r '[.policy, .policyFallback] | join(" ")')" = "audit true"
 runc --root "$work/runc" delete -f pun-audit >/dev/null 2>&1
+stop_daemon
+
+# --- a policy gone on SIGHUP, and a fallback across a restart (the keeper holds the fds) ---
+echo '{"policies": {"open": {"default": "continue"}}}' >"$work/policy.json"
+start_daemon --policy "$work/policy.json" --keeper "$work/keeper.sock"
+b=$work/b-gone
+notify_bundle "$b" open "$loop"
+timeout 30 runc --root "$work/runc" run -d --bundle "$b" pun-gone </dev/null >/dev/null 2>&1
+b2=$work/b-typo
+notify_bundle "$b2" strcit "$loop"
+timeout 30 runc --root "$work/runc" run -d --bundle "$b2" pun-typo </dev/null >/dev/null 2>&1
+a=$(answers "$b/rootfs/tmp/res")
+check "policy open from the file: the mkdir runs ($a)" bash -c "[[ '$a' == *OK* && '$a' != *DENIED* ]]"
+echo '{"policies": {}}' >"$work/policy.json"
+kill -HUP "$daemon_pid"
+sleep 0.5
+a=$(answers "$b/rootfs/tmp/res")
+check "SIGHUP without it: denied ($a)" bash -c "[[ '$a' == *DENIED* && '$a' != *OK* ]]"
+check "and shown as a fallback for open" \
+	test "$(api /v1/containers/pun-gone | jq -r '[.policy, .policyFallback, .policyRequested] | join(" ")')" = "deny true open"
+kill_daemon KILL
+start_daemon --policy "$work/policy.json" --keeper "$work/keeper.sock"
+sleep 0.5
+a=$(answers "$b2/rootfs/tmp/res")
+check "after a restart the fallback still denies ($a)" bash -c "[[ '$a' == *DENIED* && '$a' != *OK* ]]"
+check "and is still shown as one, with the name asked for" \
+	test "$(api /v1/containers/pun-typo | jq -r '[.policy, .policyFallback, .policyRequested] | join(" ")')" = "deny true strcit"
+runc --root "$work/runc" delete -f pun-gone >/dev/null 2>&1
+runc --root "$work/runc" delete -f pun-typo >/dev/null 2>&1
 stop_daemon
 
 # --- --unknown-policy refuse: the start fails ---
