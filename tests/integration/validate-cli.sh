@@ -49,7 +49,7 @@ expect 1 'ocitap: <stdin>: invalid JSON at byte 1: null expected'
 input='{"id":"a","status":"x"} trailing'
 expect 1 'ocitap: <stdin>: invalid JSON at byte 24: unexpected character'
 input='{}'
-expect 2 "ocitap validate: unknown kind 'nope' (expected state, process-state, config or auto)" --kind nope
+expect 2 "ocitap validate: unknown kind 'nope' (expected state, process-state, config, policy or auto)" --kind nope
 expect 2 "ocitap validate: --max-size: expected bytes from 1 to 1073741824, got 'x'" --max-size x
 
 # --json: the same error as one JSON object on stdout
