@@ -618,6 +618,8 @@ int main(int argc, char **argv)
 		return r < 0 ? 2 : 0;
 	}
 	log_setup(d->opt.level, getenv("JOURNAL_STREAM") != NULL);
+	if (d->opt.config_path)
+		log_msg(LOG_INFO, "config file %s read", d->opt.config_path);
 	if (d->opt.replace) {
 		status = upgrade_replace_running(d);
 		free(d);

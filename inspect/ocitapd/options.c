@@ -4,6 +4,7 @@
  * Nothing here starts anything; a bad value is an error naming the flag.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
@@ -79,13 +80,17 @@ static void usage(FILE *out)
 		"      --sync-interval MS  a recorded event is on disk within MS (default 1000); 0: before\n"
 		"                          a hook is acknowledged (slower hooks; survives power loss)\n"
 		"      --log-level LEVEL   error, warning, info (default) or debug\n"
+		"      --config FILE       the flags' defaults, one KEY = VALUE a line, ocitapd.conf(5)\n"
+		"                          (default %s when present; \"off\": none)\n"
 		"  -h, --help              show this help\n"
 		"  -V, --version           show the version\n"
 		"\n"
-		"A flag wins over the environment. Logs go to stderr, one line per event.\n",
+		"A flag wins over the environment, the environment over the config file.\n"
+		"Logs go to stderr, one line per event.\n",
 		OCITAP_DEFAULT_SOCKET, OCITAP_DEFAULT_STATE_DIR, OCITAP_DEFAULT_HTTP,
 		OCITAP_DEFAULT_STATE_DIR "/" OCITAP_PROFILE_DIR_NAME, OCITAP_DEFAULT_DOCKER_ROOT,
-		OCITAP_ENV_DOCKER_ROOT, OCITAP_DEFAULT_USER_RUNTIME_DIR, OCITAPD_PEER_TIMEOUT_MS);
+		OCITAP_ENV_DOCKER_ROOT, OCITAP_DEFAULT_USER_RUNTIME_DIR, OCITAPD_PEER_TIMEOUT_MS,
+		OCITAPD_DEFAULT_CONFIG);
 }
 
 /* An absolute directory, or off (NULL). */
@@ -228,7 +233,8 @@ enum {
 	OPT_SOCKET_GROUP,
 	OPT_SOCKET_MODE,
 	OPT_USER_RUNTIME_DIR,
-	OPT_UNKNOWN_POLICY
+	OPT_UNKNOWN_POLICY,
+	OPT_CONFIG
 };
 
 static const struct option long_options[] = {
@@ -259,6 +265,7 @@ static const struct option long_options[] = {
 	{ "profile-allow", required_argument, NULL, OPT_PROFILE_ALLOW },
 	{ "docker-root", required_argument, NULL, OPT_DOCKER_ROOT },
 	{ "log-level", required_argument, NULL, OPT_LOG },
+	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -387,6 +394,8 @@ static int set_option(struct ocitapd_options *o, int c, const char *arg, FILE *o
 		if ((r = parse_log_level(o, arg, err)) < 0)
 			return r;
 		break;
+	case OPT_CONFIG: /* read before the environment: options_parse */
+		break;
 	case 'h':
 		usage(out);
 		return OPTIONS_EXIT;
@@ -397,6 +406,89 @@ static int set_option(struct ocitapd_options *o, int c, const char *arg, FILE *o
 		return ocitap_error_set(err, -EINVAL, NULL, "see 'ocitapd --help'");
 	}
 	return OPTIONS_RUN;
+}
+
+static const char *trim(char *s, char *end)
+{
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		end--;
+	*end = '\0';
+	return s;
+}
+
+int options_apply_config(struct ocitapd_options *o, char *text, size_t size, const char *path, struct ocitap_error *err)
+{
+	char *line = text, *end = text + size;
+	unsigned lineno = 0;
+
+	while (line < end) {
+		char *nl = memchr(line, '\n', (size_t)(end - line)), *eq;
+		char *stop = nl ? nl : end, where[PATH_MAX + 32], msg[OCITAP_ERROR_MESSAGE_MAX + 64];
+		const struct option *opt;
+		const char *key, *value;
+		int r;
+
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%u", path, lineno);
+		if (memchr(line, '\0', (size_t)(stop - line)))
+			return ocitap_error_set(err, -EINVAL, where, "a NUL byte in the line");
+		key = trim(line, stop);
+		line = stop + 1;
+		if (!*key || *key == '#')
+			continue;
+		if (!(eq = strchr(key, '=')))
+			return ocitap_error_set(err, -EINVAL, where, "expected KEY = VALUE, got '%s'", key);
+		value = trim(eq + 1, eq + strlen(eq));
+		key = trim((char *)key, eq);
+		for (opt = long_options; opt->name && strcmp(opt->name, key) != 0; opt++)
+			;
+		if (!opt->name)
+			return ocitap_error_set(err, -EINVAL, where, "unknown key '%s' (see ocitapd.conf(5))", key);
+		if (opt->has_arg != required_argument || opt->val == OPT_CONFIG)
+			return ocitap_error_set(err, -EINVAL, where, "'%s' is a command-line flag only", key);
+		if (!*value)
+			return ocitap_error_set(err, -EINVAL, where, "'%s' has no value", key);
+		if ((r = set_option(o, opt->val, value, NULL, err)) < 0) {
+			ocitap_error_format(err, msg, sizeof(msg));
+			return ocitap_error_set(err, r, where, "%s", msg);
+		}
+	}
+	return 0;
+}
+
+/* The file named by --config (missing: an error), else the default one (missing: none). */
+static int read_config(struct ocitapd_options *o, const char *path, bool named, struct ocitap_error *err)
+{
+	static char *text; /* the values point into it: kept until the next parse */
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	free(text);
+	text = NULL;
+	if (strcmp(path, "off") == 0)
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+		if (errno == ENOENT && !named)
+			return 0;
+		return ocitap_error_set(err, -errno, "--config", "%s: %s", path, strerror(errno));
+	}
+	if (!(text = malloc(OCITAPD_CONFIG_MAX + 1))) {
+		close(fd);
+		return ocitap_error_set(err, -ENOMEM, "--config", "%s: out of memory", path);
+	}
+	while ((n = read(fd, text + len, OCITAPD_CONFIG_MAX + 1 - len)) > 0 && (len += (size_t)n) <= OCITAPD_CONFIG_MAX)
+		;
+	close(fd);
+	if (n < 0)
+		return ocitap_error_set(err, -errno, "--config", "%s: %s", path, strerror(errno));
+	if (len > OCITAPD_CONFIG_MAX)
+		return ocitap_error_set(err, -EFBIG, "--config", "%s: larger than %d bytes", path, OCITAPD_CONFIG_MAX);
+	text[len] = '\0';
+	o->config_path = path;
+	return options_apply_config(o, text, len, path, err);
 }
 
 /* The socket's group as the operator knows it: its name, else its number. */
@@ -492,7 +584,8 @@ size_t options_socket_warnings(const struct ocitapd_options *o, void (*warn)(voi
 
 int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, struct ocitap_error *err)
 {
-	const char *env;
+	const char *env, *config = OCITAPD_DEFAULT_CONFIG;
+	bool config_named = false, push_reset = false, allow_reset = false, profile_reset = false;
 	int c, r;
 
 	*o = (struct ocitapd_options){ .push_backlog = 100000,
@@ -502,17 +595,40 @@ int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, s
 				       .retention_s = 86400,
 				       .timeout_ms = OCITAPD_PEER_TIMEOUT_MS,
 				       .sync_interval_ms = 1000 };
-	o->socket_path = ocitap_default_path(OCITAP_ENV_SOCKET, OCITAP_DEFAULT_SOCKET);
-	o->state_dir = ocitap_default_path(OCITAP_ENV_STATE_DIR, OCITAP_DEFAULT_STATE_DIR);
-	o->http = ocitap_default_path(OCITAP_ENV_HTTP, OCITAP_DEFAULT_HTTP);
-	o->profile_dir = getenv(OCITAP_ENV_PROFILE_DIR);
-	if (o->profile_dir && !*o->profile_dir)
-		o->profile_dir = NULL;
-	if (o->profile_dir && ocitap_profile_path_check(o->profile_dir, err) < 0)
-		return ocitap_error_nest(err, OCITAP_ENV_PROFILE_DIR);
-	o->keeper_path = getenv("OCITAP_KEEPER");
-	o->user_runtime_dir = ocitap_default_path(OCITAP_ENV_USER_RUNTIME_DIR, OCITAP_DEFAULT_USER_RUNTIME_DIR);
-	o->container_socket = getenv("OCITAP_CONTAINER_SOCKET");
+	o->socket_path = OCITAP_DEFAULT_SOCKET;
+	o->state_dir = OCITAP_DEFAULT_STATE_DIR;
+	o->http = OCITAP_DEFAULT_HTTP;
+	o->user_runtime_dir = OCITAP_DEFAULT_USER_RUNTIME_DIR;
+	o->docker_root = OCITAP_DEFAULT_DOCKER_ROOT;
+	/* the file first (the lowest rank), so --config is looked for before the rest */
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "s:d:p:hV", long_options, NULL)) != -1)
+		if (c == OPT_CONFIG) {
+			config = optarg;
+			config_named = true;
+		}
+	opterr = 1;
+	if ((r = read_config(o, config, config_named, err)) < 0)
+		return r;
+	/* then the environment over it */
+	if ((env = getenv(OCITAP_ENV_SOCKET)) && *env)
+		o->socket_path = env;
+	if ((env = getenv(OCITAP_ENV_STATE_DIR)) && *env)
+		o->state_dir = env;
+	if ((env = getenv(OCITAP_ENV_HTTP)) && *env)
+		o->http = env;
+	if ((env = getenv(OCITAP_ENV_PROFILE_DIR)) && *env) {
+		if (ocitap_profile_path_check(env, err) < 0)
+			return ocitap_error_nest(err, OCITAP_ENV_PROFILE_DIR);
+		o->profile_dir = env;
+	}
+	if ((env = getenv("OCITAP_KEEPER")) && *env)
+		o->keeper_path = env;
+	if ((env = getenv(OCITAP_ENV_USER_RUNTIME_DIR)) && *env)
+		o->user_runtime_dir = env;
+	if ((env = getenv("OCITAP_CONTAINER_SOCKET")) && *env)
+		o->container_socket = env;
 	if ((env = getenv("OCITAP_BPF")) && (r = parse_bpf(o, env, "OCITAP_BPF", err)) < 0)
 		return r;
 	if ((env = getenv("OCITAP_TRACE_SYSCALLS")) && (r = parse_trace(o, env, "OCITAP_TRACE_SYSCALLS", err)) < 0)
@@ -520,7 +636,6 @@ int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, s
 	if ((env = getenv("OCITAP_PUSH_FORMAT")) && *env &&
 	    (r = parse_push_format(o, env, "OCITAP_PUSH_FORMAT", err)) < 0)
 		return r;
-	o->docker_root = OCITAP_DEFAULT_DOCKER_ROOT;
 	if ((env = getenv(OCITAP_ENV_DOCKER_ROOT)) && *env &&
 	    (r = parse_docker_root(o, env, OCITAP_ENV_DOCKER_ROOT, err)) < 0)
 		return r;
@@ -532,6 +647,13 @@ int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, s
 		return r;
 	optind = 1; /* parsed more than once in the unit tests */
 	while ((c = getopt_long(argc, argv, "s:d:p:hV", long_options, NULL)) != -1) {
+		/* a repeatable flag given on the command line replaces the file's list */
+		if (c == OPT_PUSH && !push_reset && (push_reset = true))
+			o->n_push = 0;
+		if (c == OPT_ALLOW && !allow_reset && (allow_reset = true))
+			o->n_allow = 0;
+		if (c == OPT_PROFILE_ALLOW && !profile_reset && (profile_reset = true))
+			o->n_profile_allow = 0;
 		if ((r = set_option(o, c, optarg, out, err)) != OPTIONS_RUN)
 			return r;
 	}

@@ -15,7 +15,10 @@
 #include "log.h"
 #include "push.h"
 
-#define OCITAPD_MAX_PUSH       16
+#define OCITAPD_MAX_PUSH 16
+/* read at start when present (--config names another, or off) */
+#define OCITAPD_DEFAULT_CONFIG "/etc/ocitap/ocitapd.conf"
+#define OCITAPD_CONFIG_MAX     (1 << 20)
 #define OCITAPD_MAX_ALLOW_UIDS 32
 
 enum ocitapd_trace { TRACE_OFF, TRACE_ANNOTATED, TRACE_ALL };
@@ -24,6 +27,7 @@ enum ocitapd_unknown_policy { UNKNOWN_POLICY_DENY = 0, UNKNOWN_POLICY_AUDIT, UNK
 
 struct ocitapd_options {
 	const char *socket_path, *state_dir, *http, *http_token_file, *policy_path;
+	const char *config_path;       /* the config file read, NULL: none */
 	const char *keeper_path;       /* NULL: --keeper off */
 	char keeper_default[PATH_MAX]; /* keeper.sock next to the socket, when keeper_path points here */
 	/* the report-only socket, the one thing meant to be mounted into containers
@@ -67,15 +71,25 @@ struct ocitapd_options {
 enum { OPTIONS_RUN = 0, OPTIONS_EXIT = 1 };
 
 /*
- * Fill *o from the environment (OCITAP_SOCKET, OCITAP_STATE_DIR,
+ * Fill *o from the config file (--config FILE, else OCITAPD_DEFAULT_CONFIG
+ * when present; ocitapd.conf(5)), then the environment (OCITAP_SOCKET, OCITAP_STATE_DIR,
  * OCITAP_HTTP, OCITAP_PROFILE_DIR, OCITAP_KEEPER, OCITAP_BPF, OCITAP_TRACE_SYSCALLS,
  * OCITAP_PUSH_FORMAT, OCITAP_DOCKER_ROOT, OCITAP_SOCKET_GROUP, OCITAP_SOCKET_MODE,
  * OCITAP_USER_RUNTIME_DIR, OCITAP_FAULT), then argv. OPTIONS_RUN: go on; OPTIONS_EXIT: --help or
  * --version was printed to out; -EINVAL: err names the flag and the value
+ * (in the file: the file, the line and the key)
  * (the caller prints it once and exits 2). o points into argv and the
  * environment: keep both alive.
  */
 int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, struct ocitap_error *err);
+
+/*
+ * The config file's text (size bytes, modified in place, kept by *o: the
+ * values point into it) applied to *o as flags, path naming it in errors.
+ * Each line is blank, a comment (# first) or KEY = VALUE, KEY a long flag.
+ */
+int options_apply_config(struct ocitapd_options *o, char *text, size_t size, const char *path,
+			 struct ocitap_error *err);
 
 /*
  * What the socket's group and mode mean for who can connect, that the

@@ -463,6 +463,73 @@ static void test_run_file(void **unused)
 	assert_string_equal(buf, "ocitapd.pid");
 }
 
+/* the config file: under the environment and the flags; a flag's list replaces the file's */
+static void test_config_file(void **unused)
+{
+	char path[] = "/tmp/test-options-XXXXXX";
+	const char text[] = "# a comment\n\n  socket = /tmp/f.sock  \nhttp=127.0.0.1:1\nretention = 60\r\n"
+			    "push = http://127.0.0.1:2/a\npush = http://127.0.0.1:2/b\nlog-level = debug\n";
+	struct ocitapd_options o;
+	struct ocitap_error err;
+	char line[512];
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	assert_int_equal(parse(&o, &err, "--config", path, NULL), OPTIONS_RUN);
+	assert_string_equal(o.config_path, path);
+	assert_string_equal(o.socket_path, "/tmp/f.sock");
+	assert_string_equal(o.keeper_path, "/tmp/keeper.sock");
+	assert_string_equal(o.http, "127.0.0.1:1");
+	assert_int_equal(o.retention_s, 60);
+	assert_int_equal(o.level, LOG_DEBUG);
+	assert_int_equal(o.n_push, 2);
+	assert_string_equal(o.push[1], "http://127.0.0.1:2/b");
+	setenv("OCITAP_HTTP", "127.0.0.1:3", 1);
+	assert_int_equal(parse(&o, &err, "--retention", "5", "--config", path, "--push", "http://x/c", NULL),
+			 OPTIONS_RUN);
+	assert_string_equal(o.http, "127.0.0.1:3");
+	assert_int_equal(o.retention_s, 5);
+	assert_int_equal(o.n_push, 1);
+	assert_string_equal(o.push[0], "http://x/c");
+	assert_int_equal(parse(&o, &err, "--http", "127.0.0.1:4", "--config", path, NULL), OPTIONS_RUN);
+	assert_string_equal(o.http, "127.0.0.1:4");
+	assert_int_equal(parse(&o, &err, "--config", "off", NULL), OPTIONS_RUN);
+	assert_null(o.config_path);
+	unlink(path);
+	assert_int_equal(parse(&o, &err, "--config", path, NULL), -ENOENT);
+	assert_non_null(strstr(ocitap_error_format(&err, line, sizeof(line)), path));
+}
+
+/* each bad line an error naming the line and the key */
+static void test_config_errors(void **unused)
+{
+	static const struct {
+		const char *text, *error;
+	} cases[] = {
+		{ "socket = /a\nsokcet = /b\n", "X:2: unknown key 'sokcet' (see ocitapd.conf(5))" },
+		{ "\n\nretention = soon\n", "X:3: --retention: expected seconds, got 'soon'" },
+		{ "help = 1\n", "X:1: 'help' is a command-line flag only" },
+		{ "config = /x\n", "X:1: 'config' is a command-line flag only" },
+		{ "http =\n", "X:1: 'http' has no value" },
+		{ "bpf\n", "X:1: expected KEY = VALUE, got 'bpf'" },
+	};
+	struct ocitapd_options o;
+	struct ocitap_error err;
+	char line[512];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text = strdup(cases[i].text);
+
+		parse(&o, &err, "--config", "off", NULL);
+		ocitap_error_clear(&err);
+		assert_int_equal(options_apply_config(&o, text, strlen(text), "X", &err), -EINVAL);
+		assert_string_equal(ocitap_error_format(&err, line, sizeof(line)), cases[i].error);
+		free(text);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -477,6 +544,8 @@ int main(void)
 		cmocka_unit_test_setup(test_help_version, clean_env),
 		cmocka_unit_test_setup(test_fault, clean_env),
 		cmocka_unit_test_setup(test_run_file, clean_env),
+		cmocka_unit_test_setup(test_config_file, clean_env),
+		cmocka_unit_test_setup(test_config_errors, clean_env),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
