@@ -20,6 +20,8 @@ LIBDIR      ?= $(PREFIX)/lib
 INCLUDEDIR  ?= $(PREFIX)/include
 DATADIR     ?= $(PREFIX)/share
 MANDIR      ?= $(DATADIR)/man
+# ocitapd reads /etc/ocitap/ocitapd.conf whatever PREFIX is
+SYSCONFDIR  ?= /etc
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 DESTDIR     ?=
 BUILD       ?= build
@@ -431,7 +433,7 @@ demo:
 .PHONY: demo
 
 MANPAGES := $(BUILD)/man/ocitap.1 $(BUILD)/man/ocitap-hook.1 $(BUILD)/man/ocitapd.8 $(BUILD)/man/ocitap-fdkeeper.8 $(BUILD)/man/ocitapd-policy.5 \
-            $(BUILD)/man/ocitap-bpf.7 $(BUILD)/man/ocitap-runtime.8
+            $(BUILD)/man/ocitapd.conf.5 $(BUILD)/man/ocitap-bpf.7 $(BUILD)/man/ocitap-runtime.8
 $(BUILD)/man/%: docs/%.scd
 	@mkdir -p $(dir $@)
 	$(Q)$(SCDOC) < $< > $@
@@ -459,7 +461,11 @@ install: all man
 	install -m 0644 $(LIB_PUBLIC_HDRS) $(DESTDIR)$(INCLUDEDIR)/ocitap/
 	$(PC_SED) ocitap.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/ocitap.pc
 	install -m 0644 $(BUILD)/man/ocitap.1 $(BUILD)/man/ocitap-hook.1 $(DESTDIR)$(MANDIR)/man1/
-	install -m 0644 $(BUILD)/man/ocitapd-policy.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(BUILD)/man/ocitapd-policy.5 $(BUILD)/man/ocitapd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	@# the operator's own config and policy are never overwritten
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/ocitap
+	for f in ocitapd.conf policy.json; do \
+		[ -e $(DESTDIR)$(SYSCONFDIR)/ocitap/$$f ] || install -m 0644 etc/$$f $(DESTDIR)$(SYSCONFDIR)/ocitap/$$f; done
 	install -m 0644 $(BUILD)/man/ocitap-bpf.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 0644 $(BUILD)/man/ocitapd.8 $(BUILD)/man/ocitap-fdkeeper.8 $(BUILD)/man/ocitap-runtime.8 $(DESTDIR)$(MANDIR)/man8/
 	sed 's|/usr/local/bin|$(BINDIR)|' inspect/ocitapd/ocitapd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/ocitapd.service
@@ -474,7 +480,8 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ocitap-fdkeeper $(DESTDIR)$(MANDIR)/man8/ocitap-fdkeeper.8 $(DESTDIR)$(MANDIR)/man8/ocitap-runtime.8
 	rm -f $(DESTDIR)$(BINDIR)/ocitap $(DESTDIR)$(BINDIR)/ocitapd $(DESTDIR)$(LIBDIR)/libocitap.a $(DESTDIR)$(LIBDIR)/libocitap.so* \
 		$(DESTDIR)$(PKGCONFIGDIR)/ocitap.pc $(DESTDIR)$(MANDIR)/man1/ocitap.1 $(DESTDIR)$(MANDIR)/man1/ocitap-hook.1 \
-		$(DESTDIR)$(MANDIR)/man5/ocitapd-policy.5 $(DESTDIR)$(MANDIR)/man8/ocitapd.8 $(DESTDIR)$(MANDIR)/man7/ocitap-bpf.7 \
+		$(DESTDIR)$(MANDIR)/man5/ocitapd-policy.5 $(DESTDIR)$(MANDIR)/man5/ocitapd.conf.5 \
+		$(DESTDIR)$(MANDIR)/man8/ocitapd.8 $(DESTDIR)$(MANDIR)/man7/ocitap-bpf.7 \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/ocitapd.service \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/ocitap-fdkeeper.service
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/ocitap
