@@ -406,7 +406,8 @@ static size_t lint_warnings(const struct ocitap_hooksd_file *f, const char **w, 
 	return n;
 }
 
-static int lint(const char *const *dirs, size_t n_dirs)
+/* named: the directories came from the command line, so a missing one is an error */
+static int lint(const char *const *dirs, size_t n_dirs, bool named)
 {
 	_cleanup_(ocitap_hooksd_set_release) struct ocitap_hooksd_set set = { 0 };
 	struct ocitap_error err = { 0 };
@@ -416,6 +417,9 @@ static int lint(const char *const *dirs, size_t n_dirs)
 
 	if (ocitap_hooksd_load(dirs, n_dirs, &set, &err) < 0)
 		return cli_fail(EXIT_INVALID, "%s", err.message);
+	for (size_t i = 0; named && i < set.n_dirs; i++)
+		if (set.dirs[i].error == -ENOENT)
+			return cli_fail(EXIT_INVALID, "%s: no such directory", set.dirs[i].path);
 	if (cli.json)
 		files = json_object_new_array();
 	for (size_t i = 0; i < n_dirs; i++)
@@ -586,6 +590,7 @@ int cmd_hooks(int argc, char **argv)
 	if (n_dirs == 0) {
 		dirs[n_dirs++] = OCITAP_HOOKSD_DEFAULT_DIR;
 		dirs[n_dirs++] = OCITAP_HOOKSD_OVERRIDE_DIR;
+		return lint(dirs, n_dirs, false);
 	}
-	return lint(dirs, n_dirs);
+	return lint(dirs, n_dirs, true);
 }

@@ -217,6 +217,10 @@ check "explain: the reason a file did not match is given" \
 rc=$?
 check "hooks lint: exit 1, the broken file named with its field" \
 	bash -c '[ "$1" -eq 1 ] && grep -q "^FAIL .*z-broken.json: hook.path: /nonexistent/hook" "$2"' _ "$rc" "$work/lint.txt"
+out=$("$OCITAP" hooks lint "$work/no-such-dir" 2>&1)
+rc=$?
+check "hooks lint of a missing directory: exit 1, one error line naming it" \
+	test "$rc:$out" = "1:ocitap: hooks lint: $work/no-such-dir: no such directory" || echo "# $rc: $out"
 pm rm -f explained >/dev/null 2>&1
 
 # a pattern Go refuses: podman 4.3 then refuses to create any container
