@@ -695,6 +695,34 @@ const char *ocitap_hooksd_injected_stage(const char *stage)
 	return strcmp(stage, "prestart") == 0 ? "createRuntime" : stage;
 }
 
+const char *ocitap_hooksd_injected_stage_under(const char *stage, const struct ocitap_hooksd_rules *rules)
+{
+	return rules && !rules->prestart_as_create_runtime ? stage : ocitap_hooksd_injected_stage(stage);
+}
+
+int ocitap_hooksd_rules_for_podman(const char *version, struct ocitap_hooksd_rules *rules, struct ocitap_error *err)
+{
+	int part[3] = { 0, 0, 0 }, n = 0;
+	const char *p = version;
+
+	while (n < 3 && *p >= '0' && *p <= '9') {
+		long v = 0;
+
+		while (*p >= '0' && *p <= '9' && v < 100000)
+			v = v * 10 + (*p++ - '0');
+		part[n++] = (int)v;
+		if (*p != '.')
+			break;
+		p++;
+	}
+	if (n < 2 || (*p && *p != '-' && *p != '+') || part[0] >= 100000 || part[1] >= 100000 || part[2] >= 100000)
+		return ocitap_error_set(err, -EINVAL, "podman version", "expected X.Y or X.Y.Z, got '%.40s'", version);
+	*rules = (struct ocitap_hooksd_rules){ .major = part[0], .minor = part[1], .patch = part[2] };
+	rules->prestart_as_create_runtime = part[0] >= 5;
+	rules->common = rules->prestart_as_create_runtime ? "v0.58.0 or later" : "before v0.58.0";
+	return 0;
+}
+
 bool ocitap_hooksd_bundle_has_bind_mounts(const struct ocitap_config *cfg)
 {
 	static const char *const engine_own[] = {

@@ -183,10 +183,29 @@ int ocitap_hooksd_match(const struct ocitap_hooksd_file *f, const struct ocitap_
 			struct ocitap_hooksd_verdict *ret, struct ocitap_error *err);
 
 /*
- * The stage a file's stage name lands in: "prestart" is injected as
- * "createRuntime" (containers/common since 2024); the others as named.
+ * The stage a file's stage name lands in under the newest rules: "prestart"
+ * is injected as "createRuntime" (containers/common v0.58.0, 2024); the
+ * others as named.
  */
 const char *ocitap_hooksd_injected_stage(const char *stage);
+
+/*
+ * The rules of the containers/common a podman version builds with, as far
+ * as they differ: before containers/common v0.58.0 (podman before 5.0) a
+ * "prestart" stage is injected as prestart; from it (commit "hooks: handle
+ * prestart as createRuntime", February 2024; podman 5.0 and later) as
+ * createRuntime. version is podman's, "X.Y" or "X.Y.Z" (a "-dev" or "-rc1"
+ * tail allowed); anything else is an error naming it.
+ */
+struct ocitap_hooksd_rules {
+	int major, minor, patch;
+	bool prestart_as_create_runtime;
+	const char *common; /* "before v0.58.0", "v0.58.0 or later" */
+};
+int ocitap_hooksd_rules_for_podman(const char *version, struct ocitap_hooksd_rules *rules, struct ocitap_error *err);
+
+/* The stage a file's stage name lands in under those rules. */
+const char *ocitap_hooksd_injected_stage_under(const char *stage, const struct ocitap_hooksd_rules *rules);
 
 /*
  * Whether a bundle has bind mounts as an engine would say: a mount of type

@@ -17,6 +17,69 @@
 
 #define MAX_DIRS 64
 
+/* The containers/common rules modelled: those of the podman named by
+ * --podman-version, else of the installed one (podman --version), else the
+ * newest; source says which, for the output. */
+static struct ocitap_hooksd_rules rules;
+static char rules_version[48];
+static const char *rules_source;
+
+static int find_rules(const char *given)
+{
+	struct ocitap_error err = { 0 };
+	char line[256] = "", *v;
+	FILE *p;
+
+	if (given) {
+		if (ocitap_hooksd_rules_for_podman(given, &rules, &err) < 0)
+			return cli_fail(EXIT_USAGE, "--podman-version: %s", err.message);
+		snprintf(rules_version, sizeof(rules_version), "%s", given);
+		rules_source = "--podman-version";
+		return EXIT_OK;
+	}
+	/* "podman version 4.3.1" */
+	if ((p = popen("podman --version 2>/dev/null", "r"))) {
+		if (!fgets(line, sizeof(line), p))
+			line[0] = '\0';
+		pclose(p);
+	}
+	line[strcspn(line, "\n")] = '\0';
+	v = strrchr(line, ' ');
+	if (v && ocitap_hooksd_rules_for_podman(v + 1, &rules, NULL) == 0) {
+		snprintf(rules_version, sizeof(rules_version), "%s", v + 1);
+		rules_source = "podman --version";
+		return EXIT_OK;
+	}
+	ocitap_hooksd_rules_for_podman("5.0.0", &rules, NULL);
+	snprintf(rules_version, sizeof(rules_version), "5.0 or later");
+	rules_source = "no podman found: the newest rules";
+	return EXIT_OK;
+}
+
+static const char *injected(const char *stage)
+{
+	return ocitap_hooksd_injected_stage_under(stage, &rules);
+}
+
+/* "podman 4.3.1 (podman --version): containers/common before v0.58.0, prestart stays prestart" */
+static void print_model(void)
+{
+	printf("%smodelled%s: podman %s (%s): containers/common %s, prestart %s\n", cli_sgr(CLI_BOLD), CLI_RESET,
+	       rules_version, rules_source, rules.common,
+	       rules.prestart_as_create_runtime ? "injected as createRuntime" : "stays prestart");
+}
+
+static struct json_object *model_json(void)
+{
+	struct json_object *m = json_object_new_object();
+
+	json_object_object_add(m, "podman", json_object_new_string(rules_version));
+	json_object_object_add(m, "source", json_object_new_string(rules_source));
+	json_object_object_add(m, "containersCommon", json_object_new_string(rules.common));
+	json_object_object_add(m, "prestartAsCreateRuntime", json_object_new_boolean(rules.prestart_as_create_runtime));
+	return m;
+}
+
 static const char *const stage_order[] = {
 	"createRuntime", "createContainer", "startContainer", "poststart", "poststop",
 };
@@ -90,7 +153,7 @@ static void stages_text(const struct ocitap_hooksd_file *f, char *buf, size_t si
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < f->n_stages && used < size; i++) {
-		const char *to = ocitap_hooksd_injected_stage(f->stages[i]);
+		const char *to = injected(f->stages[i]);
 
 		used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", to);
 		if (strcmp(to, f->stages[i]) != 0 && used < size)
@@ -124,6 +187,7 @@ static struct json_object *explain_json_new(const char *bundle, const struct oci
 	struct json_object *out = json_object_new_object();
 
 	json_object_object_add(out, "bundle", json_object_new_string(bundle));
+	json_object_object_add(out, "model", model_json());
 	json_object_object_add(out, "processArgs0",
 			       cfg->args && cfg->n_args ? json_object_new_string(cfg->args[0]) : NULL);
 	json_object_object_add(out, "annotations", json_object_new_int64((int64_t)cfg->n_annotations));
@@ -178,7 +242,7 @@ static struct json_object *file_verdict_json(const struct ocitap_hooksd_file *f,
 		json_object_object_add(o, "maskedBy", json_object_new_string(f->masked_by));
 	json_object_object_add(o, "stages", strv_json(f->stages, f->n_stages));
 	for (size_t k = 0; v->match && k < f->n_stages; k++)
-		json_object_array_add(adds, json_object_new_string(ocitap_hooksd_injected_stage(f->stages[k])));
+		json_object_array_add(adds, json_object_new_string(injected(f->stages[k])));
 	json_object_object_add(o, "adds", adds);
 	json_object_object_add(o, "reasons", reasons_json(v));
 	return o;
@@ -257,7 +321,7 @@ static size_t hook_runs_in(const struct ocitap_hooksd_file *f, const char *stage
 	if (!f->loaded || f->masked_by || ocitap_hooksd_match(f, cfg, has_bind, &v, NULL) < 0 || !v.match)
 		return 0;
 	for (size_t k = 0; k < f->n_stages; k++)
-		if (strcmp(ocitap_hooksd_injected_stage(f->stages[k]), stage) == 0)
+		if (strcmp(injected(f->stages[k]), stage) == 0)
 			n++;
 	return n;
 }
@@ -343,6 +407,7 @@ static int explain(const char *bundle, const char *const *dirs, size_t n_dirs, i
 		cli_print_json(out);
 		json_object_put(out);
 	} else {
+		print_model();
 		print_bundle(bundle, &cfg, &set, has_bind, bind_mounts);
 		all_matched = explain_files(&set, &cfg, has_bind, NULL);
 		print_runtime_hooks(&set, &cfg, has_bind);
@@ -377,11 +442,12 @@ static size_t lint_warnings(const struct ocitap_hooksd_file *f, const char **w, 
 			pre |= strcmp(f->stages[i], "prestart") == 0;
 			cr |= strcmp(f->stages[i], "createRuntime") == 0;
 		}
-		if (pre && cr)
-			WARN("prestart and createRuntime both: where prestart is injected as createRuntime "
-			     "(containers/common since 2024) the hook runs twice there");
-		else if (pre)
-			WARN("prestart is injected as createRuntime (containers/common since 2024)");
+		if (pre && cr && rules.prestart_as_create_runtime)
+			WARN("prestart and createRuntime both: prestart is injected as createRuntime "
+			     "(containers/common v0.58.0 or later, podman 5.0 or later): the hook runs twice there");
+		else if (pre && rules.prestart_as_create_runtime)
+			WARN("prestart is injected as createRuntime (containers/common v0.58.0 or later, podman 5.0 "
+			     "or later)");
 	}
 	if (f->has_always && !f->always)
 		WARN("\"always\": false never matches; remove the file or the condition");
@@ -425,8 +491,10 @@ static int lint(const char *const *dirs, size_t n_dirs, bool named)
 	for (size_t i = 0; i < n_dirs; i++)
 		if (set.dirs[i].error && set.dirs[i].error != -ENOENT)
 			broken++;
-	if (!cli.json)
+	if (!cli.json) {
+		print_model();
 		print_dirs(&set);
+	}
 	for (size_t i = 0; i < set.n_files; i++) {
 		const struct ocitap_hooksd_file *f = &set.files[i];
 		const char *warn[8];
@@ -465,6 +533,7 @@ static int lint(const char *const *dirs, size_t n_dirs, bool named)
 	if (files) {
 		struct json_object *out = json_object_new_object();
 
+		json_object_object_add(out, "model", model_json());
 		json_object_object_add(out, "directories", dirs_json(&set));
 		json_object_object_add(out, "files", files);
 		json_object_object_add(out, "broken", json_object_new_int64((int64_t)broken));
@@ -481,8 +550,9 @@ static int lint(const char *const *dirs, size_t n_dirs, bool named)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: ocitap hooks explain BUNDLE [--hooks-dir DIR]... [--bind-mounts yes|no|auto] [--json]\n"
-		"       ocitap hooks lint [DIR...] [--json]\n"
+		"usage: ocitap hooks explain BUNDLE [--hooks-dir DIR]... [--bind-mounts yes|no|auto]\n"
+		"                          [--podman-version X.Y.Z] [--json]\n"
+		"       ocitap hooks lint [DIR...] [--podman-version X.Y.Z] [--json]\n"
 		"\n"
 		"oci-hooks(5) files as podman, CRI-O and Buildah read them (containers/common).\n"
 		"\n"
@@ -499,6 +569,10 @@ static void usage(FILE *out)
 		"                         what the engine says about bind mounts (podman: user volumes);\n"
 		"                         auto (default): a bind mount in config.json other than the\n"
 		"                         engine's own (/etc/hosts, /etc/resolv.conf, ...)\n"
+		"      --podman-version X.Y.Z\n"
+		"                         model the containers/common of that podman (default: the\n"
+		"                         installed one, podman --version; none: the newest rules);\n"
+		"                         the output names the version modelled\n"
 		"      --json             one JSON document (errors too)\n"
 		"  -h, --help             this text\n"
 		"\n"
@@ -509,17 +583,18 @@ static void usage(FILE *out)
 
 int cmd_hooks(int argc, char **argv)
 {
-	enum { OPT_DIR = 256, OPT_BIND, OPT_JSON };
+	enum { OPT_DIR = 256, OPT_BIND, OPT_JSON, OPT_PODMAN };
 	static const struct option options[] = {
 		{ "hooks-dir", required_argument, NULL, OPT_DIR },
 		{ "bind-mounts", required_argument, NULL, OPT_BIND },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "podman-version", required_argument, NULL, OPT_PODMAN },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *dirs[MAX_DIRS], *sub;
+	const char *dirs[MAX_DIRS], *sub, *podman_version = NULL;
 	size_t n_dirs = 0;
-	int opt_c, bind_mounts = -1;
+	int opt_c, r, bind_mounts = -1;
 
 	cli.command = "hooks";
 	for (int i = 1; i < argc; i++)
@@ -563,6 +638,9 @@ int cmd_hooks(int argc, char **argv)
 		case OPT_JSON:
 			cli.json = true;
 			break;
+		case OPT_PODMAN:
+			podman_version = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -571,6 +649,8 @@ int cmd_hooks(int argc, char **argv)
 			return cli_fail(EXIT_USAGE, "bad command line");
 		}
 	}
+	if ((r = find_rules(podman_version)) != EXIT_OK)
+		return r;
 	if (strcmp(sub, "explain") == 0) {
 		if (optind == argc)
 			return cli_fail(EXIT_USAGE, "expected a BUNDLE directory");

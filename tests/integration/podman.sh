@@ -203,12 +203,21 @@ agree=true
 for n in $said; do
 	want=$(jq -r --arg n "$n.json" '.files[] | select(.name == $n) | .adds[0]' "$work/explain.json")
 	got=$(jq -r --arg n "$n" '.hooks | to_entries[] | select(.value | map(.args[1]? == $n) | any) | .key' "$bundle/config.json" |
-		sed 's/^prestart$/createRuntime/' | head -1)
+		head -1)
 	# podman runs poststop hooks itself, not through config.json: having run is the proof
 	[[ $want == poststop && -z $got ]] && got=poststop
 	[[ $want == "$got" ]] || { agree=false; echo "# $n: explain $want, podman's config.json $got"; }
 done
-check "explain: each in the stage podman put it (prestart as createRuntime; poststop podman runs itself)" $agree
+check "explain: each in the stage podman put it, as this podman's containers/common does (poststop podman runs itself)" $agree
+pv=$(podman --version | awk '{print $NF}')
+check "explain: the model named is the installed podman's ($pv, podman --version)" \
+	[ "$(jq -r '.model | "\(.podman) \(.source)"' "$work/explain.json")" = "$pv podman --version" ]
+# prestart stays prestart before podman 5.0 (containers/common v0.58.0), createRuntime from it
+want_pre=prestart
+[[ ${pv%%.*} -ge 5 ]] && want_pre=createRuntime
+check "explain: H-prestart lands in $want_pre for podman $pv, and podman put it there" \
+	[ "$(jq -r '.files[] | select(.name == "H-prestart.json") | .adds[0]' "$work/explain.json")" = "$want_pre" -a \
+	"$(jq -r '.hooks | to_entries[] | select(.value | map(.args[1]? == "H-prestart") | any) | .key' "$bundle/config.json" | head -1)" = "$want_pre" ]
 check "explain: the broken file is reported, naming hook.path" \
 	[ "$(jq -r '.files[] | select(.name == "z-broken.json") | [.status, .error.field] | join(" ")' "$work/explain.json")" = "broken hook.path" ]
 check "explain: the reason a file did not match is given" \
@@ -217,6 +226,13 @@ check "explain: the reason a file did not match is given" \
 rc=$?
 check "hooks lint: exit 1, the broken file named with its field" \
 	bash -c '[ "$1" -eq 1 ] && grep -q "^FAIL .*z-broken.json: hook.path: /nonexistent/hook" "$2"' _ "$rc" "$work/lint.txt"
+mkdir -p "$work/shipped-hooks"
+for f in "$TOP"/hooks/hooks.d/*.json; do sed "s|/usr/local/bin|$TOP/$BUILD/bin|" "$f" >"$work/shipped-hooks/${f##*/}"; done
+"$OCITAP" hooks lint "$work/shipped-hooks" >"$work/lint-shipped.txt"
+rc=$?
+check "hooks lint: the shipped hooks.d files are clean for podman $pv (no FAIL, no warning)" \
+	bash -c '[ "$1" -eq 0 ] && ! grep -qE "FAIL|warning" "$2"' _ "$rc" "$work/lint-shipped.txt" ||
+	sed 's/^/# /' "$work/lint-shipped.txt"
 out=$("$OCITAP" hooks lint "$work/no-such-dir" 2>&1)
 rc=$?
 check "hooks lint of a missing directory: exit 1, one error line naming it" \

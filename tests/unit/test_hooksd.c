@@ -524,6 +524,26 @@ static void test_injection_and_bind_mounts(void **unused)
 
 	assert_string_equal(ocitap_hooksd_injected_stage("prestart"), "createRuntime");
 	assert_string_equal(ocitap_hooksd_injected_stage("poststop"), "poststop");
+	{
+		struct ocitap_hooksd_rules r;
+		struct ocitap_error err = { 0 };
+
+		/* containers/common v0.58.0 (podman 5.0): prestart as createRuntime */
+		assert_int_equal(ocitap_hooksd_rules_for_podman("4.3.1", &r, &err), 0);
+		assert_false(r.prestart_as_create_runtime);
+		assert_int_equal(r.minor, 3);
+		assert_string_equal(ocitap_hooksd_injected_stage_under("prestart", &r), "prestart");
+		assert_int_equal(ocitap_hooksd_rules_for_podman("4.9", &r, &err), 0);
+		assert_false(r.prestart_as_create_runtime);
+		assert_int_equal(ocitap_hooksd_rules_for_podman("5.0.0-rc1", &r, &err), 0);
+		assert_true(r.prestart_as_create_runtime);
+		assert_string_equal(ocitap_hooksd_injected_stage_under("prestart", &r), "createRuntime");
+		assert_string_equal(ocitap_hooksd_injected_stage_under("poststop", &r), "poststop");
+		assert_int_equal(ocitap_hooksd_rules_for_podman("5", &r, &err), -EINVAL);
+		assert_int_equal(ocitap_hooksd_rules_for_podman("v5.1", &r, &err), -EINVAL);
+		assert_int_equal(ocitap_hooksd_rules_for_podman("5.1x", &r, &err), -EINVAL);
+		assert_string_equal(err.message, "expected X.Y or X.Y.Z, got '5.1x'");
+	}
 	assert_int_equal(ocitap_config_parse(with_bind, strlen(with_bind), 0, NULL, &cfg, NULL), 0);
 	assert_true(ocitap_hooksd_bundle_has_bind_mounts(&cfg));
 	ocitap_config_release(&cfg);
