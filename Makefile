@@ -95,7 +95,7 @@ TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/keeper-test $(BU
              $(BUILD)/tests/scale-client $(BUILD)/tests/notify-loop $(BUILD)/tests/spawn-bench \
              $(BUILD)/tests/return0 $(BUILD)/tests/bpf-prog $(BUILD)/tests/perfbuf-tracer $(BUILD)/tests/claim-id $(BUILD)/tests/peer-tool
 
-FUZZ_TARGETS := state process_state config policy report hooksd runtime profile query wrap names
+FUZZ_TARGETS := state process_state config policy report hooksd runtime profile query wrap names daemon_conf
 FUZZ_BUILD   := $(BUILD)/fuzz
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
@@ -326,6 +326,9 @@ $(FUZZ_BUILD)/obj/%.o: %.c
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(DEP_LIBS)
+
+# ocitapd.conf(5): the daemon's option parser with the library
+$(FUZZ_BUILD)/fuzz_daemon_conf: $(FUZZ_BUILD)/obj/inspect/ocitapd/options.o
 
 fuzz-build: $(FUZZ_BINS)
 .PHONY: fuzz-build
