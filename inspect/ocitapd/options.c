@@ -81,7 +81,7 @@ static void usage(FILE *out)
 		"                          a hook is acknowledged (slower hooks; survives power loss)\n"
 		"      --log-level LEVEL   error, warning, info (default) or debug\n"
 		"      --config FILE       the flags' defaults, one KEY = VALUE a line, ocitapd.conf(5)\n"
-		"                          (default %s when present; \"off\": none)\n"
+		"                          (default %s when present; $OCITAP_CONFIG; \"off\": none)\n"
 		"  -h, --help              show this help\n"
 		"  -V, --version           show the version\n"
 		"\n"
@@ -601,6 +601,10 @@ int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, s
 	o->user_runtime_dir = OCITAP_DEFAULT_USER_RUNTIME_DIR;
 	o->docker_root = OCITAP_DEFAULT_DOCKER_ROOT;
 	/* the file first (the lowest rank), so --config is looked for before the rest */
+	if ((env = getenv("OCITAP_CONFIG")) && *env) {
+		config = env;
+		config_named = true;
+	}
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "s:d:p:hV", long_options, NULL)) != -1)

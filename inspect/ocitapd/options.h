@@ -71,8 +71,8 @@ struct ocitapd_options {
 enum { OPTIONS_RUN = 0, OPTIONS_EXIT = 1 };
 
 /*
- * Fill *o from the config file (--config FILE, else OCITAPD_DEFAULT_CONFIG
- * when present; ocitapd.conf(5)), then the environment (OCITAP_SOCKET, OCITAP_STATE_DIR,
+ * Fill *o from the config file (--config FILE, else $OCITAP_CONFIG, else
+ * OCITAPD_DEFAULT_CONFIG when present; ocitapd.conf(5)), then the environment (OCITAP_SOCKET, OCITAP_STATE_DIR,
  * OCITAP_HTTP, OCITAP_PROFILE_DIR, OCITAP_KEEPER, OCITAP_BPF, OCITAP_TRACE_SYSCALLS,
  * OCITAP_PUSH_FORMAT, OCITAP_DOCKER_ROOT, OCITAP_SOCKET_GROUP, OCITAP_SOCKET_MODE,
  * OCITAP_USER_RUNTIME_DIR, OCITAP_FAULT), then argv. OPTIONS_RUN: go on; OPTIONS_EXIT: --help or

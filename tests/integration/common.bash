@@ -3,6 +3,8 @@
 # done_testing's plan; tests/run-suites.sh judges them with TAP::Parser.
 
 BUILD=${BUILD:-build}
+# an installed /etc/ocitap/ocitapd.conf does not change the tests' daemons (config-file.sh names its files)
+export OCITAP_CONFIG=${OCITAP_CONFIG:-off}
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OCITAP="$TOP/$BUILD/bin/ocitap"
 RECEIVER="$TOP/$BUILD/tests/ocitap-test-receiver"

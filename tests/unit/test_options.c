@@ -15,7 +15,7 @@
 static const char *const env_names[] = { "OCITAP_SOCKET", "OCITAP_STATE_DIR",	 "OCITAP_HTTP",	 "OCITAP_KEEPER",
 					 "OCITAP_BPF",	  "OCITAP_TRACE_SYSCALLS", "OCITAP_FAULT", "OCITAP_CONTAINER_SOCKET",
 					 "OCITAP_PROFILE_DIR", "OCITAP_PUSH_FORMAT", "OCITAP_DOCKER_ROOT", "OCITAP_SOCKET_GROUP",
-					 "OCITAP_SOCKET_MODE", "OCITAP_USER_RUNTIME_DIR" };
+					 "OCITAP_SOCKET_MODE", "OCITAP_USER_RUNTIME_DIR", "OCITAP_CONFIG" };
 
 static int clean_env(void **state)
 {
@@ -497,6 +497,12 @@ static void test_config_file(void **unused)
 	assert_string_equal(o.http, "127.0.0.1:4");
 	assert_int_equal(parse(&o, &err, "--config", "off", NULL), OPTIONS_RUN);
 	assert_null(o.config_path);
+	setenv("OCITAP_CONFIG", path, 1);
+	assert_int_equal(parse(&o, &err, NULL), OPTIONS_RUN);
+	assert_string_equal(o.config_path, path);
+	assert_int_equal(parse(&o, &err, "--config", "off", NULL), OPTIONS_RUN); /* the flag wins */
+	assert_null(o.config_path);
+	unsetenv("OCITAP_CONFIG");
 	unlink(path);
 	assert_int_equal(parse(&o, &err, "--config", path, NULL), -ENOENT);
 	assert_non_null(strstr(ocitap_error_format(&err, line, sizeof(line)), path));
