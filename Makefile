@@ -103,7 +103,7 @@ ASAN_BUILD   := $(BUILD)/asan
 
 DAEMON_SRCS := $(addprefix inspect/ocitapd/,main.c options.c log.c loop.c container.c tracking.c notify.c exit.c peers.c replay.c ledger.c \
                  handover.c upgrade.c writer.c tracer.c keeper-client.c metrics.c http.c http-routes.c http-api.c \
-                 http-stream.c push.c)
+                 http-stream.c http-page.c push.c)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 
 HOOK_STAGES := prestart createRuntime createContainer startContainer poststart poststop
@@ -156,6 +156,15 @@ $(BUILD)/tests/bench/perfbuf-tracer.o: $(BUILD)/tests/bench/perfbuf.skel.h
 $(BUILD)/tests/bench/perfbuf-tracer.o: CPPFLAGS += -I$(BUILD)/tests/bench
 $(BUILD)/tests/perfbuf-tracer: $(BUILD)/tests/bench/perfbuf-tracer.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BPF_LIBS)
+
+# the live page (GET /): inspect/ocitapd/page/index.html as bytes, and its
+# Content-Security-Policy with the hashes of its inline style and script
+$(BUILD)/gen/page.h: inspect/ocitapd/page/index.html scripts/embed-page.sh
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)scripts/embed-page.sh $< $@
+$(BUILD)/inspect/ocitapd/http-page.o: $(BUILD)/gen/page.h
+$(BUILD)/inspect/ocitapd/http-page.o: CPPFLAGS += -I$(BUILD)/gen
 
 $(BUILD)/inspect/ocitapd/tracer.o: $(BPF_SKELS)
 $(BUILD)/inspect/ocitapd/tracer.o: CPPFLAGS += -I$(BUILD)/bpf

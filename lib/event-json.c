@@ -93,6 +93,7 @@ struct json_object *ocitap_container_json(const struct ocitap_store_container *c
 	} else {
 		json_object_object_add(o, "exit", NULL);
 	}
+	json_object_object_add(o, "notificationCount", json_object_new_int64(c->notifications));
 	json_object_object_add(o, "notifyFds", notify_fds >= 0 ? json_object_new_int(notify_fds) : NULL);
 	if (c->profile_status) {
 		struct json_object *p = json_object_new_object();

@@ -38,6 +38,10 @@ enum {
 	ST_COUNT,
 };
 
+/* A run's notifications, every syscall and action (the primary key's index) */
+#define NOTIFICATION_TOTAL \
+	"(SELECT COALESCE(SUM(count), 0) FROM notifications m WHERE m.container_id = r.id AND m.run = r.run)"
+
 static const char *const statements[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
@@ -60,7 +64,7 @@ static const char *const statements[ST_COUNT] = {
 		"SELECT id, bundle, pid, annotations, phase, created_wall_ns, updated_wall_ns,"
 		" exit_code, signal, oom, failed, error, run,"
 		" (SELECT COUNT(*) FROM runs n WHERE n.id = r.id), init_start, mnt_ns, pid_ns, cgroup, owner,"
-		" profile_status, profile_path, profile_error, name, pod, namespace, manager"
+		" profile_status, profile_path, profile_error, name, pod, namespace, manager, " NOTIFICATION_TOTAL
 		" FROM runs r WHERE id = ?1 AND (run = ?2 OR (?2 IS NULL AND NOT EXISTS"
 		" (SELECT 1 FROM runs n WHERE n.id = r.id AND n.run > r.run)))",
 	[ST_SET_FAILED] = "UPDATE runs SET failed = 1, error = ?2 WHERE id = ?1 AND run = ?3",
@@ -513,6 +517,7 @@ int ocitap_store_get_container(struct ocitap_store *s, const char *id, int64_t r
 		c.pod = column_strdup(st, 23);
 		c.pod_namespace = column_strdup(st, 24);
 		c.manager = column_strdup(st, 25);
+		c.notifications = sqlite3_column_int64(st, 26);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -697,6 +702,7 @@ static int each_run_row(struct ocitap_store *s, sqlite3_stmt *st,
 			.pod = (char *)sqlite3_column_text(st, 24),
 			.pod_namespace = (char *)sqlite3_column_text(st, 25),
 			.manager = (char *)sqlite3_column_text(st, 26),
+			.notifications = sqlite3_column_int64(st, 27),
 		};
 
 		r = fn(&c, sqlite3_column_int64(st, 10), userdata);
@@ -713,7 +719,7 @@ static int each_run_row(struct ocitap_store *s, sqlite3_stmt *st,
 	"id, bundle, pid, annotations, phase, created_wall_ns, updated_wall_ns, exit_code, signal, oom,"     \
 	" stopped_wall_ns, failed, error, run, (SELECT COUNT(*) FROM runs n WHERE n.id = r.id), init_start," \
 	" mnt_ns, pid_ns, cgroup, owner, profile_status, profile_path, profile_error, name, pod, namespace," \
-	" manager"
+	" manager, " NOTIFICATION_TOTAL
 
 int ocitap_store_foreach_container(struct ocitap_store *s,
 				   int (*fn)(const struct ocitap_store_container *c, int64_t stopped_wall_ns,

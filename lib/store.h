@@ -136,6 +136,7 @@ struct ocitap_store_container {
 	char *profile_status, *profile_path, *profile_error;
 	/* the names people use for it (names.h), each NULL when not known */
 	char *name, *pod, *pod_namespace, *manager;
+	int64_t notifications; /* the run's notified syscalls so far, every syscall and action */
 };
 
 /* Read one run of a container, the latest when run is 0 (free with

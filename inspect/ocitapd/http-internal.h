@@ -1,8 +1,8 @@
 /*
- * http-internal.h: what the HTTP export's three files share, and nothing
+ * http-internal.h: what the HTTP export's files share, and nothing
  * outside them sees: the server object (struct http_server, http.c), a
  * connection's context, the replies, the query arguments, and the
- * endpoints' handlers of http-api.c and http-stream.c that http.c's
+ * endpoints' handlers of http-api.c, http-stream.c and http-page.c that http.c's
  * route table dispatches to. Every handler runs on libmicrohttpd's thread
  * for its connection.
  */
@@ -111,6 +111,11 @@ enum MHD_Result http_get_events(struct http_server *s, struct MHD_Connection *co
 enum MHD_Result http_get_container_runs(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store,
 					const char *id, size_t id_len);
 enum MHD_Result http_get_profile(struct http_server *s, struct MHD_Connection *conn, const char *id, size_t id_len);
+
+/* http-page.c: GET /, the live page: a static document embedded at build
+ * time, served with its Content-Security-Policy. It holds no data, so it is
+ * served without the token; its script sends the token with every fetch. */
+enum MHD_Result http_get_page(struct MHD_Connection *conn);
 
 /* http-stream.c: GET /v1/events/stream, taking a store connection of the
  * pool for each read; 503 beyond HTTP_MAX_STREAMS. */

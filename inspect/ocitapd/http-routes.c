@@ -16,18 +16,20 @@ struct route_row {
 	const char *suffix; /* id rows: what follows the id (at least one byte of id), or NULL: nothing */
 	enum http_endpoint endpoint;
 	enum http_store_use store;
+	bool no_token; /* no token asked for: the page, which holds no data */
 };
 
 static const struct route_row routes[] = {
-	{ "/v1/events/stream", false, NULL, HTTP_ENDPOINT_EVENTS_STREAM, HTTP_STORE_NONE },
-	{ "/healthz", false, NULL, HTTP_ENDPOINT_HEALTHZ, HTTP_STORE_OPTIONAL },
-	{ "/metrics", false, NULL, HTTP_ENDPOINT_METRICS, HTTP_STORE_OPTIONAL },
-	{ "/v1/containers", false, NULL, HTTP_ENDPOINT_CONTAINERS, HTTP_STORE_REQUIRED },
-	{ "/v1/containers/", false, NULL, HTTP_ENDPOINT_CONTAINERS, HTTP_STORE_REQUIRED },
-	{ "/v1/events", false, NULL, HTTP_ENDPOINT_EVENTS, HTTP_STORE_REQUIRED },
-	{ "/v1/containers/", true, "/profile", HTTP_ENDPOINT_PROFILE, HTTP_STORE_REQUIRED },
-	{ "/v1/containers/", true, "/runs", HTTP_ENDPOINT_RUNS, HTTP_STORE_REQUIRED },
-	{ "/v1/containers/", true, NULL, HTTP_ENDPOINT_CONTAINER, HTTP_STORE_REQUIRED },
+	{ "/", false, NULL, HTTP_ENDPOINT_PAGE, HTTP_STORE_NONE, true },
+	{ "/v1/events/stream", false, NULL, HTTP_ENDPOINT_EVENTS_STREAM, HTTP_STORE_NONE, false },
+	{ "/healthz", false, NULL, HTTP_ENDPOINT_HEALTHZ, HTTP_STORE_OPTIONAL, false },
+	{ "/metrics", false, NULL, HTTP_ENDPOINT_METRICS, HTTP_STORE_OPTIONAL, false },
+	{ "/v1/containers", false, NULL, HTTP_ENDPOINT_CONTAINERS, HTTP_STORE_REQUIRED, false },
+	{ "/v1/containers/", false, NULL, HTTP_ENDPOINT_CONTAINERS, HTTP_STORE_REQUIRED, false },
+	{ "/v1/events", false, NULL, HTTP_ENDPOINT_EVENTS, HTTP_STORE_REQUIRED, false },
+	{ "/v1/containers/", true, "/profile", HTTP_ENDPOINT_PROFILE, HTTP_STORE_REQUIRED, false },
+	{ "/v1/containers/", true, "/runs", HTTP_ENDPOINT_RUNS, HTTP_STORE_REQUIRED, false },
+	{ "/v1/containers/", true, NULL, HTTP_ENDPOINT_CONTAINER, HTTP_STORE_REQUIRED, false },
 };
 
 /* The id's span when path matches row, else false. */
@@ -59,7 +61,11 @@ void http_route(const char *path, struct http_route *ret)
 
 		if (row_matches(&routes[i], path, path_len, &id, &id_len)) {
 			*ret = (struct http_route){
-				.endpoint = routes[i].endpoint, .store = routes[i].store, .id = id, .id_len = id_len
+				.endpoint = routes[i].endpoint,
+				.store = routes[i].store,
+				.id = id,
+				.id_len = id_len,
+				.no_token = routes[i].no_token,
 			};
 			return;
 		}

@@ -3,13 +3,14 @@
  * (TCP or unix), the bearer token, a context per connection, and
  * on_request(), which checks the method, the body and the token and
  * dispatches by the route table (http-routes.c) to the handlers of
- * http-api.c and http-stream.c. Every request runs on libmicrohttpd's
+ * http-api.c, http-stream.c and http-page.c. Every request runs on libmicrohttpd's
  * threads, one per connection, and reads the store through a read-only
  * SQLite connection taken from a small pool for the time of the request
  * (WAL: readers never block the store thread) or the metrics table (metrics.c); nothing here touches the event loop,
  * so no client, however slow, delays a notification. All of it hangs off
  * one struct http_server, libmicrohttpd's callbacks' cls.
  *
+ *   GET /                             the live page (http-page.c): no data in it, so no token asked
  *   GET /healthz                      what works: store, listener, BPF
  *   GET /v1/containers                the latest run of each; ?status=S|failed  ?annotation=K=V (repeatable)
  *   GET /v1/containers/{id}           its latest run (?run=N: another) with its timeline and notification counts
@@ -420,6 +421,8 @@ static enum MHD_Result dispatch_endpoint(struct http_server *s, struct MHD_Conne
 					 const struct http_route *route, struct ocitap_store *store, const char *why)
 {
 	switch (route->endpoint) {
+	case HTTP_ENDPOINT_PAGE:
+		return http_get_page(conn);
 	case HTTP_ENDPOINT_EVENTS_STREAM:
 		return http_get_stream(s, conn);
 	case HTTP_ENDPOINT_HEALTHZ:
@@ -520,12 +523,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return http_reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: only GET and HEAD are served",
 					strlen(method) < 16 ? method : "method");
-	if (!authorized(s, conn))
+	http_route(url, &route);
+	if (!route.no_token && !authorized(s, conn))
 		return http_reply_error(conn, MHD_HTTP_UNAUTHORIZED, "a bearer token is required (--http-token-file)");
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	cc = ci ? ci->socket_context : NULL;
 	nice_connection(cc);
-	http_route(url, &route);
 	return dispatch(s, conn, &route);
 }
 

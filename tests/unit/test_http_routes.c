@@ -3,8 +3,8 @@
  * (inspect/ocitapd/http-routes.c): every exact path, with and without the
  * trailing slash the API has always taken; /v1/containers/ID with the rest
  * of the path as the id (slashes and all); /v1/containers/ID/profile only
- * with at least one byte of id; what each endpoint needs of the store; and
- * everything else (prefixes, query-less near misses) is no endpoint.
+ * with at least one byte of id; what each endpoint needs of the store; "/"
+ * (the page) the only route served without the token; and everything else (prefixes, query-less near misses) is no endpoint.
  */
 #include "../../inspect/ocitapd/http-routes.h"
 #include "testutil.h"
@@ -17,6 +17,7 @@ static void assert_route(const char *path, enum http_endpoint endpoint, enum htt
 	http_route(path, &r);
 	assert_int_equal(r.endpoint, endpoint);
 	assert_int_equal(r.store, store);
+	assert_int_equal(r.no_token, endpoint == HTTP_ENDPOINT_PAGE);
 	if (!id) {
 		assert_null(r.id);
 		return;
@@ -29,6 +30,7 @@ static void assert_route(const char *path, enum http_endpoint endpoint, enum htt
 
 static void test_exact_paths(void **unused)
 {
+	assert_route("/", HTTP_ENDPOINT_PAGE, HTTP_STORE_NONE, NULL);
 	assert_route("/healthz", HTTP_ENDPOINT_HEALTHZ, HTTP_STORE_OPTIONAL, NULL);
 	assert_route("/metrics", HTTP_ENDPOINT_METRICS, HTTP_STORE_OPTIONAL, NULL);
 	assert_route("/v1/containers", HTTP_ENDPOINT_CONTAINERS, HTTP_STORE_REQUIRED, NULL);
@@ -55,7 +57,8 @@ static void test_container_ids(void **unused)
 static void test_no_endpoint(void **unused)
 {
 	static const char *const misses[] = { "",
-					      "/",
+					      "//",
+					      "/index.html",
 					      "/healthz/",
 					      "/metrics/",
 					      "/HEALTHZ",
@@ -72,6 +75,7 @@ static void test_no_endpoint(void **unused)
 	for (size_t i = 0; i < sizeof(misses) / sizeof(misses[0]); i++)
 		assert_route(misses[i], HTTP_ENDPOINT_NONE, HTTP_STORE_NONE, NULL);
 	assert_non_null(strstr(HTTP_ROUTES_NOT_FOUND, "/v1/containers/ID/profile"));
+	assert_non_null(strstr(HTTP_ROUTES_NOT_FOUND, "GET /, "));
 }
 
 int main(void)

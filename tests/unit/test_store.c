@@ -126,6 +126,7 @@ static void test_lifecycle_round_trip(void **unused)
 	assert_int_equal(c.phase, OCITAP_PHASE_RUNNING);
 	assert_string_equal(c.annotations_json, "{\"io.podman\":\"x\\\"y\"}");
 	assert_false(c.has_exit);
+	assert_int_equal(c.notifications, 6); /* every syscall and action of the run */
 	ocitap_store_container_release(&c);
 	assert_int_equal(ocitap_store_foreach_notification(ro, "c1", 1, count_notif, notif, &err), 0);
 	assert_string_equal(notif, "chmod/continue=1;mkdir/errno:EPERM=5;");
@@ -441,9 +442,11 @@ static void test_runs_apart(void **unused)
 	assert_int_equal(c.phase, OCITAP_PHASE_RUNNING);
 	assert_false(c.has_exit);
 	assert_int_equal(c.init_start_ticks, 0);
+	assert_int_equal(c.notifications, 7); /* run 2's only */
 	ocitap_store_container_release(&c);
 	assert_int_equal(ocitap_store_get_container(s, "x", 1, &c, &err), 0);
 	assert_int_equal(c.pid, 10);
+	assert_int_equal(c.notifications, 2);
 	assert_int_equal(c.exit_code, 3);
 	assert_int_equal(c.init_start_ticks, 1234);
 	assert_int_equal(c.mnt_ns, 4026531840u);
