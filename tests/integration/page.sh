@@ -10,7 +10,8 @@
 # no CSP refusal or exception. A real runc container started after the page
 # loaded, exiting 3 after two notified mkdirs, appears on it as "exited 3"
 # with its notifications, without a reload; a click shows its timeline
-# (hooks, transitions, the exit). Without the token, or with a wrong one,
+# (hooks, transitions, the exit). The daemon restarted under it, the page
+# reconnects by itself and shows the next container. Without the token, or with a wrong one,
 # the page shows an auth error and no data; the right token given in its
 # form brings the data.
 set -uo pipefail
@@ -31,7 +32,14 @@ chmod 600 "$work/token"
 base=http://127.0.0.1:$port
 daemon_args=(--http "127.0.0.1:$port" --http-token-file "$work/token")
 chrome_pid=
-test_cleanup() { [[ -n $chrome_pid ]] && kill -9 "$chrome_pid" 2>/dev/null; wait 2>/dev/null; }
+# Chromium ends its own helper processes when asked to stop (SIGTERM)
+test_cleanup() {
+	[[ -n $chrome_pid ]] || return 0
+	kill "$chrome_pid" 2>/dev/null
+	for ((i = 0; i < 30; i++)); do kill -0 "$chrome_pid" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$chrome_pid" 2>/dev/null
+	wait "$chrome_pid" 2>/dev/null
+}
 cdp() { "$CDP" "$cport" "$@"; }
 waits() { cdp wait "$@" >/dev/null; } # TAB EXPR SECONDS: until EXPR is truthy
 # in TAB: the row of container ID's text in column CLASS
@@ -153,6 +161,17 @@ got=$(cdp wait "$tab" "document.getElementById('detail').dataset.id === 'page-ev
 check "... the evil name's timeline: its title is the name, as text; still no img" \
 	test "$got/$(cdp eval "$tab" "document.querySelectorAll('img').length + document.querySelectorAll('[onerror]').length")" = "$(jq -n --arg e "$evil" '$e')/0" ||
 	echo "# $got"
+
+# ---- the daemon restarted under the open page ----
+stop_daemon
+waits "$tab" "document.getElementById('conn').textContent === 'reconnecting'" 10
+start_daemon
+check "the daemon restarted: the page is live again by itself" \
+	waits "$tab" "document.getElementById('conn').textContent === 'live'" 15
+run page-after exit-after 'exit 7'
+check "... a container run after the restart appears on it, exited 7, still without a reload" \
+	waits "$tab" "(() => { const r = [...document.querySelectorAll('#runs-body tr')].find((t) => t.dataset.id === 'page-after');
+	return r && r.querySelector('.exit').textContent === 'exited 7' && window.noReload === 1; })()" 10
 
 # ---- without the token ----
 authed() { # TAB: the auth banner's text, once shown, when no row is
