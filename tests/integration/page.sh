@@ -74,6 +74,8 @@ check "... its script-src and style-src are the hashes of the page's one inline 
 	echo "# $hashes"
 check "... the document loads nothing from elsewhere (no src=, no href=, no http(s):// in it)" \
 	bash -c '! grep -Eiq "(src|href)=|https?://" "$1"' _ "$work/page0.html"
+check "... its script writes no markup (no innerHTML, outerHTML, insertAdjacentHTML, document.write)" \
+	bash -c '! grep -Eq "innerHTML|outerHTML|insertAdjacentHTML|document\.write" "$1"' _ "$work/page0.html"
 check "HEAD / answers too; the API still asks for the token (401)" \
 	test "$(curl -s -o /dev/null -I -w '%{http_code}' "$base/")/$(curl -s -o /dev/null -w '%{http_code}' "$base/v1/containers")" = "200/401"
 
