@@ -21,12 +21,14 @@ policy = $TOP/etc/policy.json
 
 CONF
 up() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/healthz"; }
+# the log line comes after HTTP is up: wait for it (5 s)
+log_has() { for ((i = 0; i < 50; i++)); do grep -q "$1" "$log" && return 0; sleep 0.1; done; return 1; }
 wait_up() { for ((i = 0; i < 50; i++)); do [[ $(up "$1") == 200 ]] && return 0; sleep 0.1; done; return 1; }
 
 start_daemon --config "$conf"
 check "the file's http address answers /healthz" wait_up "$p1"
-check "the log says the file was read" grep -q "config file $conf read" "$log"
-check "the file's policy file is loaded (3 policies: audit, deny, strict)" grep -q "3 policies" "$log"
+check "the log says the file was read" log_has "config file $conf read"
+check "the file's policy file is loaded (3 policies: audit, deny, strict)" log_has "3 policies"
 stop_daemon
 
 : >"$log"
@@ -58,6 +60,6 @@ sed -e "s|/etc/ocitap/policy.json|$TOP/etc/policy.json|" -e "s|^#http = .*|http 
 : >"$log"
 start_daemon --config "$work/shipped.conf"
 check "the shipped ocitapd.conf: the daemon starts and answers" wait_up "$p1"
-check "the shipped ocitapd.conf: etc/policy.json loaded" grep -q "3 policies" "$log"
+check "the shipped ocitapd.conf: etc/policy.json loaded" log_has "3 policies"
 stop_daemon
 done_testing
