@@ -83,12 +83,12 @@ LIB_SDK_SRCS     := lib/error.c lib/clock.c lib/io.c lib/json-util.c lib/state.c
 LIB_SDK_OBJS     := $(LIB_SDK_SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 
-CLI_SRCS := $(addprefix inspect/ocitap/,ocitap.c cli.c records.c inspect-process.c cmd_validate.c cmd_events.c cmd_hooks.c cmd_ps.c \
+CLI_SRCS := $(addprefix inspect/ocitap/,ocitap.c cli.c records.c inspect-process.c exit-text.c cmd_validate.c cmd_events.c cmd_hooks.c cmd_ps.c \
               cmd_inspect.c cmd_profile.c)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 UNIT_TESTS := error defaults clock number json_util io state scm bundle lifecycle policy store report proc spool stage metrics hooksd procinfo runtime keeper profile query \
-              writer options nsid http_routes push runtime_wrap names
+              writer options nsid http_routes push runtime_wrap names exit_text
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/keeper-test $(BUILD)/tests/bench-parse $(BUILD)/tests/min-agent \
@@ -265,6 +265,12 @@ $(BUILD)/tests/test_push: $(BUILD)/tests/unit/test_push.o $(BUILD)/inspect/ocita
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(DEP_LIBS) $(CURL_LIBS) $(CMOCKA_LIBS) -lm
+
+# the CLI's words for exits and events (pure: json-c only)
+$(BUILD)/tests/test_exit_text: $(BUILD)/tests/unit/test_exit_text.o $(BUILD)/inspect/ocitap/exit-text.o
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(JSONC_LIBS) $(CMOCKA_LIBS)
 
 # the daemon's command line and environment
 $(BUILD)/tests/test_options: $(BUILD)/tests/unit/test_options.o $(BUILD)/inspect/ocitapd/options.o $(BUILD)/libocitap.a

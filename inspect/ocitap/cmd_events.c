@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "records.h"
+#include "exit-text.h"
 #include "event-json.h"
 #include "number.h"
 #include "ocitap-private.h"
@@ -41,10 +42,23 @@ static int64_t last_printed = -1; /* the newest seq seen: --follow goes on from 
 
 /* ---- printing ---------------------------------------------------------- */
 
+/* The column names, once, above the first event (not with --json). */
+static void print_header(void)
+{
+	static bool printed;
+
+	if (printed || cli.json)
+		return;
+	printed = true;
+	printf("%s%-6s %-30s %-20s %-10s %-20s %s%s\n", cli_sgr(CLI_BOLD), "SEQ", "TIME", "CONTAINER", "KIND", "CHANGE",
+	       "SOURCE", CLI_RESET);
+}
+
 static void print_event(struct json_object *ev)
 {
 	struct json_object *v;
-	const char *kind, *from, *to, *source, *when, *id;
+	const char *kind, *source, *when, *id;
+	char change[96], ended[64];
 	int64_t seq = json_object_get_int64(json_object_object_get(ev, "seq"));
 
 	if (seq <= last_printed)
@@ -61,12 +75,11 @@ static void print_event(struct json_object *ev)
 	(json_object_object_get_ex(ev, k, &v) && json_object_is_type(v, json_type_string) ? json_object_get_string(v) \
 											  : "-")
 	kind = STR("kind");
-	from = STR("from");
-	to = STR("to");
 	source = STR("source");
 	when = STR("time");
 	id = STR("container");
 #undef STR
+	print_header();
 	{
 		/* a run after the first says which: ID#2 */
 		int64_t run = json_object_get_int64(json_object_object_get(ev, "run"));
@@ -76,19 +89,12 @@ static void print_event(struct json_object *ev)
 			snprintf(who, sizeof(who), "%.280s#%" PRId64, id, run);
 		else
 			snprintf(who, sizeof(who), "%s", id);
-		printf("%-6" PRId64 " %-30s %-20s %-10s %-8s -> %-8s %s",
-		       json_object_get_int64(json_object_object_get(ev, "seq")), when, who, kind, from, to, source);
+		printf("%-6" PRId64 " %-30s %-20s %-10s %-20s %s",
+		       json_object_get_int64(json_object_object_get(ev, "seq")), when, who, kind,
+		       exit_event_change_text(ev, change, sizeof(change)), source);
 	}
-	if (json_object_object_get_ex(ev, "exitCode", &v)) {
-		int sig = json_object_get_int(json_object_object_get(ev, "signal"));
-
-		if (sig)
-			printf("  signal %d", sig);
-		else
-			printf("  exit %d", json_object_get_int(v));
-	}
-	if (json_object_object_get_ex(ev, "oomKilled", &v) && json_object_get_boolean(v))
-		printf("  OOM-killed");
+	if (*exit_event_text(ev, ended, sizeof(ended)))
+		printf("  %s", ended);
 	putchar('\n');
 	fflush(stdout);
 }
@@ -347,6 +353,7 @@ int cmd_events(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	if (o.follow) {
+		print_header();
 		/* what is stored first, then the stream from there: no gap */
 		if (list_from_daemon(&err) < 0)
 			cli_note("%s; following the stream as soon as it is there", err.message);
@@ -356,11 +363,14 @@ int cmd_events(int argc, char **argv)
 	}
 	r = list_from_daemon(&err);
 	cli_http_release(&o.http);
-	if (r == 0)
+	if (r == 0) {
+		print_header(); /* no event at all: the header still, as ps prints one */
 		return EXIT_OK;
+	}
 	if (!cli_http_unreachable(r))
 		return cli_fail(EXIT_INVALID, "%s", err.message);
 	if (list_from_store(&store_err) == 0) {
+		print_header();
 		cli_note("ocitapd not reachable at %s (%s); read from the store in %s", o.http.addr, err.message,
 			 o.src.state_dir);
 		return EXIT_OK;

@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "commands.h"
+#include "exit-text.h"
 #include "inspect-process.h"
 #include "ocitap-private.h"
 #include "records.h"
@@ -164,20 +165,16 @@ static void print_timeline(struct json_object *record)
 		for (size_t i = 0; i < n; i++) {
 			struct json_object *ev = json_object_array_get_idx(tl, i), *v;
 			const char *kind = cli_json_string(ev, "kind"), *when = cli_json_string(ev, "time");
-			char since[32] = "";
+			char since[32] = "", change[96], ended[64];
 
 			if (json_object_object_get_ex(ev, "sincePreviousSeconds", &v))
 				snprintf(since, sizeof(since), "+%.3fs", json_object_get_double(v));
-			printf("  %-6" PRId64 " %-31s %-10s %-8s -> %-8s %-16s %s",
+			printf("  %-6" PRId64 " %-31s %-10s %-20s %-16s %s",
 			       json_object_get_int64(json_object_object_get(ev, "seq")), when ? when : "-",
-			       kind ? kind : "?", cli_json_string(ev, "from") ? cli_json_string(ev, "from") : "-",
-			       cli_json_string(ev, "to") ? cli_json_string(ev, "to") : "-",
+			       kind ? kind : "?", exit_event_change_text(ev, change, sizeof(change)),
 			       cli_json_string(ev, "source") ? cli_json_string(ev, "source") : "-", since);
-			if (json_object_object_get_ex(ev, "exitCode", &v)) {
-				int sig = json_object_get_int(json_object_object_get(ev, "signal"));
-
-				printf(sig ? "  signal %d" : "  exit %d", sig ? sig : json_object_get_int(v));
-			}
+			if (*exit_event_text(ev, ended, sizeof(ended)))
+				printf("  %s", ended);
 			putchar('\n');
 		}
 	}
@@ -552,7 +549,24 @@ static void inspect_print_json(const struct inspection *in)
 	json_object_put(o);
 }
 
-/* "process sh -c ...", "config 2 annotations, 1 hook, seccomp ..." */
+#define ANNOTATION_VALUE_SHOWN 60 /* a longer value is cut in text (--json has it whole) */
+#define ANNOTATION_TEXT_MAX    200
+
+/* "key=value" on one line: control characters as '?', a long value cut with "..." */
+static void annotation_text(const char *key, const char *value, char *buf, size_t size)
+{
+	size_t vlen = value ? strlen(value) : 0;
+
+	if (vlen > ANNOTATION_VALUE_SHOWN)
+		snprintf(buf, size, "%.100s=%.*s... (%zu bytes)", key, ANNOTATION_VALUE_SHOWN - 3, value, vlen);
+	else
+		snprintf(buf, size, "%.100s=%s", key, value ? value : "");
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
+/* "process sh -c ...", "config 2 annotations, 1 hook, seccomp ...", then each annotation */
 static void print_config(const struct ocitap_config *cfg)
 {
 	int n_hooks = 0;
@@ -572,6 +586,12 @@ static void print_config(const struct ocitap_config *cfg)
 		       cfg->seccomp.listener_path ? " listener " : "",
 		       cfg->seccomp.listener_path ? cfg->seccomp.listener_path : "");
 	putchar('\n');
+	for (size_t i = 0; i < cfg->n_annotations; i++) {
+		char line[ANNOTATION_TEXT_MAX + 8];
+
+		annotation_text(cfg->annotations[i].key, cfg->annotations[i].value, line, sizeof(line));
+		printf("  %-11s %s\n", i == 0 ? "annotations" : "", line);
+	}
 }
 
 /* The record's "exit": a code, or a signal, and an OOM kill; or why a
@@ -580,6 +600,7 @@ static void print_exit(struct json_object *record)
 {
 	struct json_object *ex, *v;
 	const char *error = record ? cli_json_string(record, "error") : NULL;
+	char sig[32];
 
 	if (error)
 		printf("  %-11s %s%s%s\n", "failed", cli_sgr(CLI_RED), error, CLI_RESET);
@@ -587,7 +608,7 @@ static void print_exit(struct json_object *record)
 		return;
 	printf("  %-11s", "exit");
 	if (json_object_object_get_ex(ex, "signal", &v) && json_object_get_int(v))
-		printf(" killed by signal %d", json_object_get_int(v));
+		printf(" killed by %s", exit_signal_name(json_object_get_int(v), sig, sizeof(sig)));
 	else if (json_object_object_get_ex(ex, "code", &v))
 		printf(" code %d", json_object_get_int(v));
 	if (json_object_object_get_ex(ex, "oomKilled", &v) && json_object_get_boolean(v))

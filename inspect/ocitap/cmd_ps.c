@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "commands.h"
 #include "event-json.h"
+#include "exit-text.h"
 #include "records.h"
 #include "runtime.h"
 
@@ -59,29 +60,24 @@ static struct row *find_or_add(struct rows *rows, const char *id)
 	return p;
 }
 
-/* "running via poststart, 3m02s ago", "stopped via pidfd (exit 0), 5s ago" */
+/* "running via poststart, 3m02s ago", "stopped via pidfd (exit 0), 5s ago",
+ * "report arrived late: created (after running) via poststart, 1s ago" */
 static void last_event_text(struct json_object *ev, char *buf, size_t size)
 {
-	struct json_object *v;
 	const char *to = cli_json_string(ev, "to"), *source = cli_json_string(ev, "source"),
 		   *kind = cli_json_string(ev, "kind"), *when = cli_json_string(ev, "time");
-	char age[32] = "", extra[48] = "";
+	char age[32] = "", ended[64], extra[80] = "", change[96];
 	int64_t t;
 
 	if (when && ocitap_rfc3339_parse(when, &t, NULL) == 0)
 		cli_format_age((double)(ocitap_wall_ns() - t) / 1e9, age, sizeof(age));
-	if (json_object_object_get_ex(ev, "exitCode", &v)) {
-		int sig = json_object_get_int(json_object_object_get(ev, "signal"));
-
-		if (sig)
-			snprintf(extra, sizeof(extra), " (signal %d)", sig);
-		else
-			snprintf(extra, sizeof(extra), " (exit %d)", json_object_get_int(v));
-	}
-	if (json_object_object_get_ex(ev, "oomKilled", &v) && json_object_get_boolean(v))
-		snprintf(extra, sizeof(extra), " (OOM-killed)");
+	if (*exit_event_text(ev, ended, sizeof(ended)))
+		snprintf(extra, sizeof(extra), " (%s)", ended);
 	if (kind && strcmp(kind, "transition") == 0)
 		snprintf(buf, size, "%s via %s%s, %s ago", to ? to : "?", source ? source : "?", extra, age);
+	else if (kind && strcmp(kind, "late") == 0)
+		snprintf(buf, size, "%s via %s%s, %s ago", exit_event_change_text(ev, change, sizeof(change)),
+			 source ? source : "?", extra, age);
 	else
 		snprintf(buf, size, "%s %s%s, %s ago", kind ? kind : "?", source ? source : "", extra, age);
 }
@@ -382,11 +378,15 @@ static void ps_print_json(const struct rows *rows, struct json_object *sources, 
 	json_object_put(out);
 }
 
-static void table_add_row(struct cli_table *t, const struct row *row, bool no_trunc, int64_t now)
+/* The columns of the table; EXIT only with --all (without it every row is live). */
+enum { COL_ID, COL_NAME, COL_STATUS, COL_EXIT, COL_PID, COL_AGE, COL_RUNTIME, COL_FDS, COL_LAST, N_COLS };
+
+static void table_add_row(struct cli_table *t, const struct row *row, bool all, bool no_trunc, int64_t now)
 {
-	char pid[16] = "", age[32] = "", fds[16] = "", last[160] = "", id[PS_ID_WIDTH + 1];
+	char pid[16] = "", age[32] = "", fds[16] = "", last[200] = "", id[PS_ID_WIDTH + 1], ended[64];
 	struct json_object *ev = NULL;
-	const char *cells[8];
+	const char *cells[N_COLS];
+	size_t n = 0, status_col;
 
 	if (row->pid > 0)
 		snprintf(pid, sizeof(pid), "%d", row->pid);
@@ -399,38 +399,56 @@ static void table_add_row(struct cli_table *t, const struct row *row, bool no_tr
 			 row->rc && row->rc->error ? row->rc->error : "");
 	else if (json_object_object_get_ex(row->record, "lastEvent", &ev) && ev)
 		last_event_text(ev, last, sizeof(last));
+	/* the runtime's live status wins over an exit ocitap recorded for an earlier run */
+	if (!is_stopped(row->status))
+		snprintf(ended, sizeof(ended), "-");
+	else
+		exit_column_text(row->record ? json_object_object_get(row->record, "exit") : NULL, row->status,
+				 row->record ? cli_json_string(row->record, "error") : NULL, ended, sizeof(ended));
 	snprintf(id, sizeof(id), "%s", row->id); /* cut: a prefix the other commands take */
-	cells[0] = no_trunc ? row->id : id;
-	cells[1] = row->record ? cli_json_string(row->record, "name") : NULL;
-	cells[2] = row->status;
-	cells[3] = pid;
-	cells[4] = age;
-	cells[5] = row->runtime;
-	cells[6] = fds;
-	cells[7] = last;
+	cells[n++] = no_trunc ? row->id : id;
+	cells[n++] = row->record ? cli_json_string(row->record, "name") : NULL;
+	status_col = n;
+	cells[n++] = row->status;
+	if (all)
+		cells[n++] = ended;
+	cells[n++] = pid;
+	cells[n++] = age;
+	cells[n++] = row->runtime;
+	cells[n++] = fds;
+	cells[n++] = last;
 	cli_table_add(t, cells);
 	if (row->status && strcmp(row->status, "running") == 0)
-		cli_table_colour(t, 2, CLI_GREEN);
+		cli_table_colour(t, status_col, CLI_GREEN);
 	else if (is_stopped(row->status))
-		cli_table_colour(t, 2, CLI_DIM);
+		cli_table_colour(t, status_col, CLI_DIM);
 	else
-		cli_table_colour(t, 2, CLI_YELLOW);
+		cli_table_colour(t, status_col, CLI_YELLOW);
+	if (all && (strncmp(ended, "killed", 6) == 0 || strcmp(ended, "failed") == 0 ||
+		    (strncmp(ended, "exited ", 7) == 0 && strcmp(ended, "exited 0") != 0)))
+		cli_table_colour(t, status_col + 1, CLI_RED);
 	if (!row->record)
-		cli_table_colour(t, 7, CLI_YELLOW);
+		cli_table_colour(t, n - 1, CLI_YELLOW);
 }
 
 static void ps_print_table(const struct rows *rows, bool all, bool no_trunc, int64_t now)
 {
-	static const char *const headers[] = { "ID", "NAME", "STATUS", "PID", "AGE", "RUNTIME", "FDS", "LAST EVENT" };
+	static const char *const with_exit[N_COLS] = { "ID",  "NAME",	 "STATUS", "EXIT",	"PID",
+						       "AGE", "RUNTIME", "FDS",	   "LAST EVENT" };
+	static const char *const live_only[N_COLS - 1] = { "ID",  "NAME",    "STATUS", "PID",
+							   "AGE", "RUNTIME", "FDS",    "LAST EVENT" };
 	struct cli_table t;
 	size_t hidden = 0;
 
-	cli_table_init(&t, headers, 8, 7);
+	if (all)
+		cli_table_init(&t, with_exit, N_COLS, COL_LAST);
+	else
+		cli_table_init(&t, live_only, N_COLS - 1, COL_LAST - 1);
 	for (size_t i = 0; i < rows->n; i++) {
 		if (!all && is_stopped(rows->v[i].status))
 			hidden++;
 		else
-			table_add_row(&t, &rows->v[i], no_trunc, now);
+			table_add_row(&t, &rows->v[i], all, no_trunc, now);
 	}
 	cli_table_print(&t, stdout);
 	cli_table_release(&t);

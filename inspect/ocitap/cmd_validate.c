@@ -1,8 +1,10 @@
 /*
  * cmd_validate.c: `ocitap validate`: parse and validate what a runtime sends
  * (a hook's State, a seccomp agent's ContainerProcessState) or a bundle's
- * config.json, and print it normalized; or check an ocitapd policy file. The same parsers the hooks and the
- * daemon use, so what passes here passes there.
+ * config.json, and print it (a State normalized; a config.json whole, every
+ * field as read, so that the output is still the bundle's config); or
+ * check an ocitapd policy file. The same parsers the hooks and the daemon
+ * use, so what passes here passes there.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,6 +17,7 @@
 #include "commands.h"
 #include "macro.h"
 #include "number.h"
+#include "json-util.h"
 #include "ocitap-private.h"
 
 enum kind { KIND_AUTO = -1, KIND_POLICY = OCITAP_DOC_CONFIG + 1 };
@@ -42,15 +45,17 @@ static void help(FILE *out)
 		     "\n"
 		     "Parse and validate an OCI State (what a hook reads on stdin), a\n"
 		     "ContainerProcessState (what a seccomp agent receives) or a config.json,\n"
-		     "and print it normalized; or check an ocitapd policy file (ocitapd-policy(5))\n"
-		     "and print its policies. With no FILE, or FILE -, read standard input.\n"
+		     "and print it: a State normalized, a config.json whole (every field as read,\n"
+		     "so it can replace the file); or check an ocitapd policy file\n"
+		     "(ocitapd-policy(5)) and print its policies. With no FILE, or FILE -, read\n"
+		     "standard input.\n"
 		     "\n"
 		     "  -k, --kind KIND     state, process-state, config, policy, or auto (default:\n"
 		     "                      guessed from the top-level keys; \"policies\" is a policy)\n"
 		     "  -s, --strict        also require what the spec requires but runtimes\n"
 		     "                      omit (pid while created/running, ociVersion, bundle)\n"
 		     "      --json          on failure, also print the error as JSON on stdout\n"
-		     "  -c, --compact       print the normalized JSON on one line\n"
+		     "  -c, --compact       print the JSON on one line\n"
 		     "  -q, --quiet         print nothing on success\n"
 		     "      --max-size N    refuse input over N bytes (default 1048576)\n"
 		     "      --timeout MS    give up on input that has not ended after MS ms\n"
@@ -147,6 +152,27 @@ static int validate_policy(const struct validate_opts *o, const char *label, con
 	return EXIT_OK;
 }
 
+/* The document as it was read, every field kept (json-c keeps the order
+ * of the keys; a key given twice is kept once, the last). */
+static int config_as_parsed(const char *buf, size_t len, const struct ocitap_limits *lim, bool compact, char **ret,
+			    struct ocitap_error *err)
+{
+	int flags = JSON_C_TO_STRING_NOSLASHESCAPE |
+		    (compact ? JSON_C_TO_STRING_PLAIN : JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
+	_cleanup_(json_object_putp) json_object *root = NULL;
+	char *text;
+	int r;
+
+	r = ocitap_json_parse_object(buf, len, lim, "a config.json", &root, err);
+	if (r < 0)
+		return r;
+	text = strdup(json_object_to_json_string_ext(root, flags));
+	if (!text)
+		return ocitap_error_set(err, -ENOMEM, NULL, "out of memory");
+	*ret = text;
+	return 0;
+}
+
 static int validate_one(const struct validate_opts *o, const char *path)
 {
 	const char *label = strcmp(path, "-") == 0 ? "<stdin>" : path;
@@ -190,10 +216,12 @@ static int validate_one(const struct validate_opts *o, const char *path)
 	default: {
 		struct ocitap_config cfg;
 
+		/* checked by the parser the hooks use, printed whole: a config.json
+		 * is a bundle's, and one with fields dropped would break it */
 		r = ocitap_config_parse(buf, len, o->flags, &o->lim, &cfg, &err);
 		if (r >= 0) {
-			r = ocitap_config_to_json(&cfg, out_flags, &json, &err);
 			ocitap_config_release(&cfg);
+			r = config_as_parsed(buf, len, &o->lim, o->compact, &json, &err);
 		}
 		break;
 	}

@@ -279,7 +279,7 @@ void container_observe(struct ocitapd *d, struct container *c, const struct ocit
 		op->kind_text = ocitapd_xstrdup(OCITAP_EVENT_LATE);
 		op->ev.from = c->lc.phase;
 		op->ev.to = obs->phase;
-		log_msg(LOG_DEBUG, "container %s: late %s from %s (already %s)", c->id,
+		log_msg(LOG_DEBUG, "container %s: report arrived late: %s from %s (after %s; the status stays)", c->id,
 			ocitap_phase_to_string(obs->phase), obs->source, ocitap_phase_to_string(c->lc.phase));
 	}
 	if ((c->lc.has_exit && !had_exit) || (c->lc.oom && !had_oom)) {
@@ -295,9 +295,12 @@ void container_observe(struct ocitapd *d, struct container *c, const struct ocit
 		ex->ev.mono_ns = obs->mono_ns;
 		ex->ev.wall_ns = obs->wall_ns;
 		count_exit(c, had_exit, had_oom);
-		if (!c->failed && c->lc.signal) /* a failed one says so in queue_failed() */
-			log_msg(LOG_INFO, "container %s: init killed by signal %d", c->id, c->lc.signal);
-		else if (!c->failed)
+		if (!c->failed && c->lc.signal) { /* a failed one says so in queue_failed() */
+			char sig[32];
+
+			log_msg(LOG_INFO, "container %s: init killed by %s", c->id,
+				signal_label(c->lc.signal, sig, sizeof(sig)));
+		} else if (!c->failed)
 			log_msg(LOG_INFO, "container %s: init exited with %d", c->id, c->lc.exit_code);
 		writer_push(&d->writer, ex);
 	}

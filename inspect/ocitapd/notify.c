@@ -204,10 +204,12 @@ static void use_sync_wakeup(struct ocitapd *d, int fd)
 		return;
 	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == 0) {
 		if (d->sync_wakeup < 0)
-			log_msg(LOG_INFO, "seccomp: synchronous wake-up in use");
+			log_msg(LOG_INFO, "seccomp: answers hand the CPU straight back to the waiting container "
+					  "(the kernel's synchronous wake-up)");
 		d->sync_wakeup = 1;
 	} else if (d->sync_wakeup < 0) {
-		log_msg(LOG_INFO, "seccomp: this kernel has no synchronous wake-up (%m); using the plain one");
+		log_msg(LOG_INFO, "seccomp: this kernel cannot hand the CPU straight back to a container on an answer "
+				  "(no synchronous wake-up: %m); answers take the ordinary, slightly slower way");
 		d->sync_wakeup = 0;
 	}
 }

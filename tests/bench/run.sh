@@ -78,7 +78,7 @@ for mode in continue errno; do
 	printf '%-9s minimal agent %6s ns  ocitapd %6s ns  ratio %sx (target <= 1.20x)\n' "$mode" "$m" "$o" \
 		"$(awk -v a="$o" -v b="$m" 'BEGIN {printf "%.2f", a / b}')"
 done
-grep -q "synchronous wake-up in use" "$work/d.log" && echo "(both agents with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)"
+grep -q "hand the CPU straight back to the waiting container" "$work/d.log" && echo "(both agents with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)"
 kill $daemon
 wait $daemon 2>/dev/null
 daemon=
