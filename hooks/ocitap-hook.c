@@ -93,9 +93,20 @@ static int report_to_daemon(const char *json, int pidfd, struct ocitap_error *er
 		return ocitap_error_set(err, -ENAMETOOLONG, NULL, "socket path too long");
 	memcpy(sa.sun_path, opt.socket_path, strlen(opt.socket_path));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	if (fd < 0)
+		return ocitap_error_set(err, -errno, NULL, "cannot create a socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (errno == EACCES) /* the socket's mode keeps this user out: say what lets it in */
+			return ocitap_error_set(
+				err, -EACCES, NULL,
+				"cannot connect to %s: permission denied (the socket's mode and group "
+				"keep uid %u out: run as root, or start ocitapd with --allow-uid %u, which "
+				"opens the socket to it unless --socket-group or --socket-mode say "
+				"otherwise)",
+				opt.socket_path, (unsigned)geteuid(), (unsigned)geteuid());
 		return ocitap_error_set(err, -errno, NULL, "cannot connect to %s: %s", opt.socket_path,
 					strerror(errno));
+	}
 	while (off < len) {
 		struct pollfd p = { .fd = fd, .events = POLLOUT };
 		/* the init's pidfd rides with the first bytes: however late ocitapd

@@ -350,6 +350,14 @@ int cli_http_get_json(struct cli_http *h, const char *path, struct json_object *
 	rc = curl_easy_perform(h->curl);
 	curl_slist_free_all(hdr);
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+	/* curl says only "Couldn't connect to server" */
+	if (rc == CURLE_COULDNT_CONNECT && h->unix_path[0] && access(h->unix_path, W_OK) < 0 && errno == EACCES)
+		return ocitap_error_set(
+			err, -EHOSTUNREACH, NULL,
+			"cannot connect to %s: permission denied (ocitapd makes its HTTP socket root's, "
+			"mode 0600: run as root, or give ocitapd a TCP --http address such as the "
+			"default " OCITAP_DEFAULT_HTTP ")",
+			h->unix_path);
 	if (rc != CURLE_OK)
 		return ocitap_error_set(err, -EHOSTUNREACH, NULL, "%s",
 					b.too_big     ? "answer too large"

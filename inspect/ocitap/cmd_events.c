@@ -147,11 +147,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct ocitap_store *, ocitap_store_close);
 static int list_from_store(struct ocitap_error *err)
 {
 	_cleanup_(ocitap_store_closep) struct ocitap_store *s = NULL;
-	char db[4096];
 	int r;
 
-	snprintf(db, sizeof(db), "%s/" OCITAP_STATE_DB_NAME, o.src.state_dir);
-	r = ocitap_store_open(db, OCITAP_STORE_READONLY, &s, err);
+	r = records_store_open(o.src.state_dir, &s, err);
 	if (r < 0)
 		return r;
 	return ocitap_store_foreach_event(s, o.id, 0, o.since, print_stored, NULL, err);

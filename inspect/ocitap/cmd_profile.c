@@ -33,9 +33,12 @@ static void usage(FILE *out)
 		     "                         a bearer token for the API\n"
 		     "  -h, --help             this text\n"
 		     "\n"
+		     "A container that has stopped: where ocitapd wrote its profile, or why it wrote none.\n"
+		     "\n"
 		     "Exit status: 0; 1 when ocitapd cannot give the profile (not reachable, BPF off, the\n"
-		     "container not traced) or ID means several containers; 2 on a bad command line (a\n"
-		     "prefix under 3 characters too); 3 when ocitapd does not track ID.\n");
+		     "container not traced, or stopped) or ID means several containers, or FILE cannot be\n"
+		     "written; 2 on a bad command line (a prefix under 3 characters too); 3 when neither\n"
+		     "ocitapd nor its record knows ID.\n");
 }
 
 /* The profile as text, to FILE (atomically) or stdout. */
@@ -65,6 +68,45 @@ static int write_profile(struct json_object *profile, const char *id, const char
 				ocitap_error_format(&err, line, sizeof(line)));
 	cli_note("profile of %s: %zu syscall%s allowed, written to %s", id, n, n == 1 ? "" : "s", output);
 	return EXIT_OK;
+}
+
+/*
+ * ocitapd tracks no live container id: if its record has a run that ended,
+ * say what became of that run's profile (written where, or why not) and
+ * return the exit status; -ENOENT when the record does not know it either.
+ */
+static int explain_ended_run(struct cli_http *http, const char *state_dir, const char *id)
+{
+	_cleanup_(json_object_putp) struct json_object *record = NULL;
+	struct ocitap_error err = { 0 };
+	struct json_object *p;
+	const char *status, *pstatus, *path, *error;
+	char how[1024];
+
+	if (records_get(http, state_dir, id, 0, &record, how, sizeof(how), &err) < 0)
+		return -ENOENT;
+	status = cli_json_string(record, "status");
+	if (!status || (strcmp(status, "stopped") != 0 && strcmp(status, "failed") != 0))
+		return -ENOENT; /* not ended: the daemon's own answer says it best */
+	p = json_object_object_get(record, "profile");
+	pstatus = p ? cli_json_string(p, "status") : NULL;
+	path = p ? cli_json_string(p, "path") : NULL;
+	error = p ? cli_json_string(p, "error") : NULL;
+	if (!pstatus)
+		return cli_fail(EXIT_INVALID,
+				"container '%s' has %s and was not traced (no %s annotation, and ocitapd not "
+				"--trace-syscalls=all): no profile was written",
+				id, status, OCITAP_TRACE_ANNOTATION);
+	if (strcmp(pstatus, "written") == 0)
+		return cli_fail(EXIT_INVALID,
+				"container '%s' has %s: its profile was written to %s when it stopped (this "
+				"command gives a running container's)",
+				id, status, path ? path : "?");
+	if (strcmp(pstatus, "pending") == 0)
+		return cli_fail(EXIT_INVALID, "container '%s' has %s: its profile is being written to %s", id, status,
+				path ? path : "?");
+	return cli_fail(EXIT_INVALID, "container '%s' has %s: no profile was written%s%s (%s)%s%s", id, status,
+			path ? " to " : "", path ? path : "", pstatus, error ? ": " : "", error ? error : "");
 }
 
 int cmd_profile(int argc, char **argv)
@@ -122,6 +164,8 @@ int cmd_profile(int argc, char **argv)
 	r = cli_http_get_json(&http, path, &profile, &err);
 	if (cli_http_unreachable(r))
 		return cli_fail(EXIT_INVALID, "ocitapd at %s is not reachable: %s", http.addr, err.message);
+	if (r == -ENOENT && (r = explain_ended_run(&http, src.state_dir, id)) != -ENOENT)
+		return r;
 	if (r < 0)
 		return cli_fail(r == -ENOENT ? EXIT_NOT_FOUND : EXIT_INVALID, "container '%s': %s", id, err.message);
 	return write_profile(profile, id, output);

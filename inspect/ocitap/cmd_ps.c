@@ -352,7 +352,10 @@ static void gather_runtime_containers(struct gathered *g, const struct cli_sourc
 		} else {
 			json_object_object_add(s, "error", json_object_new_string(err.message));
 			if (r != -ENOENT && !cli.json)
-				cli_note("%s: %s", rts[k].label, err.message);
+				cli_note("%s: %s%s", rts[k].label, err.message,
+					 r == -EACCES || r == -EPERM
+						 ? " (its state is root's: run as root to list its containers)"
+						 : "");
 		}
 		json_object_array_add(g->sources, s);
 		rc = g->listed.v[k];

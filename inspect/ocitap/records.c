@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "event-json.h"
@@ -14,12 +15,22 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct ocitap_store *, ocitap_store_close);
 
-/* -ENOTCONN, not -ENOENT (that means "no such container"), with err. */
-static int open_store(const char *state_dir, struct ocitap_store **ret, struct ocitap_error *err)
+int records_store_open(const char *state_dir, struct ocitap_store **ret, struct ocitap_error *err)
 {
 	char db[4096];
 
 	snprintf(db, sizeof(db), "%s/" OCITAP_STATE_DB_NAME, state_dir);
+	/* SQLite says only "unable to open database file": say why, and what to do */
+	if (access(db, R_OK) < 0 && (errno == EACCES || errno == EPERM))
+		return ocitap_error_set(err, -ENOTCONN, NULL,
+					"cannot open the store %.200s: permission denied (ocitapd keeps it root's: "
+					"run as root, or ask the daemon: its HTTP API on a TCP address, the "
+					"default " OCITAP_DEFAULT_HTTP ", answers any local user)",
+					db);
+	if (access(db, F_OK) < 0 && errno == ENOENT)
+		return ocitap_error_set(err, -ENOTCONN, NULL,
+					"no store at %.200s (no ocitapd has run with --state-dir %.200s)", db,
+					state_dir);
 	if (ocitap_store_open(db, OCITAP_STORE_READONLY, ret, err) < 0)
 		return ocitap_error_wrap(err, -ENOTCONN, "store %.200s", db);
 	return 0;
@@ -47,7 +58,7 @@ static int read_store(const char *state_dir, struct json_object **ret, struct oc
 	struct stored st;
 	int r;
 
-	r = open_store(state_dir, &s, err);
+	r = records_store_open(state_dir, &s, err);
 	if (r < 0)
 		return r;
 	list = json_object_new_array();
@@ -102,7 +113,7 @@ int records_get(struct cli_http *h, const char *state_dir, const char *id, int64
 		snprintf(how, how_size, "ocitapd at %s", h->addr);
 		return r;
 	}
-	r = open_store(state_dir, &s, &store_err);
+	r = records_store_open(state_dir, &s, &store_err);
 	if (r == 0) {
 		snprintf(how, how_size, "the store in %s (ocitapd at %s: %s)", state_dir, h->addr, daemon_err.message);
 		r = ocitap_container_detail_json(s, id, run, -1, ret, &store_err);

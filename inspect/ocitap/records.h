@@ -22,6 +22,14 @@
 int records_list(struct cli_http *h, const char *state_dir, struct json_object **ret, char *how, size_t how_size,
 		 struct ocitap_error *err);
 
+/*
+ * ocitapd's store in state_dir, opened read-only: 0 with *ret; else
+ * -ENOTCONN (not -ENOENT, which means "no such container") with err saying
+ * why in words an operator can act on: permission denied (and what to do),
+ * no store there, or what SQLite said.
+ */
+int records_store_open(const char *state_dir, struct ocitap_store **ret, struct ocitap_error *err);
+
 /* One run of a container (the latest when run is 0) with its timeline and
  * notifications; -ENOENT when neither
  * source knows it (how still says which source was asked); another negative
