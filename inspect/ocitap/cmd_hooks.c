@@ -285,29 +285,35 @@ static void print_file_verdict(const struct ocitap_hooksd_file *f, const struct 
 		       v->reasons[k].detail);
 }
 
+/* The files that could not be matched: how many, and the first's path and error. */
+struct match_failures {
+	size_t n;
+	const char *path;
+	struct ocitap_error err;
+};
+
 /*
  * Each file against the bundle: its verdict added to files (--json), or
- * printed when files is NULL. false when a file could not be matched.
+ * printed when files is NULL. Failures counted in *failed.
  */
-static bool explain_files(const struct ocitap_hooksd_set *set, const struct ocitap_config *cfg, bool has_bind,
-			  struct json_object *files)
+static void explain_files(const struct ocitap_hooksd_set *set, const struct ocitap_config *cfg, bool has_bind,
+			  struct json_object *files, struct match_failures *failed)
 {
-	bool all_matched = true;
-
 	for (size_t i = 0; i < set->n_files; i++) {
 		const struct ocitap_hooksd_file *f = &set->files[i];
 		struct ocitap_hooksd_verdict v = { 0 };
 		struct ocitap_error merr = { 0 };
 		bool match_failed = f->loaded && !f->masked_by && ocitap_hooksd_match(f, cfg, has_bind, &v, &merr) < 0;
 
-		if (match_failed)
-			all_matched = false;
+		if (match_failed && failed->n++ == 0) {
+			failed->path = f->path;
+			failed->err = merr;
+		}
 		if (files)
 			json_object_array_add(files, file_verdict_json(f, &v, match_failed ? &merr : NULL));
 		else
 			print_file_verdict(f, &v, match_failed ? &merr : NULL);
 	}
-	return all_matched;
 }
 
 /* How many times f's hook runs in stage: once per stage of f injected there
@@ -380,12 +386,14 @@ static void print_runtime_hooks(const struct ocitap_hooksd_set *set, const struc
 		printf("  (after the %zu hook%s config.json already has: engines append)\n", own, own == 1 ? "" : "s");
 }
 
-static int explain(const char *bundle, const char *const *dirs, size_t n_dirs, int bind_mounts)
+/* named: the directories came from --hooks-dir, so a missing one is an error (as for lint) */
+static int explain(const char *bundle, const char *const *dirs, size_t n_dirs, bool named, int bind_mounts)
 {
 	_cleanup_(ocitap_config_release) struct ocitap_config cfg = { 0 };
 	_cleanup_(ocitap_hooksd_set_release) struct ocitap_hooksd_set set = { 0 };
 	struct ocitap_error err = { 0 };
-	bool has_bind, all_matched;
+	struct match_failures failed = { 0 };
+	bool has_bind;
 	char buf[512];
 
 	if (ocitap_bundle_load_config(bundle, 0, NULL, &cfg, &err) < 0) {
@@ -396,12 +404,15 @@ static int explain(const char *bundle, const char *const *dirs, size_t n_dirs, i
 	}
 	if (ocitap_hooksd_load(dirs, n_dirs, &set, &err) < 0)
 		return cli_fail(EXIT_INVALID, "%s", err.message);
+	for (size_t i = 0; named && i < set.n_dirs; i++)
+		if (set.dirs[i].error == -ENOENT)
+			return cli_fail(EXIT_INVALID, "--hooks-dir %s: no such directory", set.dirs[i].path);
 	has_bind = bind_mounts >= 0 ? bind_mounts : ocitap_hooksd_bundle_has_bind_mounts(&cfg);
 	if (cli.json) {
 		struct json_object *out = explain_json_new(bundle, &cfg, &set, has_bind);
 		struct json_object *files = json_object_new_array();
 
-		all_matched = explain_files(&set, &cfg, has_bind, files);
+		explain_files(&set, &cfg, has_bind, files, &failed);
 		json_object_object_add(out, "files", files);
 		json_object_object_add(out, "hooks", runtime_hooks_json(&set, &cfg, has_bind));
 		cli_print_json(out);
@@ -409,11 +420,17 @@ static int explain(const char *bundle, const char *const *dirs, size_t n_dirs, i
 	} else {
 		print_model();
 		print_bundle(bundle, &cfg, &set, has_bind, bind_mounts);
-		all_matched = explain_files(&set, &cfg, has_bind, NULL);
+		explain_files(&set, &cfg, has_bind, NULL, &failed);
 		print_runtime_hooks(&set, &cfg, has_bind);
 	}
-	if (!all_matched)
-		return cli_fail(EXIT_INVALID, "a hooks.d file cannot be matched against this bundle (see above)");
+	/* one line, naming the file and the problem; the others are in the report above */
+	if (failed.n == 1)
+		return cli_fail(EXIT_INVALID, "%s cannot be matched against this bundle: %s", failed.path,
+				ocitap_error_format(&failed.err, buf, sizeof(buf)));
+	if (failed.n)
+		return cli_fail(EXIT_INVALID,
+				"%s cannot be matched against this bundle: %s (and %zu more files: see above)",
+				failed.path, ocitap_error_format(&failed.err, buf, sizeof(buf)), failed.n - 1);
 	return EXIT_OK;
 }
 
@@ -656,11 +673,11 @@ int cmd_hooks(int argc, char **argv)
 			return cli_fail(EXIT_USAGE, "expected a BUNDLE directory");
 		if (optind + 1 != argc)
 			return cli_fail(EXIT_USAGE, "unexpected argument '%s'", argv[optind + 1]);
-		if (n_dirs == 0) {
-			dirs[n_dirs++] = OCITAP_HOOKSD_DEFAULT_DIR;
-			dirs[n_dirs++] = OCITAP_HOOKSD_OVERRIDE_DIR;
-		}
-		return explain(argv[optind], dirs, n_dirs, bind_mounts);
+		if (n_dirs > 0)
+			return explain(argv[optind], dirs, n_dirs, true, bind_mounts);
+		dirs[n_dirs++] = OCITAP_HOOKSD_DEFAULT_DIR;
+		dirs[n_dirs++] = OCITAP_HOOKSD_OVERRIDE_DIR;
+		return explain(argv[optind], dirs, n_dirs, false, bind_mounts);
 	}
 	for (int i = optind; i < argc; i++) {
 		if (n_dirs == MAX_DIRS)

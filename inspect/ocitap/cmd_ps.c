@@ -184,7 +184,8 @@ static void usage(FILE *out)
 		"Docker's, podman's or the Kubernetes container's (and --json has pod, namespace and\n"
 		"manager). Ids are cut to 12 characters, which other commands take as a prefix.\n"
 		"\n"
-		"  -a, --all              stopped containers too\n"
+		"  -a, --all              stopped containers too, and an EXIT column (exited 3,\n"
+		"                         killed (SIGKILL), failed)\n"
 		"      --no-trunc         ids in full (--json always has them in full)\n" CLI_JSON_HELP CLI_SOURCE_HELP
 		"  -h, --help             this text\n"
 		"\n"
