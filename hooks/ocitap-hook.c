@@ -99,8 +99,8 @@ static int report_to_daemon(const char *json, int pidfd, struct ocitap_error *er
 		if (errno == EACCES) /* the socket's mode keeps this user out: say what lets it in */
 			return ocitap_error_set(
 				err, -EACCES, NULL,
-				"cannot connect to %s: permission denied (the socket's mode and group "
-				"keep uid %u out: run as root, or start ocitapd with --allow-uid %u, which "
+				"cannot connect to %s: permission denied (the socket's mode, group or "
+				"directory keep uid %u out: run as root, or start ocitapd with --allow-uid %u, which "
 				"opens the socket to it unless --socket-group or --socket-mode say "
 				"otherwise)",
 				opt.socket_path, (unsigned)geteuid(), (unsigned)geteuid());

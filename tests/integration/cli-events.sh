@@ -29,9 +29,19 @@ ev --json >"$work/all" 2>"$work/err"
 check "events --json: every stored event, in order, from the daemon" \
 	[ "$(jq -r .seq "$work/all")" = "$(q 'select seq from events order by seq')" -a ! -s "$work/err" ]
 ev >"$work/human"
-check "... human output: one line per event, with the container and the change" \
-	[ "$(wc -l <"$work/human")" = "$(q 'select count(*) from events')" -a \
+check "... human output: a header, then one line per event, with the container and the change" \
+	[ "$(wc -l <"$work/human")" = "$(($(q 'select count(*) from events') + 1))" -a \
 	-n "$(grep -E '^2 +[0-9T:.-]+Z +a +transition +unknown +-> creating +prestart' "$work/human")" ]
+check "... the header names the columns" \
+	bash -c 'head -1 "$1" | grep -qE "^SEQ +TIME +CONTAINER +KIND +CHANGE +SOURCE$"' _ "$work/human"
+check "... --json has no header: every line is an event" bash -c '! grep -v "^{" "$1" && jq -e .seq "$1" >/dev/null' _ "$work/all"
+# a stage reported after a later one: a late event, said as such
+report late poststart running
+report late prestart creating
+ev --id late >"$work/late"
+check "a late report reads as one, not as a step back" \
+	grep -qE '^[0-9]+ +[0-9T:.-]+Z +late +late +report arrived late: creating \(after running\) +prestart' "$work/late" ||
+	sed 's/^/# /' "$work/late"
 check "--since 4: only later events" [ "$(ev --json --since 4 | jq -r .seq | head -1)" = 5 ]
 check "--id b: only b's" [ "$(ev --json --id b | jq -r .container | sort -u)" = b ]
 
