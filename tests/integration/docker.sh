@@ -72,7 +72,8 @@ check "... with the wrapper's hooks: createRuntime, poststart, poststop" \
 	test "$(jq -r '[.timeline[] | select(.kind == "hook") | .source] | join(" ")' <<<"$j")" = "createRuntime poststart poststop"
 if jq -e 'has("name")' <<<"$j" >/dev/null; then
 	check "... named web, started by docker" test "$(jq -r '[.name, .manager] | join(" ")' <<<"$j")" = "web docker" ||
-		echo "# $(jq -c '{name, manager}' <<<"$j")"
+		{ echo "# $(jq -c '{name, manager}' <<<"$j")"; grep -e "$id" "$log" | grep -i name | sed 's/^/# /'
+		  ls -l "$work/d/root/containers/$id" 2>&1 | sed 's/^/# /'; }
 fi
 
 cat >"$work/profile.json" <<'EOF'
