@@ -84,8 +84,9 @@ LIB_SDK_OBJS     := $(LIB_SDK_SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 
 CLI_SRCS := $(addprefix inspect/ocitap/,ocitap.c cli.c records.c inspect-process.c exit-text.c cmd_validate.c cmd_events.c cmd_hooks.c cmd_ps.c \
-              cmd_inspect.c cmd_profile.c)
+              cmd_inspect.c cmd_profile.c cmd_version.c cmd_completion.c)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+
 
 UNIT_TESTS := error defaults clock number json_util io state scm bundle lifecycle policy store report proc spool stage metrics hooksd procinfo runtime keeper profile query \
               writer options nsid http_routes push runtime_wrap names exit_text
@@ -187,6 +188,18 @@ $(BUILD)/bin/ocitap: $(CLI_OBJS) $(BUILD)/libocitap.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libocitap.a $(DEP_LIBS) $(CURL_LIBS)
+
+# the commit `ocitap version` names: rewritten only when it changes, so that
+# only cmd_version.o is rebuilt then ("" outside git)
+$(BUILD)/gen/commit.h: FORCE
+	@mkdir -p $(dir $@)
+	$(Q)c=$$(git describe --always --dirty 2>/dev/null); \
+		printf '#define OCITAP_COMMIT "%s"\n' "$$c" > $@.tmp; \
+		if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/inspect/ocitap/cmd_version.o: $(BUILD)/gen/commit.h
+$(BUILD)/inspect/ocitap/cmd_version.o: CPPFLAGS += -I$(BUILD)/gen
+FORCE:
+.PHONY: FORCE
 
 PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	     -e 's|@VERSION@|$(VERSION)|'

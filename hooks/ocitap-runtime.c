@@ -55,7 +55,8 @@ static void usage(FILE *f)
 		"  --ocitap-runtime PATH  the real runtime (default: the configuration's, else runc)\n"
 		"  --ocitap-policy NAME   listenerMetadata policy=NAME for profiles that name none\n"
 		"  --ocitap-fail-closed   fail the command when ocitap cannot be added\n"
-		"  --help, --version      this text; ocitap-runtime's and the runtime's versions\n"
+		"  -h, --help             this text\n"
+		"  -V, -v, --version      ocitap-runtime's version, then the runtime's (its --version)\n"
 		"\n"
 		"Environment: OCITAP_SOCKET and OCITAP_STATE_DIR reach the hooks it adds.\n"
 		"See ocitap-runtime(8).\n",
@@ -343,9 +344,13 @@ int main(int argc, char **argv)
 		ocitap_wrap_config_release(&cfg);
 		broken = true;
 	}
-	if (argc == 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-v") == 0)) {
-		printf("ocitap-runtime version %s\n", OCITAP_VERSION);
+	/* ours first, then the runtime's own (Docker reads the runtime's commit
+	 * line from it); runc knows no -V, so it is given --version */
+	if (argc == 2 &&
+	    (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-v") == 0 || strcmp(argv[1], "-V") == 0)) {
+		printf("ocitap-runtime %s\n", OCITAP_VERSION);
 		fflush(stdout);
+		argv[1] = "--version";
 	}
 	if (find_runtime(opt.runtime   ? opt.runtime
 			 : cfg.runtime ? cfg.runtime

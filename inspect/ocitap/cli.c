@@ -68,6 +68,73 @@ void cli_print_json(struct json_object *o)
 	fflush(stdout);
 }
 
+/* ---- the command line ---- */
+
+/* The bad option as it was typed: "--name" (without "=value") or "-c". */
+static void bad_option_word(char **argv, char *buf, size_t size)
+{
+	const char *w = optind > 0 ? argv[optind - 1] : NULL;
+
+	/* a long option is the word just taken; a short one may sit inside a
+	 * cluster ("-ax") whose word is not taken yet */
+	if (w && strncmp(w, "--", 2) == 0 && (optopt == 0 || strchr(w, '=') || optopt >= 256))
+		snprintf(buf, size, "%.*s", (int)strcspn(w, "="), w);
+	else
+		snprintf(buf, size, "-%c", optopt > 0 && optopt < 128 && optopt > ' ' ? optopt : '?');
+}
+
+static void usage_error(const char *msg)
+{
+	fflush(stdout);
+	fprintf(stderr, "ocitap: %s\n", msg);
+	if (cli.json) {
+		_cleanup_(json_object_putp) struct json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "error", json_object_new_string(msg));
+		json_object_object_add(e, "exitCode", json_object_new_int(EXIT_USAGE));
+		puts(json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		fflush(stdout);
+	}
+}
+
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
+{
+	static char **started; /* the argv being parsed: a new one starts over */
+	char spec[64], word[128], msg[512];
+	int c;
+
+	if (started != argv) {
+		started = argv;
+		optind = 0; /* glibc: start over, permuting */
+	}
+	/* ':' first: a missing value is told apart from an unknown option */
+	snprintf(spec, sizeof(spec), ":%s", shortopts);
+	opterr = 0;
+	c = getopt_long(argc, argv, spec, longopts, NULL);
+	if (c != '?' && c != ':')
+		return c;
+	bad_option_word(argv, word, sizeof(word));
+	if (c == ':')
+		snprintf(msg, sizeof(msg), "option '%s' for '%s' needs a value; see 'ocitap %s --help'", word,
+			 cli.command, cli.command);
+	else if (strchr(argv[optind - 1], '=') && strncmp(argv[optind - 1], "--", 2) == 0 && optopt != 0)
+		snprintf(msg, sizeof(msg), "option '%s' for '%s' takes no value; see 'ocitap %s --help'", word,
+			 cli.command, cli.command);
+	else
+		snprintf(msg, sizeof(msg), "unknown option '%s' for '%s'; see 'ocitap %s --help'", word, cli.command,
+			 cli.command);
+	usage_error(msg);
+	return CLI_OPT_BAD;
+}
+
+bool cli_wants_json(int argc, char **argv, int first)
+{
+	for (int i = first; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			return true;
+	return false;
+}
+
 bool cli_color(void)
 {
 	static int on = -1;

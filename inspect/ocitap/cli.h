@@ -21,10 +21,10 @@
 
 #include "defaults.h"
 #include "error.h"
+#include "json-util.h"
 #include "macro.h"
 
-/* Owned locals: `_cleanup_(json_object_putp) struct json_object *o = NULL;` */
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct json_object *, json_object_put);
+/* Owned locals: `_cleanup_(json_object_putp) struct json_object *o = NULL;` (json-util.h) */
 DEFINE_TRIVIAL_CLEANUP_FUNC(char *, curl_free);
 
 #define CLI_DEFAULT_RUNC_ROOT "/run/runc"
@@ -168,6 +168,25 @@ bool cli_sources_option(struct cli_sources *s, int opt, const char *arg);
 	"                         " OCITAP_DEFAULT_STATE_DIR "; $" OCITAP_ENV_STATE_DIR ")\n"             \
 	"      --runc-root DIR    runc's --root (default /run/runc); $OCITAP_RUNC names the binary\n"     \
 	"      --crun-root DIR    crun's --root (default /run/crun); $OCITAP_CRUN names the binary\n"
+
+/* ---- the command line ---- */
+
+/* What cli_getopt returns for a bad option, after saying so. */
+#define CLI_OPT_BAD '?'
+
+/*
+ * getopt_long for a command (cli.command names it): options may follow the
+ * operands, "--" ends them. An unknown option, one without its value, or a
+ * value given to one that takes none is reported in one line on stderr
+ * ("ocitap: unknown option '--x' for 'ps'; see 'ocitap ps --help'"), and
+ * with --json as the JSON error object too; then CLI_OPT_BAD is returned and
+ * the command exits EXIT_USAGE. The first call of a command starts over.
+ */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+
+/* "--json" among argv[first..], before any "--": commands report errors as
+ * JSON even when the bad option comes first. */
+bool cli_wants_json(int argc, char **argv, int first);
 
 /* ---- small helpers ---- */
 

@@ -296,14 +296,15 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
+enum { OPT_SINCE = 256, OPT_ID };
+const struct option cmd_events_options[] = {
+	{ "follow", no_argument, NULL, 'f' },	   { "since", required_argument, NULL, OPT_SINCE },
+	{ "id", required_argument, NULL, OPT_ID }, CLI_SOURCE_OPTIONS,
+	{ "help", no_argument, NULL, 'h' },	   { 0 },
+};
+
 int cmd_events(int argc, char **argv)
 {
-	enum { OPT_SINCE = 256, OPT_ID };
-	static const struct option options[] = {
-		{ "follow", no_argument, NULL, 'f' },	   { "since", required_argument, NULL, OPT_SINCE },
-		{ "id", required_argument, NULL, OPT_ID }, CLI_SOURCE_OPTIONS,
-		{ "help", no_argument, NULL, 'h' },	   { 0 },
-	};
 	_cleanup_(records_refs_release) struct records_refs refs = { 0 };
 	struct ocitap_error err = { 0 }, store_err = { 0 };
 	int opt_c, r;
@@ -311,8 +312,7 @@ int cmd_events(int argc, char **argv)
 	cli.command = "events";
 	cli_sources_init(&o.src);
 	o.since = -1;
-	optind = 1;
-	while ((opt_c = getopt_long(argc, argv, "fh", options, NULL)) != -1) {
+	while ((opt_c = cli_getopt(argc, argv, "fh", cmd_events_options)) != -1) {
 		if (cli_sources_option(&o.src, opt_c, optarg))
 			continue; /* --runc-root/--crun-root: accepted; events are ocitap's own record */
 		switch (opt_c) {
@@ -329,9 +329,8 @@ int cmd_events(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
-		default:
-			usage(stderr);
-			return cli_fail(EXIT_USAGE, "bad command line");
+		default: /* CLI_OPT_BAD: said */
+			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc)

@@ -598,32 +598,31 @@ static void usage(FILE *out)
 		OCITAP_HOOKSD_DEFAULT_DIR, OCITAP_HOOKSD_OVERRIDE_DIR);
 }
 
+enum { OPT_DIR = 256, OPT_BIND, OPT_JSON, OPT_PODMAN };
+const struct option cmd_hooks_options[] = {
+	{ "hooks-dir", required_argument, NULL, OPT_DIR },
+	{ "bind-mounts", required_argument, NULL, OPT_BIND },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "podman-version", required_argument, NULL, OPT_PODMAN },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+const char *const cmd_hooks_subcommands[] = { "explain", "lint", NULL };
+
 int cmd_hooks(int argc, char **argv)
 {
-	enum { OPT_DIR = 256, OPT_BIND, OPT_JSON, OPT_PODMAN };
-	static const struct option options[] = {
-		{ "hooks-dir", required_argument, NULL, OPT_DIR },
-		{ "bind-mounts", required_argument, NULL, OPT_BIND },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "podman-version", required_argument, NULL, OPT_PODMAN },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	const char *dirs[MAX_DIRS], *sub, *podman_version = NULL;
 	size_t n_dirs = 0;
 	int opt_c, r, bind_mounts = -1;
 
 	cli.command = "hooks";
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--json") == 0)
-			cli.json = true;
+	cli.json = cli.json || cli_wants_json(argc, argv, 1);
 	if (argc < 2 || argv[1][0] == '-') {
 		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 			usage(stdout);
 			return EXIT_OK;
 		}
-		usage(stderr);
-		return cli_fail(EXIT_USAGE, "expected 'explain' or 'lint'");
+		return cli_fail(EXIT_USAGE, "expected 'explain' or 'lint' first (see 'ocitap hooks --help')");
 	}
 	sub = argv[1];
 	if (strcmp(sub, "explain") == 0)
@@ -634,8 +633,7 @@ int cmd_hooks(int argc, char **argv)
 		return cli_fail(EXIT_USAGE, "unknown sub-command '%s' (explain or lint)", sub);
 	argc--;
 	argv++;
-	optind = 1;
-	while ((opt_c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while ((opt_c = cli_getopt(argc, argv, "h", cmd_hooks_options)) != -1) {
 		switch (opt_c) {
 		case OPT_DIR:
 			if (n_dirs == MAX_DIRS)
@@ -661,9 +659,8 @@ int cmd_hooks(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
-		default:
-			usage(stderr);
-			return cli_fail(EXIT_USAGE, "bad command line");
+		default: /* CLI_OPT_BAD: said */
+			return EXIT_USAGE;
 		}
 	}
 	if ((r = find_rules(podman_version)) != EXIT_OK)

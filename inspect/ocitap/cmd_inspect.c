@@ -222,6 +222,15 @@ static void usage(FILE *out)
 		"no source knows the container.\n");
 }
 
+enum { OPT_PROC_ROOT = 256, OPT_RUN };
+const struct option cmd_inspect_options[] = {
+	CLI_SOURCE_OPTIONS,
+	{ "proc-root", required_argument, NULL, OPT_PROC_ROOT },
+	{ "run", required_argument, NULL, OPT_RUN },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
 struct inspect_options {
 	struct cli_sources src;
 	const char *proc_root;
@@ -233,22 +242,13 @@ struct inspect_options {
  * printed, or a bad command line reported) */
 static bool inspect_parse_command_line(int argc, char **argv, struct inspect_options *opts, int *status)
 {
-	enum { OPT_PROC_ROOT = 256, OPT_RUN };
-	static const struct option options[] = {
-		CLI_SOURCE_OPTIONS,
-		{ "proc-root", required_argument, NULL, OPT_PROC_ROOT },
-		{ "run", required_argument, NULL, OPT_RUN },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct ocitap_error err = { 0 };
 	int opt;
 
 	opts->proc_root = "/proc";
 	opts->run = 0;
 	cli_sources_init(&opts->src);
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, "h", cmd_inspect_options)) != -1) {
 		if (cli_sources_option(&opts->src, opt, optarg))
 			continue;
 		switch (opt) {
@@ -273,9 +273,8 @@ static bool inspect_parse_command_line(int argc, char **argv, struct inspect_opt
 			usage(stdout);
 			*status = EXIT_OK;
 			return false;
-		default:
-			usage(stderr);
-			*status = cli_fail(EXIT_USAGE, "bad command line");
+		default: /* CLI_OPT_BAD: said */
+			*status = EXIT_USAGE;
 			return false;
 		}
 	}

@@ -18,7 +18,8 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: ocitap profile ID [-o FILE] [--http ADDR] [--http-token-file FILE]\n"
+	fprintf(out, "usage: ocitap profile ID [-o FILE] [--json] [--http ADDR] [--http-token-file FILE]\n"
+		     "                      [--state-dir DIR]\n"
 		     "\n"
 		     "ID is a container's id, its name, or a unique prefix of its id (3 characters or more).\n"
 		     "The seccomp profile (OCI format: defaultAction SCMP_ACT_ERRNO, every syscall the\n"
@@ -27,10 +28,14 @@ static void usage(FILE *out)
 		     "ocitapd --trace-syscalls=all. Printed on stdout, or written to FILE atomically.\n"
 		     "\n"
 		     "  -o, --output FILE      write the profile to FILE (replaced atomically)\n"
+		     "      --json             {\"id\", \"profile\"} on stdout; with -o {\"id\", \"output\",\n"
+		     "                         \"syscalls\"} (errors too: {\"error\", \"exitCode\"})\n"
 		     "      --http ADDR        ocitapd's HTTP API (default " OCITAP_DEFAULT_HTTP "; $" OCITAP_ENV_HTTP
 		     "; unix:/PATH)\n"
 		     "      --http-token-file FILE\n"
 		     "                         a bearer token for the API\n"
+		     "      --state-dir DIR    ocitapd's store, for a stopped container's record (default\n"
+		     "                         " OCITAP_DEFAULT_STATE_DIR "; $" OCITAP_ENV_STATE_DIR ")\n"
 		     "  -h, --help             this text\n"
 		     "\n"
 		     "A container that has stopped: where ocitapd wrote its profile, or why it wrote none.\n"
@@ -39,6 +44,22 @@ static void usage(FILE *out)
 		     "container not traced, or stopped) or ID means several containers, or FILE cannot be\n"
 		     "written; 2 on a bad command line (a prefix under 3 characters too); 3 when neither\n"
 		     "ocitapd nor its record knows ID.\n");
+}
+
+/* With --json: {"id", "profile"} on stdout, or {"id", "output", "syscalls"}
+ * once the profile is in FILE. */
+static void print_json(const char *id, struct json_object *profile, const char *output, size_t n)
+{
+	_cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_string(id));
+	if (output) {
+		json_object_object_add(o, "output", json_object_new_string(output));
+		json_object_object_add(o, "syscalls", json_object_new_int64((int64_t)n));
+	} else {
+		json_object_object_add(o, "profile", json_object_get(profile));
+	}
+	cli_print_json(o);
 }
 
 /* The profile as text, to FILE (atomically) or stdout. */
@@ -53,7 +74,10 @@ static int write_profile(struct json_object *profile, const char *id, const char
 	size_t n = 0;
 
 	if (!output || strcmp(output, "-") == 0) {
-		printf("%s\n", text);
+		if (cli.json)
+			print_json(id, profile, NULL, 0);
+		else
+			printf("%s\n", text);
 		return EXIT_OK;
 	}
 	if (json_object_object_get_ex(profile, "syscalls", &names) && json_object_array_length(names) > 0 &&
@@ -66,7 +90,10 @@ static int write_profile(struct json_object *profile, const char *id, const char
 	if (ocitap_write_file_atomic(output, copy, strlen(copy), 0644, &err) < 0)
 		return cli_fail(EXIT_INVALID, "cannot write %s: %s", output,
 				ocitap_error_format(&err, line, sizeof(line)));
-	cli_note("profile of %s: %zu syscall%s allowed, written to %s", id, n, n == 1 ? "" : "s", output);
+	if (cli.json)
+		print_json(id, profile, output, n);
+	else
+		cli_note("profile of %s: %zu syscall%s allowed, written to %s", id, n, n == 1 ? "" : "s", output);
 	return EXIT_OK;
 }
 
@@ -109,15 +136,18 @@ static int explain_ended_run(struct cli_http *http, const char *state_dir, const
 			path ? " to " : "", path ? path : "", pstatus, error ? ": " : "", error ? error : "");
 }
 
+const struct option cmd_profile_options[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "json", no_argument, NULL, CLI_OPT_JSON },
+	{ "http", required_argument, NULL, CLI_OPT_HTTP },
+	{ "http-token-file", required_argument, NULL, CLI_OPT_TOKEN },
+	{ "state-dir", required_argument, NULL, CLI_OPT_STATE_DIR },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
 int cmd_profile(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "http", required_argument, NULL, CLI_OPT_HTTP },
-		{ "http-token-file", required_argument, NULL, CLI_OPT_TOKEN },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	_cleanup_(cli_http_release) struct cli_http http = { 0 };
 	_cleanup_(json_object_putp) struct json_object *profile = NULL;
 	_cleanup_(curl_freep) char *esc = NULL;
@@ -130,7 +160,7 @@ int cmd_profile(int argc, char **argv)
 
 	cli.command = "profile";
 	cli_sources_init(&src);
-	while ((opt = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, "o:h", cmd_profile_options)) != -1) {
 		switch (opt) {
 		case 'o':
 			output = optarg;
@@ -141,8 +171,7 @@ int cmd_profile(int argc, char **argv)
 		default:
 			if (cli_sources_option(&src, opt, optarg))
 				break;
-			usage(stderr);
-			return EXIT_USAGE;
+			return EXIT_USAGE; /* CLI_OPT_BAD: said */
 		}
 	}
 	if (cli_container_id(argc, argv, optind, &id, &err) < 0)

@@ -192,6 +192,15 @@ static void usage(FILE *out)
 		"Exit status: 0; 1 when no source could be read; 2 on a bad command line.\n");
 }
 
+enum { OPT_NO_TRUNC = 256 };
+const struct option cmd_ps_options[] = {
+	{ "all", no_argument, NULL, 'a' },
+	{ "no-trunc", no_argument, NULL, OPT_NO_TRUNC },
+	CLI_SOURCE_OPTIONS,
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
 struct ps_options {
 	struct cli_sources src;
 	bool all;
@@ -202,20 +211,11 @@ struct ps_options {
  * printed, or a bad command line reported) */
 static bool ps_parse_command_line(int argc, char **argv, struct ps_options *opts, int *status)
 {
-	enum { OPT_NO_TRUNC = 256 };
-	static const struct option options[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "no-trunc", no_argument, NULL, OPT_NO_TRUNC },
-		CLI_SOURCE_OPTIONS,
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	int opt;
 
 	opts->all = opts->no_trunc = false;
 	cli_sources_init(&opts->src);
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "ah", options, NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, "ah", cmd_ps_options)) != -1) {
 		if (cli_sources_option(&opts->src, opt, optarg))
 			continue;
 		switch (opt) {
@@ -229,9 +229,8 @@ static bool ps_parse_command_line(int argc, char **argv, struct ps_options *opts
 			usage(stdout);
 			*status = EXIT_OK;
 			return false;
-		default:
-			usage(stderr);
-			*status = cli_fail(EXIT_USAGE, "bad command line");
+		default: /* CLI_OPT_BAD: said */
+			*status = EXIT_USAGE;
 			return false;
 		}
 	}

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "macro.h"
 #include "number.h"
@@ -235,27 +236,28 @@ static int validate_one(const struct validate_opts *o, const char *path)
 	return EXIT_OK;
 }
 
+enum { OPT_JSON = 256, OPT_MAX_SIZE, OPT_TIMEOUT };
+const struct option cmd_validate_options[] = {
+	{ "kind", required_argument, NULL, 'k' },
+	{ "strict", no_argument, NULL, 's' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "compact", no_argument, NULL, 'c' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
 int cmd_validate(int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_MAX_SIZE, OPT_TIMEOUT };
-	static const struct option options[] = {
-		{ "kind", required_argument, NULL, 'k' },
-		{ "strict", no_argument, NULL, 's' },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "compact", no_argument, NULL, 'c' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct validate_opts o = { .kind = KIND_AUTO, .timeout_ms = 10000 };
 	int c, status = EXIT_OK;
 	int64_t v;
 
 	ocitap_limits_init(&o.lim);
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "+k:scqh", options, NULL)) != -1) {
+	cli.command = "validate";
+	while ((c = cli_getopt(argc, argv, "k:scqh", cmd_validate_options)) != -1) {
 		switch (c) {
 		case 'k':
 			o.kind = parse_kind(optarg);
@@ -299,8 +301,7 @@ int cmd_validate(int argc, char **argv)
 		case 'h':
 			help(stdout);
 			return EXIT_OK;
-		default:
-			fprintf(stderr, "ocitap validate: see 'ocitap validate --help'\n");
+		default: /* CLI_OPT_BAD: said */
 			return EXIT_USAGE;
 		}
 	}

@@ -139,7 +139,7 @@ check "no hook where configured: unchanged, said" \
 	test "$(jq -r '.hooks // "none"' "$b/config.json")" = none -a -n "$(grep -F "$work/no-hook" "$work/err")"
 "$W" --help | grep -q 'ocitap-runtime(8)'
 check "--help" test $? -eq 0
-check "--version names ocitap-runtime, then the runtime's" test "$("$W" --version | head -1)" = "ocitap-runtime version $(
+check "--version names ocitap-runtime, then the runtime's" test "$("$W" --version | head -1)" = "ocitap-runtime $(
 	"$BIN/ocitap" --version | awk '{print $NF}')"
 
 # 4. a real runc container through the wrapper
