@@ -299,7 +299,13 @@ int cli_http_init(struct cli_http *h, const char *addr, const char *token_file, 
 	int r;
 
 	memset(h, 0, sizeof(*h));
-	h->addr = addr ? addr : ocitap_default_path(OCITAP_ENV_HTTP, OCITAP_DEFAULT_HTTP);
+	h->addr = "off"; /* until found: cli_http_release and cli_http_off work on any h */
+	if (ocitap_http_discover(addr, &h->found, err) < 0)
+		return -EDOM;
+	h->addr = h->found.addr;
+	snprintf(h->where, sizeof(h->where), "%s (from %s)", h->addr, h->found.source);
+	if (h->found.skipped[0])
+		cli_note("warning: %s: skipped; ocitapd's API is looked for at %s", h->found.skipped, h->where);
 	if (token_file && (r = read_token(h, token_file, err)) < 0)
 		return r;
 	if (strncmp(h->addr, "unix:", 5) == 0) {
@@ -315,6 +321,11 @@ int cli_http_init(struct cli_http *h, const char *addr, const char *token_file, 
 	if (!h->curl)
 		return ocitap_error_set(err, -ENOMEM, NULL, "libcurl did not start");
 	return 0;
+}
+
+int cli_http_init_status(int r)
+{
+	return r == -EDOM ? EXIT_USAGE : EXIT_INVALID;
 }
 
 void cli_http_release(struct cli_http *h)

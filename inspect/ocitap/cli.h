@@ -21,6 +21,7 @@
 
 #include "defaults.h"
 #include "error.h"
+#include "http-addr.h"
 #include "json-util.h"
 #include "macro.h"
 
@@ -85,17 +86,25 @@ void cli_table_release(struct cli_table *t);
 /* ---- ocitapd's HTTP API ---- */
 
 struct cli_http {
-	const char *addr; /* HOST:PORT, [V6]:PORT, unix:/PATH or "off" */
-	char *token;	  /* bearer token, or NULL */
-	char base[512];	  /* http://HOST:PORT */
+	const char *addr;		/* HOST:PORT, [V6]:PORT, unix:/PATH or "off" (points into found) */
+	struct ocitap_http_found found; /* where addr came from */
+	char where[OCITAP_HTTP_ADDR_MAX + PATH_MAX + 32]; /* "ADDR (from SOURCE)", for messages */
+	char *token;					  /* bearer token, or NULL */
+	char base[512];					  /* http://HOST:PORT */
 	char unix_path[256];
 	void *curl;
 };
 
-/* From --http (or $OCITAP_HTTP, or the default) and --http-token-file.
- * Returns 0, or a negative errno with err (the token file cannot be read,
- * libcurl does not start). cli_http_release(h) is safe either way. */
+/* From --http (addr, or NULL: the daemon found as http-addr.h says: from
+ * $OCITAP_HTTP, ocitapd's configuration file, the http.addr beside its
+ * socket, or the default) and --http-token-file. A source skipped because
+ * it is broken is said in a note. Returns 0, or a negative errno with err:
+ * -EDOM when --http or $OCITAP_HTTP is not an address (a usage error), else
+ * the token file cannot be read or libcurl does not start. cli_http_release(h)
+ * is safe either way. */
 int cli_http_init(struct cli_http *h, const char *addr, const char *token_file, struct ocitap_error *err);
+/* The exit status for cli_http_init's r: EXIT_USAGE for -EDOM, else EXIT_INVALID. */
+int cli_http_init_status(int r);
 void cli_http_release(struct cli_http *h);
 bool cli_http_off(const struct cli_http *h);
 

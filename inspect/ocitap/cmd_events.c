@@ -335,8 +335,8 @@ int cmd_events(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_fail(EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
-	if (cli_http_init(&o.http, o.src.http, o.src.token_file, &err) < 0)
-		return cli_fail(EXIT_INVALID, "%s", err.message);
+	if ((r = cli_http_init(&o.http, o.src.http, o.src.token_file, &err)) < 0)
+		return cli_fail(cli_http_init_status(r), "%s", err.message);
 	if (cli_http_off(&o.http) && o.follow) {
 		cli_http_release(&o.http);
 		return cli_fail(EXIT_USAGE, "--follow needs ocitapd's HTTP API (--http is off)");
@@ -368,10 +368,10 @@ int cmd_events(int argc, char **argv)
 		return cli_fail(EXIT_INVALID, "%s", err.message);
 	if (list_from_store(&store_err) == 0) {
 		print_header();
-		cli_note("ocitapd not reachable at %s (%s); read from the store in %s", o.http.addr, err.message,
+		cli_note("ocitapd not reachable at %s (%s); read from the store in %s", o.http.where, err.message,
 			 o.src.state_dir);
 		return EXIT_OK;
 	}
-	return cli_fail(EXIT_INVALID, "ocitapd not reachable at %s (%s), and the store: %s", o.http.addr, err.message,
+	return cli_fail(EXIT_INVALID, "ocitapd not reachable at %s (%s), and the store: %s", o.http.where, err.message,
 			store_err.message);
 }

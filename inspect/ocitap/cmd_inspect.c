@@ -746,13 +746,13 @@ int cmd_inspect(int argc, char **argv)
 	_cleanup_(records_refs_release) struct records_refs refs = { 0 };
 	struct ocitap_error err = { 0 };
 	struct inspect_options opts;
-	int status;
+	int status, r;
 
 	cli.command = "inspect";
 	if (!inspect_parse_command_line(argc, argv, &opts, &status))
 		return status;
-	if (cli_http_init(&http, opts.src.http, opts.src.token_file, &err) < 0)
-		return cli_fail(EXIT_INVALID, "%s", err.message);
+	if ((r = cli_http_init(&http, opts.src.http, opts.src.token_file, &err)) < 0)
+		return cli_fail(cli_http_init_status(r), "%s", err.message);
 	if (!inspect_resolve(opts.id, &http, &opts.src, &refs, &in.id, &status))
 		return status;
 	in.run = opts.run;

@@ -176,8 +176,8 @@ int cmd_profile(int argc, char **argv)
 	}
 	if (cli_container_id(argc, argv, optind, &id, &err) < 0)
 		return cli_fail(EXIT_USAGE, "%s", err.message);
-	if (cli_http_init(&http, src.http, src.token_file, &err) < 0)
-		return cli_fail(EXIT_INVALID, "%s", err.message);
+	if ((r = cli_http_init(&http, src.http, src.token_file, &err)) < 0)
+		return cli_fail(cli_http_init_status(r), "%s", err.message);
 	if (cli_http_off(&http))
 		return cli_fail(EXIT_USAGE, "--http off: only ocitapd knows a container's syscalls");
 	/* a name or an id prefix: the id it means on ocitap's record */
@@ -192,7 +192,7 @@ int cmd_profile(int argc, char **argv)
 	snprintf(path, sizeof(path), "/v1/containers/%s/profile", esc);
 	r = cli_http_get_json(&http, path, &profile, &err);
 	if (cli_http_unreachable(r))
-		return cli_fail(EXIT_INVALID, "ocitapd at %s is not reachable: %s", http.addr, err.message);
+		return cli_fail(EXIT_INVALID, "ocitapd at %s is not reachable: %s", http.where, err.message);
 	if (r == -ENOENT && (r = explain_ended_run(&http, src.state_dir, id)) != -ENOENT)
 		return r;
 	if (r < 0)

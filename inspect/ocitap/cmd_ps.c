@@ -466,13 +466,13 @@ int cmd_ps(int argc, char **argv)
 	struct ocitap_error err = { 0 };
 	struct ps_options opts;
 	int64_t now = ocitap_wall_ns();
-	int status;
+	int status, r;
 
 	cli.command = "ps";
 	if (!ps_parse_command_line(argc, argv, &opts, &status))
 		return status;
-	if (cli_http_init(&http, opts.src.http, opts.src.token_file, &err) < 0)
-		return cli_fail(EXIT_INVALID, "%s", err.message);
+	if ((r = cli_http_init(&http, opts.src.http, opts.src.token_file, &err)) < 0)
+		return cli_fail(cli_http_init_status(r), "%s", err.message);
 	g.sources = json_object_new_array();
 	gather_records(&g, &http, opts.src.state_dir);
 	gather_runtime_containers(&g, &opts.src);

@@ -89,10 +89,10 @@ int records_list(struct cli_http *h, const char *state_dir, struct json_object *
 		ocitap_error_set(&daemon_err, -EBADMSG, NULL, "its answer has no \"containers\" array");
 	r = read_store(state_dir, ret, &store_err);
 	if (r == 0) {
-		snprintf(how, how_size, "the store in %s (ocitapd at %s: %s)", state_dir, h->addr, daemon_err.message);
+		snprintf(how, how_size, "the store in %s (ocitapd at %s: %s)", state_dir, h->where, daemon_err.message);
 		return 0;
 	}
-	return ocitap_error_set(err, r, NULL, "ocitapd at %s: %s; %s", h->addr, daemon_err.message, store_err.message);
+	return ocitap_error_set(err, r, NULL, "ocitapd at %s: %s; %s", h->where, daemon_err.message, store_err.message);
 }
 
 int records_get(struct cli_http *h, const char *state_dir, const char *id, int64_t run, struct json_object **ret,
@@ -115,13 +115,13 @@ int records_get(struct cli_http *h, const char *state_dir, const char *id, int64
 	}
 	r = records_store_open(state_dir, &s, &store_err);
 	if (r == 0) {
-		snprintf(how, how_size, "the store in %s (ocitapd at %s: %s)", state_dir, h->addr, daemon_err.message);
+		snprintf(how, how_size, "the store in %s (ocitapd at %s: %s)", state_dir, h->where, daemon_err.message);
 		r = ocitap_container_detail_json(s, id, run, -1, ret, &store_err);
 		if (r == 0 || r == -ENOENT)
 			return r;
 		ocitap_error_prefix(&store_err, "store");
 	}
-	return ocitap_error_set(err, r, NULL, "ocitapd at %s: %s; %s", h->addr, daemon_err.message, store_err.message);
+	return ocitap_error_set(err, r, NULL, "ocitapd at %s: %s; %s", h->where, daemon_err.message, store_err.message);
 }
 
 /* ---- container arguments ---- */

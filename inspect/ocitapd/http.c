@@ -659,6 +659,37 @@ int http_start(const struct http_config *cfg, struct http_server **ret, struct o
 	return 0;
 }
 
+int http_address(const struct http_server *s, char *buf, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char ip[INET6_ADDRSTRLEN];
+	int n;
+
+	if (s->unix_path)
+		n = snprintf(buf, size, "unix:%s", s->unix_path);
+	else if (getsockname(s->listen_fd, (struct sockaddr *)&ss, &len) < 0)
+		return -errno;
+	else if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+		if (in->sin_addr.s_addr == htonl(INADDR_ANY))
+			in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
+		n = snprintf(buf, size, "%s:%u", ip, (unsigned)ntohs(in->sin_port));
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		if (IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
+			in6->sin6_addr = in6addr_loopback;
+		inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
+		n = snprintf(buf, size, "[%s]:%u", ip, (unsigned)ntohs(in6->sin6_port));
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
 void http_events_committed(struct http_server *s)
 {
 	if (!s)

@@ -37,6 +37,10 @@ struct http_server;
  * filled (naming the flag) when it cannot; *ret is then untouched.
  */
 int http_start(const struct http_config *cfg, struct http_server **ret, struct ocitap_error *err);
+/* Where a client reaches s, in buf: "unix:/PATH", or the IP and port it
+ * listens on, the loopback's for a wildcard (the port is the kernel's
+ * when --http asked for port 0). 0, or -errno. */
+int http_address(const struct http_server *s, char *buf, size_t size);
 /* Wake the event streams: events were committed. Any thread. */
 void http_events_committed(struct http_server *s);
 /* End every stream, stop the threads, close and unlink the socket, free s.

@@ -20,6 +20,7 @@
 #include "container.h"
 #include "exit.h"
 #include "handover.h"
+#include "http-addr.h"
 #include "http.h"
 #include "loop.h"
 #include "macro.h"
@@ -473,6 +474,32 @@ static int start_export(struct ocitapd *d)
 	return 0;
 }
 
+/*
+ * http.addr beside the socket: the address ocitapd serves its API on, or
+ * "off", so that a client told only the socket finds it (http-addr.h).
+ * Removed at a clean exit (upgrade_remove_files).
+ */
+static void write_http_addr(struct ocitapd *d)
+{
+	struct ocitap_error err = { 0 };
+	char path[PATH_MAX], addr[OCITAP_HTTP_ADDR_MAX + 1], line[512];
+	size_t n;
+	int r = 0;
+
+	options_run_file(&d->opt, OCITAP_HTTP_ADDR_NAME, path, sizeof(path));
+	if (!d->http)
+		snprintf(addr, sizeof(addr), "off");
+	else if ((r = http_address(d->http, addr, sizeof(addr) - 1)) < 0)
+		snprintf(addr, sizeof(addr), "%s", d->opt.http);
+	if (r < 0)
+		log_msg(LOG_WARN, "%s: the HTTP socket's address: %s; writing %s as given", path, strerror(-r), addr);
+	n = strlen(addr);
+	addr[n++] = '\n'; /* room kept for it */
+	if (ocitap_write_file_atomic(path, addr, n, 0644, &err) < 0)
+		log_msg(LOG_WARN, "%s: %s (clients told only the socket will not find the HTTP API)", path,
+			ocitap_error_format(&err, line, sizeof(line)));
+}
+
 static int daemon_start(struct ocitapd *d)
 {
 	struct ocitap_error err = { 0 };
@@ -537,6 +564,7 @@ static int daemon_start(struct ocitapd *d)
 		handover_take_back(d);
 	exit_watch_restored(d); /* the runs none of those kept an init of */
 	upgrade_write_pid_file(d);
+	write_http_addr(d);
 	log_msg(LOG_INFO, "listening on %s (mode %04o, gid %u), store %s, %zu policies, peers: root%s",
 		d->opt.socket_path, (unsigned)d->opt.socket_mode, (unsigned)d->opt.socket_gid, d->db_path,
 		ocitap_policy_set_count(d->policies), d->opt.n_allow ? " and --allow-uid" : " only");

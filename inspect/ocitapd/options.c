@@ -408,40 +408,18 @@ static int set_option(struct ocitapd_options *o, int c, const char *arg, FILE *o
 	return OPTIONS_RUN;
 }
 
-static const char *trim(char *s, char *end)
-{
-	while (s < end && (*s == ' ' || *s == '\t'))
-		s++;
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-		end--;
-	*end = '\0';
-	return s;
-}
-
 int options_apply_config(struct ocitapd_options *o, char *text, size_t size, const char *path, struct ocitap_error *err)
 {
-	char *line = text, *end = text + size;
-	unsigned lineno = 0;
+	struct ocitap_conf_reader reader;
+	const char *key, *value;
+	int r;
 
-	while (line < end) {
-		char *nl = memchr(line, '\n', (size_t)(end - line)), *eq;
-		char *stop = nl ? nl : end, where[PATH_MAX + 32], msg[OCITAP_ERROR_MESSAGE_MAX + 64];
+	ocitap_conf_reader_init(&reader, text, size);
+	while ((r = ocitap_conf_next(&reader, path, &key, &value, err)) > 0) {
+		char where[PATH_MAX + 32], msg[OCITAP_ERROR_MESSAGE_MAX + 64];
 		const struct option *opt;
-		const char *key, *value;
-		int r;
 
-		lineno++;
-		snprintf(where, sizeof(where), "%s:%u", path, lineno);
-		if (memchr(line, '\0', (size_t)(stop - line)))
-			return ocitap_error_set(err, -EINVAL, where, "a NUL byte in the line");
-		key = trim(line, stop);
-		line = stop + 1;
-		if (!*key || *key == '#')
-			continue;
-		if (!(eq = strchr(key, '=')))
-			return ocitap_error_set(err, -EINVAL, where, "expected KEY = VALUE, got '%s'", key);
-		value = trim(eq + 1, eq + strlen(eq));
-		key = trim((char *)key, eq);
+		snprintf(where, sizeof(where), "%s:%u", path, reader.lineno);
 		for (opt = long_options; opt->name && strcmp(opt->name, key) != 0; opt++)
 			;
 		if (!opt->name)
@@ -455,7 +433,7 @@ int options_apply_config(struct ocitapd_options *o, char *text, size_t size, con
 			return ocitap_error_set(err, r, where, "%s", msg);
 		}
 	}
-	return 0;
+	return r;
 }
 
 /* The file named by --config (missing: an error), else the default one (missing: none). */
@@ -601,7 +579,7 @@ int options_parse(struct ocitapd_options *o, int argc, char **argv, FILE *out, s
 	o->user_runtime_dir = OCITAP_DEFAULT_USER_RUNTIME_DIR;
 	o->docker_root = OCITAP_DEFAULT_DOCKER_ROOT;
 	/* the file first (the lowest rank), so --config is looked for before the rest */
-	if ((env = getenv("OCITAP_CONFIG")) && *env) {
+	if ((env = getenv(OCITAP_ENV_CONFIG)) && *env) {
 		config = env;
 		config_named = true;
 	}

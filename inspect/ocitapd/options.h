@@ -12,13 +12,14 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "conf.h"
 #include "log.h"
 #include "push.h"
 
 #define OCITAPD_MAX_PUSH 16
 /* read at start when present (--config names another, or off) */
-#define OCITAPD_DEFAULT_CONFIG "/etc/ocitap/ocitapd.conf"
-#define OCITAPD_CONFIG_MAX     (1 << 20)
+#define OCITAPD_DEFAULT_CONFIG OCITAP_DEFAULT_CONFIG /* conf.h */
+#define OCITAPD_CONFIG_MAX     OCITAP_CONFIG_MAX
 #define OCITAPD_MAX_ALLOW_UIDS 32
 
 enum ocitapd_trace { TRACE_OFF, TRACE_ANNOTATED, TRACE_ALL };

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "http-addr.h"
 #include "loop.h"
 #include "handover.h"
 #include "upgrade.h"
@@ -322,7 +323,7 @@ void upgrade_write_pid_file(struct ocitapd *d)
 		log_msg(LOG_WARN, "pid file: %s", ocitap_error_format(&err, line, sizeof(line)));
 }
 
-/* Stopping (not replaced): the socket and our pid file go. */
+/* Stopping (not replaced): the socket, http.addr and our pid file go. */
 void upgrade_remove_files(struct ocitapd *d)
 {
 	char path[PATH_MAX];
@@ -333,6 +334,8 @@ void upgrade_remove_files(struct ocitapd *d)
 		unlink(d->opt.socket_path);
 	if (d->report_fd >= 0)
 		unlink(d->opt.container_socket);
+	options_run_file(&d->opt, OCITAP_HTTP_ADDR_NAME, path, sizeof(path));
+	unlink(path);
 	options_run_file(&d->opt, "ocitapd.pid", path, sizeof(path));
 	if (read_pid_file(path) == getpid())
 		unlink(path);
