@@ -9,7 +9,7 @@
 #   make bench           benchmarks, printed as ratios against a baseline
 #   make soak            1,000 container lifecycles, thousands more with a kill a minute, 30 min of each fuzz target
 #   make demo            a real runc container, end to end
-#   make install         PREFIX=/usr/local DESTDIR=
+#   make install         PREFIX=/usr/local DESTDIR= (make uninstall removes exactly that)
 #
 # Knobs: V=1 (full command lines), SANITIZE=address,undefined, WERROR=0.
 
@@ -23,6 +23,8 @@ MANDIR      ?= $(DATADIR)/man
 # ocitapd reads /etc/ocitap/ocitapd.conf whatever PREFIX is
 SYSCONFDIR  ?= /etc
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+# bash-completion's own directory (its .pc says where), whatever PREFIX is
+BASHCOMPDIR ?= $(or $(shell $(PKG_CONFIG) --variable=completionsdir bash-completion 2>/dev/null),/usr/share/bash-completion/completions)
 DESTDIR     ?=
 BUILD       ?= build
 
@@ -471,7 +473,14 @@ $(BUILD)/man/%: docs/%.scd
 man: $(MANPAGES)
 .PHONY: man
 
-install: all man
+# the bash completion, made by ocitap from its own command table
+$(BUILD)/completion/ocitap: $(BUILD)/bin/ocitap
+	@mkdir -p $(dir $@)
+	$(Q)$< completion bash > $@.tmp && mv $@.tmp $@
+
+install: all man $(BUILD)/completion/ocitap
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 $(BUILD)/completion/ocitap $(DESTDIR)$(BASHCOMPDIR)/ocitap
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/ocitap $(DESTDIR)$(PKGCONFIGDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system
@@ -515,7 +524,12 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man8/ocitapd.8 $(DESTDIR)$(MANDIR)/man7/ocitap-bpf.7 \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/ocitapd.service \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/ocitap-fdkeeper.service
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/ocitap
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/ocitap
+	@# the config and policy install put there, unless the operator changed them
+	for f in ocitapd.conf policy.json; do \
+		! cmp -s etc/$$f $(DESTDIR)$(SYSCONFDIR)/ocitap/$$f || rm -f $(DESTDIR)$(SYSCONFDIR)/ocitap/$$f; done
+	rmdir $(DESTDIR)$(SYSCONFDIR)/ocitap 2>/dev/null || true
 .PHONY: uninstall
 
 format:
