@@ -196,8 +196,8 @@ $(BUILD)/bin/ocitap: $(CLI_OBJS) $(BUILD)/libocitap.a
 $(BUILD)/gen/commit.h: FORCE
 	@mkdir -p $(dir $@)
 	$(Q)c=$$(git describe --always --dirty 2>/dev/null); \
-		printf '#define OCITAP_COMMIT "%s"\n' "$$c" > $@.tmp; \
-		if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+		printf '#define OCITAP_COMMIT "%s"\n' "$$c" > $@.$$$$; \
+		if cmp -s $@.$$$$ $@; then rm -f $@.$$$$; else mv $@.$$$$ $@; fi
 $(BUILD)/inspect/ocitap/cmd_version.o: $(BUILD)/gen/commit.h
 $(BUILD)/inspect/ocitap/cmd_version.o: CPPFLAGS += -I$(BUILD)/gen
 FORCE:
@@ -476,7 +476,7 @@ man: $(MANPAGES)
 # the bash completion, made by ocitap from its own command table
 $(BUILD)/completion/ocitap: $(BUILD)/bin/ocitap
 	@mkdir -p $(dir $@)
-	$(Q)$< completion bash > $@.tmp && mv $@.tmp $@
+	$(Q)$< completion bash > $@.$$$$ && mv $@.$$$$ $@
 
 install: all man $(BUILD)/completion/ocitap
 	install -d $(DESTDIR)$(BASHCOMPDIR)
