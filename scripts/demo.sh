@@ -6,7 +6,9 @@
 #  - a hook on every OCI stage captures the State the runtime sends, shown
 #    through `ocitap validate`;
 #  - then what ocitapd recorded: the transitions with their sources and
-#    times, the exit code, the notification counts, read from its store.
+#    times, the exit code, the notification counts, read from its store;
+#  - and it ends as an operator would look: ocitap ps -a and ocitap
+#    inspect of the demo container, each part said in plain words.
 set -euo pipefail
 source "$(dirname "$0")/../tests/integration/common.bash"
 
@@ -132,13 +134,59 @@ curl -s "$api/v1/containers/ocitap-demo" |
 echo "  \$ curl -s $api/metrics | grep '^ocitap_container_exits_total'"
 curl -s "$api/metrics" | grep '^ocitap_container_exits_total' | sed 's/^/  /'
 
-say "ocitapd's log"
-kill $daemon
-wait $daemon 2>/dev/null || true
-daemon=
-sed 's/^/  /' "$work/ocitapd.log"
-
 say "and what ocitap refuses: a State with a negative pid"
 echo '{"id":"ocitap-demo","status":"running","pid":-1}' | "$OCITAP" validate || true
-echo
-echo "${dim}runc 1.1.5 and crun 1.8.1 differ at every stage: docs/design/runtimes.md${off}"
+echo "${dim}(runc 1.1.5 and crun 1.8.1 differ at every stage: docs/design/runtimes.md)${off}"
+
+say "ocitapd's log"
+sed 's/^/  /' "$work/ocitapd.log"
+
+# How an operator looks at it: the two commands the README gives for
+# debugging. ocitap is told only where the daemon's socket and state are
+# (OCITAP_SOCKET, OCITAP_STATE_DIR, as for every ocitap program); it finds
+# the HTTP API in the http.addr file ocitapd wrote beside its socket.
+export OCITAP_SOCKET=$sock OCITAP_STATE_DIR=$work/state
+say "ocitap ps -a: every container, running or not (OCITAP_SOCKET=$sock)"
+echo "  \$ ocitap ps -a --runc-root $work/runc"
+COLUMNS=200 "$OCITAP" ps -a --runc-root "$work/runc" 2>&1 | sed 's/^/  /'
+cat <<EOF
+  ${dim}What it shows, one row per container ocitap has seen (or a runtime still has):
+    ID, NAME    the container's id (cut to 12 characters; any unique start of it works as an
+                id in the other commands) and its Docker or podman name (none: plain runc)
+    STATUS      where it is now: stopped, its program has ended
+    EXIT        how it ended: "exited 3" is the "exit 3" its command ends with; one killed
+                says "killed (SIGKILL)", one whose program never started "failed"
+    PID, AGE    its main process (the last one it had, once stopped), and how long ago it
+                was created
+    RUNTIME     the runtime that still has it: none, as runc run removes a container once
+                it ends (ocitap remembers it)
+    FDS         the seccomp notify fds ocitapd holds for it: none left once it stopped
+    LAST EVENT  the last thing ocitapd recorded about it: the poststop hook's report
+  Without -a, only the containers still there are listed.${off}
+EOF
+
+say "ocitap inspect ocitap-demo: one container in full"
+echo "  \$ ocitap inspect ocitap-demo --runc-root $work/runc"
+COLUMNS=200 "$OCITAP" inspect ocitap-demo --runc-root "$work/runc" 2>&1 | sed 's/^/  /'
+cat <<EOF
+  ${dim}What it shows, from the top:
+    the container: its status; its owner, the user whose runtime reported it (root);
+      sources, who answered (runc no longer knows it; ocitapd, found through http.addr);
+      when it was created; its bundle and command; config, what the bundle's config.json
+      holds now (this demo rewrote it for the second run: no hooks, the profile instead of
+      the listener); profile, where the seccomp profile of what it did was written; and
+      exit, the code its program ended with (3), or the signal that killed it;
+    the timeline: every report and change, numbered in order, with its time: "hook" is a
+      hook stage reporting, "transition" a change of status ocitapd made from the first
+      report that showed it (prestart: creating; poststart: running; bpf, ocitapd's kernel
+      probe seeing the program end: stopped), with the time since the change before;
+      "exit" the exit code the probe read. A "late" report came after the container had
+      moved on (runc runs startContainer inside the container while poststart has already
+      run outside): kept for the record, it never moves the container back;
+    the seccomp notifications: each syscall the profile handed to ocitapd (mkdir, chmod),
+      the answer the "demo" policy gave (continue: let it run; errno:EPERM: refuse it),
+      and how many times;
+    and, while a container runs, its main process as the kernel sees it (namespaces,
+      cgroup, seccomp, capabilities, user ids): a stopped one has none left.
+  Both commands give the same as JSON, for scripts, with --json.${off}
+EOF
