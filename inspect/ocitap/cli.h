@@ -90,7 +90,7 @@ struct cli_http {
 	struct ocitap_http_found found; /* where addr came from */
 	char where[OCITAP_HTTP_ADDR_MAX + PATH_MAX + 32]; /* "ADDR (from SOURCE)", for messages */
 	char *token;					  /* bearer token, or NULL */
-	char base[512];					  /* http://HOST:PORT */
+	char base[OCITAP_HTTP_ADDR_MAX + 16];		  /* http://HOST:PORT */
 	char unix_path[256];
 	void *curl;
 };
