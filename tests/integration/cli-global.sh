@@ -8,7 +8,8 @@
 #    after its operands, stops at "--", and says a bad option in one line
 #    (exit 2);
 #  - the CLI finds ocitapd by --http, $OCITAP_HTTP, ocitapd.conf's http,
-#    the http.addr ocitapd writes beside its socket, then the default;
+#    the http.addr ocitapd writes beside its socket (its successor's after
+#    --replace, gone after a clean stop), then the default;
 #  - the bash completion made from the table completes `ocitap in` to
 #    inspect, and make install / make uninstall put it and take it away.
 set -uo pipefail
@@ -246,7 +247,24 @@ check "make uninstall: no file install put is left" [ -z "$(find "$inst" ! -type
 
 # ---- http.addr at the end ---------------------------------------------------
 
-stop_daemon
+# a successor (port 0 again) writes its own address; the one it replaced
+# leaves the file to it
+old=$daemon_pid
+out=$("$OCITAPD" --replace --socket "$sock" 2>&1)
+new=$(sed -n 's/.*replaced by pid \([0-9]*\).*/\1/p' <<<"$out")
+for ((i = 0; i < 50; i++)); do
+	[[ ! -d /proc/$old ]] && curl -sf "http://$(cat "$addr_file" 2>/dev/null)/healthz" >/dev/null && break
+	sleep 0.1
+done
+check "ocitapd --replace: http.addr names the successor's address, and it answers there" \
+	bash -c '[ -n "$1" ] && [ ! -d "/proc/$2" ] && [[ $(cat "$3") =~ ^127\.0\.0\.1:[1-9][0-9]*$ ]] &&
+		curl -sf "http://$(cat "$3")/healthz" | jq -e ".status == \"ok\"" >/dev/null' _ "$new" "$old" "$addr_file" ||
+	echo "# $out"
+wait "$old" 2>/dev/null
+daemon_pid=$new # not our child: cleanup kills it if the script stops here
+[[ -n $new ]] && kill "$new"
+for ((i = 0; i < 50; i++)); do [[ -n $new && -d /proc/$new ]] || break; sleep 0.1; done
+daemon_pid=
 check "ocitapd stopped cleanly: http.addr removed" [ ! -e "$addr_file" ]
 start_daemon --http off
 wait_for "$addr_file"
