@@ -490,7 +490,7 @@ static void write_http_addr(struct ocitapd *d)
 	if (!d->http)
 		snprintf(addr, sizeof(addr), "off");
 	else if ((r = http_address(d->http, addr, sizeof(addr) - 1)) < 0)
-		snprintf(addr, sizeof(addr), "%s", d->opt.http);
+		snprintf(addr, sizeof(addr) - 1, "%s", d->opt.http);
 	if (r < 0)
 		log_msg(LOG_WARN, "%s: the HTTP socket's address: %s; writing %s as given", path, strerror(-r), addr);
 	n = strlen(addr);
