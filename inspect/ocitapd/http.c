@@ -638,6 +638,7 @@ static int server_listen(struct http_server *s, struct ocitap_error *err)
 int http_start(const struct http_config *cfg, struct http_server **ret, struct ocitap_error *err)
 {
 	_cleanup_(server_freep) struct http_server *s = server_new(cfg);
+	char where[600];
 	int r;
 
 	if (!s)
@@ -654,7 +655,12 @@ int http_start(const struct http_config *cfg, struct http_server **ret, struct o
 				  mhd_log, s, MHD_OPTION_END);
 	if (!s->mhd)
 		return ocitap_error_set(err, -EIO, NULL, "cannot start the HTTP server on %s", cfg->addr);
-	log_msg(LOG_INFO, "HTTP on %s%s", cfg->addr, s->token ? " (bearer token required)" : "");
+	/* where clients reach it, when that is not what was given: the port
+	 * the kernel chose for port 0, the loopback for every interface */
+	if (http_address(s, where, sizeof(where)) < 0 || strcmp(where, cfg->addr) == 0)
+		where[0] = '\0';
+	log_msg(LOG_INFO, "HTTP on %s%s%s%s%s", cfg->addr, where[0] ? " (clients: " : "", where, where[0] ? ")" : "",
+		s->token ? " (bearer token required)" : "");
 	*ret = TAKE_PTR(s);
 	return 0;
 }
