@@ -38,9 +38,6 @@ test_cleanup() {
 	grep -o " $work/d/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
 }
 
-if ! "$BIN/ocitapd" --help 2>/dev/null | grep -q -- --docker-root; then
-	daemon_args=(--http "127.0.0.1:$port")
-fi
 start_daemon
 mkdir -p "$work/d"
 cat >"$work/runtime.json" <<EOF
