@@ -74,7 +74,7 @@ override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-LIB_SRCS := lib/error.c lib/clock.c lib/number.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/store-schema.c lib/store-meta.c lib/report.c lib/proc.c lib/spool.c lib/stage.c lib/hooksd.c lib/procinfo.c lib/runtime.c lib/runtime-exec.c lib/runtime-wrap.c lib/keeper.c lib/profile.c lib/profile-path.c lib/query.c lib/event-json.c lib/goregex.c lib/goregex-class.c lib/nsid.c lib/names.c lib/conf.c lib/http-addr.c
+LIB_SRCS := lib/error.c lib/clock.c lib/number.c lib/io.c lib/json-util.c lib/state.c lib/scm.c lib/bundle.c lib/lifecycle.c lib/policy.c lib/store.c lib/store-schema.c lib/store-meta.c lib/report.c lib/proc.c lib/spool.c lib/stage.c lib/hooksd.c lib/procinfo.c lib/runtime.c lib/runtime-exec.c lib/runtime-wrap.c lib/runtime-wrap-splice.c lib/json-scan.c lib/keeper.c lib/profile.c lib/profile-path.c lib/query.c lib/event-json.c lib/goregex.c lib/goregex-class.c lib/nsid.c lib/names.c lib/conf.c lib/http-addr.c
 # The installed SDK (docs/design/sdk.md): these headers, and libocitap.so and
 # the installed libocitap.a built from LIB_SDK_SRCS only (the public modules
 # and the private helpers they use, hidden). Everything else in lib/ is for
@@ -91,7 +91,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 
 UNIT_TESTS := error defaults clock number json_util io state scm bundle lifecycle policy store report proc spool stage metrics hooksd procinfo runtime keeper profile query \
-              writer options nsid http_routes push runtime_wrap names exit_text conf http_addr
+              writer options nsid http_routes push runtime_wrap runtime_wrap_splice names exit_text conf http_addr
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/keeper-test $(BUILD)/tests/bench-parse $(BUILD)/tests/min-agent \

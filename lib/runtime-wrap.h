@@ -94,4 +94,17 @@ struct ocitap_wrap_changes {
 int ocitap_wrap_edit(json_object *config, const struct ocitap_wrap_config *cfg, const char *hook,
 		     struct ocitap_wrap_changes *ret, struct ocitap_error *err);
 
+/*
+ * The same edit done on config.json's text (runtime-wrap-splice.c): the
+ * additions spliced in, every byte of buf kept. 0 with *ret_text (malloc'd,
+ * NUL-terminated, *ret_len bytes; NULL when nothing needs adding) and *ret;
+ * -ENOTSUP when buf has anything the scanner does not handle (invalid or
+ * odd JSON, a key ocitap reads given twice or with escapes, a wrong type
+ * where ocitap edits): then parse it and use ocitap_wrap_edit(), which also
+ * words the error; -ENOMEM. Where it succeeds, json-c reads the result as
+ * ocitap_wrap_edit()'s on the parsed buf.
+ */
+int ocitap_wrap_splice(const char *buf, size_t len, const struct ocitap_wrap_config *cfg, const char *hook,
+		       char **ret_text, size_t *ret_len, struct ocitap_wrap_changes *ret);
+
 #endif
