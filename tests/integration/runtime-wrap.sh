@@ -81,8 +81,23 @@ check "... each runs ocitap-hook with its stage and carries OCITAP_SOCKET and OC
 	"$BIN/ocitap-hook ocitap-hook,poststop OCITAP_SOCKET=$sock,OCITAP_STATE_DIR=$state 5"
 check "... every other byte's meaning kept (uint64, float, negative; no listener without a profile)" \
 	test "$(jq -S 'del(.hooks)' "$b/config.json")" = "$(jq -S . "$work/orig.json")"
-check "... and no temporary file left in the bundle" test "$(ls "$b")" = config.json
+check "... and beside it only config.json.ocitap-orig, the file as it was" \
+	test "$(ls "$b" | tr '\n' ' ')" = "config.json config.json.ocitap-orig " -a "$(cat "$b/config.json.ocitap-orig")" = "$(cat "$work/orig.json")"
 check "... nothing logged when all went well" test ! -e "$work/l.json"
+check "... the text spliced, not rewritten: every byte before the last brace as it was" \
+	cmp -s -n $(($(stat -c %s "$work/orig.json") - 2)) "$work/orig.json" "$b/config.json"
+# the kept file's name taken by a symbolic link or a second link: never written through
+for how in -s -P; do
+	v=$work/victim$how
+	echo victim >"$v"
+	cp "$work/orig.json" "$b/config.json"
+	rm -f "$b/config.json.ocitap-orig"
+	ln "$how" "$v" "$b/config.json.ocitap-orig"
+	"$W" create --bundle "$b" ID 2>"$work/err"
+	check "config.json.ocitap-orig made by 'ln $how': replaced, the file it named untouched" \
+		test "$(cat "$v")" = victim -a ! -L "$b/config.json.ocitap-orig" -a "$(stat -c %h "$b/config.json.ocitap-orig")" = 1 -a \
+		"$(jq -r '.hooks.poststop | length' "$b/config.json")" = 1 || echo "# $(cat "$work/err")"
+done
 "$W" create --bundle "$b" ID
 check "wrapped again: no hook added twice" \
 	test "$(jq -r '[.hooks[] | length] | add' "$b/config.json")" = 3
