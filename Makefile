@@ -98,7 +98,7 @@ TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/keeper-test $(BU
              $(BUILD)/tests/scale-client $(BUILD)/tests/notify-loop $(BUILD)/tests/spawn-bench \
              $(BUILD)/tests/return0 $(BUILD)/tests/bpf-prog $(BUILD)/tests/perfbuf-tracer $(BUILD)/tests/claim-id $(BUILD)/tests/peer-tool
 
-FUZZ_TARGETS := state process_state config policy report hooksd runtime profile query wrap names daemon_conf http_addr
+FUZZ_TARGETS := state process_state config policy report hooksd runtime profile query wrap wrap_splice names daemon_conf http_addr
 FUZZ_BUILD   := $(BUILD)/fuzz
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
