@@ -91,7 +91,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 
 UNIT_TESTS := error defaults clock number json_util io state scm bundle lifecycle policy store report proc spool stage metrics hooksd procinfo runtime keeper profile query \
-              writer options nsid http_routes push runtime_wrap runtime_wrap_splice names exit_text conf http_addr
+              writer options nsid http_routes push runtime_wrap runtime_wrap_splice json_scan names exit_text conf http_addr
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/keeper-test $(BUILD)/tests/bench-parse $(BUILD)/tests/min-agent \
