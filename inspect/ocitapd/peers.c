@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -577,6 +578,8 @@ static bool conn_event(struct ocitapd *d, struct conn *cn)
 		struct conn held = { .wait_key = TAKE_PTR(cn->wait_key) };
 
 		handle_hook_report(d, cn);
+		if (held.wait_key) /* the store thread commits while the keeper answers */
+			writer_kick(&d->writer);
 		handover_drop_conn(d, &held);
 	}
 	return false;
@@ -641,6 +644,29 @@ static const char *peer_refused(struct ocitapd *d, const struct ucred *cred, boo
 }
 
 /*
+ * The first read of a connection accepted now; conn_event()'s result. A
+ * hook or a runtime sends its message right after connect, but the wake-up
+ * of its connect often hands this CPU to us before it has sent (here: 7
+ * reports in 8), and the read gets EAGAIN. Then, once, the CPU goes back to
+ * the peer (sched_yield(): it returns at once when nothing else waits for
+ * this CPU) and the read is tried again: the message is usually here by
+ * then, and is served in this round rather than after another epoll_wait
+ * and the keeper's round trips (handover_keep_conn()). Not while a
+ * container's notifications are being answered (d->hot): whatever ran
+ * instead would delay the next answer. Still nothing: cn stays armed
+ * (EPOLLIN) and what comes, whole or in parts, is read as it comes.
+ */
+static bool first_read(struct ocitapd *d, struct conn *cn)
+{
+	if (!conn_event(d, cn))
+		return false;
+	if (cn->reader.len > 0 || d->hot)
+		return true;
+	sched_yield();
+	return conn_event(d, cn);
+}
+
+/*
  * A connection to serve: accepted now (ns NULL: the peer's namespaces are
  * read now), or by the keeper while no daemon ran (ns: as it read them
  * then, or a zeroed set when it could not). Inside a container: another pid
@@ -682,11 +708,9 @@ static void add_conn(struct ocitapd *d, int fd, const struct ucred *cred, bool r
 	d->conns = cn;
 	d->n_conns++;
 	d->n_conns_unprivileged += cn->peer_uid != 0 || cn->report_only;
-	/* a hook sends its report right after connect: it is often here
-	 * already, and reading it now saves a trip through epoll_wait. Nothing
-	 * sent yet: the keeper holds it too until it is read, lest a kill of
-	 * ocitapd in between lose a listener message's notify fd. */
-	if (conn_event(d, cn) && cn->reader.len == 0)
+	/* Nothing sent yet: the keeper holds it too until it is read, lest a
+	 * kill of ocitapd in between lose a listener message's notify fd. */
+	if ((ns ? conn_event(d, cn) : first_read(d, cn)) && cn->reader.len == 0)
 		handover_keep_conn(d, cn);
 }
 
