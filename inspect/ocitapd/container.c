@@ -476,7 +476,7 @@ void container_begin_run(struct ocitapd *d, struct container *c, uid_t owner, in
 	c->stored_created_wall_ns = 0;
 	c->inside_stages = 0;
 	c->bpf_cookie = 0;
-	c->bpf_tracked = c->trace_checked = c->bpf_since_create = c->failed = false;
+	c->bpf_tracked = c->trace_checked = c->bpf_since_create = c->bpf_init_unseen_said = c->failed = false;
 	c->profile = NULL;
 	c->profile_refused = NULL;
 	c->run++;

@@ -150,6 +150,7 @@ struct container {
 	uint64_t bpf_cookie;		 /* the BPF programs' name for it; 0: never tracked */
 	bool bpf_tracked;		 /* in the BPF maps now */
 	bool trace_checked;		 /* its io.containers.trace-syscall annotation was looked at */
+	bool bpf_init_unseen_said;	 /* told once per run that BPF could not see the init it was named */
 	bool bpf_since_create;		 /* BPF watched its init from before the exec: a missing exec means something */
 	bool failed;			 /* stopped before its program started (container.c) */
 	struct profile_request *profile; /* the profile to write when it stops (annotation) */

@@ -185,7 +185,13 @@ void tracking_register(struct ocitapd *d, struct container *c, pid_t pid, const 
 	 * before the stop, it never started (container.c: failed) */
 	if (r == 0 && held_by_hook && c->lc.phase <= OCITAP_PHASE_CREATING && !c->lc.reached[OCITAP_PHASE_RUNNING])
 		c->bpf_since_create = true;
-	if (r < 0)
+	if (r == -ESRCH) {
+		/* the State's pid has no process to see (gone, or never one
+		 * here): every report of the run names it again, said once */
+		log_msg(c->bpf_init_unseen_said ? LOG_DEBUG : LOG_WARN, "container %s: bpf: %s", c->id,
+			ocitap_error_format(&err, line, sizeof(line)));
+		c->bpf_init_unseen_said = true;
+	} else if (r < 0)
 		log_msg(r == -EXDEV ? LOG_INFO : LOG_WARN, "container %s: bpf: %s", c->id,
 			ocitap_error_format(&err, line, sizeof(line)));
 	else

@@ -169,5 +169,39 @@ e=$("$BIN/ocitap-hook" --socket "$sock" --state-dir "$state" <<<'{"id":"p","stat
 check "ocitap-hook, stage not named, a status no stage sends: exit 0, says so" \
 	[ $? -eq 0 ] && check "... and the line names the status" grep -q 'status "paused": name the stage' <<<"$e"
 check "ocitap-hook --help" bash -c '"$1" --help | grep -q fail-closed' _ "$BIN/ocitap-hook"
+
+# --- a report that comes late and in parts: read as it comes, answered once ------------
+ans=$(python3 - "$sock" <<'PY'
+import socket, sys, time
+r = b'{"ocitapReport":1,"stage":"poststop","hookPid":1,"monoNs":5,"wallNs":5,' \
+    b'"state":{"ociVersion":"1.0.2","id":"in-parts","status":"stopped","pid":0}}'
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+time.sleep(0.2)  # the daemon's first read after accept finds nothing
+s.send(r[:20])
+time.sleep(0.2)
+s.send(r[20:])
+s.shutdown(socket.SHUT_WR)
+s.settimeout(5)
+print(s.recv(64).decode().strip())
+PY
+)
+check "a report sent late and in two parts: answered ok" [ "$ans" = ok ]
+check "... and recorded once" [ "$(hook_count in-parts poststop)" = 1 ]
+
+# --- a State pid nothing can be seen of: said once, not for every report ----------------
+nopid=4000000
+while [[ -e /proc/$nopid ]]; do nopid=$((nopid - 1)); done
+for i in 1 2 3; do
+	printf '{"ociVersion":"1.0.2","id":"no-such-pid","status":"creating","pid":%d,"bundle":"/b"}' "$nopid" |
+		"$BIN/ocitap-prestart" --socket "$sock" --state-dir "$state"
+done
+check "three reports naming a pid with no process: all recorded" [ "$(hook_count no-such-pid prestart)" = 3 ]
+if grep -q "bpf: programs loaded" "$log"; then
+	check "... and one warning line about it, not one per report" \
+		[ "$(grep -c "warning: container no-such-pid: bpf: pid $nopid" "$log")" = 1 ]
+else
+	skip "... and one warning line about it, not one per report" "BPF is off here"
+fi
 stop_daemon
 done_testing
