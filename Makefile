@@ -478,6 +478,10 @@ $(BUILD)/completion/ocitap: $(BUILD)/bin/ocitap
 	@mkdir -p $(dir $@)
 	$(Q)$< completion bash > $@.$$$$ && mv $@.$$$$ $@
 
+# the oci-hooks(5) files (ocitap-hook(1)): the default stages, always; the
+# rest and startContainer for containers that ask by annotation
+SHIPPED_HOOKS_D := ocitap.json ocitap-poststop.json ocitap-every-stage.json ocitap-startcontainer.json
+
 install: all man $(BUILD)/completion/ocitap
 	install -d $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0644 $(BUILD)/completion/ocitap $(DESTDIR)$(BASHCOMPDIR)/ocitap
@@ -492,7 +496,7 @@ install: all man $(BUILD)/completion/ocitap
 	install -m 0755 $(BUILD)/bin/ocitap-runtime $(DESTDIR)$(BINDIR)/ocitap-runtime
 	for s in $(HOOK_STAGES); do ln -sf ocitap-hook $(DESTDIR)$(BINDIR)/ocitap-$$s; done
 	install -d $(DESTDIR)$(DATADIR)/containers/oci/hooks.d
-	for f in ocitap.json ocitap-startcontainer.json; do \
+	for f in $(SHIPPED_HOOKS_D); do \
 		sed 's|/usr/local/bin|$(BINDIR)|' hooks/hooks.d/$$f > $(DESTDIR)$(DATADIR)/containers/oci/hooks.d/$$f; done
 	install -m 0644 $(BUILD)/sdk/libocitap.a $(DESTDIR)$(LIBDIR)/libocitap.a
 	install -m 0755 $(BUILD)/libocitap.so $(DESTDIR)$(LIBDIR)/libocitap.so.$(VERSION)
@@ -515,8 +519,7 @@ install: all man $(BUILD)/completion/ocitap
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ocitap-hook $(DESTDIR)$(BINDIR)/ocitap-hook-static $(DESTDIR)$(BINDIR)/ocitap-runtime $(HOOK_STAGES:%=$(DESTDIR)$(BINDIR)/ocitap-%) \
-		$(DESTDIR)$(DATADIR)/containers/oci/hooks.d/ocitap.json \
-		$(DESTDIR)$(DATADIR)/containers/oci/hooks.d/ocitap-startcontainer.json
+		$(SHIPPED_HOOKS_D:%=$(DESTDIR)$(DATADIR)/containers/oci/hooks.d/%)
 	rm -f $(DESTDIR)$(BINDIR)/ocitap-fdkeeper $(DESTDIR)$(MANDIR)/man8/ocitap-fdkeeper.8 $(DESTDIR)$(MANDIR)/man8/ocitap-runtime.8
 	rm -f $(DESTDIR)$(BINDIR)/ocitap $(DESTDIR)$(BINDIR)/ocitapd $(DESTDIR)$(LIBDIR)/libocitap.a $(DESTDIR)$(LIBDIR)/libocitap.so* \
 		$(DESTDIR)$(PKGCONFIGDIR)/ocitap.pc $(DESTDIR)$(MANDIR)/man1/ocitap.1 $(DESTDIR)$(MANDIR)/man1/ocitap-hook.1 \

@@ -35,11 +35,13 @@
 #define OCITAP_RUNTIME_CONFIG	  "/etc/ocitap/runtime.json"
 #define OCITAP_ENV_RUNTIME_CONFIG "OCITAP_RUNTIME_CONFIG"
 
-/* The stages added when the configuration names none: the ones that run on
- * the host (createContainer and startContainer run inside the container,
- * where neither ocitapd's socket nor the spool is). */
-#define OCITAP_WRAP_DEFAULT_STAGES \
-	((1u << OCITAP_STAGE_CREATE_RUNTIME) | (1u << OCITAP_STAGE_POSTSTART) | (1u << OCITAP_STAGE_POSTSTOP))
+/* The stages added when the configuration names none: the ones that tell
+ * ocitapd what nothing else does (ocitap-hook(1), DEFAULT STAGES):
+ * createRuntime names the init (its pidfd, its bundle) before it runs,
+ * poststop the end. poststart's "running" comes from the listener and BPF;
+ * createContainer and startContainer run inside the container, where
+ * neither ocitapd's socket nor the spool is. */
+#define OCITAP_WRAP_DEFAULT_STAGES ((1u << OCITAP_STAGE_CREATE_RUNTIME) | (1u << OCITAP_STAGE_POSTSTOP))
 
 struct ocitap_wrap_config {
 	char *runtime;	     /* the real runtime; a name is looked up in PATH */

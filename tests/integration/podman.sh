@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # podman.sh: podman runs ocitap's hooks from hooks/hooks.d (--hooks-dir), as
-# shipped: one oci-hooks(5) file for five stages, ocitap-hook told no stage;
-# and the opt-in file for startContainer. ocitapd records every stage once,
+# shipped: the default stages (createRuntime, poststop; a file each, the
+# stage named) for every container; the other host stages for containers
+# that opt in (io.ocitap.everyStage=true, ocitap-hook told no stage); and
+# the opt-in file for startContainer. ocitapd records every stage once,
 # with podman's annotations, its name (--name) and the exit code; with
 # ocitapd stopped the container runs anyway and the spool is replayed once.
 #
@@ -50,11 +52,15 @@ for f in "$TOP"/hooks/hooks.d/*.json; do
 			+ (if index("/run/ocitap/container/ocitap.sock") then ["--state-dir", $state] else ["--socket", $sock, "--state-dir", $state] end))' \
 		"$f" >"$work/hooks.d/$(basename "$f")"
 done
-check "ocitap.json: always, for every stage a host path can serve" jqe \
-	'.when.always == true and (.stages | sort) == (["prestart", "createRuntime", "createContainer", "poststart", "poststop"] | sort)' \
-	"$TOP/hooks/hooks.d/ocitap.json"
-check "ocitap.json: no stage named (ocitap-hook tells it)" jqe '.hook.args == ["ocitap-hook", "--timeout", "500"]' \
-	"$TOP/hooks/hooks.d/ocitap.json"
+for s in createRuntime poststop; do
+	f=$TOP/hooks/hooks.d/ocitap.json
+	[[ $s == poststop ]] && f=$TOP/hooks/hooks.d/ocitap-poststop.json
+	check "$(basename "$f"): always, $s only, the stage named" \
+		jqe --arg s "$s" '.when.always == true and .stages == [$s] and .hook.args == ["ocitap-hook", "--timeout", "500", $s]' "$f"
+done
+check "ocitap-every-stage.json: the other host stages, only for containers that opt in, no stage named" \
+	jqe '.stages == ["prestart", "createContainer", "poststart"] and .when.annotations["^io\\.ocitap\\.everyStage$"] == "^true$"
+	     and .hook.args == ["ocitap-hook", "--timeout", "500"]' "$TOP/hooks/hooks.d/ocitap-every-stage.json"
 check "ocitap-startcontainer.json: only for containers that opt in" \
 	jqe '.stages == ["startContainer"] and .when.annotations["^io\\.ocitap\\.startContainer$"] == "^true$"' \
 	"$TOP/hooks/hooks.d/ocitap-startcontainer.json"
@@ -75,13 +81,20 @@ check "podman run with ocitap's hooks.d: the container ran (exit 3)" [ "$rc" -eq
 [[ $rc -eq 3 ]] || echo "# $out"
 id=$(q "select id from containers where json_extract(annotations, '\$.\"org.ocitap.test\"') = 'podman' order by created_wall_ns desc limit 1")
 check "the container is recorded under podman's 64-hex id" grep -Eqx '[0-9a-f]{64}' <<<"$id"
-wait_hooks "$id" 5
-for s in prestart createRuntime createContainer poststart poststop; do
-	check "podman: $s recorded once" [ "$(hook_count "$id" "$s")" = 1 ]
+wait_hooks "$id" 2
+for s in createRuntime poststop; do
+	check "podman: $s recorded once (a default stage)" [ "$(hook_count "$id" "$s")" = 1 ]
 done
-check "podman: no startContainer without the opt-in annotation" [ "$(hook_count "$id" startContainer)" = 0 ]
+check "podman: no prestart, createContainer, poststart, startContainer without the opt-in annotations" \
+	[ "$(q "select count(*) from events where container_id='$id' and kind='hook' and source not in ('createRuntime', 'poststop')")" = 0 ]
 echo "# podman: $(q "select group_concat(source || ':' || kind || '>' || to_phase, ',') from (select * from events where container_id='$id' order by seq)")"
-check "podman: creating -> running -> stopped" [ "$(q "select group_concat(to_phase, ',') from (select to_phase from events where container_id='$id' and kind='transition' order by seq)")" = "creating,running,stopped" ]
+# running: BPF's exec, no hook needed (ocitap-hook(1), DEFAULT STAGES); without BPF the record lacks it
+if grep -q "bpf: programs loaded" "$log"; then
+	check "podman: creating -> running -> stopped, running from BPF's exec" \
+		[ "$(q "select group_concat(to_phase, ',') from (select to_phase from events where container_id='$id' and kind='transition' order by seq)")/$(q "select group_concat(source) from events where container_id='$id' and kind='transition' and to_phase='running'")" = "creating,running,stopped/bpf" ]
+else
+	check "podman, BPF off: creating -> stopped" [ "$(q "select group_concat(to_phase, ',') from (select to_phase from events where container_id='$id' and kind='transition' order by seq)")" = "creating,stopped" ]
+fi
 check "podman: exit code 3" bash -c 'for i in $(seq 30); do [ "$(sqlite3 -readonly "$1" "select exit_code from containers where id='"'"'$2'"'"'")" = 3 ] && exit 0; sleep 0.1; done; exit 1' _ "$db" "$id"
 check "podman: the user's annotation" [ "$(q "select json_extract(annotations, '\$.\"org.ocitap.test\"') from containers where id='$id'")" = podman ]
 check "podman: podman's own annotations (--rm: io.podman.annotations.autoremove)" \
@@ -94,7 +107,7 @@ plain=$id
 run web --rm localhost/ocitap-busybox:test sh -c 'exit 4'
 check "podman run --name web: the container ran (exit 4)" [ "$rc" -eq 4 ]
 web=$(q "select id from containers where json_extract(annotations, '\$.\"org.ocitap.test\"') = 'podman' order by created_wall_ns desc limit 1")
-wait_hooks "$web" 5
+wait_hooks "$web" 2
 check "podman --name web: the run is recorded under the name web, manager podman, exit 4" \
 	[ "$(q "select name || ' ' || manager || ' ' || exit_code from containers where id='$web'")" = "web podman 4" ]
 check "... and the first container under its own, plain" [ "$(q "select name from containers where id='$plain'")" = plain ]
@@ -106,14 +119,14 @@ check "ocitap inspect web (from the store): podman's web" \
 # directory visible inside (nothing else of the daemon's: not its socket, not the keeper's)
 check "ocitap-startcontainer.json: reports to the report-only socket" \
 	jqe '.hook.args | index("/run/ocitap/container/ocitap.sock")' "$TOP/hooks/hooks.d/ocitap-startcontainer.json"
-run opted --rm --annotation io.ocitap.startContainer=true -v "$BIN/ocitap-hook-static:$BIN/ocitap-hook-static:ro" \
+run opted --rm --annotation io.ocitap.startContainer=true --annotation io.ocitap.everyStage=true -v "$BIN/ocitap-hook-static:$BIN/ocitap-hook-static:ro" \
 	-v "$sockdir/container:$sockdir/container" localhost/ocitap-busybox:test true
 check "opted in: the container ran" [ "$rc" -eq 0 ]
 [[ $rc -eq 0 ]] || echo "# $out"
 id=$(q "select id from containers where json_extract(annotations, '\$.\"io.ocitap.startContainer\"') = 'true'")
 wait_hooks "$id" 6
 for s in prestart createRuntime createContainer startContainer poststart poststop; do
-	check "opted in: $s recorded once" [ "$(hook_count "$id" "$s")" = 1 ]
+	check "opted in (startContainer, everyStage): $s recorded once" [ "$(hook_count "$id" "$s")" = 1 ]
 done
 
 # a seccomp profile the way podman users ask oci-seccomp-bpf-hook for one, then used
@@ -140,11 +153,11 @@ check "daemon down: the container still ran" [ "$rc" -eq 0 ]
 check "daemon down: podman knows the container" grep -Eqx '[0-9a-f]{64}' <<<"$id"
 pm rm spooled >/dev/null 2>&1 # podman's cleanup runs poststop here at the latest
 n=$(ls "$state/spool" 2>/dev/null | grep -c '\.json$')
-check "daemon down: five reports spooled ($n)" [ "$n" -eq 5 ]
+check "daemon down: the two default stages' reports spooled ($n)" [ "$n" -eq 2 ]
 start_daemon
-wait_hooks "$id" 5
-check "replayed: the five stages, in order, once" \
-	[ "$(q "select group_concat(source, ',') from (select source from events where container_id='$id' and kind='hook' order by seq)")" = "prestart,createRuntime,createContainer,poststart,poststop" ]
+wait_hooks "$id" 2
+check "replayed: the two stages, in order, once" \
+	[ "$(q "select group_concat(source, ',') from (select source from events where container_id='$id' and kind='hook' order by seq)")" = "createRuntime,poststop" ]
 check "replayed: the spool is empty" [ "$(ls "$state/spool" | grep -c '\.json$')" = 0 ]
 stop_daemon
 

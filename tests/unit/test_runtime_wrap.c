@@ -120,11 +120,15 @@ static void test_edit(void **unused)
 	ocitap_wrap_config_init(&cfg);
 	cfg.socket = strdup("/run/o.sock");
 	cfg.policy = strdup("deny");
-	/* no hooks yet, a profile that notifies: three hooks, the listener, the policy */
+	/* no hooks yet, a profile that notifies: the default stages' hooks
+	 * (createRuntime and poststop only), the listener, the policy */
 	t = edit("{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
 		 "[{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}}}",
 		 &cfg, &ch, 0);
 	assert_int_equal(ch.hooks_added, OCITAP_WRAP_DEFAULT_STAGES);
+	assert_int_equal(OCITAP_WRAP_DEFAULT_STAGES,
+			 (1u << OCITAP_STAGE_CREATE_RUNTIME) | (1u << OCITAP_STAGE_POSTSTOP));
+	assert_null(strstr(t, "\"poststart\""));
 	assert_true(ch.listener_set && ch.metadata_set);
 	assert_non_null(strstr(t, "\"listenerPath\":\"/run/o.sock\""));
 	assert_non_null(strstr(t, "\"listenerMetadata\":\"policy=deny\""));
@@ -138,8 +142,8 @@ static void test_edit(void **unused)
 	free(t);
 	free(t2);
 	/* someone else's hooks kept, ours appended after them */
-	t = edit("{\"hooks\": {\"poststart\": [{\"path\": \"/other\"}]}}", &cfg, &ch, 0);
-	assert_non_null(strstr(t, "\"poststart\":[{\"path\":\"/other\"},{\"path\":\"/bin/ocitap-hook\""));
+	t = edit("{\"hooks\": {\"poststop\": [{\"path\": \"/other\"}]}}", &cfg, &ch, 0);
+	assert_non_null(strstr(t, "\"poststop\":[{\"path\":\"/other\"},{\"path\":\"/bin/ocitap-hook\""));
 	free(t);
 	/* a listener already named: kept, and its metadata too (none is added) */
 	t = edit("{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_NOTIFY\", \"listenerPath\": \"/theirs\"}}}",
