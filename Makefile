@@ -96,7 +96,7 @@ UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/keeper-test $(BUILD)/tests/bench-parse $(BUILD)/tests/min-agent \
              $(BUILD)/tests/scale-client $(BUILD)/tests/notify-loop $(BUILD)/tests/spawn-bench \
-             $(BUILD)/tests/return0 $(BUILD)/tests/bpf-prog $(BUILD)/tests/perfbuf-tracer $(BUILD)/tests/claim-id $(BUILD)/tests/peer-tool
+             $(BUILD)/tests/return0 $(BUILD)/tests/return0-static $(BUILD)/tests/bpf-prog $(BUILD)/tests/perfbuf-tracer $(BUILD)/tests/claim-id $(BUILD)/tests/peer-tool
 
 FUZZ_TARGETS := state process_state config policy report hooksd runtime profile query wrap wrap_splice names daemon_conf http_addr
 FUZZ_BUILD   := $(BUILD)/fuzz
@@ -329,6 +329,10 @@ $(BUILD)/tests/bpf-prog: $(BUILD)/tests/integration/bpf-prog.o
 # linked like ocitap-hook: libocitap.a, json-c loaded
 $(BUILD)/tests/return0: $(BUILD)/tests/bench/return0.o $(BUILD)/libocitap.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libocitap.a -ljson-c
+
+# the same, static as ocitap-hook is: the container-start benchmark's null hook
+$(BUILD)/tests/return0-static: $(BUILD)/tests/bench/return0.o $(BUILD)/libocitap.a
+	$(Q)$(CC) -static -o $@ $< $(BUILD)/libocitap.a -ljson-c
 
 $(BUILD)/tests/scale-client: $(BUILD)/tests/bench/scale-client.o $(BUILD)/libocitap.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libocitap.a $(DEP_LIBS)
