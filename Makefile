@@ -91,7 +91,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 
 UNIT_TESTS := error defaults clock number json_util io state scm bundle lifecycle policy store report proc spool stage metrics hooksd procinfo runtime keeper profile query \
-              writer options nsid http_routes push runtime_wrap runtime_wrap_splice json_scan names exit_text conf http_addr
+              writer options nsid http_routes http_cache push runtime_wrap runtime_wrap_splice json_scan names exit_text conf http_addr
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/keeper-test $(BUILD)/tests/bench-parse $(BUILD)/tests/min-agent \
@@ -105,7 +105,7 @@ FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize
 ASAN_BUILD   := $(BUILD)/asan
 
 DAEMON_SRCS := $(addprefix inspect/ocitapd/,main.c options.c log.c loop.c container.c tracking.c notify.c exit.c peers.c replay.c ledger.c \
-                 handover.c upgrade.c writer.c tracer.c keeper-client.c metrics.c http.c http-routes.c http-api.c \
+                 handover.c upgrade.c writer.c tracer.c keeper-client.c metrics.c http.c http-routes.c http-api.c http-cache.c \
                  http-stream.c http-page.c push.c)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 
@@ -272,6 +272,12 @@ $(BUILD)/tests/test_http_routes: $(BUILD)/tests/unit/test_http_routes.o $(BUILD)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS)
+
+# the HTTP export's kept answers (pure: no libmicrohttpd)
+$(BUILD)/tests/test_http_cache: $(BUILD)/tests/unit/test_http_cache.o $(BUILD)/inspect/ocitapd/http-cache.o
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(CMOCKA_LIBS)
 
 # the push thread against a receiver inside the test, with a real store and store thread
 $(BUILD)/tests/test_push: $(BUILD)/tests/unit/test_push.o $(BUILD)/inspect/ocitapd/push.o \

@@ -195,7 +195,8 @@ static int list_one(const struct ocitap_store_container *c, int64_t stopped_wall
 	return 0;
 }
 
-enum MHD_Result http_get_containers(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store)
+enum MHD_Result http_get_containers(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store,
+				    const struct http_cache_ticket *t)
 {
 	struct filter f = { .server = s, .store = store };
 	struct ocitap_error err = { 0 };
@@ -222,7 +223,7 @@ enum MHD_Result http_get_containers(struct http_server *s, struct MHD_Connection
 		json_object_object_add(o, "next", f.more ? json_object_new_string(next) : NULL);
 	}
 	say_if_degraded(s, o, NULL);
-	r = http_reply_json(conn, MHD_HTTP_OK, o);
+	r = http_reply_json_cached(s, conn, t, o);
 out:
 	ocitap_query_release(&f.q);
 	return r;
@@ -248,7 +249,7 @@ static enum MHD_Result reply_not_found(struct http_server *s, struct MHD_Connect
 }
 
 enum MHD_Result http_get_container(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store,
-				   const char *id)
+				   const char *id, const struct http_cache_ticket *t)
 {
 	struct ocitap_error err = { 0 };
 	struct ocitap_query q;
@@ -273,7 +274,7 @@ enum MHD_Result http_get_container(struct http_server *s, struct MHD_Connection 
 					ocitap_error_format(&err, line, sizeof(line)));
 	http_add_live_policies(s, id, o);
 	say_if_degraded(s, o, id);
-	return http_reply_json(conn, MHD_HTTP_OK, o);
+	return http_reply_json_cached(s, conn, t, o);
 }
 
 /* ---- /v1/containers/{id}/runs ------------------------------------------------- */
@@ -436,6 +437,22 @@ enum MHD_Result http_get_metrics(struct http_server *s, struct MHD_Connection *c
 		"# HELP ocitap_spool_pending Hook reports waiting in the spool to be taken.\n"
 		"# TYPE ocitap_spool_pending gauge\nocitap_spool_pending %ld\n",
 		ws.commits, ws.failures, ws.degraded ? 1 : 0, spool_pending(s) > 0 ? spool_pending(s) : 0);
+	{
+		size_t kept, bytes;
+
+		http_cache_size(&s->cache, &kept, &bytes);
+		fprintf(out,
+			"# HELP ocitap_http_cache_answers API answers kept ready to send (valid until the next "
+			"commit).\n# TYPE ocitap_http_cache_answers gauge\nocitap_http_cache_answers %zu\n"
+			"# HELP ocitap_http_cache_bytes Bytes of the API answers kept ready.\n"
+			"# TYPE ocitap_http_cache_bytes gauge\nocitap_http_cache_bytes %zu\n"
+			"# HELP ocitap_http_cache_hits_total API requests answered from the kept answers.\n"
+			"# TYPE ocitap_http_cache_hits_total counter\nocitap_http_cache_hits_total %" PRIu64 "\n"
+			"# HELP ocitap_http_cache_misses_total API requests whose answer had to be built.\n"
+			"# TYPE ocitap_http_cache_misses_total counter\nocitap_http_cache_misses_total %" PRIu64 "\n",
+			kept, bytes, __atomic_load_n(&s->cache.hits, __ATOMIC_RELAXED),
+			__atomic_load_n(&s->cache.misses, __ATOMIC_RELAXED));
+	}
 	metrics_render(out);
 	process_metrics(s, out);
 	fclose(out);

@@ -15,10 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "http-cache.h"
 #include "http.h"
 #include "ocitap-private.h"
 
 struct json_object;
+struct http_route;
 
 /* Event streams at once: below the server's connection limit (64), so
  * that /healthz, /metrics and the API always have connections left. */
@@ -31,6 +33,10 @@ struct json_object;
  * (the store thread's, always, in WAL mode), so connections opened per
  * client would leave as many fds as the peak of clients. */
 #define HTTP_STORE_POOL 4
+/* The answers kept ready (http-cache.h) take at most this much memory. */
+#define HTTP_CACHE_BYTES ((size_t)32 << 20)
+/* A request whose answer another is building waits this long for it. */
+#define HTTP_CACHE_WAIT_MS 2000
 
 /* A container's seccomp notify fds as the event loop last said. */
 struct http_live_fds {
@@ -65,6 +71,22 @@ struct http_server {
 	pthread_mutex_t live_lock;
 	struct http_live_fds *live;
 	size_t n_live, cap_live;
+	uint64_t live_changes; /* atomic: bumped at every change of live, after it */
+
+	/* the answers of /v1/containers and /v1/containers/ID kept ready, each
+	 * for one generation: the writer's commits plus live_changes */
+	struct http_cache cache;
+	uint64_t instance; /* this daemon's, in every ETag: generations restart with it */
+};
+
+/* Whether a request's answer may come from the cache, and under which key
+ * and generation; made by http_cache_ticket_make(). */
+struct http_cache_ticket {
+	bool on;      /* false: built every time, no ETag (the store degraded, a key too long) */
+	bool builder; /* others wait for this request's answer (http_cache_built() after it) */
+	uint64_t generation;
+	char key[HTTP_CACHE_KEY_MAX + 1];
+	char etag[64]; /* "INSTANCE-GENERATION", quotes included */
 };
 
 /* One per connection (thread-per-connection: used by one thread at a time). */
@@ -87,6 +109,24 @@ enum MHD_Result http_reply_json(struct MHD_Connection *conn, unsigned status, st
 /* {"error": MESSAGE, "status": STATUS}. */
 enum MHD_Result http_reply_error(struct MHD_Connection *conn, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * The cache's part of a request to /v1/containers or /v1/containers/ID
+ * (endpoint and id from the route): the generation is read here, before
+ * the store is, so that an answer kept under it never holds data older
+ * than it. The writer counts a commit before it sends any "ok" of it, so
+ * a hook's report is in every answer read after the hook was answered.
+ */
+void http_cache_ticket_make(struct http_server *s, struct MHD_Connection *conn, const struct http_route *route,
+			    struct http_cache_ticket *ret);
+/* The kept answer of t (waiting for another request building it), or 304
+ * Not Modified when If-None-Match names its ETag; false: none kept (build
+ * it, then http_cache_built()). */
+bool http_cache_serve(struct http_server *s, struct MHD_Connection *conn, struct http_cache_ticket *t,
+		      enum MHD_Result *ret);
+/* o (taken) as the 200 answer of t, with its ETag, kept when t is on;
+ * 304 instead when If-None-Match names the ETag. */
+enum MHD_Result http_reply_json_cached(struct http_server *s, struct MHD_Connection *conn,
+				       const struct http_cache_ticket *t, struct json_object *o);
 /* The request's query arguments (lib/query.h) into q (the caller releases
  * it); false after answering 400, with *ret what to return. */
 bool http_read_query(struct MHD_Connection *conn, struct ocitap_query *q, enum MHD_Result *ret);
@@ -102,10 +142,12 @@ void http_add_live_policies(struct http_server *s, const char *id, struct json_o
 enum MHD_Result http_get_healthz(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store,
 				 const char *store_why);
 enum MHD_Result http_get_metrics(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store);
-enum MHD_Result http_get_containers(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store);
+/* t: where the 200 answer is kept (http_reply_json_cached()). */
+enum MHD_Result http_get_containers(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store,
+				    const struct http_cache_ticket *t);
 /* id: NUL-terminated (the rest of the path). */
 enum MHD_Result http_get_container(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store,
-				   const char *id);
+				   const char *id, const struct http_cache_ticket *t);
 enum MHD_Result http_get_events(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store);
 /* The id is id_len bytes at id (not terminated). */
 enum MHD_Result http_get_container_runs(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store,

@@ -30,6 +30,7 @@
  * have connections left; a connection idle for CONN_TIMEOUT_S is closed.
  */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -191,21 +192,14 @@ enum MHD_Result http_reply(struct MHD_Connection *conn, unsigned status, const c
 	return r;
 }
 
+static char *json_body(struct json_object *o, size_t *ret_len);
+
 enum MHD_Result http_reply_json(struct MHD_Connection *conn, unsigned status, struct json_object *o)
 {
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	size_t len = strlen(s);
-	char *body = malloc(len + 2);
+	size_t len = 0;
+	char *body = json_body(o, &len);
 
-	if (!body) {
-		json_object_put(o);
-		return MHD_NO;
-	}
-	memcpy(body, s, len);
-	body[len++] = '\n';
-	body[len] = '\0';
-	json_object_put(o);
-	return http_reply(conn, status, "application/json", body, len);
+	return body ? http_reply(conn, status, "application/json", body, len) : MHD_NO;
 }
 
 enum MHD_Result http_reply_error(struct MHD_Connection *conn, unsigned status, const char *fmt, ...)
@@ -220,6 +214,200 @@ enum MHD_Result http_reply_error(struct MHD_Connection *conn, unsigned status, c
 	json_object_object_add(o, "error", json_object_new_string(msg));
 	json_object_object_add(o, "status", json_object_new_int((int)status));
 	return http_reply_json(conn, status, o);
+}
+
+/* ---- answers kept ready (http-cache.c) ------------------------------------------ */
+
+static void drop_response(void *value)
+{
+	MHD_destroy_response(value); /* freed once the last connection sending it is done */
+}
+
+/* What every answer is made of: the store's commits and the live fds. */
+static uint64_t answers_generation(struct http_server *s)
+{
+	uint64_t commits = s->cfg->writer ? writer_commits(s->cfg->writer) : 0;
+
+	return commits + __atomic_load_n(&s->live_changes, __ATOMIC_ACQUIRE);
+}
+
+struct key_ctx {
+	char *buf;
+	size_t len;
+	bool overflow;
+};
+
+static void key_append(struct key_ctx *k, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (k->len + n > HTTP_CACHE_KEY_MAX) {
+		k->overflow = true;
+		return;
+	}
+	memcpy(k->buf + k->len, text, n);
+	k->len += n;
+	k->buf[k->len] = '\0';
+}
+
+static enum MHD_Result key_add_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct key_ctx *k = cls;
+
+	key_append(k, "&");
+	key_append(k, key);
+	if (value) {
+		key_append(k, "=");
+		key_append(k, value);
+	}
+	return k->overflow ? MHD_NO : MHD_YES;
+}
+
+void http_cache_ticket_make(struct http_server *s, struct MHD_Connection *conn, const struct http_route *route,
+			    struct http_cache_ticket *ret)
+{
+	struct key_ctx k = { .buf = ret->key };
+	struct writer_stats ws = { 0 };
+
+	*ret = (struct http_cache_ticket){ .generation = answers_generation(s) };
+	if (s->cfg->writer)
+		writer_get_stats(s->cfg->writer, &ws);
+	if (ws.degraded)
+		return; /* the answers say what is held in memory, which no generation counts */
+	/* the endpoint, the id (it holds no '\n': a control character is refused) and the query as sent */
+	key_append(&k, route->endpoint == HTTP_ENDPOINT_CONTAINER ? "container\n" : "containers\n");
+	if (route->endpoint == HTTP_ENDPOINT_CONTAINER && route->id_len <= HTTP_CACHE_KEY_MAX - k.len) {
+		memcpy(k.buf + k.len, route->id, route->id_len);
+		k.len += route->id_len;
+		k.buf[k.len] = '\0';
+	} else if (route->endpoint == HTTP_ENDPOINT_CONTAINER) {
+		k.overflow = true;
+	}
+	key_append(&k, "\n");
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, key_add_arg, &k);
+	if (k.overflow)
+		return;
+	snprintf(ret->etag, sizeof(ret->etag), "\"%" PRIx64 "-%" PRIu64 "\"", s->instance, ret->generation);
+	ret->on = true;
+}
+
+/* Does If-None-Match (a list of entity tags, maybe weak: W/"...") name
+ * etag? Anything else in it (garbage, "*") matches nothing. */
+static bool etag_listed(struct MHD_Connection *conn, const char *etag)
+{
+	const char *p = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	size_t n = strlen(etag);
+
+	while (p && *p) {
+		p += strspn(p, " \t,");
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (strncmp(p, etag, n) == 0 && (p[n] == '\0' || strchr(", \t", p[n])))
+			return true;
+		p += strcspn(p, ",");
+	}
+	return false;
+}
+
+static enum MHD_Result reply_not_modified(struct MHD_Connection *conn, const char *etag)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result r;
+
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	r = MHD_queue_response(conn, MHD_HTTP_NOT_MODIFIED, resp);
+	MHD_destroy_response(resp);
+	metric_add("ocitap_http_requests_total", 1, "code", "304", NULL);
+	return r;
+}
+
+struct serve_ctx {
+	struct MHD_Connection *conn;
+	bool not_modified;
+	enum MHD_Result r;
+};
+
+/* Under the cache's lock: queueing takes the connection's own reference. */
+static void serve_kept(void *value, void *userdata)
+{
+	struct serve_ctx *c = userdata;
+
+	if (!c->not_modified)
+		c->r = MHD_queue_response(c->conn, MHD_HTTP_OK, value);
+}
+
+bool http_cache_serve(struct http_server *s, struct MHD_Connection *conn, struct http_cache_ticket *t,
+		      enum MHD_Result *ret)
+{
+	/* 304 only with an answer kept: it says the resource is there (a 404 has no ETag) */
+	struct serve_ctx c = { .conn = conn, .not_modified = t->on && etag_listed(conn, t->etag) };
+
+	if (!t->on)
+		return false;
+	/* a miss waits for the request already building the same answer, if any */
+	if (!http_cache_use(&s->cache, t->key, t->generation, serve_kept, &c) &&
+	    !http_cache_await(&s->cache, t->key, t->generation, HTTP_CACHE_WAIT_MS, serve_kept, &c, &t->builder))
+		return false;
+	if (c.not_modified) {
+		*ret = reply_not_modified(conn, t->etag);
+	} else {
+		*ret = c.r;
+		metric_add("ocitap_http_requests_total", 1, "code", "200", NULL);
+	}
+	return true;
+}
+
+/* o (taken) as one line of JSON in a new buffer; NULL: out of memory. */
+static char *json_body(struct json_object *o, size_t *ret_len)
+{
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	size_t len = strlen(text);
+	char *body = malloc(len + 2);
+
+	if (body) {
+		memcpy(body, text, len);
+		body[len++] = '\n';
+		body[len] = '\0';
+		*ret_len = len;
+	}
+	json_object_put(o);
+	return body;
+}
+
+enum MHD_Result http_reply_json_cached(struct http_server *s, struct MHD_Connection *conn,
+				       const struct http_cache_ticket *t, struct json_object *o)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result r;
+	size_t len = 0;
+	char *body;
+
+	if (!t || !t->on)
+		return http_reply_json(conn, MHD_HTTP_OK, o);
+	body = json_body(o, &len);
+	resp = body ? MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE) : NULL;
+	if (!resp) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	/* kept by a client only to ask again with If-None-Match */
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, t->etag);
+	if (etag_listed(conn, t->etag)) {
+		r = reply_not_modified(conn, t->etag);
+	} else {
+		r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+		metric_add("ocitap_http_requests_total", 1, "code", "200", NULL);
+	}
+	/* queued first: once kept, another request's put may drop it */
+	if (!http_cache_put(&s->cache, t->key, t->generation, resp, len))
+		MHD_destroy_response(resp);
+	return r;
 }
 
 /* ---- live notify fds (written by the event loop, read by requests) ---- */
@@ -259,6 +447,9 @@ void http_set_notify_fds(struct http_server *s, const char *id, int n, const cha
 			free(s->live[s->n_live].policies);
 	}
 out:
+	/* after the change: an answer kept under the old generation may show it,
+	 * none under the new one can miss it */
+	__atomic_add_fetch(&s->live_changes, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&s->live_lock);
 }
 
@@ -418,7 +609,8 @@ static void nice_connection(struct http_conn_ctx *cc)
 
 /* The endpoint route names, with the store it needs. */
 static enum MHD_Result dispatch_endpoint(struct http_server *s, struct MHD_Connection *conn,
-					 const struct http_route *route, struct ocitap_store *store, const char *why)
+					 const struct http_route *route, struct ocitap_store *store, const char *why,
+					 const struct http_cache_ticket *t)
 {
 	switch (route->endpoint) {
 	case HTTP_ENDPOINT_PAGE:
@@ -432,11 +624,11 @@ static enum MHD_Result dispatch_endpoint(struct http_server *s, struct MHD_Conne
 	case HTTP_ENDPOINT_EVENTS:
 		return http_get_events(s, conn, store);
 	case HTTP_ENDPOINT_CONTAINERS:
-		return http_get_containers(s, conn, store);
+		return http_get_containers(s, conn, store, t);
 	case HTTP_ENDPOINT_PROFILE:
 		return http_get_profile(s, conn, route->id, route->id_len);
 	case HTTP_ENDPOINT_CONTAINER:
-		return http_get_container(s, conn, store, route->id);
+		return http_get_container(s, conn, store, route->id, t);
 	case HTTP_ENDPOINT_RUNS:
 		return http_get_container_runs(s, conn, store, route->id, route->id_len);
 	case HTTP_ENDPOINT_NONE:
@@ -451,15 +643,25 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *co
 {
 	struct ocitap_error err = { 0 };
 	struct ocitap_store *store = NULL;
+	struct http_cache_ticket ticket = { 0 };
 	char why[512] = "";
 	enum MHD_Result r;
 
+	/* a kept answer needs no store connection */
+	if (route->endpoint == HTTP_ENDPOINT_CONTAINERS || route->endpoint == HTTP_ENDPOINT_CONTAINER) {
+		http_cache_ticket_make(s, conn, route, &ticket);
+		if (http_cache_serve(s, conn, &ticket, &r))
+			return r;
+	}
 	if (route->store != HTTP_STORE_NONE && http_store_take(s, &store, &err) < 0)
 		ocitap_error_format(&err, why, sizeof(why));
 	if (route->store == HTTP_STORE_REQUIRED && !store)
-		return http_reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store: %s", why);
-	r = dispatch_endpoint(s, conn, route, store, why);
+		r = http_reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store: %s", why);
+	else
+		r = dispatch_endpoint(s, conn, route, store, why, &ticket);
 	http_store_give(s, store);
+	if (ticket.builder)
+		http_cache_built(&s->cache, ticket.key, ticket.generation);
 	return r;
 }
 
@@ -569,6 +771,8 @@ static struct http_server *server_new(const struct http_config *cfg)
 	s->cfg = cfg;
 	s->listen_fd = -1;
 	s->started_wall_s = ocitap_wall_ns() / 1000000000;
+	s->instance = (uint64_t)ocitap_wall_ns() ^ ((uint64_t)getpid() << 40);
+	http_cache_init(&s->cache, HTTP_CACHE_BYTES, drop_response);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->live_lock, NULL);
 	pthread_condattr_init(&attr);
@@ -596,6 +800,7 @@ static void server_free(struct http_server *s)
 		free(s->live[i].policies);
 	}
 	free(s->live);
+	http_cache_release(&s->cache);
 	for (unsigned i = 0; i < s->n_idle; i++)
 		ocitap_store_close(s->idle[i]);
 	pthread_cond_destroy(&s->pool_returned);

@@ -310,7 +310,9 @@ static void *writer_main(void *arg)
 		if (w->degraded)
 			log_msg(LOG_INFO, "store: writing again");
 		__atomic_store_n(&w->degraded, false, __ATOMIC_RELAXED);
-		__atomic_fetch_add(&w->commits, 1, __ATOMIC_RELAXED);
+		/* before hand_back(): the HTTP cache's generation moves before any
+		 * hook hears "ok" (writer_commits()) */
+		__atomic_fetch_add(&w->commits, 1, __ATOMIC_RELEASE);
 		if (w->sync_interval_ms && !w->unsynced_since_ms)
 			w->unsynced_since_ms = ocitap_now_ms();
 		for (struct wop *op = batch; op; op = op->next) {
@@ -432,6 +434,11 @@ void writer_get_stats(struct writer *w, struct writer_stats *ret)
 				      .failures = __atomic_load_n(&w->failures, __ATOMIC_RELAXED),
 				      .syncs = __atomic_load_n(&w->syncs, __ATOMIC_RELAXED),
 				      .degraded = __atomic_load_n(&w->degraded, __ATOMIC_RELAXED) };
+}
+
+uint64_t writer_commits(struct writer *w)
+{
+	return __atomic_load_n(&w->commits, __ATOMIC_ACQUIRE);
 }
 
 struct wop *wop_new(enum wop_kind kind, const char *id)

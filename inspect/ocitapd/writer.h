@@ -141,6 +141,9 @@ struct writer_ack *writer_take_acked(struct writer *w);
 /* True when acks wait to be taken (a hint, without the lock). */
 bool writer_has_acked(struct writer *w);
 void writer_get_stats(struct writer *w, struct writer_stats *ret);
+/* Commits so far (any thread). Counted before any "ok" of the commit is
+ * sent, and read with acquire: whoever sees the count can read the commit. */
+uint64_t writer_commits(struct writer *w);
 /* Each op not yet in the store (a failed batch being retried, then the
  * queue), under the queue's lock: fn must only read the op, and quickly.
  * Any thread. */
