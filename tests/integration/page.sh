@@ -10,7 +10,11 @@
 # no CSP refusal or exception. A real runc container started after the page
 # loaded, exiting 3 after two notified mkdirs, appears on it as "exited 3"
 # with its notifications, without a reload; a click shows its timeline
-# (hooks, transitions, the exit). The daemon restarted under it, the page
+# (hooks, transitions, the exit). A running container whose listenerMetadata
+# names an unknown policy (policy=strcit) shows, in its detail, its notify
+# fd's policy as the fallback deny with the name asked for; one with a
+# known policy (audit) shows it with no "fallback"; once killed, its open
+# detail says no notify fd is open. The daemon restarted under it, the page
 # reconnects by itself and shows the next container. Without the token, or with a wrong one,
 # the page shows an auth error and no data; the right token given in its
 # form brings the data.
@@ -84,21 +88,31 @@ rootfs=$work/rootfs
 make_rootfs "$rootfs"
 evil='<img src=x onerror="document.title=`pwned`;window.pwned=1">'
 hookdef="def hook(\$s): {path: (\"$BIN/ocitap-\" + \$s), args: [\"ocitap-\" + \$s, \"--socket\", \$sock, \"--state-dir\", \"$state\"]};"
-# run ID NAME SHELL-COMMAND: a busybox container with ocitap's host-side
-# hooks, mkdir notified (audit), named NAME (CRI-O's annotations); returns runc's exit
-run() {
+# bundle ID NAME SHELL-COMMAND [POLICY]: in $work/b-ID, a busybox container
+# with ocitap's host-side hooks, mkdir notified under POLICY (default audit),
+# named NAME (CRI-O's annotations)
+bundle() {
 	local b=$work/b-$1
 	mkdir -p "$b"
 	(cd "$b" && runc spec)
-	jq --arg sock "$sock" --arg root "$rootfs" --arg name "$2" --arg cmd "$3" "$hookdef"'
+	jq --arg sock "$sock" --arg root "$rootfs" --arg name "$2" --arg cmd "$3" --arg pol "policy=${4:-audit}" "$hookdef"'
 	  .process.terminal = false | .root = {path: $root, readonly: false} | .process.args = ["sh", "-c", $cmd]
 	| .annotations = {"io.container.manager": "cri-o", "io.kubernetes.cri-o.ContainerType": "container",
 	    "io.kubernetes.container.name": $name, "io.kubernetes.pod.name": "pod-1", "io.kubernetes.pod.namespace": "test"}
-	| .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $sock, listenerMetadata: "policy=audit",
+	| .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $sock, listenerMetadata: $pol,
 	    syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY"}]}
 	| .hooks = {createRuntime: [hook("createRuntime")], poststart: [hook("poststart")], poststop: [hook("poststop")]}' \
 		"$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
-	timeout 60 runc --root "$work/runc" run --bundle "$b" "$1" </dev/null >/dev/null 2>&1
+}
+# run ID NAME SHELL-COMMAND [POLICY]: that container run to its end; returns runc's exit
+run() {
+	bundle "$@"
+	timeout 60 runc --root "$work/runc" run --bundle "$work/b-$1" "$1" </dev/null >/dev/null 2>&1
+}
+# run_detached ID NAME POLICY: that container left running (sleeping), detached
+run_detached() {
+	bundle "$1" "$2" 'sleep 600' "$3"
+	timeout 60 runc --root "$work/runc" run -d --bundle "$work/b-$1" "$1" </dev/null >/dev/null 2>&1
 }
 stopped() { [[ $(curl -s -H "Authorization: Bearer $token" "$base/v1/containers/$1" | jq -r .status 2>/dev/null) == stopped ]]; }
 run page-evil "$evil" 'exit 0'
@@ -163,6 +177,39 @@ got=$(cdp wait "$tab" "document.getElementById('detail').dataset.id === 'page-ev
 check "... the evil name's timeline: its title is the name, as text; still no img" \
 	test "$got/$(cdp eval "$tab" "document.querySelectorAll('img').length + document.querySelectorAll('[onerror]').length")" = "$(jq -n --arg e "$evil" '$e')/0" ||
 	echo "# $got"
+
+# ---- each live notify fd's policy, and whether it was a fallback ----
+# in TAB: the rows of the detail's notify fds, "FD | POLICY | FALLBACK-FLAG"
+policies="[...document.querySelectorAll('#policies-body tr')].map((t) => [...t.children].map((c) => c.textContent).concat(t.dataset.fallback).join(' | '))"
+# shown ID: the detail's notify fd rows once ID's detail shows some
+shown() {
+	waits "$tab" "[...document.querySelectorAll('#runs-body tr')].some((t) => t.dataset.id === '$1')" 10
+	cdp eval "$tab" "[...document.querySelectorAll('#runs-body tr')].find((t) => t.dataset.id === '$1').click()" >/dev/null
+	cdp wait "$tab" "document.getElementById('detail').dataset.id === '$1' && !document.getElementById('detail').hidden &&
+		$policies.length > 0 && document.getElementById('policies-none').hidden && $policies" 10
+}
+got=$(cdp eval "$tab" "document.getElementById('detail').dataset.id + ' ' + $policies.length + ' ' + document.getElementById('policies-none').hidden")
+check "a stopped run's detail lists no notify fd, and says none is open" test "$got" = '"page-evil 0 false"' || echo "# $got"
+run_detached page-typo typo strcit
+check "runc started page-typo (listenerMetadata policy=strcit, a name ocitapd does not have)" test $? -eq 0
+got=$(shown page-typo)
+check "... its detail shows its fd's policy as the fallback, naming what was asked for" \
+	test "$got" = "$(jq -nc '["the init'"'"'s | deny (fallback: unknown policy \"strcit\") | 1"]')" || echo "# $got"
+got=$(cdp eval "$tab" "document.querySelector('#policies-body tr .answer').title")
+check "... and its tooltip says why" \
+	test "$(jq -r 'contains("asked for \"strcit\", which ocitapd does not have")' <<<"$got")" = true || echo "# $got"
+run_detached page-known known audit
+check "runc started page-known (policy=audit, a known policy)" test $? -eq 0
+got=$(shown page-known)
+check "... its detail shows audit, with no fallback" \
+	test "$got" = "$(jq -nc '["the init'"'"'s | audit | 0"]')" || echo "# $got"
+check "... and the word fallback nowhere in the detail" \
+	test "$(cdp eval "$tab" "document.getElementById('detail').textContent.includes('fallback')")" = false
+runc --root "$work/runc" delete -f page-known >/dev/null 2>&1
+check "page-known killed: its open detail says no notify fd is open any more, without a click" \
+	waits "$tab" "document.getElementById('detail').dataset.id === 'page-known' && $policies.length === 0 &&
+		!document.getElementById('policies-none').hidden" 10
+runc --root "$work/runc" delete -f page-typo >/dev/null 2>&1
 
 # ---- the daemon restarted under the open page ----
 stop_daemon
