@@ -15,7 +15,9 @@
  * namespace, manager: names.h); events and notification counts carry their
  * run. containers is a view: the latest run of each id, with how many it
  * had (what schema 1's table of the same name held, for readers of the SQL).
- * Schema 2 was the same without the names.
+ * Schema 2 was the same without the names. runs_by_created is the order
+ * the container list is read in, so that a page of it reads that page, not
+ * every run (made on any database that lacks it; no schema number of its own).
  */
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -28,6 +30,7 @@ static const char schema[] =
 	"  profile_status TEXT, profile_path TEXT, profile_error TEXT,"
 	"  name TEXT, pod TEXT, namespace TEXT, manager TEXT,"
 	"  PRIMARY KEY (id, run));"
+	"CREATE INDEX IF NOT EXISTS runs_by_created ON runs (created_wall_ns, id);"
 	"CREATE VIEW IF NOT EXISTS containers AS SELECT r.*,"
 	"  (SELECT COUNT(*) FROM runs n WHERE n.id = r.id) AS runs FROM runs r"
 	"  WHERE NOT EXISTS (SELECT 1 FROM runs n WHERE n.id = r.id AND n.run > r.run);"

@@ -598,15 +598,20 @@ int ocitap_store_foreach_event(struct ocitap_store *s, const char *id, int64_t r
 			       int (*fn)(const struct ocitap_event *ev, void *userdata), void *userdata,
 			       struct ocitap_error *err)
 {
+#define EVENT_COLUMNS \
+	"seq, container_id, kind, from_phase, to_phase, source, mono_ns, wall_ns, exit_code, signal, oom, run"
+	/* one statement per case: an "?2 IS NULL OR" would keep SQLite from the
+	 * container's index, and one container's timeline would scan every event */
+	static const char *const sql[] = {
+		"SELECT " EVENT_COLUMNS " FROM events WHERE seq > ?1 ORDER BY seq",
+		"SELECT " EVENT_COLUMNS " FROM events WHERE container_id = ?2 AND seq > ?1 ORDER BY seq",
+		"SELECT " EVENT_COLUMNS " FROM events WHERE container_id = ?2 AND run = ?3 AND seq > ?1 ORDER BY seq",
+	};
+#undef EVENT_COLUMNS
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = sqlite3_prepare_v2(
-		s->db,
-		"SELECT seq, container_id, kind, from_phase, to_phase, source, mono_ns, wall_ns,"
-		" exit_code, signal, oom, run FROM events WHERE seq > ?1 AND (?2 IS NULL OR container_id = ?2)"
-		" AND (?3 IS NULL OR run = ?3) ORDER BY seq",
-		-1, &st, NULL);
+	rc = sqlite3_prepare_v2(s->db, sql[!id ? 0 : run > 0 ? 2 : 1], -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return db_error(s, err, "read events");
 	sqlite3_bind_int64(st, 1, since);
@@ -734,6 +739,25 @@ int ocitap_store_foreach_container(struct ocitap_store *s,
 		    " (SELECT 1 FROM runs n WHERE n.id = r.id AND n.run > r.run) ORDER BY created_wall_ns, id",
 		    -1, &st, NULL) != SQLITE_OK)
 		return db_error(s, err, "read containers");
+	return each_run_row(s, st, fn, userdata, err);
+}
+
+int ocitap_store_foreach_container_after(struct ocitap_store *s, int64_t after_ns, const char *after_id,
+					 int (*fn)(const struct ocitap_store_container *c, int64_t stopped_wall_ns,
+						   void *userdata),
+					 void *userdata, struct ocitap_error *err)
+{
+	sqlite3_stmt *st = NULL;
+
+	/* a row value compared in the index's order: the scan starts at the cursor */
+	if (sqlite3_prepare_v2(
+		    s->db,
+		    "SELECT " RUN_COLUMNS " FROM runs r WHERE (created_wall_ns, id) > (?1, ?2) AND NOT EXISTS"
+		    " (SELECT 1 FROM runs n WHERE n.id = r.id AND n.run > r.run) ORDER BY created_wall_ns, id",
+		    -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, err, "read containers");
+	sqlite3_bind_int64(st, 1, after_ns);
+	sqlite3_bind_text(st, 2, after_id, -1, SQLITE_STATIC);
 	return each_run_row(s, st, fn, userdata, err);
 }
 

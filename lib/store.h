@@ -179,6 +179,13 @@ int ocitap_store_foreach_container(struct ocitap_store *store,
 				   int (*fn)(const struct ocitap_store_container *c, int64_t stopped_wall_ns,
 					     void *userdata),
 				   void *userdata, struct ocitap_error *err);
+/* The same from a point of that order (created_wall_ns, then id): only the
+ * containers whose latest run comes after (after_ns, after_id), read from
+ * there (an index), so that a page deep in the list costs a page. */
+int ocitap_store_foreach_container_after(struct ocitap_store *store, int64_t after_ns, const char *after_id,
+					 int (*fn)(const struct ocitap_store_container *c, int64_t stopped_wall_ns,
+						   void *userdata),
+					 void *userdata, struct ocitap_error *err);
 int ocitap_store_foreach_run(struct ocitap_store *store, const char *id,
 			     int (*fn)(const struct ocitap_store_container *c, int64_t stopped_wall_ns, void *userdata),
 			     void *userdata, struct ocitap_error *err);

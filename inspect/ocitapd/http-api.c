@@ -208,7 +208,10 @@ enum MHD_Result http_get_containers(struct http_server *s, struct MHD_Connection
 		return r;
 	filter_cursor(&f);
 	f.list = json_object_new_array();
-	if (ocitap_store_foreach_container(store, list_one, &f, &err) < 0) {
+	/* a cursor of a page's "next" is where the store starts reading; a bare
+	 * id (after_ns < 0) is skipped through in list_one */
+	if ((f.after_ns >= 0 ? ocitap_store_foreach_container_after(store, f.after_ns, f.after_id, list_one, &f, &err)
+			     : ocitap_store_foreach_container(store, list_one, &f, &err)) < 0) {
 		json_object_put(f.list);
 		r = http_reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store: %s",
 				     ocitap_error_format(&err, line, sizeof(line)));

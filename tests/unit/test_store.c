@@ -2,7 +2,8 @@
  * test_store.c: the SQLite store: containers, events with sequence numbers
  * that survive a reopen, exit fields, notification counts, a read-only
  * reader alongside the writer, retention, runs of one id kept apart, each
- * run's names, and databases of earlier schemas brought up to date.
+ * run's names, the list read from a page's cursor, and databases of
+ * earlier schemas brought up to date.
  */
 #include <errno.h>
 #include <sqlite3.h>
@@ -479,6 +480,59 @@ static void test_runs_apart(void **unused)
 	ocitap_store_close(s);
 }
 
+/* The container list read from a cursor: only what comes after it in the
+ * list's order (creation time, then id), each id by its latest run; the
+ * order has its index, and one container's events are read by theirs. */
+static void test_list_after_cursor(void **unused)
+{
+	struct ocitap_store *s;
+	struct ocitap_event ev;
+	char out[512] = "";
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+
+	assert_int_equal(ocitap_store_open(path, 0, &s, &err), 0);
+	assert_int_equal(ocitap_store_begin(s, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "a", 1, "/b", 0, NULL, 0, 0, 100, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "c", 1, "/b", 0, NULL, 0, 0, 200, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "b", 1, "/b", 0, NULL, 0, 0, 200, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "d", 1, "/b", 0, NULL, 0, 0, 300, &err), 0);
+	assert_int_equal(ocitap_store_put_container(s, "a", 2, "/b", 0, NULL, 0, 0, 400, &err), 0);
+	for (int i = 0; i < 3; i++) {
+		ev = transition(i == 1 ? "b" : "c", OCITAP_PHASE_UNKNOWN, OCITAP_PHASE_RUNNING, "poststart", 500 + i);
+		assert_int_equal(ocitap_store_append_event(s, &ev, NULL, &err), 0);
+	}
+	assert_int_equal(ocitap_store_commit(s, &err), 0);
+
+	assert_int_equal(ocitap_store_foreach_container(s, collect_run, out, &err), 0);
+	assert_string_equal(out, "b#1/1:running:-1;c#1/1:running:-1;d#1/1:unknown:-1;a#2/2:unknown:-1;");
+	out[0] = '\0';
+	/* after b (200): c at the same time, then the later ones */
+	assert_int_equal(ocitap_store_foreach_container_after(s, 200, "b", collect_run, out, &err), 0);
+	assert_string_equal(out, "c#1/1:running:-1;d#1/1:unknown:-1;a#2/2:unknown:-1;");
+	out[0] = '\0';
+	/* run 1 of a (100) is not the list's: a cursor before everything gives all four */
+	assert_int_equal(ocitap_store_foreach_container_after(s, 0, "", collect_run, out, &err), 0);
+	assert_string_equal(out, "b#1/1:running:-1;c#1/1:running:-1;d#1/1:unknown:-1;a#2/2:unknown:-1;");
+	out[0] = '\0';
+	assert_int_equal(ocitap_store_foreach_container_after(s, 400, "a", collect_run, out, &err), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(ocitap_store_foreach_event(s, "c", 0, 0, collect, out, &err), 0);
+	assert_string_equal(out, "1:transition:unknown>running:poststart;3:transition:unknown>running:poststart;");
+	out[0] = '\0';
+	assert_int_equal(ocitap_store_foreach_event(s, "b", 1, 0, collect, out, &err), 0);
+	assert_string_equal(out, "2:transition:unknown>running:poststart;");
+	ocitap_store_close(s);
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'runs_by_created'",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
 static void test_seq_phases_meta(void **unused)
 {
 	struct ocitap_store *s;
@@ -555,6 +609,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_runs_apart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_2_migrated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_after_cursor, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
