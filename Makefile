@@ -95,7 +95,7 @@ UNIT_TESTS := error defaults clock number json_util io state scm bundle lifecycl
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/keeper-test $(BUILD)/tests/bench-parse $(BUILD)/tests/min-agent \
-             $(BUILD)/tests/scale-client $(BUILD)/tests/notify-loop $(BUILD)/tests/spawn-bench \
+             $(BUILD)/tests/scale-client $(BUILD)/tests/http-wait $(BUILD)/tests/notify-loop $(BUILD)/tests/spawn-bench \
              $(BUILD)/tests/return0 $(BUILD)/tests/return0-static $(BUILD)/tests/bpf-prog $(BUILD)/tests/perfbuf-tracer $(BUILD)/tests/claim-id $(BUILD)/tests/peer-tool
 
 FUZZ_TARGETS := state process_state config policy report hooksd runtime profile query wrap wrap_splice names daemon_conf http_addr
@@ -318,6 +318,10 @@ $(BUILD)/tests/min-agent: $(BUILD)/tests/bench/min-agent.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $<
 
 $(BUILD)/tests/spawn-bench: $(BUILD)/tests/bench/spawn-bench.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $<
+
+# ocitapd's start timed to /healthz answering (make bench BENCH=scale10k)
+$(BUILD)/tests/http-wait: $(BUILD)/tests/bench/http-wait.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $<
 
 # a root peer that claims another container's id (tests/integration/policy-per-fd.sh)
@@ -558,7 +562,7 @@ clean:
 HOOK_OBJS := $(BUILD)/hooks/ocitap-hook.o $(BUILD)/hooks/ocitap-runtime.o $(BUILD)/inspect/fdkeeper/ocitap-fdkeeper.o
 UNIT_OBJS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%.o)
 TOOL_OBJS := $(addprefix $(BUILD)/tests/,integration/test-receiver.o integration/keeper-test.o integration/bpf-prog.o \
-               bench/bench-parse.o bench/min-agent.o bench/spawn-bench.o bench/return0.o bench/scale-client.o \
+               bench/bench-parse.o bench/min-agent.o bench/spawn-bench.o bench/return0.o bench/scale-client.o bench/http-wait.o \
                bench/perfbuf-tracer.o integration/claim-id.o)
 FUZZ_OBJS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o) $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 ALL_OBJS  := $(LIB_OBJS) $(CLI_OBJS) $(DAEMON_OBJS) $(HOOK_OBJS) $(UNIT_OBJS) $(TOOL_OBJS) $(FUZZ_OBJS)

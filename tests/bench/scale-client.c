@@ -9,6 +9,16 @@
  *            stopped, retained container costs.
  * Usage: scale-client SOCKET DAEMON_PID N
  * Prints: live_kib_per_container=... stopped_kib_per_container=...
+ *
+ * Second use, to fill a store with retained runs (make bench BENCH=scale10k):
+ *   scale-client runs SOCKET PREFIX FIRST N [WORKERS]
+ * makes runs FIRST..FIRST+N-1, each a container id of 64 characters (PREFIX,
+ * then the run's number in hex) with a podman-like bundle path and
+ * annotations, through three real hook reports on the socket, as
+ * ocitap-hook sends them (createRuntime, poststart, poststop: a stopped,
+ * retained run of six events). WORKERS processes (default 4) send side by
+ * side, one report at a time each, each waiting for ocitapd's "ok".
+ * Prints: runs=... reports=... refused=... seconds=... reports_per_second=...
  */
 #include <errno.h>
 #include <linux/filter.h>
@@ -20,7 +30,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ocitap.h"
@@ -94,6 +106,100 @@ static int spawn(const char *sock, const char *id, int ready_fd, int go_fd)
 	return pid;
 }
 
+static int64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* One hook report on its own connection; 0 once ocitapd said "ok". */
+static int send_report(const char *sock, const char *json)
+{
+	struct ocitap_error err;
+	char answer[256];
+	size_t got = 0;
+	ssize_t n;
+	int s = ocitap_unix_connect(sock, &err);
+
+	if (s < 0)
+		return -1;
+	if (send(s, json, strlen(json), MSG_NOSIGNAL) != (ssize_t)strlen(json)) {
+		close(s);
+		return -1;
+	}
+	shutdown(s, SHUT_WR);
+	while (got < sizeof(answer) - 1 && (n = read(s, answer + got, sizeof(answer) - 1 - got)) > 0) {
+		got += (size_t)n;
+		if (memchr(answer, '\n', got))
+			break;
+	}
+	close(s);
+	answer[got] = '\0';
+	return strcmp(answer, "ok\n") == 0 ? 0 : -1;
+}
+
+/* A worker's share of the runs: every run whose number is w modulo workers.
+ * Exits with how many reports were refused (at most 255). */
+static void fill_worker(const char *sock, const char *prefix, long first, long n, int w, int workers)
+{
+	static const char *const stages[][2] = {
+		{ "createRuntime", "creating" },
+		{ "poststart", "running" },
+		{ "poststop", "stopped" },
+	};
+	int refused = 0;
+
+	for (long i = first + w; i < first + n; i += workers) {
+		char id[65], json[1024];
+
+		snprintf(id, sizeof(id), "%s%0*lx", prefix, (int)(64 - strlen(prefix)), i);
+		for (size_t k = 0; k < sizeof(stages) / sizeof(stages[0]); k++) {
+			snprintf(json, sizeof(json),
+				 "{\"ocitapReport\":1,\"stage\":\"%s\",\"hookPid\":%d,\"monoNs\":%lld,\"wallNs\":%lld,"
+				 "\"state\":{\"ociVersion\":\"1.0.2\",\"id\":\"%s\",\"status\":\"%s\",\"pid\":0,"
+				 "\"bundle\":\"/var/lib/containers/storage/overlay-containers/%s/userdata\","
+				 "\"annotations\":{\"io.container.manager\":\"libpod\","
+				 "\"org.opencontainers.image.stopSignal\":\"15\",\"app\":\"bench\"}}}",
+				 stages[k][0], getpid(), (long long)clock_ns(CLOCK_MONOTONIC),
+				 (long long)clock_ns(CLOCK_REALTIME), id, stages[k][1], id);
+			if (send_report(sock, json) < 0 && refused < 255)
+				refused++;
+		}
+	}
+	_exit(refused);
+}
+
+static int fill_runs(int argc, char **argv)
+{
+	const char *sock = argv[2], *prefix = argv[3];
+	long first = strtol(argv[4], NULL, 10), n = strtol(argv[5], NULL, 10);
+	int workers = argc > 6 ? atoi(argv[6]) : 4, refused = 0, st;
+	int64_t start = clock_ns(CLOCK_MONOTONIC);
+	double s;
+
+	if (strlen(prefix) > 40 || first < 0 || n <= 0 || workers <= 0 || workers > 64) {
+		fprintf(stderr, "scale-client runs: expected a PREFIX of at most 40 characters, FIRST >= 0, N > 0 "
+				"and 1 to 64 WORKERS\n");
+		return 2;
+	}
+	for (int w = 0; w < workers; w++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			return 1;
+		if (pid == 0)
+			fill_worker(sock, prefix, first, n, w, workers);
+	}
+	while (wait(&st) > 0)
+		refused += WIFEXITED(st) ? WEXITSTATUS(st) : 255;
+	s = (double)(clock_ns(CLOCK_MONOTONIC) - start) / 1e9;
+	printf("runs=%ld reports=%ld refused=%d seconds=%.2f reports_per_second=%.0f\n", n, 3 * n, refused, s,
+	       3 * n / s);
+	return refused ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	int ready[2], go[2], n, failed = 0;
@@ -101,8 +207,12 @@ int main(int argc, char **argv)
 	long base, stopped, live;
 	char id[64], c;
 
+	if (argc >= 6 && strcmp(argv[1], "runs") == 0)
+		return fill_runs(argc, argv);
+
 	if (argc != 4) {
-		fprintf(stderr, "usage: scale-client SOCKET DAEMON_PID N\n");
+		fprintf(stderr, "usage: scale-client SOCKET DAEMON_PID N\n"
+				"       scale-client runs SOCKET PREFIX FIRST N [WORKERS]\n");
 		return 2;
 	}
 	daemon = atoi(argv[2]);
