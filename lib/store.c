@@ -726,6 +726,10 @@ static int each_run_row(struct ocitap_store *s, sqlite3_stmt *st,
 	" mnt_ns, pid_ns, cgroup, owner, profile_status, profile_path, profile_error, name, pod, namespace," \
 	" manager, " NOTIFICATION_TOTAL
 
+/* each id's latest run, in the order of the runs_by_created index */
+#define LATEST_RUN_IN_ORDER \
+	" NOT EXISTS (SELECT 1 FROM runs n WHERE n.id = r.id AND n.run > r.run) ORDER BY created_wall_ns, id"
+
 int ocitap_store_foreach_container(struct ocitap_store *s,
 				   int (*fn)(const struct ocitap_store_container *c, int64_t stopped_wall_ns,
 					     void *userdata),
@@ -733,11 +737,8 @@ int ocitap_store_foreach_container(struct ocitap_store *s,
 {
 	sqlite3_stmt *st = NULL;
 
-	if (sqlite3_prepare_v2(
-		    s->db,
-		    "SELECT " RUN_COLUMNS " FROM runs r WHERE NOT EXISTS"
-		    " (SELECT 1 FROM runs n WHERE n.id = r.id AND n.run > r.run) ORDER BY created_wall_ns, id",
-		    -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, "SELECT " RUN_COLUMNS " FROM runs r WHERE" LATEST_RUN_IN_ORDER, -1, &st, NULL) !=
+	    SQLITE_OK)
 		return db_error(s, err, "read containers");
 	return each_run_row(s, st, fn, userdata, err);
 }
@@ -750,11 +751,10 @@ int ocitap_store_foreach_container_after(struct ocitap_store *s, int64_t after_n
 	sqlite3_stmt *st = NULL;
 
 	/* a row value compared in the index's order: the scan starts at the cursor */
-	if (sqlite3_prepare_v2(
-		    s->db,
-		    "SELECT " RUN_COLUMNS " FROM runs r WHERE (created_wall_ns, id) > (?1, ?2) AND NOT EXISTS"
-		    " (SELECT 1 FROM runs n WHERE n.id = r.id AND n.run > r.run) ORDER BY created_wall_ns, id",
-		    -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT " RUN_COLUMNS
+			       " FROM runs r WHERE (created_wall_ns, id) > (?1, ?2) AND" LATEST_RUN_IN_ORDER,
+			       -1, &st, NULL) != SQLITE_OK)
 		return db_error(s, err, "read containers");
 	sqlite3_bind_int64(st, 1, after_ns);
 	sqlite3_bind_text(st, 2, after_id, -1, SQLITE_STATIC);

@@ -105,6 +105,8 @@ void http_store_give(struct http_server *s, struct ocitap_store *store);
  * and type, and count it in ocitap_http_requests_total. */
 enum MHD_Result http_reply(struct MHD_Connection *conn, unsigned status, const char *type, char *body, size_t len);
 /* o as one line of JSON (takes o). */
+/* o (taken) as one line of JSON, newline-ended, in a new buffer; NULL: out of memory. */
+char *http_json_body(struct json_object *o, size_t *ret_len);
 enum MHD_Result http_reply_json(struct MHD_Connection *conn, unsigned status, struct json_object *o);
 /* {"error": MESSAGE, "status": STATUS}. */
 enum MHD_Result http_reply_error(struct MHD_Connection *conn, unsigned status, const char *fmt, ...)
