@@ -497,35 +497,52 @@ static bool id_valid(int fd, uint64_t id)
 	return ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
 
+/* Answer the notification the previous daemon took, as it would have; count
+ * it unless it did (COUNTED). */
+static void answer_taken(struct ocitapd *d, struct notify_fd *n, uint64_t id, uint32_t arch, int nr, int32_t pid,
+			 bool counted, const char *when)
+{
+	struct seccomp_notif *req = d->req;
+	struct ocitap_action a = ocitap_policy_decide(n->policy, arch, nr);
+	char *name = seccomp_syscall_resolve_num_arch(arch, nr);
+
+	memset(req, 0, d->sizes.seccomp_notif);
+	req->id = id;
+	req->pid = (uint32_t)pid;
+	req->data.arch = arch;
+	req->data.nr = nr;
+	if (!counted)
+		notify_count(d, n->c, arch, nr, &a);
+	notify_send_answer(d, n, req, &a);
+	n->last_id = id;
+	d->recovered++;
+	metric_add("ocitap_recovered_notifications_total", 1, "exact", "true", NULL);
+	log_msg(LOG_INFO, "container %s: answered %s, taken by the previous ocitapd but not answered (%s)", n->c->id,
+		name ? name : "a syscall", when);
+	free(name);
+}
+
 /*
- * What the previous daemon had taken and not answered (ocitapd.h: struct
- * inflight). Taken and decided: answer it as it would have. Killed inside
- * RECV: the kernel gave it the next id after the last one answered, but
- * what syscall it was is lost: answer it by ocitap_policy_blind().
+ * What the previous daemon had taken and not answered (keeper-client.h:
+ * struct inflight). Decided (or counted too): answer it as it would have.
+ * Killed on its way back from RECV: the notification is in the record's
+ * req, as the kernel wrote it. Killed inside RECV with nothing there (a
+ * daemon that kept its RECV buffer private): the kernel gave it the next
+ * id after the last one answered, but what syscall it was is lost: answer
+ * it by ocitap_policy_blind().
  */
 static void recover_inflight(struct ocitapd *d)
 {
 	struct inflight *f = d->inflight;
+	const struct seccomp_notif *taken = (const struct seccomp_notif *)f->req;
 	struct notify_fd *n = f->state != INFLIGHT_IDLE ? handover_find_fd(d, f->key) : NULL;
 
-	if (n && f->state == INFLIGHT_DECIDED && id_valid(n->fd, f->id)) {
-		struct seccomp_notif *req = d->req;
-		struct ocitap_action a = ocitap_policy_decide(n->policy, f->arch, f->nr);
-		char *name = seccomp_syscall_resolve_num_arch(f->arch, f->nr);
-
-		memset(req, 0, d->sizes.seccomp_notif);
-		req->id = f->id;
-		req->pid = (uint32_t)f->pid;
-		req->data.arch = f->arch;
-		req->data.nr = f->nr;
-		notify_send_answer(d, n, req, &a);
-		notify_count(d, n->c, f->arch, f->nr, &a);
-		n->last_id = f->id;
-		d->recovered++;
-		metric_add("ocitap_recovered_notifications_total", 1, "exact", "true", NULL);
-		log_msg(LOG_INFO, "container %s: answered %s, taken by the previous ocitapd but not answered", n->c->id,
-			name ? name : "a syscall");
-		free(name);
+	if (n && (f->state == INFLIGHT_DECIDED || f->state == INFLIGHT_COUNTED) && id_valid(n->fd, f->id)) {
+		answer_taken(d, n, f->id, f->arch, f->nr, f->pid, f->state == INFLIGHT_COUNTED,
+			     f->state == INFLIGHT_COUNTED ? "killed while answering" : "killed as it decided");
+	} else if (n && f->state == INFLIGHT_RECEIVING && taken->id && id_valid(n->fd, taken->id)) {
+		answer_taken(d, n, taken->id, taken->data.arch, taken->data.nr, (int32_t)taken->pid, false,
+			     "killed on its way back from taking it");
 	} else if (n && f->state == INFLIGHT_RECEIVING && f->prev_id) {
 		for (uint64_t id = f->prev_id + 1; id <= f->prev_id + 16; id++) {
 			struct seccomp_notif *req = d->req;
@@ -550,6 +567,7 @@ static void recover_inflight(struct ocitapd *d)
 			break;
 		}
 	}
+	memset(f->req, 0, sizeof(f->req));
 	f->state = INFLIGHT_IDLE;
 }
 

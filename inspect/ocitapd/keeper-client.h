@@ -37,7 +37,16 @@ int keeper_give(int sock, void (*fn)(const char *key, const char *id, int fd, vo
  * finds it here (by id, checked with SECCOMP_IOCTL_NOTIF_ID_VALID).
  */
 #define INFLIGHT_MAGIC 0x6f636974u
-enum { INFLIGHT_IDLE, INFLIGHT_RECEIVING, INFLIGHT_DECIDED };
+/*
+ * A notification goes RECEIVING (req zeroed, then filled by the kernel's
+ * RECV), DECIDED (taken, its answer chosen), COUNTED (its count in the
+ * ledger: the count comes before the answer, so that no answer goes
+ * uncounted), then IDLE once answered. A successor finds it by id
+ * (SECCOMP_IOCTL_NOTIF_ID_VALID: still waiting for its answer) and answers
+ * it; it counts it too unless it was COUNTED.
+ */
+enum { INFLIGHT_IDLE, INFLIGHT_RECEIVING, INFLIGHT_DECIDED, INFLIGHT_COUNTED };
+#define INFLIGHT_REQ_MAX 256 /* bytes of struct seccomp_notif kept (the kernel's is 80) */
 
 struct inflight {
 	uint32_t magic;
@@ -48,6 +57,10 @@ struct inflight {
 	int32_t nr;
 	int32_t pid;
 	char key[OCITAP_KEEPER_NAME_MAX + 1]; /* the fd, by its keeper key */
+	/* RECEIVING: where the kernel's RECV writes the notification (zeroed
+	 * before it), so that a daemon killed on its way back from RECV leaves
+	 * it to its successor whole. A daemon of before this field left zeroes. */
+	uint64_t req[INFLIGHT_REQ_MAX / 8];
 };
 
 /* Map the record at path (created 0600 when missing; cleared unless it is

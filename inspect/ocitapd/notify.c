@@ -139,6 +139,14 @@ static void inflight_decided(struct ocitapd *d, const struct seccomp_notif *req)
 	f->state = INFLIGHT_DECIDED;
 }
 
+static void inflight_counted(struct ocitapd *d)
+{
+	if (d->inflight) {
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		d->inflight->state = INFLIGHT_COUNTED;
+	}
+}
+
 static void inflight_idle(struct ocitapd *d)
 {
 	if (d->inflight) {
@@ -150,8 +158,20 @@ static void inflight_idle(struct ocitapd *d)
 /* OCITAP_FAULT (tests only): die by SIGKILL at the chosen point of the Nth notification */
 static void fault_point(struct ocitapd *d, unsigned where)
 {
-	if ((unsigned)d->opt.fault == where && ++d->fault_seen == d->opt.fault_at)
+	if ((unsigned)d->opt.fault == where && ++d->fault_seen == d->opt.fault_at) {
+		if (where == FAULT_AFTER_RECV_BLIND && d->inflight) /* as a daemon that kept it private */
+			memset(d->inflight->req, 0, sizeof(d->inflight->req));
 		raise(SIGKILL);
+	}
+}
+
+/* Where RECV writes: the in-flight record's page when there is one (and
+ * the kernel's struct fits), else the daemon's own buffer. */
+static struct seccomp_notif *recv_buffer(struct ocitapd *d)
+{
+	if (d->inflight && d->sizes.seccomp_notif <= sizeof(d->inflight->req))
+		return (struct seccomp_notif *)d->inflight->req;
+	return d->req;
 }
 
 void notify_send_answer(struct ocitapd *d, struct notify_fd *n, const struct seccomp_notif *req,
@@ -175,27 +195,35 @@ void notify_send_answer(struct ocitapd *d, struct notify_fd *n, const struct sec
 		log_msg(LOG_WARN, "container %s: cannot answer a notification: %m", n->c->id);
 }
 
+/*
+ * Take one notification and answer it. Counted before it is answered: a
+ * kill inside the SEND (where the daemon is as likely to be as anywhere)
+ * would otherwise leave an answer its successor cannot know of.
+ */
 void notify_answer(struct ocitapd *d, struct notify_fd *n)
 {
+	struct seccomp_notif *req = recv_buffer(d);
 	struct container *c = n->c;
 	struct ocitap_action a;
 
-	memset(d->req, 0, d->sizes.seccomp_notif);
+	memset(req, 0, d->sizes.seccomp_notif);
 	inflight_receiving(d, n);
-	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_RECV, d->req) < 0) {
+	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
 		inflight_idle(d);
 		return; /* ENOENT: the target died before we looked; EINTR: try again on the next wake-up */
 	}
 	fault_point(d, FAULT_AFTER_RECV);
-	inflight_decided(d, d->req);
+	fault_point(d, FAULT_AFTER_RECV_BLIND);
+	inflight_decided(d, req);
 	fault_point(d, FAULT_AFTER_DECIDE);
-	a = ocitap_policy_decide(n->policy, d->req->data.arch, d->req->data.nr);
-	notify_send_answer(d, n, d->req, &a);
-	n->last_id = d->req->id;
-	inflight_idle(d);
-	notify_count(d, c, d->req->data.arch, d->req->data.nr, &a);
+	a = ocitap_policy_decide(n->policy, req->data.arch, req->data.nr);
+	notify_count(d, c, req->data.arch, req->data.nr, &a);
+	inflight_counted(d);
 	c->notifications++;
 	d->notifications++;
+	notify_send_answer(d, n, req, &a);
+	n->last_id = req->id;
+	inflight_idle(d);
 }
 
 static void use_sync_wakeup(struct ocitapd *d, int fd)

@@ -188,7 +188,7 @@ struct conn {
 	struct conn *prev, *next;     /* the live connections */
 };
 
-enum ocitapd_fault { FAULT_NONE, FAULT_AFTER_RECV, FAULT_AFTER_DECIDE };
+enum ocitapd_fault { FAULT_NONE, FAULT_AFTER_RECV, FAULT_AFTER_DECIDE, FAULT_AFTER_RECV_BLIND };
 
 struct ocitapd {
 	struct ocitapd_options opt; /* as parsed; never changed after start */

@@ -192,7 +192,9 @@ static int parse_socket_mode(struct ocitapd_options *o, const char *v, const cha
 	return 0;
 }
 
-/* tests only: OCITAP_FAULT=after-recv:N or after-decide:N kills the daemon there */
+/* tests only: OCITAP_FAULT=after-recv:N, after-recv-blind:N (as a daemon
+ * whose taken notification its successor cannot read) or after-decide:N
+ * kills the daemon there */
 static int parse_fault(struct ocitapd_options *o, const char *f, struct ocitap_error *err)
 {
 	const char *colon = strchr(f, ':');
@@ -200,11 +202,13 @@ static int parse_fault(struct ocitapd_options *o, const char *f, struct ocitap_e
 
 	if (colon && strncmp(f, "after-recv:", 11) == 0)
 		o->fault = FAULT_AFTER_RECV;
+	else if (colon && strncmp(f, "after-recv-blind:", 17) == 0)
+		o->fault = FAULT_AFTER_RECV_BLIND;
 	else if (colon && strncmp(f, "after-decide:", 13) == 0)
 		o->fault = FAULT_AFTER_DECIDE;
 	if (!o->fault || ocitap_parse_int64(colon + 1, 1, INT64_MAX, &n) < 0)
 		return ocitap_error_set(err, -EINVAL, "OCITAP_FAULT",
-					"expected after-recv:N or after-decide:N, got '%s'", f);
+					"expected after-recv:N, after-recv-blind:N or after-decide:N, got '%s'", f);
 	o->fault_at = (uint64_t)n;
 	return 0;
 }

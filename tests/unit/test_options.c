@@ -441,6 +441,10 @@ static void test_fault(void **unused)
 	setenv("OCITAP_FAULT", "after-decide:1", 1);
 	assert_int_equal(parse(&o, &err, NULL), OPTIONS_RUN);
 	assert_int_equal(o.fault, FAULT_AFTER_DECIDE);
+	setenv("OCITAP_FAULT", "after-recv-blind:7", 1);
+	assert_int_equal(parse(&o, &err, NULL), OPTIONS_RUN);
+	assert_int_equal(o.fault, FAULT_AFTER_RECV_BLIND);
+	assert_int_equal(o.fault_at, 7);
 	setenv("OCITAP_FAULT", "after-lunch:1", 1);
 	assert_int_equal(parse(&o, &err, NULL), -EINVAL);
 	assert_string_equal(err.field, "OCITAP_FAULT");

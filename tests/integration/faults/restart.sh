@@ -44,9 +44,11 @@ check "/v1/containers: each still has its notify fd" \
 	[ "$(curl -s --unix-socket "$http" http://x/v1/containers | jq '[.containers[] | select(.id | startswith("loop-")) | .notifyFds] | add')" = 2 ]
 
 # --- killed between taking a notification and answering it ----------------------
-# (OCITAP_FAULT: the daemon SIGKILLs itself there, the 30th time, which lands
-# either in the middle of the kernel's RECV or right after the decision)
-for fault in after-recv after-decide; do
+# (OCITAP_FAULT: the daemon SIGKILLs itself there, the 30th time: on its way
+# back from the kernel's RECV (the notification in the in-flight record);
+# the same as a daemon that kept its RECV buffer private (all its successor
+# knows is the last id answered); right after the decision)
+for fault in after-recv after-recv-blind after-decide; do
 	kill_daemon TERM
 	rm -f "$sock"
 	OCITAP_FAULT=$fault:30 "$OCITAPD" --socket "$sock" --state-dir "$state" --http off >>"$log" 2>&1 &
@@ -61,9 +63,12 @@ for fault in after-recv after-decide; do
 	check "$fault: no notified syscall failed" no_errors
 	check "$fault: the recovery is logged" [ "$(grep -c "previous ocitapd" "$log")" -gt "$before" ]
 done
-check "after-recv: answered by the policy (audit: continue, exact)" \
+check "after-recv: the notification read back from the in-flight record, answered as the policy says of it" \
+	grep -q "answered mkdir\(at\)\?, taken by the previous ocitapd but not answered (killed on its way back from taking it)" "$log"
+check "after-recv-blind: answered by the policy (audit: continue, exact)" \
 	grep -q "killed while taking (syscall unknown): continue, the policy's answer to every syscall" "$log"
-check "after-decide: answered as decided (the syscall is known)" grep -q "answered mkdir\(at\)\?, taken by the previous" "$log"
+check "after-decide: answered as decided (the syscall is known)" \
+	grep -q "answered mkdir\(at\)\?, taken by the previous ocitapd but not answered (killed as it decided)" "$log"
 
 # --- the keeper killed: ocitapd starts another and hands it every fd again --------
 old=$(keeper_pids)
