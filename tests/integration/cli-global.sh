@@ -87,12 +87,21 @@ jq --arg sock "$sock" --arg state "$state" --arg bin "$BIN" '
   .process.terminal = false | .root.readonly = false | .process.args = ["sh", "-c", "exit 3"] | .linux.cgroupsPath = ""
 | .hooks = {createRuntime: [hook("createRuntime")], poststart: [hook("poststart")], poststop: [hook("poststop")]}' \
 	"$work/b/config.json" >"$work/b/c.json" && mv "$work/b/c.json" "$work/b/config.json"
-timeout 60 runc --root "$work/runc" run --bundle "$work/b" g-exit </dev/null >/dev/null 2>&1
+timeout 60 runc --root "$work/runc" run --bundle "$work/b" g-exit </dev/null >"$work/g-exit.out" 2>&1
+rc=$?
+check "runc run g-exit: exit 3, the container's own" [ "$rc" -eq 3 ] || sed 's/^/# /' "$work/g-exit.out"
 for ((i = 0; i < 100; i++)); do
-	[[ $(q "select phase from containers where id='g-exit'") == stopped ]] && break
+	[[ $(q "select phase from containers where id='g-exit'") == stopped &&
+		-n $(q "select exit_code from containers where id='g-exit'") ]] && break
 	sleep 0.1
 done
-check "a runc container recorded as stopped" [ "$(q "select phase from containers where id='g-exit'")" = stopped ]
+check "a runc container recorded as stopped, with its exit code" \
+	[ "$(q "select phase || ' ' || coalesce(exit_code, 'none') from containers where id='g-exit'")" = "stopped 3" ] ||
+	{
+		q "select run, seq, kind, source, from_phase, to_phase, exit_code from events where container_id='g-exit' order by seq" |
+			sed 's/^/# event: /'
+		grep "g-exit" "$log" | sed 's/^/# log: /'
+	}
 
 # ---- where the CLI finds the daemon -------------------------------------------
 

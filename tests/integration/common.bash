@@ -102,6 +102,10 @@ cleanup() {
 	[[ $(type -t test_cleanup) == function ]] && test_cleanup
 	for id in $(runc --root "$work/runc" list -q 2>/dev/null); do runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1; done
 	pkill -9 -f "ocitap-fdkeeper --socket $work/" 2>/dev/null
+	# OCITAP_TEST_KEEP_LOGS=DIR (to chase a rare failure): the daemon's log kept there
+	if [[ -n ${OCITAP_TEST_KEEP_LOGS:-} && -f ${log:-} ]]; then
+		mkdir -p "$OCITAP_TEST_KEEP_LOGS" && cp "$log" "$OCITAP_TEST_KEEP_LOGS/$(basename "$work").log"
+	fi
 	rm -rf "$work"
 }
 
