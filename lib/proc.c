@@ -2,6 +2,7 @@
  * proc.c: pidfds: open one, and ask the kernel how the process ended.
  */
 #include <errno.h>
+#include <sched.h>
 #include <linux/types.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -39,14 +40,21 @@ int ocitap_pidfd_exit(int pidfd, struct ocitap_exit *ret)
 {
 	struct pidfd_info_v0 info;
 
-	memset(&info, 0, sizeof(info));
-	info.mask = OCITAP_PIDFD_INFO_EXIT;
-	if (ioctl(pidfd, OCITAP_PIDFD_GET_INFO, &info) < 0) {
-		if (errno == ESRCH)
-			return -EOPNOTSUPP; /* reaped, and the kernel kept nothing */
+	for (int tries = 0;; tries++) {
+		memset(&info, 0, sizeof(info));
+		info.mask = OCITAP_PIDFD_INFO_EXIT;
+		if (ioctl(pidfd, OCITAP_PIDFD_GET_INFO, &info) == 0)
+			break;
 		if (errno == ENOTTY || errno == EINVAL)
 			return -EOPNOTSUPP;
-		return -errno;
+		if (errno != ESRCH)
+			return -errno;
+		/* A reap under way: the kernel found the task, then its pid
+		 * gone, before it published the exit (here: 1 query in 4 made
+		 * as the parent reaps). The CPU to the reaper, and again. */
+		if (tries == 8)
+			return -ESRCH;
+		sched_yield();
 	}
 	if (!(info.mask & OCITAP_PIDFD_INFO_EXIT))
 		return -EAGAIN;

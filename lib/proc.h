@@ -23,7 +23,9 @@ struct ocitap_exit {
  * How the process behind pidfd ended, from PIDFD_GET_INFO/PIDFD_INFO_EXIT
  * (Linux 6.15+; any process may ask, not only the parent, and the answer
  * stays after the process is reaped). -EAGAIN while it still runs,
- * -EOPNOTSUPP when the kernel cannot tell.
+ * -EOPNOTSUPP when the kernel cannot tell, -ESRCH when it has nothing:
+ * reaped before 6.15's exit information, or still being reaped (worth
+ * asking again a moment later).
  */
 int ocitap_pidfd_exit(int pidfd, struct ocitap_exit *ret);
 

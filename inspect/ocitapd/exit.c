@@ -43,8 +43,12 @@ static void pidfd_finish(struct ocitapd *d, struct pid_watch *pw, const struct o
  * The pidfd polls readable when the init exits, but the kernel publishes the
  * exit status (PIDFD_INFO_EXIT) only once the parent (the runtime) has
  * reaped it. Until then: stop watching the level-triggered fd and ask again
- * on the loop's next ticks, for a few seconds at most.
+ * on the loop's next ticks, for a few seconds at most. Asked in the middle
+ * of the reap, the kernel says ESRCH although the status comes a moment
+ * later (the runtime reaps as soon as we wake: the same instant): asked
+ * again too, for REAP_RACE_MS (an ESRCH that lasts means nothing was kept).
  */
+#define REAP_RACE_MS 500
 static void pidfd_event(struct ocitapd *d, struct watch *w, uint32_t events)
 {
 	struct pid_watch *pw = container_of(w, struct pid_watch, watch);
@@ -52,8 +56,8 @@ static void pidfd_event(struct ocitapd *d, struct watch *w, uint32_t events)
 	int r = ocitap_pidfd_exit(pw->fd, &ex);
 
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, pw->fd, NULL);
-	if (r == -EAGAIN) {
-		pw->give_up_ms = ocitap_now_ms() + 3000;
+	if (r == -EAGAIN || r == -ESRCH) {
+		pw->give_up_ms = ocitap_now_ms() + (r == -ESRCH ? REAP_RACE_MS : 3000);
 		pw->next_reaping = d->reaping;
 		d->reaping = pw;
 		return;
@@ -70,7 +74,9 @@ void exit_retry_reaping(struct ocitapd *d)
 		struct ocitap_exit ex;
 		int r = ocitap_pidfd_exit(pw->fd, &ex);
 
-		if (r == -EAGAIN && now < pw->give_up_ms) {
+		if (r == -ESRCH && pw->give_up_ms > now + REAP_RACE_MS)
+			pw->give_up_ms = now + REAP_RACE_MS;
+		if ((r == -EAGAIN || r == -ESRCH) && now < pw->give_up_ms) {
 			p = &pw->next_reaping;
 			continue;
 		}
