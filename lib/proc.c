@@ -50,8 +50,8 @@ int ocitap_pidfd_exit(int pidfd, struct ocitap_exit *ret)
 		if (errno != ESRCH)
 			return -errno;
 		/* A reap under way: the kernel found the task, then its pid
-		 * gone, before it published the exit (here: 1 query in 4 made
-		 * as the parent reaps). The CPU to the reaper, and again. */
+		 * gone, before it published the status: 1 query in 4 made
+		 * as the parent reaps, here. The CPU to the reaper, and again. */
 		if (tries == 8)
 			return -ESRCH;
 		sched_yield();
