@@ -56,7 +56,12 @@
 #include "macro.h"
 #include "metrics.h"
 
-#define MAX_CONNECTIONS 64
+/* Room for the event streams and for a burst of clients that connect and
+ * drop at once (70 measured in tests/integration/http-fairness.sh): at 64,
+ * such a burst took every place and a /healthz in the middle of it was
+ * accepted and closed unanswered. A thread each, 256 KiB of stack mapped. */
+#define MAX_CONNECTIONS 256
+#define LISTEN_BACKLOG	MAX_CONNECTIONS
 #define CONN_TIMEOUT_S                                                                                \
 	10 /* a connection that says nothing for this long is closed (streams: HTTP_STREAM_TIMEOUT_S) \
 	    */
@@ -92,7 +97,7 @@ static int listen_unix(struct http_server *s, const char *path, struct ocitap_er
 	if (fd < 0)
 		return ocitap_error_set(err, -errno, NULL, "cannot listen on unix:%s: %s", path, strerror(errno));
 	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 || listen(fd, 64) < 0)
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 || listen(fd, LISTEN_BACKLOG) < 0)
 		return ocitap_error_set(err, -errno, NULL, "cannot listen on unix:%s: %s", path, strerror(errno));
 	s->unix_path = strdup(path);
 	return TAKE_FD(fd);
@@ -133,7 +138,7 @@ static int listen_tcp(const char *addr, bool *ret_loopback, struct ocitap_error 
 	*ret_loopback = is_loopback(res->ai_addr);
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 64) < 0)
+	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, LISTEN_BACKLOG) < 0)
 		return ocitap_error_set(err, -errno, NULL, "cannot listen on %s: %s", addr, strerror(errno));
 	return TAKE_FD(fd);
 }
@@ -680,12 +685,12 @@ int http_start(const struct http_config *cfg, struct http_server **ret, struct o
 		return r;
 	s->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 					  MHD_USE_ITC | MHD_USE_ERROR_LOG,
-				  0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
-				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-				  (unsigned)CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024,
-				  MHD_OPTION_THREAD_STACK_SIZE, (size_t)256 * 1024, MHD_OPTION_NOTIFY_CONNECTION,
-				  on_connection, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_EXTERNAL_LOGGER,
-				  mhd_log, s, MHD_OPTION_END);
+				  0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+				  MHD_OPTION_LISTEN_SOCKET, s->listen_fd, MHD_OPTION_CONNECTION_LIMIT,
+				  (unsigned)MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
+				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024, MHD_OPTION_THREAD_STACK_SIZE,
+				  (size_t)256 * 1024, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+				  MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_END);
 	if (!s->mhd)
 		return ocitap_error_set(err, -EIO, NULL, "cannot start the HTTP server on %s", cfg->addr);
 	/* where clients reach it, when that is not what was given: the port

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # http-fairness.sh: hostile HTTP clients do not take ocitapd's HTTP export
-# away from everyone else. 80 event-stream clients that never read and 70
+# away from everyone else. 80 event-stream clients that never read and 120
 # that connect and drop, over and over, while /healthz answers in under a
 # second every time; the streams stop at 32 (the 33rd: 503, a JSON error
 # naming the limit); once the clients are gone the daemon holds the fds it
@@ -64,18 +64,18 @@ sockets_before=$(sockets)
 pids+=($!)
 for ((i = 0; i < 100; i++)); do [[ -s $work/hold.out ]] && break; sleep 0.1; done
 check "80 stream clients that never read connected ($(cat "$work/hold.out"))" grep -q '^held=80$' "$work/hold.out"
-/usr/bin/python3 "$here/http-clients.py" "$port" drop 70 6 >"$work/drop.out" 2>&1 &
+/usr/bin/python3 "$here/http-clients.py" "$port" drop 120 6 >"$work/drop.out" 2>&1 &
 drop=$!
 pids+=($drop)
 worst=0 answered=0 asked=0
-for ((i = 0; i < 20; i++)); do
+for ((i = 0; i < 40; i++)); do
 	t=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 3 "$base/healthz")
 	asked=$((asked + 1))
 	[[ ${t%% *} == 200 ]] && answered=$((answered + 1)) || echo "# /healthz: $t"
 	worst=$(awk -v a="$worst" -v b="${t#* }" 'BEGIN { print (b > a) ? b : a }')
-	sleep 0.25
+	sleep 0.12
 done
-check "with 80 stuck streams and 70 clients dropping: /healthz answered $answered of $asked times" [ "$answered" = "$asked" ]
+check "with 80 stuck streams and 120 clients dropping: /healthz answered $answered of $asked times" [ "$answered" = "$asked" ]
 check "... each in under a second (the slowest: ${worst} s)" awk -v w="$worst" 'BEGIN { exit !(w < 1) }'
 t=$(curl -s -o "$work/body" -w '%{http_code} %{time_total}' --max-time 5 "$base/metrics")
 check "... /metrics answers too" [ "${t%% *}" = 200 ] || echo "# /metrics: code and seconds: $t"
