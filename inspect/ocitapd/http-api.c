@@ -390,10 +390,39 @@ static long spool_pending(const struct http_server *s)
 	return (long)n;
 }
 
+/* The store's figures for /metrics: kept for the writer's commits they
+ * were read after (read first, so that a kept figure is never older than
+ * its commits), read again after the next commit. false: unreadable. */
+static bool store_figures(struct http_server *s, struct ocitap_store *store, struct http_store_figures *ret)
+{
+	uint64_t commits = s->cfg->writer ? writer_commits(s->cfg->writer) : 0;
+	struct http_store_figures f = { .valid = true, .commits = commits };
+	bool kept;
+
+	pthread_mutex_lock(&s->figures_lock);
+	kept = s->cfg->writer && s->figures.valid && s->figures.commits == commits;
+	if (kept)
+		*ret = s->figures;
+	pthread_mutex_unlock(&s->figures_lock);
+	if (kept)
+		return true;
+	if (ocitap_store_count_by_phase(store, f.by_phase, &f.failed) < 0)
+		return false;
+	f.last_seq = ocitap_store_last_seq(store);
+	pthread_mutex_lock(&s->figures_lock);
+	if (!s->figures.valid || s->figures.commits <= commits)
+		s->figures = f;
+	pthread_mutex_unlock(&s->figures_lock);
+	*ret = f;
+	return true;
+}
+
 enum MHD_Result http_get_metrics(struct http_server *s, struct MHD_Connection *conn, struct ocitap_store *store)
 {
 	const struct http_config *cfg = s->cfg;
 	struct writer_stats ws;
+	struct http_store_figures fig;
+	bool have;
 	char *text = NULL;
 	size_t size = 0;
 	FILE *out = open_memstream(&text, &size);
@@ -404,16 +433,13 @@ enum MHD_Result http_get_metrics(struct http_server *s, struct MHD_Connection *c
 		"# HELP ocitap_build_info ocitapd's version.\n# TYPE ocitap_build_info gauge\n"
 		"ocitap_build_info{version=\"%s\"} 1\n",
 		OCITAP_VERSION);
+	have = store && store_figures(s, store, &fig);
 	fprintf(out, "# HELP ocitap_containers Containers in the store, by status.\n# TYPE ocitap_containers gauge\n");
-	{
-		int64_t counts[OCITAP_PHASE_COUNT], failed;
-
-		if (store && ocitap_store_count_by_phase(store, counts, &failed) == 0) {
-			for (int p = OCITAP_PHASE_UNKNOWN; p < OCITAP_PHASE_COUNT; p++)
-				fprintf(out, "ocitap_containers{status=\"%s\"} %" PRId64 "\n",
-					ocitap_phase_to_string(p), counts[p]);
-			fprintf(out, "ocitap_containers{status=\"failed\"} %" PRId64 "\n", failed);
-		}
+	if (have) {
+		for (int p = OCITAP_PHASE_UNKNOWN; p < OCITAP_PHASE_COUNT; p++)
+			fprintf(out, "ocitap_containers{status=\"%s\"} %" PRId64 "\n", ocitap_phase_to_string(p),
+				fig.by_phase[p]);
+		fprintf(out, "ocitap_containers{status=\"failed\"} %" PRId64 "\n", fig.failed);
 	}
 	fprintf(out,
 		"# HELP ocitap_tracked_containers Containers ocitapd holds in memory (live ones, and stopped ones "
@@ -427,7 +453,7 @@ enum MHD_Result http_get_metrics(struct http_server *s, struct MHD_Connection *c
 	fprintf(out,
 		"# HELP ocitap_events_last_seq The sequence number of the newest event in the store.\n"
 		"# TYPE ocitap_events_last_seq gauge\nocitap_events_last_seq %" PRId64 "\n",
-		store ? ocitap_store_last_seq(store) : 0);
+		have ? fig.last_seq : 0);
 	writer_get_stats(cfg->writer, &ws);
 	fprintf(out,
 		"# HELP ocitap_store_commits_total Store transactions committed.\n"

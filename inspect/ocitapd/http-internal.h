@@ -77,6 +77,15 @@ struct http_server {
 	 * for one generation: the writer's commits plus live_changes */
 	struct http_cache cache;
 	uint64_t instance; /* this daemon's, in every ETag: generations restart with it */
+
+	/* /metrics' store figures, for the writer's commits they were read
+	 * after: counting by status scans every run, so not at every scrape */
+	pthread_mutex_t figures_lock;
+	struct http_store_figures {
+		bool valid;
+		uint64_t commits;
+		int64_t by_phase[OCITAP_PHASE_COUNT], failed, last_seq;
+	} figures;
 };
 
 /* Whether a request's answer may come from the cache, and under which key

@@ -608,6 +608,7 @@ static struct http_server *server_new(const struct http_config *cfg)
 	http_cache_init(&s->cache, HTTP_CACHE_BYTES, drop_response);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->live_lock, NULL);
+	pthread_mutex_init(&s->figures_lock, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->committed, &attr);
@@ -640,6 +641,7 @@ static void server_free(struct http_server *s)
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_cond_destroy(&s->committed);
 	pthread_mutex_destroy(&s->live_lock);
+	pthread_mutex_destroy(&s->figures_lock);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

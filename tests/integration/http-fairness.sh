@@ -6,7 +6,8 @@
 # naming the limit); once the clients are gone the daemon holds the fds it
 # held before (no store connection, no socket left, nothing in CLOSE-WAIT).
 # A path with a NUL or a control character (%00, %0a, %7f) is 400, not the
-# path before it; an id longer than the API takes is 400.
+# path before it; an id longer than the API takes is 400. /metrics' store
+# figures, kept between commits, move at the next one.
 set -uo pipefail
 source "$(dirname "$0")/common.bash"
 require_root "http-fairness"
@@ -37,6 +38,18 @@ printf '{"ocitapReport":1,"stage":"poststop","state":{"id":"known","status":"sto
 	socat -t5 - UNIX-CONNECT:"$sock" >/dev/null 2>&1
 for ((i = 0; i < 50; i++)); do [[ $(code /v1/containers/known) == 200 ]] && break; sleep 0.1; done
 check "a known container answers 200" [ "$(code /v1/containers/known)" = 200 ]
+
+# /metrics keeps its store figures until the next commit, and not beyond
+metric() { curl -s --max-time 5 "$base/metrics" | awk -v k="$1" '$1 == k {print $2}'; }
+seq1=$(metric ocitap_events_last_seq)
+check "/metrics: one container stopped, events up to $seq1" \
+	[ "$(metric 'ocitap_containers{status="stopped"}')" = 1 -a "$(metric ocitap_events_last_seq)" = "$seq1" ]
+printf '{"ocitapReport":1,"stage":"poststop","state":{"id":"known2","status":"stopped"}}' |
+	socat -t5 - UNIX-CONNECT:"$sock" >/dev/null 2>&1
+for ((i = 0; i < 50; i++)); do [[ $(code /v1/containers/known2) == 200 ]] && break; sleep 0.1; done
+seq2=$(metric ocitap_events_last_seq)
+check "... once another is recorded: two, events up to $seq2 (after $seq1)" \
+	[ "$(metric 'ocitap_containers{status="stopped"}')" = 2 -a "${seq2:-0}" -gt "${seq1:-0}" ]
 
 # ---- bad paths ----
 bad_path() { [ "$(code "$1")" = 400 ] && jq -e '.status == 400 and (.error | test("control character"))' "$work/body" >/dev/null; }
