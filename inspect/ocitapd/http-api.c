@@ -153,6 +153,18 @@ static void filter_cursor(struct filter *f)
 }
 
 /* Is c at or before the cursor? Clears skipping at the first one past it. */
+/* after= a bare id: the cursor of its latest run (the order of the list). */
+static int cursor_of_id(struct filter *f, struct ocitap_store *store)
+{
+	struct ocitap_store_container c = { 0 };
+	int r = ocitap_store_get_container(store, f->after_id, 0, &c, NULL);
+
+	if (r == 0)
+		f->after_ns = c.created_wall_ns;
+	ocitap_store_container_release(&c);
+	return r;
+}
+
 static bool before_cursor(struct filter *f, const struct ocitap_store_container *c)
 {
 	if (!f->skipping)
@@ -208,10 +220,14 @@ enum MHD_Result http_get_containers(struct http_server *s, struct MHD_Connection
 		return r;
 	filter_cursor(&f);
 	f.list = json_object_new_array();
-	/* a cursor of a page's "next" is where the store starts reading; a bare
-	 * id (after_ns < 0) is skipped through in list_one */
-	if ((f.after_ns >= 0 ? ocitap_store_foreach_container_after(store, f.after_ns, f.after_id, list_one, &f, &err)
-			     : ocitap_store_foreach_container(store, list_one, &f, &err)) < 0) {
+	/* a cursor of a page's "next" is where the store starts reading; so is
+	 * a bare id once its creation time is known (unknown: nothing comes
+	 * after it; unreadable: skipped through in list_one) */
+	if (f.after_ns < 0 && f.after_id && cursor_of_id(&f, store) == -ENOENT)
+		f.more = false;
+	else if ((f.after_ns >= 0
+			  ? ocitap_store_foreach_container_after(store, f.after_ns, f.after_id, list_one, &f, &err)
+			  : ocitap_store_foreach_container(store, list_one, &f, &err)) < 0) {
 		json_object_put(f.list);
 		r = http_reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store: %s",
 				     ocitap_error_format(&err, line, sizeof(line)));

@@ -239,7 +239,9 @@ fi
 #    median of 5 restarts) and the API: one request built from the store
 #    (median of 5, each the first after a commit of one more run), then
 #    wrk on the kept answers; the page of 100 also from the middle of the
-#    list (after=, the cursor a page's "next" gives). ocitapd runs
+#    list (after=, the cursor a page's "next" gives, and after= a bare id
+#    of the middle), and /metrics (its store figures: one count of the
+#    runs by status per commit). ocitapd runs
 #    with --bpf off --keeper off: what is measured is the store's share
 #    (section bpf has what loading BPF adds to the start). A total that
 #    grows much more than 10x (12x), or a per-run figure or a fixed-size
@@ -287,8 +289,8 @@ for n in 1000 10000; do
 		"$stored" "$(rss_kib)" "$base" "${fig[rss.$n]}" "$db" "$wal" "${fig[db.$n]}"
 	mid=$(printf 'c0ffee%058x' $((n / 2)))
 	cursor=$(sqlite3 -readonly "$kd/state/ocitap.db" "select created_wall_ns || ':' || id from runs order by created_wall_ns, id limit 1 offset $((n / 2))")
-	for path in "/v1/containers?limit=100" "/v1/containers?limit=100&after=$cursor" /v1/containers "/v1/containers/$mid" \
-		"/v1/events?limit=100"; do
+	for path in "/v1/containers?limit=100" "/v1/containers?limit=100&after=$cursor" "/v1/containers?limit=100&after=$mid" \
+		/v1/containers "/v1/containers/$mid" "/v1/events?limit=100" /metrics; do
 		label=${path/$mid/ID}
 		label=${label/$cursor/MIDDLE}
 		fig[cold.$label.$n]=$(cold_ms "$path")
@@ -328,10 +330,10 @@ grow "RSS per retained run, KiB" rss fixed
 grow "RSS per run after a restart, KiB" rrss fixed
 grow "database bytes per run (ocitap.db + WAL)" db fixed
 grow "start, exec to /healthz, ms" start total
-for label in "/v1/containers?limit=100" "/v1/containers?limit=100&after=MIDDLE" /v1/containers /v1/containers/ID \
-	"/v1/events?limit=100"; do
+for label in "/v1/containers?limit=100" "/v1/containers?limit=100&after=MIDDLE" "/v1/containers?limit=100&after=ID" \
+	/v1/containers /v1/containers/ID "/v1/events?limit=100" /metrics; do
 	kind=fixed
-	[[ $label == /v1/containers ]] && kind=total
+	[[ $label == /v1/containers || $label == /metrics ]] && kind=total
 	grow "$label built from the store, ms" "cold.$label" "$kind"
 	grow "$label p99 under wrk, ms" "p99.$label" "$kind"
 done

@@ -48,6 +48,12 @@ check "after= a bare id: the containers created after it" \
 	test "$(get "/v1/containers?after=p5" | jq -r '[.containers[].id] | join(" ")')" = "p6 p7"
 check "... an exact fit: limit=2 after p5 is the last page (next null)" \
 	test "$(get "/v1/containers?after=p5&limit=2" | jq -r '.next')" = null
+check "... a bare id and a filter: stopped after p3 (itself not stopped) is p4 p6" \
+	test "$(get "/v1/containers?after=p3&status=stopped" | jq -r '[.containers[].id] | join(" ")')" = "p4 p6"
+check "... after the last one: nothing, next null" \
+	test "$(get "/v1/containers?after=p7&limit=3" | jq -c '[[.containers[].id], .next]')" = '[[],null]'
+check "... an id the store does not hold: nothing, next null" \
+	test "$(get "/v1/containers?after=nosuch&limit=3" | jq -c '[[.containers[].id], .next]')" = '[[],null]'
 check "filters before the page: status=stopped, limit=2: p2 p4, then p6" \
 	test "$(get "/v1/containers?status=stopped&limit=2" | jq -r '[.containers[].id] | join(" ")')/$(
 		get "/v1/containers?status=stopped&limit=2&after=$(get "/v1/containers?status=stopped&limit=2" | jq -r '.next | @uri')" |
