@@ -291,8 +291,8 @@ for n in 1000 10000; do
 	cursor=$(sqlite3 -readonly "$kd/state/ocitap.db" "select created_wall_ns || ':' || id from runs order by created_wall_ns, id limit 1 offset $((n / 2))")
 	for path in "/v1/containers?limit=100" "/v1/containers?limit=100&after=$cursor" "/v1/containers?limit=100&after=$mid" \
 		/v1/containers "/v1/containers/$mid" "/v1/events?limit=100" /metrics; do
-		label=${path/$mid/ID}
-		label=${label/$cursor/MIDDLE}
+		label=${path/$cursor/MIDDLE} # first: the cursor may hold the middle id
+		label=${label/$mid/ID}
 		fig[cold.$label.$n]=$(cold_ms "$path")
 		echo "$label: one request built from the store ${fig[cold.$label.$n]} ms; answer $(curl -s "http://127.0.0.1:$port$path" | wc -c) bytes"
 		row=$(wrk_row "$port" "$path" "$label" "$([[ $label == /v1/containers || $label == /v1/containers/ID ]] && echo 1)")
