@@ -157,15 +157,21 @@ bool http_cache_serve(struct http_server *s, struct MHD_Connection *conn, struct
 enum MHD_Result http_reply_json_cached(struct http_server *s, struct MHD_Connection *conn,
 				       const struct http_cache_ticket *t, struct json_object *o)
 {
+	size_t len = 0;
+	char *body = http_json_body(o, &len);
+
+	return body ? http_reply_text_cached(s, conn, t, body, len) : MHD_NO;
+}
+
+enum MHD_Result http_reply_text_cached(struct http_server *s, struct MHD_Connection *conn,
+				       const struct http_cache_ticket *t, char *body, size_t len)
+{
 	struct MHD_Response *resp;
 	enum MHD_Result r;
-	size_t len = 0;
-	char *body;
 
 	if (!t || !t->on)
-		return http_reply_json(conn, MHD_HTTP_OK, o);
-	body = http_json_body(o, &len);
-	resp = body ? MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE) : NULL;
+		return http_reply(conn, MHD_HTTP_OK, "application/json", body, len);
+	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
 		free(body);
 		return MHD_NO;

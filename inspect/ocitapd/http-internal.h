@@ -115,6 +115,8 @@ void http_store_give(struct http_server *s, struct ocitap_store *store);
 enum MHD_Result http_reply(struct MHD_Connection *conn, unsigned status, const char *type, char *body, size_t len);
 /* o as one line of JSON (takes o). */
 /* o (taken) as one line of JSON, newline-ended, in a new buffer; NULL: out of memory. */
+/* How every JSON answer is written. */
+#define HTTP_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 char *http_json_body(struct json_object *o, size_t *ret_len);
 enum MHD_Result http_reply_json(struct MHD_Connection *conn, unsigned status, struct json_object *o);
 /* {"error": MESSAGE, "status": STATUS}. */
@@ -138,6 +140,10 @@ bool http_cache_serve(struct http_server *s, struct MHD_Connection *conn, struct
  * 304 instead when If-None-Match names the ETag. */
 enum MHD_Result http_reply_json_cached(struct http_server *s, struct MHD_Connection *conn,
 				       const struct http_cache_ticket *t, struct json_object *o);
+/* The same for a JSON text already made: body (len bytes, newline-ended,
+ * taken: freed here whatever happens). */
+enum MHD_Result http_reply_text_cached(struct http_server *s, struct MHD_Connection *conn,
+				       const struct http_cache_ticket *t, char *body, size_t len);
 /* The request's query arguments (lib/query.h) into q (the caller releases
  * it); false after answering 400, with *ret what to return. */
 bool http_read_query(struct MHD_Connection *conn, struct ocitap_query *q, enum MHD_Result *ret);

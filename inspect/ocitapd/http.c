@@ -201,7 +201,7 @@ enum MHD_Result http_reply(struct MHD_Connection *conn, unsigned status, const c
 /* o (taken) as one line of JSON in a new buffer; NULL: out of memory. */
 char *http_json_body(struct json_object *o, size_t *ret_len)
 {
-	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *text = json_object_to_json_string_ext(o, HTTP_JSON_FLAGS);
 	size_t len = strlen(text);
 	char *body = malloc(len + 2);
 
