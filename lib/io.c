@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "io.h"
 #include "macro.h"
+#include "spool.h"
 
 /* Milliseconds left before deadline (-1: none); 0 once it has passed. */
 static int remaining_ms(int64_t deadline)
@@ -195,7 +196,7 @@ int ocitap_read_regular_file(const char *path, size_t max_bytes, unsigned flags,
 	return ocitap_read_fd(fd, max_bytes, -1, 0, ret_buf, ret_len, err);
 }
 
-static int fsync_parent_dir(const char *path)
+int ocitap_fsync_dir_of(const char *path)
 {
 	_cleanup_free_ char *dir = strdup(path);
 	_cleanup_close_ int dfd = -1;
@@ -261,7 +262,7 @@ int ocitap_write_file_atomic(const char *path, const void *buf, size_t len, mode
 		r = ocitap_error_set(err, -errno, NULL, "cannot rename %s to %s: %m", tmp, path);
 		goto fail;
 	}
-	r = fsync_parent_dir(path);
+	r = ocitap_fsync_dir_of(path);
 	if (r < 0)
 		return ocitap_error_set(err, r, NULL, "cannot sync the directory of %s: %s", path, strerror(-r));
 	return 0;

@@ -27,6 +27,58 @@ int ocitap_stage_from_program(const char *argv0)
 	return ocitap_stage_from_string(base + 7);
 }
 
+/*
+ * A new spool file: written under a temporary name (mkostemp, 0600, never
+ * through a link), renamed, and only then synced, file and directory. A
+ * reader sees the whole file or none (the rename); once this returns, the
+ * file is on disk. The order is for speed: on ext4 the file's fsync then
+ * commits the rename with it and the directory's finds nothing left, one
+ * journal commit instead of two (0.26 ms of a 1.1 ms spooling hook here).
+ * What it gives up: a power loss before the fsync returns may leave the
+ * name with no bytes or some, where the other order left a .tmp file.
+ * Neither is a report the hook said it spooled; the daemon sets such a
+ * file aside as .bad and says so. The name is new (time, pid, stage), so
+ * nothing is replaced.
+ */
+static int spool_file_write(const char *path, const char *buf, size_t len, struct ocitap_error *err)
+{
+	char tmp[PATH_MAX];
+	_cleanup_close_ int fd = -1;
+	int n;
+
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return ocitap_error_set(err, -ENAMETOOLONG, NULL, "spool path too long: %s", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return ocitap_error_set(err, -errno, NULL, "cannot create a spool file next to %s: %m", path);
+	while (len > 0) {
+		ssize_t w = write(fd, buf, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			n = ocitap_error_set(err, -errno, NULL, "cannot write %s: %m", tmp);
+			unlink(tmp);
+			return n;
+		}
+		buf += w;
+		len -= (size_t)w;
+	}
+	if (rename(tmp, path) < 0) {
+		n = ocitap_error_set(err, -errno, NULL, "cannot rename %s to %s: %m", tmp, path);
+		unlink(tmp);
+		return n;
+	}
+	n = fsync(fd) < 0 ? -errno : ocitap_fsync_dir_of(path);
+	if (n < 0) {
+		/* not on disk: not spooled (the daemon may have taken it meanwhile) */
+		unlink(path);
+		return ocitap_error_set(err, n, NULL, "cannot sync %s: %s", path, strerror(-n));
+	}
+	return 0;
+}
+
 int ocitap_spool_write(const char *dir, const char *json, int64_t wall_ns, pid_t pid, enum ocitap_stage stage,
 		       char *ret_name, struct ocitap_error *err)
 {
@@ -39,7 +91,7 @@ int ocitap_spool_write(const char *dir, const char *json, int64_t wall_ns, pid_t
 	n = snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return ocitap_error_set(err, -ENAMETOOLONG, NULL, "spool path too long");
-	n = ocitap_write_file_atomic(path, json, strlen(json), 0600, err);
+	n = spool_file_write(path, json, strlen(json), err);
 	if (n < 0)
 		return n;
 	if (ret_name)

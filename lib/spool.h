@@ -2,7 +2,8 @@
  * spool.h: where a hook's report goes when ocitapd cannot take it, and how
  * ocitapd finds those reports again.
  *
- * One file per report in STATE_DIR/spool/, written atomically, named
+ * One file per report in STATE_DIR/spool/, written atomically (renamed
+ * whole into place, then synced: spool.c says what a power loss leaves), named
  * "<wall ns, 20 digits>-<pid>-<stage>.json" so that name order is time
  * order. ocitapd replays them at start, in that order, and records each
  * file's name in the same transaction as its records, so a report is
@@ -27,6 +28,10 @@
 /* The stage a hook binary was invoked as: "ocitap-poststart" (any directory)
  * is poststart. -EINVAL for anything else (e.g. "ocitap-hook"). */
 int ocitap_stage_from_program(const char *argv0);
+
+/* fsync the directory that holds path (io.c, shared with
+ * ocitap_write_file_atomic). 0 or -errno. */
+int ocitap_fsync_dir_of(const char *path);
 
 /* Write json as a new spool file in dir (created 0700 if missing), mode 0600.
  * ret_name (may be NULL) gets the file name, at least OCITAP_SPOOL_NAME_MAX bytes. */

@@ -103,6 +103,10 @@ check "daemon down: one line on stderr, exit 0, saying where it spooled" \
 rm -f "$state"/spool/*-poststop.json.keep
 n=$(ls "$state/spool" | grep -c '\.json$')
 check "daemon down: that made six spooled reports" [ "$n" -eq 6 ]
+# what a power loss while a hook spools may leave (the file is synced after
+# its rename, lib/spool.c): the name with no bytes, or with some
+: >"$state/spool/00000000000000000100-1-prestart.json"
+printf '{"ocitapReport":1,"stage":"pre' >"$state/spool/00000000000000000200-1-prestart.json"
 start_daemon
 wait_hooks spooled 5
 check "replayed: every spooled stage recorded once" \
@@ -111,6 +115,10 @@ check "replayed: the hand-run report too (container t1)" [ "$(hook_count t1 post
 check "replayed: in order" \
 	[ "$(q "select group_concat(source, ',') from (select source from events where container_id='spooled' and kind='hook' order by seq)")" = "prestart,createRuntime,createContainer,poststart,poststop" ]
 check "replayed: the spool is empty" [ "$(ls "$state/spool" | grep -c '\.json$')" = 0 ]
+check "replayed: an empty and a cut spool file are set aside as .bad, each named in the log" \
+	bash -c '[[ -f $1/00000000000000000100-1-prestart.json.bad && -f $1/00000000000000000200-1-prestart.json.bad ]] &&
+		[[ $(grep -c "0000000000000000[12]00-1-prestart.json: .*set aside as" "$2") -eq 2 ]]' _ "$state/spool" "$log"
+rm -f "$state"/spool/*.bad
 stop_daemon
 start_daemon
 sleep 0.3

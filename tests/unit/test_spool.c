@@ -74,6 +74,22 @@ static void test_write_and_list(void **unused)
 	assert_string_equal(name, "00000000000000002000-7-poststart.json");
 	assert_int_equal(ocitap_spool_write(spool, "{\"a\":1}", 1000, 99999, OCITAP_STAGE_PRESTART, NULL, &err), 0);
 	assert_int_equal(ocitap_spool_write(spool, "{\"c\":1}", 30000, 1, OCITAP_STAGE_POSTSTOP, NULL, &err), 0);
+	/* each report whole under its name, nothing left under a temporary one */
+	{
+		char *text = NULL;
+		size_t len = 0;
+
+		assert_int_equal(ocitap_spool_list(spool, &names, &n, &err), 0);
+		assert_int_equal(n, 3);
+		ocitap_spool_list_free(names, n);
+		snprintf(path, sizeof(path), "ls %s | grep -q tmp", spool);
+		assert_int_not_equal(system(path), 0); /* grep found none */
+		snprintf(path, sizeof(path), "%s/00000000000000030000-1-poststop.json", spool);
+		assert_int_equal(ocitap_read_file(path, 4096, -1, &text, &len, &err), 0);
+		assert_int_equal(len, 7);
+		assert_memory_equal(text, "{\"c\":1}", 7);
+		free(text);
+	}
 	/* leftovers of an interrupted write and set-aside files are not reports */
 	snprintf(path, sizeof(path), "%s/00000000000000000500-1-prestart.json.tmp.AbCdEf", spool);
 	close(open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
