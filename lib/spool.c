@@ -65,6 +65,12 @@ static int spool_file_write(const char *path, const char *buf, size_t len, struc
 		buf += w;
 		len -= (size_t)w;
 	}
+	/* 0600 whatever the umask took from mkostemp's */
+	if (fchmod(fd, 0600) < 0) {
+		n = ocitap_error_set(err, -errno, NULL, "cannot set the mode of %s: %m", tmp);
+		unlink(tmp);
+		return n;
+	}
 	if (rename(tmp, path) < 0) {
 		n = ocitap_error_set(err, -errno, NULL, "cannot rename %s to %s: %m", tmp, path);
 		unlink(tmp);

@@ -73,7 +73,13 @@ static void test_write_and_list(void **unused)
 	assert_int_equal(ocitap_spool_write(spool, "{\"b\":1}", 2000, 7, OCITAP_STAGE_POSTSTART, name, &err), 0);
 	assert_string_equal(name, "00000000000000002000-7-poststart.json");
 	assert_int_equal(ocitap_spool_write(spool, "{\"a\":1}", 1000, 99999, OCITAP_STAGE_PRESTART, NULL, &err), 0);
-	assert_int_equal(ocitap_spool_write(spool, "{\"c\":1}", 30000, 1, OCITAP_STAGE_POSTSTOP, NULL, &err), 0);
+	{
+		mode_t old = umask(0277); /* what mkostemp would make 0400 */
+
+		assert_int_equal(ocitap_spool_write(spool, "{\"c\":1}", 30000, 1, OCITAP_STAGE_POSTSTOP, NULL, &err),
+				 0);
+		umask(old);
+	}
 	/* each report whole under its name, nothing left under a temporary one */
 	{
 		char *text = NULL;
@@ -89,6 +95,8 @@ static void test_write_and_list(void **unused)
 		assert_int_equal(len, 7);
 		assert_memory_equal(text, "{\"c\":1}", 7);
 		free(text);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600);
 	}
 	/* leftovers of an interrupted write and set-aside files are not reports */
 	snprintf(path, sizeof(path), "%s/00000000000000000500-1-prestart.json.tmp.AbCdEf", spool);
