@@ -232,6 +232,13 @@ int ocitap_store_begin(struct ocitap_store *s, struct ocitap_error *err)
 	return step_done(s, ST_BEGIN, err);
 }
 
+int ocitap_store_begin_read(struct ocitap_store *s, struct ocitap_error *err)
+{
+	if (sqlite3_exec(s->db, "BEGIN DEFERRED", NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(s, err, "begin a read");
+	return 0;
+}
+
 int ocitap_store_commit(struct ocitap_store *s, struct ocitap_error *err)
 {
 	return step_done(s, ST_COMMIT, err);

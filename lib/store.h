@@ -35,6 +35,11 @@ int ocitap_store_open(const char *path, unsigned flags, struct ocitap_store **re
 void ocitap_store_close(struct ocitap_store *store);
 
 int ocitap_store_begin(struct ocitap_store *store, struct ocitap_error *err);
+/* Several reads that must see one state of the store (a deferred
+ * transaction: no lock until the first read; on a read-only connection
+ * too). End it with ocitap_store_rollback(), on every path: while it is
+ * open the WAL cannot be checkpointed past it. */
+int ocitap_store_begin_read(struct ocitap_store *store, struct ocitap_error *err);
 int ocitap_store_commit(struct ocitap_store *store, struct ocitap_error *err);
 void ocitap_store_rollback(struct ocitap_store *store);
 /* Put every commit so far on disk (fsync of the WAL); 0 at once without

@@ -208,7 +208,7 @@ static int list_one(const struct ocitap_store_container *c, int64_t stopped_wall
 
 		http_add_live_policies(f->server, c->id, o);
 		one = json_object_to_json_string_length(o, HTTP_JSON_FLAGS, &n);
-		if ((f->taken && fputc(',', f->out) == EOF) || fwrite(one, 1, n, f->out) != n)
+		if (!one || (f->taken && fputc(',', f->out) == EOF) || fwrite(one, 1, n, f->out) != n)
 			f->failed = true;
 		json_object_put(o);
 	}
@@ -224,8 +224,10 @@ enum MHD_Result http_get_containers(struct http_server *s, struct MHD_Connection
 	struct filter f = { .server = s, .store = store };
 	struct ocitap_error err = { 0 };
 	struct json_object *o;
+	bool snapshot = false, unknown = false;
 	enum MHD_Result r;
 	char line[512];
+	int listed;
 
 	if (!http_read_query(conn, &f.q, &r))
 		return r;
@@ -239,11 +241,20 @@ enum MHD_Result http_get_containers(struct http_server *s, struct MHD_Connection
 	/* a cursor of a page's "next" is where the store starts reading; so is
 	 * a bare id once its creation time is known (unknown: nothing comes
 	 * after it; unreadable: skipped through in list_one) */
-	if (f.after_ns < 0 && f.after_id && cursor_of_id(&f, store) == -ENOENT)
-		f.more = false;
-	else if ((f.after_ns >= 0
-			  ? ocitap_store_foreach_container_after(store, f.after_ns, f.after_id, list_one, &f, &err)
-			  : ocitap_store_foreach_container(store, list_one, &f, &err)) < 0) {
+	if (f.after_ns < 0 && f.after_id) {
+		/* the lookup and the list in one state of the store: a new run of
+		 * that id committed between them would move it past the cursor */
+		snapshot = ocitap_store_begin_read(store, NULL) == 0;
+		if (cursor_of_id(&f, store) == -ENOENT)
+			unknown = true;
+	}
+	listed = unknown ? 0
+		 : f.after_ns >= 0
+			 ? ocitap_store_foreach_container_after(store, f.after_ns, f.after_id, list_one, &f, &err)
+			 : ocitap_store_foreach_container(store, list_one, &f, &err);
+	if (snapshot)
+		ocitap_store_rollback(store);
+	if (listed < 0) {
 		fclose(f.out);
 		free(f.text);
 		r = http_reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store: %s",
@@ -262,7 +273,7 @@ enum MHD_Result http_get_containers(struct http_server *s, struct MHD_Connection
 	{
 		const char *rest = json_object_to_json_string_ext(o, HTTP_JSON_FLAGS); /* "{}" or "{...}" */
 
-		if (fputc(']', f.out) == EOF || (rest[1] != '}' && fputc(',', f.out) == EOF) ||
+		if (!rest || fputc(']', f.out) == EOF || (rest[1] != '}' && fputc(',', f.out) == EOF) ||
 		    fputs(rest + 1, f.out) == EOF || fputc('\n', f.out) == EOF)
 			f.failed = true;
 	}
@@ -454,7 +465,8 @@ static bool store_figures(struct http_server *s, struct ocitap_store *store, str
 		return true;
 	if (ocitap_store_count_by_phase(store, f.by_phase, &f.failed) < 0)
 		return false;
-	f.last_seq = ocitap_store_last_seq(store);
+	if ((f.last_seq = ocitap_store_last_seq(store)) < 0)
+		return false;
 	pthread_mutex_lock(&s->figures_lock);
 	if (!s->figures.valid || s->figures.commits <= commits)
 		s->figures = f;

@@ -598,6 +598,38 @@ static void test_seq_phases_meta(void **unused)
 	ocitap_store_close(s);
 }
 
+/* A reader's begin_read: one state of the store until it ends, whatever
+ * the writer commits meanwhile (an API answer made of two reads). */
+static void test_read_snapshot(void **unused)
+{
+	struct ocitap_store *w = NULL, *r = NULL;
+	struct ocitap_store_container c = { 0 };
+	char out[256] = "";
+
+	assert_int_equal(ocitap_store_open(path, 0, &w, &err), 0);
+	assert_int_equal(ocitap_store_begin(w, &err), 0);
+	assert_int_equal(ocitap_store_put_container(w, "x", 1, "/b", 10, NULL, 0, 0, 100, &err), 0);
+	assert_int_equal(ocitap_store_commit(w, &err), 0);
+	assert_int_equal(ocitap_store_open(path, OCITAP_STORE_READONLY, &r, &err), 0);
+	assert_int_equal(ocitap_store_begin_read(r, &err), 0);
+	assert_int_equal(ocitap_store_get_container(r, "x", 0, &c, &err), 0);
+	assert_int_equal(c.run, 1);
+	ocitap_store_container_release(&c);
+	/* a second run of x, and another container, committed in between */
+	assert_int_equal(ocitap_store_begin(w, &err), 0);
+	assert_int_equal(ocitap_store_put_container(w, "x", 2, "/b", 20, NULL, 0, 0, 200, &err), 0);
+	assert_int_equal(ocitap_store_put_container(w, "y", 1, "/b", 30, NULL, 0, 0, 300, &err), 0);
+	assert_int_equal(ocitap_store_commit(w, &err), 0);
+	assert_int_equal(ocitap_store_foreach_container(r, collect_names, out, &err), 0);
+	assert_string_equal(out, "x#1:-/-/-/-;");
+	ocitap_store_rollback(r);
+	out[0] = '\0';
+	assert_int_equal(ocitap_store_foreach_container(r, collect_names, out, &err), 0);
+	assert_string_equal(out, "x#2:-/-/-/-;y#1:-/-/-/-;");
+	ocitap_store_close(r);
+	ocitap_store_close(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -610,6 +642,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_schema_2_migrated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_after_cursor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_snapshot, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
