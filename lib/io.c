@@ -219,35 +219,51 @@ int ocitap_fsync_dir_of(const char *path)
 	return 0;
 }
 
-int ocitap_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode, struct ocitap_error *err)
+int ocitap_write_temp_next_to(const char *path, const void *buf, size_t len, mode_t mode, char tmp[PATH_MAX],
+			      struct ocitap_error *err)
 {
-	char tmp[PATH_MAX];
 	const char *p = buf;
 	int fd, r, n;
 
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
+	n = snprintf(tmp, PATH_MAX, "%s.tmp.XXXXXX", path); /* mkostemp's template */
+	if (n < 0 || n >= PATH_MAX)
 		return ocitap_error_set(err, -ENAMETOOLONG, NULL, "path too long: %s", path);
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return ocitap_error_set(err, -errno, NULL, "cannot create a temporary file next to %s: %m", path);
-
 	while (len > 0) {
 		ssize_t w = write(fd, p, len);
 
+		if (w < 0 && errno == EINTR)
+			continue;
 		if (w < 0) {
-			if (errno == EINTR)
-				continue;
 			r = ocitap_error_set(err, -errno, NULL, "cannot write %s: %m", tmp);
 			goto fail;
 		}
 		p += w;
 		len -= (size_t)w;
 	}
+	/* the mode asked for, whatever the umask took from mkostemp's 0600 */
 	if (fchmod(fd, mode) < 0) {
 		r = ocitap_error_set(err, -errno, NULL, "cannot set the mode of %s: %m", tmp);
 		goto fail;
 	}
+	return fd;
+
+fail:
+	close(fd);
+	unlink(tmp);
+	return r;
+}
+
+int ocitap_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode, struct ocitap_error *err)
+{
+	char tmp[PATH_MAX];
+	int fd, r;
+
+	fd = ocitap_write_temp_next_to(path, buf, len, mode, tmp, err);
+	if (fd < 0)
+		return fd;
 	if (fsync(fd) < 0) {
 		r = ocitap_error_set(err, -errno, NULL, "cannot sync %s: %m", tmp);
 		goto fail;

@@ -43,34 +43,11 @@ int ocitap_stage_from_program(const char *argv0)
 static int spool_file_write(const char *path, const char *buf, size_t len, struct ocitap_error *err)
 {
 	char tmp[PATH_MAX];
-	_cleanup_close_ int fd = -1;
+	_cleanup_close_ int fd = ocitap_write_temp_next_to(path, buf, len, 0600, tmp, err);
 	int n;
 
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return ocitap_error_set(err, -ENAMETOOLONG, NULL, "spool path too long: %s", path);
-	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
-		return ocitap_error_set(err, -errno, NULL, "cannot create a spool file next to %s: %m", path);
-	while (len > 0) {
-		ssize_t w = write(fd, buf, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			n = ocitap_error_set(err, -errno, NULL, "cannot write %s: %m", tmp);
-			unlink(tmp);
-			return n;
-		}
-		buf += w;
-		len -= (size_t)w;
-	}
-	/* 0600 whatever the umask took from mkostemp's */
-	if (fchmod(fd, 0600) < 0) {
-		n = ocitap_error_set(err, -errno, NULL, "cannot set the mode of %s: %m", tmp);
-		unlink(tmp);
-		return n;
-	}
+		return fd;
 	if (rename(tmp, path) < 0) {
 		n = ocitap_error_set(err, -errno, NULL, "cannot rename %s to %s: %m", tmp, path);
 		unlink(tmp);

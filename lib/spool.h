@@ -16,6 +16,7 @@
 #ifndef OCITAP_SPOOL_H
 #define OCITAP_SPOOL_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -29,9 +30,14 @@
  * is poststart. -EINVAL for anything else (e.g. "ocitap-hook"). */
 int ocitap_stage_from_program(const char *argv0);
 
-/* fsync the directory that holds path (io.c, shared with
- * ocitap_write_file_atomic). 0 or -errno. */
+/* What ocitap_write_file_atomic and the spool share (io.c). fsync the
+ * directory that holds path: 0 or -errno. */
 int ocitap_fsync_dir_of(const char *path);
+/* A new file next to path (mkostemp: never through a link; its name in
+ * tmp) holding exactly len bytes of buf, mode mode; not synced. Its fd, or
+ * a negative errno with nothing left behind. */
+int ocitap_write_temp_next_to(const char *path, const void *buf, size_t len, mode_t mode, char tmp[PATH_MAX],
+			      struct ocitap_error *err);
 
 /* Write json as a new spool file in dir (created 0700 if missing), mode 0600.
  * ret_name (may be NULL) gets the file name, at least OCITAP_SPOOL_NAME_MAX bytes. */
