@@ -240,6 +240,16 @@ printf '... under the same wrk at nice 19 %s ns: ratio %sx (report: the daemon'"
 	"$nl" "$(awk -v a="$a" -v b="$nl" 'BEGIN {printf "%.2f", b / a}')"
 printf '... beside a busy loop at nice 19, no HTTP %s ns: ratio %sx (report: the machine'"'"'s own figure for a CPU-bound neighbour)\n' \
 	"$bl" "$(awk -v a="$a" -v b="$bl" 'BEGIN {printf "%.2f", b / a}')"
+# where the two vCPUs' time goes under that wrk alone, 5 s (/proc/stat):
+# the HTTP threads are the niced user time
+read -r _ u0 n0 s0 i0 w0 q0 sq0 _ </proc/stat
+wrk -t1 -c8 -d5s "http://127.0.0.1:$port/v1/containers/w-500" >/dev/null 2>&1
+read -r _ u1 n1 s1 i1 w1 q1 sq1 _ </proc/stat
+awk -v u=$((u1 - u0)) -v n=$((n1 - n0)) -v s=$((s1 - s0)) -v i=$((i1 - i0)) -v w=$((w1 - w0)) -v q=$((q1 - q0)) \
+	-v sq=$((sq1 - sq0)) 'BEGIN {
+	  t = u + n + s + i + w + q + sq; if (t == 0) t = 1
+	  printf "CPU under wrk -t1 -c8, 5 s: system %.1f%%, softirq %.1f%%, irq %.1f%%, niced user %.1f%% (the HTTP threads), user %.1f%%, idle %.1f%%\n",
+	    100 * s / t, 100 * sq / t, 100 * q / t, 100 * n / t, 100 * u / t, 100 * (i + w) / t}'
 kill $daemon
 wait $daemon 2>/dev/null
 daemon=
