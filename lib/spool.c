@@ -33,7 +33,8 @@ int ocitap_stage_from_program(const char *argv0)
  * reader sees the whole file or none (the rename); once this returns, the
  * file is on disk. The order is for speed: on ext4 the file's fsync then
  * commits the rename with it and the directory's finds nothing left, one
- * journal commit instead of two (0.26 ms of a 1.1 ms spooling hook here).
+ * journal commit instead of two (make bench BENCH=hook: the spooling hook
+ * 1.66x over return0 before, 1.49x after).
  * What it gives up: a power loss before the fsync returns may leave the
  * name with no bytes or some, where the other order left a .tmp file.
  * Neither is a report the hook said it spooled; the daemon sets such a

@@ -57,7 +57,7 @@
 #include "metrics.h"
 
 /* Room for the event streams and for a burst of clients that connect and
- * drop at once (70 measured in tests/integration/http-fairness.sh): at 64,
+ * drop at once (120 in tests/integration/http-fairness.sh): at 64,
  * such a burst took every place and a /healthz in the middle of it was
  * accepted and closed unanswered. A thread each, 256 KiB of stack mapped. */
 #define MAX_CONNECTIONS 256
