@@ -270,7 +270,7 @@ void container_observe(struct ocitapd *d, struct container *c, const struct ocit
 		op->ev.from = t.from;
 		op->ev.to = t.to;
 		count_transition(c, &t);
-		log_msg(LOG_INFO, "container %s: %s -> %s (%s)", c->id, ocitap_phase_to_string(t.from),
+		log_msg(LOG_DEBUG, "container %s: %s -> %s (%s)", c->id, ocitap_phase_to_string(t.from),
 			ocitap_phase_to_string(t.to), obs->source);
 		if (t.to == OCITAP_PHASE_STOPPED)
 			tracking_stopped(d, c);
@@ -298,10 +298,10 @@ void container_observe(struct ocitapd *d, struct container *c, const struct ocit
 		if (!c->failed && c->lc.signal) { /* a failed one says so in queue_failed() */
 			char sig[32];
 
-			log_msg(LOG_INFO, "container %s: init killed by %s", c->id,
+			log_msg(LOG_DEBUG, "container %s: init killed by %s", c->id,
 				signal_label(c->lc.signal, sig, sizeof(sig)));
 		} else if (!c->failed)
-			log_msg(LOG_INFO, "container %s: init exited with %d", c->id, c->lc.exit_code);
+			log_msg(LOG_DEBUG, "container %s: init exited with %d", c->id, c->lc.exit_code);
 		writer_push(&d->writer, ex);
 	}
 	if (!op && ack)

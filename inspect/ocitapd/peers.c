@@ -329,7 +329,7 @@ static void handle_listener_message(struct ocitapd *d, struct conn *cn)
 	/* the init's filter comes with status creating; exec brings later ones */
 	n = notify_add_fd(d, c, sfd, ps.state.status == OCITAP_STATUS_CREATING, NULL, policy, unknown ? name : NULL);
 	if (n)
-		log_msg(LOG_INFO, "container %s: seccomp fd from pid %d (%s, policy %s, %d fd%s)", c->id, ps.pid,
+		log_msg(LOG_DEBUG, "container %s: seccomp fd from pid %d (%s, policy %s, %d fd%s)", c->id, ps.pid,
 			n->init ? "init" : "exec", n->policy_name, c->n_fds, c->n_fds == 1 ? "" : "s");
 	container_queue_identity(d, c, &ps.state, n && n->init ? ps.pid : 0);
 	container_queue_names(d, c, &ps.state); /* a listener message comes from the runtime */

@@ -18,7 +18,7 @@ cat >"$work/policy.json" <<'JSON'
                 "syscalls": { "mkdir": "errno:EACCES", "mkdirat": "errno:EACCES", "chmod": "kill", "fchmodat": "kill" } } } }
 JSON
 
-daemon_args=(--policy "$work/policy.json" --http off --peer-timeout 1000)
+daemon_args=(--policy "$work/policy.json" --http off --peer-timeout 1000 --log-level debug)
 
 # bundle RT ID POLICY ARGS-JSON: a busybox bundle whose mkdir/chmod notify ocitapd
 bundle() {
@@ -290,6 +290,21 @@ r=$(printf '{"ocitapReport":1,"stage":"poststop","state":{"id":"from-nobody","st
 check "--allow-uid 65534: its report is taken" [ "$r" = ok ]
 check "--allow-uid 65534: recorded" [ "$(q "select phase from containers where id='from-nobody'")" = stopped ]
 stop_daemon
+# --- the default log level says nothing per container or report -------------------
+mark=$(wc -l <"$log")
+start_daemon --log-level info
+b=$(bundle runc quiet audit '["sh","-c","mkdir /tmp/q; exit 3"]')
+run_rt runc quiet "$b"
+wait_stopped quiet
+r=$(printf '{"ocitapReport":1,"stage":"poststop","state":{"id":"quiet-hook","status":"stopped"}}' |
+	socat -t5 - UNIX-CONNECT:"$sock" 2>&1)
+stop_daemon
+tail -n +"$((mark + 1))" "$log" >"$work/quiet.log"
+check "--log-level info: a run (listener, notification, transitions, exit) and a hook report are recorded" \
+	[ "$(q "select exit_code from containers where id='quiet'")/$r/$(q "select phase from containers where id='quiet-hook'")" = "3/ok/stopped" ]
+check "... and logged nothing: no line names them" bash -c "! grep -E 'container quiet(-hook)?:' '$work/quiet.log'"
+check "... while that daemon did log (its start and stop)" grep -q "shutting down" "$work/quiet.log"
+
 check "ocitapd --help" bash -c '"$1" --help | grep -q -- "--allow-uid"' _ "$OCITAPD"
 check "ocitapd --version" bash -c '"$1" --version | grep -q "^ocitapd [0-9]"' _ "$OCITAPD"
 "$OCITAPD" --bogus >/dev/null 2>&1

@@ -15,7 +15,7 @@ CLAIM="$TOP/$BUILD/tests/claim-id"
 test_init ppf
 sock=$work/run/ocitap.sock
 
-start_daemon --http off --keeper off --bpf off
+start_daemon --http off --keeper off --bpf off --log-level debug
 
 b=$work/b-victim
 notify_bundle "$b" deny 'while :; do if mkdir /tmp/d 2>/dev/null; then echo OK >>/tmp/res; rmdir /tmp/d; else echo DENIED >>/tmp/res; fi; sleep 0.05; done'
