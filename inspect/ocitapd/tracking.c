@@ -7,7 +7,6 @@
  * annotation asked for goes to the store thread to be written.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,11 +187,8 @@ void tracking_register(struct ocitapd *d, struct container *c, pid_t pid, const 
 		c->bpf_since_create = true;
 	if (r == -ESRCH) {
 		/* the State's pid has no process to see (gone, or never one
-		 * here): every report of the run names it again, said once; an
-		 * init that already exited (a short container) is nothing wrong */
-		bool gone = kill(pid, 0) < 0 && errno == ESRCH;
-
-		log_msg(c->bpf_init_unseen_said || gone ? LOG_DEBUG : LOG_WARN, "container %s: bpf: %s", c->id,
+		 * here): every report of the run names it again, said once */
+		log_msg(c->bpf_init_unseen_said ? LOG_DEBUG : LOG_WARN, "container %s: bpf: %s", c->id,
 			ocitap_error_format(&err, line, sizeof(line)));
 		c->bpf_init_unseen_said = true;
 	} else if (r < 0)
