@@ -91,7 +91,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 
 UNIT_TESTS := error defaults clock number json_util io state scm bundle lifecycle policy store report proc spool stage metrics hooksd procinfo runtime keeper profile query \
-              writer options nsid http_routes http_cache push runtime_wrap runtime_wrap_splice json_scan names exit_text conf http_addr
+              writer journal options nsid http_routes http_cache push runtime_wrap runtime_wrap_splice json_scan names exit_text conf http_addr
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/keeper-test $(BUILD)/tests/bench-parse $(BUILD)/tests/min-agent \
@@ -104,7 +104,7 @@ FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 ASAN_BUILD   := $(BUILD)/asan
 
-DAEMON_SRCS := $(addprefix inspect/ocitapd/,main.c options.c log.c loop.c container.c tracking.c notify.c exit.c peers.c replay.c ledger.c \
+DAEMON_SRCS := $(addprefix inspect/ocitapd/,main.c options.c log.c loop.c container.c tracking.c notify.c exit.c peers.c replay.c ledger.c journal.c \
                  handover.c upgrade.c writer.c tracer.c keeper-client.c metrics.c http.c http-routes.c http-api.c http-answers.c http-cache.c \
                  http-stream.c http-page.c push.c)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
@@ -262,10 +262,16 @@ $(BUILD)/tests/test_metrics: $(BUILD)/tests/unit/test_metrics.o $(BUILD)/inspect
 
 # the store thread, with the store's commit wrapped so that a test can make it fail
 $(BUILD)/tests/test_writer: $(BUILD)/tests/unit/test_writer.o $(BUILD)/inspect/ocitapd/writer.o \
-		$(BUILD)/inspect/ocitapd/log.o $(BUILD)/inspect/ocitapd/metrics.o $(BUILD)/libocitap.a
+		$(BUILD)/inspect/ocitapd/journal.o $(BUILD)/inspect/ocitapd/log.o $(BUILD)/inspect/ocitapd/metrics.o $(BUILD)/libocitap.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -pthread -Wl,--wrap=ocitap_store_commit -o $@ $^ $(DEP_LIBS) $(CMOCKA_LIBS) -lm
+
+# the hook reports' journal (a shared mapping; no store)
+$(BUILD)/tests/test_journal: $(BUILD)/tests/unit/test_journal.o $(BUILD)/inspect/ocitapd/journal.o $(BUILD)/libocitap.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(DEP_LIBS) $(CMOCKA_LIBS)
 
 # the HTTP export's route table (pure: no libmicrohttpd)
 $(BUILD)/tests/test_http_routes: $(BUILD)/tests/unit/test_http_routes.o $(BUILD)/inspect/ocitapd/http-routes.o
@@ -281,7 +287,7 @@ $(BUILD)/tests/test_http_cache: $(BUILD)/tests/unit/test_http_cache.o $(BUILD)/i
 
 # the push thread against a receiver inside the test, with a real store and store thread
 $(BUILD)/tests/test_push: $(BUILD)/tests/unit/test_push.o $(BUILD)/inspect/ocitapd/push.o \
-		$(BUILD)/inspect/ocitapd/writer.o $(BUILD)/inspect/ocitapd/log.o $(BUILD)/inspect/ocitapd/metrics.o \
+		$(BUILD)/inspect/ocitapd/writer.o $(BUILD)/inspect/ocitapd/journal.o $(BUILD)/inspect/ocitapd/log.o $(BUILD)/inspect/ocitapd/metrics.o \
 		$(BUILD)/libocitap.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")

@@ -22,6 +22,7 @@
 #include "handover.h"
 #include "http-addr.h"
 #include "http.h"
+#include "journal.h"
 #include "loop.h"
 #include "macro.h"
 #include "metrics.h"
@@ -374,6 +375,14 @@ static int start_loop(struct ocitapd *d)
 			log_msg(LOG_WARN, "ledger: %s (notification counts of the last second may be lost to a kill)",
 				ocitap_error_format(&lerr, why, sizeof(why)));
 		container_recover_counts(d, d->store);
+		options_run_file(&d->opt, "ocitapd.journal", path, sizeof(path));
+		if (d->opt.sync_interval_ms == 0)
+			; /* every report is on disk before its answer: none is answered from the journal */
+		else if (journal_map(path, &d->journal, &lerr) < 0)
+			log_msg(LOG_WARN, "journal: %s (hooks are answered once their report is committed)",
+				ocitap_error_format(&lerr, why, sizeof(why)));
+		else
+			peers_replay_journal(d);
 	}
 	replay_spools(d, d->store);
 	if ((r = writer_start(&d->writer)) < 0) {

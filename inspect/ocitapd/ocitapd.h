@@ -188,7 +188,7 @@ struct conn {
 	struct conn *prev, *next;     /* the live connections */
 };
 
-enum ocitapd_fault { FAULT_NONE, FAULT_AFTER_RECV, FAULT_AFTER_DECIDE, FAULT_AFTER_RECV_BLIND };
+enum ocitapd_fault { FAULT_NONE, FAULT_AFTER_RECV, FAULT_AFTER_DECIDE, FAULT_AFTER_RECV_BLIND, FAULT_AFTER_EARLY_OK };
 
 struct ocitapd {
 	struct ocitapd_options opt; /* as parsed; never changed after start */
@@ -220,7 +220,7 @@ struct ocitapd {
 	struct seccomp_notif_sizes sizes;
 	struct seccomp_notif *req; /* sized by the kernel (sizes) */
 	struct seccomp_notif_resp *resp;
-	enum ocitapd_fault fault; /* OCITAP_FAULT (tests): kill ourselves at the fault_at-th notification */
+	enum ocitapd_fault fault; /* OCITAP_FAULT (tests): kill ourselves at the fault_at-th notification (or report) */
 	uint64_t fault_at, fault_seen;
 	uint64_t notifications, unknown_policy;
 
@@ -257,6 +257,7 @@ struct ocitapd {
 	uint64_t next_serial;		  /* of keeper keys */
 	struct inflight *inflight;	  /* NULL without a keeper */
 	struct ledger *ledger;		  /* notification counts durable when answered (ledger.h); NULL: off */
+	struct journal *journal;	  /* hook reports durable when answered (journal.h); NULL: off */
 	struct notify_fd *inflight_owner; /* whose key inflight->key holds */
 	uint64_t adopted, recovered;
 	bool fdstore; /* systemd's fd store: $NOTIFY_SOCKET with $FDSTORE > 0 */

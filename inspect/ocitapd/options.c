@@ -194,7 +194,8 @@ static int parse_socket_mode(struct ocitapd_options *o, const char *v, const cha
 
 /* tests only: OCITAP_FAULT=after-recv:N, after-recv-blind:N (as a daemon
  * whose taken notification its successor cannot read) or after-decide:N
- * kills the daemon there */
+ * kills the daemon there; after-early-ok:N right after the Nth hook report
+ * answered from the journal, before anything else is done with it */
 static int parse_fault(struct ocitapd_options *o, const char *f, struct ocitap_error *err)
 {
 	const char *colon = strchr(f, ':');
@@ -206,9 +207,12 @@ static int parse_fault(struct ocitapd_options *o, const char *f, struct ocitap_e
 		o->fault = FAULT_AFTER_RECV_BLIND;
 	else if (colon && strncmp(f, "after-decide:", 13) == 0)
 		o->fault = FAULT_AFTER_DECIDE;
+	else if (colon && strncmp(f, "after-early-ok:", 15) == 0)
+		o->fault = FAULT_AFTER_EARLY_OK;
 	if (!o->fault || ocitap_parse_int64(colon + 1, 1, INT64_MAX, &n) < 0)
-		return ocitap_error_set(err, -EINVAL, "OCITAP_FAULT",
-					"expected after-recv:N, after-recv-blind:N or after-decide:N, got '%s'", f);
+		return ocitap_error_set(
+			err, -EINVAL, "OCITAP_FAULT",
+			"expected after-recv:N, after-recv-blind:N, after-decide:N or after-early-ok:N, got '%s'", f);
 	o->fault_at = (uint64_t)n;
 	return 0;
 }

@@ -27,6 +27,7 @@
 #include "macro.h"
 #include "exit.h"
 #include "handover.h"
+#include "journal.h"
 #include "metrics.h"
 #include "notify.h"
 #include "peers.h"
@@ -515,12 +516,79 @@ static int report_pidfd(const struct conn *cn, struct ocitap_scm_reader *r)
 	return fd;
 }
 
+/* The op that frees a journal slot once the report's records before it
+ * are committed, numbered for the readers that wait for it. */
+static void queue_journal_release(struct ocitapd *d, const char *id, struct journal_slot *slot)
+{
+	struct wop *op = wop_new(WOP_NOP, id);
+
+	op->journal = slot;
+	op->early_seq = writer_note_early(&d->writer);
+	writer_push(&d->writer, op);
+}
+
+/*
+ * The report (raw, as read) into the journal, so that it may be answered
+ * now rather than once committed; NULL when it must wait for the commit:
+ * no journal, --sync-interval 0 (on disk before the answer), no monoNs (a
+ * second copy could not be told from it), or no room.
+ */
+static struct journal_slot *journal_report(struct ocitapd *d, const struct conn *cn,
+					   const struct ocitap_hook_report *rep, uid_t uid)
+{
+	if (!d->journal || d->opt.sync_interval_ms == 0 || !rep->mono_ns || !cn->reader.buf)
+		return NULL;
+	return journal_take(d->journal, cn->reader.buf, cn->reader.len, uid);
+}
+
+/* The reports a killed daemon answered and did not store: each applied
+ * as it was, once (one the store has already, the same stage and monoNs,
+ * is dropped), before the store thread runs. */
+void peers_replay_journal(struct ocitapd *d)
+{
+	struct journal_slot *left[JOURNAL_SLOTS];
+	size_t n = journal_left(d->journal, left, JOURNAL_SLOTS), bad = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct ocitap_hook_report rep;
+		struct ocitap_error err = { 0 };
+		char line[512];
+
+		if (ocitap_hook_report_parse(left[i]->report, left[i]->len, NULL, &rep, &err) < 0) {
+			log_msg(LOG_ERR, "journal: a report cannot be read (%s): dropped",
+				ocitap_error_format(&err, line, sizeof(line)));
+			journal_release(left[i]);
+			bad++;
+			continue;
+		}
+		peers_apply_report(d, &rep, false, (uid_t)left[i]->uid, NULL, -1);
+		{
+			/* a run the previous daemon had only just heard of: its
+			 * init is watched again from here, as a stored run's is
+			 * (exit_watch_restored(), with the same checks of the pid) */
+			struct container *c = container_get(d, rep.state.id, false);
+			bool creates = rep.stage == OCITAP_STAGE_CREATE_RUNTIME || rep.stage == OCITAP_STAGE_PRESTART;
+
+			if (c && creates && rep.state.pid > 0 && c->stored_pid <= 0 &&
+			    c->lc.phase < OCITAP_PHASE_STOPPED)
+				c->stored_pid = rep.state.pid;
+		}
+		queue_journal_release(d, rep.state.id, left[i]);
+		ocitap_hook_report_release(&rep);
+	}
+	if (n)
+		log_msg(LOG_INFO, "journal: %zu report%s answered by the previous daemon and not stored: applied once",
+			n - bad, n - bad == 1 ? "" : "s");
+}
+
 static void handle_hook_report(struct ocitapd *d, struct conn *cn)
 {
 	struct ocitap_hook_report rep;
 	struct ocitap_error err = { 0 };
 	char line[512], why[512];
 	const char *reason;
+	struct journal_slot *slot;
+	uid_t uid;
 	int pidfd;
 
 	if (ocitap_hook_report_parse(cn->reader.buf ? cn->reader.buf : "", cn->reader.len, NULL, &rep, &err) < 0) {
@@ -541,12 +609,24 @@ static void handle_hook_report(struct ocitapd *d, struct conn *cn)
 	if (cn->inside || cn->report_only)
 		container_get(d, rep.state.id, false)->inside_stages |= 1u << rep.stage;
 	pidfd = report_pidfd(cn, &cn->reader);
+	/* a report from inside a container is the run's, whoever sent it */
+	uid = cn->inside || cn->report_only ? 0 : cn->peer_uid;
+	if ((slot = journal_report(d, cn, &rep, uid))) {
+		/* durable against a kill now: answered before anything else */
+		(void)send(cn->fd, OCITAP_REPORT_ACK, strlen(OCITAP_REPORT_ACK), MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (d->opt.fault == FAULT_AFTER_EARLY_OK && ++d->fault_seen == d->opt.fault_at)
+			raise(SIGKILL);
+		peers_close(d, cn);
+		peers_apply_report(d, &rep, true, uid, NULL, pidfd);
+		queue_journal_release(d, rep.state.id, slot);
+		ocitap_hook_report_release(&rep);
+		return;
+	}
 	ocitap_scm_reader_release(&cn->reader);
 	cn->waiting_ack = true;
 	cn->ack = (struct writer_ack){ .fd = cn->fd };
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, cn->fd, NULL);
-	/* a report from inside a container is the run's, whoever sent it */
-	peers_apply_report(d, &rep, true, cn->inside || cn->report_only ? 0 : cn->peer_uid, &cn->ack, pidfd);
+	peers_apply_report(d, &rep, true, uid, &cn->ack, pidfd);
 	ocitap_hook_report_release(&rep);
 }
 

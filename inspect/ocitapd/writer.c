@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "journal.h"
 #include "ledger.h"
 #include "log.h"
 #include "metrics.h"
@@ -316,6 +317,12 @@ static void *writer_main(void *arg)
 		if (w->sync_interval_ms && !w->unsynced_since_ms)
 			w->unsynced_since_ms = ocitap_now_ms();
 		for (struct wop *op = batch; op; op = op->next) {
+			/* the report is in the store: its journal slot is free, and
+			 * readers waiting for it may read (batches commit in order) */
+			journal_release(op->journal);
+			op->journal = NULL;
+			if (op->early_seq)
+				__atomic_store_n(&w->early_committed, op->early_seq, __ATOMIC_RELEASE);
 			if (op->kind == WOP_SPOOL &&
 			    (op->dir ? unlinkat(op->dir->fd, op->path, 0) : unlink(op->path)) < 0 && errno != ENOENT)
 				log_msg(LOG_WARN, "spool: cannot remove %s: %m", op->path);
@@ -408,6 +415,25 @@ void writer_kick(struct writer *w)
 	 * instead of sleeping again until this thread lets it go */
 	if (work)
 		pthread_cond_signal(&w->wake);
+}
+
+uint64_t writer_note_early(struct writer *w)
+{
+	return __atomic_add_fetch(&w->early_answered, 1, __ATOMIC_RELEASE);
+}
+
+bool writer_await_early(struct writer *w, int max_ms)
+{
+	uint64_t want = __atomic_load_n(&w->early_answered, __ATOMIC_ACQUIRE);
+
+	for (int i = 0; __atomic_load_n(&w->early_committed, __ATOMIC_ACQUIRE) < want; i++) {
+		/* a commit takes well under a millisecond: a short nap, not a
+		 * condition the store thread would have to signal every commit */
+		if (i >= max_ms * 5 || __atomic_load_n(&w->degraded, __ATOMIC_RELAXED))
+			return false;
+		nanosleep(&(struct timespec){ 0, 200 * 1000 }, NULL);
+	}
+	return true;
 }
 
 struct writer_ack *writer_take_acked(struct writer *w)

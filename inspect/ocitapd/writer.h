@@ -17,6 +17,7 @@
 #include "ocitap-private.h"
 
 struct ledger_slot;
+struct journal_slot;
 
 /* What the store thread is asked to do; strings are owned by the op. */
 enum wop_kind {
@@ -97,6 +98,10 @@ struct wop {
 	struct ocitap_profile_place *profile_out, *profile_in;
 	bool profile_done;
 	struct writer_ack *ack; /* answered once this op is durable (not owned) */
+	/* a report answered before its commit (journal.h): its slot, freed
+	 * once this op is committed, and its number (writer_note_early()) */
+	struct journal_slot *journal;
+	uint64_t early_seq;
 };
 
 /* How the store thread fares, for /healthz and /metrics (any thread). */
@@ -121,6 +126,8 @@ struct writer {
 	int64_t unsynced_since_ms;	   /* 0: everything committed is on disk */
 	void (*committed)(void *userdata); /* after each commit, on the store thread */
 	void *committed_userdata;
+	uint64_t early_answered;  /* reports answered before their commit (the loop; atomic) */
+	uint64_t early_committed; /* of those, the committed (the store thread; atomic) */
 };
 
 /*
@@ -144,6 +151,14 @@ void writer_get_stats(struct writer *w, struct writer_stats *ret);
 /* Commits so far (any thread). Counted before any "ok" of the commit is
  * sent, and read with acquire: whoever sees the count can read the commit. */
 uint64_t writer_commits(struct writer *w);
+/* A report is answered before its commit (journal.h): its number, for
+ * the op that frees its slot (wop.early_seq). Loop thread. */
+uint64_t writer_note_early(struct writer *w);
+/* Wait until every report answered before this call is committed, so
+ * that a reader sees what a hook was told is recorded: true at once when
+ * it is; false after max_ms, or at once while the store cannot be written
+ * (degraded: the answers say so). Any thread but the store's. */
+bool writer_await_early(struct writer *w, int max_ms);
 /* Each op not yet in the store (a failed batch being retried, then the
  * queue), under the queue's lock: fn must only read the op, and quickly.
  * Any thread. */
