@@ -10,7 +10,8 @@
  * could only tell "prestart or createRuntime" (stage.h): the daemon counts
  * the first such report of a container as prestart, the next as createRuntime.
  *
- * The daemon answers "ok\n" once the report is durable in the store, or
+ * The daemon answers "ok\n" once the report survives a kill of the daemon
+ * (its journal, or the store: docs/ocitapd-protocol.md), or
  * "error: <why>\n".
  */
 #ifndef OCITAP_REPORT_H

@@ -1,9 +1,10 @@
 /*
  * writer.c: the store thread. The event loop queues records and
  * never waits on disk; this thread takes everything queued at once, writes
- * it in one transaction and commits. Only then are the hook connections
- * waiting on those records acknowledged: an acknowledged report survives
- * kill -9 of ocitapd. With --sync-interval MS (default 1000) a commit is
+ * it in one transaction and commits. A hook's report is answered before,
+ * from the journal (journal.h), whose slot is freed here once committed;
+ * one the journal cannot take waits for this commit to be answered: an
+ * answered report survives kill -9 of ocitapd. With --sync-interval MS (default 1000) a commit is
  * written to the WAL and this thread fsyncs it within MS: a power loss can
  * take at most that much; with 0 every commit is on disk before its ack. A failed commit
  * (disk full) keeps the batch and retries; the daemon meanwhile keeps
