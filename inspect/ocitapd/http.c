@@ -482,7 +482,7 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *co
 
 	/* a hook told its report is recorded (answered from the journal) is
 	 * in every answer read after: its commit is waited for (1 s at most) */
-	if (route->store != HTTP_STORE_NONE && s->cfg->writer)
+	if (route->store == HTTP_STORE_REQUIRED && s->cfg->writer) /* not /healthz, /metrics: how it is now */
 		(void)writer_await_early(s->cfg->writer, 1000);
 	/* a kept answer needs no store connection */
 	if (route->endpoint == HTTP_ENDPOINT_CONTAINERS || route->endpoint == HTTP_ENDPOINT_CONTAINER) {

@@ -5,12 +5,30 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "io.h"
 #include "journal.h"
 #include "macro.h"
+
+static bool left_same_boot = true;
+static int held_fd = -1; /* the mapping's file, locked */
+
+static void read_boot_id(char *buf, size_t size)
+{
+	char *text = NULL;
+	size_t len = 0;
+
+	memset(buf, 0, size);
+	if (ocitap_read_file("/proc/sys/kernel/random/boot_id", 64, -1, &text, &len, NULL) == 0) {
+		memcpy(buf, text, len < size - 1 ? len : size - 1);
+		buf[strcspn(buf, "\n")] = '\0';
+	}
+	free(text);
+}
 
 _Static_assert(sizeof(struct journal_slot) == JOURNAL_SLOT_BYTES, "a slot is one page");
 _Static_assert(offsetof(struct journal, slot) == JOURNAL_SLOT_BYTES, "the header is one page");
@@ -19,17 +37,27 @@ int journal_map(const char *path, struct journal **ret, struct ocitap_error *err
 {
 	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
 	struct journal *j;
+	char boot[sizeof(j->boot)];
 	struct stat st;
+	int r;
 
+	if (held_fd >= 0)
+		return ocitap_error_set(err, -EBUSY, NULL, "%s: a journal is mapped already", path);
 	if (fd < 0)
 		return ocitap_error_set(err, -errno, NULL, "%s: %m", path);
 	if (fstat(fd, &st) < 0)
 		return ocitap_error_set(err, -errno, NULL, "%s: %m", path);
-	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 0077))
-		return ocitap_error_set(err, -EPERM, NULL, "%s: not a regular file of uid %u, mode 0600: refusing it",
-					path, (unsigned)geteuid());
-	if (st.st_size != (off_t)sizeof(*j) && ftruncate(fd, sizeof(*j)) < 0)
-		return ocitap_error_set(err, -errno, NULL, "%s: %m", path);
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 0077) || st.st_nlink != 1)
+		return ocitap_error_set(err, -EPERM, NULL,
+					"%s: not a regular file of uid %u, mode 0600, one link: refusing it", path,
+					(unsigned)geteuid());
+	/* the lock lives as long as the descriptor, kept open (and not
+	 * inherited: O_CLOEXEC) for the life of the process */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return ocitap_error_set(err, errno == EWOULDBLOCK ? -EBUSY : -errno, NULL, "%s: %s", path,
+					errno == EWOULDBLOCK ? "in use by another ocitapd" : strerror(errno));
+	if ((r = posix_fallocate(fd, 0, sizeof(*j))) != 0)
+		return ocitap_error_set(err, -r, NULL, "%s: %s", path, strerror(r));
 	j = mmap(NULL, sizeof(*j), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (j == MAP_FAILED)
 		return ocitap_error_set(err, -errno, NULL, "%s: %m", path);
@@ -40,6 +68,10 @@ int journal_map(const char *path, struct journal **ret, struct ocitap_error *err
 		j->n = JOURNAL_SLOTS;
 		j->slot_bytes = JOURNAL_SLOT_BYTES;
 	}
+	read_boot_id(boot, sizeof(boot));
+	left_same_boot = strncmp(boot, j->boot, sizeof(boot)) == 0 || !j->boot[0];
+	memcpy(j->boot, boot, sizeof(boot));
+	held_fd = TAKE_FD(fd);
 	for (size_t i = 0; i < JOURNAL_SLOTS; i++) /* a slot cut by a kill while it was taken says nothing */
 		if (j->slot[i].used && j->slot[i].len > JOURNAL_REPORT_MAX)
 			j->slot[i].used = 0;
@@ -74,6 +106,20 @@ void journal_release(struct journal_slot *slot)
 {
 	if (slot)
 		__atomic_store_n(&slot->used, 0, __ATOMIC_RELEASE);
+}
+
+void journal_unmap(struct journal *j)
+{
+	if (j)
+		munmap(j, sizeof(*j));
+	if (held_fd >= 0)
+		close(held_fd);
+	held_fd = -1;
+}
+
+bool journal_same_boot(const struct journal *j)
+{
+	return j && left_same_boot;
 }
 
 size_t journal_pending(const struct journal *j)

@@ -40,19 +40,27 @@ struct journal_slot {
 struct journal {
 	uint32_t magic, n, slot_bytes, pad;
 	uint64_t next_seq;
-	char pad2[JOURNAL_SLOT_BYTES - 24];
+	char boot[40]; /* the kernel's boot_id when the slots were written */
+	char pad2[JOURNAL_SLOT_BYTES - 64];
 	struct journal_slot slot[JOURNAL_SLOTS];
 };
 
 /* Map the journal at path (created 0600 when missing; cleared when it is
- * not one) for the life of the process. -errno with err. */
+ * not one) for the life of the process, locked against another daemon
+ * (-EBUSY while one holds it), its pages allocated (a full tmpfs is an
+ * error now, not a SIGBUS later). -errno with err. */
 int journal_map(const char *path, struct journal **ret, struct ocitap_error *err);
+/* Unmap, and let the lock go (tests; a daemon keeps it to its end). */
+void journal_unmap(struct journal *j);
 /* A slot holding report (len bytes) spoken for uid, or NULL: the journal
  * is full, or the report does not fit a slot (it is then answered once
  * committed, as without a journal). Loop thread. */
 struct journal_slot *journal_take(struct journal *j, const char *report, size_t len, uid_t uid);
 /* The slot's report is in the store (store thread; NULL is fine). */
 void journal_release(struct journal_slot *slot);
+/* Whether the slots left at the mapping were written since this boot
+ * (their pids mean something here; the journal is on a tmpfs when not). */
+bool journal_same_boot(const struct journal *j);
 /* Slots in use now (a hint for /healthz and /metrics; any thread). */
 size_t journal_pending(const struct journal *j);
 /* The slots still in use at start (left by a killed daemon), oldest

@@ -376,9 +376,9 @@ static int start_loop(struct ocitapd *d)
 				ocitap_error_format(&lerr, why, sizeof(why)));
 		container_recover_counts(d, d->store);
 		options_run_file(&d->opt, "ocitapd.journal", path, sizeof(path));
-		if (d->opt.sync_interval_ms == 0)
-			; /* every report is on disk before its answer: none is answered from the journal */
-		else if (journal_map(path, &d->journal, &lerr) < 0)
+		/* mapped with --sync-interval 0 too, where no report is answered
+		 * from it (peers.c), for what a daemon before this one left */
+		if (journal_map(path, &d->journal, &lerr) < 0)
 			log_msg(LOG_WARN, "journal: %s (hooks are answered once their report is committed)",
 				ocitap_error_format(&lerr, why, sizeof(why)));
 		else

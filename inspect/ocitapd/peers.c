@@ -517,13 +517,14 @@ static int report_pidfd(const struct conn *cn, struct ocitap_scm_reader *r)
 }
 
 /* The op that frees a journal slot once the report's records before it
- * are committed, numbered for the readers that wait for it. */
-static void queue_journal_release(struct ocitapd *d, const char *id, struct journal_slot *slot)
+ * are committed; seq (writer_note_early(), taken before the answer went
+ * out) is what the readers that wait for it wait for. */
+static void queue_journal_release(struct ocitapd *d, const char *id, struct journal_slot *slot, uint64_t seq)
 {
 	struct wop *op = wop_new(WOP_NOP, id);
 
 	op->journal = slot;
-	op->early_seq = writer_note_early(&d->writer);
+	op->early_seq = seq;
 	writer_push(&d->writer, op);
 }
 
@@ -549,6 +550,12 @@ void peers_replay_journal(struct ocitapd *d)
 	struct journal_slot *left[JOURNAL_SLOTS];
 	size_t n = journal_left(d->journal, left, JOURNAL_SLOTS), bad = 0;
 
+	if (n && !journal_same_boot(d->journal))
+		log_msg(LOG_WARN,
+			"journal: %zu report%s from before this boot (the journal is not on a tmpfs): "
+			"recorded, their pids not trusted",
+			n, n == 1 ? "" : "s");
+
 	for (size_t i = 0; i < n; i++) {
 		struct ocitap_hook_report rep;
 		struct ocitap_error err = { 0 };
@@ -569,15 +576,19 @@ void peers_replay_journal(struct ocitapd *d)
 			struct container *c = container_get(d, rep.state.id, false);
 			bool creates = rep.stage == OCITAP_STAGE_CREATE_RUNTIME || rep.stage == OCITAP_STAGE_PRESTART;
 
-			if (c && creates && rep.state.pid > 0 && c->stored_pid <= 0 &&
-			    c->lc.phase < OCITAP_PHASE_STOPPED)
+			if (c && creates && rep.state.pid > 0 && rep.wall_ns > 0 && c->stored_pid <= 0 &&
+			    c->lc.phase < OCITAP_PHASE_STOPPED && journal_same_boot(d->journal)) {
 				c->stored_pid = rep.state.pid;
+				c->stored_created_wall_ns = rep.wall_ns; /* a pid started later is not its init */
+			}
 		}
-		queue_journal_release(d, rep.state.id, left[i]);
+		queue_journal_release(d, rep.state.id, left[i], writer_note_early(&d->writer));
 		ocitap_hook_report_release(&rep);
 	}
 	if (n)
-		log_msg(LOG_INFO, "journal: %zu report%s answered by the previous daemon and not stored: applied once",
+		log_msg(LOG_INFO,
+			"journal: %zu report%s answered by the previous daemon, perhaps not stored: each recorded once "
+			"(one the store has already is dropped)",
 			n - bad, n - bad == 1 ? "" : "s");
 }
 
@@ -612,13 +623,16 @@ static void handle_hook_report(struct ocitapd *d, struct conn *cn)
 	/* a report from inside a container is the run's, whoever sent it */
 	uid = cn->inside || cn->report_only ? 0 : cn->peer_uid;
 	if ((slot = journal_report(d, cn, &rep, uid))) {
-		/* durable against a kill now: answered before anything else */
+		/* durable against a kill now: answered before anything else,
+		 * counted first, so that a reader the hook asks next waits for it */
+		uint64_t seq = writer_note_early(&d->writer);
+
 		(void)send(cn->fd, OCITAP_REPORT_ACK, strlen(OCITAP_REPORT_ACK), MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (d->opt.fault == FAULT_AFTER_EARLY_OK && ++d->fault_seen == d->opt.fault_at)
 			raise(SIGKILL);
 		peers_close(d, cn);
 		peers_apply_report(d, &rep, true, uid, NULL, pidfd);
-		queue_journal_release(d, rep.state.id, slot);
+		queue_journal_release(d, rep.state.id, slot, seq);
 		ocitap_hook_report_release(&rep);
 		return;
 	}

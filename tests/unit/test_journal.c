@@ -3,9 +3,11 @@
  * a report taken is found again, with its uid, by a second mapping of the
  * file (what a daemon starting after a kill -9 sees), oldest first; a
  * released slot is not; a report too long for a slot, or an empty one, is
- * refused, and so is one more than the slots; a file that is not a
- * journal is cleared, one not 0600 or not a regular file refused; a slot
- * whose length says more than a slot holds is dropped at the mapping.
+ * refused, and so is one more than the slots; a second mapping while one
+ * is held is refused (the lock); a file that is not a journal is cleared,
+ * one not 0600, not a regular file or with a second name refused; a slot
+ * whose length says more than a slot holds is dropped at the mapping; the
+ * slots of another boot are kept, and said to be.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,7 +48,7 @@ static struct journal *map(void)
 
 static void unmap(struct journal *j)
 {
-	munmap(j, sizeof(*j));
+	journal_unmap(j);
 }
 
 static void test_taken_found_again(void **unused)
@@ -65,19 +67,23 @@ static void test_taken_found_again(void **unused)
 	journal_release(a);
 	journal_release(NULL);
 	assert_int_equal(journal_pending(j), 2);
+	assert_int_equal(journal_map(path, &again, &(struct ocitap_error){ 0 }), -EBUSY); /* one per process */
+	unmap(j);
 
 	again = map(); /* the next daemon's mapping: the same slots */
+	assert_true(journal_same_boot(again));
 	assert_int_equal(journal_left(again, left, JOURNAL_SLOTS), 2);
 	assert_int_equal(left[0]->len, 6);
 	assert_memory_equal(left[0]->report, "second", 6);
 	assert_int_equal(left[0]->uid, 1000);
 	assert_memory_equal(left[1]->report, "third", 5);
 	assert_int_equal(journal_left(again, left, 1), 1); /* at most max */
-	journal_release(b);
-	journal_release(c);
+	journal_release(left[0]);
+	journal_release(left[1]);
 	assert_int_equal(journal_left(again, left, JOURNAL_SLOTS), 0);
 	unmap(again);
-	unmap(j);
+	(void)b;
+	(void)c;
 }
 
 static void test_bounds(void **unused)
@@ -108,21 +114,30 @@ static void test_not_a_journal(void **unused)
 {
 	struct ocitap_error err = { 0 };
 	struct journal *j = map(), *again = NULL;
-	struct journal_slot *left[JOURNAL_SLOTS];
+	struct journal_slot *left[JOURNAL_SLOTS], *kept, *cut;
 	int fd;
 
-	assert_non_null(journal_take(j, "kept", 4, 0));
-	j->slot[1].used = 1; /* a length no slot holds */
-	j->slot[1].len = JOURNAL_REPORT_MAX + 1;
+	assert_non_null(kept = journal_take(j, "kept", 4, 0));
+	cut = &j->slot[(size_t)(kept - j->slot + 1) % JOURNAL_SLOTS];
+	cut->used = 1; /* a length no slot holds */
+	cut->len = JOURNAL_REPORT_MAX + 1;
 	unmap(j);
 	again = map();
 	assert_int_equal(journal_left(again, left, JOURNAL_SLOTS), 1);
 	assert_memory_equal(left[0]->report, "kept", 4);
+	memcpy(again->boot, "another boot", 13); /* the slots of another boot: recorded, pids not trusted */
+	unmap(again);
+	again = map();
+	assert_false(journal_same_boot(again));
+	assert_int_equal(journal_pending(again), 1);
 	again->magic = 0; /* not one: cleared */
 	unmap(again);
 	again = map();
 	assert_int_equal(journal_pending(again), 0);
 	unmap(again);
+	assert_int_equal(link(path, "/tmp/ocitap-test-journal-link"), 0); /* a second name: refused */
+	assert_int_equal(journal_map(path, &again, &err), -EPERM);
+	unlink("/tmp/ocitap-test-journal-link");
 
 	assert_int_equal(chmod(path, 0644), 0);
 	assert_int_equal(journal_map(path, &again, &err), -EPERM);
