@@ -382,7 +382,7 @@ static int start_loop(struct ocitapd *d)
 			log_msg(LOG_WARN, "journal: %s (hooks are answered once their report is committed)",
 				ocitap_error_format(&lerr, why, sizeof(why)));
 		else
-			peers_replay_journal(d);
+			replay_journal(d);
 	}
 	replay_spools(d, d->store);
 	if ((r = writer_start(&d->writer)) < 0) {

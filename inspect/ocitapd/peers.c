@@ -516,18 +516,6 @@ static int report_pidfd(const struct conn *cn, struct ocitap_scm_reader *r)
 	return fd;
 }
 
-/* The op that frees a journal slot once the report's records before it
- * are committed; seq (writer_note_early(), taken before the answer went
- * out) is what the readers that wait for it wait for. */
-static void queue_journal_release(struct ocitapd *d, const char *id, struct journal_slot *slot, uint64_t seq)
-{
-	struct wop *op = wop_new(WOP_NOP, id);
-
-	op->journal = slot;
-	op->early_seq = seq;
-	writer_push(&d->writer, op);
-}
-
 /*
  * The report (raw, as read) into the journal, so that it may be answered
  * now rather than once committed; NULL when it must wait for the commit:
@@ -540,56 +528,6 @@ static struct journal_slot *journal_report(struct ocitapd *d, const struct conn 
 	if (!d->journal || d->opt.sync_interval_ms == 0 || !rep->mono_ns || !cn->reader.buf)
 		return NULL;
 	return journal_take(d->journal, cn->reader.buf, cn->reader.len, uid);
-}
-
-/* The reports a killed daemon answered and did not store: each applied
- * as it was, once (one the store has already, the same stage and monoNs,
- * is dropped), before the store thread runs. */
-void peers_replay_journal(struct ocitapd *d)
-{
-	struct journal_slot *left[JOURNAL_SLOTS];
-	size_t n = journal_left(d->journal, left, JOURNAL_SLOTS), bad = 0;
-
-	if (n && !journal_same_boot(d->journal))
-		log_msg(LOG_WARN,
-			"journal: %zu report%s from before this boot (the journal is not on a tmpfs): "
-			"recorded, their pids not trusted",
-			n, n == 1 ? "" : "s");
-
-	for (size_t i = 0; i < n; i++) {
-		struct ocitap_hook_report rep;
-		struct ocitap_error err = { 0 };
-		char line[512];
-
-		if (ocitap_hook_report_parse(left[i]->report, left[i]->len, NULL, &rep, &err) < 0) {
-			log_msg(LOG_ERR, "journal: a report cannot be read (%s): dropped",
-				ocitap_error_format(&err, line, sizeof(line)));
-			journal_release(left[i]);
-			bad++;
-			continue;
-		}
-		peers_apply_report(d, &rep, false, (uid_t)left[i]->uid, NULL, -1);
-		{
-			/* a run the previous daemon had only just heard of: its
-			 * init is watched again from here, as a stored run's is
-			 * (exit_watch_restored(), with the same checks of the pid) */
-			struct container *c = container_get(d, rep.state.id, false);
-			bool creates = rep.stage == OCITAP_STAGE_CREATE_RUNTIME || rep.stage == OCITAP_STAGE_PRESTART;
-
-			if (c && creates && rep.state.pid > 0 && rep.wall_ns > 0 && c->stored_pid <= 0 &&
-			    c->lc.phase < OCITAP_PHASE_STOPPED && journal_same_boot(d->journal)) {
-				c->stored_pid = rep.state.pid;
-				c->stored_created_wall_ns = rep.wall_ns; /* a pid started later is not its init */
-			}
-		}
-		queue_journal_release(d, rep.state.id, left[i], writer_note_early(&d->writer));
-		ocitap_hook_report_release(&rep);
-	}
-	if (n)
-		log_msg(LOG_INFO,
-			"journal: %zu report%s answered by the previous daemon, perhaps not stored: each recorded once "
-			"(one the store has already is dropped)",
-			n - bad, n - bad == 1 ? "" : "s");
 }
 
 static void handle_hook_report(struct ocitapd *d, struct conn *cn)
@@ -632,7 +570,7 @@ static void handle_hook_report(struct ocitapd *d, struct conn *cn)
 			raise(SIGKILL);
 		peers_close(d, cn);
 		peers_apply_report(d, &rep, true, uid, NULL, pidfd);
-		queue_journal_release(d, rep.state.id, slot, seq);
+		writer_push_journal_release(&d->writer, rep.state.id, slot, seq);
 		ocitap_hook_report_release(&rep);
 		return;
 	}

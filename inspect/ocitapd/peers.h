@@ -18,9 +18,6 @@ void peers_collect_acked(struct ocitapd *d);
 /* The store thread's eventfd (watch callback): peers_collect_acked(). */
 void peers_writer_done(struct ocitapd *d, struct watch *w, uint32_t events);
 void peers_close(struct ocitapd *d, struct conn *cn);
-/* At start, before the store thread: the reports in the journal
- * (journal.h) a killed daemon answered and did not store, applied once. */
-void peers_replay_journal(struct ocitapd *d);
 /*
  * Record a hook report of a peer of uid (the owner of a run it begins);
  * ack (may be NULL) is answered once it is durable. live: read from a

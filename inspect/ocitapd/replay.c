@@ -8,7 +8,9 @@
  * appears within the loop's next round (inotify on the state directory's,
  * a look every second at the users'). Each is applied as the report it is
  * (peers.c), spoken by the file's owner, as SO_PEERCRED names a peer: in a
- * user's spool only that user, and only for the runs it owns.
+ * user's spool only that user, and only for the runs it owns. And, at
+ * start, the journal (journal.h): the reports a killed daemon answered
+ * before it stored them, each spoken by the peer it had checked.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,6 +22,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "container.h"
+#include "journal.h"
 #include "metrics.h"
 #include "peers.h"
 #include "replay.h"
@@ -308,4 +312,54 @@ void replay_watch(struct ocitapd *d)
 		return;
 	}
 	spool_changed(d, &d->spool_w, 0); /* spooled between the start's replay and now */
+}
+
+/* The reports a killed daemon answered and did not store: each applied
+ * as it was, once (one the store has already, the same stage and monoNs,
+ * is dropped), before the store thread runs. */
+void replay_journal(struct ocitapd *d)
+{
+	struct journal_slot *left[JOURNAL_SLOTS];
+	size_t n = journal_left(d->journal, left, JOURNAL_SLOTS), bad = 0;
+
+	if (n && !journal_same_boot(d->journal))
+		log_msg(LOG_WARN,
+			"journal: %zu report%s from before this boot (the journal is not on a tmpfs): "
+			"recorded, their pids not trusted",
+			n, n == 1 ? "" : "s");
+
+	for (size_t i = 0; i < n; i++) {
+		struct ocitap_hook_report rep;
+		struct ocitap_error err = { 0 };
+		char line[512];
+
+		if (ocitap_hook_report_parse(left[i]->report, left[i]->len, NULL, &rep, &err) < 0) {
+			log_msg(LOG_ERR, "journal: a report cannot be read (%s): dropped",
+				ocitap_error_format(&err, line, sizeof(line)));
+			journal_release(left[i]);
+			bad++;
+			continue;
+		}
+		peers_apply_report(d, &rep, false, (uid_t)left[i]->uid, NULL, -1);
+		{
+			/* a run the previous daemon had only just heard of: its
+			 * init is watched again from here, as a stored run's is
+			 * (exit_watch_restored(), with the same checks of the pid) */
+			struct container *c = container_get(d, rep.state.id, false);
+			bool creates = rep.stage == OCITAP_STAGE_CREATE_RUNTIME || rep.stage == OCITAP_STAGE_PRESTART;
+
+			if (c && creates && rep.state.pid > 0 && rep.wall_ns > 0 && c->stored_pid <= 0 &&
+			    c->lc.phase < OCITAP_PHASE_STOPPED && journal_same_boot(d->journal)) {
+				c->stored_pid = rep.state.pid;
+				c->stored_created_wall_ns = rep.wall_ns; /* a pid started later is not its init */
+			}
+		}
+		writer_push_journal_release(&d->writer, rep.state.id, left[i], writer_note_early(&d->writer));
+		ocitap_hook_report_release(&rep);
+	}
+	if (n)
+		log_msg(LOG_INFO,
+			"journal: %zu report%s answered by the previous daemon, perhaps not stored: each recorded once "
+			"(one the store has already is dropped)",
+			n - bad, n - bad == 1 ? "" : "s");
 }

@@ -15,5 +15,9 @@ void replay_watch(struct ocitapd *d);
 /* The users' spools, looked at again (the loop's timer, every second):
  * their directories come and go with their users, and are not watched. */
 void replay_users(struct ocitapd *d);
+/* At start, before the store thread: the reports in the journal
+ * (journal.h) a killed daemon answered and perhaps did not store, each
+ * recorded once. */
+void replay_journal(struct ocitapd *d);
 
 #endif

@@ -423,6 +423,15 @@ uint64_t writer_note_early(struct writer *w)
 	return __atomic_add_fetch(&w->early_answered, 1, __ATOMIC_RELEASE);
 }
 
+void writer_push_journal_release(struct writer *w, const char *id, struct journal_slot *slot, uint64_t seq)
+{
+	struct wop *op = wop_new(WOP_NOP, id);
+
+	op->journal = slot;
+	op->early_seq = seq;
+	writer_push(w, op);
+}
+
 bool writer_await_early(struct writer *w, int max_ms)
 {
 	uint64_t want = __atomic_load_n(&w->early_answered, __ATOMIC_ACQUIRE);

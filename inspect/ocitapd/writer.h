@@ -154,6 +154,10 @@ uint64_t writer_commits(struct writer *w);
 /* A report is answered before its commit (journal.h): its number, for
  * the op that frees its slot (wop.early_seq). Loop thread. */
 uint64_t writer_note_early(struct writer *w);
+/* Queue the op that frees a journal slot (journal.h) once the ops of its
+ * report, queued before it, are committed; seq is its writer_note_early(),
+ * taken before the answer went out. */
+void writer_push_journal_release(struct writer *w, const char *id, struct journal_slot *slot, uint64_t seq);
 /* Wait until every report answered before this call is committed, so
  * that a reader sees what a hook was told is recorded: true at once when
  * it is; false after max_ms, or at once while the store cannot be written
