@@ -522,8 +522,11 @@ enum MHD_Result http_get_metrics(struct http_server *s, struct MHD_Connection *c
 		"# HELP ocitap_store_degraded 1 while the store cannot be written (records are held and retried).\n"
 		"# TYPE ocitap_store_degraded gauge\nocitap_store_degraded %d\n"
 		"# HELP ocitap_spool_pending Hook reports waiting in the spool to be taken.\n"
-		"# TYPE ocitap_spool_pending gauge\nocitap_spool_pending %ld\n",
-		ws.commits, ws.failures, ws.degraded ? 1 : 0, spool_pending(s) > 0 ? spool_pending(s) : 0);
+		"# TYPE ocitap_spool_pending gauge\nocitap_spool_pending %ld\n"
+		"# HELP ocitap_journal_pending Hook reports answered from the journal and not yet committed.\n"
+		"# TYPE ocitap_journal_pending gauge\nocitap_journal_pending %" PRIu64 "\n",
+		ws.commits, ws.failures, ws.degraded ? 1 : 0, spool_pending(s) > 0 ? spool_pending(s) : 0,
+		writer_early_pending(cfg->writer));
 	{
 		size_t kept, bytes;
 
@@ -595,6 +598,13 @@ enum MHD_Result http_get_healthz(struct http_server *s, struct MHD_Connection *c
 
 		json_object_object_add(sp, "pending", pending >= 0 ? json_object_new_int64(pending) : NULL);
 		json_object_object_add(o, "spool", sp);
+	}
+	if (s->cfg->writer) { /* answered, not yet committed: a moment, unless the store cannot be written */
+		struct json_object *jo = json_object_new_object();
+
+		json_object_object_add(jo, "pending",
+				       json_object_new_int64((int64_t)writer_early_pending(s->cfg->writer)));
+		json_object_object_add(o, "journal", jo);
 	}
 	/* a receiver that fails or refuses is its own problem: said here, not a degraded daemon */
 	json_object_object_add(o, "push", push_health_json(s->cfg->push));

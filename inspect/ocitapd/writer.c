@@ -423,6 +423,13 @@ uint64_t writer_note_early(struct writer *w)
 	return __atomic_add_fetch(&w->early_answered, 1, __ATOMIC_RELEASE);
 }
 
+uint64_t writer_early_pending(struct writer *w)
+{
+	uint64_t committed = __atomic_load_n(&w->early_committed, __ATOMIC_ACQUIRE);
+
+	return __atomic_load_n(&w->early_answered, __ATOMIC_ACQUIRE) - committed;
+}
+
 void writer_push_journal_release(struct writer *w, const char *id, struct journal_slot *slot, uint64_t seq)
 {
 	struct wop *op = wop_new(WOP_NOP, id);

@@ -154,6 +154,8 @@ uint64_t writer_commits(struct writer *w);
 /* A report is answered before its commit (journal.h): its number, for
  * the op that frees its slot (wop.early_seq). Loop thread. */
 uint64_t writer_note_early(struct writer *w);
+/* Reports answered from the journal and not yet committed (any thread). */
+uint64_t writer_early_pending(struct writer *w);
 /* Queue the op that frees a journal slot (journal.h) once the ops of its
  * report, queued before it, are committed; seq is its writer_note_early(),
  * taken before the answer went out. */

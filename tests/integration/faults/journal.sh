@@ -96,6 +96,8 @@ print(found)
 PY
 )
 check "200 reports, each asked of the API at once after its ok: every one found ($got)" [ "$got" = 200 ]
+check "/healthz and /metrics: nothing answered and not committed once the reports are in" \
+	[ "$(curl -s --unix-socket "$http" http://x/healthz | jq .journal.pending)/$(curl -s --unix-socket "$http" http://x/metrics | awk '$1 == "ocitap_journal_pending" {print $2}')" = 0/0 ]
 stop_daemon
 
 # --- --sync-interval 0: no report answered from the journal; what one left is applied -----
