@@ -13,6 +13,15 @@ BUILD=${BUILD:-build}
 cd "$(dirname "$0")/../.."
 sections=" ${*:-parse notify ledger scale hook http scale10k start bpf restart wrapper} "
 want() { [[ $sections == *" $1 "* ]]; }
+# BENCH_LOAD=N: N busy loops (nice 0) run throughout, so that a figure
+# asked of a loaded machine is one make bench prints too: make bench
+# BENCH=hook BENCH_LOAD=2 (the two vCPUs busy besides the benchmark)
+load_pids=()
+for ((l = 0; l < ${BENCH_LOAD:-0}; l++)); do
+	sh -c 'while :; do :; done' &
+	load_pids+=($!)
+done
+((${#load_pids[@]})) && echo "(load: ${#load_pids[@]} busy loops run throughout, BENCH_LOAD=${BENCH_LOAD})"
 
 if want parse; then
 echo "== parse + validate vs json_tokener_parse (median of 21 interleaved rounds)"
@@ -31,7 +40,7 @@ fi
 source tests/integration/common.bash
 work=$(mktemp -d /tmp/ocitap-bench-XXXXXX)
 daemon=
-trap '[[ -n $daemon ]] && kill $daemon 2>/dev/null; [[ -n ${nl_daemon:-} ]] && kill $nl_daemon 2>/dev/null; rm -rf "$work"' EXIT
+trap '[[ -n $daemon ]] && kill $daemon 2>/dev/null; [[ -n ${nl_daemon:-} ]] && kill $nl_daemon 2>/dev/null; ((${#load_pids[@]})) && kill "${load_pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
 make_rootfs "$work/rootfs"
 cp "$BUILD/tests/notify-loop" "$work/rootfs/bin/notify-loop"
 CALLS=${CALLS:-20000}
