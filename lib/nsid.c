@@ -12,24 +12,42 @@ static const char *const ns_names[OCITAP_NS_N] = {
 	[OCITAP_NS_MNT] = "mnt", [OCITAP_NS_PID] = "pid", [OCITAP_NS_USER] = "user", [OCITAP_NS_NET] = "net"
 };
 
+/* kind's namespace file of pid; missing_is_gone: a missing file means no
+ * such process (-ESRCH), as it does for the first one looked at */
+static int read_one(const char *proc_root, pid_t pid, int kind, bool missing_is_gone, struct ocitap_ns_id *ret,
+		    struct ocitap_error *err)
+{
+	char path[128];
+	struct stat st;
+
+	if (pid > 0)
+		snprintf(path, sizeof(path), "%s/%d/ns/%s", proc_root, (int)pid, ns_names[kind]);
+	else
+		snprintf(path, sizeof(path), "%s/self/ns/%s", proc_root, ns_names[kind]);
+	if (stat(path, &st) < 0) {
+		int e = errno == ENOENT && missing_is_gone ? ESRCH : errno;
+
+		return ocitap_error_set(err, -e, NULL, "%s: %s", path, strerror(e));
+	}
+	*ret = (struct ocitap_ns_id){ .dev = (uint64_t)st.st_dev, .ino = (uint64_t)st.st_ino };
+	return 0;
+}
+
+int ocitap_ns_id_read(const char *proc_root, pid_t pid, enum ocitap_ns_kind kind, struct ocitap_ns_id *ret,
+		      struct ocitap_error *err)
+{
+	return read_one(proc_root, pid, kind, true, ret, err);
+}
+
 int ocitap_ns_ids_read(const char *proc_root, pid_t pid, struct ocitap_ns_ids *ret, struct ocitap_error *err)
 {
 	struct ocitap_ns_ids ids = { 0 };
 
 	for (int k = 0; k < OCITAP_NS_N; k++) {
-		char path[128];
-		struct stat st;
+		int r = read_one(proc_root, pid, k, k == 0, &ids.ns[k], err);
 
-		if (pid > 0)
-			snprintf(path, sizeof(path), "%s/%d/ns/%s", proc_root, (int)pid, ns_names[k]);
-		else
-			snprintf(path, sizeof(path), "%s/self/ns/%s", proc_root, ns_names[k]);
-		if (stat(path, &st) < 0) {
-			int e = errno == ENOENT && k == 0 ? ESRCH : errno;
-
-			return ocitap_error_set(err, -e, NULL, "%s: %s", path, strerror(e));
-		}
-		ids.ns[k] = (struct ocitap_ns_id){ .dev = (uint64_t)st.st_dev, .ino = (uint64_t)st.st_ino };
+		if (r < 0)
+			return r;
 	}
 	*ret = ids;
 	return 0;

@@ -29,6 +29,10 @@ struct ocitap_ns_ids {
  * names the file. */
 int ocitap_ns_ids_read(const char *proc_root, pid_t pid, struct ocitap_ns_ids *ret, struct ocitap_error *err);
 
+/* One of them (kind), as ocitap_ns_ids_read() reads it. */
+int ocitap_ns_id_read(const char *proc_root, pid_t pid, enum ocitap_ns_kind kind, struct ocitap_ns_id *ret,
+		      struct ocitap_error *err);
+
 /* True when every namespace read in both is the same. */
 bool ocitap_ns_ids_equal(const struct ocitap_ns_ids *a, const struct ocitap_ns_ids *b);
 

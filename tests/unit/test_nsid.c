@@ -32,6 +32,12 @@ static void test_self_and_child(void **state)
 	}
 	assert_int_equal(ocitap_ns_ids_read("/proc", pid, &child, NULL), 0);
 	assert_true(ocitap_ns_ids_equal(&self, &child));
+	for (int k = 0; k < OCITAP_NS_N; k++) { /* one alone, as the set reads it */
+		struct ocitap_ns_id one = { 0 };
+
+		assert_int_equal(ocitap_ns_id_read("/proc", pid, (enum ocitap_ns_kind)k, &one, NULL), 0);
+		assert_true(one.ino == child.ns[k].ino && one.dev == child.ns[k].dev);
+	}
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 }
@@ -78,6 +84,8 @@ static void test_no_such_process(void **state)
 	assert_non_null(strstr(err.message, "/proc/1073741823/ns/mnt"));
 	assert_memory_equal(&ids, &before, sizeof(ids)); /* untouched on failure */
 	assert_int_equal(ocitap_ns_ids_read("/nonexistent-proc", 0, &ids, NULL), -ESRCH);
+	assert_int_equal(ocitap_ns_id_read("/proc", 0x3fffffff, OCITAP_NS_PID, &ids.ns[0], &err), -ESRCH);
+	assert_non_null(strstr(err.message, "/proc/1073741823/ns/pid"));
 }
 
 int main(void)
