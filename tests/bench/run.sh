@@ -432,6 +432,7 @@ time_run() { # BUNDLE -> us (a failed run is counted in $work/t.failed: its time
 : >"$work/t.failed"
 names=(plain hooked null lean nulllean)
 bundles=("$plain" "$hooked" "$nullhooks" "$lean" "$nulllean")
+cpu0=$(awk '{print $14 + $15}' "/proc/$daemon/stat")
 for n in "${names[@]}"; do : >"$work/t.$n"; done
 for ((r = 0; r < SROUNDS; r++)); do
 	for i in $(shuf -e "${!names[@]}"); do
@@ -456,6 +457,12 @@ printf 'medians: no hooks, no filter %s ms; six ocitap hooks + listener %s ms; s
 	"$(ms "$m_plain")" "$(ms "$m_hooked")" "$(ms "$m_null")"
 printf '         createRuntime + poststop + listener %s ms; the same two as return0 %s ms\n' \
 	"$(ms "$m_lean")" "$(ms "$m_nulllean")"
+printf '         one run with no hooks varied from %s to %s ms over the rounds\n' \
+	"$(ms "$(sort -n "$work/t.plain" | head -1)")" "$(ms "$(sort -n "$work/t.plain" | tail -1)")"
+sleep 0.5 # the last poststop's commit
+printf '(ocitapd CPU, user + system: %s ms per start of an ocitap bundle, six hooks or two, with its listener; %d starts)\n' \
+	"$(awk -v a="$cpu0" -v b="$(awk '{print $14 + $15}' "/proc/$daemon/stat")" -v n="$((2 * SROUNDS))" \
+		-v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", (b - a) * 1000 / hz / n}')" "$((2 * SROUNDS))"
 printf 'six ocitap hooks + listener minus six return0 hooks: %s\n' "$(pdiff_line hooked null)"
 printf 'default stages (createRuntime + poststop) + listener minus the same two as return0: %s\n' \
 	"$(pdiff_line lean nulllean)"
