@@ -394,7 +394,8 @@ int main(int argc, char **argv)
 	/* the bundle's annotations when the runtime sent none (crun's startContainer
 	 * bundle is "/" inside the container: nothing useful to read there) */
 	if (!rep.state.has_annotations && rep.state.bundle && strcmp(rep.state.bundle, "/") != 0 &&
-	    ocitap_bundle_load_config(rep.state.bundle, 0, NULL, &cfg, &err) == 0 && cfg.has_annotations) {
+	    ocitap_bundle_load_config(rep.state.bundle, OCITAP_CONFIG_ANNOTATIONS_ONLY, NULL, &cfg, &err) == 0 &&
+	    cfg.has_annotations) {
 		rep.state.has_annotations = true;
 		rep.state.annotations = cfg.annotations;
 		rep.state.n_annotations = cfg.n_annotations;

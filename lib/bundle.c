@@ -337,7 +337,12 @@ int ocitap_bundle_load_config(const char *bundle, unsigned flags, const struct o
 	r = ocitap_read_regular_file(path, lim->max_bytes, 0, &buf, &len, err);
 	if (r < 0)
 		return ocitap_error_prefix(err, "%s", path);
-	r = ocitap_config_parse(buf, len, flags, lim, ret, err);
+	if ((flags & OCITAP_CONFIG_ANNOTATIONS_ONLY) && !memmem(buf, len, "annotations", 11) &&
+	    !memmem(buf, len, "\\u", 2)) {
+		*ret = (struct ocitap_config){ 0 };
+		return 0;
+	}
+	r = ocitap_config_parse(buf, len, flags & ~OCITAP_CONFIG_ANNOTATIONS_ONLY, lim, ret, err);
 	if (r < 0 && err && err->field[0] == '\0')
 		ocitap_error_prefix(err, "%s", path);
 	return r;

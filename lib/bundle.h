@@ -95,6 +95,12 @@ struct ocitap_config {
 OCITAP_EXPORT int ocitap_config_parse(const char *buf, size_t len, unsigned flags, const struct ocitap_limits *lim,
 				      struct ocitap_config *ret, struct ocitap_error *err);
 
+/* Only the annotations are wanted (ocitap_bundle_load_config()): a
+ * config.json in which neither "annotations" nor a \u escape (which could
+ * spell the key) appears has none, and is not parsed: *ret is then empty
+ * (has_annotations false). A hook reads its bundle for nothing else. */
+#define OCITAP_CONFIG_ANNOTATIONS_ONLY 0x100u
+
 /* Read BUNDLE/config.json (bounded by lim->max_bytes) and parse it. */
 OCITAP_EXPORT int ocitap_bundle_load_config(const char *bundle, unsigned flags, const struct ocitap_limits *lim,
 					    struct ocitap_config *ret, struct ocitap_error *err);

@@ -14,7 +14,6 @@
 #include "journal.h"
 #include "macro.h"
 
-static bool left_same_boot = true;
 static int held_fd = -1; /* the mapping's file, locked */
 
 static void read_boot_id(char *buf, size_t size)
@@ -69,7 +68,10 @@ int journal_map(const char *path, struct journal **ret, struct ocitap_error *err
 		j->slot_bytes = JOURNAL_SLOT_BYTES;
 	}
 	read_boot_id(boot, sizeof(boot));
-	left_same_boot = strncmp(boot, j->boot, sizeof(boot)) == 0 || !j->boot[0];
+	if (!boot[0] || strncmp(boot, j->boot, sizeof(boot)) != 0)
+		for (size_t i = 0; i < JOURNAL_SLOTS; i++) /* marked before the header says this boot */
+			if (j->slot[i].used)
+				j->slot[i].older_boot = 1;
 	memcpy(j->boot, boot, sizeof(boot));
 	held_fd = TAKE_FD(fd);
 	for (size_t i = 0; i < JOURNAL_SLOTS; i++) /* a slot cut by a kill while it was taken says nothing */
@@ -94,6 +96,7 @@ struct journal_slot *journal_take(struct journal *j, const char *report, size_t 
 		memcpy(s->report, report, len);
 		s->len = (uint32_t)len;
 		s->uid = (uint32_t)uid;
+		s->older_boot = 0;
 		s->seq = ++j->next_seq;
 		/* the report before the mark: a kill between them leaves a free slot */
 		__atomic_store_n(&s->used, 1, __ATOMIC_RELEASE);
@@ -117,9 +120,9 @@ void journal_unmap(struct journal *j)
 	held_fd = -1;
 }
 
-bool journal_same_boot(const struct journal *j)
+bool journal_slot_this_boot(const struct journal_slot *slot)
 {
-	return j && left_same_boot;
+	return slot && !slot->older_boot;
 }
 
 size_t journal_pending(const struct journal *j)

@@ -29,11 +29,11 @@
 #define JOURNAL_REPORT_MAX (JOURNAL_SLOT_BYTES - 24)
 
 struct journal_slot {
-	uint32_t used; /* 1: answered, not yet in the store */
-	uint32_t len;  /* bytes of report */
-	uint32_t uid;  /* who the report speaks for (peers_apply_report()) */
-	uint32_t pad;
-	uint64_t seq; /* the order the reports were answered in */
+	uint32_t used;	     /* 1: answered, not yet in the store */
+	uint32_t len;	     /* bytes of report */
+	uint32_t uid;	     /* who the report speaks for (peers_apply_report()) */
+	uint32_t older_boot; /* 1: written before this boot (marked at the mapping) */
+	uint64_t seq;	     /* the order the reports were answered in */
 	char report[JOURNAL_REPORT_MAX];
 };
 
@@ -58,9 +58,11 @@ void journal_unmap(struct journal *j);
 struct journal_slot *journal_take(struct journal *j, const char *report, size_t len, uid_t uid);
 /* The slot's report is in the store (store thread; NULL is fine). */
 void journal_release(struct journal_slot *slot);
-/* Whether the slots left at the mapping were written since this boot
- * (their pids mean something here; the journal is on a tmpfs when not). */
-bool journal_same_boot(const struct journal *j);
+/* Whether a slot left at the mapping was written in this boot (its pids
+ * mean something here): only on a match of the kernel's boot_id, so a
+ * journal of unknown boot (written by an older build) is not. A journal on
+ * a tmpfs never holds another boot's. */
+bool journal_slot_this_boot(const struct journal_slot *slot);
 /* Slots in use now (a hint for /healthz and /metrics; any thread). */
 size_t journal_pending(const struct journal *j);
 /* The slots still in use at start (left by a killed daemon), oldest

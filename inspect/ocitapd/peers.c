@@ -704,7 +704,9 @@ static bool first_read(struct ocitapd *d, struct conn *cn)
  * then, or a zeroed set when it could not). Inside a container: another pid
  * namespace than the daemon's (a runtime may well have a mount namespace
  * of its own, crun here does); a peer whose namespaces could not be read
- * (gone already) counts as inside.
+ * (gone already) counts as inside. A host peer on the runtime's socket
+ * has its pid namespace alone read (an exited one not yet reaped shows
+ * that one still, and is taken as the host peer it was).
  */
 static void add_conn(struct ocitapd *d, int fd, const struct ucred *cred, bool report_only,
 		     const struct ocitap_ns_ids *ns)
@@ -731,6 +733,7 @@ static void add_conn(struct ocitapd *d, int fd, const struct ucred *cred, bool r
 		 * /proc saved on every report */
 		have_ns = true;
 	} else {
+		cn->peer_ns = (struct ocitap_ns_ids){ 0 }; /* not half of a set */
 		have_ns = cred->pid > 0 && ocitap_ns_ids_read("/proc", cred->pid, &cn->peer_ns, NULL) == 0;
 	}
 	cn->inside = !have_ns || cn->peer_ns.ns[OCITAP_NS_PID].ino != d->own_ns.ns[OCITAP_NS_PID].ino ||

@@ -322,11 +322,15 @@ void replay_journal(struct ocitapd *d)
 	struct journal_slot *left[JOURNAL_SLOTS];
 	size_t n = journal_left(d->journal, left, JOURNAL_SLOTS), bad = 0;
 
-	if (n && !journal_same_boot(d->journal))
+	size_t older = 0;
+
+	for (size_t i = 0; i < n; i++)
+		older += !journal_slot_this_boot(left[i]);
+	if (older)
 		log_msg(LOG_WARN,
-			"journal: %zu report%s from before this boot (the journal is not on a tmpfs): "
-			"recorded, their pids not trusted",
-			n, n == 1 ? "" : "s");
+			"journal: %zu report%s from before this boot, or of unknown boot (the journal is not on a "
+			"tmpfs, or an older ocitapd wrote it): recorded, their pids not trusted",
+			older, older == 1 ? "" : "s");
 
 	for (size_t i = 0; i < n; i++) {
 		struct ocitap_hook_report rep;
@@ -349,7 +353,7 @@ void replay_journal(struct ocitapd *d)
 			bool creates = rep.stage == OCITAP_STAGE_CREATE_RUNTIME || rep.stage == OCITAP_STAGE_PRESTART;
 
 			if (c && creates && rep.state.pid > 0 && rep.wall_ns > 0 && c->stored_pid <= 0 &&
-			    c->lc.phase < OCITAP_PHASE_STOPPED && journal_same_boot(d->journal)) {
+			    c->lc.phase < OCITAP_PHASE_STOPPED && journal_slot_this_boot(left[i])) {
 				c->stored_pid = rep.state.pid;
 				c->stored_created_wall_ns = rep.wall_ns; /* a pid started later is not its init */
 			}

@@ -166,6 +166,25 @@ static void test_bundle_load(void **unused)
 	assert_int_equal(ocitap_write_file_atomic(path, "{\"process\":", 11, 0644, &err), 0);
 	assert_int_equal(ocitap_bundle_load_config(dir, 0, NULL, &cfg, &err), -EBADMSG);
 	assert_non_null(strstr(err.message, path));
+	/* annotations only: no such word, nothing parsed (not even a config cut short) */
+	assert_int_equal(ocitap_bundle_load_config(dir, OCITAP_CONFIG_ANNOTATIONS_ONLY, NULL, &cfg, &err), 0);
+	assert_false(cfg.has_annotations);
+	ocitap_config_release(&cfg);
+	{
+		static const char *const with[] = {
+			"{\"annotations\":{\"a\":\"1\"}}",
+			"{\"\\u0061nnotations\":{\"a\":\"1\"}}", /* the key spelled with an escape: parsed */
+		};
+
+		for (size_t i = 0; i < 2; i++) {
+			assert_int_equal(ocitap_write_file_atomic(path, with[i], strlen(with[i]), 0644, &err), 0);
+			assert_int_equal(ocitap_bundle_load_config(dir, OCITAP_CONFIG_ANNOTATIONS_ONLY, NULL, &cfg, &err),
+					 0);
+			assert_true(cfg.has_annotations);
+			assert_string_equal(ocitap_config_annotation(&cfg, "a"), "1");
+			ocitap_config_release(&cfg);
+		}
+	}
 	unlink(path);
 	rmdir(dir);
 }

@@ -71,8 +71,8 @@ static void test_taken_found_again(void **unused)
 	unmap(j);
 
 	again = map(); /* the next daemon's mapping: the same slots */
-	assert_true(journal_same_boot(again));
 	assert_int_equal(journal_left(again, left, JOURNAL_SLOTS), 2);
+	assert_true(journal_slot_this_boot(left[0]) && journal_slot_this_boot(left[1]));
 	assert_int_equal(left[0]->len, 6);
 	assert_memory_equal(left[0]->report, "second", 6);
 	assert_int_equal(left[0]->uid, 1000);
@@ -125,11 +125,22 @@ static void test_not_a_journal(void **unused)
 	again = map();
 	assert_int_equal(journal_left(again, left, JOURNAL_SLOTS), 1);
 	assert_memory_equal(left[0]->report, "kept", 4);
+	assert_true(journal_slot_this_boot(left[0]));
 	memcpy(again->boot, "another boot", 13); /* the slots of another boot: recorded, pids not trusted */
 	unmap(again);
 	again = map();
-	assert_false(journal_same_boot(again));
-	assert_int_equal(journal_pending(again), 1);
+	assert_int_equal(journal_left(again, left, JOURNAL_SLOTS), 1);
+	assert_false(journal_slot_this_boot(left[0]));
+	unmap(again); /* mapped again in this boot, the slot not yet applied: still another boot's */
+	again = map();
+	assert_int_equal(journal_left(again, left, JOURNAL_SLOTS), 1);
+	assert_false(journal_slot_this_boot(left[0]));
+	assert_true(journal_slot_this_boot(journal_take(again, "new", 3, 0)));
+	memset(again->boot, 0, sizeof(again->boot)); /* of unknown boot (an older build's): not trusted either */
+	unmap(again);
+	again = map();
+	assert_int_equal(journal_left(again, left, JOURNAL_SLOTS), 2);
+	assert_false(journal_slot_this_boot(left[0]) || journal_slot_this_boot(left[1]));
 	again->magic = 0; /* not one: cleared */
 	unmap(again);
 	again = map();
