@@ -320,9 +320,7 @@ void replay_watch(struct ocitapd *d)
 void replay_journal(struct ocitapd *d)
 {
 	struct journal_slot *left[JOURNAL_SLOTS];
-	size_t n = journal_left(d->journal, left, JOURNAL_SLOTS), bad = 0;
-
-	size_t older = 0;
+	size_t n = journal_left(d->journal, left, JOURNAL_SLOTS), bad = 0, older = 0;
 
 	for (size_t i = 0; i < n; i++)
 		older += !journal_slot_this_boot(left[i]);
