@@ -96,7 +96,8 @@ UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 TOOL_BINS := $(BUILD)/tests/ocitap-test-receiver $(BUILD)/tests/keeper-test $(BUILD)/tests/bench-parse $(BUILD)/tests/min-agent \
              $(BUILD)/tests/scale-client $(BUILD)/tests/http-wait $(BUILD)/tests/notify-loop $(BUILD)/tests/spawn-bench \
-             $(BUILD)/tests/return0 $(BUILD)/tests/return0-static $(BUILD)/tests/bpf-prog $(BUILD)/tests/perfbuf-tracer $(BUILD)/tests/claim-id $(BUILD)/tests/peer-tool
+             $(BUILD)/tests/return0 $(BUILD)/tests/return0-static $(BUILD)/tests/return0-musl $(BUILD)/tests/ocitap-hook-glibc \
+             $(BUILD)/tests/bpf-prog $(BUILD)/tests/perfbuf-tracer $(BUILD)/tests/claim-id $(BUILD)/tests/peer-tool
 
 FUZZ_TARGETS := state process_state config policy report hooksd runtime profile query wrap wrap_splice names daemon_conf http_addr
 FUZZ_BUILD   := $(BUILD)/fuzz
@@ -213,16 +214,51 @@ $(BUILD)/bin/ocitapd: $(DAEMON_OBJS) $(BUILD)/libocitap.a
 
 # the hook runs on every container start, up to six times: static, so that
 # nothing is loaded or resolved at start (a dynamic build cost ~400 us more
-# per run here: make bench BENCH=hook)
-$(BUILD)/bin/ocitap-hook: $(BUILD)/hooks/ocitap-hook.o $(BUILD)/libocitap.a
+# per run here: make bench BENCH=hook). Built against musl where musl-gcc is
+# (musl-tools; scripts/deps.sh installs it): glibc's static start probes the
+# CPU with cpuid for its string functions and cache sizes, and in a VM each
+# probe traps to the host, which made a static glibc `return 0` cost twice a
+# musl one here (make bench BENCH=hook prints both). Else the glibc build.
+# HOOK_LIB_SRCS are the modules the hook links; one it starts to need is an
+# undefined symbol at this link, not a silent fallback.
+MUSL_CC       ?= $(shell command -v musl-gcc 2>/dev/null)
+MUSL_BUILD    := $(BUILD)/musl
+HOOK_LIB_SRCS := lib/bundle.c lib/clock.c lib/error.c lib/io.c lib/json-util.c lib/number.c lib/report.c lib/spool.c \
+                 lib/stage.c lib/state.c
+MUSL_HOOK_OBJS := $(addprefix $(MUSL_BUILD)/,hooks/ocitap-hook.o hooks/musl-compat.o $(HOOK_LIB_SRCS:.c=.o))
+# musl's headers, then the kernel's and json-c's (nothing else of glibc's)
+MUSL_SYSINC   ?= /usr/include
+MUSL_INC      := $(MUSL_BUILD)/include
+
+$(MUSL_INC)/.done:
+	@mkdir -p $(dir $@)
+	$(Q)for d in linux asm-generic json-c; do ln -sfn $(MUSL_SYSINC)/$$d $(dir $@)$$d; done
+	$(Q)ln -sfn $(MUSL_SYSINC)/$$($(CC) -print-multiarch)/asm $(dir $@)asm
+	$(Q)touch $@
+
+$(MUSL_BUILD)/%.o: %.c | $(MUSL_INC)/.done
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  MUSLCC  $<")
+	$(Q)$(MUSL_CC) -O2 -g -std=gnu11 -fvisibility=hidden $(WARNINGS) -MMD -MP -D_GNU_SOURCE \
+		-DOCITAP_VERSION='"$(VERSION)"' -Ilib -Ibpf -isystem $(MUSL_INC) -c -o $@ $<
+
+ifneq ($(MUSL_CC),)
+$(BUILD)/bin/ocitap-hook $(BUILD)/bin/ocitap-hook-static: $(MUSL_HOOK_OBJS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@ (musl)")
+	$(Q)$(MUSL_CC) -static -o $@ $^ $$($(CC) -print-file-name=libjson-c.a)
+else
+# the same static build under the name startContainer hooks and bind mounts use
+$(BUILD)/bin/ocitap-hook $(BUILD)/bin/ocitap-hook-static: $(BUILD)/hooks/ocitap-hook.o $(BUILD)/libocitap.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -static -o $@ $< $(BUILD)/libocitap.a -ljson-c
+endif
 
-# the same static build under the name startContainer hooks and bind mounts use
-$(BUILD)/bin/ocitap-hook-static: $(BUILD)/hooks/ocitap-hook.o $(BUILD)/libocitap.a
+# the glibc static build whatever MUSL_CC is: tests/integration/hook-libc.sh
+# holds the two builds' reports to each other
+$(BUILD)/tests/ocitap-hook-glibc: $(BUILD)/hooks/ocitap-hook.o $(BUILD)/libocitap.a
 	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -static -o $@ $< $(BUILD)/libocitap.a -ljson-c
 
 # the runtime wrapper runs before every runtime command Docker or containerd
@@ -349,6 +385,11 @@ $(BUILD)/tests/return0: $(BUILD)/tests/bench/return0.o $(BUILD)/libocitap.a
 # the same, static as ocitap-hook is: the container-start benchmark's null hook
 $(BUILD)/tests/return0-static: $(BUILD)/tests/bench/return0.o $(BUILD)/libocitap.a
 	$(Q)$(CC) -static -o $@ $< $(BUILD)/libocitap.a -ljson-c
+
+# the same again, built as the hook is where MUSL_CC is (musl, static): the
+# benchmarks' like-for-like null hook beside the issue's glibc baselines
+$(BUILD)/tests/return0-musl: $(if $(MUSL_CC),$(MUSL_BUILD)/tests/bench/return0.o,$(BUILD)/tests/bench/return0.o $(BUILD)/libocitap.a)
+	$(Q)$(if $(MUSL_CC),$(MUSL_CC) -static -o $@ $< $$($(CC) -print-file-name=libjson-c.a),$(CC) -static -o $@ $< $(BUILD)/libocitap.a -ljson-c)
 
 $(BUILD)/tests/scale-client: $(BUILD)/tests/bench/scale-client.o $(BUILD)/libocitap.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libocitap.a $(DEP_LIBS)
@@ -570,8 +611,9 @@ UNIT_OBJS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%.o)
 TOOL_OBJS := $(addprefix $(BUILD)/tests/,integration/test-receiver.o integration/keeper-test.o integration/bpf-prog.o \
                bench/bench-parse.o bench/min-agent.o bench/spawn-bench.o bench/return0.o bench/scale-client.o bench/http-wait.o \
                bench/perfbuf-tracer.o integration/claim-id.o)
+MUSL_OBJS := $(MUSL_HOOK_OBJS) $(MUSL_BUILD)/tests/bench/return0.o
 FUZZ_OBJS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o) $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
-ALL_OBJS  := $(LIB_OBJS) $(CLI_OBJS) $(DAEMON_OBJS) $(HOOK_OBJS) $(UNIT_OBJS) $(TOOL_OBJS) $(FUZZ_OBJS)
+ALL_OBJS  := $(LIB_OBJS) $(CLI_OBJS) $(DAEMON_OBJS) $(HOOK_OBJS) $(UNIT_OBJS) $(TOOL_OBJS) $(FUZZ_OBJS) $(MUSL_OBJS)
 -include $(ALL_OBJS:.o=.d)
 
 $(BUILD)/tests/unit/%.o: CPPFLAGS += -DTEST_DATA_DIR='"$(CURDIR)/tests/data"' -Itests/unit

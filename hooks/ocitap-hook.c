@@ -184,6 +184,19 @@ static void usage(FILE *out)
 		OCITAP_DEFAULT_SOCKET, OCITAP_DEFAULT_STATE_DIR, OCITAP_DEFAULT_USER_RUNTIME_DIR);
 }
 
+/* The option getopt_long just refused, as it was typed: a long one whole,
+ * a short one (perhaps inside a cluster such as -Vx) as its letter. musl
+ * leaves optind past argc for a short option missing its value. */
+static const char *bad_option(int argc, char **argv, char *buf, size_t size)
+{
+	const char *arg = optind >= 1 && optind <= argc ? argv[optind - 1] : NULL;
+
+	if (arg && (strncmp(arg, "--", 2) == 0 || optopt == 0))
+		return arg;
+	snprintf(buf, size, "-%c", optopt ? optopt : '?');
+	return buf;
+}
+
 /* 0 to go on; 1 when --help or --version said all there is; a negative
  * errno with err on a bad command line. */
 static int parse_args(int argc, char **argv, struct ocitap_error *err)
@@ -198,13 +211,17 @@ static int parse_args(int argc, char **argv, struct ocitap_error *err)
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
+	char word[8];
 	int c;
 
 	opt.socket_path = ocitap_default_path(OCITAP_ENV_SOCKET, OCITAP_DEFAULT_SOCKET);
 	opt.state_dir = ocitap_default_path(OCITAP_ENV_STATE_DIR, OCITAP_DEFAULT_STATE_DIR);
 	opt.user_runtime_dir = ocitap_default_path(OCITAP_ENV_USER_RUNTIME_DIR, OCITAP_DEFAULT_USER_RUNTIME_DIR);
 	opt.stage = ocitap_stage_from_program(argv[0]);
-	while ((c = getopt_long(argc, argv, "s:d:t:hV", options, NULL)) != -1) {
+	/* our own one line, not getopt's, whose wording is each libc's own:
+	 * ':' first tells a missing value from an unknown option */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":s:d:t:hV", options, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			opt.socket_path = optarg;
@@ -229,8 +246,13 @@ static int parse_args(int argc, char **argv, struct ocitap_error *err)
 		case 'V':
 			printf("ocitap-hook %s\n", OCITAP_VERSION);
 			return 1;
+		case ':':
+			return ocitap_error_set(err, -EINVAL, NULL,
+						"option '%s' needs a value; see 'ocitap-hook --help'",
+						bad_option(argc, argv, word, sizeof(word)));
 		default:
-			return ocitap_error_set(err, -EINVAL, NULL, "see 'ocitap-hook --help'");
+			return ocitap_error_set(err, -EINVAL, NULL, "unknown option '%s'; see 'ocitap-hook --help'",
+						bad_option(argc, argv, word, sizeof(word)));
 		}
 	}
 	if (opt.stage < 0 && optind < argc) {

@@ -9,7 +9,7 @@
 set -euo pipefail
 
 build_pkgs=(gcc make pkg-config clang llvm bpftool libjson-c-dev libcmocka-dev libseccomp-dev libcurl4-openssl-dev
-            libmicrohttpd-dev libsqlite3-dev libbpf-dev libelf-dev zlib1g-dev libpcre2-dev scdoc)
+            libmicrohttpd-dev libsqlite3-dev libbpf-dev libelf-dev zlib1g-dev libpcre2-dev scdoc musl-tools)
 check_pkgs=(runc crun podman strace busybox-static jq curl valgrind libclang-rt-14-dev util-linux clang-format socat sqlite3
             prometheus python3 python3-yaml openssl uidmap docker.io containerd runsc chromium)
 bench_pkgs=(hyperfine wrk)
